@@ -1,0 +1,589 @@
+//! Endpoint (HTTP check) specifications, parsed once at the edge: a value of `EndpointSpec` is always valid.
+//! Parsing names the offending field so the CLI and API can point at it.
+
+use crate::ValidationError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+pub const MAX_INTERVAL_SECONDS: u32 = 86_400;
+pub const DEFAULT_INTERVAL_SECONDS: u32 = 60;
+pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+pub const DEFAULT_ALERT_THRESHOLD: u32 = 3;
+pub const DEFAULT_RECOVERY_THRESHOLD: u32 = 1;
+const MAX_THRESHOLD: u32 = 10_000;
+const MAX_NAME_LEN: usize = 200;
+
+/// A URL a check may target: absolute http or https with a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckUrl(url::Url);
+
+impl CheckUrl {
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let url = url::Url::parse(s.trim())
+            .map_err(|e| ValidationError::new("url", format!("invalid URL {s:?}: {e}")))?;
+        match url.scheme() {
+            "http" | "https" => {}
+            other => {
+                return Err(ValidationError::new(
+                    "url",
+                    format!("unsupported scheme {other:?} in {s:?}: use http or https"),
+                ));
+            }
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(ValidationError::new(
+                "url",
+                format!("URL {s:?} has no host"),
+            ));
+        }
+        Ok(Self(url))
+    }
+    pub fn as_url(&self) -> &url::Url {
+        &self.0
+    }
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// HTTP method of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+        }
+    }
+}
+
+impl FromStr for Method {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim().to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => {
+                return Err(ValidationError::new(
+                    "method",
+                    format!(
+                        "unknown method {s:?}: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"
+                    ),
+                ));
+            }
+        })
+    }
+}
+
+/// Which HTTP status codes count as success: a list of single codes and inclusive ranges, written
+/// `200`, `200-299`, `200,201,301-308`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSpec(Vec<(u16, u16)>);
+
+impl StatusSpec {
+    pub fn matches(&self, code: u16) -> bool {
+        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&code))
+    }
+}
+
+impl Default for StatusSpec {
+    fn default() -> Self {
+        Self(vec![(200, 299)])
+    }
+}
+
+impl FromStr for StatusSpec {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |why: &str| {
+            ValidationError::new(
+                "expected_status",
+                format!("invalid status spec {s:?}: {why} (examples: 200, 200-299, 200,201)"),
+            )
+        };
+        let code = |part: &str| -> Result<u16, ValidationError> {
+            let n: u16 = part
+                .trim()
+                .parse()
+                .map_err(|_| bad(&format!("{:?} is not a status code", part.trim())))?;
+            if (100..=599).contains(&n) {
+                Ok(n)
+            } else {
+                Err(bad(&format!("{n} is outside 100-599")))
+            }
+        };
+        let mut ranges = Vec::new();
+        for part in s.split(',') {
+            if part.trim().is_empty() {
+                return Err(bad("empty entry"));
+            }
+            let range = match part.split_once('-') {
+                Some((lo, hi)) => {
+                    let (lo, hi) = (code(lo)?, code(hi)?);
+                    if lo > hi {
+                        return Err(bad(&format!("range {lo}-{hi} is reversed")));
+                    }
+                    (lo, hi)
+                }
+                None => {
+                    let c = code(part)?;
+                    (c, c)
+                }
+            };
+            ranges.push(range);
+        }
+        Ok(Self(ranges))
+    }
+}
+
+impl fmt::Display for StatusSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (lo, hi)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            if lo == hi {
+                write!(f, "{lo}")?;
+            } else {
+                write!(f, "{lo}-{hi}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One request header, parsed from `Name: value`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+impl FromStr for Header {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, value) = s.split_once(':').ok_or_else(|| {
+            ValidationError::new(
+                "header",
+                format!("malformed header {s:?}: expected 'Name: value'"),
+            )
+        })?;
+        let name = name.trim();
+        let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if name.is_empty() || !name.chars().all(is_token) {
+            return Err(ValidationError::new(
+                "header",
+                format!("malformed header {s:?}: {name:?} is not a valid header name"),
+            ));
+        }
+        let value = value.trim();
+        if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+            return Err(ValidationError::new(
+                "header",
+                format!("malformed header {s:?}: value contains a control character"),
+            ));
+        }
+        Ok(Header {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// Everything needed to run one HTTP check, validated as a whole (e.g. the timeout fits the interval).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSpec {
+    pub name: String,
+    pub url: CheckUrl,
+    pub method: Method,
+    pub interval_seconds: u32,
+    pub timeout_ms: u32,
+    pub expected_status: StatusSpec,
+    pub headers: Vec<Header>,
+    pub body: Option<String>,
+    pub alert_threshold: u32,
+    pub recovery_threshold: u32,
+    pub expect_body_contains: Option<String>,
+    pub follow_redirects: bool,
+    pub enabled: bool,
+}
+
+/// Unparsed user input for creating or changing an endpoint. `None` means "not given": on create the default
+/// applies, on update the current value stays.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointInput {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub method: Option<String>,
+    pub interval_seconds: Option<i64>,
+    pub timeout_seconds: Option<f64>,
+    pub expected_status: Option<String>,
+    pub headers: Option<Vec<String>>,
+    pub body: Option<String>,
+    pub alert_threshold: Option<i64>,
+    pub recovery_threshold: Option<i64>,
+    pub expect_body_contains: Option<String>,
+    pub follow_redirects: Option<bool>,
+    pub enabled: Option<bool>,
+}
+
+fn parse_name(name: &str) -> Result<String, ValidationError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ValidationError::new("name", "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(ValidationError::new(
+            "name",
+            format!("longer than {MAX_NAME_LEN} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Service and endpoint names share the same rule.
+pub fn validate_name(name: &str) -> Result<String, ValidationError> {
+    parse_name(name)
+}
+
+fn parse_threshold(field: &'static str, n: i64) -> Result<u32, ValidationError> {
+    if (1..=i64::from(MAX_THRESHOLD)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!("{n} is outside 1..{MAX_THRESHOLD}"),
+        ))
+    }
+}
+
+fn parse_interval(n: i64) -> Result<u32, ValidationError> {
+    if (1..=i64::from(MAX_INTERVAL_SECONDS)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(ValidationError::new(
+            "interval",
+            format!("{n} seconds is outside 1..{MAX_INTERVAL_SECONDS}"),
+        ))
+    }
+}
+
+fn parse_timeout(seconds: f64) -> Result<u32, ValidationError> {
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return Err(ValidationError::new(
+            "timeout",
+            format!("{seconds} must be greater than 0"),
+        ));
+    }
+    let ms = (seconds * 1000.0).round();
+    if ms < 1.0 || ms > f64::from(MAX_INTERVAL_SECONDS) * 1000.0 {
+        return Err(ValidationError::new(
+            "timeout",
+            format!("{seconds} seconds is out of range"),
+        ));
+    }
+    Ok(ms as u32)
+}
+
+impl EndpointSpec {
+    /// Build a new spec from input, applying defaults for what was not given.
+    pub fn create(input: EndpointInput) -> Result<Self, ValidationError> {
+        let name = input
+            .name
+            .as_deref()
+            .ok_or_else(|| ValidationError::new("name", "is required"))?;
+        let url = input
+            .url
+            .as_deref()
+            .ok_or_else(|| ValidationError::new("url", "is required"))?;
+        let interval_seconds = parse_interval(
+            input
+                .interval_seconds
+                .unwrap_or(i64::from(DEFAULT_INTERVAL_SECONDS)),
+        )?;
+        let base = EndpointSpec {
+            name: parse_name(name)?,
+            url: CheckUrl::parse(url)?,
+            method: Method::Get,
+            interval_seconds,
+            timeout_ms: DEFAULT_TIMEOUT_MS.min(interval_seconds * 1000),
+            expected_status: StatusSpec::default(),
+            headers: Vec::new(),
+            body: None,
+            alert_threshold: DEFAULT_ALERT_THRESHOLD,
+            recovery_threshold: DEFAULT_RECOVERY_THRESHOLD,
+            expect_body_contains: None,
+            follow_redirects: true,
+            enabled: true,
+        };
+        base.apply(EndpointInput {
+            name: None,
+            url: None,
+            interval_seconds: None,
+            ..input
+        })
+    }
+
+    /// A copy with the given changes applied, validated as a whole.
+    pub fn apply(&self, input: EndpointInput) -> Result<Self, ValidationError> {
+        let mut next = self.clone();
+        if let Some(name) = input.name {
+            next.name = parse_name(&name)?;
+        }
+        if let Some(url) = input.url {
+            next.url = CheckUrl::parse(&url)?;
+        }
+        if let Some(method) = input.method {
+            next.method = method.parse()?;
+        }
+        if let Some(interval) = input.interval_seconds {
+            next.interval_seconds = parse_interval(interval)?;
+        }
+        if let Some(timeout) = input.timeout_seconds {
+            next.timeout_ms = parse_timeout(timeout)?;
+        }
+        if let Some(spec) = input.expected_status {
+            next.expected_status = spec.parse()?;
+        }
+        if let Some(headers) = input.headers {
+            next.headers = headers
+                .iter()
+                .map(|h| h.parse())
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(body) = input.body {
+            next.body = Some(body).filter(|b| !b.is_empty());
+        }
+        if let Some(n) = input.alert_threshold {
+            next.alert_threshold = parse_threshold("alert_threshold", n)?;
+        }
+        if let Some(n) = input.recovery_threshold {
+            next.recovery_threshold = parse_threshold("recovery_threshold", n)?;
+        }
+        if let Some(s) = input.expect_body_contains {
+            next.expect_body_contains = Some(s).filter(|s| !s.is_empty());
+        }
+        if let Some(b) = input.follow_redirects {
+            next.follow_redirects = b;
+        }
+        if let Some(b) = input.enabled {
+            next.enabled = b;
+        }
+        if next.timeout_ms > next.interval_seconds * 1000 {
+            return Err(ValidationError::new(
+                "timeout",
+                format!(
+                    "{} seconds is greater than the interval ({} seconds)",
+                    f64::from(next.timeout_ms) / 1000.0,
+                    next.interval_seconds
+                ),
+            ));
+        }
+        Ok(next)
+    }
+
+    pub fn interval_ms(&self) -> i64 {
+        i64::from(self.interval_seconds) * 1000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(url: &str) -> EndpointInput {
+        EndpointInput {
+            name: Some("Health".into()),
+            url: Some(url.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let spec = EndpointSpec::create(input("http://127.0.0.1:9000/health")).expect("valid");
+        assert_eq!(spec.method, Method::Get);
+        assert_eq!(spec.interval_seconds, 60);
+        assert_eq!(spec.timeout_ms, 10_000);
+        assert_eq!(spec.expected_status.to_string(), "200-299");
+        assert_eq!((spec.alert_threshold, spec.recovery_threshold), (3, 1));
+        assert!(spec.follow_redirects && spec.enabled);
+        // default timeout is the smaller of 10 s and the interval
+        let short = EndpointSpec::create(EndpointInput {
+            interval_seconds: Some(4),
+            ..input("https://example.com")
+        })
+        .expect("valid");
+        assert_eq!(short.timeout_ms, 4_000);
+    }
+
+    #[test]
+    fn bad_inputs_name_their_field() {
+        let cases: Vec<(EndpointInput, &str)> = vec![
+            (input("ftp://example.com"), "url"),
+            (input("not a url"), "url"),
+            (input("http://"), "url"),
+            (
+                EndpointInput {
+                    interval_seconds: Some(0),
+                    ..input("http://a")
+                },
+                "interval",
+            ),
+            (
+                EndpointInput {
+                    interval_seconds: Some(86_401),
+                    ..input("http://a")
+                },
+                "interval",
+            ),
+            (
+                EndpointInput {
+                    timeout_seconds: Some(0.0),
+                    ..input("http://a")
+                },
+                "timeout",
+            ),
+            (
+                EndpointInput {
+                    timeout_seconds: Some(-1.0),
+                    ..input("http://a")
+                },
+                "timeout",
+            ),
+            (
+                EndpointInput {
+                    interval_seconds: Some(5),
+                    timeout_seconds: Some(6.0),
+                    ..input("http://a")
+                },
+                "timeout",
+            ),
+            (
+                EndpointInput {
+                    expected_status: Some("abc".into()),
+                    ..input("http://a")
+                },
+                "expected_status",
+            ),
+            (
+                EndpointInput {
+                    expected_status: Some("299-200".into()),
+                    ..input("http://a")
+                },
+                "expected_status",
+            ),
+            (
+                EndpointInput {
+                    expected_status: Some("700".into()),
+                    ..input("http://a")
+                },
+                "expected_status",
+            ),
+            (
+                EndpointInput {
+                    headers: Some(vec!["NoColon".into()]),
+                    ..input("http://a")
+                },
+                "header",
+            ),
+            (
+                EndpointInput {
+                    headers: Some(vec!["Bad Name: v".into()]),
+                    ..input("http://a")
+                },
+                "header",
+            ),
+            (
+                EndpointInput {
+                    method: Some("FETCH".into()),
+                    ..input("http://a")
+                },
+                "method",
+            ),
+            (
+                EndpointInput {
+                    alert_threshold: Some(0),
+                    ..input("http://a")
+                },
+                "alert_threshold",
+            ),
+            (
+                EndpointInput {
+                    name: Some("  ".into()),
+                    ..input("http://a")
+                },
+                "name",
+            ),
+        ];
+        for (input, field) in cases {
+            let err =
+                EndpointSpec::create(input.clone()).expect_err(&format!("{input:?} must fail"));
+            assert_eq!(err.field, field, "{err}");
+        }
+    }
+
+    #[test]
+    fn status_specs_parse_and_print() {
+        let spec: StatusSpec = "200, 201,301-308".parse().expect("valid");
+        assert_eq!(spec.to_string(), "200,201,301-308");
+        assert!(spec.matches(201) && spec.matches(304) && !spec.matches(202) && !spec.matches(500));
+    }
+
+    #[test]
+    fn decimal_timeouts_and_updates() {
+        let spec = EndpointSpec::create(EndpointInput {
+            timeout_seconds: Some(0.25),
+            headers: Some(vec!["X-Token: a:b".into()]),
+            ..input("http://a")
+        })
+        .expect("valid");
+        assert_eq!(spec.timeout_ms, 250);
+        assert_eq!(
+            spec.headers[0],
+            Header {
+                name: "X-Token".into(),
+                value: "a:b".into()
+            }
+        );
+        let off = spec
+            .apply(EndpointInput {
+                enabled: Some(false),
+                ..Default::default()
+            })
+            .expect("valid");
+        assert!(!off.enabled);
+        assert_eq!(off.timeout_ms, 250, "unchanged fields stay");
+        // shrinking the interval below the timeout is refused
+        let err = EndpointSpec::create(input("http://a"))
+            .expect("valid")
+            .apply(EndpointInput {
+                interval_seconds: Some(5),
+                ..Default::default()
+            })
+            .expect_err("timeout 10 s > interval 5 s");
+        assert_eq!(err.field, "timeout");
+    }
+}

@@ -1,0 +1,28 @@
+//! Beacon's domain: endpoint specifications parsed from user input, schedule and slot math, check results and the
+//! incident state machine. Plain values and pure functions: no I/O, no clock, no async.
+
+pub mod endpoint;
+pub mod incident;
+pub mod ping;
+pub mod schedule;
+
+/// A point in time as milliseconds since the Unix epoch (UTC). Everything inside Beacon uses this; RFC 3339
+/// appears only at the edges (JSON, tables).
+pub type Millis = i64;
+
+/// A field-level validation failure: which input was wrong and why, in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+-- Core schema: services, endpoints, per-region schedules with leases, compact pings, incidents, event outbox.
+-- Times are BIGINT milliseconds since the Unix epoch (UTC). Internal keys are integers; UUIDs are the public ids.
+-- Column types mirror migrations/sqlite/0001_core.sql so that one Rust mapping reads both.
+
+CREATE TABLE regions (
+    pk   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+INSERT INTO regions (pk, name) VALUES (1, 'default');
+
+CREATE TABLE services (
+    pk          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          UUID NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+
+CREATE TABLE endpoints (
+    pk                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                    UUID NOT NULL UNIQUE,
+    service_pk            BIGINT NOT NULL REFERENCES services (pk),
+    name                  TEXT NOT NULL,
+    url                   TEXT NOT NULL,
+    method                TEXT NOT NULL,
+    interval_seconds      INTEGER NOT NULL,
+    timeout_ms            INTEGER NOT NULL,
+    expected_status       TEXT NOT NULL,
+    headers               TEXT NOT NULL,
+    body                  TEXT,
+    alert_threshold       INTEGER NOT NULL,
+    recovery_threshold    INTEGER NOT NULL,
+    expect_body_contains  TEXT,
+    follow_redirects      BOOLEAN NOT NULL,
+    enabled               BOOLEAN NOT NULL,
+    status                TEXT NOT NULL DEFAULT 'unknown',
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+    consecutive_successes INTEGER NOT NULL DEFAULT 0,
+    last_checked_at       BIGINT,
+    created_at            BIGINT NOT NULL,
+    updated_at            BIGINT NOT NULL
+);
+CREATE INDEX endpoints_by_service ON endpoints (service_pk);
+
+CREATE TABLE schedules (
+    pk               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    endpoint_pk      BIGINT NOT NULL REFERENCES endpoints (pk) ON DELETE CASCADE,
+    region_pk        INTEGER NOT NULL REFERENCES regions (pk),
+    next_slot_at     BIGINT NOT NULL,
+    lease_owner      TEXT,
+    lease_expires_at BIGINT,
+    UNIQUE (endpoint_pk, region_pk)
+);
+CREATE INDEX schedules_due ON schedules (region_pk, next_slot_at);
+
+CREATE TABLE pings (
+    endpoint_pk   BIGINT NOT NULL,
+    slot          BIGINT NOT NULL,
+    region_pk     INTEGER NOT NULL,
+    start_delay   INTEGER NOT NULL,
+    success       BOOLEAN NOT NULL,
+    status_code   INTEGER,
+    error_kind    INTEGER,
+    error         TEXT,
+    dns_us        INTEGER,
+    connect_us    INTEGER,
+    tls_us        INTEGER,
+    first_byte_us INTEGER,
+    total_us      INTEGER NOT NULL,
+    PRIMARY KEY (endpoint_pk, slot, region_pk)
+);
+
+CREATE TABLE incidents (
+    pk            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id            UUID NOT NULL UNIQUE,
+    endpoint_pk   BIGINT NOT NULL REFERENCES endpoints (pk) ON DELETE CASCADE,
+    status        TEXT NOT NULL,
+    started_at    BIGINT NOT NULL,
+    resolved_at   BIGINT,
+    cause         TEXT NOT NULL,
+    failure_count INTEGER NOT NULL,
+    resolved_by   TEXT
+);
+CREATE UNIQUE INDEX incidents_one_open ON incidents (endpoint_pk) WHERE status = 'open';
+CREATE INDEX incidents_by_endpoint ON incidents (endpoint_pk, started_at);
+
+CREATE TABLE events (
+    pk         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         UUID NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

@@ -1,0 +1,968 @@
+//! The SQLite and PostgreSQL implementations of `Store`. Both dialects accept `$N` parameters, `ON CONFLICT`,
+//! `RETURNING` and `UPDATE … FROM (VALUES …)`, so the SQL is shared; the few statements that differ (lease claims,
+//! row locks, how a write transaction begins) live in the `sqlite_sql` and `postgres_sql` modules. One macro
+//! expands the shared body for each backend so that the two cannot drift apart.
+
+use crate::model::*;
+use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
+use beacon_core::Millis;
+use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
+use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
+use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
+use beacon_core::schedule;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, QueryBuilder, Row};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Region of the in-process worker until regions become configurable per endpoint.
+pub const DEFAULT_REGION_PK: i32 = 1;
+/// Rows per multi-row statement: well under SQLite's and PostgreSQL's bind-parameter limits.
+const CHUNK: usize = 500;
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn to_u32(v: i32, what: &str) -> Result<u32> {
+    u32::try_from(v).map_err(|_| corrupt(format!("negative {what}: {v}")))
+}
+
+fn clamp_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+macro_rules! endpoint_select {
+    () => {
+        "SELECT e.pk, e.id, s.id AS service_id, e.name, e.url, e.method, e.interval_seconds, e.timeout_ms, \
+         e.expected_status, e.headers, e.body, e.alert_threshold, e.recovery_threshold, e.expect_body_contains, \
+         e.follow_redirects, e.enabled, e.status, e.last_checked_at, e.created_at, e.updated_at \
+         FROM endpoints e JOIN services s ON s.pk = e.service_pk"
+    };
+}
+
+macro_rules! incident_select {
+    () => {
+        "SELECT i.id, e.id AS endpoint_id, i.status, i.started_at, i.resolved_at, i.cause, i.failure_count, \
+         i.resolved_by FROM incidents i JOIN endpoints e ON e.pk = i.endpoint_pk"
+    };
+}
+
+macro_rules! claim_filter {
+    () => {
+        "s.region_pk = $3 AND s.next_slot_at <= $4 AND e.enabled \
+         AND (s.lease_expires_at IS NULL OR s.lease_expires_at <= $2)"
+    };
+}
+
+mod sqlite_sql {
+    /// Take the write lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
+    /// without waiting when another connection wrote in between.
+    pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    pub const FOR_UPDATE: &str = "";
+    pub const ENDPOINT_BY_ID_LOCKED: &str = concat!(endpoint_select!(), " WHERE e.id = $1");
+    pub const INCIDENT_BY_ID_LOCKED: &str =
+        "SELECT pk, endpoint_pk, status FROM incidents WHERE id = $1";
+    /// The write lock makes this single statement atomic: no two claimers can take the same row.
+    pub const CLAIM: &str = concat!(
+        "UPDATE schedules SET lease_owner = $1, lease_expires_at = MAX(next_slot_at, $2) + $5 \
+           + (SELECT e.timeout_ms FROM endpoints e WHERE e.pk = schedules.endpoint_pk) \
+         WHERE pk IN (SELECT s.pk FROM schedules s JOIN endpoints e ON e.pk = s.endpoint_pk WHERE ",
+        claim_filter!(),
+        " ORDER BY s.next_slot_at LIMIT $6) RETURNING pk, endpoint_pk, next_slot_at"
+    );
+}
+
+mod postgres_sql {
+    pub const BEGIN_WRITE: &str = "BEGIN";
+    pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
+    pub const ENDPOINT_BY_ID_LOCKED: &str =
+        concat!(endpoint_select!(), " WHERE e.id = $1 FOR UPDATE OF e");
+    pub const INCIDENT_BY_ID_LOCKED: &str =
+        "SELECT pk, endpoint_pk, status FROM incidents WHERE id = $1 FOR UPDATE";
+    /// SKIP LOCKED lets concurrent claimers take disjoint rows instead of queueing behind each other.
+    pub const CLAIM: &str = concat!(
+        "WITH due AS (SELECT s.pk FROM schedules s JOIN endpoints e ON e.pk = s.endpoint_pk WHERE ",
+        claim_filter!(),
+        " ORDER BY s.next_slot_at LIMIT $6 FOR UPDATE OF s SKIP LOCKED) \
+         UPDATE schedules SET lease_owner = $1, \
+           lease_expires_at = GREATEST(schedules.next_slot_at, $2) + $5 + e.timeout_ms \
+         FROM due, endpoints e WHERE schedules.pk = due.pk AND e.pk = schedules.endpoint_pk \
+         RETURNING schedules.pk, schedules.endpoint_pk, schedules.next_slot_at"
+    );
+}
+
+/// SQLite in WAL mode with a busy timeout, so the CLI and a running server can share one file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot create data directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        // Two processes starting on a fresh file race to create the schema; the loser retries once and finds
+        // the migration applied.
+        if let Err(first) = SQLITE_MIGRATOR.run(&pool).await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            SQLITE_MIGRATOR.run(&pool).await.map_err(|_| first)?;
+        }
+        Ok(Self { pool })
+    }
+}
+
+/// PostgreSQL. `schema` isolates a database inside one server (tests; several Beacons on one cluster).
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn open(url: &str, schema: Option<&str>) -> Result<Self> {
+        let unavailable =
+            |e: sqlx::Error| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"));
+        let mut options = PgConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Invalid(beacon_core::ValidationError::new(
+                "database",
+                format!("invalid URL: {e}"),
+            ))
+        })?;
+        if let Some(schema) = schema {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(corrupt(format!("invalid schema name {schema:?}")));
+            }
+            let mut conn = sqlx::PgConnection::connect_with(&options)
+                .await
+                .map_err(unavailable)?;
+            let ddl = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await?;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        POSTGRES_MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+macro_rules! impl_store {
+    ($store:ident, $db:ty, $sql:ident, $backend:literal) => {
+        impl $store {
+            fn endpoint_from_row(row: &<$db as sqlx::Database>::Row) -> Result<(i64, Endpoint)> {
+                let headers: String = row.try_get("headers")?;
+                let headers: Vec<Header> = serde_json::from_str(&headers).map_err(corrupt)?;
+                let url: String = row.try_get("url")?;
+                let method: String = row.try_get("method")?;
+                let expected: String = row.try_get("expected_status")?;
+                let status: String = row.try_get("status")?;
+                let spec = EndpointSpec {
+                    name: row.try_get("name")?,
+                    url: CheckUrl::parse(&url).map_err(corrupt)?,
+                    method: method.parse().map_err(corrupt)?,
+                    interval_seconds: to_u32(row.try_get("interval_seconds")?, "interval")?,
+                    timeout_ms: to_u32(row.try_get("timeout_ms")?, "timeout")?,
+                    expected_status: expected.parse().map_err(corrupt)?,
+                    headers,
+                    body: row.try_get("body")?,
+                    alert_threshold: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
+                    recovery_threshold: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
+                    expect_body_contains: row.try_get("expect_body_contains")?,
+                    follow_redirects: row.try_get("follow_redirects")?,
+                    enabled: row.try_get("enabled")?,
+                };
+                let endpoint = Endpoint {
+                    id: row.try_get("id")?,
+                    service_id: row.try_get("service_id")?,
+                    spec,
+                    status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                    last_checked_at: row.try_get("last_checked_at")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                };
+                Ok((row.try_get("pk")?, endpoint))
+            }
+
+            fn incident_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Incident> {
+                let status: String = row.try_get("status")?;
+                let resolved_by: Option<String> = row.try_get("resolved_by")?;
+                Ok(Incident {
+                    id: row.try_get("id")?,
+                    endpoint_id: row.try_get("endpoint_id")?,
+                    status: IncidentStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                    started_at: row.try_get("started_at")?,
+                    resolved_at: row.try_get("resolved_at")?,
+                    cause: row.try_get("cause")?,
+                    failure_count: to_u32(row.try_get("failure_count")?, "failure_count")?,
+                    resolved_by: match resolved_by {
+                        None => None,
+                        Some(s) => Some(ResolvedBy::parse(&s).ok_or_else(|| corrupt(format!("resolved_by {s:?}")))?),
+                    },
+                })
+            }
+
+            fn service_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Service> {
+                Ok(Service {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    description: row.try_get("description")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            async fn service_pk(&self, id: Uuid) -> Result<i64> {
+                sqlx::query("SELECT pk FROM services WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.get::<i64, _>(0))
+                    .ok_or(StoreError::NotFound { kind: "service", id })
+            }
+
+            async fn endpoint_pk(&self, id: Uuid) -> Result<i64> {
+                sqlx::query("SELECT pk FROM endpoints WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.get::<i64, _>(0))
+                    .ok_or(StoreError::NotFound { kind: "endpoint", id })
+            }
+
+            async fn insert_event(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                kind: &str,
+                payload: serde_json::Value,
+                now: Millis,
+            ) -> Result<()> {
+                sqlx::query("INSERT INTO events (id, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(Uuid::new_v4())
+                    .bind(kind)
+                    .bind(payload.to_string())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            /// Apply new results to endpoint health and incidents. `results` are (endpoint_pk, record), sorted
+            /// by endpoint and slot, and are only results stored for the first time.
+            async fn apply_results(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                results: &[(i64, &PingRecord)],
+                report: &mut CompleteReport,
+            ) -> Result<()> {
+                let mut pks: Vec<i64> = results.iter().map(|(pk, _)| *pk).collect();
+                pks.dedup();
+                let mut states: BTreeMap<i64, (Uuid, Health, Thresholds, Option<Millis>)> = BTreeMap::new();
+                for chunk in pks.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "SELECT e.pk, e.id, e.status, e.consecutive_failures, e.consecutive_successes, \
+                         e.alert_threshold, e.recovery_threshold, e.last_checked_at, \
+                         (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
+                         AS open_count FROM endpoints e WHERE e.pk IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for pk in chunk {
+                        list.push_bind(*pk);
+                    }
+                    qb.push(") ORDER BY e.pk");
+                    qb.push($sql::FOR_UPDATE);
+                    for row in qb.build().fetch_all(&mut **tx).await? {
+                        let status: String = row.try_get("status")?;
+                        let health = Health {
+                            status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                            consecutive_failures: to_u32(row.try_get("consecutive_failures")?, "failures")?,
+                            consecutive_successes: to_u32(row.try_get("consecutive_successes")?, "successes")?,
+                            incident_open: row.try_get::<i64, _>("open_count")? > 0,
+                        };
+                        let thresholds = Thresholds {
+                            alert: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
+                            recovery: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
+                        };
+                        states.insert(
+                            row.try_get("pk")?,
+                            (row.try_get("id")?, health, thresholds, row.try_get("last_checked_at")?),
+                        );
+                    }
+                }
+                // Failures counted on open incidents, written once per endpoint rather than once per result.
+                let mut failures_during: HashMap<i64, i32> = HashMap::new();
+                for (pk, record) in results {
+                    // The endpoint was deleted after the check started: nothing to update.
+                    let Some((endpoint_id, health, thresholds, last)) = states.get_mut(pk) else {
+                        continue;
+                    };
+                    let obs = &record.observation;
+                    let (next, transition) = incident::observe(*health, obs.success(), *thresholds);
+                    *health = next;
+                    *last = Some(last.map_or(record.started_at, |l| l.max(record.started_at)));
+                    match transition {
+                        None => {}
+                        Some(Transition::FailureDuringIncident) => *failures_during.entry(*pk).or_default() += 1,
+                        Some(Transition::Open { failures }) => {
+                            let cause = match &obs.failure {
+                                Some((kind, msg)) => format!("{}: {msg}", kind.as_str()),
+                                None => String::from("failure"),
+                            };
+                            let id = Uuid::new_v4();
+                            sqlx::query(
+                                "INSERT INTO incidents (id, endpoint_pk, status, started_at, cause, failure_count) \
+                                 VALUES ($1, $2, 'open', $3, $4, $5)",
+                            )
+                            .bind(id)
+                            .bind(*pk)
+                            .bind(record.started_at)
+                            .bind(&cause)
+                            .bind(clamp_i32(failures))
+                            .execute(&mut **tx)
+                            .await?;
+                            let payload = serde_json::json!({
+                                "incident_id": id, "endpoint_id": endpoint_id, "started_at": record.started_at,
+                                "cause": cause, "failure_count": failures,
+                            });
+                            Self::insert_event(tx, "incident_start", payload, record.started_at).await?;
+                            report.incidents_opened += 1;
+                        }
+                        Some(Transition::Resolve) => {
+                            let extra = failures_during.remove(pk).unwrap_or(0);
+                            let row = sqlx::query(
+                                "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'auto', \
+                                 failure_count = failure_count + $3 WHERE endpoint_pk = $1 AND status = 'open' \
+                                 RETURNING id, started_at, cause, failure_count",
+                            )
+                            .bind(*pk)
+                            .bind(record.started_at)
+                            .bind(extra)
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                            if let Some(row) = row {
+                                let payload = serde_json::json!({
+                                    "incident_id": row.try_get::<Uuid, _>("id")?, "endpoint_id": endpoint_id,
+                                    "started_at": row.try_get::<i64, _>("started_at")?,
+                                    "resolved_at": record.started_at, "cause": row.try_get::<String, _>("cause")?,
+                                    "failure_count": row.try_get::<i32, _>("failure_count")?, "resolved_by": "auto",
+                                });
+                                Self::insert_event(tx, "incident_resolved", payload, record.started_at).await?;
+                                report.incidents_resolved += 1;
+                            }
+                        }
+                    }
+                }
+                for (pk, n) in failures_during {
+                    sqlx::query(
+                        "UPDATE incidents SET failure_count = failure_count + $2 \
+                         WHERE endpoint_pk = $1 AND status = 'open'",
+                    )
+                    .bind(pk)
+                    .bind(n)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                let states: Vec<_> = states.into_iter().collect();
+                for chunk in states.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "UPDATE endpoints SET status = v.column2, consecutive_failures = v.column3, \
+                         consecutive_successes = v.column4, last_checked_at = v.column5 FROM (",
+                    );
+                    qb.push_values(chunk, |mut b, (pk, (_, h, _, last))| {
+                        b.push("CAST(").push_bind_unseparated(*pk).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(h.status.as_str()).push_unseparated(" AS TEXT)");
+                        b.push("CAST(")
+                            .push_bind_unseparated(clamp_i32(h.consecutive_failures))
+                            .push_unseparated(" AS INTEGER)");
+                        b.push("CAST(")
+                            .push_bind_unseparated(clamp_i32(h.consecutive_successes))
+                            .push_unseparated(" AS INTEGER)");
+                        b.push("CAST(").push_bind_unseparated(*last).push_unseparated(" AS BIGINT)");
+                    });
+                    qb.push(") AS v WHERE endpoints.pk = v.column1");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_service(&self, name: &str, description: &str, now: Millis) -> Result<Service> {
+                let service = Service {
+                    id: Uuid::new_v4(),
+                    name: beacon_core::endpoint::validate_name(name)?,
+                    description: description.trim().to_owned(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                sqlx::query(
+                    "INSERT INTO services (id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+                )
+                .bind(service.id)
+                .bind(&service.name)
+                .bind(&service.description)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(service)
+            }
+
+            async fn list_services(&self) -> Result<Vec<Service>> {
+                sqlx::query("SELECT id, name, description, created_at, updated_at FROM services ORDER BY created_at, pk")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(Self::service_from_row)
+                    .collect()
+            }
+
+            async fn get_service(&self, id: Uuid) -> Result<Service> {
+                let row = sqlx::query("SELECT id, name, description, created_at, updated_at FROM services WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "service", id })?;
+                Self::service_from_row(&row)
+            }
+
+            async fn update_service(
+                &self,
+                id: Uuid,
+                name: Option<&str>,
+                description: Option<&str>,
+                now: Millis,
+            ) -> Result<Service> {
+                let name = name.map(beacon_core::endpoint::validate_name).transpose()?;
+                let row = sqlx::query(
+                    "UPDATE services SET name = COALESCE($2, name), description = COALESCE($3, description), \
+                     updated_at = $4 WHERE id = $1 RETURNING id, name, description, created_at, updated_at",
+                )
+                .bind(id)
+                .bind(name)
+                .bind(description.map(str::trim))
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound { kind: "service", id })?;
+                Self::service_from_row(&row)
+            }
+
+            async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<()> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let pk: i64 = sqlx::query("SELECT pk FROM services WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.get(0))
+                    .ok_or(StoreError::NotFound { kind: "service", id })?;
+                let endpoints: i64 = sqlx::query("SELECT COUNT(*) FROM endpoints WHERE service_pk = $1")
+                    .bind(pk)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .get(0);
+                if endpoints > 0 && !cascade {
+                    return Err(StoreError::Conflict(format!(
+                        "service {id} still has {endpoints} endpoint(s); delete them first or use --cascade"
+                    )));
+                }
+                sqlx::query("DELETE FROM pings WHERE endpoint_pk IN (SELECT pk FROM endpoints WHERE service_pk = $1)")
+                    .bind(pk)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM endpoints WHERE service_pk = $1").bind(pk).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM services WHERE pk = $1").bind(pk).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_endpoint(&self, service_id: Uuid, spec: &EndpointSpec, now: Millis) -> Result<Endpoint> {
+                let id = Uuid::new_v4();
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let service_pk: i64 = sqlx::query("SELECT pk FROM services WHERE id = $1")
+                    .bind(service_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.get(0))
+                    .ok_or(StoreError::NotFound { kind: "service", id: service_id })?;
+                let headers = serde_json::to_string(&spec.headers).map_err(corrupt)?;
+                let pk: i64 = sqlx::query(
+                    "INSERT INTO endpoints (id, service_pk, name, url, method, interval_seconds, timeout_ms, \
+                     expected_status, headers, body, alert_threshold, recovery_threshold, expect_body_contains, \
+                     follow_redirects, enabled, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING pk",
+                )
+                .bind(id)
+                .bind(service_pk)
+                .bind(&spec.name)
+                .bind(spec.url.as_str())
+                .bind(spec.method.as_str())
+                .bind(clamp_i32(spec.interval_seconds))
+                .bind(clamp_i32(spec.timeout_ms))
+                .bind(spec.expected_status.to_string())
+                .bind(headers)
+                .bind(&spec.body)
+                .bind(clamp_i32(spec.alert_threshold))
+                .bind(clamp_i32(spec.recovery_threshold))
+                .bind(&spec.expect_body_contains)
+                .bind(spec.follow_redirects)
+                .bind(spec.enabled)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0);
+                let interval = spec.interval_ms();
+                let first = schedule::slot_at_or_after(now, interval, schedule::phase_ms(id, interval));
+                sqlx::query("INSERT INTO schedules (endpoint_pk, region_pk, next_slot_at) VALUES ($1, $2, $3)")
+                    .bind(pk)
+                    .bind(DEFAULT_REGION_PK)
+                    .bind(first)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Endpoint {
+                    id,
+                    service_id,
+                    spec: spec.clone(),
+                    status: Status::Unknown,
+                    last_checked_at: None,
+                    created_at: now,
+                    updated_at: now,
+                })
+            }
+
+            async fn list_endpoints(&self, service_id: Option<Uuid>) -> Result<Vec<Endpoint>> {
+                let rows = match service_id {
+                    Some(sid) => {
+                        self.service_pk(sid).await?;
+                        sqlx::query(concat!(endpoint_select!(), " WHERE s.id = $1 ORDER BY e.created_at, e.pk"))
+                            .bind(sid)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                    None => {
+                        sqlx::query(concat!(endpoint_select!(), " ORDER BY e.created_at, e.pk"))
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                };
+                rows.iter().map(|r| Self::endpoint_from_row(r).map(|(_, e)| e)).collect()
+            }
+
+            async fn get_endpoint(&self, id: Uuid) -> Result<Endpoint> {
+                let row = sqlx::query(concat!(endpoint_select!(), " WHERE e.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "endpoint", id })?;
+                Ok(Self::endpoint_from_row(&row)?.1)
+            }
+
+            async fn update_endpoint(&self, id: Uuid, input: EndpointInput, now: Millis) -> Result<Endpoint> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let row = sqlx::query($sql::ENDPOINT_BY_ID_LOCKED)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "endpoint", id })?;
+                let (pk, current) = Self::endpoint_from_row(&row)?;
+                let spec = current.spec.apply(input)?;
+                let headers = serde_json::to_string(&spec.headers).map_err(corrupt)?;
+                sqlx::query(
+                    "UPDATE endpoints SET name = $2, url = $3, method = $4, interval_seconds = $5, timeout_ms = $6, \
+                     expected_status = $7, headers = $8, body = $9, alert_threshold = $10, recovery_threshold = $11, \
+                     expect_body_contains = $12, follow_redirects = $13, enabled = $14, updated_at = $15 WHERE pk = $1",
+                )
+                .bind(pk)
+                .bind(&spec.name)
+                .bind(spec.url.as_str())
+                .bind(spec.method.as_str())
+                .bind(clamp_i32(spec.interval_seconds))
+                .bind(clamp_i32(spec.timeout_ms))
+                .bind(spec.expected_status.to_string())
+                .bind(headers)
+                .bind(&spec.body)
+                .bind(clamp_i32(spec.alert_threshold))
+                .bind(clamp_i32(spec.recovery_threshold))
+                .bind(&spec.expect_body_contains)
+                .bind(spec.follow_redirects)
+                .bind(spec.enabled)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let rescheduled = spec.interval_seconds != current.spec.interval_seconds
+                    || (spec.enabled && !current.spec.enabled);
+                if rescheduled {
+                    // A new grid from now; any lease on the old slot is void (its completion will not match).
+                    let interval = spec.interval_ms();
+                    let next = schedule::slot_at_or_after(now, interval, schedule::phase_ms(id, interval));
+                    sqlx::query(
+                        "UPDATE schedules SET next_slot_at = $2, lease_owner = NULL, lease_expires_at = NULL \
+                         WHERE endpoint_pk = $1",
+                    )
+                    .bind(pk)
+                    .bind(next)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(Endpoint { spec, updated_at: now, ..current })
+            }
+
+            async fn delete_endpoint(&self, id: Uuid) -> Result<()> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let pk: i64 = sqlx::query("SELECT pk FROM endpoints WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.get(0))
+                    .ok_or(StoreError::NotFound { kind: "endpoint", id })?;
+                sqlx::query("DELETE FROM pings WHERE endpoint_pk = $1").bind(pk).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM endpoints WHERE pk = $1").bind(pk).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_pings(&self, endpoint_id: Uuid, limit: u32, failed_only: bool) -> Result<Vec<Ping>> {
+                let pk = self.endpoint_pk(endpoint_id).await?;
+                let sql = if failed_only {
+                    "SELECT p.*, r.name AS region FROM pings p JOIN regions r ON r.pk = p.region_pk \
+                     WHERE p.endpoint_pk = $1 AND NOT p.success ORDER BY p.slot DESC LIMIT $2"
+                } else {
+                    "SELECT p.*, r.name AS region FROM pings p JOIN regions r ON r.pk = p.region_pk \
+                     WHERE p.endpoint_pk = $1 ORDER BY p.slot DESC LIMIT $2"
+                };
+                let rows = sqlx::query(sql).bind(pk).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                let us = |v: Option<i32>| v.map(|v| v.max(0) as u32);
+                rows.iter()
+                    .map(|row| {
+                        let slot: i64 = row.try_get("slot")?;
+                        let status_code: Option<i32> = row.try_get("status_code")?;
+                        let kind: Option<i32> = row.try_get("error_kind")?;
+                        let failure = match kind {
+                            None => None,
+                            Some(k) => {
+                                let kind = i16::try_from(k).ok().and_then(ErrorKind::from_code).ok_or_else(|| corrupt(format!("error kind {k}")))?;
+                                Some((kind, row.try_get::<Option<String>, _>("error")?.unwrap_or_default()))
+                            }
+                        };
+                        Ok(Ping {
+                            endpoint_id,
+                            region: row.try_get("region")?,
+                            scheduled_at: slot,
+                            started_at: slot + i64::from(row.try_get::<i32, _>("start_delay")?),
+                            observation: Observation {
+                                status_code: status_code.and_then(|c| u16::try_from(c).ok()),
+                                timings: Timings {
+                                    dns_us: us(row.try_get("dns_us")?),
+                                    connect_us: us(row.try_get("connect_us")?),
+                                    tls_us: us(row.try_get("tls_us")?),
+                                    first_byte_us: us(row.try_get("first_byte_us")?),
+                                    total_us: us(Some(row.try_get("total_us")?)).unwrap_or_default(),
+                                },
+                                failure,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn list_incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>> {
+                if let Some(eid) = filter.endpoint_id {
+                    self.endpoint_pk(eid).await?;
+                }
+                let mut qb = QueryBuilder::<$db>::new(concat!(incident_select!(), " WHERE 1 = 1"));
+                if let Some(status) = filter.status {
+                    qb.push(" AND i.status = ").push_bind(status.as_str());
+                }
+                if let Some(eid) = filter.endpoint_id {
+                    qb.push(" AND e.id = ").push_bind(eid);
+                }
+                qb.push(" ORDER BY i.started_at DESC, i.pk DESC");
+                qb.build().fetch_all(&self.pool).await?.iter().map(Self::incident_from_row).collect()
+            }
+
+            async fn get_incident(&self, id: Uuid) -> Result<Incident> {
+                let row = sqlx::query(concat!(incident_select!(), " WHERE i.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "incident", id })?;
+                Self::incident_from_row(&row)
+            }
+
+            async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<Incident> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let row = sqlx::query($sql::INCIDENT_BY_ID_LOCKED)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "incident", id })?;
+                let (incident_pk, endpoint_pk): (i64, i64) = (row.try_get("pk")?, row.try_get("endpoint_pk")?);
+                if row.try_get::<String, _>("status")? != "open" {
+                    return Err(StoreError::Conflict(format!("incident {id} is already resolved")));
+                }
+                sqlx::query(
+                    "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'manual' WHERE pk = $1",
+                )
+                .bind(incident_pk)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let status: String = sqlx::query("SELECT status FROM endpoints WHERE pk = $1")
+                    .bind(endpoint_pk)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                let health = incident::resolve_manually(Health {
+                    status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                    ..Health::default()
+                });
+                sqlx::query(
+                    "UPDATE endpoints SET status = $2, consecutive_failures = 0, consecutive_successes = 0 WHERE pk = $1",
+                )
+                .bind(endpoint_pk)
+                .bind(health.status.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let incident = Self::incident_from_row(
+                    &sqlx::query(concat!(incident_select!(), " WHERE i.pk = $1"))
+                        .bind(incident_pk)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                )?;
+                let payload = serde_json::json!({
+                    "incident_id": incident.id, "endpoint_id": incident.endpoint_id,
+                    "started_at": incident.started_at, "resolved_at": now, "cause": incident.cause,
+                    "failure_count": incident.failure_count, "resolved_by": "manual",
+                });
+                Self::insert_event(&mut tx, "incident_resolved", payload, now).await?;
+                tx.commit().await?;
+                Ok(incident)
+            }
+
+            async fn list_events(&self, after_pk: i64, limit: u32) -> Result<Vec<Event>> {
+                let rows = sqlx::query(
+                    "SELECT pk, id, kind, payload, created_at FROM events WHERE pk > $1 ORDER BY pk LIMIT $2",
+                )
+                .bind(after_pk)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let payload: String = row.try_get("payload")?;
+                        Ok(Event {
+                            pk: row.try_get("pk")?,
+                            id: row.try_get("id")?,
+                            kind: row.try_get("kind")?,
+                            payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                            created_at: row.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {
+                let leased = sqlx::query($sql::CLAIM)
+                    .bind(claim.owner)
+                    .bind(claim.now)
+                    .bind(claim.region_pk)
+                    .bind(claim.horizon)
+                    .bind(claim.lease_margin_ms)
+                    .bind(i64::from(claim.limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                if leased.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut specs: HashMap<i64, Endpoint> = HashMap::with_capacity(leased.len());
+                for chunk in leased.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(concat!(endpoint_select!(), " WHERE e.pk IN ("));
+                    let mut list = qb.separated(", ");
+                    for row in chunk {
+                        list.push_bind(row.try_get::<i64, _>("endpoint_pk")?);
+                    }
+                    qb.push(")");
+                    for row in qb.build().fetch_all(&self.pool).await? {
+                        let (pk, endpoint) = Self::endpoint_from_row(&row)?;
+                        specs.insert(pk, endpoint);
+                    }
+                }
+                let mut out = Vec::with_capacity(leased.len());
+                for row in &leased {
+                    let endpoint_pk: i64 = row.try_get("endpoint_pk")?;
+                    // Deleted between the claim and the read: its schedule row is gone with it.
+                    let Some(endpoint) = specs.get(&endpoint_pk) else { continue };
+                    out.push(ClaimedSlot {
+                        schedule_pk: row.try_get("pk")?,
+                        endpoint_pk,
+                        endpoint_id: endpoint.id,
+                        slot: row.try_get("next_slot_at")?,
+                        spec: endpoint.spec.clone(),
+                    });
+                }
+                out.sort_by_key(|c| c.slot);
+                Ok(out)
+            }
+
+            async fn complete_slots(&self, owner: &str, region_pk: i32, batch: &[Completion]) -> Result<CompleteReport> {
+                let mut report = CompleteReport::default();
+                if batch.is_empty() {
+                    return Ok(report);
+                }
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let with_ping: Vec<(&Completion, &PingRecord)> =
+                    batch.iter().filter_map(|c| c.ping.as_ref().map(|p| (c, p))).collect();
+                let mut stored: HashSet<(i64, i64)> = HashSet::with_capacity(with_ping.len());
+                for chunk in with_ping.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO pings (endpoint_pk, slot, region_pk, start_delay, success, status_code, \
+                         error_kind, error, dns_us, connect_us, tls_us, first_byte_us, total_us) ",
+                    );
+                    qb.push_values(chunk, |mut b, (c, p)| {
+                        let o = &p.observation;
+                        let t = &o.timings;
+                        let delay = i32::try_from(p.started_at - c.slot).unwrap_or(i32::MAX);
+                        b.push_bind(c.endpoint_pk)
+                            .push_bind(c.slot)
+                            .push_bind(region_pk)
+                            .push_bind(delay)
+                            .push_bind(o.success())
+                            .push_bind(o.status_code.map(i32::from))
+                            .push_bind(o.failure.as_ref().map(|(k, _)| i32::from(k.code())))
+                            .push_bind(o.failure.as_ref().map(|(_, m)| m.clone()))
+                            .push_bind(t.dns_us.map(clamp_i32))
+                            .push_bind(t.connect_us.map(clamp_i32))
+                            .push_bind(t.tls_us.map(clamp_i32))
+                            .push_bind(t.first_byte_us.map(clamp_i32))
+                            .push_bind(clamp_i32(t.total_us));
+                    });
+                    qb.push(" ON CONFLICT DO NOTHING RETURNING endpoint_pk, slot");
+                    for row in qb.build().fetch_all(&mut *tx).await? {
+                        stored.insert((row.try_get(0)?, row.try_get(1)?));
+                    }
+                }
+                report.inserted = stored.len();
+                report.duplicates = with_ping.len() - stored.len();
+                let mut fresh: Vec<(i64, &PingRecord)> = with_ping
+                    .iter()
+                    .filter(|(c, _)| stored.contains(&(c.endpoint_pk, c.slot)))
+                    .map(|(c, p)| (c.endpoint_pk, *p))
+                    .collect();
+                fresh.sort_by_key(|(pk, p)| (*pk, p.scheduled_at));
+                if !fresh.is_empty() {
+                    Self::apply_results(&mut tx, &fresh, &mut report).await?;
+                }
+                for chunk in batch.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "UPDATE schedules SET next_slot_at = v.column3, lease_owner = NULL, lease_expires_at = NULL \
+                         FROM (",
+                    );
+                    qb.push_values(chunk, |mut b, c| {
+                        b.push("CAST(").push_bind_unseparated(c.schedule_pk).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(c.slot).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(c.next_slot).push_unseparated(" AS BIGINT)");
+                    });
+                    qb.push(") AS v WHERE schedules.pk = v.column1 AND schedules.next_slot_at = v.column2 \
+                             AND schedules.lease_owner = ");
+                    qb.push_bind(owner.to_owned());
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(report)
+            }
+
+            async fn release_leases(&self, owner: &str) -> Result<u64> {
+                Ok(sqlx::query(
+                    "UPDATE schedules SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+                )
+                .bind(owner)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+            }
+
+            async fn queue_depth(&self, region_pk: i32, now: Millis) -> Result<i64> {
+                Ok(sqlx::query(
+                    "SELECT COUNT(*) FROM schedules s JOIN endpoints e ON e.pk = s.endpoint_pk \
+                     WHERE s.region_pk = $1 AND s.next_slot_at <= $2 AND e.enabled \
+                     AND (s.lease_expires_at IS NULL OR s.lease_expires_at <= $2)",
+                )
+                .bind(region_pk)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?)
+            }
+
+            async fn count_open_incidents(&self) -> Result<i64> {
+                Ok(sqlx::query("SELECT COUNT(*) FROM incidents WHERE status = 'open'")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?)
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, Sqlite, sqlite_sql, "sqlite");
+impl_store!(PostgresStore, Postgres, postgres_sql, "postgres");

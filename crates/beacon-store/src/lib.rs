@@ -1,0 +1,122 @@
+//! The `Store` interface — everything Beacon persists and every coordination it does through the database
+//! (leases, idempotent results, the outbox) — and its two implementations, SQLite and PostgreSQL, which pass the
+//! same conformance suite. Callers pass `now`; the store never reads a clock.
+
+mod imp;
+mod model;
+mod url;
+
+pub use model::*;
+pub use url::DatabaseUrl;
+
+use async_trait::async_trait;
+use beacon_core::Millis;
+use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub use imp::{PostgresStore, SqliteStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: Uuid },
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Invalid(#[from] beacon_core::ValidationError),
+    /// The database cannot be reached or opened: an environment problem, not bad input.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Persistence and coordination for Beacon. Implemented by `SqliteStore` and `PostgresStore`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is ("sqlite" or "postgres"), for logs and health output.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for readiness and health.
+    async fn ping(&self) -> Result<()>;
+
+    async fn create_service(&self, name: &str, description: &str, now: Millis) -> Result<Service>;
+    async fn list_services(&self) -> Result<Vec<Service>>;
+    async fn get_service(&self, id: Uuid) -> Result<Service>;
+    async fn update_service(
+        &self,
+        id: Uuid,
+        name: Option<&str>,
+        description: Option<&str>,
+        now: Millis,
+    ) -> Result<Service>;
+    /// Refuses with `Conflict` while the service has endpoints, unless `cascade`.
+    async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<()>;
+
+    /// Creates the endpoint and its schedule (first slot at or after `now`) in one transaction.
+    async fn create_endpoint(
+        &self,
+        service_id: Uuid,
+        spec: &EndpointSpec,
+        now: Millis,
+    ) -> Result<Endpoint>;
+    async fn list_endpoints(&self, service_id: Option<Uuid>) -> Result<Vec<Endpoint>>;
+    async fn get_endpoint(&self, id: Uuid) -> Result<Endpoint>;
+    /// Applies `input` to the stored spec (validated as a whole) and reschedules if the interval or enabled flag
+    /// changed, in one transaction.
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        input: EndpointInput,
+        now: Millis,
+    ) -> Result<Endpoint>;
+    async fn delete_endpoint(&self, id: Uuid) -> Result<()>;
+
+    /// Newest first.
+    async fn list_pings(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+        failed_only: bool,
+    ) -> Result<Vec<Ping>>;
+
+    /// Newest first.
+    async fn list_incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>>;
+    async fn get_incident(&self, id: Uuid) -> Result<Incident>;
+    /// Resolves by hand and resets the endpoint's failure count; writes an `incident_resolved` event.
+    async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<Incident>;
+    /// Outbox rows, oldest first (the delivery engine will consume these).
+    async fn list_events(&self, after_pk: i64, limit: u32) -> Result<Vec<Event>>;
+
+    /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.
+    /// The lease lasts until the later of slot and `now`, plus the endpoint's timeout, plus `lease_margin_ms`.
+    async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>>;
+    /// Store results and advance schedules, in one transaction: pings are inserted once per (endpoint, region,
+    /// slot) — a repeat is ignored and has no effect —, health and incidents follow each new result, and each
+    /// schedule still leased by `owner` at that slot moves to its next slot.
+    async fn complete_slots(
+        &self,
+        owner: &str,
+        region_pk: i32,
+        batch: &[Completion],
+    ) -> Result<CompleteReport>;
+    /// Give back every lease `owner` holds (graceful shutdown), so another process can run those slots now.
+    async fn release_leases(&self, owner: &str) -> Result<u64>;
+    /// Slots due at `now` with no live lease.
+    async fn queue_depth(&self, region_pk: i32, now: Millis) -> Result<i64>;
+    async fn count_open_incidents(&self) -> Result<i64>;
+}
+
+/// Open the store a URL names, creating the SQLite file (and its directory) if needed, and apply migrations.
+pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url, None).await?),
+    })
+}

@@ -1,0 +1,151 @@
+//! Values the store returns and accepts. Public ids are UUIDs; `*_pk` fields are internal integer keys that never
+//! leave the process.
+
+use beacon_core::Millis;
+use beacon_core::endpoint::EndpointSpec;
+use beacon_core::incident::Status;
+use beacon_core::ping::{Observation, PingRecord};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub spec: EndpointSpec,
+    pub status: Status,
+    pub last_checked_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ping {
+    pub endpoint_id: Uuid,
+    pub region: String,
+    pub scheduled_at: Millis,
+    pub started_at: Millis,
+    pub observation: Observation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentStatus {
+    Open,
+    Resolved,
+}
+
+impl IncidentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(Self::Open),
+            "resolved" => Some(Self::Resolved),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolvedBy {
+    Auto,
+    Manual,
+}
+
+impl ResolvedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Manual => "manual",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: Uuid,
+    pub endpoint_id: Uuid,
+    pub status: IncidentStatus,
+    pub started_at: Millis,
+    pub resolved_at: Option<Millis>,
+    pub cause: String,
+    pub failure_count: u32,
+    pub resolved_by: Option<ResolvedBy>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub status: Option<IncidentStatus>,
+    pub endpoint_id: Option<Uuid>,
+}
+
+/// An outbox row. `kind` is `incident_start` or `incident_resolved` for now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub pk: i64,
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub created_at: Millis,
+}
+
+/// Parameters of one lease claim.
+#[derive(Debug, Clone)]
+pub struct Claim<'a> {
+    pub owner: &'a str,
+    pub region_pk: i32,
+    pub now: Millis,
+    pub horizon: Millis,
+    pub limit: u32,
+    pub lease_margin_ms: i64,
+}
+
+/// A leased slot, with the endpoint's configuration as it is now in the database.
+#[derive(Debug, Clone)]
+pub struct ClaimedSlot {
+    pub schedule_pk: i64,
+    pub endpoint_pk: i64,
+    pub endpoint_id: Uuid,
+    pub slot: Millis,
+    pub spec: EndpointSpec,
+}
+
+/// The end of one leased slot: its result (`None` when the slot was skipped as missed) and where the schedule
+/// goes next.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub schedule_pk: i64,
+    pub endpoint_pk: i64,
+    pub slot: Millis,
+    pub next_slot: Millis,
+    pub ping: Option<PingRecord>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompleteReport {
+    /// Results stored now.
+    pub inserted: usize,
+    /// Results already stored for that (endpoint, region, slot), ignored.
+    pub duplicates: usize,
+    pub incidents_opened: usize,
+    pub incidents_resolved: usize,
+}

@@ -1,0 +1,56 @@
+//! The store conformance suite: every test runs against a fresh SQLite file and a fresh PostgreSQL schema
+//! (`BEACON_TEST_POSTGRES_URL`, default the local test database).
+
+mod conformance;
+
+use beacon_store::{PostgresStore, SqliteStore, Store};
+use std::sync::Arc;
+
+pub async fn sqlite() -> Arc<dyn Store> {
+    let dir = std::env::temp_dir().join(format!("beacon-store-test-{}", uuid::Uuid::new_v4()));
+    Arc::new(
+        SqliteStore::open(&dir.join("beacon.db"))
+            .await
+            .expect("open sqlite"),
+    )
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("BEACON_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+pub async fn postgres() -> Arc<dyn Store> {
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    Arc::new(
+        PostgresStore::open(&postgres_url(), Some(&schema))
+            .await
+            .expect("open postgres (is it running? set BEACON_TEST_POSTGRES_URL)"),
+    )
+}
+
+/// Expand each conformance test into one test per backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::conformance::$name($crate::sqlite().await).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::conformance::$name($crate::postgres().await).await })*
+        }
+    };
+}
+
+both_backends!(
+    services_crud_and_guarded_delete,
+    endpoints_crud_and_reschedule,
+    unknown_ids_are_not_found,
+    claims_are_exclusive_and_expire,
+    disabled_endpoints_are_not_claimed,
+    results_are_stored_once,
+    incidents_follow_thresholds_and_write_events,
+    manual_resolve_resets_failure_count,
+    pings_are_listed_newest_first,
+    release_gives_leases_back,
+);
