@@ -1,0 +1,296 @@
+//! The HTTP check: our own TCP connect and TLS handshake (so each phase can be timed on its own), then hyper's
+//! HTTP/1.1 client connection on top. One connection per check, closed afterwards, like a user's first visit.
+
+use beacon_core::endpoint::{EndpointSpec, Method};
+use beacon_core::ping::{ErrorKind, Observation, Timings};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::header::{HOST, LOCATION, USER_AGENT};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use url::{Host, Url};
+
+const MAX_REDIRECTS: usize = 5;
+/// Bodies are read to the end (total time includes the download) but at most this much is kept for assertions.
+const MAX_BODY_BYTES: usize = 1 << 20;
+const USER_AGENT_VALUE: &str = concat!("beacon/", env!("CARGO_PKG_VERSION"));
+
+type Failure = (ErrorKind, String);
+
+/// Runs HTTP checks. Cheap to clone; holds the TLS configuration (Mozilla's root certificates, via webpki-roots).
+#[derive(Clone)]
+pub struct HttpProber {
+    tls: TlsConnector,
+}
+
+fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+}
+
+impl HttpProber {
+    pub fn new() -> Result<Self, rustls::Error> {
+        let roots =
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        Self::with_roots(roots)
+    }
+
+    /// A prober that trusts exactly `roots` (e.g. a private CA).
+    pub fn with_roots(roots: rustls::RootCertStore) -> Result<Self, rustls::Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            tls: TlsConnector::from(Arc::new(config)),
+        })
+    }
+
+    /// Run the check `spec` describes once. Never fails: every problem becomes a classified failure.
+    pub async fn probe(&self, spec: &EndpointSpec) -> Observation {
+        let start = Instant::now();
+        let mut timings = Timings::default();
+        let mut status = None;
+        let timeout = Duration::from_millis(u64::from(spec.timeout_ms));
+        let outcome =
+            tokio::time::timeout(timeout, self.run(spec, &mut timings, &mut status)).await;
+        timings.total_us = micros(start.elapsed());
+        let failure = match outcome {
+            Err(_) => Some((
+                ErrorKind::Timeout,
+                format!(
+                    "no complete response within {} s",
+                    f64::from(spec.timeout_ms) / 1000.0
+                ),
+            )),
+            Ok(result) => result.err(),
+        };
+        Observation {
+            status_code: status,
+            timings,
+            failure,
+        }
+    }
+
+    async fn run(
+        &self,
+        spec: &EndpointSpec,
+        timings: &mut Timings,
+        status_out: &mut Option<u16>,
+    ) -> Result<(), Failure> {
+        let mut url = spec.url.as_url().clone();
+        let mut method = spec.method;
+        let mut body = spec.body.clone();
+        for hop in 0..=MAX_REDIRECTS {
+            // Phase timings describe the hop that produced the final response.
+            *timings = Timings::default();
+            let response = self
+                .exchange(&url, method, spec, body.as_deref(), timings)
+                .await?;
+            let status = response.status().as_u16();
+            *status_out = Some(status);
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let is_redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+            if spec.follow_redirects && is_redirect {
+                let Some(location) = location else {
+                    return Err((
+                        ErrorKind::Other,
+                        format!("redirect {status} without a Location header"),
+                    ));
+                };
+                if hop == MAX_REDIRECTS {
+                    return Err((
+                        ErrorKind::Other,
+                        format!("more than {MAX_REDIRECTS} redirects"),
+                    ));
+                }
+                url = url.join(&location).map_err(|e| {
+                    (
+                        ErrorKind::Other,
+                        format!("bad redirect location {location:?}: {e}"),
+                    )
+                })?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err((
+                        ErrorKind::Other,
+                        format!("redirect to unsupported URL {url}"),
+                    ));
+                }
+                // Browsers' behaviour: 303, and 301/302 after a POST, continue as GET without a body.
+                if status == 303 || (matches!(status, 301 | 302) && method == Method::Post) {
+                    method = Method::Get;
+                    body = None;
+                }
+                continue;
+            }
+            let kept = read_body(response.into_body()).await?;
+            if !spec.expected_status.matches(status) {
+                return Err((
+                    ErrorKind::Status,
+                    format!(
+                        "unexpected status {status} (expected {})",
+                        spec.expected_status
+                    ),
+                ));
+            }
+            if let Some(needle) = &spec.expect_body_contains
+                && !contains(&kept, needle.as_bytes())
+            {
+                return Err((
+                    ErrorKind::Body,
+                    format!("response body does not contain {needle:?}"),
+                ));
+            }
+            return Ok(());
+        }
+        Err((
+            ErrorKind::Other,
+            format!("more than {MAX_REDIRECTS} redirects"),
+        ))
+    }
+
+    /// One request over one new connection, up to the response head.
+    async fn exchange(
+        &self,
+        url: &Url,
+        method: Method,
+        spec: &EndpointSpec,
+        body: Option<&str>,
+        timings: &mut Timings,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
+        let host = url
+            .host()
+            .ok_or_else(|| (ErrorKind::Other, format!("URL {url} has no host")))?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| (ErrorKind::Other, format!("URL {url} has no port")))?;
+        let addrs: Vec<SocketAddr> = match &host {
+            Host::Ipv4(ip) => vec![SocketAddr::new((*ip).into(), port)],
+            Host::Ipv6(ip) => vec![SocketAddr::new((*ip).into(), port)],
+            Host::Domain(name) => {
+                let t = Instant::now();
+                let found = tokio::net::lookup_host((*name, port))
+                    .await
+                    .map_err(|e| (ErrorKind::Dns, format!("cannot resolve {name}: {e}")))?
+                    .collect::<Vec<_>>();
+                timings.dns_us = Some(micros(t.elapsed()));
+                if found.is_empty() {
+                    return Err((ErrorKind::Dns, format!("{name} has no addresses")));
+                }
+                found
+            }
+        };
+        let t = Instant::now();
+        let mut last_err = None;
+        let mut tcp = None;
+        for addr in &addrs {
+            match TcpStream::connect(addr).await {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last_err = Some(format!("cannot connect to {addr}: {e}")),
+            }
+        }
+        let tcp = tcp.ok_or_else(|| (ErrorKind::Connect, last_err.unwrap_or_default()))?;
+        timings.connect_us = Some(micros(t.elapsed()));
+        let _ = tcp.set_nodelay(true);
+
+        let authority = match url.port() {
+            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let mut request = Request::builder()
+            .method(method.as_str())
+            .uri(path)
+            .header(HOST, authority)
+            .header(USER_AGENT, USER_AGENT_VALUE);
+        for h in &spec.headers {
+            request = request.header(h.name.as_str(), h.value.as_str());
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default().to_owned())))
+            .map_err(|e| (ErrorKind::Other, format!("cannot build request: {e}")))?;
+
+        if url.scheme() == "https" {
+            let name = match host {
+                Host::Domain(d) => rustls::pki_types::ServerName::try_from(d.to_owned()),
+                Host::Ipv4(ip) => Ok(rustls::pki_types::ServerName::IpAddress(
+                    std::net::IpAddr::from(ip).into(),
+                )),
+                Host::Ipv6(ip) => Ok(rustls::pki_types::ServerName::IpAddress(
+                    std::net::IpAddr::from(ip).into(),
+                )),
+            }
+            .map_err(|e| (ErrorKind::Tls, format!("invalid TLS server name: {e}")))?;
+            let t = Instant::now();
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(|e| (ErrorKind::Tls, format!("TLS handshake failed: {e}")))?;
+            timings.tls_us = Some(micros(t.elapsed()));
+            send(TokioIo::new(tls), request, timings).await
+        } else {
+            send(TokioIo::new(tcp), request, timings).await
+        }
+    }
+}
+
+async fn send<T>(
+    io: T,
+    request: Request<Full<Bytes>>,
+    timings: &mut Timings,
+) -> Result<hyper::Response<hyper::body::Incoming>, Failure>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let t = Instant::now();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| (ErrorKind::Other, format!("HTTP handshake failed: {e}")))?;
+    // The connection task ends when the response body is consumed or dropped.
+    tokio::spawn(conn);
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| (ErrorKind::Other, format!("request failed: {e}")))?;
+    timings.first_byte_us = Some(micros(t.elapsed()));
+    Ok(response)
+}
+
+/// Read the body to its end, keeping the first `MAX_BODY_BYTES`.
+async fn read_body(mut body: hyper::body::Incoming) -> Result<Vec<u8>, Failure> {
+    let mut kept = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            (
+                ErrorKind::Other,
+                format!("reading response body failed: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            let room = MAX_BODY_BYTES.saturating_sub(kept.len());
+            kept.extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+    Ok(kept)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}

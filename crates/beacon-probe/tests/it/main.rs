@@ -1,0 +1,219 @@
+//! HttpProber against real HTTP servers on 127.0.0.1: success with timings, and each failure class.
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Redirect;
+use axum::routing::{any, get};
+use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+use beacon_core::ping::ErrorKind;
+use beacon_probe::HttpProber;
+use std::time::Duration;
+
+async fn serve() -> String {
+    let app = Router::new()
+        .route("/ok", get(|| async { "all good" }))
+        .route(
+            "/fail",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/echo",
+            any(
+                |headers: HeaderMap, method: axum::http::Method, body: String| async move {
+                    let token = headers
+                        .get("x-token")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    format!("{method} token={token} body={body}")
+                },
+            ),
+        )
+        .route(
+            "/hop/{n}",
+            get(
+                |axum::extract::Path(n): axum::extract::Path<u32>| async move {
+                    if n == 0 {
+                        Redirect::temporary("/ok")
+                    } else {
+                        Redirect::temporary(&format!("/hop/{}", n - 1))
+                    }
+                },
+            ),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+fn spec(url: String, tweak: impl FnOnce(&mut EndpointInput)) -> EndpointSpec {
+    let mut input = EndpointInput {
+        name: Some("t".into()),
+        url: Some(url),
+        timeout_seconds: Some(1.0),
+        ..Default::default()
+    };
+    tweak(&mut input);
+    EndpointSpec::create(input).expect("valid spec")
+}
+
+fn prober() -> HttpProber {
+    HttpProber::new().expect("tls config")
+}
+
+#[tokio::test]
+async fn success_reports_phase_timings() {
+    let base = serve().await;
+    let obs = prober().probe(&spec(format!("{base}/ok"), |_| {})).await;
+    assert!(obs.success(), "{obs:?}");
+    assert_eq!(obs.status_code, Some(200));
+    let t = obs.timings;
+    assert_eq!(t.dns_us, None, "IP literal needs no DNS");
+    assert_eq!(t.tls_us, None, "plain http has no TLS");
+    let (connect, first) = (
+        t.connect_us.expect("connect"),
+        t.first_byte_us.expect("first byte"),
+    );
+    assert!(t.total_us >= connect + first, "{t:?}");
+}
+
+#[tokio::test]
+async fn localhost_name_is_resolved_and_timed() {
+    let base = serve().await.replace("127.0.0.1", "localhost");
+    let obs = prober().probe(&spec(format!("{base}/ok"), |_| {})).await;
+    // localhost may resolve to ::1 first, where nothing listens; the prober tries every address.
+    assert!(obs.success(), "{obs:?}");
+    assert!(obs.timings.dns_us.is_some());
+}
+
+#[tokio::test]
+async fn failures_are_classified() {
+    let base = serve().await;
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        drop(l);
+        format!("http://127.0.0.1:{port}/")
+    };
+    let cases: Vec<(EndpointSpec, ErrorKind, &str)> = vec![
+        (
+            spec(format!("{base}/fail"), |_| {}),
+            ErrorKind::Status,
+            "unexpected status 500 (expected 200-299)",
+        ),
+        (
+            spec(format!("{base}/slow"), |i| i.timeout_seconds = Some(0.3)),
+            ErrorKind::Timeout,
+            "no complete response within 0.3 s",
+        ),
+        (
+            spec(refused, |_| {}),
+            ErrorKind::Connect,
+            "cannot connect to 127.0.0.1",
+        ),
+        (
+            spec("http://no-such-host.invalid/".into(), |_| {}),
+            ErrorKind::Dns,
+            "no-such-host.invalid",
+        ),
+        (
+            spec(format!("{base}/ok"), |i| {
+                i.expect_body_contains = Some("missing".into())
+            }),
+            ErrorKind::Body,
+            "does not contain \"missing\"",
+        ),
+        (
+            spec(format!("{base}/hop/9"), |_| {}),
+            ErrorKind::Other,
+            "more than 5 redirects",
+        ),
+        (
+            spec(
+                format!("https://{}/ok", base.trim_start_matches("http://")),
+                |_| {},
+            ),
+            ErrorKind::Tls,
+            "TLS handshake failed",
+        ),
+    ];
+    for (spec, kind, message) in cases {
+        let obs = prober().probe(&spec).await;
+        let (got_kind, got_message) = obs
+            .failure
+            .clone()
+            .unwrap_or_else(|| panic!("{} must fail", spec.url.as_str()));
+        assert_eq!(got_kind, kind, "{}: {got_message}", spec.url.as_str());
+        assert!(
+            got_message.contains(message),
+            "{got_message:?} should mention {message:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn timeout_is_enforced_promptly() {
+    let base = serve().await;
+    let started = std::time::Instant::now();
+    let obs = prober()
+        .probe(&spec(format!("{base}/slow"), |i| {
+            i.timeout_seconds = Some(0.2)
+        }))
+        .await;
+    assert_eq!(obs.failure.map(|f| f.0), Some(ErrorKind::Timeout));
+    assert!(
+        started.elapsed() < Duration::from_millis(1_500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(obs.timings.total_us >= 200_000);
+}
+
+#[tokio::test]
+async fn method_headers_body_and_assertions() {
+    let base = serve().await;
+    let s = spec(format!("{base}/echo"), |i| {
+        i.method = Some("POST".into());
+        i.headers = Some(vec!["X-Token: s3cret".into()]);
+        i.body = Some("{\"a\":1}".into());
+        i.expect_body_contains = Some("POST token=s3cret body={\"a\":1}".into());
+    });
+    let obs = prober().probe(&s).await;
+    assert!(obs.success(), "{obs:?}");
+}
+
+#[tokio::test]
+async fn redirects_follow_up_to_five_unless_disabled() {
+    let base = serve().await;
+    let obs = prober().probe(&spec(format!("{base}/hop/4"), |_| {})).await;
+    assert!(obs.success(), "{obs:?}");
+    assert_eq!(obs.status_code, Some(200));
+    let obs = prober()
+        .probe(&spec(format!("{base}/hop/0"), |i| {
+            i.follow_redirects = Some(false)
+        }))
+        .await;
+    assert_eq!(obs.status_code, Some(307));
+    assert_eq!(
+        obs.failure.map(|f| f.0),
+        Some(ErrorKind::Status),
+        "307 is not in 200-299"
+    );
+    let obs = prober()
+        .probe(&spec(format!("{base}/hop/0"), |i| {
+            i.follow_redirects = Some(false);
+            i.expected_status = Some("300-399".into());
+        }))
+        .await;
+    assert!(obs.success());
+}
