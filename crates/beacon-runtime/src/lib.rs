@@ -1,1 +1,69 @@
-//! placeholder
+//! The long-running loops of a Beacon node. `checks::run` claims due slots from the store, runs them on a bounded
+//! pool of async tasks, and hands results to the writer, which stores them in batches. `gauges::run` samples
+//! database-derived gauges. Each loop has one `run(…, shutdown)` entry point and keeps no state that matters
+//! after it stops: leases in the database say who runs what.
+
+pub mod checks;
+pub mod gauges;
+mod writer;
+
+use beacon_core::Millis;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Wall-clock time, injected so that tests and benchmarks can decide what "now" is.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Millis;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Millis {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// Tuning of the check loop. Defaults suit one node with up to ~100,000 endpoints.
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    /// Identifies this process's leases; unique per process.
+    pub owner: String,
+    pub region_pk: i32,
+    /// Checks running at once (`WORKER_CONCURRENCY`).
+    pub concurrency: usize,
+    /// Claimed slots waiting for their time or a free task, at most.
+    pub max_pending: usize,
+    /// How far ahead slots are claimed, so that a check starts on time rather than one poll late.
+    pub lookahead: Duration,
+    /// Pause between claims when there was nothing more to take.
+    pub poll_interval: Duration,
+    /// Added to slot + timeout to form the lease; after it, another process may take the slot.
+    pub lease_margin: Duration,
+    /// Results written per transaction, at most.
+    pub batch_max: usize,
+    /// How long a result may wait for companions before its batch is written.
+    pub flush_interval: Duration,
+    /// On shutdown, how long running checks may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        Self {
+            owner: format!("node-{}", uuid::Uuid::new_v4()),
+            region_pk: 1,
+            concurrency: 256,
+            max_pending: 50_000,
+            lookahead: Duration::from_millis(1_000),
+            poll_interval: Duration::from_millis(200),
+            lease_margin: Duration::from_secs(15),
+            batch_max: 2_000,
+            flush_interval: Duration::from_millis(100),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}

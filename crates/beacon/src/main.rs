@@ -1,1 +1,93 @@
-fn main() {}
+//! The `beacon` binary: parses the command line, sets up logging and TLS, and hands off to a command. Errors end
+//! here: printed to stderr, exit 1 for bad input, 2 for environment or server problems.
+
+mod cli;
+mod commands;
+mod config;
+mod error;
+mod output;
+mod server;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use cli::{Cli, Command, Global, LogFormat};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(global: &Global, default_level: &str) {
+    let filter = EnvFilter::try_new(global.log_level.as_deref().unwrap_or(default_level))
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match global.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let out = cli.global.output;
+    match cli.command {
+        Command::Server(args) => {
+            let settings = config::Settings::load(&cli.global, &args)?;
+            server::run(settings).await
+        }
+        command => {
+            let url = config::database_url(&cli.global)?;
+            let store = beacon_store::open(&url)
+                .await
+                .with_context(|| format!("opening database {}", url.redacted()))?;
+            match command {
+                Command::Services(cmd) => commands::services(&*store, out, cmd).await,
+                Command::Endpoints(cmd) => commands::endpoints(&*store, out, cmd).await,
+                Command::Pings(cmd) => commands::pings(&*store, out, cmd).await,
+                Command::Incidents(cmd) => commands::incidents(&*store, out, cmd).await,
+                Command::Migrate => {
+                    eprintln!("migrations applied to {}", url.redacted());
+                    Ok(())
+                }
+                Command::Server(_) => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are not errors; every usage error exits 1.
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
+    init_logging(
+        &cli.global,
+        if matches!(cli.command, Command::Server(_)) {
+            "info"
+        } else {
+            "warn"
+        },
+    );
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(error::exit_code(&e))
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The check loop: claim due slots through leases, run each at its slot time on a bounded set of async tasks, and
+//! pass results to the writer. Shutdown: stop claiming, drop slots not yet started, let running checks finish
+//! within the grace period, write what finished, then release every lease still held so another node can run
+//! those slots at once.
+
+use crate::writer;
+use crate::{CheckConfig, Clock};
+use beacon_core::ping::PingRecord;
+use beacon_core::schedule::{self, SlotDecision};
+use beacon_probe::HttpProber;
+use beacon_store::{Claim, ClaimedSlot, Completion, Store, StoreError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Run the check loop until `shutdown` is cancelled; returns after leases are released.
+pub async fn run(
+    store: Arc<dyn Store>,
+    prober: HttpProber,
+    clock: Arc<dyn Clock>,
+    config: CheckConfig,
+    shutdown: CancellationToken,
+) -> Result<(), StoreError> {
+    let config = Arc::new(config);
+    let (tx, rx) = mpsc::channel::<Completion>(config.batch_max * 4);
+    let writer = tokio::spawn(writer::run(store.clone(), config.clone(), rx));
+    // Cancelled when the grace period is over: running checks give up and their slots are released.
+    let abort = CancellationToken::new();
+    let ctx = Arc::new(TaskCtx {
+        prober,
+        clock: clock.clone(),
+        permits: Semaphore::new(config.concurrency.max(1)),
+        pending: AtomicUsize::new(0),
+        shutdown: shutdown.clone(),
+        abort: abort.clone(),
+    });
+    info!(owner = %config.owner, concurrency = config.concurrency, "check loop started");
+
+    while !shutdown.is_cancelled() {
+        let room = config
+            .max_pending
+            .saturating_sub(ctx.pending.load(Ordering::Relaxed));
+        let limit = room.min(config.batch_max);
+        let mut full = false;
+        if limit > 0 {
+            let now = clock.now();
+            let claim = Claim {
+                owner: &config.owner,
+                region_pk: config.region_pk,
+                now,
+                horizon: now + millis(config.lookahead),
+                limit: u32::try_from(limit).unwrap_or(u32::MAX),
+                lease_margin_ms: millis(config.lease_margin),
+            };
+            match store.claim_slots(&claim).await {
+                Ok(claimed) => {
+                    full = claimed.len() == limit;
+                    metrics::counter!("beacon_slots_claimed_total").increment(claimed.len() as u64);
+                    for slot in claimed {
+                        dispatch(&ctx, &tx, slot, now).await;
+                    }
+                }
+                Err(e) => warn!(error = %e, "claiming slots failed; retrying"),
+            }
+        }
+        if !full {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = tokio::time::sleep(config.poll_interval) => {}
+            }
+        }
+    }
+
+    info!(
+        running = ctx.pending.load(Ordering::Relaxed),
+        "shutting down: no new claims; waiting for running checks"
+    );
+    drop(tx);
+    let grace = tokio::time::sleep(config.shutdown_grace);
+    tokio::pin!(grace);
+    let mut writer = writer;
+    let finished = tokio::select! {
+        done = &mut writer => Some(done),
+        () = &mut grace => None,
+    };
+    if finished.is_none() {
+        warn!("grace period over; abandoning running checks");
+        abort.cancel();
+        let _ = writer.await;
+    }
+    let released = store.release_leases(&config.owner).await?;
+    info!(released, "leases released");
+    Ok(())
+}
+
+/// Shared by every check task of one loop.
+struct TaskCtx {
+    prober: HttpProber,
+    clock: Arc<dyn Clock>,
+    /// Bounds checks in flight to `concurrency`.
+    permits: Semaphore,
+    /// Claimed slots not yet handed to the writer; bounds memory to `max_pending`.
+    pending: AtomicUsize,
+    shutdown: CancellationToken,
+    abort: CancellationToken,
+}
+
+async fn dispatch(ctx: &Arc<TaskCtx>, tx: &mpsc::Sender<Completion>, slot: ClaimedSlot, now: i64) {
+    let interval = slot.spec.interval_ms();
+    let phase = schedule::phase_ms(slot.endpoint_id, interval);
+    match schedule::decide(slot.slot, now, interval, phase) {
+        SlotDecision::Skip { next } => {
+            debug!(endpoint_id = %slot.endpoint_id, slot = slot.slot, next, "skipping missed slot");
+            metrics::counter!("beacon_slots_skipped_total").increment(1);
+            let _ = tx.send(completion(&slot, next, None)).await;
+        }
+        SlotDecision::Run => {
+            ctx.pending.fetch_add(1, Ordering::Relaxed);
+            let (ctx, tx) = (ctx.clone(), tx.clone());
+            tokio::spawn(async move {
+                if let Some(done) = run_slot(&ctx, slot).await {
+                    let _ = tx.send(done).await;
+                }
+                ctx.pending.fetch_sub(1, Ordering::Relaxed);
+            });
+        }
+    }
+}
+
+/// Wait for the slot, run the check, return its completion. `None` when shutdown came first: the lease is
+/// released later and the slot runs elsewhere.
+async fn run_slot(ctx: &TaskCtx, slot: ClaimedSlot) -> Option<Completion> {
+    let wait = slot.slot - ctx.clock.now();
+    if wait > 0 {
+        tokio::select! {
+            () = ctx.shutdown.cancelled() => return None,
+            () = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
+        }
+    }
+    let _permit = tokio::select! {
+        () = ctx.shutdown.cancelled() => return None,
+        permit = ctx.permits.acquire() => permit.ok()?,
+    };
+    let started_at = ctx.clock.now();
+    metrics::histogram!("beacon_schedule_lag_seconds")
+        .record((started_at - slot.slot).max(0) as f64 / 1000.0);
+    metrics::gauge!("beacon_worker_active_jobs").increment(1.0);
+    let observation = tokio::select! {
+        () = ctx.abort.cancelled() => None,
+        obs = ctx.prober.probe(&slot.spec) => Some(obs),
+    };
+    metrics::gauge!("beacon_worker_active_jobs").decrement(1.0);
+    let observation = observation?;
+    let result = if observation.success() {
+        "success"
+    } else {
+        "failure"
+    };
+    metrics::counter!("beacon_checks_total", "result" => result).increment(1);
+    metrics::histogram!("beacon_check_duration_seconds")
+        .record(f64::from(observation.timings.total_us) / 1e6);
+    let interval = slot.spec.interval_ms();
+    let phase = schedule::phase_ms(slot.endpoint_id, interval);
+    let next = schedule::next_after_completion(slot.slot, ctx.clock.now(), interval, phase);
+    let record = PingRecord {
+        scheduled_at: slot.slot,
+        started_at,
+        observation,
+    };
+    Some(completion(&slot, next, Some(record)))
+}
+
+fn completion(slot: &ClaimedSlot, next_slot: i64, ping: Option<PingRecord>) -> Completion {
+    Completion {
+        schedule_pk: slot.schedule_pk,
+        endpoint_pk: slot.endpoint_pk,
+        slot: slot.slot,
+        next_slot,
+        ping,
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

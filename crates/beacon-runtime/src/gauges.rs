@@ -1,0 +1,31 @@
+//! Gauges that come from the database rather than from this process: due-and-unclaimed slots and open incidents.
+
+use crate::Clock;
+use beacon_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+pub async fn run(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    region_pk: i32,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        match store.queue_depth(region_pk, clock.now()).await {
+            Ok(n) => metrics::gauge!("beacon_queue_depth").set(n as f64),
+            Err(e) => debug!(error = %e, "queue depth unavailable"),
+        }
+        match store.count_open_incidents().await {
+            Ok(n) => metrics::gauge!("beacon_incidents_open").set(n as f64),
+            Err(e) => debug!(error = %e, "open incidents unavailable"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}

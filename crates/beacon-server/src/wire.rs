@@ -1,0 +1,172 @@
+//! JSON shapes of Beacon's objects, shared by CLI output (`-o json`) and, later, the REST API, so that both print
+//! the same fields. Field names are part of the public contract: add, never rename.
+
+use beacon_core::Millis;
+use beacon_store::{Endpoint, Incident, Ping, Service};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// RFC 3339 in UTC with millisecond precision.
+pub fn rfc3339(t: Millis) -> String {
+    DateTime::<Utc>::from_timestamp_millis(t)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn opt_rfc3339(t: Option<Millis>) -> Option<String> {
+    t.map(rfc3339)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Service> for ServiceView {
+    fn from(s: &Service) -> Self {
+        Self {
+            id: s.id,
+            name: s.name.clone(),
+            description: s.description.clone(),
+            created_at: rfc3339(s.created_at),
+            updated_at: rfc3339(s.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EndpointView {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub name: String,
+    pub url: String,
+    pub method: String,
+    pub interval_seconds: u32,
+    pub timeout_seconds: f64,
+    pub expected_status: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    pub alert_threshold: u32,
+    pub recovery_threshold: u32,
+    pub expect_body_contains: Option<String>,
+    pub follow_redirects: bool,
+    pub enabled: bool,
+    pub status: String,
+    pub last_checked_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Endpoint> for EndpointView {
+    fn from(e: &Endpoint) -> Self {
+        let s = &e.spec;
+        Self {
+            id: e.id,
+            service_id: e.service_id,
+            name: s.name.clone(),
+            url: s.url.as_str().to_owned(),
+            method: s.method.as_str().to_owned(),
+            interval_seconds: s.interval_seconds,
+            timeout_seconds: f64::from(s.timeout_ms) / 1000.0,
+            expected_status: s.expected_status.to_string(),
+            headers: s
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            body: s.body.clone(),
+            alert_threshold: s.alert_threshold,
+            recovery_threshold: s.recovery_threshold,
+            expect_body_contains: s.expect_body_contains.clone(),
+            follow_redirects: s.follow_redirects,
+            enabled: s.enabled,
+            status: e.status.as_str().to_owned(),
+            last_checked_at: opt_rfc3339(e.last_checked_at),
+            created_at: rfc3339(e.created_at),
+            updated_at: rfc3339(e.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimingsView {
+    pub dns_ms: Option<f64>,
+    pub connect_ms: Option<f64>,
+    pub tls_ms: Option<f64>,
+    pub first_byte_ms: Option<f64>,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PingView {
+    pub endpoint_id: Uuid,
+    pub scheduled_at: String,
+    pub started_at: String,
+    pub success: bool,
+    pub status_code: Option<u16>,
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+    pub timings: TimingsView,
+    pub region: String,
+}
+
+fn ms(us: u32) -> f64 {
+    f64::from(us) / 1000.0
+}
+
+impl From<&Ping> for PingView {
+    fn from(p: &Ping) -> Self {
+        let o = &p.observation;
+        let t = &o.timings;
+        Self {
+            endpoint_id: p.endpoint_id,
+            scheduled_at: rfc3339(p.scheduled_at),
+            started_at: rfc3339(p.started_at),
+            success: o.success(),
+            status_code: o.status_code,
+            error_kind: o.failure.as_ref().map(|(k, _)| k.as_str().to_owned()),
+            error: o.failure.as_ref().map(|(_, m)| m.clone()),
+            timings: TimingsView {
+                dns_ms: t.dns_us.map(ms),
+                connect_ms: t.connect_us.map(ms),
+                tls_ms: t.tls_us.map(ms),
+                first_byte_ms: t.first_byte_us.map(ms),
+                total_ms: ms(t.total_us),
+            },
+            region: p.region.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IncidentView {
+    pub id: Uuid,
+    pub endpoint_id: Uuid,
+    pub status: String,
+    pub started_at: String,
+    pub resolved_at: Option<String>,
+    pub cause: String,
+    pub failure_count: u32,
+    pub resolved_by: Option<String>,
+}
+
+impl From<&Incident> for IncidentView {
+    fn from(i: &Incident) -> Self {
+        Self {
+            id: i.id,
+            endpoint_id: i.endpoint_id,
+            status: i.status.as_str().to_owned(),
+            started_at: rfc3339(i.started_at),
+            resolved_at: opt_rfc3339(i.resolved_at),
+            cause: i.cause.clone(),
+            failure_count: i.failure_count,
+            resolved_by: i.resolved_by.map(|r| r.as_str().to_owned()),
+        }
+    }
+}

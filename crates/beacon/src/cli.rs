@@ -1,0 +1,216 @@
+//! Command-line grammar: `beacon <noun> <verb>` plus `server` and `migrate`. Global options are accepted before or
+//! after the subcommand.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "beacon",
+    version,
+    about = "Self-hosted monitoring in one binary",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Directory for the embedded SQLite database [default: ./beacon-data]
+    #[arg(long, global = true, env = "BEACON_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Wins over --data-dir.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database: Option<String>,
+    /// Output format.
+    #[arg(short, long, global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Log level or filter (e.g. debug, beacon=trace). Default: info for `server`, warn otherwise.
+    #[arg(long, global = true, env = "BEACON_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, env = "BEACON_LOG_FORMAT", default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Groups of endpoints.
+    #[command(subcommand)]
+    Services(ServicesCmd),
+    /// HTTP checks.
+    #[command(subcommand)]
+    Endpoints(EndpointsCmd),
+    /// Check results.
+    #[command(subcommand)]
+    Pings(PingsCmd),
+    /// Outages opened by consecutive failures.
+    #[command(subcommand)]
+    Incidents(IncidentsCmd),
+    /// Run the scheduler, checks and ops endpoints.
+    Server(ServerArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServicesCmd {
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    List,
+    Get {
+        id: Uuid,
+    },
+    Update {
+        id: Uuid,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Refuses while the service has endpoints, unless --cascade.
+    Delete {
+        id: Uuid,
+        /// Delete the service's endpoints, their pings and incidents too.
+        #[arg(long)]
+        cascade: bool,
+    },
+}
+
+/// Flags shared by `endpoints create` and `endpoints update`.
+#[derive(Debug, Args, Default)]
+pub struct EndpointFlags {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub url: Option<String>,
+    /// HTTP method [default: GET]
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Seconds between checks, 1..86400 [default: 60]
+    #[arg(long, allow_negative_numbers = true)]
+    pub interval: Option<i64>,
+    /// Seconds (decimals allowed) [default: the smaller of 10 and the interval]
+    #[arg(long, allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
+    /// Accepted status codes: 200, 200-299, 200,201 [default: 200-299]
+    #[arg(long)]
+    pub expected_status: Option<String>,
+    /// Request header 'Name: value' (repeatable; on update, replaces all headers)
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+    /// Request body
+    #[arg(long)]
+    pub body: Option<String>,
+    /// Consecutive failures that open an incident [default: 3]
+    #[arg(long, allow_negative_numbers = true)]
+    pub alert_threshold: Option<i64>,
+    /// Consecutive successes that resolve it [default: 1]
+    #[arg(long, allow_negative_numbers = true)]
+    pub recovery_threshold: Option<i64>,
+    /// Fail unless the response body contains this text
+    #[arg(long)]
+    pub expect_body_contains: Option<String>,
+    /// Follow up to 5 redirects [default: true]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub follow_redirects: Option<bool>,
+    /// Whether the endpoint is checked [default: true]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EndpointsCmd {
+    Create {
+        #[arg(long)]
+        service_id: Uuid,
+        #[command(flatten)]
+        flags: EndpointFlags,
+    },
+    List {
+        #[arg(long)]
+        service_id: Option<Uuid>,
+    },
+    Get {
+        id: Uuid,
+    },
+    Update {
+        id: Uuid,
+        #[command(flatten)]
+        flags: EndpointFlags,
+    },
+    Delete {
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PingsCmd {
+    /// Newest first.
+    List {
+        #[arg(long)]
+        endpoint_id: Uuid,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+        /// Only failed checks.
+        #[arg(long)]
+        failed: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IncidentStatusArg {
+    Open,
+    Resolved,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCmd {
+    List {
+        #[arg(long, value_enum)]
+        status: Option<IncidentStatusArg>,
+        #[arg(long)]
+        endpoint_id: Option<Uuid>,
+    },
+    Get {
+        id: Uuid,
+    },
+    /// Resolve by hand; failures count afresh afterwards.
+    Resolve {
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address for the HTTP endpoints [default: 127.0.0.1:8080]
+    #[arg(long, env = "BEACON_LISTEN")]
+    pub listen: Option<String>,
+    /// YAML configuration file.
+    #[arg(long, env = "BEACON_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Checks running at once [default: 256]
+    #[arg(long, env = "WORKER_CONCURRENCY")]
+    pub concurrency: Option<usize>,
+}

@@ -1,0 +1,164 @@
+//! Server settings, resolved in one pass: defaults, then the YAML file (`--config`), then environment variables
+//! and flags (clap reads both). Unknown keys in the file are errors, not silent defaults.
+
+use crate::cli::{Global, ServerArgs};
+use crate::error::UsageError;
+use anyhow::{Context, Result};
+use beacon_runtime::CheckConfig;
+use beacon_store::DatabaseUrl;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_DATA_DIR: &str = "./beacon-data";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    database: Option<String>,
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    worker: WorkerFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkerFile {
+    concurrency: Option<usize>,
+    max_pending: Option<usize>,
+    lookahead_ms: Option<u64>,
+    poll_interval_ms: Option<u64>,
+    lease_margin_seconds: Option<u64>,
+    batch_max: Option<usize>,
+    flush_interval_ms: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: String,
+    pub database: DatabaseUrl,
+    pub checks: CheckConfig,
+}
+
+/// The database a command uses: `--database` wins over `--data-dir`.
+pub fn database_url(global: &Global) -> Result<DatabaseUrl> {
+    resolve_database(
+        global.database.as_deref(),
+        global.data_dir.as_deref(),
+        None,
+        None,
+    )
+}
+
+fn resolve_database(
+    flag_url: Option<&str>,
+    flag_dir: Option<&Path>,
+    file_url: Option<&str>,
+    file_dir: Option<&Path>,
+) -> Result<DatabaseUrl> {
+    if let Some(url) = flag_url.or(if flag_dir.is_none() { file_url } else { None }) {
+        return Ok(DatabaseUrl::parse(url)?);
+    }
+    let dir = flag_dir.or(file_dir).unwrap_or(Path::new(DEFAULT_DATA_DIR));
+    Ok(DatabaseUrl::in_data_dir(dir))
+}
+
+impl Settings {
+    pub fn load(global: &Global, args: &ServerArgs) -> Result<Self> {
+        let file = match &args.config {
+            None => FileSettings::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))
+                    .map_err(|e| UsageError(format!("{e:#}")))?;
+                serde_saphyr::from_str::<FileSettings>(&text)
+                    .map_err(|e| UsageError(format!("config file {}: {e}", path.display())))?
+            }
+        };
+        let database = resolve_database(
+            global.database.as_deref(),
+            global.data_dir.as_deref(),
+            file.database.as_deref(),
+            file.data_dir.as_deref(),
+        )?;
+        let w = file.worker;
+        let defaults = CheckConfig::default();
+        let ms = |v: Option<u64>, d: Duration| v.map_or(d, Duration::from_millis);
+        let secs = |v: Option<u64>, d: Duration| v.map_or(d, Duration::from_secs);
+        let concurrency = args
+            .concurrency
+            .or(w.concurrency)
+            .unwrap_or(defaults.concurrency);
+        if concurrency == 0 {
+            return Err(UsageError("worker concurrency must be at least 1".into()).into());
+        }
+        let checks = CheckConfig {
+            concurrency,
+            max_pending: w.max_pending.unwrap_or(defaults.max_pending),
+            lookahead: ms(w.lookahead_ms, defaults.lookahead),
+            poll_interval: ms(w.poll_interval_ms, defaults.poll_interval),
+            lease_margin: secs(w.lease_margin_seconds, defaults.lease_margin),
+            batch_max: w.batch_max.unwrap_or(defaults.batch_max).max(1),
+            flush_interval: ms(w.flush_interval_ms, defaults.flush_interval),
+            shutdown_grace: secs(w.shutdown_grace_seconds, defaults.shutdown_grace),
+            ..defaults
+        };
+        Ok(Self {
+            listen: args
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            database,
+            checks,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_precedence() {
+        let p = |s: &str| PathBuf::from(s);
+        let url = |a, b: Option<&str>, c, d: Option<&str>| {
+            resolve_database(a, b.map(Path::new), c, d.map(Path::new)).expect("valid")
+        };
+        assert_eq!(
+            url(None, None, None, None),
+            DatabaseUrl::Sqlite(p("./beacon-data/beacon.db"))
+        );
+        assert_eq!(
+            url(Some("sqlite:///x.db"), Some("/d"), None, None),
+            DatabaseUrl::Sqlite(p("/x.db"))
+        );
+        assert_eq!(
+            url(None, Some("/d"), Some("sqlite:///f.db"), None),
+            DatabaseUrl::Sqlite(p("/d/beacon.db"))
+        );
+        assert_eq!(
+            url(None, None, Some("sqlite:///f.db"), Some("/e")),
+            DatabaseUrl::Sqlite(p("/f.db"))
+        );
+        assert_eq!(
+            url(None, None, None, Some("/e")),
+            DatabaseUrl::Sqlite(p("/e/beacon.db"))
+        );
+    }
+
+    #[test]
+    fn unknown_config_keys_are_errors() {
+        let err =
+            serde_saphyr::from_str::<FileSettings>("listen: 1.2.3.4:5\nworkr:\n  concurrency: 3\n")
+                .expect_err("typo must fail");
+        assert!(err.to_string().contains("workr"), "{err}");
+        let ok: FileSettings =
+            serde_saphyr::from_str("listen: 127.0.0.1:9\nworker:\n  concurrency: 3\n")
+                .expect("valid");
+        assert_eq!(ok.worker.concurrency, Some(3));
+    }
+}

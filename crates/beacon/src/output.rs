@@ -1,0 +1,279 @@
+//! Printing results: human tables by default, JSON (`-o json`) for machines. Objects print as one JSON object,
+//! lists as an array. Tables show RFC 3339 times, with relative ones where recency matters.
+
+use crate::cli::Output;
+use anyhow::Result;
+use beacon_server::wire::{EndpointView, IncidentView, PingView, ServiceView};
+use chrono::{DateTime, Utc};
+use comfy_table::presets::UTF8_BORDERS_ONLY;
+use comfy_table::{ContentArrangement, Table};
+use serde::Serialize;
+
+pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    t
+}
+
+fn details(rows: Vec<(&str, String)>) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY);
+    for (k, v) in rows {
+        t.add_row(vec![k.to_owned(), v]);
+    }
+    t
+}
+
+/// "12s ago", "5m ago", "3h ago", "2d ago" for an RFC 3339 time.
+pub fn relative(rfc3339: &str) -> String {
+    let Ok(t) = DateTime::parse_from_rfc3339(rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let secs = (Utc::now() - t.with_timezone(&Utc)).num_seconds();
+    match secs {
+        s if s < 0 => "in the future".to_owned(),
+        s if s < 60 => format!("{s}s ago"),
+        s if s < 3_600 => format!("{}m ago", s / 60),
+        s if s < 86_400 => format!("{}h ago", s / 3_600),
+        s => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// RFC 3339 to the second, for tables.
+fn short(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+fn opt(v: Option<&str>) -> String {
+    v.unwrap_or("-").to_owned()
+}
+
+pub fn service(out: Output, s: &ServiceView) -> Result<()> {
+    match out {
+        Output::Json => json(s),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("id", s.id.to_string()),
+                    ("name", s.name.clone()),
+                    ("description", s.description.clone()),
+                    ("created_at", short(&s.created_at)),
+                    ("updated_at", short(&s.updated_at)),
+                ])
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn services(out: Output, list: &[ServiceView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["ID", "NAME", "DESCRIPTION", "CREATED"]);
+            for s in list {
+                t.add_row(vec![
+                    s.id.to_string(),
+                    s.name.clone(),
+                    s.description.clone(),
+                    short(&s.created_at),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
+    match out {
+        Output::Json => json(e),
+        Output::Table => {
+            let headers: Vec<String> = e.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            println!(
+                "{}",
+                details(vec![
+                    ("id", e.id.to_string()),
+                    ("service_id", e.service_id.to_string()),
+                    ("name", e.name.clone()),
+                    ("url", e.url.clone()),
+                    ("method", e.method.clone()),
+                    ("interval", format!("{}s", e.interval_seconds)),
+                    ("timeout", format!("{}s", e.timeout_seconds)),
+                    ("expected_status", e.expected_status.clone()),
+                    (
+                        "headers",
+                        if headers.is_empty() {
+                            "-".into()
+                        } else {
+                            headers.join("\n")
+                        }
+                    ),
+                    ("body", opt(e.body.as_deref())),
+                    (
+                        "expect_body_contains",
+                        opt(e.expect_body_contains.as_deref())
+                    ),
+                    ("alert_threshold", e.alert_threshold.to_string()),
+                    ("recovery_threshold", e.recovery_threshold.to_string()),
+                    ("follow_redirects", e.follow_redirects.to_string()),
+                    ("enabled", e.enabled.to_string()),
+                    ("status", e.status.clone()),
+                    (
+                        "last_checked",
+                        e.last_checked_at
+                            .as_deref()
+                            .map_or("never".into(), relative)
+                    ),
+                    ("created_at", short(&e.created_at)),
+                    ("updated_at", short(&e.updated_at)),
+                ])
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn endpoints(out: Output, list: &[EndpointView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&[
+                "ID",
+                "NAME",
+                "METHOD",
+                "URL",
+                "INTERVAL",
+                "ENABLED",
+                "STATUS",
+                "LAST CHECK",
+            ]);
+            for e in list {
+                t.add_row(vec![
+                    e.id.to_string(),
+                    e.name.clone(),
+                    e.method.clone(),
+                    e.url.clone(),
+                    format!("{}s", e.interval_seconds),
+                    if e.enabled { "yes".into() } else { "no".into() },
+                    e.status.clone(),
+                    e.last_checked_at
+                        .as_deref()
+                        .map_or("never".into(), relative),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn pings(out: Output, list: &[PingView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&[
+                "SCHEDULED",
+                "STARTED",
+                "RESULT",
+                "CODE",
+                "TOTAL MS",
+                "REGION",
+                "ERROR",
+            ]);
+            for p in list {
+                t.add_row(vec![
+                    short(&p.scheduled_at),
+                    relative(&p.started_at),
+                    if p.success {
+                        "ok".into()
+                    } else {
+                        format!("FAIL ({})", opt(p.error_kind.as_deref()))
+                    },
+                    p.status_code.map_or("-".into(), |c| c.to_string()),
+                    format!("{:.1}", p.timings.total_ms),
+                    p.region.clone(),
+                    opt(p.error.as_deref()),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn incident(out: Output, i: &IncidentView) -> Result<()> {
+    match out {
+        Output::Json => json(i),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("id", i.id.to_string()),
+                    ("endpoint_id", i.endpoint_id.to_string()),
+                    ("status", i.status.clone()),
+                    ("started_at", short(&i.started_at)),
+                    (
+                        "resolved_at",
+                        i.resolved_at.as_deref().map_or("-".into(), short)
+                    ),
+                    ("resolved_by", opt(i.resolved_by.as_deref())),
+                    ("failure_count", i.failure_count.to_string()),
+                    ("cause", i.cause.clone()),
+                ])
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn incidents(out: Output, list: &[IncidentView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&[
+                "ID", "ENDPOINT", "STATUS", "STARTED", "RESOLVED", "FAILURES", "CAUSE",
+            ]);
+            for i in list {
+                t.add_row(vec![
+                    i.id.to_string(),
+                    i.endpoint_id.to_string(),
+                    i.status.clone(),
+                    short(&i.started_at),
+                    i.resolved_at.as_deref().map_or("-".into(), |r| {
+                        format!("{} ({})", short(r), opt(i.resolved_by.as_deref()))
+                    }),
+                    i.failure_count.to_string(),
+                    i.cause.clone(),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+/// Confirmation of a deletion.
+pub fn deleted(out: Output, kind: &str, id: uuid::Uuid) -> Result<()> {
+    match out {
+        Output::Json => json(&serde_json::json!({"deleted": id, "kind": kind})),
+        Output::Table => {
+            println!("Deleted {kind} {id}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! `beacon server`: binds the ops listener, opens the store, then runs the check loop, the gauge sampler and the
+//! HTTP server until SIGINT or SIGTERM. Shutdown order: stop claiming, let running checks finish (bounded), write
+//! their results, release leases, stop serving, exit 0.
+
+use crate::config::Settings;
+use anyhow::{Context, Result};
+use beacon_probe::HttpProber;
+use beacon_runtime::{Clock, SystemClock};
+use beacon_server::AppState;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+const CHECK_SECONDS_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+const LAG_SECONDS_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0,
+];
+
+fn install_metrics() -> Result<PrometheusHandle> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("beacon_check_duration_seconds".into()),
+            CHECK_SECONDS_BUCKETS,
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full("beacon_schedule_lag_seconds".into()),
+            LAG_SECONDS_BUCKETS,
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full("beacon_result_batch_seconds".into()),
+            CHECK_SECONDS_BUCKETS,
+        )?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    metrics::describe_counter!(
+        "beacon_checks_total",
+        "Checks run, by result (success|failure)."
+    );
+    metrics::describe_histogram!(
+        "beacon_check_duration_seconds",
+        "Total duration of each check."
+    );
+    metrics::describe_histogram!(
+        "beacon_schedule_lag_seconds",
+        "Check start minus its scheduled slot."
+    );
+    metrics::describe_gauge!("beacon_worker_active_jobs", "Checks running now.");
+    metrics::describe_gauge!(
+        "beacon_queue_depth",
+        "Slots due and not claimed by any node."
+    );
+    metrics::describe_gauge!("beacon_incidents_open", "Open incidents.");
+    // Present from the start, so dashboards and alerts see zeros rather than gaps.
+    for result in ["success", "failure"] {
+        metrics::counter!("beacon_checks_total", "result" => result).increment(0);
+    }
+    metrics::gauge!("beacon_worker_active_jobs").set(0.0);
+    Ok(handle)
+}
+
+async fn shutdown_signal() -> Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+pub async fn run(settings: Settings) -> Result<()> {
+    // Bind first: a port in use fails before anything is created on disk.
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let store = beacon_store::open(&settings.database)
+        .await
+        .with_context(|| format!("opening database {}", settings.database.redacted()))?;
+    let metrics = install_metrics()?;
+    let prober = HttpProber::new().context("building the TLS configuration")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    info!(%addr, database = %settings.database.redacted(), backend = store.backend(), "listening on http://{addr}");
+
+    let stop_checks = CancellationToken::new();
+    let stop_http = CancellationToken::new();
+    let grace = settings.checks.shutdown_grace;
+    let region_pk = settings.checks.region_pk;
+    let checks = tokio::spawn(beacon_runtime::checks::run(
+        store.clone(),
+        prober,
+        clock.clone(),
+        settings.checks,
+        stop_checks.clone(),
+    ));
+    let gauges = tokio::spawn(beacon_runtime::gauges::run(
+        store.clone(),
+        clock,
+        region_pk,
+        Duration::from_secs(5),
+        stop_checks.clone(),
+    ));
+    let upkeep = {
+        let (metrics, stop) = (metrics.clone(), stop_http.clone());
+        tokio::spawn(async move {
+            while !stop.is_cancelled() {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                metrics.run_upkeep();
+            }
+        })
+    };
+    let http = tokio::spawn(beacon_server::serve(
+        listener,
+        AppState::new(store, metrics),
+        stop_http.clone(),
+    ));
+
+    let signal = tokio::select! {
+        s = shutdown_signal() => s?,
+        res = http => {
+            stop_checks.cancel();
+            return match res {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e).context("HTTP server failed"),
+                Err(e) => Err(e).context("HTTP server task failed"),
+            };
+        }
+    };
+    info!(signal, "shutting down");
+    stop_checks.cancel();
+    // The check loop waits for running checks up to the grace period, then writes and releases; bound the
+    // whole thing in case the database is gone.
+    match tokio::time::timeout(grace + Duration::from_secs(10), checks).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => warn!(error = %e, "releasing leases failed; they expire on their own"),
+        Ok(Err(e)) => warn!(error = %e, "check loop failed"),
+        Err(_) => warn!("check loop did not stop in time; leases expire on their own"),
+    }
+    let _ = gauges.await;
+    stop_http.cancel();
+    upkeep.abort();
+    info!("stopped");
+    Ok(())
+}
