@@ -1,0 +1,372 @@
+//! Test harness: a Beacon home (data dir or database URL) to run commands in, running servers, HTTP targets.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_beacon");
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Where a Beacon keeps its data: a temp data dir (SQLite) or a fresh PostgreSQL schema.
+pub struct Home {
+    pub dir: PathBuf,
+    pub database: Option<String>,
+}
+
+pub fn postgres_base() -> String {
+    std::env::var("BEACON_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .stdout(Stdio::null())
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql failed: {sql}");
+}
+
+impl Home {
+    pub fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("beacon-e2e-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self {
+            dir,
+            database: None,
+        }
+    }
+
+    pub fn postgres() -> Self {
+        let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+        let base = postgres_base();
+        psql(&base, &format!("CREATE SCHEMA {schema}"));
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let mut home = Self::sqlite();
+        home.database = Some(format!("{base}{sep}options=-csearch_path%3D{schema}"));
+        home
+    }
+
+    /// A dedicated PostgreSQL database that a test may take offline.
+    pub fn postgres_database() -> (Self, String) {
+        let name = format!("beacon_e2e_{}", uuid::Uuid::new_v4().simple());
+        psql(&postgres_base(), &format!("CREATE DATABASE {name}"));
+        let url = match postgres_base().rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("unexpected postgres URL"),
+        };
+        let mut home = Self::sqlite();
+        home.database = Some(url);
+        (home, name)
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("BEACON_DATA_DIR", self.dir.join("data"))
+            .env_remove("DATABASE_URL");
+        if let Some(url) = &self.database {
+            c.env("DATABASE_URL", url);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        let o = self.command(args).output().expect("beacon runs");
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Run with `-o json`, require exit 0, return the JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let out = self.run(&all);
+        assert_eq!(out.code, 0, "beacon {args:?} failed: {}", out.stderr);
+        out.json()
+    }
+
+    pub fn service(&self) -> String {
+        id(&self.json(&[
+            "services",
+            "create",
+            "--name",
+            "Production API",
+            "--description",
+            "Main API endpoints",
+        ]))
+    }
+
+    pub fn endpoint(&self, service: &str, url: &str, extra: &[&str]) -> String {
+        let mut args = vec![
+            "endpoints",
+            "create",
+            "--service-id",
+            service,
+            "--name",
+            "Health",
+            "--url",
+            url,
+        ];
+        args.extend(extra);
+        id(&self.json(&args))
+    }
+
+    pub fn pings(&self, endpoint: &str) -> Vec<Value> {
+        array(self.json(&[
+            "pings",
+            "list",
+            "--endpoint-id",
+            endpoint,
+            "--limit",
+            "10000",
+        ]))
+    }
+
+    pub fn incidents(&self, endpoint: &str) -> Vec<Value> {
+        array(self.json(&["incidents", "list", "--endpoint-id", endpoint]))
+    }
+
+    pub fn server(&self, extra: &[&str]) -> Server {
+        let mut args = vec!["server", "--listen", "127.0.0.1:0", "--log-format", "json"];
+        args.extend(extra);
+        let mut child = self
+            .command(&args)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr: String = rest
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != '"')
+                        .collect();
+                    let _ = tx.send(addr);
+                }
+                let mut log = sink.lock().expect("log");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("server did not start: {}", log.lock().expect("log"))
+            });
+        Server { child, addr, log }
+    }
+}
+
+pub fn id(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_owned()
+}
+
+pub fn array(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a,
+        other => panic!("expected an array, got {other}"),
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    pub log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_get(&format!("http://{}{path}", self.addr))
+    }
+
+    /// SIGTERM, then wait; returns the exit code.
+    pub fn terminate(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server ignored SIGTERM: {}",
+                self.log.lock().expect("log")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Minimal HTTP/1.1 GET over a fresh connection; returns status and body.
+pub fn http_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Poll `f` until it returns Some, or fail after `timeout`.
+pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// How a `Target` answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    Ok = 0,
+    Error500 = 1,
+    /// Answers after 3 s: beyond a check's timeout.
+    Slow = 2,
+}
+
+/// An HTTP server on 127.0.0.1 that counts requests per path and answers as its mode says.
+pub struct Target {
+    pub base: String,
+    mode: Arc<AtomicU8>,
+    hits: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+impl Target {
+    pub fn start() -> Self {
+        let mode = Arc::new(AtomicU8::new(Mode::Ok as u8));
+        let hits: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (m, h) = (mode.clone(), hits.clone());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+                    let (m, h) = (m.clone(), h.clone());
+                    async move {
+                        *h.lock()
+                            .expect("hits")
+                            .entry(uri.path().to_owned())
+                            .or_default() += 1;
+                        match m.load(Ordering::SeqCst) {
+                            0 => (axum::http::StatusCode::OK, "ok"),
+                            1 => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom"),
+                            _ => {
+                                tokio::time::sleep(Duration::from_secs(3)).await;
+                                (axum::http::StatusCode::OK, "late")
+                            }
+                        }
+                    }
+                });
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = axum::serve(listener, app).await;
+            });
+        });
+        Self { base, mode, hits }
+    }
+
+    pub fn set(&self, mode: Mode) {
+        self.mode.store(mode as u8, Ordering::SeqCst);
+    }
+
+    pub fn hits(&self, path: &str) -> u64 {
+        self.hits
+            .lock()
+            .expect("hits")
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// A URL on 127.0.0.1 where nothing listens.
+pub fn refused_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    drop(l);
+    format!("http://127.0.0.1:{port}/")
+}

@@ -1,0 +1,91 @@
+//! Ops endpoints of `beacon server`: liveness, readiness, health JSON and Prometheus metrics.
+
+use crate::harness::{Home, Target, eventually, postgres_base};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn health_ready_and_metrics() {
+    let home = Home::sqlite();
+    let target = Target::start();
+    let sid = home.service();
+    home.endpoint(&sid, &format!("{}/m", target.base), &["--interval", "1"]);
+    let server = home.server(&[]);
+
+    let (code, body) = server.get("/healthz");
+    assert_eq!(code, 200);
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+    assert_eq!(server.get("/ready").0, 200);
+
+    let (code, body) = server.get("/health");
+    assert_eq!(code, 200);
+    let health: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(health["status"], "ok");
+    assert!(health["uptime_seconds"].is_u64());
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        health["started_at"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('Z'))
+    );
+    assert_eq!(health["dependencies"]["database"]["status"], "ok");
+    assert!(health["dependencies"]["database"]["latency_ms"].is_f64());
+
+    let metrics = eventually(Duration::from_secs(15), "metrics after a check", || {
+        let (_, m) = server.get("/metrics");
+        m.contains("beacon_schedule_lag_seconds_bucket")
+            .then_some(m)
+    });
+    for name in [
+        "beacon_checks_total{result=\"success\"}",
+        "beacon_check_duration_seconds_bucket",
+        "beacon_schedule_lag_seconds_bucket",
+        "beacon_worker_active_jobs",
+        "beacon_queue_depth",
+        "beacon_incidents_open",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
+    }
+    assert_eq!(server.terminate(), 0);
+}
+
+fn psql(sql: &str) {
+    let ok = Command::new("psql")
+        .args([&postgres_base(), "-q", "-c", sql])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("psql")
+        .success();
+    assert!(ok, "{sql}");
+}
+
+#[test]
+fn ready_is_503_while_the_database_is_unreachable() {
+    let (home, db) = Home::postgres_database();
+    let server = home.server(&[]);
+    assert_eq!(server.get("/ready").0, 200);
+    psql(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"));
+    psql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
+    ));
+    let body = eventually(Duration::from_secs(20), "/ready 503", || {
+        let (code, body) = server.get("/ready");
+        (code == 503).then_some(body)
+    });
+    assert!(body.contains("\"database\""), "{body}");
+    let (code, health) = server.get("/health");
+    assert_eq!(code, 200);
+    assert!(health.contains("\"status\":\"down\""), "{health}");
+    assert_eq!(
+        server.get("/healthz").0,
+        200,
+        "alive even when the database is not"
+    );
+
+    psql(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"));
+    eventually(Duration::from_secs(20), "/ready 200 again", || {
+        (server.get("/ready").0 == 200).then_some(())
+    });
+    assert_eq!(server.terminate(), 0);
+    psql(&format!("DROP DATABASE {db} WITH (FORCE)"));
+}
