@@ -1,0 +1,263 @@
+//! `beacon-bench checks`: load N endpoints against a local nginx (one unique URL per endpoint), run the real
+//! `beacon server` on them, sample its CPU time and memory from /proc, then read back the stored pings and report
+//! achieved checks/s, schedule lateness (start − slot) percentiles, CPU per check, peak RSS, and how long after
+//! start every endpoint had been checked once. A benchmark, not a test: it prints figures for BENCHMARKS.md.
+
+use anyhow::{Context, Result, bail};
+use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+use beacon_store::{SqliteStore, Store};
+use clap::Parser;
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Endpoints to create.
+    #[arg(long, default_value_t = 10_000)]
+    endpoints: u32,
+    /// Check interval in seconds.
+    #[arg(long, default_value_t = 10)]
+    interval: i64,
+    /// Seconds to measure after the warm-up.
+    #[arg(long, default_value_t = 60)]
+    duration: u64,
+    /// Seconds before measuring (the first interval, while every endpoint gets its first check).
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// WORKER_CONCURRENCY for the server.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// The beacon binary (default: next to this one).
+    #[arg(long)]
+    beacon: Option<PathBuf>,
+    /// nginx worker processes for the target.
+    #[arg(long, default_value_t = 1)]
+    nginx_workers: u32,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+struct Nginx {
+    child: Child,
+}
+
+impl Nginx {
+    fn start(dir: &Path, port: u16, workers: u32) -> Result<Self> {
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "worker_processes {workers};\ndaemon off;\npid {pid};\nerror_log {err} warn;\n\
+                 events {{ worker_connections 4096; }}\n\
+                 http {{ access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp}; \
+                 fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};\n\
+                 server {{ listen 127.0.0.1:{port}; location / {{ return 200 \"ok\\n\"; }} }} }}\n",
+                pid = dir.join("nginx.pid").display(),
+                err = dir.join("nginx.err").display(),
+                tmp = dir.display(),
+            ),
+        )?;
+        let child = Command::new("nginx")
+            .args([
+                "-c",
+                conf.to_str().context("utf8 path")?,
+                "-p",
+                dir.to_str().context("utf8 path")?,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting nginx (apt-get install nginx-light)")?;
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(Self { child });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("nginx did not start")
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-QUIT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU seconds (user + system) and current/peak RSS in KiB of a process.
+fn sample(pid: u32) -> Option<(f64, u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((ticks / 100.0, kib("VmRSS:")?, kib("VmHWM:")?))
+}
+
+/// CPU seconds of nginx's worker processes (children of the master).
+fn target_cpu(master: u32) -> f64 {
+    let children = std::fs::read_to_string(format!("/proc/{master}/task/{master}/children"))
+        .unwrap_or_default();
+    children
+        .split_whitespace()
+        .filter_map(|pid| pid.parse::<u32>().ok())
+        .filter_map(|pid| sample(pid).map(|s| s.0))
+        .sum()
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let warmup = args.warmup.unwrap_or(args.interval as u64 + 5);
+    let dir = std::env::temp_dir().join(format!("beacon-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let beacon = match &args.beacon {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("beacon"),
+    };
+    anyhow::ensure!(
+        beacon.exists(),
+        "{} not found: cargo build --release -p beacon",
+        beacon.display()
+    );
+
+    let port = free_port()?;
+    let nginx = Nginx::start(&dir, port, args.nginx_workers)?;
+    let db = dir.join("data").join("beacon.db");
+    let t = Instant::now();
+    {
+        let store = SqliteStore::open(&db).await?;
+        let svc = store.create_service("bench", "", now_ms()).await?;
+        for i in 0..args.endpoints {
+            let spec = EndpointSpec::create(EndpointInput {
+                name: Some(format!("e{i}")),
+                url: Some(format!("http://127.0.0.1:{port}/e/{i}")),
+                interval_seconds: Some(args.interval),
+                ..Default::default()
+            })?;
+            store.create_endpoint(svc.id, &spec, now_ms()).await?;
+        }
+    }
+    eprintln!(
+        "created {} endpoints in {:.1}s",
+        args.endpoints,
+        t.elapsed().as_secs_f64()
+    );
+
+    let started_ms = now_ms();
+    let mut server = Command::new(&beacon)
+        .args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-level",
+            "warn",
+            "--data-dir",
+        ])
+        .arg(dir.join("data"))
+        .env("WORKER_CONCURRENCY", args.concurrency.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting beacon server")?;
+    let pid = server.id();
+    tokio::time::sleep(Duration::from_secs(warmup)).await;
+    let (cpu0, _, _) = sample(pid).context("server exited early")?;
+    let target0 = target_cpu(nginx.child.id());
+    let window_start = now_ms();
+    let mut peak_rss = 0;
+    let mut rss_now = 0;
+    for _ in 0..args.duration {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (_, rss, hwm) = sample(pid).context("server exited during the run")?;
+        peak_rss = peak_rss.max(hwm);
+        rss_now = rss;
+    }
+    let window_end = now_ms();
+    let (cpu1, _, _) = sample(pid).context("server exited")?;
+    let target1 = target_cpu(nginx.child.id());
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    let status = server.wait()?;
+
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+    let window = sqlx::query(
+        "SELECT start_delay, success FROM pings WHERE slot >= $1 AND slot < $2 ORDER BY start_delay",
+    )
+    .bind(window_start)
+    .bind(window_end)
+    .fetch_all(&pool)
+    .await?;
+    let lateness: Vec<i64> = window
+        .iter()
+        .map(|r| i64::from(r.get::<i32, _>(0)))
+        .collect();
+    let failures = window.iter().filter(|r| !r.get::<bool, _>(1)).count();
+    let expected = f64::from(args.endpoints) * (window_end - window_start) as f64
+        / (args.interval as f64 * 1000.0);
+    let first_checks =
+        sqlx::query("SELECT MIN(slot + start_delay) FROM pings GROUP BY endpoint_pk")
+            .fetch_all(&pool)
+            .await?;
+    let all_checked_after = first_checks
+        .iter()
+        .map(|r| r.get::<i64, _>(0))
+        .max()
+        .map(|t| t - started_ms);
+    let window_s = (window_end - window_start) as f64 / 1000.0;
+    let checks = lateness.len() as f64;
+    let report = serde_json::json!({
+        "endpoints": args.endpoints,
+        "interval_s": args.interval,
+        "concurrency": args.concurrency,
+        "window_s": window_s,
+        "checks_per_s": checks / window_s,
+        "expected_checks_per_s": expected / window_s,
+        "completed_ratio": checks / expected,
+        "failures": failures,
+        "lateness_ms": {"p50": percentile(&lateness, 50.0), "p99": percentile(&lateness, 99.0),
+                        "max": lateness.last().copied().unwrap_or(0)},
+        "cpu_ms_per_check": (cpu1 - cpu0) * 1000.0 / checks.max(1.0),
+        "cpu_cores_used": (cpu1 - cpu0) / window_s,
+        "target_cpu_cores_used": (target1 - target0) / window_s,
+        "rss_mib": rss_now as f64 / 1024.0,
+        "peak_rss_mib": peak_rss as f64 / 1024.0,
+        "endpoints_checked": first_checks.len(),
+        "all_checked_after_start_s": all_checked_after.map(|ms| ms as f64 / 1000.0),
+        "server_exit": status.code(),
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
