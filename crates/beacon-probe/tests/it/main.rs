@@ -217,3 +217,78 @@ async fn redirects_follow_up_to_five_unless_disabled() {
         .await;
     assert!(obs.success());
 }
+
+/// A TLS server on 127.0.0.1 with a fresh self-signed certificate for `localhost`; answers one fixed response.
+async fn serve_tls() -> (u16, rustls::pki_types::CertificateDer<'static>) {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+    let cert_der = cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert_der.clone()], key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tls
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecure",
+                    )
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, cert_der)
+}
+
+#[tokio::test]
+async fn https_times_the_handshake_and_verifies_the_certificate() {
+    let (port, cert) = serve_tls().await;
+    let url = format!("https://localhost:{port}/");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).expect("root");
+    let trusting = HttpProber::with_roots(roots).expect("tls config");
+    let obs = trusting
+        .probe(&spec(url.clone(), |i| {
+            i.expect_body_contains = Some("secure".into())
+        }))
+        .await;
+    assert!(obs.success(), "{obs:?}");
+    let t = obs.timings;
+    assert!(
+        t.dns_us.is_some()
+            && t.connect_us.is_some()
+            && t.tls_us.is_some()
+            && t.first_byte_us.is_some(),
+        "{t:?}"
+    );
+    // The public roots do not trust a self-signed certificate: a TLS failure, named as such.
+    let obs = prober().probe(&spec(url, |_| {})).await;
+    let (kind, message) = obs.failure.expect("untrusted certificate must fail");
+    assert_eq!(kind, ErrorKind::Tls);
+    assert!(message.contains("certificate"), "{message}");
+}
