@@ -228,6 +228,8 @@ pub struct EndpointSpec {
     pub expect_body_contains: Option<String>,
     pub follow_redirects: bool,
     pub enabled: bool,
+    /// Seed 002's per-check alert target; delivered by the notification engine.
+    pub webhook_url: Option<CheckUrl>,
 }
 
 /// Unparsed user input for creating or changing an endpoint. `None` means "not given": on create the default
@@ -247,6 +249,8 @@ pub struct EndpointInput {
     pub expect_body_contains: Option<String>,
     pub follow_redirects: Option<bool>,
     pub enabled: Option<bool>,
+    /// Empty string clears it.
+    pub webhook_url: Option<String>,
 }
 
 fn parse_name(name: &str) -> Result<String, ValidationError> {
@@ -337,6 +341,7 @@ impl EndpointSpec {
             expect_body_contains: None,
             follow_redirects: true,
             enabled: true,
+            webhook_url: None,
         };
         base.apply(EndpointInput {
             name: None,
@@ -390,6 +395,16 @@ impl EndpointSpec {
         }
         if let Some(b) = input.enabled {
             next.enabled = b;
+        }
+        if let Some(url) = input.webhook_url {
+            next.webhook_url = if url.trim().is_empty() {
+                None
+            } else {
+                Some(
+                    CheckUrl::parse(&url)
+                        .map_err(|e| ValidationError::new("webhook_url", e.message))?,
+                )
+            };
         }
         if next.timeout_ms > next.interval_seconds * 1000 {
             return Err(ValidationError::new(

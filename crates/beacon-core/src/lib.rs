@@ -1,10 +1,13 @@
 //! Beacon's domain: endpoint specifications parsed from user input, schedule and slot math, check results and the
-//! incident state machine. Plain values and pure functions: no I/O, no clock, no async.
+//! incident state machine. Plain values and pure functions: no I/O, no async. Time comes in as `Millis`; the
+//! `clock` module holds the injected `Clock` trait and `SystemClock`, the one place wall-clock time is read.
 
+pub mod clock;
 pub mod endpoint;
 pub mod incident;
 pub mod ping;
 pub mod schedule;
+pub mod token;
 
 /// A point in time as milliseconds since the Unix epoch (UTC). Everything inside Beacon uses this; RFC 3339
 /// appears only at the edges (JSON, tables).

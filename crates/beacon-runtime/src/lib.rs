@@ -7,25 +7,9 @@ pub mod checks;
 pub mod gauges;
 mod writer;
 
-use beacon_core::Millis;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-/// Wall-clock time, injected so that tests and benchmarks can decide what "now" is.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> Millis;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Millis {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-    }
-}
+pub use beacon_core::clock::{Clock, SystemClock};
 
 /// Tuning of the check loop. Defaults suit one node with up to ~100,000 endpoints.
 #[derive(Debug, Clone)]

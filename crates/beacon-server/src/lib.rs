@@ -1,14 +1,22 @@
-//! The HTTP surface of `beacon server`. For now the operational endpoints: `/healthz` (liveness), `/ready`
-//! (database answers), `/health` (JSON status with dependencies) and `/metrics` (Prometheus text). The only crate
-//! that knows routes and wire shapes; the REST API will live here too.
+//! The HTTP surface of `beacon server`: the REST API under `/api/v1` (with its OpenAPI document at
+//! `/api/v1/openapi.json`), seed 002's `/checks` routes, and the operational endpoints `/healthz` (liveness),
+//! `/ready` (database answers), `/health` (JSON status with dependencies) and `/metrics` (Prometheus text). The
+//! only crate that knows routes and wire shapes; `app` holds the operations the CLI shares.
 
+pub mod app;
+pub mod error;
+mod routes;
 pub mod wire;
 
+use crate::app::App;
+use crate::error::ApiError;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use beacon_core::clock::Clock;
 use beacon_store::Store;
 use chrono::{DateTime, SecondsFormat, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -17,36 +25,130 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 /// A database round trip slower than this makes `/health` report `degraded`.
 const SLOW_DATABASE: Duration = Duration::from_millis(500);
 const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// HTTP settings of the server.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Request bodies above this are refused with 413.
+    pub max_body_bytes: usize,
+    /// A request taking longer is answered with 408.
+    pub request_timeout: Duration,
+    /// Require a token with `read` scope for `/metrics`.
+    pub metrics_require_token: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(30),
+            metrics_require_token: false,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
+    pub app: App,
     pub store: Arc<dyn Store>,
     pub metrics: PrometheusHandle,
+    pub config: Arc<HttpConfig>,
     pub started_at: DateTime<Utc>,
     pub started: Instant,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, metrics: PrometheusHandle) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        metrics: PrometheusHandle,
+        config: HttpConfig,
+    ) -> Self {
         Self {
+            app: App::new(store.clone(), clock),
             store,
             metrics,
+            config: Arc::new(config),
             started_at: Utc::now(),
             started: Instant::now(),
         }
     }
 }
 
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Beacon API", description = "Manage services, HTTP endpoints, pings, incidents and API tokens."),
+    modifiers(&BearerAuth),
+    components(schemas(error::ErrorResponse)),
+    tags(
+        (name = "services", description = "Groups of endpoints"),
+        (name = "endpoints", description = "HTTP checks"),
+        (name = "pings", description = "Check results"),
+        (name = "incidents", description = "Outages"),
+        (name = "tokens", description = "API tokens (admin scope)"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document of `/api/v1`, generated from the route handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    utoipa_axum::router::OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(routes::v1::router())
+        .split_for_parts()
+        .1
+}
+
 pub fn router(state: AppState) -> Router {
+    let (api, doc) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::v1::router())
+        .split_for_parts();
+    let doc = Arc::new(doc);
+    let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);
+    let protected = api
+        .merge(routes::checks::router())
+        .route_layer(auth.clone());
+    let metrics_route = if state.config.metrics_require_token {
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route_layer(auth)
+    } else {
+        Router::new().route("/metrics", get(metrics))
+    };
+    let config = state.config.clone();
     Router::new()
+        .merge(protected)
+        .merge(metrics_route)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { axum::Json(doc.as_ref().clone()) }),
+        )
         .route("/healthz", get(healthz))
         .route("/ready", get(ready))
         .route("/health", get(health))
-        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
         .with_state(state)
 }
 

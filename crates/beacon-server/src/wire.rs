@@ -2,10 +2,11 @@
 //! the same fields. Field names are part of the public contract: add, never rename.
 
 use beacon_core::Millis;
-use beacon_store::{Endpoint, Incident, Ping, Service};
+use beacon_store::{ApiToken, Endpoint, Incident, Ping, Service};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// RFC 3339 in UTC with millisecond precision.
@@ -19,7 +20,7 @@ fn opt_rfc3339(t: Option<Millis>) -> Option<String> {
     t.map(rfc3339)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ServiceView {
     pub id: Uuid,
     pub name: String,
@@ -40,7 +41,7 @@ impl From<&Service> for ServiceView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct EndpointView {
     pub id: Uuid,
     pub service_id: Uuid,
@@ -57,6 +58,8 @@ pub struct EndpointView {
     pub expect_body_contains: Option<String>,
     pub follow_redirects: bool,
     pub enabled: bool,
+    pub webhook_url: Option<String>,
+    /// up, down or unknown.
     pub status: String,
     pub last_checked_at: Option<String>,
     pub created_at: String,
@@ -86,6 +89,7 @@ impl From<&Endpoint> for EndpointView {
             expect_body_contains: s.expect_body_contains.clone(),
             follow_redirects: s.follow_redirects,
             enabled: s.enabled,
+            webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
             status: e.status.as_str().to_owned(),
             last_checked_at: opt_rfc3339(e.last_checked_at),
             created_at: rfc3339(e.created_at),
@@ -94,7 +98,7 @@ impl From<&Endpoint> for EndpointView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct TimingsView {
     pub dns_ms: Option<f64>,
     pub connect_ms: Option<f64>,
@@ -103,7 +107,7 @@ pub struct TimingsView {
     pub total_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct PingView {
     pub endpoint_id: Uuid,
     pub scheduled_at: String,
@@ -144,7 +148,7 @@ impl From<&Ping> for PingView {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct IncidentView {
     pub id: Uuid,
     pub endpoint_id: Uuid,
@@ -170,3 +174,174 @@ impl From<&Incident> for IncidentView {
         }
     }
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    /// read, write or admin.
+    pub scope: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&ApiToken> for TokenView {
+    fn from(t: &ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            scope: t.scope.as_str().to_owned(),
+            created_at: rfc3339(t.created_at),
+            revoked_at: opt_rfc3339(t.revoked_at),
+        }
+    }
+}
+
+/// A token just created: the only time its secret text is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct CreatedTokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub scope: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCreate {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Fields of an endpoint a client may set; absent fields take defaults on create and stay unchanged on update.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// 1..86400, default 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<i64>,
+    /// Decimals allowed; default the smaller of 10 and the interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<f64>,
+    /// e.g. 200, 200-299, 200,201; default 200-299.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_status: Option<String>,
+    /// Replaces all request headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_threshold: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_threshold: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_body_contains: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_redirects: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Empty string clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointCreate {
+    pub service_id: Uuid,
+    pub name: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_threshold: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_threshold: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_body_contains: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_redirects: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+}
+
+impl EndpointCreate {
+    /// Split into the service and the settable fields.
+    pub fn split(self) -> (Uuid, EndpointPatch) {
+        let patch = EndpointPatch {
+            name: Some(self.name),
+            url: Some(self.url),
+            method: self.method,
+            interval_seconds: self.interval_seconds,
+            timeout_seconds: self.timeout_seconds,
+            expected_status: self.expected_status,
+            headers: self.headers,
+            body: self.body,
+            alert_threshold: self.alert_threshold,
+            recovery_threshold: self.recovery_threshold,
+            expect_body_contains: self.expect_body_contains,
+            follow_redirects: self.follow_redirects,
+            enabled: self.enabled,
+            webhook_url: self.webhook_url,
+        };
+        (self.service_id, patch)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCreate {
+    pub name: String,
+    /// read, write (default) or admin.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+macro_rules! list_type {
+    ($name:ident, $item:ty) => {
+        /// One page of results; pass `next_cursor` as `cursor` to get the next page (null on the last one).
+        #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+list_type!(ServiceList, ServiceView);
+list_type!(EndpointList, EndpointView);
+list_type!(PingList, PingView);
+list_type!(IncidentList, IncidentView);
+list_type!(TokenList, TokenView);

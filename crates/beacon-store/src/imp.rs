@@ -11,6 +11,7 @@ use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
 use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
 use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
 use beacon_core::schedule;
+use beacon_core::token::{NewToken, Scope};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -56,18 +57,59 @@ fn clamp_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
+/// Append `LIMIT n` when the page has a limit.
+fn push_limit<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, page: Page)
+where
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if let Some(limit) = page.limit {
+        qb.push(" LIMIT ").push_bind(i64::from(limit));
+    }
+}
+
+/// A page is full when it holds `limit` items; then the last key is the cursor for the next one.
+fn paged<T>(items: Vec<T>, last: Option<i64>, page: Page) -> Paged<T> {
+    let full = page
+        .limit
+        .is_some_and(|l| items.len() == l as usize && l > 0);
+    Paged {
+        next: if full { last } else { None },
+        items,
+    }
+}
+
+fn token_from_row<R: Row>(row: &R) -> Result<ApiToken>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    Uuid: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'r> sqlx::Decode<'r, R::Database>,
+{
+    let scope: String = row.try_get("scope")?;
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        scope: scope.parse().map_err(corrupt)?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
 macro_rules! endpoint_select {
     () => {
         "SELECT e.pk, e.id, s.id AS service_id, e.name, e.url, e.method, e.interval_seconds, e.timeout_ms, \
          e.expected_status, e.headers, e.body, e.alert_threshold, e.recovery_threshold, e.expect_body_contains, \
-         e.follow_redirects, e.enabled, e.status, e.last_checked_at, e.created_at, e.updated_at \
-         FROM endpoints e JOIN services s ON s.pk = e.service_pk"
+         e.follow_redirects, e.enabled, e.status, e.last_checked_at, e.created_at, e.updated_at, \
+         e.webhook_url, e.last_error_kind, e.consecutive_failures, sc.next_slot_at \
+         FROM endpoints e JOIN services s ON s.pk = e.service_pk \
+         LEFT JOIN schedules sc ON sc.endpoint_pk = e.pk AND sc.region_pk = 1"
     };
 }
 
 macro_rules! incident_select {
     () => {
-        "SELECT i.id, e.id AS endpoint_id, i.status, i.started_at, i.resolved_at, i.cause, i.failure_count, \
+        "SELECT i.pk, i.id, e.id AS endpoint_id, i.status, i.started_at, i.resolved_at, i.cause, i.failure_count, \
          i.resolved_by FROM incidents i JOIN endpoints e ON e.pk = i.endpoint_pk"
     };
 }
@@ -211,6 +253,7 @@ macro_rules! impl_store {
                 let method: String = row.try_get("method")?;
                 let expected: String = row.try_get("expected_status")?;
                 let status: String = row.try_get("status")?;
+                let webhook_url: Option<String> = row.try_get("webhook_url")?;
                 let spec = EndpointSpec {
                     name: row.try_get("name")?,
                     url: CheckUrl::parse(&url).map_err(corrupt)?,
@@ -225,13 +268,18 @@ macro_rules! impl_store {
                     expect_body_contains: row.try_get("expect_body_contains")?,
                     follow_redirects: row.try_get("follow_redirects")?,
                     enabled: row.try_get("enabled")?,
+                    webhook_url: webhook_url.as_deref().map(CheckUrl::parse).transpose().map_err(corrupt)?,
                 };
+                let last_error_kind: Option<i32> = row.try_get("last_error_kind")?;
                 let endpoint = Endpoint {
                     id: row.try_get("id")?,
                     service_id: row.try_get("service_id")?,
                     spec,
                     status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
                     last_checked_at: row.try_get("last_checked_at")?,
+                    last_error_kind: last_error_kind.and_then(|k| i16::try_from(k).ok()).and_then(ErrorKind::from_code),
+                    consecutive_failures: to_u32(row.try_get("consecutive_failures")?, "failures")?,
+                    next_check_at: row.try_get("next_slot_at")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
                 };
@@ -309,11 +357,11 @@ macro_rules! impl_store {
             ) -> Result<()> {
                 let mut pks: Vec<i64> = results.iter().map(|(pk, _)| *pk).collect();
                 pks.dedup();
-                let mut states: BTreeMap<i64, (Uuid, Health, Thresholds, Option<Millis>)> = BTreeMap::new();
+                let mut states: BTreeMap<i64, (Uuid, Health, Thresholds, Option<Millis>, Option<i32>)> = BTreeMap::new();
                 for chunk in pks.chunks(CHUNK) {
                     let mut qb = QueryBuilder::<$db>::new(
                         "SELECT e.pk, e.id, e.status, e.consecutive_failures, e.consecutive_successes, \
-                         e.alert_threshold, e.recovery_threshold, e.last_checked_at, \
+                         e.alert_threshold, e.recovery_threshold, e.last_checked_at, e.last_error_kind, \
                          (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
                          AS open_count FROM endpoints e WHERE e.pk IN (",
                     );
@@ -337,7 +385,13 @@ macro_rules! impl_store {
                         };
                         states.insert(
                             row.try_get("pk")?,
-                            (row.try_get("id")?, health, thresholds, row.try_get("last_checked_at")?),
+                            (
+                                row.try_get("id")?,
+                                health,
+                                thresholds,
+                                row.try_get("last_checked_at")?,
+                                row.try_get("last_error_kind")?,
+                            ),
                         );
                     }
                 }
@@ -345,13 +399,14 @@ macro_rules! impl_store {
                 let mut failures_during: HashMap<i64, i32> = HashMap::new();
                 for (pk, record) in results {
                     // The endpoint was deleted after the check started: nothing to update.
-                    let Some((endpoint_id, health, thresholds, last)) = states.get_mut(pk) else {
+                    let Some((endpoint_id, health, thresholds, last, last_kind)) = states.get_mut(pk) else {
                         continue;
                     };
                     let obs = &record.observation;
                     let (next, transition) = incident::observe(*health, obs.success(), *thresholds);
                     *health = next;
                     *last = Some(last.map_or(record.started_at, |l| l.max(record.started_at)));
+                    *last_kind = obs.failure.as_ref().map(|(k, _)| i32::from(k.code()));
                     match transition {
                         None => {}
                         Some(Transition::FailureDuringIncident) => *failures_during.entry(*pk).or_default() += 1,
@@ -418,9 +473,9 @@ macro_rules! impl_store {
                 for chunk in states.chunks(CHUNK) {
                     let mut qb = QueryBuilder::<$db>::new(
                         "UPDATE endpoints SET status = v.column2, consecutive_failures = v.column3, \
-                         consecutive_successes = v.column4, last_checked_at = v.column5 FROM (",
+                         consecutive_successes = v.column4, last_checked_at = v.column5, last_error_kind = v.column6 FROM (",
                     );
-                    qb.push_values(chunk, |mut b, (pk, (_, h, _, last))| {
+                    qb.push_values(chunk, |mut b, (pk, (_, h, _, last, kind))| {
                         b.push("CAST(").push_bind_unseparated(*pk).push_unseparated(" AS BIGINT)");
                         b.push("CAST(").push_bind_unseparated(h.status.as_str()).push_unseparated(" AS TEXT)");
                         b.push("CAST(")
@@ -430,6 +485,7 @@ macro_rules! impl_store {
                             .push_bind_unseparated(clamp_i32(h.consecutive_successes))
                             .push_unseparated(" AS INTEGER)");
                         b.push("CAST(").push_bind_unseparated(*last).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(*kind).push_unseparated(" AS INTEGER)");
                     });
                     qb.push(") AS v WHERE endpoints.pk = v.column1");
                     qb.build().execute(&mut **tx).await?;
@@ -469,13 +525,20 @@ macro_rules! impl_store {
                 Ok(service)
             }
 
-            async fn list_services(&self) -> Result<Vec<Service>> {
-                sqlx::query("SELECT id, name, description, created_at, updated_at FROM services ORDER BY created_at, pk")
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(Self::service_from_row)
-                    .collect()
+            async fn list_services(&self, page: Page) -> Result<Paged<Service>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT pk, id, name, description, created_at, updated_at FROM services WHERE pk > ",
+                );
+                qb.push_bind(page.after.unwrap_or(0)).push(" ORDER BY pk");
+                push_limit(&mut qb, page);
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let mut items = Vec::with_capacity(rows.len());
+                let mut last = None;
+                for row in &rows {
+                    items.push(Self::service_from_row(row)?);
+                    last = Some(row.try_get::<i64, _>("pk")?);
+                }
+                Ok(paged(items, last, page))
             }
 
             async fn get_service(&self, id: Uuid) -> Result<Service> {
@@ -550,8 +613,8 @@ macro_rules! impl_store {
                 let pk: i64 = sqlx::query(
                     "INSERT INTO endpoints (id, service_pk, name, url, method, interval_seconds, timeout_ms, \
                      expected_status, headers, body, alert_threshold, recovery_threshold, expect_body_contains, \
-                     follow_redirects, enabled, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING pk",
+                     follow_redirects, enabled, created_at, updated_at, webhook_url) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17) RETURNING pk",
                 )
                 .bind(id)
                 .bind(service_pk)
@@ -569,6 +632,7 @@ macro_rules! impl_store {
                 .bind(spec.follow_redirects)
                 .bind(spec.enabled)
                 .bind(now)
+                .bind(spec.webhook_url.as_ref().map(CheckUrl::as_str))
                 .fetch_one(&mut *tx)
                 .await?
                 .get(0);
@@ -587,27 +651,32 @@ macro_rules! impl_store {
                     spec: spec.clone(),
                     status: Status::Unknown,
                     last_checked_at: None,
+                    last_error_kind: None,
+                    consecutive_failures: 0,
+                    next_check_at: Some(first),
                     created_at: now,
                     updated_at: now,
                 })
             }
 
-            async fn list_endpoints(&self, service_id: Option<Uuid>) -> Result<Vec<Endpoint>> {
-                let rows = match service_id {
-                    Some(sid) => {
-                        self.service_pk(sid).await?;
-                        sqlx::query(concat!(endpoint_select!(), " WHERE s.id = $1 ORDER BY e.created_at, e.pk"))
-                            .bind(sid)
-                            .fetch_all(&self.pool)
-                            .await?
-                    }
-                    None => {
-                        sqlx::query(concat!(endpoint_select!(), " ORDER BY e.created_at, e.pk"))
-                            .fetch_all(&self.pool)
-                            .await?
-                    }
-                };
-                rows.iter().map(|r| Self::endpoint_from_row(r).map(|(_, e)| e)).collect()
+            async fn list_endpoints(&self, service_id: Option<Uuid>, page: Page) -> Result<Paged<Endpoint>> {
+                let mut qb = QueryBuilder::<$db>::new(concat!(endpoint_select!(), " WHERE e.pk > "));
+                qb.push_bind(page.after.unwrap_or(0));
+                if let Some(sid) = service_id {
+                    let service_pk = self.service_pk(sid).await?;
+                    qb.push(" AND e.service_pk = ").push_bind(service_pk);
+                }
+                qb.push(" ORDER BY e.pk");
+                push_limit(&mut qb, page);
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let mut items = Vec::with_capacity(rows.len());
+                let mut last = None;
+                for row in &rows {
+                    let (pk, endpoint) = Self::endpoint_from_row(row)?;
+                    items.push(endpoint);
+                    last = Some(pk);
+                }
+                Ok(paged(items, last, page))
             }
 
             async fn get_endpoint(&self, id: Uuid) -> Result<Endpoint> {
@@ -632,7 +701,8 @@ macro_rules! impl_store {
                 sqlx::query(
                     "UPDATE endpoints SET name = $2, url = $3, method = $4, interval_seconds = $5, timeout_ms = $6, \
                      expected_status = $7, headers = $8, body = $9, alert_threshold = $10, recovery_threshold = $11, \
-                     expect_body_contains = $12, follow_redirects = $13, enabled = $14, updated_at = $15 WHERE pk = $1",
+                     expect_body_contains = $12, follow_redirects = $13, enabled = $14, updated_at = $15, \
+                     webhook_url = $16 WHERE pk = $1",
                 )
                 .bind(pk)
                 .bind(&spec.name)
@@ -649,10 +719,12 @@ macro_rules! impl_store {
                 .bind(spec.follow_redirects)
                 .bind(spec.enabled)
                 .bind(now)
+                .bind(spec.webhook_url.as_ref().map(CheckUrl::as_str))
                 .execute(&mut *tx)
                 .await?;
                 let rescheduled = spec.interval_seconds != current.spec.interval_seconds
                     || (spec.enabled && !current.spec.enabled);
+                let mut next_check_at = current.next_check_at;
                 if rescheduled {
                     // A new grid from now; any lease on the old slot is void (its completion will not match).
                     let interval = spec.interval_ms();
@@ -665,9 +737,10 @@ macro_rules! impl_store {
                     .bind(next)
                     .execute(&mut *tx)
                     .await?;
+                    next_check_at = Some(next);
                 }
                 tx.commit().await?;
-                Ok(Endpoint { spec, updated_at: now, ..current })
+                Ok(Endpoint { spec, updated_at: now, next_check_at, ..current })
             }
 
             async fn delete_endpoint(&self, id: Uuid) -> Result<()> {
@@ -684,16 +757,17 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn list_pings(&self, endpoint_id: Uuid, limit: u32, failed_only: bool) -> Result<Vec<Ping>> {
+            async fn list_pings(&self, endpoint_id: Uuid, query: PingQuery) -> Result<Vec<Ping>> {
                 let pk = self.endpoint_pk(endpoint_id).await?;
-                let sql = if failed_only {
-                    "SELECT p.*, r.name AS region FROM pings p JOIN regions r ON r.pk = p.region_pk \
-                     WHERE p.endpoint_pk = $1 AND NOT p.success ORDER BY p.slot DESC LIMIT $2"
-                } else {
-                    "SELECT p.*, r.name AS region FROM pings p JOIN regions r ON r.pk = p.region_pk \
-                     WHERE p.endpoint_pk = $1 ORDER BY p.slot DESC LIMIT $2"
-                };
-                let rows = sqlx::query(sql).bind(pk).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT p.*, r.name AS region FROM pings p JOIN regions r ON r.pk = p.region_pk WHERE p.endpoint_pk = ",
+                );
+                qb.push_bind(pk).push(" AND p.slot < ").push_bind(query.before.unwrap_or(i64::MAX));
+                if query.failed_only {
+                    qb.push(" AND NOT p.success");
+                }
+                qb.push(" ORDER BY p.slot DESC LIMIT ").push_bind(i64::from(query.limit));
+                let rows = qb.build().fetch_all(&self.pool).await?;
                 let us = |v: Option<i32>| v.map(|v| v.max(0) as u32);
                 rows.iter()
                     .map(|row| {
@@ -728,19 +802,29 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn list_incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>> {
+            async fn list_incidents(&self, filter: IncidentFilter, page: Page) -> Result<Paged<Incident>> {
                 if let Some(eid) = filter.endpoint_id {
                     self.endpoint_pk(eid).await?;
                 }
-                let mut qb = QueryBuilder::<$db>::new(concat!(incident_select!(), " WHERE 1 = 1"));
+                let mut qb = QueryBuilder::<$db>::new(concat!(incident_select!(), " WHERE i.pk < "));
+                qb.push_bind(page.after.unwrap_or(i64::MAX));
                 if let Some(status) = filter.status {
                     qb.push(" AND i.status = ").push_bind(status.as_str());
                 }
                 if let Some(eid) = filter.endpoint_id {
                     qb.push(" AND e.id = ").push_bind(eid);
                 }
-                qb.push(" ORDER BY i.started_at DESC, i.pk DESC");
-                qb.build().fetch_all(&self.pool).await?.iter().map(Self::incident_from_row).collect()
+                // Newest first: incidents are created in time order, so their keys are too.
+                qb.push(" ORDER BY i.pk DESC");
+                push_limit(&mut qb, page);
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let mut items = Vec::with_capacity(rows.len());
+                let mut last = None;
+                for row in &rows {
+                    items.push(Self::incident_from_row(row)?);
+                    last = Some(row.try_get::<i64, _>("pk")?);
+                }
+                Ok(paged(items, last, page))
             }
 
             async fn get_incident(&self, id: Uuid) -> Result<Incident> {
@@ -822,6 +906,78 @@ macro_rules! impl_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn create_token(&self, name: &str, scope: Scope, token: &NewToken, now: Millis) -> Result<ApiToken> {
+                let name = beacon_core::endpoint::validate_name(name)?;
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, scope, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token.id)
+                .bind(&name)
+                .bind(scope.as_str())
+                .bind(token.secret_hash.to_vec())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(ApiToken { id: token.id, name, scope, created_at: now, revoked_at: None })
+            }
+
+            async fn create_bootstrap_token(&self, token: &NewToken, now: Millis) -> Result<bool> {
+                let inserted = sqlx::query(
+                    "INSERT INTO api_tokens (id, name, scope, secret_hash, bootstrap, created_at) \
+                     SELECT $1, 'admin (first start)', 'admin', $2, TRUE, $3 \
+                     WHERE NOT EXISTS (SELECT 1 FROM api_tokens) ON CONFLICT DO NOTHING",
+                )
+                .bind(token.id)
+                .bind(token.secret_hash.to_vec())
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(inserted == 1)
+            }
+
+            async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
+                sqlx::query("SELECT id, name, scope, created_at, revoked_at FROM api_tokens ORDER BY pk")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(token_from_row)
+                    .collect()
+            }
+
+            async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<ApiToken> {
+                let row = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
+                     RETURNING id, name, scope, created_at, revoked_at",
+                )
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound { kind: "token", id })?;
+                let token = token_from_row(&row)?;
+                if token.revoked_at != Some(now) {
+                    return Err(StoreError::Conflict(format!("token {id} is already revoked")));
+                }
+                Ok(token)
+            }
+
+            async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>> {
+                let Some(row) = sqlx::query("SELECT scope, secret_hash, revoked_at FROM api_tokens WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let scope: String = row.try_get("scope")?;
+                Ok(Some(TokenCredentials {
+                    scope: scope.parse().map_err(corrupt)?,
+                    secret_hash: row.try_get("secret_hash")?,
+                    revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                }))
             }
 
             async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {

@@ -12,6 +12,7 @@ pub use url::DatabaseUrl;
 use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+use beacon_core::token::{NewToken, Scope};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -47,7 +48,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
 
     async fn create_service(&self, name: &str, description: &str, now: Millis) -> Result<Service>;
-    async fn list_services(&self) -> Result<Vec<Service>>;
+    /// In creation order.
+    async fn list_services(&self, page: Page) -> Result<Paged<Service>>;
     async fn get_service(&self, id: Uuid) -> Result<Service>;
     async fn update_service(
         &self,
@@ -66,7 +68,9 @@ pub trait Store: Send + Sync + 'static {
         spec: &EndpointSpec,
         now: Millis,
     ) -> Result<Endpoint>;
-    async fn list_endpoints(&self, service_id: Option<Uuid>) -> Result<Vec<Endpoint>>;
+    /// In creation order.
+    async fn list_endpoints(&self, service_id: Option<Uuid>, page: Page)
+    -> Result<Paged<Endpoint>>;
     async fn get_endpoint(&self, id: Uuid) -> Result<Endpoint>;
     /// Applies `input` to the stored spec (validated as a whole) and reschedules if the interval or enabled flag
     /// changed, in one transaction.
@@ -79,20 +83,30 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_endpoint(&self, id: Uuid) -> Result<()>;
 
     /// Newest first.
-    async fn list_pings(
-        &self,
-        endpoint_id: Uuid,
-        limit: u32,
-        failed_only: bool,
-    ) -> Result<Vec<Ping>>;
+    async fn list_pings(&self, endpoint_id: Uuid, query: PingQuery) -> Result<Vec<Ping>>;
 
     /// Newest first.
-    async fn list_incidents(&self, filter: IncidentFilter) -> Result<Vec<Incident>>;
+    async fn list_incidents(&self, filter: IncidentFilter, page: Page) -> Result<Paged<Incident>>;
     async fn get_incident(&self, id: Uuid) -> Result<Incident>;
     /// Resolves by hand and resets the endpoint's failure count; writes an `incident_resolved` event.
     async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<Incident>;
     /// Outbox rows, oldest first (the delivery engine will consume these).
     async fn list_events(&self, after_pk: i64, limit: u32) -> Result<Vec<Event>>;
+
+    async fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        token: &NewToken,
+        now: Millis,
+    ) -> Result<ApiToken>;
+    /// Create the first admin token if the database has never had one; `false` if it has (or another process
+    /// won the race).
+    async fn create_bootstrap_token(&self, token: &NewToken, now: Millis) -> Result<bool>;
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Conflict if already revoked.
+    async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<ApiToken>;
+    async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>>;
 
     /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.
     /// The lease lasts until the later of slot and `now`, plus the endpoint's timeout, plus `lease_margin_ms`.

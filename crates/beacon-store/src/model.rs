@@ -4,7 +4,8 @@
 use beacon_core::Millis;
 use beacon_core::endpoint::EndpointSpec;
 use beacon_core::incident::Status;
-use beacon_core::ping::{Observation, PingRecord};
+use beacon_core::ping::{ErrorKind, Observation, PingRecord};
+use beacon_core::token::Scope;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,11 @@ pub struct Endpoint {
     pub spec: EndpointSpec,
     pub status: Status,
     pub last_checked_at: Option<Millis>,
+    /// Error kind of the last result; `None` if it succeeded (or there was none).
+    pub last_error_kind: Option<ErrorKind>,
+    pub consecutive_failures: u32,
+    /// When the next check is due in the default region.
+    pub next_check_at: Option<Millis>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -148,4 +154,44 @@ pub struct CompleteReport {
     pub duplicates: usize,
     pub incidents_opened: usize,
     pub incidents_resolved: usize,
+}
+
+/// Keyset pagination: items after the cursor `after` (as returned in `Paged::next`), at most `limit`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// One page of results; `next` is the cursor for the following page, `None` on the last one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
+/// Which pings to list: newest first, at most `limit`, only those scheduled before `before` if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PingQuery {
+    pub limit: u32,
+    pub failed_only: bool,
+    pub before: Option<Millis>,
+}
+
+/// A stored API token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub scope: Scope,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
+/// What authentication needs to know about a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCredentials {
+    pub scope: Scope,
+    pub secret_hash: Vec<u8>,
+    pub revoked: bool,
 }

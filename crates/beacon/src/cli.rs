@@ -27,6 +27,12 @@ pub struct Global {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Wins over --data-dir.
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database: Option<String>,
+    /// Talk to a running server instead of the database, e.g. http://127.0.0.1:8080.
+    #[arg(long, global = true, env = "BEACON_URL")]
+    pub server: Option<String>,
+    /// API token for --server [default: <data-dir>/admin-token when the server is on this machine]
+    #[arg(long, global = true, env = "BEACON_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Output format.
     #[arg(short, long, global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -64,7 +70,10 @@ pub enum Command {
     /// Outages opened by consecutive failures.
     #[command(subcommand)]
     Incidents(IncidentsCmd),
-    /// Run the scheduler, checks and ops endpoints.
+    /// API tokens for the REST API and remote CLI.
+    #[command(subcommand)]
+    Tokens(TokensCmd),
+    /// Run the scheduler, checks, REST API and ops endpoints.
     Server(ServerArgs),
     /// Apply database migrations and exit.
     Migrate,
@@ -138,6 +147,9 @@ pub struct EndpointFlags {
     /// Whether the endpoint is checked [default: true]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub enabled: Option<bool>,
+    /// Seed-002 style alert webhook for this endpoint ("" clears it)
+    #[arg(long)]
+    pub webhook_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,7 +158,7 @@ pub enum EndpointsCmd {
         #[arg(long)]
         service_id: Uuid,
         #[command(flatten)]
-        flags: EndpointFlags,
+        flags: Box<EndpointFlags>,
     },
     List {
         #[arg(long)]
@@ -158,7 +170,7 @@ pub enum EndpointsCmd {
     Update {
         id: Uuid,
         #[command(flatten)]
-        flags: EndpointFlags,
+        flags: Box<EndpointFlags>,
     },
     Delete {
         id: Uuid,
@@ -198,6 +210,22 @@ pub enum IncidentsCmd {
     },
     /// Resolve by hand; failures count afresh afterwards.
     Resolve {
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCmd {
+    /// Create a token; its secret is shown once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// read, write or admin
+        #[arg(long, default_value = "write")]
+        scope: String,
+    },
+    List,
+    Revoke {
         id: Uuid,
     },
 }

@@ -1,151 +1,233 @@
-//! The resource commands (`services`, `endpoints`, `pings`, `incidents`), working straight on the database.
+//! The resource commands (`services`, `endpoints`, `pings`, `incidents`, `tokens`), written once against
+//! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
 use crate::cli::{
     EndpointFlags, EndpointsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd, ServicesCmd,
+    TokensCmd,
 };
 use crate::output;
 use anyhow::Result;
-use beacon_core::Millis;
-use beacon_core::endpoint::{EndpointInput, EndpointSpec};
-use beacon_runtime::{Clock, SystemClock};
-use beacon_server::wire::{EndpointView, IncidentView, PingView, ServiceView};
-use beacon_store::{IncidentFilter, IncidentStatus, Store};
+use beacon_core::endpoint::Header;
+use beacon_server::app::{
+    EndpointListParams, IncidentParams, ListParams, MAX_PAGE, Operations, PingParams,
+};
+use beacon_server::wire::*;
+use std::collections::BTreeMap;
 
-fn now() -> Millis {
-    SystemClock.now()
+/// Flags to API fields. Headers are parsed here so that a malformed one is reported the same way in both modes.
+fn patch(f: EndpointFlags) -> Result<EndpointPatch, beacon_core::ValidationError> {
+    let headers = if f.headers.is_empty() {
+        None
+    } else {
+        let mut map = BTreeMap::new();
+        for h in &f.headers {
+            let parsed: Header = h.parse()?;
+            map.insert(parsed.name, parsed.value);
+        }
+        Some(map)
+    };
+    Ok(EndpointPatch {
+        name: f.name,
+        url: f.url,
+        method: f.method,
+        interval_seconds: f.interval,
+        timeout_seconds: f.timeout,
+        expected_status: f.expected_status,
+        headers,
+        body: f.body,
+        alert_threshold: f.alert_threshold,
+        recovery_threshold: f.recovery_threshold,
+        expect_body_contains: f.expect_body_contains,
+        follow_redirects: f.follow_redirects,
+        enabled: f.enabled,
+        webhook_url: f.webhook_url,
+    })
 }
 
-impl From<EndpointFlags> for EndpointInput {
-    fn from(f: EndpointFlags) -> Self {
-        EndpointInput {
-            name: f.name,
-            url: f.url,
-            method: f.method,
-            interval_seconds: f.interval,
-            timeout_seconds: f.timeout,
-            expected_status: f.expected_status,
-            headers: (!f.headers.is_empty()).then_some(f.headers),
-            body: f.body,
-            alert_threshold: f.alert_threshold,
-            recovery_threshold: f.recovery_threshold,
-            expect_body_contains: f.expect_body_contains,
-            follow_redirects: f.follow_redirects,
-            enabled: f.enabled,
+/// Follow cursors until the last page.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<(Vec<T>, Option<String>), beacon_server::error::ApiError>,
+        >,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (items, next) = fetch(cursor).await?;
+        out.extend(items);
+        match next {
+            Some(n) => cursor = Some(n),
+            None => return Ok(out),
         }
     }
 }
 
-pub async fn services(store: &dyn Store, out: Output, cmd: ServicesCmd) -> Result<()> {
+pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Result<()> {
     match cmd {
         ServicesCmd::Create { name, description } => {
-            let s = store.create_service(&name, &description, now()).await?;
-            output::service(out, &ServiceView::from(&s))
+            let s = ops
+                .create_service(ServiceCreate {
+                    name,
+                    description: Some(description),
+                })
+                .await?;
+            output::service(out, &s)
         }
         ServicesCmd::List => {
-            let list: Vec<ServiceView> = store
-                .list_services()
-                .await?
-                .iter()
-                .map(ServiceView::from)
-                .collect();
+            let list = all_pages(|cursor| async move {
+                let page = ops
+                    .list_services(ListParams {
+                        limit: Some(MAX_PAGE),
+                        cursor,
+                    })
+                    .await?;
+                Ok((page.data, page.next_cursor))
+            })
+            .await?;
             output::services(out, &list)
         }
-        ServicesCmd::Get { id } => {
-            output::service(out, &ServiceView::from(&store.get_service(id).await?))
-        }
+        ServicesCmd::Get { id } => output::service(out, &ops.get_service(id).await?),
         ServicesCmd::Update {
             id,
             name,
             description,
-        } => {
-            let s = store
-                .update_service(id, name.as_deref(), description.as_deref(), now())
-                .await?;
-            output::service(out, &ServiceView::from(&s))
-        }
+        } => output::service(
+            out,
+            &ops.update_service(id, ServicePatch { name, description })
+                .await?,
+        ),
         ServicesCmd::Delete { id, cascade } => {
-            store.delete_service(id, cascade).await?;
+            ops.delete_service(id, cascade).await?;
             output::deleted(out, "service", id)
         }
     }
 }
 
-pub async fn endpoints(store: &dyn Store, out: Output, cmd: EndpointsCmd) -> Result<()> {
+pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> Result<()> {
     match cmd {
         EndpointsCmd::Create { service_id, flags } => {
-            // Validate before touching the database: nothing is written for bad input.
-            let spec = EndpointSpec::create(flags.into())?;
-            let e = store.create_endpoint(service_id, &spec, now()).await?;
-            output::endpoint(out, &EndpointView::from(&e))
+            let p = patch(*flags)?;
+            let body = EndpointCreate {
+                service_id,
+                name: p.name.unwrap_or_default(),
+                url: p.url.unwrap_or_default(),
+                method: p.method,
+                interval_seconds: p.interval_seconds,
+                timeout_seconds: p.timeout_seconds,
+                expected_status: p.expected_status,
+                headers: p.headers,
+                body: p.body,
+                alert_threshold: p.alert_threshold,
+                recovery_threshold: p.recovery_threshold,
+                expect_body_contains: p.expect_body_contains,
+                follow_redirects: p.follow_redirects,
+                enabled: p.enabled,
+                webhook_url: p.webhook_url,
+            };
+            output::endpoint(out, &ops.create_endpoint(body).await?)
         }
         EndpointsCmd::List { service_id } => {
-            let list: Vec<EndpointView> = store
-                .list_endpoints(service_id)
-                .await?
-                .iter()
-                .map(EndpointView::from)
-                .collect();
+            let list = all_pages(|cursor| async move {
+                let page = ops
+                    .list_endpoints(EndpointListParams {
+                        service_id,
+                        limit: Some(MAX_PAGE),
+                        cursor,
+                    })
+                    .await?;
+                Ok((page.data, page.next_cursor))
+            })
+            .await?;
             output::endpoints(out, &list)
         }
-        EndpointsCmd::Get { id } => {
-            output::endpoint(out, &EndpointView::from(&store.get_endpoint(id).await?))
-        }
+        EndpointsCmd::Get { id } => output::endpoint(out, &ops.get_endpoint(id).await?),
         EndpointsCmd::Update { id, flags } => {
-            let e = store.update_endpoint(id, flags.into(), now()).await?;
-            output::endpoint(out, &EndpointView::from(&e))
+            output::endpoint(out, &ops.update_endpoint(id, patch(*flags)?).await?)
         }
         EndpointsCmd::Delete { id } => {
-            store.delete_endpoint(id).await?;
+            ops.delete_endpoint(id).await?;
             output::deleted(out, "endpoint", id)
         }
     }
 }
 
-pub async fn pings(store: &dyn Store, out: Output, cmd: PingsCmd) -> Result<()> {
+pub async fn pings(ops: &dyn Operations, out: Output, cmd: PingsCmd) -> Result<()> {
     match cmd {
         PingsCmd::List {
             endpoint_id,
             limit,
             failed,
         } => {
-            let list: Vec<PingView> = store
-                .list_pings(endpoint_id, limit, failed)
-                .await?
-                .iter()
-                .map(PingView::from)
-                .collect();
+            let mut list = Vec::new();
+            let mut cursor = None;
+            while list.len() < limit as usize {
+                let want = (limit as usize - list.len()).min(MAX_PAGE as usize) as u32;
+                let page = ops
+                    .list_pings(
+                        endpoint_id,
+                        PingParams {
+                            limit: Some(want),
+                            failed: Some(failed),
+                            cursor,
+                        },
+                    )
+                    .await?;
+                list.extend(page.data);
+                match page.next_cursor {
+                    Some(n) => cursor = Some(n),
+                    None => break,
+                }
+            }
             output::pings(out, &list)
         }
     }
 }
 
-pub async fn incidents(store: &dyn Store, out: Output, cmd: IncidentsCmd) -> Result<()> {
+pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> Result<()> {
     match cmd {
         IncidentsCmd::List {
             status,
             endpoint_id,
         } => {
             let status = status.map(|s| match s {
-                IncidentStatusArg::Open => IncidentStatus::Open,
-                IncidentStatusArg::Resolved => IncidentStatus::Resolved,
+                IncidentStatusArg::Open => "open".to_owned(),
+                IncidentStatusArg::Resolved => "resolved".to_owned(),
             });
-            let list: Vec<IncidentView> = store
-                .list_incidents(IncidentFilter {
-                    status,
-                    endpoint_id,
-                })
-                .await?
-                .iter()
-                .map(IncidentView::from)
-                .collect();
+            let list = all_pages(|cursor| {
+                let status = status.clone();
+                async move {
+                    let page = ops
+                        .list_incidents(IncidentParams {
+                            status,
+                            endpoint_id,
+                            limit: Some(MAX_PAGE),
+                            cursor,
+                        })
+                        .await?;
+                    Ok((page.data, page.next_cursor))
+                }
+            })
+            .await?;
             output::incidents(out, &list)
         }
-        IncidentsCmd::Get { id } => {
-            output::incident(out, &IncidentView::from(&store.get_incident(id).await?))
-        }
-        IncidentsCmd::Resolve { id } => {
-            let i = store.resolve_incident(id, now()).await?;
-            output::incident(out, &IncidentView::from(&i))
-        }
+        IncidentsCmd::Get { id } => output::incident(out, &ops.get_incident(id).await?),
+        IncidentsCmd::Resolve { id } => output::incident(out, &ops.resolve_incident(id).await?),
+    }
+}
+
+pub async fn tokens(ops: &dyn Operations, out: Output, cmd: TokensCmd) -> Result<()> {
+    match cmd {
+        TokensCmd::Create { name, scope } => output::created_token(
+            out,
+            &ops.create_token(TokenCreate {
+                name,
+                scope: Some(scope),
+            })
+            .await?,
+        ),
+        TokensCmd::List => output::tokens(out, &ops.list_tokens().await?.data),
+        TokensCmd::Revoke { id } => output::token(out, &ops.revoke_token(id).await?),
     }
 }

@@ -5,6 +5,7 @@ use crate::cli::{Global, ServerArgs};
 use crate::error::UsageError;
 use anyhow::{Context, Result};
 use beacon_runtime::CheckConfig;
+use beacon_server::HttpConfig;
 use beacon_store::DatabaseUrl;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,16 @@ struct FileSettings {
     data_dir: Option<PathBuf>,
     #[serde(default)]
     worker: WorkerFile,
+    #[serde(default)]
+    api: ApiFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiFile {
+    max_body_bytes: Option<usize>,
+    request_timeout_seconds: Option<u64>,
+    metrics_require_token: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,7 +51,10 @@ struct WorkerFile {
 pub struct Settings {
     pub listen: String,
     pub database: DatabaseUrl,
+    /// Holds the admin token file (and the SQLite database unless `database` points elsewhere).
+    pub data_dir: PathBuf,
     pub checks: CheckConfig,
+    pub http: HttpConfig,
 }
 
 /// The database a command uses: `--database` wins over `--data-dir`.
@@ -106,6 +120,26 @@ impl Settings {
             shutdown_grace: secs(w.shutdown_grace_seconds, defaults.shutdown_grace),
             ..defaults
         };
+        let http_defaults = HttpConfig::default();
+        let http = HttpConfig {
+            max_body_bytes: file
+                .api
+                .max_body_bytes
+                .unwrap_or(http_defaults.max_body_bytes),
+            request_timeout: secs(
+                file.api.request_timeout_seconds,
+                http_defaults.request_timeout,
+            ),
+            metrics_require_token: file
+                .api
+                .metrics_require_token
+                .unwrap_or(http_defaults.metrics_require_token),
+        };
+        let data_dir = global
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         Ok(Self {
             listen: args
                 .listen
@@ -113,7 +147,9 @@ impl Settings {
                 .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             database,
+            data_dir,
             checks,
+            http,
         })
     }
 }

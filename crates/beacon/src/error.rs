@@ -13,6 +13,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.is::<UsageError>() || cause.is::<beacon_core::ValidationError>() {
             return 1;
         }
+        if let Some(e) = cause.downcast_ref::<beacon_server::error::ApiError>() {
+            return if e.is_client_error() { 1 } else { 2 };
+        }
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return match e {
                 StoreError::NotFound { .. } | StoreError::Conflict(_) | StoreError::Invalid(_) => 1,

@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod error;
 mod output;
+mod remote;
 mod server;
 
 use anyhow::{Context, Result};
@@ -28,6 +29,53 @@ fn init_logging(global: &Global, default_level: &str) {
     }
 }
 
+/// Is `url` a server on this machine, whose data dir (and admin token) the CLI may read?
+fn is_local(url: &str) -> bool {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
+}
+
+/// The operations the command runs on: a server (`--server`) or the database.
+async fn operations(global: &Global) -> Result<Box<dyn beacon_server::app::Operations>> {
+    if let Some(url) = &global.server {
+        let token = match &global.token {
+            Some(t) => Some(t.clone()),
+            None if is_local(url) => {
+                let dir = global
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(|| config::DEFAULT_DATA_DIR.into());
+                std::fs::read_to_string(dir.join(server::ADMIN_TOKEN_FILE))
+                    .ok()
+                    .map(|t| t.trim().to_owned())
+            }
+            None => None,
+        };
+        return Ok(Box::new(remote::Remote::new(url, token)?));
+    }
+    let url = config::database_url(global)?;
+    let store = beacon_store::open(&url)
+        .await
+        .with_context(|| format!("opening database {}", url.redacted()))?;
+    Ok(Box::new(beacon_server::app::App::new(
+        store,
+        std::sync::Arc::new(beacon_core::clock::SystemClock),
+    )))
+}
+
 async fn run(cli: Cli) -> Result<()> {
     let out = cli.global.output;
     match cli.command {
@@ -35,21 +83,23 @@ async fn run(cli: Cli) -> Result<()> {
             let settings = config::Settings::load(&cli.global, &args)?;
             server::run(settings).await
         }
-        command => {
+        Command::Migrate => {
             let url = config::database_url(&cli.global)?;
-            let store = beacon_store::open(&url)
+            beacon_store::open(&url)
                 .await
                 .with_context(|| format!("opening database {}", url.redacted()))?;
+            eprintln!("migrations applied to {}", url.redacted());
+            Ok(())
+        }
+        command => {
+            let ops = operations(&cli.global).await?;
             match command {
-                Command::Services(cmd) => commands::services(&*store, out, cmd).await,
-                Command::Endpoints(cmd) => commands::endpoints(&*store, out, cmd).await,
-                Command::Pings(cmd) => commands::pings(&*store, out, cmd).await,
-                Command::Incidents(cmd) => commands::incidents(&*store, out, cmd).await,
-                Command::Migrate => {
-                    eprintln!("migrations applied to {}", url.redacted());
-                    Ok(())
-                }
-                Command::Server(_) => unreachable!("handled above"),
+                Command::Services(cmd) => commands::services(&*ops, out, cmd).await,
+                Command::Endpoints(cmd) => commands::endpoints(&*ops, out, cmd).await,
+                Command::Pings(cmd) => commands::pings(&*ops, out, cmd).await,
+                Command::Incidents(cmd) => commands::incidents(&*ops, out, cmd).await,
+                Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,
+                Command::Server(_) | Command::Migrate => unreachable!("handled above"),
             }
         }
     }

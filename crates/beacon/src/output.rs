@@ -3,7 +3,9 @@
 
 use crate::cli::Output;
 use anyhow::Result;
-use beacon_server::wire::{EndpointView, IncidentView, PingView, ServiceView};
+use beacon_server::wire::{
+    CreatedTokenView, EndpointView, IncidentView, PingView, ServiceView, TokenView,
+};
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{ContentArrangement, Table};
@@ -132,6 +134,7 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
                     ("recovery_threshold", e.recovery_threshold.to_string()),
                     ("follow_redirects", e.follow_redirects.to_string()),
                     ("enabled", e.enabled.to_string()),
+                    ("webhook_url", opt(e.webhook_url.as_deref())),
                     ("status", e.status.clone()),
                     (
                         "last_checked",
@@ -273,6 +276,52 @@ pub fn deleted(out: Output, kind: &str, id: uuid::Uuid) -> Result<()> {
         Output::Json => json(&serde_json::json!({"deleted": id, "kind": kind})),
         Output::Table => {
             println!("Deleted {kind} {id}");
+            Ok(())
+        }
+    }
+}
+
+pub fn tokens(out: Output, list: &[TokenView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["ID", "NAME", "SCOPE", "CREATED", "REVOKED"]);
+            for k in list {
+                t.add_row(vec![
+                    k.id.to_string(),
+                    k.name.clone(),
+                    k.scope.clone(),
+                    short(&k.created_at),
+                    k.revoked_at.as_deref().map_or("-".into(), short),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn token(out: Output, k: &TokenView) -> Result<()> {
+    match out {
+        Output::Json => json(k),
+        Output::Table => tokens(out, std::slice::from_ref(k)),
+    }
+}
+
+pub fn created_token(out: Output, k: &CreatedTokenView) -> Result<()> {
+    match out {
+        Output::Json => json(k),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("id", k.id.to_string()),
+                    ("name", k.name.clone()),
+                    ("scope", k.scope.clone()),
+                    ("token", k.token.clone()),
+                ])
+            );
+            println!("The token is shown only now; store it safely.");
             Ok(())
         }
     }

@@ -8,10 +8,31 @@ use beacon_probe::HttpProber;
 use beacon_runtime::{Clock, SystemClock};
 use beacon_server::AppState;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
+
+/// Where the first-start admin token is written, inside the data dir.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// Write the token readable by its owner only (0600), creating the directory if needed.
+fn write_admin_token(dir: &Path, token: &str) -> Result<std::path::PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(ADMIN_TOKEN_FILE);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    writeln!(f, "{token}").with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
 
 const CHECK_SECONDS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -84,6 +105,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     let metrics = install_metrics()?;
     let prober = HttpProber::new().context("building the TLS configuration")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock_for_api = clock.clone();
     info!(%addr, database = %settings.database.redacted(), backend = store.backend(), "listening on http://{addr}");
 
     let stop_checks = CancellationToken::new();
@@ -113,11 +135,15 @@ pub async fn run(settings: Settings) -> Result<()> {
             }
         })
     };
-    let http = tokio::spawn(beacon_server::serve(
-        listener,
-        AppState::new(store, metrics),
-        stop_http.clone(),
-    ));
+    let state = AppState::new(store, clock_for_api, metrics, settings.http);
+    if let Some(token) = state.app.bootstrap_admin_token().await? {
+        let path = write_admin_token(&settings.data_dir, &token)?;
+        println!(
+            "Created an admin API token (shown once, saved to {}):\n{token}",
+            path.display()
+        );
+    }
+    let http = tokio::spawn(beacon_server::serve(listener, state, stop_http.clone()));
 
     let signal = tokio::select! {
         s = shutdown_signal() => s?,

@@ -108,7 +108,11 @@ pub async fn services_crud_and_guarded_delete(store: Arc<dyn Store>) {
     );
     assert_eq!(store.get_service(svc.id).await.expect("get"), updated);
     assert_eq!(
-        store.list_services().await.expect("list"),
+        store
+            .list_services(Page::default())
+            .await
+            .expect("list")
+            .items,
         vec![updated.clone()]
     );
 
@@ -125,7 +129,12 @@ pub async fn services_crud_and_guarded_delete(store: Arc<dyn Store>) {
         other => panic!("expected conflict, got {other:?}"),
     }
     assert_eq!(
-        store.list_endpoints(None).await.expect("list").len(),
+        store
+            .list_endpoints(None, Page::default())
+            .await
+            .expect("list")
+            .items
+            .len(),
         2,
         "refused delete removed nothing"
     );
@@ -133,8 +142,22 @@ pub async fn services_crud_and_guarded_delete(store: Arc<dyn Store>) {
         .delete_service(svc.id, true)
         .await
         .expect("cascade delete");
-    assert!(store.list_services().await.expect("list").is_empty());
-    assert!(store.list_endpoints(None).await.expect("list").is_empty());
+    assert!(
+        store
+            .list_services(Page::default())
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_endpoints(None, Page::default())
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
 }
 
 pub async fn endpoints_crud_and_reschedule(store: Arc<dyn Store>) {
@@ -143,7 +166,11 @@ pub async fn endpoints_crud_and_reschedule(store: Arc<dyn Store>) {
     assert_eq!(got, ep);
     assert_eq!(got.status, Status::Unknown);
     assert_eq!(
-        store.list_endpoints(Some(svc.id)).await.expect("list"),
+        store
+            .list_endpoints(Some(svc.id), Page::default())
+            .await
+            .expect("list")
+            .items,
         vec![ep.clone()]
     );
 
@@ -210,7 +237,14 @@ pub async fn endpoints_crud_and_reschedule(store: Arc<dyn Store>) {
     );
 
     store.delete_endpoint(ep.id).await.expect("delete");
-    assert!(store.list_endpoints(None).await.expect("list").is_empty());
+    assert!(
+        store
+            .list_endpoints(None, Page::default())
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
     assert!(
         store
             .claim_slots(&claim("w", T0 + 3_600_000))
@@ -239,10 +273,23 @@ pub async fn unknown_ids_are_not_found(store: Arc<dyn Store>) {
         .await
         .map(|_| ())));
     assert!(nf(store.delete_endpoint(id).await));
-    assert!(nf(store.list_pings(id, 10, false).await.map(|_| ())));
+    assert!(nf(store
+        .list_pings(
+            id,
+            PingQuery {
+                limit: 10,
+                failed_only: false,
+                before: None
+            }
+        )
+        .await
+        .map(|_| ())));
     assert!(nf(store.get_incident(id).await.map(|_| ())));
     assert!(nf(store.resolve_incident(id, T0).await.map(|_| ())));
-    assert!(nf(store.list_endpoints(Some(id)).await.map(|_| ())));
+    assert!(nf(store
+        .list_endpoints(Some(id), Page::default())
+        .await
+        .map(|_| ())));
 }
 
 pub async fn claims_are_exclusive_and_expire(store: Arc<dyn Store>) {
@@ -379,7 +426,17 @@ pub async fn results_are_stored_once(store: Arc<dyn Store>) {
     // A second worker whose lease had expired writes the same slot again: ignored, no effect on health.
     let second = done("b").await;
     assert_eq!((second.inserted, second.duplicates), (0, 1));
-    let pings = store.list_pings(ep.id, 10, false).await.expect("pings");
+    let pings = store
+        .list_pings(
+            ep.id,
+            PingQuery {
+                limit: 10,
+                failed_only: false,
+                before: None,
+            },
+        )
+        .await
+        .expect("pings");
     assert_eq!(pings.len(), 1);
     assert_eq!(pings[0].scheduled_at, c.slot);
     assert_eq!(pings[0].started_at, c.slot + 7);
@@ -388,9 +445,10 @@ pub async fn results_are_stored_once(store: Arc<dyn Store>) {
     // One failure counted, not two: alert threshold is 2, so no incident yet.
     assert!(
         store
-            .list_incidents(IncidentFilter::default())
+            .list_incidents(IncidentFilter::default(), Page::default())
             .await
             .expect("incidents")
+            .items
             .is_empty()
     );
     // The schedule advanced once: the next claim is the following slot.
@@ -431,12 +489,16 @@ pub async fn incidents_follow_thresholds_and_write_events(store: Arc<dyn Store>)
         "at most one open incident"
     );
     let open = store
-        .list_incidents(IncidentFilter {
-            status: Some(IncidentStatus::Open),
-            endpoint_id: Some(ep.id),
-        })
+        .list_incidents(
+            IncidentFilter {
+                status: Some(IncidentStatus::Open),
+                endpoint_id: Some(ep.id),
+            },
+            Page::default(),
+        )
         .await
-        .expect("list");
+        .expect("list")
+        .items;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].failure_count, 3);
     assert_eq!(open[0].cause, "status: unexpected status 500");
@@ -469,9 +531,10 @@ pub async fn manual_resolve_resets_failure_count(store: Arc<dyn Store>) {
         now += 60_000;
     }
     let inc = store
-        .list_incidents(IncidentFilter::default())
+        .list_incidents(IncidentFilter::default(), Page::default())
         .await
         .expect("list")
+        .items
         .remove(0);
     let resolved = store.resolve_incident(inc.id, now).await.expect("resolve");
     assert_eq!(
@@ -493,12 +556,16 @@ pub async fn manual_resolve_resets_failure_count(store: Arc<dyn Store>) {
         1
     );
     let all = store
-        .list_incidents(IncidentFilter {
-            endpoint_id: Some(ep.id),
-            status: None,
-        })
+        .list_incidents(
+            IncidentFilter {
+                endpoint_id: Some(ep.id),
+                status: None,
+            },
+            Page::default(),
+        )
         .await
-        .expect("list");
+        .expect("list")
+        .items;
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].status, IncidentStatus::Open, "newest first");
     let kinds: Vec<String> = store
@@ -520,7 +587,17 @@ pub async fn pings_are_listed_newest_first(store: Arc<dyn Store>) {
     for (i, ok) in outcomes.iter().enumerate() {
         run_slot(&store, T0 + 60_000 * (i as i64 + 1), *ok).await;
     }
-    let pings = store.list_pings(ep.id, 100, false).await.expect("pings");
+    let pings = store
+        .list_pings(
+            ep.id,
+            PingQuery {
+                limit: 100,
+                failed_only: false,
+                before: None,
+            },
+        )
+        .await
+        .expect("pings");
     assert_eq!(pings.len(), 5);
     assert!(
         pings
@@ -536,13 +613,30 @@ pub async fn pings_are_listed_newest_first(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .list_pings(ep.id, 2, false)
+            .list_pings(
+                ep.id,
+                PingQuery {
+                    limit: 2,
+                    failed_only: false,
+                    before: None
+                }
+            )
             .await
             .expect("pings")
             .len(),
         2
     );
-    let failed = store.list_pings(ep.id, 100, true).await.expect("pings");
+    let failed = store
+        .list_pings(
+            ep.id,
+            PingQuery {
+                limit: 100,
+                failed_only: true,
+                before: None,
+            },
+        )
+        .await
+        .expect("pings");
     assert_eq!(failed.len(), 2);
     assert!(
         failed
@@ -586,5 +680,151 @@ pub async fn release_gives_leases_back(store: Arc<dyn Store>) {
             .len(),
         1,
         "free at once"
+    );
+}
+
+pub async fn lists_page_with_cursors(store: Arc<dyn Store>) {
+    let svc = store.create_service("s", "", T0).await.expect("service");
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(
+            store
+                .create_endpoint(svc.id, &spec(60), T0)
+                .await
+                .expect("endpoint")
+                .id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut page = Page {
+        after: None,
+        limit: Some(2),
+    };
+    loop {
+        let got = store
+            .list_endpoints(Some(svc.id), page)
+            .await
+            .expect("page");
+        assert!(got.items.len() <= 2);
+        seen.extend(got.items.iter().map(|e| e.id));
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "every endpoint once, in creation order");
+    let all = store
+        .list_services(Page {
+            after: None,
+            limit: Some(1),
+        })
+        .await
+        .expect("services");
+    assert_eq!(all.items.len(), 1);
+    assert!(
+        store
+            .list_services(Page {
+                after: all.next,
+                limit: Some(1)
+            })
+            .await
+            .expect("page")
+            .items
+            .is_empty()
+    );
+
+    // Pings page backwards in time with `before`.
+    store.delete_service(svc.id, true).await.expect("cleanup");
+    let (_, ep) = setup(&store, 60).await;
+    for i in 1..=5 {
+        run_slot(&store, T0 + 60_000 * i, true).await;
+    }
+    let first = store
+        .list_pings(
+            ep.id,
+            PingQuery {
+                limit: 3,
+                failed_only: false,
+                before: None,
+            },
+        )
+        .await
+        .expect("pings");
+    let rest = store
+        .list_pings(
+            ep.id,
+            PingQuery {
+                limit: 3,
+                failed_only: false,
+                before: Some(first[2].scheduled_at),
+            },
+        )
+        .await
+        .expect("pings");
+    assert_eq!((first.len(), rest.len()), (3, 2));
+    assert!(rest[0].scheduled_at < first[2].scheduled_at);
+}
+
+pub async fn tokens_bootstrap_once_and_revoke(store: Arc<dyn Store>) {
+    use beacon_core::token::{self, Scope};
+    let boot = token::generate(Uuid::new_v4(), [1; 32]);
+    let rival = token::generate(Uuid::new_v4(), [2; 32]);
+    let (a, b) = tokio::join!(
+        store.create_bootstrap_token(&boot, T0),
+        store.create_bootstrap_token(&rival, T0)
+    );
+    assert_eq!(
+        [a.expect("bootstrap"), b.expect("bootstrap")]
+            .iter()
+            .filter(|c| **c)
+            .count(),
+        1,
+        "exactly one bootstrap token"
+    );
+    let ci = token::generate(Uuid::new_v4(), [3; 32]);
+    let created = store
+        .create_token("ci", Scope::Read, &ci, T0)
+        .await
+        .expect("create");
+    assert_eq!((created.name.as_str(), created.scope), ("ci", Scope::Read));
+    let creds = store
+        .token_credentials(ci.id)
+        .await
+        .expect("creds")
+        .expect("exists");
+    assert_eq!((creds.scope, creds.revoked), (Scope::Read, false));
+    assert!(token::hashes_match(&creds.secret_hash, &ci.secret_hash));
+    assert_eq!(store.list_tokens().await.expect("list").len(), 2);
+    let revoked = store.revoke_token(ci.id, T0 + 1).await.expect("revoke");
+    assert_eq!(revoked.revoked_at, Some(T0 + 1));
+    assert!(
+        store
+            .token_credentials(ci.id)
+            .await
+            .expect("creds")
+            .expect("exists")
+            .revoked
+    );
+    assert!(matches!(
+        store.revoke_token(ci.id, T0 + 2).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revoke_token(Uuid::new_v4(), T0).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(
+        store
+            .token_credentials(Uuid::new_v4())
+            .await
+            .expect("creds")
+            .is_none()
+    );
+    // Even after every token is revoked, a second bootstrap never happens.
+    assert!(
+        !store
+            .create_bootstrap_token(&token::generate(Uuid::new_v4(), [4; 32]), T0)
+            .await
+            .expect("again")
     );
 }

@@ -53,4 +53,6 @@ both_backends!(
     manual_resolve_resets_failure_count,
     pings_are_listed_newest_first,
     release_gives_leases_back,
+    lists_page_with_cursors,
+    tokens_bootstrap_once_and_revoke,
 );

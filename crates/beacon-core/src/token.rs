@@ -1,0 +1,132 @@
+//! API tokens: format, hashing and verification, and scopes. A token is `bcn_<id>_<secret>`: the id (a UUID in
+//! simple form) finds the stored row, the secret (32 random bytes, base64url) is checked against its SHA-256 in
+//! constant time. Only the hash is stored; the token is shown once. Randomness comes from the caller.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::str::FromStr;
+use uuid::Uuid;
+
+const PREFIX: &str = "bcn_";
+
+/// What a token may do. Each scope includes the ones below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Read everything except tokens.
+    Read,
+    /// Read, and create, change, delete and resolve monitoring objects.
+    Write,
+    /// Everything, including managing tokens.
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn allows(self, required: Scope) -> bool {
+        self >= required
+    }
+}
+
+impl FromStr for Scope {
+    type Err = crate::ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "read" => Ok(Scope::Read),
+            "write" => Ok(Scope::Write),
+            "admin" => Ok(Scope::Admin),
+            _ => Err(crate::ValidationError::new(
+                "scope",
+                format!("unknown scope {s:?}: use read, write or admin"),
+            )),
+        }
+    }
+}
+
+/// A freshly generated token: the text to show once, and what to store.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: Uuid,
+    pub text: String,
+    pub secret_hash: [u8; 32],
+}
+
+/// Build a token from an id and 32 random bytes.
+pub fn generate(id: Uuid, secret: [u8; 32]) -> NewToken {
+    let encoded = URL_SAFE_NO_PAD.encode(secret);
+    NewToken {
+        id,
+        text: format!("{PREFIX}{}_{encoded}", id.simple()),
+        secret_hash: hash(encoded.as_bytes()),
+    }
+}
+
+/// Split a presented token into its id and the SHA-256 of its secret; `None` if it is not shaped like a token.
+pub fn parse(text: &str) -> Option<(Uuid, [u8; 32])> {
+    let rest = text.trim().strip_prefix(PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    if secret.is_empty() {
+        return None;
+    }
+    Some((Uuid::try_parse(id).ok()?, hash(secret.as_bytes())))
+}
+
+fn hash(secret: &[u8]) -> [u8; 32] {
+    Sha256::digest(secret).into()
+}
+
+/// Compare two hashes without an early exit, so timing reveals nothing about where they differ.
+pub fn hashes_match(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_tokens_parse_back_and_verify() {
+        let id = Uuid::from_u128(7);
+        let t = generate(id, [42; 32]);
+        assert!(
+            t.text.starts_with("bcn_00000000000000000000000000000007_"),
+            "{}",
+            t.text
+        );
+        let (got_id, got_hash) = parse(&t.text).expect("parses");
+        assert_eq!(got_id, id);
+        assert!(hashes_match(&got_hash, &t.secret_hash));
+        let other = generate(id, [43; 32]);
+        let (_, wrong) = parse(&other.text).expect("parses");
+        assert!(!hashes_match(&wrong, &t.secret_hash));
+        for bad in [
+            "",
+            "bcn_",
+            "bcn_xyz_abc",
+            "tok_00000000000000000000000000000007_abc",
+            "bcn_00000000000000000000000000000007_",
+        ] {
+            assert!(parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn scopes_include_lower_ones() {
+        assert!(Scope::Admin.allows(Scope::Write) && Scope::Write.allows(Scope::Read));
+        assert!(!Scope::Read.allows(Scope::Write) && !Scope::Write.allows(Scope::Admin));
+        assert_eq!("write".parse::<Scope>().ok(), Some(Scope::Write));
+        assert!("root".parse::<Scope>().is_err());
+    }
+}

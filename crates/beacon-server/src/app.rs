@@ -1,0 +1,383 @@
+//! The application layer: every operation of the API as a method of `App` — validate input, call the store,
+//! shape the answer as wire views, report failures as `ApiError`. HTTP handlers are thin wrappers around it, and
+//! the CLI calls it directly when it works on the database, so both paths behave the same by construction.
+//! `Operations` is that set of operations as a trait, implemented here and by the CLI's HTTP client.
+
+use crate::error::ApiError;
+use crate::wire::*;
+use async_trait::async_trait;
+use beacon_core::clock::Clock;
+use beacon_core::endpoint::{EndpointInput, EndpointSpec, Header};
+use beacon_core::token::{self, Scope};
+use beacon_core::{Millis, ValidationError};
+use beacon_store::{IncidentFilter, IncidentStatus, Page, PingQuery, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+pub const DEFAULT_PAGE: u32 = 100;
+pub const MAX_PAGE: u32 = 1_000;
+
+/// `limit` and `cursor` of a list request.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Items per page, 1..1000 (default 100).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndpointListParams {
+    /// Only endpoints of this service.
+    pub service_id: Option<Uuid>,
+    /// Items per page, 1..1000 (default 100).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PingParams {
+    /// Items per page, 1..1000 (default 100).
+    pub limit: Option<u32>,
+    /// Only failed checks.
+    pub failed: Option<bool>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentParams {
+    /// open or resolved.
+    pub status: Option<String>,
+    pub endpoint_id: Option<Uuid>,
+    /// Items per page, 1..1000 (default 100).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Every operation of the API. `App` implements it on the database; the CLI's client implements it over HTTP.
+#[async_trait]
+pub trait Operations: Send + Sync {
+    async fn create_service(&self, body: ServiceCreate) -> Result<ServiceView, ApiError>;
+    async fn list_services(&self, params: ListParams) -> Result<ServiceList, ApiError>;
+    async fn get_service(&self, id: Uuid) -> Result<ServiceView, ApiError>;
+    async fn update_service(&self, id: Uuid, body: ServicePatch) -> Result<ServiceView, ApiError>;
+    async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<(), ApiError>;
+    async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError>;
+    async fn list_endpoints(&self, params: EndpointListParams) -> Result<EndpointList, ApiError>;
+    async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError>;
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        body: EndpointPatch,
+    ) -> Result<EndpointView, ApiError>;
+    async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError>;
+    async fn list_pings(&self, endpoint_id: Uuid, params: PingParams)
+    -> Result<PingList, ApiError>;
+    async fn list_incidents(&self, params: IncidentParams) -> Result<IncidentList, ApiError>;
+    async fn get_incident(&self, id: Uuid) -> Result<IncidentView, ApiError>;
+    async fn resolve_incident(&self, id: Uuid) -> Result<IncidentView, ApiError>;
+    async fn create_token(&self, body: TokenCreate) -> Result<CreatedTokenView, ApiError>;
+    async fn list_tokens(&self) -> Result<TokenList, ApiError>;
+    async fn revoke_token(&self, id: Uuid) -> Result<TokenView, ApiError>;
+}
+
+/// The operations, on a store.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn limit(l: Option<u32>) -> Result<u32, ApiError> {
+    match l {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(
+            ApiError::bad_request(format!("limit {n} is outside 1..{MAX_PAGE}"))
+                .with_field("limit"),
+        ),
+    }
+}
+
+fn cursor(c: Option<&str>) -> Result<Option<i64>, ApiError> {
+    c.filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::bad_request(format!("invalid cursor {c:?}")).with_field("cursor")
+            })
+        })
+        .transpose()
+}
+
+fn page(l: Option<u32>, c: Option<&str>) -> Result<Page, ApiError> {
+    Ok(Page {
+        after: cursor(c)?,
+        limit: Some(limit(l)?),
+    })
+}
+
+/// Headers arrive as a JSON object; each pair must form a valid `Name: value` header whose name is the key.
+fn headers(map: Option<BTreeMap<String, String>>) -> Result<Option<Vec<String>>, ValidationError> {
+    let Some(map) = map else { return Ok(None) };
+    let mut out = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        let line = format!("{k}: {v}");
+        let parsed: Header = line.parse()?;
+        if parsed.name != k {
+            return Err(ValidationError::new(
+                "header",
+                format!("malformed header name {k:?}"),
+            ));
+        }
+        out.push(line);
+    }
+    Ok(Some(out))
+}
+
+fn input(p: EndpointPatch) -> Result<EndpointInput, ValidationError> {
+    Ok(EndpointInput {
+        name: p.name,
+        url: p.url,
+        method: p.method,
+        interval_seconds: p.interval_seconds,
+        timeout_seconds: p.timeout_seconds,
+        expected_status: p.expected_status,
+        headers: headers(p.headers)?,
+        body: p.body,
+        alert_threshold: p.alert_threshold,
+        recovery_threshold: p.recovery_threshold,
+        expect_body_contains: p.expect_body_contains,
+        follow_redirects: p.follow_redirects,
+        enabled: p.enabled,
+        webhook_url: p.webhook_url,
+    })
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// On first start with a database that has never had a token, create an admin token and return its text.
+    pub async fn bootstrap_admin_token(&self) -> Result<Option<String>, ApiError> {
+        let new = token::generate(Uuid::new_v4(), rand::random());
+        Ok(self
+            .store
+            .create_bootstrap_token(&new, self.now())
+            .await?
+            .then_some(new.text))
+    }
+
+    /// Create an endpoint from settable fields (shared by `/api/v1/endpoints` and the `/checks` surface).
+    pub async fn create_endpoint_fields(
+        &self,
+        service_id: Uuid,
+        fields: EndpointPatch,
+    ) -> Result<EndpointView, ApiError> {
+        // Validated before the database is touched: nothing is written for bad input.
+        let spec = EndpointSpec::create(input(fields)?)?;
+        Ok((&self
+            .store
+            .create_endpoint(service_id, &spec, self.now())
+            .await?)
+            .into())
+    }
+
+    /// The scope a presented bearer token grants, or 401.
+    pub async fn authenticate(&self, presented: &str) -> Result<Scope, ApiError> {
+        let invalid = || ApiError::unauthorized("invalid or revoked API token");
+        let (id, hash) = token::parse(presented).ok_or_else(invalid)?;
+        let creds = self
+            .store
+            .token_credentials(id)
+            .await?
+            .ok_or_else(invalid)?;
+        if creds.revoked || !token::hashes_match(&creds.secret_hash, &hash) {
+            return Err(invalid());
+        }
+        Ok(creds.scope)
+    }
+}
+
+#[async_trait]
+impl Operations for App {
+    async fn create_service(&self, body: ServiceCreate) -> Result<ServiceView, ApiError> {
+        let s = self
+            .store
+            .create_service(
+                &body.name,
+                body.description.as_deref().unwrap_or(""),
+                self.now(),
+            )
+            .await?;
+        Ok((&s).into())
+    }
+
+    async fn list_services(&self, params: ListParams) -> Result<ServiceList, ApiError> {
+        let got = self
+            .store
+            .list_services(page(params.limit, params.cursor.as_deref())?)
+            .await?;
+        Ok(ServiceList {
+            data: got.items.iter().map(Into::into).collect(),
+            next_cursor: got.next.map(|n| n.to_string()),
+        })
+    }
+
+    async fn get_service(&self, id: Uuid) -> Result<ServiceView, ApiError> {
+        Ok((&self.store.get_service(id).await?).into())
+    }
+
+    async fn update_service(&self, id: Uuid, body: ServicePatch) -> Result<ServiceView, ApiError> {
+        let s = self
+            .store
+            .update_service(
+                id,
+                body.name.as_deref(),
+                body.description.as_deref(),
+                self.now(),
+            )
+            .await?;
+        Ok((&s).into())
+    }
+
+    async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<(), ApiError> {
+        Ok(self.store.delete_service(id, cascade).await?)
+    }
+
+    async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError> {
+        let (service_id, fields) = body.split();
+        self.create_endpoint_fields(service_id, fields).await
+    }
+
+    async fn list_endpoints(&self, params: EndpointListParams) -> Result<EndpointList, ApiError> {
+        let got = self
+            .store
+            .list_endpoints(
+                params.service_id,
+                page(params.limit, params.cursor.as_deref())?,
+            )
+            .await?;
+        Ok(EndpointList {
+            data: got.items.iter().map(Into::into).collect(),
+            next_cursor: got.next.map(|n| n.to_string()),
+        })
+    }
+
+    async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError> {
+        Ok((&self.store.get_endpoint(id).await?).into())
+    }
+
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        body: EndpointPatch,
+    ) -> Result<EndpointView, ApiError> {
+        Ok((&self
+            .store
+            .update_endpoint(id, input(body)?, self.now())
+            .await?)
+            .into())
+    }
+
+    async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError> {
+        Ok(self.store.delete_endpoint(id).await?)
+    }
+
+    async fn list_pings(
+        &self,
+        endpoint_id: Uuid,
+        params: PingParams,
+    ) -> Result<PingList, ApiError> {
+        let limit = limit(params.limit)?;
+        let query = PingQuery {
+            limit,
+            failed_only: params.failed.unwrap_or(false),
+            before: cursor(params.cursor.as_deref())?,
+        };
+        let pings = self.store.list_pings(endpoint_id, query).await?;
+        let next = (pings.len() == limit as usize)
+            .then(|| pings.last().map(|p| p.scheduled_at.to_string()))
+            .flatten();
+        Ok(PingList {
+            data: pings.iter().map(Into::into).collect(),
+            next_cursor: next,
+        })
+    }
+
+    async fn list_incidents(&self, params: IncidentParams) -> Result<IncidentList, ApiError> {
+        let status = match params.status.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(IncidentStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_request(format!("unknown status {s:?}: use open or resolved"))
+                    .with_field("status")
+            })?),
+        };
+        let got = self
+            .store
+            .list_incidents(
+                IncidentFilter {
+                    status,
+                    endpoint_id: params.endpoint_id,
+                },
+                page(params.limit, params.cursor.as_deref())?,
+            )
+            .await?;
+        Ok(IncidentList {
+            data: got.items.iter().map(Into::into).collect(),
+            next_cursor: got.next.map(|n| n.to_string()),
+        })
+    }
+
+    async fn get_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {
+        Ok((&self.store.get_incident(id).await?).into())
+    }
+
+    async fn resolve_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {
+        Ok((&self.store.resolve_incident(id, self.now()).await?).into())
+    }
+
+    async fn create_token(&self, body: TokenCreate) -> Result<CreatedTokenView, ApiError> {
+        let scope: Scope = body.scope.as_deref().unwrap_or("write").parse()?;
+        let new = token::generate(Uuid::new_v4(), rand::random());
+        let t = self
+            .store
+            .create_token(&body.name, scope, &new, self.now())
+            .await?;
+        let v = TokenView::from(&t);
+        Ok(CreatedTokenView {
+            id: v.id,
+            name: v.name,
+            scope: v.scope,
+            created_at: v.created_at,
+            revoked_at: v.revoked_at,
+            token: new.text,
+        })
+    }
+
+    async fn list_tokens(&self) -> Result<TokenList, ApiError> {
+        let tokens = self.store.list_tokens().await?;
+        Ok(TokenList {
+            data: tokens.iter().map(Into::into).collect(),
+            next_cursor: None,
+        })
+    }
+
+    async fn revoke_token(&self, id: Uuid) -> Result<TokenView, ApiError> {
+        Ok((&self.store.revoke_token(id, self.now()).await?).into())
+    }
+}

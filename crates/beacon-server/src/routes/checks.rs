@@ -1,0 +1,269 @@
+//! Seed 002 (Pulse) compatibility: `POST /checks`, `GET /checks`, `GET /checks/{id}`, `GET /checks/{id}/runs`,
+//! with Pulse's field names and its flat `{"error": "..."}` errors, so its users' scripts keep working. A check is
+//! an endpoint; checks created here live in a service named "checks".
+
+use crate::AppState;
+use crate::app::Operations;
+use crate::error::ApiError;
+use crate::wire::{EndpointPatch, ServiceCreate, rfc3339};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use beacon_core::ping::ErrorKind;
+use beacon_store::{Endpoint, Page, PingQuery};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+const CHECKS_SERVICE: &str = "checks";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/checks", get(list).post(create))
+        .route("/checks/{id}", get(get_one))
+        .route("/checks/{id}/runs", get(runs))
+}
+
+/// Pulse's error shape.
+struct CompatError(StatusCode, String);
+
+impl IntoResponse for CompatError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<ApiError> for CompatError {
+    fn from(e: ApiError) -> Self {
+        // Pulse answered validation problems with 400.
+        let status = match e.status {
+            422 => StatusCode::BAD_REQUEST,
+            s => StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        };
+        Self(status, e.message)
+    }
+}
+
+impl From<beacon_store::StoreError> for CompatError {
+    fn from(e: beacon_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckCreate {
+    name: Option<String>,
+    url: Option<String>,
+    method: Option<String>,
+    headers: Option<BTreeMap<String, String>>,
+    expected_status: Option<u16>,
+    body_contains: Option<String>,
+    timeout_ms: Option<i64>,
+    webhook_url: Option<String>,
+    interval_seconds: Option<i64>,
+    alert_threshold: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckView {
+    id: Uuid,
+    name: String,
+    url: String,
+    method: String,
+    headers: BTreeMap<String, String>,
+    expected_status: u16,
+    body_contains: Option<String>,
+    timeout_ms: u32,
+    webhook_url: Option<String>,
+    interval_seconds: u32,
+    alert_threshold: u32,
+    consecutive_fails: u32,
+    last_status: &'static str,
+    last_run_at: Option<String>,
+    next_run_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// Pulse's run status for a result: success, fail (wrong status or body), timeout, or error (could not talk).
+fn run_status(kind: Option<ErrorKind>) -> &'static str {
+    match kind {
+        None => "success",
+        Some(ErrorKind::Timeout) => "timeout",
+        Some(ErrorKind::Status | ErrorKind::Body) => "fail",
+        Some(_) => "error",
+    }
+}
+
+fn check_view(e: &Endpoint) -> CheckView {
+    let s = &e.spec;
+    let expected = s.expected_status.to_string();
+    let first_code = expected
+        .split([',', '-'])
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(200);
+    CheckView {
+        id: e.id,
+        name: s.name.clone(),
+        url: s.url.as_str().to_owned(),
+        method: s.method.as_str().to_owned(),
+        headers: s
+            .headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect(),
+        expected_status: first_code,
+        body_contains: s.expect_body_contains.clone(),
+        timeout_ms: s.timeout_ms,
+        webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
+        interval_seconds: s.interval_seconds,
+        alert_threshold: s.alert_threshold,
+        consecutive_fails: e.consecutive_failures,
+        last_status: if e.last_checked_at.is_some() {
+            run_status(e.last_error_kind)
+        } else {
+            "unknown"
+        },
+        last_run_at: e.last_checked_at.map(rfc3339),
+        next_run_at: e.next_check_at.map(rfc3339),
+        created_at: rfc3339(e.created_at),
+        updated_at: rfc3339(e.updated_at),
+    }
+}
+
+fn parse_id(id: &str) -> Result<Uuid, CompatError> {
+    Uuid::try_parse(id).map_err(|_| CompatError(StatusCode::BAD_REQUEST, "Invalid check ID".into()))
+}
+
+async fn endpoint(state: &AppState, id: &str) -> Result<Endpoint, CompatError> {
+    let id = parse_id(id)?;
+    state.app.store.get_endpoint(id).await.map_err(|e| match e {
+        beacon_store::StoreError::NotFound { .. } => {
+            CompatError(StatusCode::NOT_FOUND, "Check not found".into())
+        }
+        other => other.into(),
+    })
+}
+
+async fn checks_service(state: &AppState) -> Result<Uuid, CompatError> {
+    let services = state.app.store.list_services(Page::default()).await?;
+    if let Some(s) = services.items.iter().find(|s| s.name == CHECKS_SERVICE) {
+        return Ok(s.id);
+    }
+    let created = state
+        .app
+        .create_service(ServiceCreate {
+            name: CHECKS_SERVICE.into(),
+            description: Some("Checks created through the /checks API".into()),
+        })
+        .await?;
+    Ok(created.id)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<CheckView>), CompatError> {
+    let c: CheckCreate = serde_json::from_slice(&body).map_err(|e| {
+        CompatError(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid request body: {e}"),
+        )
+    })?;
+    let missing = |f: &str| CompatError(StatusCode::BAD_REQUEST, format!("{f} is required"));
+    let name = c.name.ok_or_else(|| missing("name"))?;
+    let url = c.url.ok_or_else(|| missing("url"))?;
+    let service_id = checks_service(&state).await?;
+    let fields = EndpointPatch {
+        name: Some(name),
+        url: Some(url),
+        method: c.method,
+        interval_seconds: c.interval_seconds,
+        timeout_seconds: Some(c.timeout_ms.unwrap_or(10_000) as f64 / 1000.0),
+        expected_status: Some(c.expected_status.unwrap_or(200).to_string()),
+        headers: c.headers,
+        expect_body_contains: c.body_contains,
+        alert_threshold: c.alert_threshold,
+        webhook_url: c.webhook_url,
+        ..Default::default()
+    };
+    let created = state.app.create_endpoint_fields(service_id, fields).await?;
+    let endpoint = state.app.store.get_endpoint(created.id).await?;
+    Ok((StatusCode::CREATED, Json(check_view(&endpoint))))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Vec<CheckView>>, CompatError> {
+    let endpoints = state
+        .app
+        .store
+        .list_endpoints(None, Page::default())
+        .await?;
+    Ok(Json(endpoints.items.iter().map(check_view).collect()))
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CheckView>, CompatError> {
+    Ok(Json(check_view(&endpoint(&state, &id).await?)))
+}
+
+async fn runs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<serde_json::Value>, CompatError> {
+    let invalid_limit = || {
+        CompatError(
+            StatusCode::BAD_REQUEST,
+            "Invalid limit. Must be between 1 and 1000".into(),
+        )
+    };
+    let limit = match query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("limit="))
+    {
+        None => 100,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(invalid_limit)?,
+    };
+    let e = endpoint(&state, &id).await?;
+    let pings = state
+        .app
+        .store
+        .list_pings(
+            e.id,
+            PingQuery {
+                limit,
+                failed_only: false,
+                before: None,
+            },
+        )
+        .await?;
+    let runs: Vec<serde_json::Value> = pings
+        .iter()
+        .map(|p| {
+            let o = &p.observation;
+            json!({
+                // Stable per (check, slot): Pulse clients expect an id per run.
+                "id": Uuid::from_u128(e.id.as_u128() ^ p.scheduled_at as u128),
+                "status": run_status(o.failure.as_ref().map(|f| f.0)),
+                "latency_ms": f64::from(o.timings.total_us) / 1000.0,
+                "status_code": o.status_code,
+                "error": o.failure.as_ref().map(|f| f.1.clone()),
+                "run_at": rfc3339(p.started_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "count": runs.len(), "runs": runs })))
+}

@@ -1,0 +1,149 @@
+//! HTTP routes: the REST API (`v1`), seed 002's `/checks` compatibility surface (`checks`), and what they share:
+//! extractors that turn every rejection into the JSON error shape, and bearer-token authentication.
+
+pub mod checks;
+pub mod v1;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorResponse};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use beacon_core::token::Scope;
+use serde::de::DeserializeOwned;
+use utoipa::IntoResponses;
+
+/// `Json<T>` whose rejections are `ApiError`s: 400 for malformed JSON or wrong types, 413 when over the body
+/// limit, 415 without a JSON content type.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid_body",
+                e.body_text(),
+            )),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "malformed_json",
+                e.body_text(),
+            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send a JSON body with Content-Type: application/json",
+            )),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "request body too large",
+                ))
+            }
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
+
+/// `Path<T>` with a JSON 400 (e.g. an id that is not a UUID).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e: PathRejection| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_id",
+                    e.body_text(),
+                )
+            })
+    }
+}
+
+/// `Query<T>` with a JSON 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    e.body_text(),
+                )
+            })
+    }
+}
+
+/// Error answers every authenticated operation may give.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Only describes responses for the OpenAPI document.
+pub enum CommonErrors {
+    /// Malformed request: bad JSON, wrong types, an id that is not a UUID, a bad query parameter.
+    #[response(status = 400)]
+    BadRequest(ErrorResponse),
+    /// Missing, invalid or revoked token.
+    #[response(status = 401)]
+    Unauthorized(ErrorResponse),
+    /// The token's scope does not allow this.
+    #[response(status = 403)]
+    Forbidden(ErrorResponse),
+    /// The database is unavailable.
+    #[response(status = 503)]
+    Unavailable(ErrorResponse),
+}
+
+/// The scope a request needs: reading needs `read`, changing needs `write`, tokens need `admin`.
+fn required_scope(method: &Method, path: &str) -> Scope {
+    if path.starts_with("/api/v1/tokens") {
+        Scope::Admin
+    } else if method == Method::GET || method == Method::HEAD {
+        Scope::Read
+    } else {
+        Scope::Write
+    }
+}
+
+/// Middleware: authenticate `Authorization: Bearer <token>` and check its scope against the request.
+pub async fn authorize(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let presented = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| {
+            ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
+        })?;
+    let scope = state.app.authenticate(presented).await?;
+    let needed = required_scope(req.method(), req.uri().path());
+    if !scope.allows(needed) {
+        return Err(ApiError::forbidden(format!(
+            "this token has scope {}; this request needs {}",
+            scope.as_str(),
+            needed.as_str()
+        )));
+    }
+    Ok(next.run(req).await)
+}

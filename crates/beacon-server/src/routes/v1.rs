@@ -1,0 +1,230 @@
+//! `/api/v1`: services, endpoints, pings, incidents and tokens. Each handler is a thin wrapper around the
+//! corresponding `App` operation; the `#[utoipa::path]` attributes are the OpenAPI document.
+
+use super::{ApiJson, ApiPath, ApiQuery, CommonErrors};
+use crate::AppState;
+use crate::app::{EndpointListParams, IncidentParams, ListParams, Operations, PingParams};
+use crate::error::{ApiError, ErrorResponse};
+use crate::wire::*;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_services, create_service))
+        .routes(routes!(get_service, update_service, delete_service))
+        .routes(routes!(list_endpoints, create_endpoint))
+        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(list_pings))
+        .routes(routes!(list_incidents))
+        .routes(routes!(get_incident))
+        .routes(routes!(resolve_incident))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteServiceParams {
+    /// Also delete the service's endpoints with their pings and incidents.
+    pub cascade: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/services", tag = "services", params(ListParams),
+    responses((status = 200, body = ServiceList), CommonErrors), security(("bearer" = [])))]
+async fn list_services(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<ServiceList> {
+    Ok(Json(s.app.list_services(p).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/services", tag = "services", request_body = ServiceCreate,
+    responses((status = 201, body = ServiceView), (status = 413, body = ErrorResponse),
+        (status = 415, body = ErrorResponse), (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn create_service(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<ServiceCreate>,
+) -> Result<(StatusCode, Json<ServiceView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.create_service(body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/services/{id}", tag = "services", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ServiceView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn get_service(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<ServiceView> {
+    Ok(Json(s.app.get_service(id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "services", params(("id" = Uuid, Path)),
+    request_body = ServicePatch,
+    responses((status = 200, body = ServiceView), (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn update_service(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ServicePatch>,
+) -> ApiResult<ServiceView> {
+    Ok(Json(s.app.update_service(id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "services",
+    params(("id" = Uuid, Path), DeleteServiceParams),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorResponse),
+        (status = 409, description = "The service still has endpoints and cascade was not set", body = ErrorResponse),
+        CommonErrors),
+    security(("bearer" = [])))]
+async fn delete_service(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<DeleteServiceParams>,
+) -> Result<StatusCode, ApiError> {
+    s.app.delete_service(id, p.cascade.unwrap_or(false)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", params(EndpointListParams),
+    responses((status = 200, body = EndpointList), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn list_endpoints(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<EndpointListParams>,
+) -> ApiResult<EndpointList> {
+    Ok(Json(s.app.list_endpoints(p).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", request_body = EndpointCreate,
+    responses((status = 201, body = EndpointView), (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn create_endpoint(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<EndpointCreate>,
+) -> Result<(StatusCode, Json<EndpointView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_endpoint(body).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = Uuid, Path)),
+    responses((status = 200, body = EndpointView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn get_endpoint(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<EndpointView> {
+    Ok(Json(s.app.get_endpoint(id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = Uuid, Path)),
+    request_body = EndpointPatch,
+    responses((status = 200, body = EndpointView), (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn update_endpoint(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<EndpointPatch>,
+) -> ApiResult<EndpointView> {
+    Ok(Json(s.app.update_endpoint(id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn delete_endpoint(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    s.app.delete_endpoint(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/pings", tag = "pings", params(("id" = Uuid, Path), PingParams),
+    responses((status = 200, description = "Newest first", body = PingList), (status = 404, body = ErrorResponse),
+        CommonErrors),
+    security(("bearer" = [])))]
+async fn list_pings(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<PingParams>,
+) -> ApiResult<PingList> {
+    Ok(Json(s.app.list_pings(id, p).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentParams),
+    responses((status = 200, description = "Newest first", body = IncidentList), (status = 404, body = ErrorResponse),
+        CommonErrors),
+    security(("bearer" = [])))]
+async fn list_incidents(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<IncidentParams>,
+) -> ApiResult<IncidentList> {
+    Ok(Json(s.app.list_incidents(p).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = IncidentView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn get_incident(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(s.app.get_incident(id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/resolve", tag = "incidents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = IncidentView), (status = 404, body = ErrorResponse),
+        (status = 409, description = "Already resolved", body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn resolve_incident(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(s.app.resolve_incident(id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = TokenList), CommonErrors), security(("bearer" = [])))]
+async fn list_tokens(State(s): State<AppState>) -> ApiResult<TokenList> {
+    Ok(Json(s.app.list_tokens().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenCreate,
+    responses((status = 201, body = CreatedTokenView), (status = 413, body = ErrorResponse),
+        (status = 415, body = ErrorResponse), (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn create_token(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<TokenCreate>,
+) -> Result<(StatusCode, Json<CreatedTokenView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.create_token(body).await?)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Revoked", body = TokenView), (status = 404, body = ErrorResponse),
+        (status = 409, description = "Already revoked", body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn revoke_token(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<TokenView> {
+    Ok(Json(s.app.revoke_token(id).await?))
+}

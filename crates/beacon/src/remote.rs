@@ -1,0 +1,242 @@
+//! `Operations` over HTTP: the CLI talking to a `beacon server` (`--server URL`). Answers and errors are the
+//! server's, decoded into the same views and `ApiError`s the direct path produces, so output and exit codes match.
+
+use async_trait::async_trait;
+use beacon_server::app::{EndpointListParams, IncidentParams, ListParams, Operations, PingParams};
+use beacon_server::error::{ApiError, ErrorResponse};
+use beacon_server::wire::*;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub struct Remote {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+const NO_QUERY: Option<&()> = None;
+const NO_BODY: Option<&()> = None;
+
+impl Remote {
+    pub fn new(base: &str, token: Option<String>) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "client",
+                    format!("HTTP client: {e}"),
+                )
+            })?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            http,
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&(impl Serialize + ?Sized)>,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<(StatusCode, bytes::Bytes), ApiError> {
+        let url = format!("{}{path}", self.base);
+        let mut req = self.http.request(method, &url);
+        if let Some(q) = query {
+            req = req.query(q);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let unreachable = |e: reqwest::Error| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unreachable",
+                format!("cannot reach the server at {}: {e}", self.base),
+            )
+        };
+        let resp = req.send().await.map_err(unreachable)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(unreachable)?;
+        if status.is_success() {
+            return Ok((status, bytes));
+        }
+        Err(match serde_json::from_slice::<ErrorResponse>(&bytes) {
+            Ok(e) => ApiError {
+                status: status.as_u16(),
+                code: e.error.code,
+                message: e.error.message,
+                field: e.error.field,
+            },
+            Err(_) => ApiError::new(
+                status,
+                "http_error",
+                format!(
+                    "{} answered {status}: {}",
+                    self.base,
+                    String::from_utf8_lossy(&bytes)
+                ),
+            ),
+        })
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&(impl Serialize + ?Sized)>,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, ApiError> {
+        let (_, bytes) = self.send(method, path, query, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "bad_response",
+                format!("unexpected answer from {}: {e}", self.base),
+            )
+        })
+    }
+}
+
+#[async_trait]
+impl Operations for Remote {
+    async fn create_service(&self, body: ServiceCreate) -> Result<ServiceView, ApiError> {
+        self.call(Method::POST, "/api/v1/services", NO_QUERY, Some(&body))
+            .await
+    }
+    async fn list_services(&self, params: ListParams) -> Result<ServiceList, ApiError> {
+        self.call(Method::GET, "/api/v1/services", Some(&params), NO_BODY)
+            .await
+    }
+    async fn get_service(&self, id: Uuid) -> Result<ServiceView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/services/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn update_service(&self, id: Uuid, body: ServicePatch) -> Result<ServiceView, ApiError> {
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/services/{id}"),
+            NO_QUERY,
+            Some(&body),
+        )
+        .await
+    }
+    async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<(), ApiError> {
+        let query = [("cascade", cascade)];
+        self.send(
+            Method::DELETE,
+            &format!("/api/v1/services/{id}"),
+            Some(&query),
+            NO_BODY,
+        )
+        .await
+        .map(|_| ())
+    }
+    async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError> {
+        self.call(Method::POST, "/api/v1/endpoints", NO_QUERY, Some(&body))
+            .await
+    }
+    async fn list_endpoints(&self, params: EndpointListParams) -> Result<EndpointList, ApiError> {
+        self.call(Method::GET, "/api/v1/endpoints", Some(&params), NO_BODY)
+            .await
+    }
+    async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/endpoints/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        body: EndpointPatch,
+    ) -> Result<EndpointView, ApiError> {
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/endpoints/{id}"),
+            NO_QUERY,
+            Some(&body),
+        )
+        .await
+    }
+    async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError> {
+        self.send(
+            Method::DELETE,
+            &format!("/api/v1/endpoints/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+        .map(|_| ())
+    }
+    async fn list_pings(
+        &self,
+        endpoint_id: Uuid,
+        params: PingParams,
+    ) -> Result<PingList, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/endpoints/{endpoint_id}/pings"),
+            Some(&params),
+            NO_BODY,
+        )
+        .await
+    }
+    async fn list_incidents(&self, params: IncidentParams) -> Result<IncidentList, ApiError> {
+        self.call(Method::GET, "/api/v1/incidents", Some(&params), NO_BODY)
+            .await
+    }
+    async fn get_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/incidents/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn resolve_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/incidents/{id}/resolve"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn create_token(&self, body: TokenCreate) -> Result<CreatedTokenView, ApiError> {
+        self.call(Method::POST, "/api/v1/tokens", NO_QUERY, Some(&body))
+            .await
+    }
+    async fn list_tokens(&self) -> Result<TokenList, ApiError> {
+        self.call(Method::GET, "/api/v1/tokens", NO_QUERY, NO_BODY)
+            .await
+    }
+    async fn revoke_token(&self, id: Uuid) -> Result<TokenView, ApiError> {
+        self.call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+}
