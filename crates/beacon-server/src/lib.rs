@@ -144,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/health", get(health))
         .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(middleware::from_fn(track_requests))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -161,6 +162,23 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
+}
+
+/// Count and time every request, labelled by route pattern (not the raw path, to keep cardinality bounded).
+async fn track_requests(req: axum::extract::Request, next: middleware::Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("beacon_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("beacon_http_request_duration_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    response
 }
 
 fn now_rfc3339() -> String {

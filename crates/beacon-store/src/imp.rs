@@ -40,9 +40,23 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| unavailable_code(&c)) => {
+                StoreError::Unavailable(e.to_string())
+            }
             other => StoreError::Database(other),
         }
     }
+}
+
+/// Error codes that mean "the database cannot serve now" rather than "this statement is wrong": PostgreSQL's
+/// connection exceptions (08xxx), shutdown and start-up (57P01..57P03), a database not accepting connections
+/// (55000), too many connections (53300); SQLite's busy and locked (5, 6) once the busy timeout has passed.
+fn unavailable_code(code: &str) -> bool {
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "55000" | "53300" | "5" | "6"
+        )
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {

@@ -55,6 +55,10 @@ fn install_metrics() -> Result<PrometheusHandle> {
             Matcher::Full("beacon_result_batch_seconds".into()),
             CHECK_SECONDS_BUCKETS,
         )?
+        .set_buckets_for_metric(
+            Matcher::Full("beacon_http_request_duration_seconds".into()),
+            CHECK_SECONDS_BUCKETS,
+        )?
         .install_recorder()
         .context("installing the metrics recorder")?;
     metrics::describe_counter!(
@@ -105,7 +109,15 @@ pub async fn run(settings: Settings) -> Result<()> {
     let metrics = install_metrics()?;
     let prober = HttpProber::new().context("building the TLS configuration")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let clock_for_api = clock.clone();
+    let state = AppState::new(store.clone(), clock.clone(), metrics.clone(), settings.http);
+    if let Some(token) = state.app.bootstrap_admin_token().await? {
+        let path = write_admin_token(&settings.data_dir, &token)?;
+        println!(
+            "Created an admin API token (shown once, saved to {}):\n{token}",
+            path.display()
+        );
+    }
+    // Logged once everything is in place: scripts and tests wait for this line.
     info!(%addr, database = %settings.database.redacted(), backend = store.backend(), "listening on http://{addr}");
 
     let stop_checks = CancellationToken::new();
@@ -135,14 +147,6 @@ pub async fn run(settings: Settings) -> Result<()> {
             }
         })
     };
-    let state = AppState::new(store, clock_for_api, metrics, settings.http);
-    if let Some(token) = state.app.bootstrap_admin_token().await? {
-        let path = write_admin_token(&settings.data_dir, &token)?;
-        println!(
-            "Created an admin API token (shown once, saved to {}):\n{token}",
-            path.display()
-        );
-    }
     let http = tokio::spawn(beacon_server::serve(listener, state, stop_http.clone()));
 
     let signal = tokio::select! {

@@ -1,6 +1,6 @@
 //! The CLI contract without a server: CRUD through the database, JSON field names, table output, bad input.
 
-use crate::harness::{Home, array, id};
+use crate::harness::{Home, array, id, refused_url};
 use serde_json::Value;
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -186,10 +186,139 @@ fn crud_on_postgres() {
     crud(&Home::postgres());
 }
 
-/// Bad input: exit 1 with a message naming the field; nothing written.
 #[test]
-fn bad_endpoint_input_is_refused_and_nothing_is_written() {
-    let home = Home::sqlite();
+fn crud_through_a_server() {
+    let home = Home::remote();
+    crud(&home);
+    // It really went through the server: the server counted the requests.
+    let metrics = home.remote.as_ref().expect("server").get("/metrics").1;
+    assert!(metrics.contains("beacon_http_requests_total"), "{metrics}");
+}
+
+#[test]
+fn bad_input_on_the_database() {
+    bad_endpoint_input_is_refused_and_nothing_is_written(&Home::sqlite());
+}
+
+#[test]
+fn bad_input_through_a_server() {
+    bad_endpoint_input_is_refused_and_nothing_is_written(&Home::remote());
+}
+
+/// The same command prints the same thing, byte for byte, whether it runs on the database or through a server.
+#[test]
+fn direct_and_remote_output_are_identical() {
+    let home = Home::remote();
+    let sid = home.service();
+    let eid = home.endpoint(
+        &sid,
+        "http://127.0.0.1:9/x",
+        &["--header", "X-A: 1", "--interval", "30"],
+    );
+    let missing = uuid::Uuid::new_v4().to_string();
+    for args in [
+        vec!["services", "list"],
+        vec!["services", "list", "-o", "json"],
+        vec!["services", "get", &sid],
+        vec!["endpoints", "get", &eid, "-o", "json"],
+        vec!["endpoints", "list", "-o", "json"],
+        vec!["pings", "list", "--endpoint-id", &eid, "-o", "json"],
+        vec!["incidents", "list"],
+        vec!["endpoints", "get", &missing],
+        vec![
+            "endpoints",
+            "create",
+            "--service-id",
+            &sid,
+            "--name",
+            "x",
+            "--url",
+            "http://x",
+            "--interval",
+            "0",
+        ],
+        vec!["services", "delete", &sid],
+    ] {
+        let (remote, direct) = (home.run(&args), home.run_direct(&args));
+        assert_eq!(
+            remote.code, direct.code,
+            "{args:?}: {} / {}",
+            remote.stderr, direct.stderr
+        );
+        assert_eq!(remote.stdout, direct.stdout, "{args:?}");
+        assert_eq!(remote.stderr, direct.stderr, "{args:?}");
+    }
+}
+
+#[test]
+fn remote_errors_exit_with_the_right_code() {
+    let home = Home::remote();
+    let out = home.run(&[
+        "services",
+        "list",
+        "--token",
+        "bcn_00000000000000000000000000000000_nope",
+    ]);
+    assert_eq!(
+        out.code, 1,
+        "a bad token is the user's to fix: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("invalid or revoked API token"),
+        "{}",
+        out.stderr
+    );
+    let read = home.json(&["tokens", "create", "--name", "ro", "--scope", "read"]);
+    let token = read["token"].as_str().expect("token").to_owned();
+    let out = home.run(&["services", "create", "--name", "x", "--token", &token]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("scope read"), "{}", out.stderr);
+    assert_eq!(
+        home.run(&["services", "list", "--token", &token]).code,
+        0,
+        "read scope reads"
+    );
+
+    let gone = refused_url();
+    let out = home.run(&["services", "list", "--server", &gone]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(gone.trim_end_matches('/')),
+        "names the URL: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn tokens_are_shown_once_listed_and_revoked() {
+    for home in [Home::sqlite(), Home::remote()] {
+        let created = home.json(&["tokens", "create", "--name", "ci", "--scope", "write"]);
+        let token = created["token"]
+            .as_str()
+            .expect("token shown on create")
+            .to_owned();
+        assert!(token.starts_with("bcn_"));
+        let listed = array(home.json(&["tokens", "list"]));
+        let ci = listed.iter().find(|t| t["name"] == "ci").expect("listed");
+        assert!(
+            ci.get("token").is_none(),
+            "the secret is never listed: {ci}"
+        );
+        assert_eq!(ci["scope"], "write");
+        let revoked = home.json(&["tokens", "revoke", &id(&created)]);
+        assert!(revoked["revoked_at"].is_string());
+        let again = home.run(&["tokens", "revoke", &id(&created)]);
+        assert_eq!(again.code, 1);
+        assert!(again.stderr.contains("already revoked"));
+        let out = home.run(&["tokens", "create", "--name", "x", "--scope", "root"]);
+        assert_eq!(out.code, 1);
+        assert!(out.stderr.contains("scope"), "{}", out.stderr);
+    }
+}
+
+/// Bad input: exit 1 with a message naming the field; nothing written.
+fn bad_endpoint_input_is_refused_and_nothing_is_written(home: &Home) {
     let sid = home.service();
     let cases: &[(&[&str], &str)] = &[
         (&["--url", "ftp://example.com"], "url"),

@@ -28,10 +28,12 @@ impl Out {
     }
 }
 
-/// Where a Beacon keeps its data: a temp data dir (SQLite) or a fresh PostgreSQL schema.
+/// Where a Beacon keeps its data: a temp data dir (SQLite) or a fresh PostgreSQL schema. In remote mode a server
+/// runs on it and every command goes through `--server` (with the admin token the server wrote).
 pub struct Home {
     pub dir: PathBuf,
     pub database: Option<String>,
+    pub remote: Option<Server>,
 }
 
 pub fn postgres_base() -> String {
@@ -55,7 +57,23 @@ impl Home {
         Self {
             dir,
             database: None,
+            remote: None,
         }
+    }
+
+    /// A SQLite home with a server running on it; commands go through the REST API.
+    pub fn remote() -> Self {
+        let mut home = Self::sqlite();
+        home.remote = Some(home.server(&[]));
+        home
+    }
+
+    /// The admin token the server wrote on first start.
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir.join("data/admin-token"))
+            .expect("admin token")
+            .trim()
+            .to_owned()
     }
 
     pub fn postgres() -> Self {
@@ -85,7 +103,16 @@ impl Home {
         let mut c = Command::new(BIN);
         c.args(args)
             .env("BEACON_DATA_DIR", self.dir.join("data"))
-            .env_remove("DATABASE_URL");
+            .env_remove("DATABASE_URL")
+            .env_remove("BEACON_URL")
+            .env_remove("BEACON_TOKEN");
+        if let Some(server) = self
+            .remote
+            .as_ref()
+            .filter(|_| args.first() != Some(&"server"))
+        {
+            c.env("BEACON_URL", format!("http://{}", server.addr));
+        }
         if let Some(url) = &self.database {
             c.env("DATABASE_URL", url);
         }
@@ -94,6 +121,20 @@ impl Home {
 
     pub fn run(&self, args: &[&str]) -> Out {
         let o = self.command(args).output().expect("beacon runs");
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Run on the database even when a server runs (remote mode).
+    pub fn run_direct(&self, args: &[&str]) -> Out {
+        let o = self
+            .command(args)
+            .env_remove("BEACON_URL")
+            .output()
+            .expect("beacon runs");
         Out {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -204,6 +245,9 @@ pub fn array(v: Value) -> Vec<Value> {
 
 impl Drop for Home {
     fn drop(&mut self) {
+        if let Some(server) = self.remote.take() {
+            server.kill();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -255,31 +299,63 @@ impl Drop for Server {
 
 /// Minimal HTTP/1.1 GET over a fresh connection; returns status and body.
 pub fn http_get(url: &str) -> (u16, String) {
+    let r = http(url, "GET", &[], None);
+    (r.status, r.body)
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+}
+
+/// Minimal HTTP/1.1 request over a fresh connection (`Connection: close`), so the test sees exactly the bytes.
+pub fn http(url: &str, method: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest
         .split_once('/')
         .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let mut s = std::net::TcpStream::connect(host).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
+    s.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).expect("write");
+    if let Some(b) = body {
+        // The server may answer (413) and close before reading everything.
+        let _ = s.write_all(b);
+    }
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
     let status = raw
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .expect("status line");
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+        .unwrap_or_else(|| panic!("no status: {raw:?}"));
+    let (headers, body) = match raw.split_once("\r\n\r\n") {
+        Some((h, b)) => (h.to_owned(), b.to_owned()),
+        None => (raw.clone(), String::new()),
+    };
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Poll `f` until it returns Some, or fail after `timeout`.

@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `beacon` binary: CLI commands on a temp data dir (or a fresh PostgreSQL schema),
 //! `beacon server` processes, and HTTP targets served on 127.0.0.1 whose behaviour the test switches.
 
+mod api;
 mod cli;
 mod harness;
 mod ops;
