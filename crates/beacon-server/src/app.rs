@@ -25,6 +25,7 @@ pub const MAX_PAGE: u32 = 1_000;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Items per page, 1..1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -36,6 +37,7 @@ pub struct EndpointListParams {
     /// Only endpoints of this service.
     pub service_id: Option<Uuid>,
     /// Items per page, 1..1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -45,6 +47,7 @@ pub struct EndpointListParams {
 #[into_params(parameter_in = Query)]
 pub struct PingParams {
     /// Items per page, 1..1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Only failed checks.
     pub failed: Option<bool>,
@@ -59,6 +62,7 @@ pub struct IncidentParams {
     pub status: Option<String>,
     pub endpoint_id: Option<Uuid>,
     /// Items per page, 1..1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

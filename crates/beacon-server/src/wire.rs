@@ -212,6 +212,7 @@ pub struct CreatedTokenView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceCreate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -221,6 +222,7 @@ pub struct ServiceCreate {
 #[serde(deny_unknown_fields)]
 pub struct ServicePatch {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -238,9 +240,11 @@ pub struct EndpointPatch {
     pub method: Option<String>,
     /// 1..86400, default 60.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 86400)]
     pub interval_seconds: Option<i64>,
     /// Decimals allowed; default the smaller of 10 and the interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0.0, maximum = 86400.0)]
     pub timeout_seconds: Option<f64>,
     /// e.g. 200, 200-299, 200,201; default 200-299.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,8 +255,10 @@ pub struct EndpointPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub alert_threshold: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub recovery_threshold: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_body_contains: Option<String>,
@@ -269,13 +275,16 @@ pub struct EndpointPatch {
 #[serde(deny_unknown_fields)]
 pub struct EndpointCreate {
     pub service_id: Uuid,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 86400)]
     pub interval_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0.0, maximum = 86400.0)]
     pub timeout_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_status: Option<String>,
@@ -284,8 +293,10 @@ pub struct EndpointCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub alert_threshold: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub recovery_threshold: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_body_contains: Option<String>,
@@ -323,6 +334,7 @@ impl EndpointCreate {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenCreate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// read, write (default) or admin.
     #[serde(default)]

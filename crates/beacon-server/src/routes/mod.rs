@@ -6,7 +6,7 @@ pub mod v1;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorResponse};
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::Method;
 use axum::http::request::Parts;
@@ -16,39 +16,61 @@ use beacon_core::token::Scope;
 use serde::de::DeserializeOwned;
 use utoipa::IntoResponses;
 
-/// `Json<T>` whose rejections are `ApiError`s: 400 for malformed JSON or wrong types, 413 when over the body
-/// limit, 415 without a JSON content type.
+/// `Json<T>` whose rejections are `ApiError`s: 415 without a JSON content type, 413 over the body limit, 400 for
+/// malformed JSON, for a body that is not a JSON object (serde would accept `[]` for a struct), and for wrong types
+/// or unknown fields.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "invalid_body",
-                e.body_text(),
-            )),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "malformed_json",
-                e.body_text(),
-            )),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
-                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        use axum::http::StatusCode;
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send a JSON body with Content-Type: application/json",
-            )),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "request body too large",
-                ))
-            }
-            Err(e) => Err(ApiError::bad_request(e.body_text())),
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "request body too large",
+                    )
+                } else {
+                    ApiError::bad_request(e.body_text())
+                }
+            })?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let empty = bytes.iter().all(u8::is_ascii_whitespace);
+            let (code, message) = if empty {
+                ("malformed_json", "empty body")
+            } else {
+                ("invalid_body", "expected a JSON object")
+            };
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, code, message));
+        }
+        serde_json::from_slice(&bytes).map(Self).map_err(|e| {
+            let code = if e.is_data() {
+                "invalid_body"
+            } else {
+                "malformed_json"
+            };
+            ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
+        })
     }
 }
 
