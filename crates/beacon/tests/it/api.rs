@@ -344,6 +344,17 @@ fn each_error_status_is_json_with_a_code() {
         400,
         "invalid_id",
     );
+    // A JSON array is not an object, even where every field is optional.
+    let r = http(
+        &format!("{}/api/v1/services/{sid}", api.base),
+        "PATCH",
+        &[
+            ("Authorization", format!("Bearer {}", api.token).as_str()),
+            ("Content-Type", "application/json"),
+        ],
+        Some(b"[]"),
+    );
+    error(&r, 400, "invalid_body");
     // 415: no JSON content type.
     let r = http(
         &format!("{}/api/v1/services", api.base),
