@@ -1,3 +1,6 @@
+//! `beacon-bench api-data`: fill a data dir with N endpoints and 1,000 pings on the first, for `wrk` against the
+//! REST API (see BENCHMARKS.md).
+//!
 //! `beacon-bench checks`: load N endpoints against a local nginx (one unique URL per endpoint), run the real
 //! `beacon server` on them, sample its CPU time and memory from /proc, then read back the stored pings and report
 //! achieved checks/s, schedule lateness (start − slot) percentiles, CPU per check, peak RSS, and how long after
@@ -13,6 +16,26 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Parser)]
+enum Bench {
+    /// Check throughput and lateness of a running server.
+    Checks(Args),
+    /// Create data for API benchmarks and print the first endpoint's id.
+    ApiData(ApiDataArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ApiDataArgs {
+    #[arg(long, default_value_t = 10_000)]
+    endpoints: u32,
+    /// Data dir to create the SQLite database in.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Create the endpoints enabled (they will be checked once a server runs).
+    #[arg(long)]
+    enabled: bool,
+}
+
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Endpoints to create.
     #[arg(long, default_value_t = 10_000)]
@@ -138,7 +161,87 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = Args::parse();
+    match Bench::parse() {
+        Bench::Checks(args) => checks(args).await,
+        Bench::ApiData(args) => api_data(args).await,
+    }
+}
+
+async fn api_data(args: ApiDataArgs) -> Result<()> {
+    use beacon_core::ping::{Observation, PingRecord, Timings};
+    use beacon_store::{Claim, Completion};
+    let store = SqliteStore::open(&args.data_dir.join("beacon.db")).await?;
+    let svc = store.create_service("bench", "", now_ms()).await?;
+    let mut first = None;
+    for i in 0..args.endpoints {
+        let spec = EndpointSpec::create(EndpointInput {
+            name: Some(format!("endpoint {i}")),
+            url: Some(format!("http://127.0.0.1:9/e/{i}")),
+            headers: Some(vec!["X-Bench: yes".into()]),
+            interval_seconds: Some(60),
+            enabled: Some(args.enabled || i == 0),
+            ..Default::default()
+        })?;
+        let e = store.create_endpoint(svc.id, &spec, now_ms()).await?;
+        first.get_or_insert(e.id);
+    }
+    // 1,000 results for the first endpoint, through the same claim/complete path the workers use.
+    let mut t = now_ms() + 120_000;
+    let mut stored = 0;
+    while stored < 1_000 {
+        let claim = Claim {
+            owner: "bench",
+            region_pk: 1,
+            now: t,
+            horizon: t,
+            limit: 10,
+            lease_margin_ms: 1_000,
+        };
+        for c in store.claim_slots(&claim).await? {
+            let ok = stored % 10 != 0;
+            let ping = PingRecord {
+                scheduled_at: c.slot,
+                started_at: c.slot + 3,
+                observation: Observation {
+                    status_code: Some(if ok { 200 } else { 503 }),
+                    timings: Timings {
+                        dns_us: None,
+                        connect_us: Some(150),
+                        tls_us: None,
+                        first_byte_us: Some(900),
+                        total_us: 1_200,
+                    },
+                    failure: (!ok).then(|| {
+                        (
+                            beacon_core::ping::ErrorKind::Status,
+                            "unexpected status 503".to_owned(),
+                        )
+                    }),
+                },
+            };
+            let next = c.slot + c.spec.interval_ms();
+            store
+                .complete_slots(
+                    "bench",
+                    1,
+                    &[Completion {
+                        schedule_pk: c.schedule_pk,
+                        endpoint_pk: c.endpoint_pk,
+                        slot: c.slot,
+                        next_slot: next,
+                        ping: Some(ping),
+                    }],
+                )
+                .await?;
+            stored += 1;
+        }
+        t += 60_000;
+    }
+    println!("{}", first.context("no endpoints")?);
+    Ok(())
+}
+
+async fn checks(args: Args) -> Result<()> {
     let warmup = args.warmup.unwrap_or(args.interval as u64 + 5);
     let dir = std::env::temp_dir().join(format!("beacon-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

@@ -95,11 +95,21 @@ pub trait Operations: Send + Sync {
     async fn revoke_token(&self, id: Uuid) -> Result<TokenView, ApiError>;
 }
 
+/// How long a verified token is trusted without asking the database again. Revocation through this server takes
+/// effect at once; through another process (the CLI on the database, another server) within this time.
+const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Verified tokens: id → (scope, SHA-256 of the secret, when verified). Guarded by a plain mutex: held for a
+/// lookup or insert only, never across an await.
+type TokenCache =
+    std::sync::Mutex<std::collections::HashMap<Uuid, (Scope, [u8; 32], std::time::Instant)>>;
+
 /// The operations, on a store.
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    tokens: Arc<TokenCache>,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -169,7 +179,11 @@ fn input(p: EndpointPatch) -> Result<EndpointInput, ValidationError> {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            tokens: Arc::default(),
+        }
     }
 
     fn now(&self) -> Millis {
@@ -205,6 +219,13 @@ impl App {
     pub async fn authenticate(&self, presented: &str) -> Result<Scope, ApiError> {
         let invalid = || ApiError::unauthorized("invalid or revoked API token");
         let (id, hash) = token::parse(presented).ok_or_else(invalid)?;
+        if let Ok(cache) = self.tokens.lock()
+            && let Some((scope, known, at)) = cache.get(&id)
+            && at.elapsed() < TOKEN_CACHE_TTL
+            && token::hashes_match(known, &hash)
+        {
+            return Ok(*scope);
+        }
         let creds = self
             .store
             .token_credentials(id)
@@ -212,6 +233,10 @@ impl App {
             .ok_or_else(invalid)?;
         if creds.revoked || !token::hashes_match(&creds.secret_hash, &hash) {
             return Err(invalid());
+        }
+        if let Ok(mut cache) = self.tokens.lock() {
+            cache.retain(|_, (_, _, at)| at.elapsed() < TOKEN_CACHE_TTL);
+            cache.insert(id, (creds.scope, hash, std::time::Instant::now()));
         }
         Ok(creds.scope)
     }
@@ -382,6 +407,10 @@ impl Operations for App {
     }
 
     async fn revoke_token(&self, id: Uuid) -> Result<TokenView, ApiError> {
-        Ok((&self.store.revoke_token(id, self.now()).await?).into())
+        let revoked = self.store.revoke_token(id, self.now()).await?;
+        if let Ok(mut cache) = self.tokens.lock() {
+            cache.remove(&id);
+        }
+        Ok((&revoked).into())
     }
 }

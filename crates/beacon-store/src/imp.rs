@@ -12,6 +12,7 @@ use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
 use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
 use beacon_core::schedule;
 use beacon_core::token::{NewToken, Scope};
+use serde::Deserialize;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -71,6 +72,176 @@ fn clamp_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
+/// Booleans arrive as `true`/`false` from PostgreSQL and as `1`/`0` from SQLite.
+fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Ok(b),
+        serde_json::Value::Number(n) => Ok(n.as_i64() != Some(0)),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a boolean, got {other}"
+        ))),
+    }
+}
+
+/// An endpoint as it comes in a JSON page: the columns of `endpoint_json!`, in order.
+#[derive(serde::Deserialize)]
+struct EndpointJson(
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    i32,
+    String,
+    String,
+    Option<String>,
+    i32,
+    i32,
+    Option<String>,
+    #[serde(deserialize_with = "flexible_bool")] bool,
+    #[serde(deserialize_with = "flexible_bool")] bool,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    Option<String>,
+    Option<i32>,
+    i32,
+    Option<i64>,
+);
+
+/// Decode a JSON page of endpoints, in key order.
+fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
+    let rows: Vec<EndpointJson> = serde_json::from_str(page).map_err(corrupt)?;
+    let uuid = |s: &str| Uuid::try_parse(s).map_err(|e| corrupt(format!("id {s:?}: {e}")));
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let EndpointJson(
+            pk,
+            id,
+            service_id,
+            name,
+            url,
+            method,
+            interval,
+            timeout,
+            expected,
+            headers,
+            body,
+            alert,
+            recovery,
+            contains,
+            follow,
+            enabled,
+            status,
+            last_checked,
+            created,
+            updated,
+            webhook,
+            last_kind,
+            failures,
+            next,
+        ) = r;
+        let spec = EndpointSpec {
+            name,
+            url: CheckUrl::parse(&url).map_err(corrupt)?,
+            method: method.parse().map_err(corrupt)?,
+            interval_seconds: to_u32(interval, "interval")?,
+            timeout_ms: to_u32(timeout, "timeout")?,
+            expected_status: expected.parse().map_err(corrupt)?,
+            headers: serde_json::from_str::<Vec<Header>>(&headers).map_err(corrupt)?,
+            body,
+            alert_threshold: to_u32(alert, "alert_threshold")?,
+            recovery_threshold: to_u32(recovery, "recovery_threshold")?,
+            expect_body_contains: contains,
+            follow_redirects: follow,
+            enabled,
+            webhook_url: webhook
+                .as_deref()
+                .map(CheckUrl::parse)
+                .transpose()
+                .map_err(corrupt)?,
+        };
+        let endpoint = Endpoint {
+            id: uuid(&id)?,
+            service_id: uuid(&service_id)?,
+            spec,
+            status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+            last_checked_at: last_checked,
+            last_error_kind: last_kind
+                .and_then(|k| i16::try_from(k).ok())
+                .and_then(ErrorKind::from_code),
+            consecutive_failures: to_u32(failures, "failures")?,
+            next_check_at: next,
+            created_at: created,
+            updated_at: updated,
+        };
+        out.push((pk, endpoint));
+    }
+    out.sort_by_key(|(pk, _)| *pk);
+    Ok(out)
+}
+
+/// A ping as it comes in a JSON page: the columns of `list_pings`, in order.
+#[derive(serde::Deserialize)]
+struct PingJson(
+    i64,
+    i32,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    i32,
+    String,
+);
+
+fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
+    let rows: Vec<PingJson> = serde_json::from_str(page).map_err(corrupt)?;
+    let us = |v: Option<i32>| v.map(|v| v.max(0) as u32);
+    let mut pings = rows
+        .into_iter()
+        .map(
+            |PingJson(slot, delay, code, kind, error, dns, connect, tls, first, total, region)| {
+                let failure = match kind {
+                    None => None,
+                    Some(k) => {
+                        let kind = i16::try_from(k)
+                            .ok()
+                            .and_then(ErrorKind::from_code)
+                            .ok_or_else(|| corrupt(format!("error kind {k}")))?;
+                        Some((kind, error.unwrap_or_default()))
+                    }
+                };
+                Ok(Ping {
+                    endpoint_id,
+                    region,
+                    scheduled_at: slot,
+                    started_at: slot + i64::from(delay),
+                    observation: Observation {
+                        status_code: code.and_then(|c| u16::try_from(c).ok()),
+                        timings: Timings {
+                            dns_us: us(dns),
+                            connect_us: us(connect),
+                            tls_us: us(tls),
+                            first_byte_us: us(first),
+                            total_us: us(Some(total)).unwrap_or_default(),
+                        },
+                        failure,
+                    },
+                })
+            },
+        )
+        .collect::<Result<Vec<_>>>()?;
+    // Aggregates do not promise the inner order; newest first is the contract.
+    pings.sort_by_key(|p| std::cmp::Reverse(p.scheduled_at));
+    Ok(pings)
+}
+
 /// Append `LIMIT n` when the page has a limit.
 fn push_limit<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, page: Page)
 where
@@ -110,14 +281,17 @@ where
     })
 }
 
-macro_rules! endpoint_select {
-    () => {
-        "SELECT e.pk, e.id, s.id AS service_id, e.name, e.url, e.method, e.interval_seconds, e.timeout_ms, \
-         e.expected_status, e.headers, e.body, e.alert_threshold, e.recovery_threshold, e.expect_body_contains, \
-         e.follow_redirects, e.enabled, e.status, e.last_checked_at, e.created_at, e.updated_at, \
-         e.webhook_url, e.last_error_kind, e.consecutive_failures, sc.next_slot_at \
-         FROM endpoints e JOIN services s ON s.pk = e.service_pk \
-         LEFT JOIN schedules sc ON sc.endpoint_pk = e.pk AND sc.region_pk = 1"
+/// The endpoint columns of a JSON page, in `EndpointJson` order; `$id` renders a UUID column as JSON text.
+macro_rules! endpoint_json {
+    ($eid:literal, $sid:literal) => {
+        concat!(
+            "e.pk, ", $eid, ", ", $sid, ", e.name, e.url, e.method, e.interval_seconds, e.timeout_ms, e.expected_status, \
+             e.headers, e.body, e.alert_threshold, e.recovery_threshold, e.expect_body_contains, e.follow_redirects, \
+             e.enabled, e.status, e.last_checked_at, e.created_at, e.updated_at, e.webhook_url, e.last_error_kind, \
+             e.consecutive_failures, sc.next_slot_at) AS j \
+             FROM endpoints e JOIN services s ON s.pk = e.service_pk \
+             LEFT JOIN schedules sc ON sc.endpoint_pk = e.pk AND sc.region_pk = 1"
+        )
     };
 }
 
@@ -136,11 +310,14 @@ macro_rules! claim_filter {
 }
 
 mod sqlite_sql {
+    /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
+    /// which costs more than the rows themselves; one value per page avoids that.
+    pub const JSON_PAGE_OPEN: &str = "SELECT json_group_array(json(j)) FROM (SELECT json_array(";
     /// Take the write lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
     /// without waiting when another connection wrote in between.
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
     pub const FOR_UPDATE: &str = "";
-    pub const ENDPOINT_BY_ID_LOCKED: &str = concat!(endpoint_select!(), " WHERE e.id = $1");
+    pub const ENDPOINT_JSON: &str = endpoint_json!("hex(e.id)", "hex(s.id)");
     pub const INCIDENT_BY_ID_LOCKED: &str =
         "SELECT pk, endpoint_pk, status FROM incidents WHERE id = $1";
     /// The write lock makes this single statement atomic: no two claimers can take the same row.
@@ -154,10 +331,11 @@ mod sqlite_sql {
 }
 
 mod postgres_sql {
+    pub const JSON_PAGE_OPEN: &str =
+        "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
     pub const BEGIN_WRITE: &str = "BEGIN";
     pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
-    pub const ENDPOINT_BY_ID_LOCKED: &str =
-        concat!(endpoint_select!(), " WHERE e.id = $1 FOR UPDATE OF e");
+    pub const ENDPOINT_JSON: &str = endpoint_json!("e.id", "s.id");
     pub const INCIDENT_BY_ID_LOCKED: &str =
         "SELECT pk, endpoint_pk, status FROM incidents WHERE id = $1 FOR UPDATE";
     /// SKIP LOCKED lets concurrent claimers take disjoint rows instead of queueing behind each other.
@@ -260,44 +438,20 @@ impl PostgresStore {
 macro_rules! impl_store {
     ($store:ident, $db:ty, $sql:ident, $backend:literal) => {
         impl $store {
-            fn endpoint_from_row(row: &<$db as sqlx::Database>::Row) -> Result<(i64, Endpoint)> {
-                let headers: String = row.try_get("headers")?;
-                let headers: Vec<Header> = serde_json::from_str(&headers).map_err(corrupt)?;
-                let url: String = row.try_get("url")?;
-                let method: String = row.try_get("method")?;
-                let expected: String = row.try_get("expected_status")?;
-                let status: String = row.try_get("status")?;
-                let webhook_url: Option<String> = row.try_get("webhook_url")?;
-                let spec = EndpointSpec {
-                    name: row.try_get("name")?,
-                    url: CheckUrl::parse(&url).map_err(corrupt)?,
-                    method: method.parse().map_err(corrupt)?,
-                    interval_seconds: to_u32(row.try_get("interval_seconds")?, "interval")?,
-                    timeout_ms: to_u32(row.try_get("timeout_ms")?, "timeout")?,
-                    expected_status: expected.parse().map_err(corrupt)?,
-                    headers,
-                    body: row.try_get("body")?,
-                    alert_threshold: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
-                    recovery_threshold: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
-                    expect_body_contains: row.try_get("expect_body_contains")?,
-                    follow_redirects: row.try_get("follow_redirects")?,
-                    enabled: row.try_get("enabled")?,
-                    webhook_url: webhook_url.as_deref().map(CheckUrl::parse).transpose().map_err(corrupt)?,
-                };
-                let last_error_kind: Option<i32> = row.try_get("last_error_kind")?;
-                let endpoint = Endpoint {
-                    id: row.try_get("id")?,
-                    service_id: row.try_get("service_id")?,
-                    spec,
-                    status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
-                    last_checked_at: row.try_get("last_checked_at")?,
-                    last_error_kind: last_error_kind.and_then(|k| i16::try_from(k).ok()).and_then(ErrorKind::from_code),
-                    consecutive_failures: to_u32(row.try_get("consecutive_failures")?, "failures")?,
-                    next_check_at: row.try_get("next_slot_at")?,
-                    created_at: row.try_get("created_at")?,
-                    updated_at: row.try_get("updated_at")?,
-                };
-                Ok((row.try_get("pk")?, endpoint))
+            /// A JSON-page query over endpoints; the caller adds WHERE / ORDER BY / LIMIT.
+            fn endpoints_query() -> QueryBuilder<$db> {
+                let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
+                qb.push($sql::ENDPOINT_JSON);
+                qb
+            }
+
+            async fn read_endpoints<'c, E>(exec: E, mut qb: QueryBuilder<$db>) -> Result<Vec<(i64, Endpoint)>>
+            where
+                E: sqlx::Executor<'c, Database = $db>,
+            {
+                qb.push(") AS page");
+                let page: String = qb.build().fetch_one(exec).await?.try_get(0)?;
+                endpoint_page(&page)
             }
 
             fn incident_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Incident> {
@@ -674,42 +828,37 @@ macro_rules! impl_store {
             }
 
             async fn list_endpoints(&self, service_id: Option<Uuid>, page: Page) -> Result<Paged<Endpoint>> {
-                let mut qb = QueryBuilder::<$db>::new(concat!(endpoint_select!(), " WHERE e.pk > "));
-                qb.push_bind(page.after.unwrap_or(0));
+                let mut qb = Self::endpoints_query();
+                qb.push(" WHERE e.pk > ").push_bind(page.after.unwrap_or(0));
                 if let Some(sid) = service_id {
                     let service_pk = self.service_pk(sid).await?;
                     qb.push(" AND e.service_pk = ").push_bind(service_pk);
                 }
                 qb.push(" ORDER BY e.pk");
                 push_limit(&mut qb, page);
-                let rows = qb.build().fetch_all(&self.pool).await?;
-                let mut items = Vec::with_capacity(rows.len());
-                let mut last = None;
-                for row in &rows {
-                    let (pk, endpoint) = Self::endpoint_from_row(row)?;
-                    items.push(endpoint);
-                    last = Some(pk);
-                }
-                Ok(paged(items, last, page))
+                let rows = Self::read_endpoints(&self.pool, qb).await?;
+                let last = rows.last().map(|(pk, _)| *pk);
+                Ok(paged(rows.into_iter().map(|(_, e)| e).collect(), last, page))
             }
 
             async fn get_endpoint(&self, id: Uuid) -> Result<Endpoint> {
-                let row = sqlx::query(concat!(endpoint_select!(), " WHERE e.id = $1"))
-                    .bind(id)
-                    .fetch_optional(&self.pool)
+                let mut qb = Self::endpoints_query();
+                qb.push(" WHERE e.id = ").push_bind(id);
+                Self::read_endpoints(&self.pool, qb)
                     .await?
-                    .ok_or(StoreError::NotFound { kind: "endpoint", id })?;
-                Ok(Self::endpoint_from_row(&row)?.1)
+                    .pop()
+                    .map(|(_, e)| e)
+                    .ok_or(StoreError::NotFound { kind: "endpoint", id })
             }
 
             async fn update_endpoint(&self, id: Uuid, input: EndpointInput, now: Millis) -> Result<Endpoint> {
                 let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
-                let row = sqlx::query($sql::ENDPOINT_BY_ID_LOCKED)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
+                let mut qb = Self::endpoints_query();
+                qb.push(" WHERE e.id = ").push_bind(id).push($sql::FOR_UPDATE);
+                let (pk, current) = Self::read_endpoints(&mut *tx, qb)
                     .await?
+                    .pop()
                     .ok_or(StoreError::NotFound { kind: "endpoint", id })?;
-                let (pk, current) = Self::endpoint_from_row(&row)?;
                 let spec = current.spec.apply(input)?;
                 let headers = serde_json::to_string(&spec.headers).map_err(corrupt)?;
                 sqlx::query(
@@ -773,47 +922,19 @@ macro_rules! impl_store {
 
             async fn list_pings(&self, endpoint_id: Uuid, query: PingQuery) -> Result<Vec<Ping>> {
                 let pk = self.endpoint_pk(endpoint_id).await?;
-                let mut qb = QueryBuilder::<$db>::new(
-                    "SELECT p.*, r.name AS region FROM pings p JOIN regions r ON r.pk = p.region_pk WHERE p.endpoint_pk = ",
+                let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
+                qb.push(
+                    "p.slot, p.start_delay, p.status_code, p.error_kind, p.error, p.dns_us, p.connect_us, p.tls_us, \
+                     p.first_byte_us, p.total_us, r.name) AS j FROM pings p JOIN regions r ON r.pk = p.region_pk \
+                     WHERE p.endpoint_pk = ",
                 );
                 qb.push_bind(pk).push(" AND p.slot < ").push_bind(query.before.unwrap_or(i64::MAX));
                 if query.failed_only {
                     qb.push(" AND NOT p.success");
                 }
-                qb.push(" ORDER BY p.slot DESC LIMIT ").push_bind(i64::from(query.limit));
-                let rows = qb.build().fetch_all(&self.pool).await?;
-                let us = |v: Option<i32>| v.map(|v| v.max(0) as u32);
-                rows.iter()
-                    .map(|row| {
-                        let slot: i64 = row.try_get("slot")?;
-                        let status_code: Option<i32> = row.try_get("status_code")?;
-                        let kind: Option<i32> = row.try_get("error_kind")?;
-                        let failure = match kind {
-                            None => None,
-                            Some(k) => {
-                                let kind = i16::try_from(k).ok().and_then(ErrorKind::from_code).ok_or_else(|| corrupt(format!("error kind {k}")))?;
-                                Some((kind, row.try_get::<Option<String>, _>("error")?.unwrap_or_default()))
-                            }
-                        };
-                        Ok(Ping {
-                            endpoint_id,
-                            region: row.try_get("region")?,
-                            scheduled_at: slot,
-                            started_at: slot + i64::from(row.try_get::<i32, _>("start_delay")?),
-                            observation: Observation {
-                                status_code: status_code.and_then(|c| u16::try_from(c).ok()),
-                                timings: Timings {
-                                    dns_us: us(row.try_get("dns_us")?),
-                                    connect_us: us(row.try_get("connect_us")?),
-                                    tls_us: us(row.try_get("tls_us")?),
-                                    first_byte_us: us(row.try_get("first_byte_us")?),
-                                    total_us: us(Some(row.try_get("total_us")?)).unwrap_or_default(),
-                                },
-                                failure,
-                            },
-                        })
-                    })
-                    .collect()
+                qb.push(" ORDER BY p.slot DESC LIMIT ").push_bind(i64::from(query.limit)).push(") AS page");
+                let page: String = qb.build().fetch_one(&self.pool).await?.try_get(0)?;
+                ping_page(endpoint_id, &page)
             }
 
             async fn list_incidents(&self, filter: IncidentFilter, page: Page) -> Result<Paged<Incident>> {
@@ -1009,16 +1130,14 @@ macro_rules! impl_store {
                 }
                 let mut specs: HashMap<i64, Endpoint> = HashMap::with_capacity(leased.len());
                 for chunk in leased.chunks(CHUNK) {
-                    let mut qb = QueryBuilder::<$db>::new(concat!(endpoint_select!(), " WHERE e.pk IN ("));
+                    let mut qb = Self::endpoints_query();
+                    qb.push(" WHERE e.pk IN (");
                     let mut list = qb.separated(", ");
                     for row in chunk {
                         list.push_bind(row.try_get::<i64, _>("endpoint_pk")?);
                     }
                     qb.push(")");
-                    for row in qb.build().fetch_all(&self.pool).await? {
-                        let (pk, endpoint) = Self::endpoint_from_row(&row)?;
-                        specs.insert(pk, endpoint);
-                    }
+                    specs.extend(Self::read_endpoints(&self.pool, qb).await?);
                 }
                 let mut out = Vec::with_capacity(leased.len());
                 for row in &leased {
