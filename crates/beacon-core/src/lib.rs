@@ -3,11 +3,13 @@
 //! `clock` module holds the injected `Clock` trait and `SystemClock`, the one place wall-clock time is read.
 
 pub mod clock;
+pub mod delivery;
 pub mod endpoint;
 pub mod incident;
 pub mod ping;
 pub mod schedule;
 pub mod token;
+pub mod webhook;
 
 /// A point in time as milliseconds since the Unix epoch (UTC). Everything inside Beacon uses this; RFC 3339
 /// appears only at the edges (JSON, tables).
