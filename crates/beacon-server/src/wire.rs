@@ -309,6 +309,28 @@ pub struct EndpointCreate {
 }
 
 impl EndpointCreate {
+    /// The create request for `service_id` with these fields (name and URL are required; empty if absent, which
+    /// validation then reports).
+    pub fn new(service_id: Uuid, p: EndpointPatch) -> Self {
+        Self {
+            service_id,
+            name: p.name.unwrap_or_default(),
+            url: p.url.unwrap_or_default(),
+            method: p.method,
+            interval_seconds: p.interval_seconds,
+            timeout_seconds: p.timeout_seconds,
+            expected_status: p.expected_status,
+            headers: p.headers,
+            body: p.body,
+            alert_threshold: p.alert_threshold,
+            recovery_threshold: p.recovery_threshold,
+            expect_body_contains: p.expect_body_contains,
+            follow_redirects: p.follow_redirects,
+            enabled: p.enabled,
+            webhook_url: p.webhook_url,
+        }
+    }
+
     /// Split into the service and the settable fields.
     pub fn split(self) -> (Uuid, EndpointPatch) {
         let patch = EndpointPatch {

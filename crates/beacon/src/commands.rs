@@ -108,24 +108,7 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
 pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> Result<()> {
     match cmd {
         EndpointsCmd::Create { service_id, flags } => {
-            let p = patch(*flags)?;
-            let body = EndpointCreate {
-                service_id,
-                name: p.name.unwrap_or_default(),
-                url: p.url.unwrap_or_default(),
-                method: p.method,
-                interval_seconds: p.interval_seconds,
-                timeout_seconds: p.timeout_seconds,
-                expected_status: p.expected_status,
-                headers: p.headers,
-                body: p.body,
-                alert_threshold: p.alert_threshold,
-                recovery_threshold: p.recovery_threshold,
-                expect_body_contains: p.expect_body_contains,
-                follow_redirects: p.follow_redirects,
-                enabled: p.enabled,
-                webhook_url: p.webhook_url,
-            };
+            let body = EndpointCreate::new(service_id, patch(*flags)?);
             output::endpoint(out, &ops.create_endpoint(body).await?)
         }
         EndpointsCmd::List { service_id } => {
