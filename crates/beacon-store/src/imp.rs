@@ -12,6 +12,7 @@ use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
 use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
 use beacon_core::schedule;
 use beacon_core::token::{NewToken, Scope};
+use beacon_core::webhook::WebhookSecret;
 use serde::Deserialize;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{
@@ -242,6 +243,35 @@ fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
     Ok(pings)
 }
 
+fn webhook_from_row<R: Row>(row: &R) -> Result<Webhook>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    Uuid: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let url: String = row.try_get("url")?;
+    let events: String = row.try_get("events")?;
+    let secret: String = row.try_get("secret")?;
+    let headers: String = row.try_get("headers")?;
+    Ok(Webhook {
+        id: row.try_get("id")?,
+        service_id: row.try_get("service_id")?,
+        spec: WebhookSpec {
+            url: CheckUrl::parse(&url).map_err(corrupt)?,
+            events: events
+                .split(',')
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
+            headers: serde_json::from_str(&headers).map_err(corrupt)?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
 /// Append `LIMIT n` when the page has a limit.
 fn push_limit<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, page: Page)
 where
@@ -310,6 +340,10 @@ macro_rules! claim_filter {
 }
 
 mod sqlite_sql {
+    /// Fan an event out to the webhooks of its service that subscribe to its kind: one pending delivery each.
+    pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at) \
+         SELECT randomblob(16), w.pk, $1, 'pending', $2, $2 FROM webhooks w \
+         WHERE w.service_pk = $3 AND w.events LIKE '%,' || $4 || ',%' ORDER BY w.pk";
     /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
     /// which costs more than the rows themselves; one value per page avoids that.
     pub const JSON_PAGE_OPEN: &str = "SELECT json_group_array(json(j)) FROM (SELECT json_array(";
@@ -331,6 +365,9 @@ mod sqlite_sql {
 }
 
 mod postgres_sql {
+    pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at) \
+         SELECT gen_random_uuid(), w.pk, $1, 'pending', $2, $2 FROM webhooks w \
+         WHERE w.service_pk = $3 AND w.events LIKE '%,' || $4 || ',%' ORDER BY w.pk";
     pub const JSON_PAGE_OPEN: &str =
         "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
     pub const BEGIN_WRITE: &str = "BEGIN";
@@ -500,19 +537,36 @@ macro_rules! impl_store {
                     .ok_or(StoreError::NotFound { kind: "endpoint", id })
             }
 
+            /// Write an event about an endpoint and, in the same transaction, one pending delivery for each webhook
+            /// of the endpoint's service that subscribes to the event's kind (the transactional outbox).
             async fn insert_event(
                 tx: &mut sqlx::Transaction<'static, $db>,
+                endpoint_pk: i64,
                 kind: &str,
                 payload: serde_json::Value,
                 now: Millis,
             ) -> Result<()> {
-                sqlx::query("INSERT INTO events (id, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(Uuid::new_v4())
-                    .bind(kind)
-                    .bind(payload.to_string())
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                let row = sqlx::query(
+                    "INSERT INTO events (id, kind, payload, created_at, service_pk) \
+                     VALUES ($1, $2, $3, $4, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
+                )
+                .bind(Uuid::new_v4())
+                .bind(kind)
+                .bind(payload.to_string())
+                .bind(now)
+                .bind(endpoint_pk)
+                .fetch_one(&mut **tx)
+                .await?;
+                let (event_pk, service_pk): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+                if let Some(service_pk) = service_pk {
+                    sqlx::query($sql::FAN_OUT)
+                        .bind(event_pk)
+                        .bind(now)
+                        .bind(service_pk)
+                        .bind(kind)
+                        .execute(&mut **tx)
+                        .await?;
+                }
                 Ok(())
             }
 
@@ -599,7 +653,7 @@ macro_rules! impl_store {
                                 "incident_id": id, "endpoint_id": endpoint_id, "started_at": record.started_at,
                                 "cause": cause, "failure_count": failures,
                             });
-                            Self::insert_event(tx, "incident_start", payload, record.started_at).await?;
+                            Self::insert_event(tx, *pk, "incident_start", payload, record.started_at).await?;
                             report.incidents_opened += 1;
                         }
                         Some(Transition::Resolve) => {
@@ -621,7 +675,7 @@ macro_rules! impl_store {
                                     "resolved_at": record.started_at, "cause": row.try_get::<String, _>("cause")?,
                                     "failure_count": row.try_get::<i32, _>("failure_count")?, "resolved_by": "auto",
                                 });
-                                Self::insert_event(tx, "incident_resolved", payload, record.started_at).await?;
+                                Self::insert_event(tx, *pk, "incident_resolved", payload, record.started_at).await?;
                                 report.incidents_resolved += 1;
                             }
                         }
@@ -1016,7 +1070,7 @@ macro_rules! impl_store {
                     "started_at": incident.started_at, "resolved_at": now, "cause": incident.cause,
                     "failure_count": incident.failure_count, "resolved_by": "manual",
                 });
-                Self::insert_event(&mut tx, "incident_resolved", payload, now).await?;
+                Self::insert_event(&mut tx, endpoint_pk, "incident_resolved", payload, now).await?;
                 tx.commit().await?;
                 Ok(incident)
             }
@@ -1113,6 +1167,94 @@ macro_rules! impl_store {
                     secret_hash: row.try_get("secret_hash")?,
                     revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
                 }))
+            }
+
+            async fn create_webhook(&self, service_id: Uuid, spec: &WebhookSpec, now: Millis) -> Result<Webhook> {
+                let service_pk = self.service_pk(service_id).await?;
+                let id = Uuid::new_v4();
+                sqlx::query(
+                    "INSERT INTO webhooks (id, service_pk, url, events, secret, headers, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                )
+                .bind(id)
+                .bind(service_pk)
+                .bind(spec.url.as_str())
+                .bind(format!(",{},", spec.events.join(",")))
+                .bind(spec.secret.expose())
+                .bind(serde_json::to_string(&spec.headers).map_err(corrupt)?)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(Webhook { id, service_id, spec: spec.clone(), created_at: now, updated_at: now })
+            }
+
+            async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<Vec<Webhook>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT w.id, s.id AS service_id, w.url, w.events, w.secret, w.headers, w.created_at, w.updated_at \
+                     FROM webhooks w JOIN services s ON s.pk = w.service_pk",
+                );
+                if let Some(sid) = service_id {
+                    let service_pk = self.service_pk(sid).await?;
+                    qb.push(" WHERE w.service_pk = ").push_bind(service_pk);
+                }
+                qb.push(" ORDER BY w.pk");
+                qb.build().fetch_all(&self.pool).await?.iter().map(webhook_from_row).collect()
+            }
+
+            async fn get_webhook(&self, id: Uuid) -> Result<Webhook> {
+                let row = sqlx::query(
+                    "SELECT w.id, s.id AS service_id, w.url, w.events, w.secret, w.headers, w.created_at, w.updated_at \
+                     FROM webhooks w JOIN services s ON s.pk = w.service_pk WHERE w.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound { kind: "webhook", id })?;
+                webhook_from_row(&row)
+            }
+
+            async fn delete_webhook(&self, id: Uuid) -> Result<()> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let pk: i64 = sqlx::query("SELECT pk FROM webhooks WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.get(0))
+                    .ok_or(StoreError::NotFound { kind: "webhook", id })?;
+                sqlx::query("DELETE FROM webhooks WHERE pk = $1").bind(pk).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<Vec<Delivery>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT d.id, w.id AS webhook_id, ev.id AS event_id, ev.kind, d.status, d.attempts, \
+                     d.next_attempt_at, d.created_at FROM deliveries d JOIN webhooks w ON w.pk = d.webhook_pk \
+                     JOIN events ev ON ev.pk = d.event_pk",
+                );
+                if let Some(wid) = webhook_id {
+                    qb.push(" WHERE w.id = ").push_bind(wid);
+                }
+                qb.push(" ORDER BY d.pk");
+                qb.build()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        let status: String = row.try_get("status")?;
+                        Ok(Delivery {
+                            id: row.try_get("id")?,
+                            webhook_id: row.try_get("webhook_id")?,
+                            event_id: row.try_get("event_id")?,
+                            event_kind: row.try_get("kind")?,
+                            status: DeliveryStatus::parse(&status)
+                                .ok_or_else(|| corrupt(format!("delivery status {status:?}")))?,
+                            attempts: to_u32(row.try_get("attempts")?, "attempts")?,
+                            next_attempt_at: row.try_get("next_attempt_at")?,
+                            created_at: row.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {

@@ -108,6 +108,20 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<ApiToken>;
     async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>>;
 
+    /// Deliveries are created for events from now on, in the same transaction as each event.
+    async fn create_webhook(
+        &self,
+        service_id: Uuid,
+        spec: &WebhookSpec,
+        now: Millis,
+    ) -> Result<Webhook>;
+    async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<Vec<Webhook>>;
+    async fn get_webhook(&self, id: Uuid) -> Result<Webhook>;
+    /// Deletes its deliveries too.
+    async fn delete_webhook(&self, id: Uuid) -> Result<()>;
+    /// In creation order.
+    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<Vec<Delivery>>;
+
     /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.
     /// The lease lasts until the later of slot and `now`, plus the endpoint's timeout, plus `lease_margin_ms`.
     async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>>;

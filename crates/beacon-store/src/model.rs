@@ -2,10 +2,11 @@
 //! leave the process.
 
 use beacon_core::Millis;
-use beacon_core::endpoint::EndpointSpec;
+use beacon_core::endpoint::{CheckUrl, EndpointSpec, Header};
 use beacon_core::incident::Status;
 use beacon_core::ping::{ErrorKind, Observation, PingRecord};
 use beacon_core::token::Scope;
+use beacon_core::webhook::WebhookSecret;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,4 +195,61 @@ pub struct TokenCredentials {
     pub scope: Scope,
     pub secret_hash: Vec<u8>,
     pub revoked: bool,
+}
+
+/// A webhook's settings: where to send, which event kinds, how to sign, extra headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSpec {
+    pub url: CheckUrl,
+    /// Event kinds, e.g. `incident_start`; each a bare word without commas.
+    pub events: Vec<String>,
+    pub secret: WebhookSecret,
+    pub headers: Vec<Header>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub spec: WebhookSpec,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "delivered" => Some(Self::Delivered),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One event to one webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    pub event_kind: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub next_attempt_at: Millis,
+    pub created_at: Millis,
 }

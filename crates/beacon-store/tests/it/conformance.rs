@@ -828,3 +828,91 @@ pub async fn tokens_bootstrap_once_and_revoke(store: Arc<dyn Store>) {
             .expect("again")
     );
 }
+
+pub async fn events_fan_out_to_subscribed_webhooks(store: Arc<dyn Store>) {
+    use beacon_core::endpoint::CheckUrl;
+    use beacon_core::webhook::WebhookSecret;
+    let (svc, _) = setup(&store, 60).await;
+    let other = store
+        .create_service("other", "", T0)
+        .await
+        .expect("service");
+    let spec = |events: &[&str]| WebhookSpec {
+        url: CheckUrl::parse("https://hooks.example.com/beacon").expect("url"),
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        secret: WebhookSecret::generate([9; 24]),
+        headers: vec!["X-Team: sre".parse().expect("header")],
+    };
+    let starts = store
+        .create_webhook(svc.id, &spec(&["incident_start"]), T0)
+        .await
+        .expect("webhook");
+    let both = store
+        .create_webhook(svc.id, &spec(&["incident_start", "incident_resolved"]), T0)
+        .await
+        .expect("webhook");
+    let elsewhere = store
+        .create_webhook(other.id, &spec(&["incident_start"]), T0)
+        .await
+        .expect("webhook");
+    assert_eq!(
+        store.get_webhook(both.id).await.expect("get"),
+        both,
+        "secret and headers round-trip"
+    );
+    assert_eq!(
+        store.list_webhooks(Some(svc.id)).await.expect("list").len(),
+        2
+    );
+    assert_eq!(store.list_webhooks(None).await.expect("list").len(), 3);
+
+    // Open (alert threshold 2) and resolve (recovery threshold 2) one incident.
+    for (i, ok) in [false, false, true, true].into_iter().enumerate() {
+        run_slot(&store, T0 + 60_000 * (i as i64 + 1), ok).await;
+    }
+    let deliveries = store.list_deliveries(None).await.expect("deliveries");
+    let to = |w: Uuid| {
+        deliveries
+            .iter()
+            .filter(|d| d.webhook_id == w)
+            .map(|d| d.event_kind.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(to(starts.id), ["incident_start"]);
+    assert_eq!(
+        to(both.id),
+        ["incident_start", "incident_resolved"],
+        "in event order"
+    );
+    assert!(
+        to(elsewhere.id).is_empty(),
+        "another service's webhook hears nothing"
+    );
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.status == DeliveryStatus::Pending && d.attempts == 0)
+    );
+    let events = store.list_events(0, 10).await.expect("events");
+    assert_eq!(
+        deliveries[0].event_id, events[0].id,
+        "a delivery points at its event"
+    );
+
+    store.delete_webhook(both.id).await.expect("delete");
+    assert_eq!(
+        store.list_deliveries(None).await.expect("deliveries").len(),
+        1,
+        "its deliveries went with it"
+    );
+    assert!(matches!(
+        store.get_webhook(both.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store
+            .create_webhook(Uuid::new_v4(), &spec(&["test"]), T0)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}

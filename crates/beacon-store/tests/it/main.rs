@@ -55,4 +55,5 @@ both_backends!(
     release_gives_leases_back,
     lists_page_with_cursors,
     tokens_bootstrap_once_and_revoke,
+    events_fan_out_to_subscribed_webhooks,
 );

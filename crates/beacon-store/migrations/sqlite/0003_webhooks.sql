@@ -1,0 +1,52 @@
+-- Notification targets and the delivery outbox. An event's deliveries are created in the same transaction as the
+-- event (fan-out to the webhooks of its service that subscribe to its kind); the delivery engine works them off.
+
+ALTER TABLE events ADD COLUMN service_pk INTEGER;
+
+CREATE TABLE webhooks (
+    pk         INTEGER PRIMARY KEY,
+    id         BLOB NOT NULL UNIQUE,
+    service_pk INTEGER NOT NULL REFERENCES services (pk) ON DELETE CASCADE,
+    url        TEXT NOT NULL,
+    -- Subscribed event kinds as ",kind1,kind2," so that one LIKE finds a kind.
+    events     TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    headers    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhooks_by_service ON webhooks (service_pk);
+
+CREATE TABLE deliveries (
+    pk               INTEGER PRIMARY KEY,
+    id               BLOB NOT NULL UNIQUE,
+    webhook_pk       INTEGER NOT NULL REFERENCES webhooks (pk) ON DELETE CASCADE,
+    event_pk         INTEGER NOT NULL REFERENCES events (pk),
+    status           TEXT NOT NULL,          -- pending | delivered | failed
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    lease_owner      TEXT,
+    lease_expires_at INTEGER,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    finished_at      INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_pk, pk);
+
+CREATE TABLE delivery_attempts (
+    pk               INTEGER PRIMARY KEY,
+    delivery_pk      INTEGER NOT NULL REFERENCES deliveries (pk) ON DELETE CASCADE,
+    number           INTEGER NOT NULL,
+    started_at       INTEGER NOT NULL,
+    request_url      TEXT NOT NULL,
+    request_headers  TEXT NOT NULL,
+    request_body     TEXT NOT NULL,
+    response_status  INTEGER,
+    response_headers TEXT,
+    response_body    TEXT,
+    error            TEXT,
+    latency_us       INTEGER NOT NULL,
+    timed_out        BOOLEAN NOT NULL,
+    UNIQUE (delivery_pk, number)
+);
