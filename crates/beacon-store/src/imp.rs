@@ -332,6 +332,16 @@ macro_rules! incident_select {
     };
 }
 
+/// Deliveries due now, not leased, and first in line for their webhook: events reach a webhook in order.
+macro_rules! delivery_filter {
+    () => {
+        "d.status = 'pending' AND d.next_attempt_at <= $2 \
+         AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $2) \
+         AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.webhook_pk = d.webhook_pk AND e.status = 'pending' \
+         AND e.pk < d.pk)"
+    };
+}
+
 macro_rules! claim_filter {
     () => {
         "s.region_pk = $3 AND s.next_slot_at <= $4 AND e.enabled \
@@ -340,6 +350,12 @@ macro_rules! claim_filter {
 }
 
 mod sqlite_sql {
+    pub const CLAIM_DELIVERIES: &str = concat!(
+        "UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 + $3 WHERE pk IN \
+         (SELECT d.pk FROM deliveries d WHERE ",
+        delivery_filter!(),
+        " ORDER BY d.next_attempt_at, d.pk LIMIT $4) RETURNING pk"
+    );
     /// Fan an event out to the webhooks of its service that subscribe to its kind: one pending delivery each.
     pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at) \
          SELECT randomblob(16), w.pk, $1, 'pending', $2, $2 FROM webhooks w \
@@ -365,6 +381,13 @@ mod sqlite_sql {
 }
 
 mod postgres_sql {
+    pub const CLAIM_DELIVERIES: &str = concat!(
+        "WITH due AS (SELECT d.pk FROM deliveries d WHERE ",
+        delivery_filter!(),
+        " ORDER BY d.next_attempt_at, d.pk LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
+         UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 + $3 FROM due \
+         WHERE deliveries.pk = due.pk RETURNING deliveries.pk"
+    );
     pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at) \
          SELECT gen_random_uuid(), w.pk, $1, 'pending', $2, $2 FROM webhooks w \
          WHERE w.service_pk = $3 AND w.events LIKE '%,' || $4 || ',%' ORDER BY w.pk";
@@ -1255,6 +1278,122 @@ macro_rules! impl_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn claim_deliveries(
+                &self,
+                owner: &str,
+                now: Millis,
+                lease_ms: i64,
+                limit: u32,
+            ) -> Result<Vec<ClaimedDelivery>> {
+                let pks: Vec<i64> = sqlx::query($sql::CLAIM_DELIVERIES)
+                    .bind(owner)
+                    .bind(now)
+                    .bind(lease_ms)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<std::result::Result<_, _>>()?;
+                if pks.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT d.pk, d.id, d.attempts, d.created_at, ev.id AS event_id, ev.kind, ev.payload, \
+                     ev.created_at AS event_at, w.id AS webhook_id, w.url, w.secret, w.headers \
+                     FROM deliveries d JOIN events ev ON ev.pk = d.event_pk JOIN webhooks w ON w.pk = d.webhook_pk \
+                     WHERE d.pk IN (",
+                );
+                let mut list = qb.separated(", ");
+                for pk in &pks {
+                    list.push_bind(*pk);
+                }
+                qb.push(") ORDER BY d.pk");
+                qb.build()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|row| {
+                        let payload: String = row.try_get("payload")?;
+                        let url: String = row.try_get("url")?;
+                        let secret: String = row.try_get("secret")?;
+                        let headers: String = row.try_get("headers")?;
+                        Ok(ClaimedDelivery {
+                            pk: row.try_get("pk")?,
+                            id: row.try_get("id")?,
+                            attempts: to_u32(row.try_get("attempts")?, "attempts")?,
+                            created_at: row.try_get("created_at")?,
+                            event_id: row.try_get("event_id")?,
+                            event_kind: row.try_get("kind")?,
+                            event_payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                            event_at: row.try_get("event_at")?,
+                            webhook_id: row.try_get("webhook_id")?,
+                            url: CheckUrl::parse(&url).map_err(corrupt)?,
+                            secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
+                            headers: serde_json::from_str(&headers).map_err(corrupt)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn finish_attempt(&self, owner: &str, done: &FinishedAttempt) -> Result<bool> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let status = done.next.status();
+                let next_at = match done.next {
+                    NextStep::Retry { at } => at,
+                    _ => done.attempt.started_at,
+                };
+                let finished = (!matches!(done.next, NextStep::Retry { .. })).then_some(done.attempt.started_at);
+                let updated = sqlx::query(
+                    "UPDATE deliveries SET attempts = attempts + 1, status = $3, next_attempt_at = $4, \
+                     finished_at = $5, last_error = $6, lease_owner = NULL, lease_expires_at = NULL \
+                     WHERE pk = $1 AND lease_owner = $2 RETURNING attempts",
+                )
+                .bind(done.delivery_pk)
+                .bind(owner)
+                .bind(status.as_str())
+                .bind(next_at)
+                .bind(finished)
+                .bind(&done.attempt.error)
+                .fetch_optional(&mut *tx)
+                .await?;
+                // The lease expired and another node took the delivery: its attempt is the one that counts.
+                let Some(row) = updated else { return Ok(false) };
+                let number: i32 = row.try_get(0)?;
+                let a = &done.attempt;
+                sqlx::query(
+                    "INSERT INTO delivery_attempts (delivery_pk, number, started_at, request_url, request_headers, \
+                     request_body, response_status, response_headers, response_body, error, latency_us, timed_out) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(done.delivery_pk)
+                .bind(number)
+                .bind(a.started_at)
+                .bind(&a.request_url)
+                .bind(&a.request_headers)
+                .bind(&a.request_body)
+                .bind(a.response_status.map(i32::from))
+                .bind(&a.response_headers)
+                .bind(&a.response_body)
+                .bind(&a.error)
+                .bind(a.latency_us)
+                .bind(a.timed_out)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn release_deliveries(&self, owner: &str) -> Result<u64> {
+                Ok(sqlx::query(
+                    "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+                )
+                .bind(owner)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
             }
 
             async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {

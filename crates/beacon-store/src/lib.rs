@@ -122,6 +122,21 @@ pub trait Store: Send + Sync + 'static {
     /// In creation order.
     async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<Vec<Delivery>>;
 
+    /// Lease up to `limit` due deliveries for `lease_ms`: pending, due at `now`, not leased, and the oldest pending
+    /// one of their webhook (so a webhook receives events in order).
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>>;
+    /// Record an attempt and move the delivery on, in one transaction; `false` (and nothing written) if `owner`
+    /// no longer holds the lease.
+    async fn finish_attempt(&self, owner: &str, done: &FinishedAttempt) -> Result<bool>;
+    /// Give back every delivery lease `owner` holds.
+    async fn release_deliveries(&self, owner: &str) -> Result<u64>;
+
     /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.
     /// The lease lasts until the later of slot and `now`, plus the endpoint's timeout, plus `lease_margin_ms`.
     async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>>;

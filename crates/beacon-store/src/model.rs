@@ -253,3 +253,66 @@ pub struct Delivery {
     pub next_attempt_at: Millis,
     pub created_at: Millis,
 }
+
+/// A leased delivery with everything needed to send it.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub pk: i64,
+    pub id: Uuid,
+    /// Tries so far.
+    pub attempts: u32,
+    pub created_at: Millis,
+    pub event_id: Uuid,
+    pub event_kind: String,
+    pub event_payload: serde_json::Value,
+    pub event_at: Millis,
+    pub webhook_id: Uuid,
+    pub url: CheckUrl,
+    pub secret: WebhookSecret,
+    pub headers: Vec<Header>,
+}
+
+/// The record of one try: what was sent and what came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub started_at: Millis,
+    pub request_url: String,
+    /// JSON object, secrets redacted.
+    pub request_headers: String,
+    pub request_body: String,
+    pub response_status: Option<u16>,
+    pub response_headers: Option<String>,
+    /// Truncated to 64 KiB.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub latency_us: i64,
+    pub timed_out: bool,
+}
+
+/// Where a delivery goes after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    /// Permanent failure, or retries exhausted: kept for review and replay.
+    Failed,
+    Retry {
+        at: Millis,
+    },
+}
+
+impl NextStep {
+    pub fn status(self) -> DeliveryStatus {
+        match self {
+            Self::Delivered => DeliveryStatus::Delivered,
+            Self::Failed => DeliveryStatus::Failed,
+            Self::Retry { .. } => DeliveryStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FinishedAttempt {
+    pub delivery_pk: i64,
+    pub attempt: AttemptRecord,
+    pub next: NextStep,
+}

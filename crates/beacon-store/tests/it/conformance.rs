@@ -916,3 +916,119 @@ pub async fn events_fan_out_to_subscribed_webhooks(store: Arc<dyn Store>) {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+pub async fn deliveries_are_claimed_in_order_and_finished_once(store: Arc<dyn Store>) {
+    use beacon_core::endpoint::CheckUrl;
+    use beacon_core::webhook::WebhookSecret;
+    let (svc, _) = setup(&store, 60).await;
+    let spec = WebhookSpec {
+        url: CheckUrl::parse("http://127.0.0.1:9/hook").expect("url"),
+        events: vec!["incident_start".into(), "incident_resolved".into()],
+        secret: WebhookSecret::generate([5; 24]),
+        headers: vec![],
+    };
+    let hook = store
+        .create_webhook(svc.id, &spec, T0)
+        .await
+        .expect("webhook");
+    for (i, ok) in [false, false, true, true].into_iter().enumerate() {
+        run_slot(&store, T0 + 60_000 * (i as i64 + 1), ok).await;
+    }
+    let now = T0 + 600_000;
+    let attempt = |t: i64| AttemptRecord {
+        started_at: t,
+        request_url: spec.url.as_str().into(),
+        latency_us: 5,
+        ..Default::default()
+    };
+
+    let first = store
+        .claim_deliveries("a", now, 30_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        first.len(),
+        1,
+        "the resolved event waits behind the start event"
+    );
+    assert_eq!(first[0].event_kind, "incident_start");
+    assert_eq!(first[0].webhook_id, hook.id);
+    assert_eq!(first[0].secret, spec.secret);
+    assert!(
+        store
+            .claim_deliveries("b", now, 30_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased"
+    );
+
+    // A retry later: nothing is due until then, and the second event still waits.
+    let retry = FinishedAttempt {
+        delivery_pk: first[0].pk,
+        attempt: attempt(now),
+        next: NextStep::Retry { at: now + 1_000 },
+    };
+    assert!(store.finish_attempt("a", &retry).await.expect("finish"));
+    assert!(
+        store
+            .claim_deliveries("b", now + 500, 30_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let again = store
+        .claim_deliveries("b", now + 1_000, 30_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        (again.len(), again[0].id, again[0].attempts),
+        (1, first[0].id, 1)
+    );
+    // A node whose lease was taken over cannot record its attempt.
+    let stale = FinishedAttempt {
+        delivery_pk: first[0].pk,
+        attempt: attempt(now),
+        next: NextStep::Delivered,
+    };
+    assert!(!store.finish_attempt("a", &stale).await.expect("finish"));
+    let done = FinishedAttempt {
+        delivery_pk: again[0].pk,
+        attempt: attempt(now + 1_000),
+        next: NextStep::Delivered,
+    };
+    assert!(store.finish_attempt("b", &done).await.expect("finish"));
+
+    let second = store
+        .claim_deliveries("a", now + 2_000, 30_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].event_kind, "incident_resolved");
+    assert_eq!(second[0].event_payload["resolved_by"], "auto");
+    let fail = FinishedAttempt {
+        delivery_pk: second[0].pk,
+        attempt: AttemptRecord {
+            response_status: Some(404),
+            error: Some("404 Not Found".into()),
+            ..attempt(now + 2_000)
+        },
+        next: NextStep::Failed,
+    };
+    assert!(store.finish_attempt("a", &fail).await.expect("finish"));
+    let all = store.list_deliveries(Some(hook.id)).await.expect("list");
+    let states: Vec<(DeliveryStatus, u32)> = all.iter().map(|d| (d.status, d.attempts)).collect();
+    assert_eq!(
+        states,
+        [(DeliveryStatus::Delivered, 2), (DeliveryStatus::Failed, 1)]
+    );
+    assert!(
+        store
+            .claim_deliveries("a", now + 99_000, 30_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Shutdown gives leases back.
+    assert_eq!(store.release_deliveries("a").await.expect("release"), 0);
+}

@@ -56,4 +56,5 @@ both_backends!(
     lists_page_with_cursors,
     tokens_bootstrap_once_and_revoke,
     events_fan_out_to_subscribed_webhooks,
+    deliveries_are_claimed_in_order_and_finished_once,
 );
