@@ -1,9 +1,10 @@
 //! The long-running loops of a Beacon node. `checks::run` claims due slots from the store, runs them on a bounded
 //! pool of async tasks, and hands results to the writer, which stores them in batches. `gauges::run` samples
-//! database-derived gauges. Each loop has one `run(…, shutdown)` entry point and keeps no state that matters
+//! database-derived gauges. `delivery::run` works off the webhook outbox. Each loop has one `run(…, shutdown)` entry point and keeps no state that matters
 //! after it stops: leases in the database say who runs what.
 
 pub mod checks;
+pub mod delivery;
 pub mod gauges;
 mod writer;
 

@@ -93,7 +93,15 @@ pub trait Operations: Send + Sync {
     async fn create_token(&self, body: TokenCreate) -> Result<CreatedTokenView, ApiError>;
     async fn list_tokens(&self) -> Result<TokenList, ApiError>;
     async fn revoke_token(&self, id: Uuid) -> Result<TokenView, ApiError>;
+    async fn create_webhook(&self, body: WebhookCreate) -> Result<CreatedWebhookView, ApiError>;
+    async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<WebhookList, ApiError>;
+    async fn get_webhook(&self, id: Uuid) -> Result<WebhookView, ApiError>;
+    async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError>;
+    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<DeliveryList, ApiError>;
 }
+
+/// Event kinds a webhook may subscribe to.
+pub const EVENT_KINDS: &[&str] = &["incident_start", "incident_resolved"];
 
 /// How long a verified token is trusted without asking the database again. Revocation through this server takes
 /// effect at once; through another process (the CLI on the database, another server) within this time.
@@ -412,5 +420,70 @@ impl Operations for App {
             cache.remove(&id);
         }
         Ok((&revoked).into())
+    }
+
+    async fn create_webhook(&self, body: WebhookCreate) -> Result<CreatedWebhookView, ApiError> {
+        use beacon_core::webhook::WebhookSecret;
+        let url = beacon_core::endpoint::CheckUrl::parse(&body.url)?;
+        if body.events.is_empty() {
+            return Err(ValidationError::new("events", "name at least one event kind").into());
+        }
+        for e in &body.events {
+            if !EVENT_KINDS.contains(&e.as_str()) {
+                let known = EVENT_KINDS.join(", ");
+                return Err(ValidationError::new(
+                    "events",
+                    format!("unknown event kind {e:?}: use {known}"),
+                )
+                .into());
+            }
+        }
+        let secret = match &body.secret {
+            Some(s) => WebhookSecret::parse(s)?,
+            None => WebhookSecret::generate(rand::random()),
+        };
+        let headers = headers(body.headers)?
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h.parse())
+            .collect::<Result<Vec<Header>, _>>()?;
+        let spec = beacon_store::WebhookSpec {
+            url,
+            events: body.events,
+            secret: secret.clone(),
+            headers,
+        };
+        let w = self
+            .store
+            .create_webhook(body.service_id, &spec, self.now())
+            .await?;
+        Ok(CreatedWebhookView {
+            webhook: (&w).into(),
+            secret: secret.expose(),
+        })
+    }
+
+    async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<WebhookList, ApiError> {
+        let hooks = self.store.list_webhooks(service_id).await?;
+        Ok(WebhookList {
+            data: hooks.iter().map(Into::into).collect(),
+            next_cursor: None,
+        })
+    }
+
+    async fn get_webhook(&self, id: Uuid) -> Result<WebhookView, ApiError> {
+        Ok((&self.store.get_webhook(id).await?).into())
+    }
+
+    async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError> {
+        Ok(self.store.delete_webhook(id).await?)
+    }
+
+    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<DeliveryList, ApiError> {
+        let list = self.store.list_deliveries(webhook_id).await?;
+        Ok(DeliveryList {
+            data: list.iter().map(Into::into).collect(),
+            next_cursor: None,
+        })
     }
 }

@@ -92,6 +92,7 @@ impl AppState {
         (name = "pings", description = "Check results"),
         (name = "incidents", description = "Outages"),
         (name = "tokens", description = "API tokens (admin scope)"),
+        (name = "webhooks", description = "Notification targets and their deliveries"),
     )
 )]
 struct ApiDoc;

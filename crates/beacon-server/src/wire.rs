@@ -2,7 +2,7 @@
 //! the same fields. Field names are part of the public contract: add, never rename.
 
 use beacon_core::Millis;
-use beacon_store::{ApiToken, Endpoint, Incident, Ping, Service};
+use beacon_store::{ApiToken, Delivery, Endpoint, Incident, Ping, Service, Webhook};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -363,6 +363,88 @@ pub struct TokenCreate {
     pub scope: Option<String>,
 }
 
+/// A webhook as listed: its secret is never shown after creation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct WebhookView {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub url: String,
+    /// Event kinds it receives, e.g. incident_start, incident_resolved.
+    pub events: Vec<String>,
+    pub headers: BTreeMap<String, String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Webhook> for WebhookView {
+    fn from(w: &Webhook) -> Self {
+        Self {
+            id: w.id,
+            service_id: w.service_id,
+            url: w.spec.url.as_str().to_owned(),
+            events: w.spec.events.clone(),
+            headers: w
+                .spec
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            created_at: rfc3339(w.created_at),
+            updated_at: rfc3339(w.updated_at),
+        }
+    }
+}
+
+/// A webhook just created, with its signing secret (`whsec_...`), shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct CreatedWebhookView {
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookCreate {
+    pub service_id: Uuid,
+    pub url: String,
+    /// Event kinds: incident_start, incident_resolved.
+    pub events: Vec<String>,
+    /// `whsec_` + base64 of 24..64 bytes; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct DeliveryView {
+    pub id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    pub event: String,
+    /// pending, delivered or failed.
+    pub status: String,
+    pub attempts: u32,
+    pub next_attempt_at: String,
+    pub created_at: String,
+}
+
+impl From<&Delivery> for DeliveryView {
+    fn from(d: &Delivery) -> Self {
+        Self {
+            id: d.id,
+            webhook_id: d.webhook_id,
+            event_id: d.event_id,
+            event: d.event_kind.clone(),
+            status: d.status.as_str().to_owned(),
+            attempts: d.attempts,
+            next_attempt_at: rfc3339(d.next_attempt_at),
+            created_at: rfc3339(d.created_at),
+        }
+    }
+}
+
 macro_rules! list_type {
     ($name:ident, $item:ty) => {
         /// One page of results; pass `next_cursor` as `cursor` to get the next page (null on the last one).
@@ -379,3 +461,5 @@ list_type!(EndpointList, EndpointView);
 list_type!(PingList, PingView);
 list_type!(IncidentList, IncidentView);
 list_type!(TokenList, TokenView);
+list_type!(WebhookList, WebhookView);
+list_type!(DeliveryList, DeliveryView);

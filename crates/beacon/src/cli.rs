@@ -70,6 +70,12 @@ pub enum Command {
     /// Outages opened by consecutive failures.
     #[command(subcommand)]
     Incidents(IncidentsCmd),
+    /// Notification targets (signed, retried webhooks).
+    #[command(subcommand)]
+    Webhooks(WebhooksCmd),
+    /// Webhook deliveries: one event to one webhook.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCmd),
     /// API tokens for the REST API and remote CLI.
     #[command(subcommand)]
     Tokens(TokensCmd),
@@ -211,6 +217,44 @@ pub enum IncidentsCmd {
     /// Resolve by hand; failures count afresh afterwards.
     Resolve {
         id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCmd {
+    /// Create a webhook; its signing secret is shown once.
+    Create {
+        #[arg(long)]
+        service_id: Uuid,
+        #[arg(long)]
+        url: String,
+        /// Comma-separated event kinds: incident_start, incident_resolved
+        #[arg(long, value_delimiter = ',', required = true)]
+        events: Vec<String>,
+        /// whsec_... (generated when not given)
+        #[arg(long)]
+        secret: Option<String>,
+        /// Extra request header 'Name: value' (repeatable)
+        #[arg(long = "header")]
+        headers: Vec<String>,
+    },
+    List {
+        #[arg(long)]
+        service_id: Option<Uuid>,
+    },
+    Get {
+        id: Uuid,
+    },
+    Delete {
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCmd {
+    List {
+        #[arg(long)]
+        webhook_id: Option<Uuid>,
     },
 }
 

@@ -2,8 +2,8 @@
 //! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
 use crate::cli::{
-    EndpointFlags, EndpointsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd, ServicesCmd,
-    TokensCmd,
+    DeliveriesCmd, EndpointFlags, EndpointsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd,
+    ServicesCmd, TokensCmd, WebhooksCmd,
 };
 use crate::output;
 use anyhow::Result;
@@ -212,5 +212,53 @@ pub async fn tokens(ops: &dyn Operations, out: Output, cmd: TokensCmd) -> Result
         ),
         TokensCmd::List => output::tokens(out, &ops.list_tokens().await?.data),
         TokensCmd::Revoke { id } => output::token(out, &ops.revoke_token(id).await?),
+    }
+}
+
+pub async fn webhooks(ops: &dyn Operations, out: Output, cmd: WebhooksCmd) -> Result<()> {
+    match cmd {
+        WebhooksCmd::Create {
+            service_id,
+            url,
+            events,
+            secret,
+            headers,
+        } => {
+            let mut map = BTreeMap::new();
+            for h in &headers {
+                let parsed: Header = h.parse()?;
+                map.insert(parsed.name, parsed.value);
+            }
+            let headers = (!map.is_empty()).then_some(map);
+            let events = events
+                .into_iter()
+                .map(|e| e.trim().to_owned())
+                .filter(|e| !e.is_empty())
+                .collect();
+            let body = WebhookCreate {
+                service_id,
+                url,
+                events,
+                secret,
+                headers,
+            };
+            output::created_webhook(out, &ops.create_webhook(body).await?)
+        }
+        WebhooksCmd::List { service_id } => {
+            output::webhooks(out, &ops.list_webhooks(service_id).await?.data)
+        }
+        WebhooksCmd::Get { id } => output::webhooks_one(out, &ops.get_webhook(id).await?),
+        WebhooksCmd::Delete { id } => {
+            ops.delete_webhook(id).await?;
+            output::deleted(out, "webhook", id)
+        }
+    }
+}
+
+pub async fn deliveries(ops: &dyn Operations, out: Output, cmd: DeliveriesCmd) -> Result<()> {
+    match cmd {
+        DeliveriesCmd::List { webhook_id } => {
+            output::deliveries(out, &ops.list_deliveries(webhook_id).await?.data)
+        }
     }
 }

@@ -5,6 +5,7 @@ use crate::cli::{Global, ServerArgs};
 use crate::error::UsageError;
 use anyhow::{Context, Result};
 use beacon_runtime::CheckConfig;
+use beacon_runtime::delivery::DeliveryConfig;
 use beacon_server::HttpConfig;
 use beacon_store::DatabaseUrl;
 use serde::Deserialize;
@@ -24,6 +25,19 @@ struct FileSettings {
     worker: WorkerFile,
     #[serde(default)]
     api: ApiFile,
+    #[serde(default)]
+    delivery: DeliveryFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveryFile {
+    concurrency: Option<usize>,
+    request_timeout_seconds: Option<u64>,
+    retry_base_ms: Option<u64>,
+    retry_cap_seconds: Option<u64>,
+    max_attempts: Option<u32>,
+    max_age_hours: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +69,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub checks: CheckConfig,
     pub http: HttpConfig,
+    pub delivery: DeliveryConfig,
 }
 
 /// The database a command uses: `--database` wins over `--data-dir`.
@@ -140,6 +155,21 @@ impl Settings {
             .clone()
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let d = file.delivery;
+        let dd = DeliveryConfig::default();
+        let delivery = DeliveryConfig {
+            concurrency: d.concurrency.unwrap_or(dd.concurrency).max(1),
+            request_timeout: secs(d.request_timeout_seconds, dd.request_timeout),
+            policy: beacon_core::delivery::RetryPolicy {
+                base: ms(d.retry_base_ms, dd.policy.base),
+                cap: secs(d.retry_cap_seconds, dd.policy.cap),
+                max_attempts: d.max_attempts.unwrap_or(dd.policy.max_attempts).max(1),
+                max_age: d
+                    .max_age_hours
+                    .map_or(dd.policy.max_age, |h| Duration::from_secs(h * 3_600)),
+            },
+            ..dd
+        };
         Ok(Self {
             listen: args
                 .listen
@@ -150,6 +180,7 @@ impl Settings {
             data_dir,
             checks,
             http,
+            delivery,
         })
     }
 }

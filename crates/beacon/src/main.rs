@@ -99,6 +99,8 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Pings(cmd) => commands::pings(&*ops, out, cmd).await,
                 Command::Incidents(cmd) => commands::incidents(&*ops, out, cmd).await,
                 Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,
+                Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
+                Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
                 Command::Server(_) | Command::Migrate => unreachable!("handled above"),
             }
         }

@@ -4,7 +4,8 @@
 use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
-    CreatedTokenView, EndpointView, IncidentView, PingView, ServiceView, TokenView,
+    CreatedTokenView, CreatedWebhookView, DeliveryView, EndpointView, IncidentView, PingView,
+    ServiceView, TokenView, WebhookView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -322,6 +323,78 @@ pub fn created_token(out: Output, k: &CreatedTokenView) -> Result<()> {
                 ])
             );
             println!("The token is shown only now; store it safely.");
+            Ok(())
+        }
+    }
+}
+
+pub fn webhooks(out: Output, list: &[WebhookView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["ID", "SERVICE", "URL", "EVENTS", "CREATED"]);
+            for w in list {
+                t.add_row(vec![
+                    w.id.to_string(),
+                    w.service_id.to_string(),
+                    w.url.clone(),
+                    w.events.join(","),
+                    short(&w.created_at),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn webhooks_one(out: Output, w: &WebhookView) -> Result<()> {
+    match out {
+        Output::Json => json(w),
+        Output::Table => webhooks(out, std::slice::from_ref(w)),
+    }
+}
+
+pub fn created_webhook(out: Output, w: &CreatedWebhookView) -> Result<()> {
+    match out {
+        Output::Json => json(w),
+        Output::Table => {
+            webhooks(out, std::slice::from_ref(&w.webhook))?;
+            println!("Signing secret (shown only now): {}", w.secret);
+            Ok(())
+        }
+    }
+}
+
+pub fn deliveries(out: Output, list: &[DeliveryView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&[
+                "ID",
+                "WEBHOOK",
+                "EVENT",
+                "STATUS",
+                "ATTEMPTS",
+                "NEXT ATTEMPT",
+                "CREATED",
+            ]);
+            for d in list {
+                t.add_row(vec![
+                    d.id.to_string(),
+                    d.webhook_id.to_string(),
+                    d.event.clone(),
+                    d.status.clone(),
+                    d.attempts.to_string(),
+                    if d.status == "pending" {
+                        short(&d.next_attempt_at)
+                    } else {
+                        "-".into()
+                    },
+                    short(&d.created_at),
+                ]);
+            }
+            println!("{t}");
             Ok(())
         }
     }

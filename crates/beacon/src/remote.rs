@@ -239,4 +239,43 @@ impl Operations for Remote {
         )
         .await
     }
+    async fn create_webhook(&self, body: WebhookCreate) -> Result<CreatedWebhookView, ApiError> {
+        self.call(Method::POST, "/api/v1/webhooks", NO_QUERY, Some(&body))
+            .await
+    }
+    async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<WebhookList, ApiError> {
+        let query: Vec<(&str, String)> = service_id
+            .map(|id| ("service_id", id.to_string()))
+            .into_iter()
+            .collect();
+        self.call(Method::GET, "/api/v1/webhooks", Some(&query), NO_BODY)
+            .await
+    }
+    async fn get_webhook(&self, id: Uuid) -> Result<WebhookView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError> {
+        self.send(
+            Method::DELETE,
+            &format!("/api/v1/webhooks/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+        .map(|_| ())
+    }
+    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<DeliveryList, ApiError> {
+        let query: Vec<(&str, String)> = webhook_id
+            .map(|id| ("webhook_id", id.to_string()))
+            .into_iter()
+            .collect();
+        self.call(Method::GET, "/api/v1/deliveries", Some(&query), NO_BODY)
+            .await
+    }
 }

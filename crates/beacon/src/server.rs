@@ -131,6 +131,12 @@ pub async fn run(settings: Settings) -> Result<()> {
         settings.checks,
         stop_checks.clone(),
     ));
+    let deliveries = tokio::spawn(beacon_runtime::delivery::run(
+        store.clone(),
+        clock.clone(),
+        settings.delivery,
+        stop_checks.clone(),
+    ));
     let gauges = tokio::spawn(beacon_runtime::gauges::run(
         store.clone(),
         clock,
@@ -169,6 +175,14 @@ pub async fn run(settings: Settings) -> Result<()> {
         Ok(Ok(Err(e))) => warn!(error = %e, "releasing leases failed; they expire on their own"),
         Ok(Err(e)) => warn!(error = %e, "check loop failed"),
         Err(_) => warn!("check loop did not stop in time; leases expire on their own"),
+    }
+    match tokio::time::timeout(Duration::from_secs(15), deliveries).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => {
+            warn!(error = %e, "releasing delivery leases failed; they expire on their own")
+        }
+        Ok(Err(e)) => warn!(error = %e, "delivery engine failed"),
+        Err(_) => warn!("delivery engine did not stop in time; its leases expire on their own"),
     }
     let _ = gauges.await;
     stop_http.cancel();

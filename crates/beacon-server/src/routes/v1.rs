@@ -29,6 +29,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve_incident))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(get_webhook, delete_webhook))
+        .routes(routes!(list_deliveries))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -227,4 +230,68 @@ async fn revoke_token(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<TokenView> {
     Ok(Json(s.app.revoke_token(id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookListParams {
+    pub service_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryListParams {
+    pub webhook_id: Option<Uuid>,
+}
+
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(WebhookListParams),
+    responses((status = 200, body = WebhookList), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn list_webhooks(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<WebhookListParams>,
+) -> ApiResult<WebhookList> {
+    Ok(Json(s.app.list_webhooks(p.service_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookCreate,
+    responses((status = 201, body = CreatedWebhookView), (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn create_webhook(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<WebhookCreate>,
+) -> Result<(StatusCode, Json<CreatedWebhookView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.create_webhook(body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = WebhookView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn get_webhook(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<WebhookView> {
+    Ok(Json(s.app.get_webhook(id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn delete_webhook(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    s.app.delete_webhook(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "webhooks", params(DeliveryListParams),
+    responses((status = 200, body = DeliveryList), CommonErrors), security(("bearer" = [])))]
+async fn list_deliveries(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<DeliveryListParams>,
+) -> ApiResult<DeliveryList> {
+    Ok(Json(s.app.list_deliveries(p.webhook_id).await?))
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod delivery;
 mod harness;
 mod ops;
 mod scheduling;

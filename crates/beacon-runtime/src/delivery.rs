@@ -1,0 +1,282 @@
+//! The delivery engine: works off the outbox. Claims due deliveries with leases (first in line per webhook, so
+//! events arrive in order), sends each as a Standard Webhooks request — `webhook-id` is the delivery id, the same
+//! on every retry —, records the attempt, and decides by `beacon_core::delivery`: delivered, failed for good, or
+//! another try later with backoff and jitter. Redirects are not followed. Leases are released on shutdown.
+
+use crate::Clock;
+use beacon_core::Millis;
+use beacon_core::delivery::{self, AttemptOutcome, RetryPolicy};
+use beacon_store::{AttemptRecord, ClaimedDelivery, FinishedAttempt, NextStep, Store, StoreError};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Response bodies are kept for review up to this size.
+const MAX_RESPONSE_BODY: usize = 64 * 1024;
+const USER_AGENT: &str = concat!("beacon/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    pub owner: String,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    pub poll_interval: Duration,
+    /// Added to the request timeout to form the lease.
+    pub lease_margin: Duration,
+    pub request_timeout: Duration,
+    pub policy: RetryPolicy,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            owner: format!("delivery-{}", uuid::Uuid::new_v4()),
+            concurrency: 64,
+            poll_interval: Duration::from_millis(200),
+            lease_margin: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(10),
+            policy: RetryPolicy::default(),
+        }
+    }
+}
+
+fn rfc3339(ms: Millis) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The JSON body: a versioned `type`, the event's `timestamp`, and `data` carrying seed 000's fields
+/// (`event`, `incident_id`, `endpoint_id`, `started_at`, `message`, `resolved_at`) plus Beacon's.
+pub fn payload(d: &ClaimedDelivery) -> Value {
+    let p = &d.event_payload;
+    let time = |k: &str| p.get(k).and_then(Value::as_i64).map(rfc3339);
+    let mut data = json!({
+        "event": d.event_kind,
+        "event_id": d.event_id,
+        "incident_id": p.get("incident_id"),
+        "endpoint_id": p.get("endpoint_id"),
+        "started_at": time("started_at"),
+        "message": p.get("cause"),
+        "cause": p.get("cause"),
+        "failure_count": p.get("failure_count"),
+    });
+    if let Some(obj) = data.as_object_mut() {
+        if let Some(r) = time("resolved_at") {
+            obj.insert("resolved_at".into(), json!(r));
+        }
+        if let Some(by) = p.get("resolved_by") {
+            obj.insert("resolved_by".into(), by.clone());
+        }
+    }
+    json!({ "type": format!("{}.v1", d.event_kind), "timestamp": rfc3339(d.event_at), "data": data })
+}
+
+/// Header names whose values are never stored in the attempt log.
+fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "authorization",
+        "cookie",
+        "token",
+        "secret",
+        "key",
+        "password",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+}
+
+/// Send one delivery and decide what comes next.
+pub async fn attempt(
+    http: &reqwest::Client,
+    d: &ClaimedDelivery,
+    policy: &RetryPolicy,
+    now: Millis,
+    unit: f64,
+) -> (AttemptRecord, NextStep) {
+    let body = payload(d).to_string();
+    let msg_id = d.id.to_string();
+    let ts = now / 1000;
+    let mut headers: Vec<(String, String)> = vec![
+        ("content-type".into(), "application/json".into()),
+        ("user-agent".into(), USER_AGENT.into()),
+        ("webhook-id".into(), msg_id.clone()),
+        ("webhook-timestamp".into(), ts.to_string()),
+        (
+            "webhook-signature".into(),
+            d.secret.sign(&msg_id, ts, body.as_bytes()),
+        ),
+    ];
+    headers.extend(d.headers.iter().map(|h| (h.name.clone(), h.value.clone())));
+    let mut req = http.post(d.url.as_str()).body(body.clone());
+    for (k, v) in &headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let logged: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!(if is_secret_header(k) {
+                    "[redacted]"
+                } else {
+                    v.as_str()
+                }),
+            )
+        })
+        .collect();
+    let mut record = AttemptRecord {
+        started_at: now,
+        request_url: d.url.as_str().to_owned(),
+        request_headers: Value::Object(logged).to_string(),
+        request_body: body,
+        ..AttemptRecord::default()
+    };
+    let started = Instant::now();
+    let (status, retry_after) = match req.send().await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| delivery::parse_retry_after(v, now));
+            let resp_headers: serde_json::Map<String, Value> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or("<binary>"))))
+                .collect();
+            record.response_headers = Some(Value::Object(resp_headers).to_string());
+            match resp.bytes().await {
+                Ok(b) => {
+                    let kept = &b[..b.len().min(MAX_RESPONSE_BODY)];
+                    record.response_body = Some(String::from_utf8_lossy(kept).into_owned());
+                }
+                Err(e) => record.error = Some(format!("reading the response body failed: {e}")),
+            }
+            record.response_status = Some(status);
+            if !(200..300).contains(&status) {
+                record
+                    .error
+                    .get_or_insert_with(|| format!("receiver answered {status}"));
+            }
+            (Some(status), retry_after)
+        }
+        Err(e) => {
+            record.timed_out = e.is_timeout();
+            record.error = Some(if e.is_timeout() {
+                "request timed out".to_owned()
+            } else {
+                format!("request failed: {e}")
+            });
+            (None, None)
+        }
+    };
+    record.latency_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
+    let next = match delivery::classify(status, retry_after) {
+        AttemptOutcome::Delivered => NextStep::Delivered,
+        AttemptOutcome::Permanent => NextStep::Failed,
+        AttemptOutcome::Retryable { retry_after } => {
+            match delivery::next_retry(policy, d.attempts + 1, unit, retry_after, d.created_at, now)
+            {
+                Some(at) => NextStep::Retry { at },
+                None => NextStep::Failed,
+            }
+        }
+    };
+    (record, next)
+}
+
+/// Run until `shutdown`, then let requests in flight finish and release leases.
+pub async fn run(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    config: DeliveryConfig,
+    shutdown: CancellationToken,
+) -> Result<(), StoreError> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.request_timeout)
+        .build()
+        .map_err(|e| StoreError::Unavailable(format!("building the HTTP client: {e}")))?;
+    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let lease_ms = i64::try_from((config.request_timeout + config.lease_margin).as_millis())
+        .unwrap_or(i64::MAX);
+    let config = Arc::new(config);
+    info!(owner = %config.owner, "delivery engine started");
+    while !shutdown.is_cancelled() {
+        let free = permits.available_permits();
+        let mut claimed_any = false;
+        if free > 0 {
+            match store
+                .claim_deliveries(
+                    &config.owner,
+                    clock.now(),
+                    lease_ms,
+                    u32::try_from(free).unwrap_or(64),
+                )
+                .await
+            {
+                Ok(batch) => {
+                    claimed_any = !batch.is_empty();
+                    for d in batch {
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            break;
+                        };
+                        let (store, clock, http, config) =
+                            (store.clone(), clock.clone(), http.clone(), config.clone());
+                        tokio::spawn(async move {
+                            let _permit = permit;
+                            let unit: f64 = rand::random();
+                            let (record, next) =
+                                attempt(&http, &d, &config.policy, clock.now(), unit).await;
+                            let result = match next {
+                                NextStep::Delivered => "delivered",
+                                NextStep::Failed => "failed",
+                                NextStep::Retry { .. } => "retry",
+                            };
+                            metrics::counter!("beacon_notifications_total", "result" => result)
+                                .increment(1);
+                            metrics::histogram!("beacon_notification_duration_seconds")
+                                .record(record.latency_us as f64 / 1e6);
+                            if d.attempts > 0 {
+                                metrics::counter!("beacon_notification_retries_total").increment(1);
+                            }
+                            debug!(delivery = %d.id, result, status = ?record.response_status, "attempt");
+                            let done = FinishedAttempt {
+                                delivery_pk: d.pk,
+                                attempt: record,
+                                next,
+                            };
+                            if let Err(e) = store.finish_attempt(&config.owner, &done).await {
+                                warn!(delivery = %d.id, error = %e, "recording an attempt failed; the lease will expire");
+                            }
+                        });
+                    }
+                }
+                Err(e) => warn!(error = %e, "claiming deliveries failed; retrying"),
+            }
+        }
+        if !claimed_any {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = tokio::time::sleep(config.poll_interval) => {}
+            }
+        }
+    }
+    // Wait for requests in flight (each bounded by the request timeout), then give back what is left.
+    let all = u32::try_from(config.concurrency.max(1)).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(
+        config.request_timeout + Duration::from_secs(1),
+        permits.acquire_many(all),
+    )
+    .await;
+    let released = store.release_deliveries(&config.owner).await?;
+    info!(released, "delivery engine stopped");
+    Ok(())
+}
