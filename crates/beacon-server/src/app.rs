@@ -97,7 +97,13 @@ pub trait Operations: Send + Sync {
     async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<WebhookList, ApiError>;
     async fn get_webhook(&self, id: Uuid) -> Result<WebhookView, ApiError>;
     async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError>;
-    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<DeliveryList, ApiError>;
+    async fn list_deliveries(
+        &self,
+        webhook_id: Option<Uuid>,
+        status: Option<String>,
+    ) -> Result<DeliveryList, ApiError>;
+    async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError>;
+    async fn retry_delivery(&self, id: Uuid) -> Result<DeliveryView, ApiError>;
 }
 
 /// Event kinds a webhook may subscribe to.
@@ -479,11 +485,32 @@ impl Operations for App {
         Ok(self.store.delete_webhook(id).await?)
     }
 
-    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<DeliveryList, ApiError> {
-        let list = self.store.list_deliveries(webhook_id).await?;
+    async fn list_deliveries(
+        &self,
+        webhook_id: Option<Uuid>,
+        status: Option<String>,
+    ) -> Result<DeliveryList, ApiError> {
+        let status = match status.as_deref() {
+            None | Some("") => None,
+            Some(st) => Some(beacon_store::DeliveryStatus::parse(st).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown status {st:?}: use pending, delivered or failed"
+                ))
+                .with_field("status")
+            })?),
+        };
+        let list = self.store.list_deliveries(webhook_id, status).await?;
         Ok(DeliveryList {
             data: list.iter().map(Into::into).collect(),
             next_cursor: None,
         })
+    }
+
+    async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError> {
+        Ok((&self.store.get_delivery(id).await?).into())
+    }
+
+    async fn retry_delivery(&self, id: Uuid) -> Result<DeliveryView, ApiError> {
+        Ok((&self.store.retry_delivery(id, self.now()).await?).into())
     }
 }

@@ -2,7 +2,9 @@
 //! the same fields. Field names are part of the public contract: add, never rename.
 
 use beacon_core::Millis;
-use beacon_store::{ApiToken, Delivery, Endpoint, Incident, Ping, Service, Webhook};
+use beacon_store::{
+    ApiToken, Delivery, DeliveryDetail, Endpoint, Incident, Ping, Service, StoredAttempt, Webhook,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -441,6 +443,64 @@ impl From<&Delivery> for DeliveryView {
             attempts: d.attempts,
             next_attempt_at: rfc3339(d.next_attempt_at),
             created_at: rfc3339(d.created_at),
+        }
+    }
+}
+
+/// One try of a delivery: what was sent (secrets redacted) and what came back (body cut at 64 KiB).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct AttemptView {
+    pub number: u32,
+    pub started_at: String,
+    pub request_url: String,
+    pub request_headers: serde_json::Value,
+    pub request_body: String,
+    pub response_status: Option<u16>,
+    pub response_headers: Option<serde_json::Value>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub latency_ms: f64,
+    pub timed_out: bool,
+}
+
+impl From<&StoredAttempt> for AttemptView {
+    fn from(a: &StoredAttempt) -> Self {
+        let r = &a.record;
+        let parse =
+            |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::String(s.to_owned()));
+        Self {
+            number: a.number,
+            started_at: rfc3339(r.started_at),
+            request_url: r.request_url.clone(),
+            request_headers: parse(&r.request_headers),
+            request_body: r.request_body.clone(),
+            response_status: r.response_status,
+            response_headers: r.response_headers.as_deref().map(parse),
+            response_body: r.response_body.clone(),
+            error: r.error.clone(),
+            latency_ms: r.latency_us as f64 / 1000.0,
+            timed_out: r.timed_out,
+        }
+    }
+}
+
+/// A delivery with every attempt, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct DeliveryDetailView {
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+    pub last_error: Option<String>,
+    pub finished_at: Option<String>,
+    pub attempts: Vec<AttemptView>,
+}
+
+impl From<&DeliveryDetail> for DeliveryDetailView {
+    fn from(d: &DeliveryDetail) -> Self {
+        Self {
+            delivery: (&d.delivery).into(),
+            last_error: d.last_error.clone(),
+            finished_at: opt_rfc3339(d.finished_at),
+            attempts: d.attempts.iter().map(Into::into).collect(),
         }
     }
 }

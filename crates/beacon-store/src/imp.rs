@@ -243,6 +243,28 @@ fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
     Ok(pings)
 }
 
+fn delivery_from_row<R: Row>(row: &R) -> Result<Delivery>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    Uuid: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i32: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let status: String = row.try_get("status")?;
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        webhook_id: row.try_get("webhook_id")?,
+        event_id: row.try_get("event_id")?,
+        event_kind: row.try_get("kind")?,
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| corrupt(format!("delivery status {status:?}")))?,
+        attempts: to_u32(row.try_get("attempts")?, "attempts")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 fn webhook_from_row<R: Row>(row: &R) -> Result<Webhook>
 where
     for<'c> &'c str: sqlx::ColumnIndex<R>,
@@ -1249,35 +1271,88 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<Vec<Delivery>> {
+            async fn list_deliveries(&self, webhook_id: Option<Uuid>, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>> {
                 let mut qb = QueryBuilder::<$db>::new(
                     "SELECT d.id, w.id AS webhook_id, ev.id AS event_id, ev.kind, d.status, d.attempts, \
                      d.next_attempt_at, d.created_at FROM deliveries d JOIN webhooks w ON w.pk = d.webhook_pk \
                      JOIN events ev ON ev.pk = d.event_pk",
                 );
+                qb.push(" WHERE 1 = 1");
                 if let Some(wid) = webhook_id {
-                    qb.push(" WHERE w.id = ").push_bind(wid);
+                    qb.push(" AND w.id = ").push_bind(wid);
+                }
+                if let Some(st) = status {
+                    qb.push(" AND d.status = ").push_bind(st.as_str());
                 }
                 qb.push(" ORDER BY d.pk");
-                qb.build()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(|row| {
-                        let status: String = row.try_get("status")?;
-                        Ok(Delivery {
-                            id: row.try_get("id")?,
-                            webhook_id: row.try_get("webhook_id")?,
-                            event_id: row.try_get("event_id")?,
-                            event_kind: row.try_get("kind")?,
-                            status: DeliveryStatus::parse(&status)
-                                .ok_or_else(|| corrupt(format!("delivery status {status:?}")))?,
-                            attempts: to_u32(row.try_get("attempts")?, "attempts")?,
-                            next_attempt_at: row.try_get("next_attempt_at")?,
-                            created_at: row.try_get("created_at")?,
-                        })
+                qb.build().fetch_all(&self.pool).await?.iter().map(delivery_from_row).collect()
+            }
+
+            async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetail> {
+                let row = sqlx::query(
+                    "SELECT d.pk, d.id, w.id AS webhook_id, ev.id AS event_id, ev.kind, d.status, d.attempts, \
+                     d.next_attempt_at, d.created_at, d.last_error, d.finished_at FROM deliveries d \
+                     JOIN webhooks w ON w.pk = d.webhook_pk JOIN events ev ON ev.pk = d.event_pk WHERE d.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound { kind: "delivery", id })?;
+                let pk: i64 = row.try_get("pk")?;
+                let attempts = sqlx::query(
+                    "SELECT number, started_at, request_url, request_headers, request_body, response_status, \
+                     response_headers, response_body, error, latency_us, timed_out FROM delivery_attempts \
+                     WHERE delivery_pk = $1 ORDER BY number",
+                )
+                .bind(pk)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|a| {
+                    let status: Option<i32> = a.try_get("response_status")?;
+                    Ok(StoredAttempt {
+                        number: to_u32(a.try_get("number")?, "number")?,
+                        record: AttemptRecord {
+                            started_at: a.try_get("started_at")?,
+                            request_url: a.try_get("request_url")?,
+                            request_headers: a.try_get("request_headers")?,
+                            request_body: a.try_get("request_body")?,
+                            response_status: status.and_then(|s| u16::try_from(s).ok()),
+                            response_headers: a.try_get("response_headers")?,
+                            response_body: a.try_get("response_body")?,
+                            error: a.try_get("error")?,
+                            latency_us: a.try_get("latency_us")?,
+                            timed_out: a.try_get("timed_out")?,
+                        },
                     })
-                    .collect()
+                })
+                .collect::<Result<Vec<_>>>()?;
+                Ok(DeliveryDetail {
+                    delivery: delivery_from_row(&row)?,
+                    last_error: row.try_get("last_error")?,
+                    finished_at: row.try_get("finished_at")?,
+                    attempts,
+                })
+            }
+
+            async fn retry_delivery(&self, id: Uuid, now: Millis) -> Result<Delivery> {
+                let updated = sqlx::query(
+                    "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, finished_at = NULL \
+                     WHERE id = $1 AND status <> 'pending' RETURNING pk",
+                )
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                if updated.is_none() {
+                    // Unknown, or still pending: tell which.
+                    let detail = self.get_delivery(id).await?;
+                    return Err(StoreError::Conflict(format!(
+                        "delivery {id} is {}; only failed or delivered deliveries can be sent again",
+                        detail.delivery.status.as_str()
+                    )));
+                }
+                Ok(self.get_delivery(id).await?.delivery)
             }
 
             async fn claim_deliveries(

@@ -120,7 +120,14 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes its deliveries too.
     async fn delete_webhook(&self, id: Uuid) -> Result<()>;
     /// In creation order.
-    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<Vec<Delivery>>;
+    async fn list_deliveries(
+        &self,
+        webhook_id: Option<Uuid>,
+        status: Option<DeliveryStatus>,
+    ) -> Result<Vec<Delivery>>;
+    async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetail>;
+    /// Send again now (replay): a failed or delivered delivery becomes pending; Conflict while it is pending.
+    async fn retry_delivery(&self, id: Uuid, now: Millis) -> Result<Delivery>;
 
     /// Lease up to `limit` due deliveries for `lease_ms`: pending, due at `now`, not leased, and the oldest pending
     /// one of their webhook (so a webhook receives events in order).

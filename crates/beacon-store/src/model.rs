@@ -316,3 +316,19 @@ pub struct FinishedAttempt {
     pub attempt: AttemptRecord,
     pub next: NextStep,
 }
+
+/// One try of a delivery, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttempt {
+    pub number: u32,
+    pub record: AttemptRecord,
+}
+
+/// A delivery with its event payload and every attempt, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryDetail {
+    pub delivery: Delivery,
+    pub last_error: Option<String>,
+    pub finished_at: Option<Millis>,
+    pub attempts: Vec<StoredAttempt>,
+}

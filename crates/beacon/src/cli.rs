@@ -255,7 +255,14 @@ pub enum DeliveriesCmd {
     List {
         #[arg(long)]
         webhook_id: Option<Uuid>,
+        /// pending, delivered or failed
+        #[arg(long)]
+        status: Option<String>,
     },
+    /// A delivery with every attempt: request, response, error, latency.
+    Get { id: Uuid },
+    /// Send a failed (or delivered) delivery again now.
+    Retry { id: Uuid },
 }
 
 #[derive(Debug, Subcommand)]

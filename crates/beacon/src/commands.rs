@@ -257,8 +257,12 @@ pub async fn webhooks(ops: &dyn Operations, out: Output, cmd: WebhooksCmd) -> Re
 
 pub async fn deliveries(ops: &dyn Operations, out: Output, cmd: DeliveriesCmd) -> Result<()> {
     match cmd {
-        DeliveriesCmd::List { webhook_id } => {
-            output::deliveries(out, &ops.list_deliveries(webhook_id).await?.data)
+        DeliveriesCmd::List { webhook_id, status } => {
+            output::deliveries(out, &ops.list_deliveries(webhook_id, status).await?.data)
+        }
+        DeliveriesCmd::Get { id } => output::delivery_detail(out, &ops.get_delivery(id).await?),
+        DeliveriesCmd::Retry { id } => {
+            output::deliveries(out, std::slice::from_ref(&ops.retry_delivery(id).await?))
         }
     }
 }

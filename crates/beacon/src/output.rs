@@ -4,8 +4,8 @@
 use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
-    CreatedTokenView, CreatedWebhookView, DeliveryView, EndpointView, IncidentView, PingView,
-    ServiceView, TokenView, WebhookView,
+    CreatedTokenView, CreatedWebhookView, DeliveryDetailView, DeliveryView, EndpointView,
+    IncidentView, PingView, ServiceView, TokenView, WebhookView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -392,6 +392,40 @@ pub fn deliveries(out: Output, list: &[DeliveryView]) -> Result<()> {
                         "-".into()
                     },
                     short(&d.created_at),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn delivery_detail(out: Output, d: &DeliveryDetailView) -> Result<()> {
+    match out {
+        Output::Json => json(d),
+        Output::Table => {
+            deliveries(out, std::slice::from_ref(&d.delivery))?;
+            let mut t = table(&["#", "STARTED", "STATUS", "LATENCY MS", "ERROR", "RESPONSE"]);
+            for a in &d.attempts {
+                let body: String = a
+                    .response_body
+                    .as_deref()
+                    .unwrap_or("-")
+                    .chars()
+                    .take(60)
+                    .collect();
+                let status = match (a.response_status, a.timed_out) {
+                    (Some(s), _) => s.to_string(),
+                    (None, true) => "timeout".into(),
+                    (None, false) => "-".into(),
+                };
+                t.add_row(vec![
+                    a.number.to_string(),
+                    short(&a.started_at),
+                    status,
+                    format!("{:.1}", a.latency_ms),
+                    opt(a.error.as_deref()),
+                    body,
                 ]);
             }
             println!("{t}");

@@ -270,12 +270,35 @@ impl Operations for Remote {
         .await
         .map(|_| ())
     }
-    async fn list_deliveries(&self, webhook_id: Option<Uuid>) -> Result<DeliveryList, ApiError> {
-        let query: Vec<(&str, String)> = webhook_id
+    async fn list_deliveries(
+        &self,
+        webhook_id: Option<Uuid>,
+        status: Option<String>,
+    ) -> Result<DeliveryList, ApiError> {
+        let mut query: Vec<(&str, String)> = webhook_id
             .map(|id| ("webhook_id", id.to_string()))
             .into_iter()
             .collect();
+        query.extend(status.map(|st| ("status", st)));
         self.call(Method::GET, "/api/v1/deliveries", Some(&query), NO_BODY)
             .await
+    }
+    async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/deliveries/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn retry_delivery(&self, id: Uuid) -> Result<DeliveryView, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/deliveries/{id}/retry"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
     }
 }

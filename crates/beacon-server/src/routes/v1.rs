@@ -32,6 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_webhooks, create_webhook))
         .routes(routes!(get_webhook, delete_webhook))
         .routes(routes!(list_deliveries))
+        .routes(routes!(get_delivery))
+        .routes(routes!(retry_delivery))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -242,6 +244,8 @@ pub struct WebhookListParams {
 #[into_params(parameter_in = Query)]
 pub struct DeliveryListParams {
     pub webhook_id: Option<Uuid>,
+    /// pending, delivered or failed.
+    pub status: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(WebhookListParams),
@@ -293,5 +297,27 @@ async fn list_deliveries(
     State(s): State<AppState>,
     ApiQuery(p): ApiQuery<DeliveryListParams>,
 ) -> ApiResult<DeliveryList> {
-    Ok(Json(s.app.list_deliveries(p.webhook_id).await?))
+    Ok(Json(s.app.list_deliveries(p.webhook_id, p.status).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = DeliveryDetailView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn get_delivery(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<DeliveryDetailView> {
+    Ok(Json(s.app.get_delivery(id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "webhooks", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Pending again, due now", body = DeliveryView),
+        (status = 404, body = ErrorResponse), (status = 409, description = "Still pending", body = ErrorResponse),
+        CommonErrors),
+    security(("bearer" = [])))]
+async fn retry_delivery(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<DeliveryView> {
+    Ok(Json(s.app.retry_delivery(id).await?))
 }

@@ -870,7 +870,7 @@ pub async fn events_fan_out_to_subscribed_webhooks(store: Arc<dyn Store>) {
     for (i, ok) in [false, false, true, true].into_iter().enumerate() {
         run_slot(&store, T0 + 60_000 * (i as i64 + 1), ok).await;
     }
-    let deliveries = store.list_deliveries(None).await.expect("deliveries");
+    let deliveries = store.list_deliveries(None, None).await.expect("deliveries");
     let to = |w: Uuid| {
         deliveries
             .iter()
@@ -901,7 +901,11 @@ pub async fn events_fan_out_to_subscribed_webhooks(store: Arc<dyn Store>) {
 
     store.delete_webhook(both.id).await.expect("delete");
     assert_eq!(
-        store.list_deliveries(None).await.expect("deliveries").len(),
+        store
+            .list_deliveries(None, None)
+            .await
+            .expect("deliveries")
+            .len(),
         1,
         "its deliveries went with it"
     );
@@ -1016,7 +1020,10 @@ pub async fn deliveries_are_claimed_in_order_and_finished_once(store: Arc<dyn St
         next: NextStep::Failed,
     };
     assert!(store.finish_attempt("a", &fail).await.expect("finish"));
-    let all = store.list_deliveries(Some(hook.id)).await.expect("list");
+    let all = store
+        .list_deliveries(Some(hook.id), None)
+        .await
+        .expect("list");
     let states: Vec<(DeliveryStatus, u32)> = all.iter().map(|d| (d.status, d.attempts)).collect();
     assert_eq!(
         states,
@@ -1029,6 +1036,54 @@ pub async fn deliveries_are_claimed_in_order_and_finished_once(store: Arc<dyn St
             .expect("claim")
             .is_empty()
     );
+    // Every attempt is kept for review.
+    let first_detail = store.get_delivery(all[0].id).await.expect("detail");
+    assert_eq!(
+        first_detail
+            .attempts
+            .iter()
+            .map(|a| a.number)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let failed = store.get_delivery(all[1].id).await.expect("detail");
+    assert_eq!(failed.attempts[0].record.response_status, Some(404));
+    assert_eq!(failed.last_error.as_deref(), Some("404 Not Found"));
+    assert!(failed.finished_at.is_some());
+    let only_failed = store
+        .list_deliveries(None, Some(DeliveryStatus::Failed))
+        .await
+        .expect("list");
+    assert_eq!(
+        only_failed.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [all[1].id]
+    );
+    // Replay: a failed delivery is sent again; a pending one cannot be.
+    let replayed = store
+        .retry_delivery(all[1].id, now + 5_000)
+        .await
+        .expect("retry");
+    assert_eq!(
+        (replayed.status, replayed.next_attempt_at),
+        (DeliveryStatus::Pending, now + 5_000)
+    );
+    assert!(matches!(
+        store.retry_delivery(all[1].id, now + 5_000).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.get_delivery(Uuid::new_v4()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let again = store
+        .claim_deliveries("c", now + 5_000, 30_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        (again.len(), again[0].id, again[0].attempts),
+        (1, all[1].id, 1)
+    );
     // Shutdown gives leases back.
     assert_eq!(store.release_deliveries("a").await.expect("release"), 0);
+    assert_eq!(store.release_deliveries("c").await.expect("release"), 1);
 }

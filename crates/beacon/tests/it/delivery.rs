@@ -244,3 +244,148 @@ fn bad_webhook_input_is_refused() {
         "nothing written"
     );
 }
+
+/// A receiver whose answer depends on the path: `/gone` → 404 always; `/busy` → 503 with `Retry-After: 1` for the
+/// first two requests, then 200. Returns the base URL and the arrival times per path.
+/// Arrival time of each request, by path.
+type Arrivals = Arc<Mutex<Vec<(String, std::time::Instant)>>>;
+
+fn picky_receiver() -> (String, Arrivals) {
+    let seen: Arrivals = Arc::default();
+    let sink = seen.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+                let sink = sink.clone();
+                async move {
+                    use axum::http::StatusCode;
+                    use axum::response::IntoResponse;
+                    let path = uri.path().to_owned();
+                    let n = {
+                        let mut seen = sink.lock().expect("seen");
+                        seen.push((path.clone(), std::time::Instant::now()));
+                        seen.iter().filter(|(p, _)| *p == path).count()
+                    };
+                    match path.as_str() {
+                        "/gone" => (StatusCode::NOT_FOUND, "no such hook").into_response(),
+                        "/busy" if n <= 2 => (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            [("retry-after", "1")],
+                            "busy",
+                        )
+                            .into_response(),
+                        _ => (StatusCode::OK, "ok").into_response(),
+                    }
+                }
+            });
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    (base, seen)
+}
+
+#[test]
+fn permanent_failures_stop_retryable_ones_retry_and_failed_ones_replay() {
+    let home = Home::sqlite();
+    let cfg = home.dir.join("beacon.yaml");
+    std::fs::write(
+        &cfg,
+        "delivery:\n  retry_base_ms: 50\n  retry_cap_seconds: 1\n  max_attempts: 100\n",
+    )
+    .expect("cfg");
+    let (base, seen) = picky_receiver();
+    let sid = home.service();
+    let create = |path: &str, extra: &[&str]| {
+        let url = format!("{base}{path}");
+        let mut args = vec![
+            "webhooks",
+            "create",
+            "--service-id",
+            sid.as_str(),
+            "--url",
+            url.as_str(),
+            "--events",
+            "incident_start",
+        ];
+        args.extend(extra);
+        id(&home.json(&args))
+    };
+    let gone = create("/gone", &["--header", "Authorization: Bearer s3cret"]);
+    let busy = create("/busy", &[]);
+    home.endpoint(
+        &sid,
+        &crate::harness::refused_url(),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    let server = home.server(&["--config", cfg.to_str().expect("utf8")]);
+
+    let status_of = |hook: &str| -> Option<Value> {
+        let list = home.json(&["deliveries", "list", "--webhook-id", hook]);
+        list.as_array().and_then(|l| l.first().cloned())
+    };
+    let failed = eventually(Duration::from_secs(20), "the 404 delivery to fail", || {
+        status_of(&gone).filter(|d| d["status"] == "failed")
+    });
+    assert_eq!(failed["attempts"], 1, "a 404 is not retried");
+    let detail = home.json(&["deliveries", "get", &id(&failed)]);
+    let attempt = &detail["attempts"][0];
+    assert_eq!(attempt["response_status"], 404);
+    assert_eq!(attempt["response_body"], "no such hook");
+    assert_eq!(
+        attempt["request_headers"]["Authorization"], "[redacted]",
+        "{attempt}"
+    );
+    assert!(
+        attempt["request_headers"]["webhook-signature"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("v1,"))
+    );
+    assert!(
+        attempt["request_body"]
+            .as_str()
+            .is_some_and(|b| b.contains("incident_start"))
+    );
+
+    let delivered = eventually(
+        Duration::from_secs(20),
+        "the 503 delivery to get through",
+        || status_of(&busy).filter(|d| d["status"] == "delivered"),
+    );
+    assert_eq!(delivered["attempts"], 3, "two 503s, then 200");
+    let times: Vec<std::time::Instant> = seen
+        .lock()
+        .expect("seen")
+        .iter()
+        .filter(|(p, _)| p == "/busy")
+        .map(|(_, t)| *t)
+        .collect();
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(900),
+            "Retry-After: 1 was honoured: {:?}",
+            pair[1] - pair[0]
+        );
+    }
+    let only_failed = home.json(&["deliveries", "list", "--status", "failed"]);
+    assert_eq!(only_failed.as_array().map(Vec::len), Some(1));
+
+    // Replay the failed delivery: it is sent again (and fails again: the hook is still gone).
+    let replayed = home.json(&["deliveries", "retry", &id(&failed)]);
+    assert_eq!(replayed[0]["status"], "pending");
+    let again = eventually(Duration::from_secs(20), "the replay", || {
+        Some(home.json(&["deliveries", "get", &id(&failed)]))
+            .filter(|d| d["attempts"].as_array().map(Vec::len) == Some(2))
+    });
+    assert_eq!(again["status"], "failed");
+    let out = home.run(&["deliveries", "retry", &uuid::Uuid::new_v4().to_string()]);
+    assert_eq!(out.code, 1);
+    assert_eq!(server.terminate(), 0);
+}

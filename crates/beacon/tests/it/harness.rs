@@ -358,6 +358,20 @@ pub fn http(url: &str, method: &str, headers: &[(&str, &str)], body: Option<&[u8
     }
 }
 
+/// Poll `f` until it returns Some, or give up after `timeout` with None (the caller reports what is missing).
+pub fn eventually_or<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Poll `f` until it returns Some, or fail after `timeout`.
 pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;

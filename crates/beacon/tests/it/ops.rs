@@ -31,21 +31,24 @@ fn health_ready_and_metrics() {
     assert_eq!(health["dependencies"]["database"]["status"], "ok");
     assert!(health["dependencies"]["database"]["latency_ms"].is_f64());
 
-    let metrics = eventually(Duration::from_secs(15), "metrics after a check", || {
-        let (_, m) = server.get("/metrics");
-        m.contains("beacon_schedule_lag_seconds_bucket")
-            .then_some(m)
-    });
-    for name in [
+    // The lag histogram is recorded when a check starts, the duration when it ends, the gauges every 5 s: wait
+    // for the whole set rather than the first of them.
+    let names = [
         "beacon_checks_total{result=\"success\"}",
         "beacon_check_duration_seconds_bucket",
         "beacon_schedule_lag_seconds_bucket",
         "beacon_worker_active_jobs",
         "beacon_queue_depth",
         "beacon_incidents_open",
-    ] {
-        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
-    }
+        "beacon_http_requests_total",
+    ];
+    let mut last = String::new();
+    let complete = crate::harness::eventually_or(Duration::from_secs(20), || {
+        last = server.get("/metrics").1;
+        names.iter().all(|n| last.contains(n)).then_some(())
+    });
+    let missing: Vec<&&str> = names.iter().filter(|n| !last.contains(**n)).collect();
+    assert!(complete.is_some(), "{missing:?} missing from:\n{last}");
     assert_eq!(server.terminate(), 0);
 }
 
