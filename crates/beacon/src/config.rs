@@ -33,6 +33,7 @@ struct FileSettings {
 #[serde(deny_unknown_fields)]
 struct DeliveryFile {
     concurrency: Option<usize>,
+    lease_margin_seconds: Option<u64>,
     request_timeout_seconds: Option<u64>,
     retry_base_ms: Option<u64>,
     retry_cap_seconds: Option<u64>,
@@ -160,6 +161,7 @@ impl Settings {
         let delivery = DeliveryConfig {
             concurrency: d.concurrency.unwrap_or(dd.concurrency).max(1),
             request_timeout: secs(d.request_timeout_seconds, dd.request_timeout),
+            lease_margin: secs(d.lease_margin_seconds, dd.lease_margin),
             policy: beacon_core::delivery::RetryPolicy {
                 base: ms(d.retry_base_ms, dd.policy.base),
                 cap: secs(d.retry_cap_seconds, dd.policy.cap),

@@ -389,3 +389,89 @@ fn permanent_failures_stop_retryable_ones_retry_and_failed_ones_replay() {
     assert_eq!(out.code, 1);
     assert_eq!(server.terminate(), 0);
 }
+
+#[test]
+fn a_delivery_interrupted_by_sigkill_is_sent_again_with_the_same_id() {
+    let home = Home::sqlite();
+    let cfg = home.dir.join("beacon.yaml");
+    let yaml = "delivery:\n  request_timeout_seconds: 3\n  lease_margin_seconds: 1\n  retry_base_ms: 100\n";
+    std::fs::write(&cfg, yaml).expect("cfg");
+    let cfg = cfg.to_str().expect("utf8").to_owned();
+    // The first request hangs (the server dies while waiting); later ones are answered at once.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = seen.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+                let sink = sink.clone();
+                async move {
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    let first = {
+                        let mut seen = sink.lock().expect("seen");
+                        seen.push(id);
+                        seen.len() == 1
+                    };
+                    if first {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                    "ok"
+                }
+            });
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    let sid = home.service();
+    let hook = home.json(&[
+        "webhooks",
+        "create",
+        "--service-id",
+        &sid,
+        "--url",
+        &url,
+        "--events",
+        "incident_start",
+    ]);
+    home.endpoint(
+        &sid,
+        &crate::harness::refused_url(),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+
+    let server = home.server(&["--config", &cfg]);
+    eventually(
+        Duration::from_secs(20),
+        "the first request in flight",
+        || (!seen.lock().expect("seen").is_empty()).then_some(()),
+    );
+    server.kill();
+    let server = home.server(&["--config", &cfg]);
+    let delivered = eventually(
+        Duration::from_secs(30),
+        "delivery after the restart",
+        || {
+            let list = home.json(&["deliveries", "list", "--webhook-id", &id(&hook)]);
+            list.as_array()
+                .and_then(|l| l.first().cloned())
+                .filter(|d| d["status"] == "delivered")
+        },
+    );
+    assert_eq!(server.terminate(), 0);
+    let ids = seen.lock().expect("seen").clone();
+    assert!(ids.len() >= 2, "sent again after the crash: {ids:?}");
+    assert!(
+        ids.iter().all(|i| *i == id(&delivered)),
+        "the same webhook-id every time: {ids:?}"
+    );
+}
