@@ -21,6 +21,20 @@ enum Bench {
     Checks(Args),
     /// Create data for API benchmarks and print the first endpoint's id.
     ApiData(ApiDataArgs),
+    /// Webhook delivery throughput and latency of a running server against nginx.
+    Deliveries(DeliveriesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DeliveriesArgs {
+    /// Incidents (each one event, one delivery) queued before the server starts.
+    #[arg(long, default_value_t = 10_000)]
+    backlog: u32,
+    /// Incidents opened one by one while the server runs, for latency.
+    #[arg(long, default_value_t = 200)]
+    live: u32,
+    #[arg(long)]
+    beacon: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -164,6 +178,7 @@ async fn main() -> Result<()> {
     match Bench::parse() {
         Bench::Checks(args) => checks(args).await,
         Bench::ApiData(args) => api_data(args).await,
+        Bench::Deliveries(args) => deliveries(args).await,
     }
 }
 
@@ -238,6 +253,210 @@ async fn api_data(args: ApiDataArgs) -> Result<()> {
         t += 60_000;
     }
     println!("{}", first.context("no endpoints")?);
+    Ok(())
+}
+
+/// Open one incident on each of `endpoints` (threshold 1, one failed result each) through the store, as a
+/// worker would; each writes one event and one delivery to the webhook.
+async fn open_incidents(
+    store: &SqliteStore,
+    endpoints: &[beacon_store::Endpoint],
+    at: i64,
+) -> Result<()> {
+    use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
+    use beacon_store::{Claim, Completion};
+    let claim = Claim {
+        owner: "bench",
+        region_pk: 1,
+        now: at,
+        horizon: at,
+        limit: 5_000,
+        lease_margin_ms: 60_000,
+    };
+    let mut done = 0;
+    while done < endpoints.len() {
+        let claimed = store.claim_slots(&claim).await?;
+        anyhow::ensure!(!claimed.is_empty(), "no slots due");
+        let batch: Vec<Completion> = claimed
+            .iter()
+            .map(|c| Completion {
+                schedule_pk: c.schedule_pk,
+                endpoint_pk: c.endpoint_pk,
+                slot: c.slot,
+                next_slot: c.slot + c.spec.interval_ms(),
+                ping: Some(PingRecord {
+                    scheduled_at: c.slot,
+                    started_at: now_ms(),
+                    observation: Observation {
+                        status_code: Some(503),
+                        timings: Timings {
+                            total_us: 900,
+                            ..Timings::default()
+                        },
+                        failure: Some((ErrorKind::Status, "unexpected status 503".into())),
+                    },
+                }),
+            })
+            .collect();
+        done += batch.len();
+        store.complete_slots("bench", 1, &batch).await?;
+    }
+    Ok(())
+}
+
+async fn deliveries(args: DeliveriesArgs) -> Result<()> {
+    use beacon_core::endpoint::CheckUrl;
+    use beacon_core::webhook::WebhookSecret;
+    let dir = std::env::temp_dir().join(format!("beacon-bench-deliveries-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let beacon = match &args.beacon {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("beacon"),
+    };
+    let port = free_port()?;
+    let _nginx = Nginx::start(&dir, port, 1)?;
+    let db = dir.join("data").join("beacon.db");
+    let store = SqliteStore::open(&db).await?;
+    let svc = store.create_service("bench", "", now_ms()).await?;
+    let hook = beacon_store::WebhookSpec {
+        url: CheckUrl::parse(&format!("http://127.0.0.1:{port}/hook"))?,
+        events: vec!["incident_start".into()],
+        secret: WebhookSecret::generate([3; 24]),
+        headers: vec![],
+    };
+    store.create_webhook(svc.id, &hook, now_ms()).await?;
+    let mut endpoints = Vec::new();
+    for i in 0..(args.backlog + args.live) {
+        let spec = EndpointSpec::create(EndpointInput {
+            name: Some(format!("e{i}")),
+            url: Some(format!("http://127.0.0.1:{port}/e/{i}")),
+            // One slot now, the next a day away: the server's own checks stay out of the measurement.
+            interval_seconds: Some(86_400),
+            alert_threshold: Some(1),
+            ..Default::default()
+        })?;
+        endpoints.push(
+            store
+                .create_endpoint(svc.id, &spec, now_ms() - 86_400_000)
+                .await?,
+        );
+    }
+    let (backlog, _) = endpoints.split_at(args.backlog as usize);
+    open_incidents(&store, backlog, now_ms()).await?;
+    eprintln!("queued {} deliveries", backlog.len());
+    // Hold the live endpoints' slots (long lease) so the server does not run or skip them; they are completed one
+    // by one below, as a worker would.
+    let held = store
+        .claim_slots(&beacon_store::Claim {
+            owner: "bench-live",
+            region_pk: 1,
+            now: now_ms(),
+            horizon: now_ms(),
+            limit: args.live,
+            lease_margin_ms: 3_600_000,
+        })
+        .await?;
+    anyhow::ensure!(
+        held.len() == args.live as usize,
+        "expected {} live slots, got {}",
+        args.live,
+        held.len()
+    );
+
+    let mut server = Command::new(&beacon)
+        .args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-level",
+            "warn",
+            "--data-dir",
+        ])
+        .arg(dir.join("data"))
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting beacon server")?;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+    let delivered = |pool: sqlx::SqlitePool| async move {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'")
+            .fetch_one(&pool)
+            .await?
+            .get(0);
+        anyhow::Ok(n)
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while delivered(pool.clone()).await? < i64::from(args.backlog) {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "backlog not delivered within 5 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let span = sqlx::query("SELECT MIN(started_at), MAX(started_at + latency_us / 1000), COUNT(*) FROM delivery_attempts")
+        .fetch_one(&pool)
+        .await?;
+    let (first, last, attempts): (i64, i64, i64) = (span.get(0), span.get(1), span.get(2));
+    let per_s = attempts as f64 / ((last - first).max(1) as f64 / 1000.0);
+
+    eprintln!("backlog: {attempts} attempts, {per_s:.0} deliveries/s");
+    // Live: open incidents one at a time; latency = response received − event written.
+    for c in &held {
+        use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
+        let ping = PingRecord {
+            scheduled_at: c.slot,
+            started_at: now_ms(),
+            observation: Observation {
+                status_code: Some(503),
+                timings: Timings {
+                    total_us: 900,
+                    ..Timings::default()
+                },
+                failure: Some((ErrorKind::Status, "unexpected status 503".into())),
+            },
+        };
+        let done = beacon_store::Completion {
+            schedule_pk: c.schedule_pk,
+            endpoint_pk: c.endpoint_pk,
+            slot: c.slot,
+            next_slot: c.slot + c.spec.interval_ms(),
+            ping: Some(ping),
+        };
+        store.complete_slots("bench-live", 1, &[done]).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    while delivered(pool.clone()).await? < i64::from(args.backlog + args.live) {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "live deliveries not delivered in time"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = sqlx::query(
+        "SELECT a.started_at + a.latency_us / 1000 - ev.created_at FROM delivery_attempts a \
+         JOIN deliveries d ON d.pk = a.delivery_pk JOIN events ev ON ev.pk = d.event_pk \
+         WHERE a.number = 1 ORDER BY ev.pk DESC LIMIT $1",
+    )
+    .bind(i64::from(args.live))
+    .fetch_all(&pool)
+    .await?;
+    let mut lat: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>(0)).collect();
+    lat.sort_unstable();
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()?;
+    server.wait()?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "backlog": args.backlog,
+            "deliveries_per_s": per_s,
+            "backlog_attempts": attempts,
+            "live": args.live,
+            "event_to_received_ms": {"p50": percentile(&lat, 50.0), "p99": percentile(&lat, 99.0),
+                                     "max": lat.last().copied().unwrap_or(0)},
+        }))?
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -210,63 +210,75 @@ pub async fn run(
     let config = Arc::new(config);
     info!(owner = %config.owner, "delivery engine started");
     while !shutdown.is_cancelled() {
-        let free = permits.available_permits();
-        let mut claimed_any = false;
-        if free > 0 {
-            match store
-                .claim_deliveries(
-                    &config.owner,
-                    clock.now(),
-                    lease_ms,
-                    u32::try_from(free).unwrap_or(64),
-                )
-                .await
-            {
-                Ok(batch) => {
-                    claimed_any = !batch.is_empty();
-                    for d in batch {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let (store, clock, http, config) =
-                            (store.clone(), clock.clone(), http.clone(), config.clone());
-                        tokio::spawn(async move {
-                            let _permit = permit;
-                            let unit: f64 = rand::random();
-                            let (record, next) =
-                                attempt(&http, &d, &config.policy, clock.now(), unit).await;
-                            let result = match next {
-                                NextStep::Delivered => "delivered",
-                                NextStep::Failed => "failed",
-                                NextStep::Retry { .. } => "retry",
-                            };
-                            metrics::counter!("beacon_notifications_total", "result" => result)
-                                .increment(1);
-                            metrics::histogram!("beacon_notification_duration_seconds")
-                                .record(record.latency_us as f64 / 1e6);
-                            if d.attempts > 0 {
-                                metrics::counter!("beacon_notification_retries_total").increment(1);
-                            }
-                            debug!(delivery = %d.id, result, status = ?record.response_status, "attempt");
-                            let done = FinishedAttempt {
-                                delivery_pk: d.pk,
-                                attempt: record,
-                                next,
-                            };
-                            if let Err(e) = store.finish_attempt(&config.owner, &done).await {
-                                warn!(delivery = %d.id, error = %e, "recording an attempt failed; the lease will expire");
-                            }
-                        });
-                    }
-                }
-                Err(e) => warn!(error = %e, "claiming deliveries failed; retrying"),
+        // Wait for a free request slot (not for the poll interval: a busy engine claims again as soon as any
+        // request finishes), then claim as many deliveries as there are free slots.
+        let first = tokio::select! {
+            () = shutdown.cancelled() => break,
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let free = permits.available_permits() + 1;
+        let batch = match store
+            .claim_deliveries(
+                &config.owner,
+                clock.now(),
+                lease_ms,
+                u32::try_from(free).unwrap_or(64),
+            )
+            .await
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                warn!(error = %e, "claiming deliveries failed; retrying");
+                Vec::new()
             }
-        }
-        if !claimed_any {
+        };
+        if batch.is_empty() {
+            drop(first);
             tokio::select! {
                 () = shutdown.cancelled() => {}
                 () = tokio::time::sleep(config.poll_interval) => {}
             }
+            continue;
+        }
+        let mut first = Some(first);
+        for d in batch {
+            let permit = match first.take() {
+                Some(p) => p,
+                None => match permits.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let (store, clock, http, config) =
+                (store.clone(), clock.clone(), http.clone(), config.clone());
+            tokio::spawn(async move {
+                let _permit = permit;
+                let unit: f64 = rand::random();
+                let (record, next) = attempt(&http, &d, &config.policy, clock.now(), unit).await;
+                let result = match next {
+                    NextStep::Delivered => "delivered",
+                    NextStep::Failed => "failed",
+                    NextStep::Retry { .. } => "retry",
+                };
+                metrics::counter!("beacon_notifications_total", "result" => result).increment(1);
+                metrics::histogram!("beacon_notification_duration_seconds")
+                    .record(record.latency_us as f64 / 1e6);
+                if d.attempts > 0 {
+                    metrics::counter!("beacon_notification_retries_total").increment(1);
+                }
+                debug!(delivery = %d.id, result, status = ?record.response_status, "attempt");
+                let done = FinishedAttempt {
+                    delivery_pk: d.pk,
+                    attempt: record,
+                    next,
+                };
+                if let Err(e) = store.finish_attempt(&config.owner, &done).await {
+                    warn!(delivery = %d.id, error = %e, "recording an attempt failed; the lease will expire");
+                }
+            });
         }
     }
     // Wait for requests in flight (each bounded by the request timeout), then give back what is left.

@@ -359,8 +359,8 @@ macro_rules! delivery_filter {
     () => {
         "d.status = 'pending' AND d.next_attempt_at <= $2 \
          AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $2) \
-         AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.webhook_pk = d.webhook_pk AND e.status = 'pending' \
-         AND e.pk < d.pk)"
+         AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.webhook_pk = d.webhook_pk \
+         AND e.order_key = d.order_key AND e.pk < d.pk)"
     };
 }
 
@@ -379,8 +379,8 @@ mod sqlite_sql {
         " ORDER BY d.next_attempt_at, d.pk LIMIT $4) RETURNING pk"
     );
     /// Fan an event out to the webhooks of its service that subscribe to its kind: one pending delivery each.
-    pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at) \
-         SELECT randomblob(16), w.pk, $1, 'pending', $2, $2 FROM webhooks w \
+    pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+         SELECT randomblob(16), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
          WHERE w.service_pk = $3 AND w.events LIKE '%,' || $4 || ',%' ORDER BY w.pk";
     /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
     /// which costs more than the rows themselves; one value per page avoids that.
@@ -410,8 +410,8 @@ mod postgres_sql {
          UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 + $3 FROM due \
          WHERE deliveries.pk = due.pk RETURNING deliveries.pk"
     );
-    pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at) \
-         SELECT gen_random_uuid(), w.pk, $1, 'pending', $2, $2 FROM webhooks w \
+    pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+         SELECT gen_random_uuid(), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
          WHERE w.service_pk = $3 AND w.events LIKE '%,' || $4 || ',%' ORDER BY w.pk";
     pub const JSON_PAGE_OPEN: &str =
         "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
@@ -592,8 +592,8 @@ macro_rules! impl_store {
                 now: Millis,
             ) -> Result<()> {
                 let row = sqlx::query(
-                    "INSERT INTO events (id, kind, payload, created_at, service_pk) \
-                     VALUES ($1, $2, $3, $4, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
+                    "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
+                     VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
                 )
                 .bind(Uuid::new_v4())
                 .bind(kind)
@@ -609,6 +609,7 @@ macro_rules! impl_store {
                         .bind(now)
                         .bind(service_pk)
                         .bind(kind)
+                        .bind(endpoint_pk)
                         .execute(&mut **tx)
                         .await?;
                 }

@@ -1087,3 +1087,63 @@ pub async fn deliveries_are_claimed_in_order_and_finished_once(store: Arc<dyn St
     assert_eq!(store.release_deliveries("a").await.expect("release"), 0);
     assert_eq!(store.release_deliveries("c").await.expect("release"), 1);
 }
+
+pub async fn deliveries_of_different_endpoints_go_out_in_parallel(store: Arc<dyn Store>) {
+    use beacon_core::endpoint::CheckUrl;
+    use beacon_core::webhook::WebhookSecret;
+    let svc = store.create_service("s", "", T0).await.expect("service");
+    let one = |name: &str| {
+        EndpointSpec::create(EndpointInput {
+            name: Some(name.into()),
+            url: Some("http://127.0.0.1:9/x".into()),
+            alert_threshold: Some(1),
+            ..Default::default()
+        })
+        .expect("spec")
+    };
+    for name in ["a", "b", "c"] {
+        store
+            .create_endpoint(svc.id, &one(name), T0)
+            .await
+            .expect("endpoint");
+    }
+    let spec = WebhookSpec {
+        url: CheckUrl::parse("http://127.0.0.1:9/hook").expect("url"),
+        events: vec!["incident_start".into(), "incident_resolved".into()],
+        secret: WebhookSecret::generate([1; 24]),
+        headers: vec![],
+    };
+    store
+        .create_webhook(svc.id, &spec, T0)
+        .await
+        .expect("webhook");
+    // Each endpoint fails (incident_start) and then recovers (incident_resolved).
+    for (t, ok) in [(T0 + 60_000, false), (T0 + 120_000, true)] {
+        let claimed = store.claim_slots(&claim("w", t)).await.expect("claim");
+        assert_eq!(claimed.len(), 3);
+        let batch: Vec<Completion> = claimed
+            .iter()
+            .map(|c| Completion {
+                schedule_pk: c.schedule_pk,
+                endpoint_pk: c.endpoint_pk,
+                slot: c.slot,
+                next_slot: c.slot + 60_000,
+                ping: Some(record(c.slot, ok)),
+            })
+            .collect();
+        store
+            .complete_slots("w", REGION, &batch)
+            .await
+            .expect("complete");
+    }
+    let now = T0 + 600_000;
+    let first = store
+        .claim_deliveries("a", now, 30_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 3, "one per endpoint at once");
+    assert!(
+        first.iter().all(|d| d.event_kind == "incident_start"),
+        "each endpoint's start before its resolve"
+    );
+}

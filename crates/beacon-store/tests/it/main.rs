@@ -57,4 +57,5 @@ both_backends!(
     tokens_bootstrap_once_and_revoke,
     events_fan_out_to_subscribed_webhooks,
     deliveries_are_claimed_in_order_and_finished_once,
+    deliveries_of_different_endpoints_go_out_in_parallel,
 );
