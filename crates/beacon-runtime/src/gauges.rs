@@ -1,4 +1,5 @@
-//! Gauges that come from the database rather than from this process: due-and-unclaimed slots and open incidents.
+//! Gauges that come from the database rather than from this process: due-and-unclaimed slots, open incidents and
+//! pending webhook deliveries.
 
 use crate::Clock;
 use beacon_store::Store;
@@ -18,6 +19,10 @@ pub async fn run(
         match store.queue_depth(region_pk, clock.now()).await {
             Ok(n) => metrics::gauge!("beacon_queue_depth").set(n as f64),
             Err(e) => debug!(error = %e, "queue depth unavailable"),
+        }
+        match store.count_pending_deliveries().await {
+            Ok(n) => metrics::gauge!("beacon_notifications_pending").set(n as f64),
+            Err(e) => debug!(error = %e, "pending deliveries unavailable"),
         }
         match store.count_open_incidents().await {
             Ok(n) => metrics::gauge!("beacon_incidents_open").set(n as f64),

@@ -1609,6 +1609,13 @@ macro_rules! impl_store {
                     .await?
                     .try_get(0)?)
             }
+
+            async fn count_pending_deliveries(&self) -> Result<i64> {
+                Ok(sqlx::query("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?)
+            }
         }
     };
 }

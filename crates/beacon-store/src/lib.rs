@@ -161,6 +161,8 @@ pub trait Store: Send + Sync + 'static {
     /// Slots due at `now` with no live lease.
     async fn queue_depth(&self, region_pk: i32, now: Millis) -> Result<i64>;
     async fn count_open_incidents(&self) -> Result<i64>;
+    /// Deliveries not yet delivered or failed for good.
+    async fn count_pending_deliveries(&self) -> Result<i64>;
 }
 
 /// Open the store a URL names, creating the SQLite file (and its directory) if needed, and apply migrations.

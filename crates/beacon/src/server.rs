@@ -79,6 +79,10 @@ fn install_metrics() -> Result<PrometheusHandle> {
         "Slots due and not claimed by any node."
     );
     metrics::describe_gauge!("beacon_incidents_open", "Open incidents.");
+    metrics::describe_gauge!(
+        "beacon_notifications_pending",
+        "Webhook deliveries not yet delivered or failed."
+    );
     // Present from the start, so dashboards and alerts see zeros rather than gaps.
     for result in ["success", "failure"] {
         metrics::counter!("beacon_checks_total", "result" => result).increment(0);

@@ -40,6 +40,7 @@ fn health_ready_and_metrics() {
         "beacon_worker_active_jobs",
         "beacon_queue_depth",
         "beacon_incidents_open",
+        "beacon_notifications_pending",
         "beacon_http_requests_total",
     ];
     let mut last = String::new();
