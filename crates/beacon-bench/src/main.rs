@@ -256,6 +256,23 @@ async fn api_data(args: ApiDataArgs) -> Result<()> {
     Ok(())
 }
 
+/// A failed result for `slot` (503), as a worker would report it.
+fn failed_ping(slot: i64) -> beacon_core::ping::PingRecord {
+    use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
+    PingRecord {
+        scheduled_at: slot,
+        started_at: now_ms(),
+        observation: Observation {
+            status_code: Some(503),
+            timings: Timings {
+                total_us: 900,
+                ..Timings::default()
+            },
+            failure: Some((ErrorKind::Status, "unexpected status 503".into())),
+        },
+    }
+}
+
 /// Open one incident on each of `endpoints` (threshold 1, one failed result each) through the store, as a
 /// worker would; each writes one event and one delivery to the webhook.
 async fn open_incidents(
@@ -263,18 +280,18 @@ async fn open_incidents(
     endpoints: &[beacon_store::Endpoint],
     at: i64,
 ) -> Result<()> {
-    use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
     use beacon_store::{Claim, Completion};
-    let claim = Claim {
-        owner: "bench",
-        region_pk: 1,
-        now: at,
-        horizon: at,
-        limit: 5_000,
-        lease_margin_ms: 60_000,
-    };
     let mut done = 0;
     while done < endpoints.len() {
+        // Claim only what is still wanted: other due slots belong to endpoints held for later.
+        let claim = Claim {
+            owner: "bench",
+            region_pk: 1,
+            now: at,
+            horizon: at,
+            limit: u32::try_from((endpoints.len() - done).min(5_000)).unwrap_or(5_000),
+            lease_margin_ms: 60_000,
+        };
         let claimed = store.claim_slots(&claim).await?;
         anyhow::ensure!(!claimed.is_empty(), "no slots due");
         let batch: Vec<Completion> = claimed
@@ -284,18 +301,7 @@ async fn open_incidents(
                 endpoint_pk: c.endpoint_pk,
                 slot: c.slot,
                 next_slot: c.slot + c.spec.interval_ms(),
-                ping: Some(PingRecord {
-                    scheduled_at: c.slot,
-                    started_at: now_ms(),
-                    observation: Observation {
-                        status_code: Some(503),
-                        timings: Timings {
-                            total_us: 900,
-                            ..Timings::default()
-                        },
-                        failure: Some((ErrorKind::Status, "unexpected status 503".into())),
-                    },
-                }),
+                ping: Some(failed_ping(c.slot)),
             })
             .collect();
         done += batch.len();
@@ -401,19 +407,7 @@ async fn deliveries(args: DeliveriesArgs) -> Result<()> {
     eprintln!("backlog: {attempts} attempts, {per_s:.0} deliveries/s");
     // Live: open incidents one at a time; latency = response received − event written.
     for c in &held {
-        use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
-        let ping = PingRecord {
-            scheduled_at: c.slot,
-            started_at: now_ms(),
-            observation: Observation {
-                status_code: Some(503),
-                timings: Timings {
-                    total_us: 900,
-                    ..Timings::default()
-                },
-                failure: Some((ErrorKind::Status, "unexpected status 503".into())),
-            },
-        };
+        let ping = failed_ping(c.slot);
         let done = beacon_store::Completion {
             schedule_pk: c.schedule_pk,
             endpoint_pk: c.endpoint_pk,

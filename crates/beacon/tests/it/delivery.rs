@@ -15,26 +15,14 @@ fn receiver(port: u16) -> Seen {
     let seen: Seen = Arc::default();
     let sink = seen.clone();
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind receiver");
-    listener.set_nonblocking(true).expect("nonblocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let app = axum::Router::new().fallback(
-                move |headers: axum::http::HeaderMap, body: String| {
-                    let sink = sink.clone();
-                    async move {
-                        sink.lock().expect("seen").push((headers, body));
-                        "thanks"
-                    }
-                },
-            );
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = axum::serve(listener, app).await;
-        });
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: String| {
+        let sink = sink.clone();
+        async move {
+            sink.lock().expect("seen").push((headers, body));
+            "thanks"
+        }
     });
+    crate::harness::serve(listener, app);
     seen
 }
 
@@ -243,6 +231,15 @@ fn bad_webhook_input_is_refused() {
         serde_json::json!([]),
         "nothing written"
     );
+    let out = home.run(&["deliveries", "list", "--status", "lost"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown status \"lost\""),
+        "{}",
+        out.stderr
+    );
+    let out = home.run(&["deliveries", "get", "not-a-uuid"]);
+    assert_eq!(out.code, 1);
 }
 
 /// A receiver whose answer depends on the path: `/gone` → 404 always; `/busy` → 503 with `Retry-After: 1` for the
@@ -254,41 +251,31 @@ fn picky_receiver() -> (String, Arrivals) {
     let seen: Arrivals = Arc::default();
     let sink = seen.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-                let sink = sink.clone();
-                async move {
-                    use axum::http::StatusCode;
-                    use axum::response::IntoResponse;
-                    let path = uri.path().to_owned();
-                    let n = {
-                        let mut seen = sink.lock().expect("seen");
-                        seen.push((path.clone(), std::time::Instant::now()));
-                        seen.iter().filter(|(p, _)| *p == path).count()
-                    };
-                    match path.as_str() {
-                        "/gone" => (StatusCode::NOT_FOUND, "no such hook").into_response(),
-                        "/busy" if n <= 2 => (
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            [("retry-after", "1")],
-                            "busy",
-                        )
-                            .into_response(),
-                        _ => (StatusCode::OK, "ok").into_response(),
-                    }
-                }
-            });
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = axum::serve(listener, app).await;
-        });
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let sink = sink.clone();
+        async move {
+            use axum::http::StatusCode;
+            use axum::response::IntoResponse;
+            let path = uri.path().to_owned();
+            let n = {
+                let mut seen = sink.lock().expect("seen");
+                seen.push((path.clone(), std::time::Instant::now()));
+                seen.iter().filter(|(p, _)| *p == path).count()
+            };
+            match path.as_str() {
+                "/gone" => (StatusCode::NOT_FOUND, "no such hook").into_response(),
+                "/busy" if n <= 2 => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [("retry-after", "1")],
+                    "busy",
+                )
+                    .into_response(),
+                _ => (StatusCode::OK, "ok").into_response(),
+            }
+        }
     });
+    crate::harness::serve(listener, app);
     (base, seen)
 }
 
@@ -401,37 +388,27 @@ fn a_delivery_interrupted_by_sigkill_is_sent_again_with_the_same_id() {
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let sink = seen.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
-                let sink = sink.clone();
-                async move {
-                    let id = headers
-                        .get("webhook-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned();
-                    let first = {
-                        let mut seen = sink.lock().expect("seen");
-                        seen.push(id);
-                        seen.len() == 1
-                    };
-                    if first {
-                        tokio::time::sleep(Duration::from_secs(30)).await;
-                    }
-                    "ok"
-                }
-            });
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = axum::serve(listener, app).await;
-        });
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let sink = sink.clone();
+        async move {
+            let id = headers
+                .get("webhook-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let first = {
+                let mut seen = sink.lock().expect("seen");
+                seen.push(id);
+                seen.len() == 1
+            };
+            if first {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            "ok"
+        }
     });
+    crate::harness::serve(listener, app);
     let sid = home.service();
     let hook = home.json(&[
         "webhooks",

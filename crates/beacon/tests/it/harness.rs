@@ -384,6 +384,22 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
     }
 }
 
+/// Serve `app` on `listener` from a thread of its own (with its own runtime), so that tests, which are plain
+/// blocking code, can run HTTP receivers and targets beside the `beacon` processes they start.
+pub fn serve(listener: std::net::TcpListener, app: axum::Router) {
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+}
+
 /// How a `Target` answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -406,36 +422,26 @@ impl Target {
         let mode = Arc::new(AtomicU8::new(Mode::Ok as u8));
         let hits: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (m, h) = (mode.clone(), hits.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-                    let (m, h) = (m.clone(), h.clone());
-                    async move {
-                        *h.lock()
-                            .expect("hits")
-                            .entry(uri.path().to_owned())
-                            .or_default() += 1;
-                        match m.load(Ordering::SeqCst) {
-                            0 => (axum::http::StatusCode::OK, "ok"),
-                            1 => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom"),
-                            _ => {
-                                tokio::time::sleep(Duration::from_secs(3)).await;
-                                (axum::http::StatusCode::OK, "late")
-                            }
-                        }
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let (m, h) = (m.clone(), h.clone());
+            async move {
+                *h.lock()
+                    .expect("hits")
+                    .entry(uri.path().to_owned())
+                    .or_default() += 1;
+                match m.load(Ordering::SeqCst) {
+                    0 => (axum::http::StatusCode::OK, "ok"),
+                    1 => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom"),
+                    _ => {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        (axum::http::StatusCode::OK, "late")
                     }
-                });
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let _ = axum::serve(listener, app).await;
-            });
+                }
+            }
         });
+        crate::harness::serve(listener, app);
         Self { base, mode, hits }
     }
 
