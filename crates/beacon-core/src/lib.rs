@@ -6,6 +6,7 @@ pub mod clock;
 pub mod delivery;
 pub mod endpoint;
 pub mod incident;
+pub mod net;
 pub mod ping;
 pub mod schedule;
 pub mod token;

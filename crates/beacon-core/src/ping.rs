@@ -58,6 +58,17 @@ impl ErrorKind {
     }
 }
 
+/// Pulse's (seed 002) run status for a result: `success`, `fail` (wrong status or body), `timeout`, or `error`
+/// (could not talk to the target).
+pub fn run_status(kind: Option<ErrorKind>) -> &'static str {
+    match kind {
+        None => "success",
+        Some(ErrorKind::Timeout) => "timeout",
+        Some(ErrorKind::Status | ErrorKind::Body) => "fail",
+        Some(_) => "error",
+    }
+}
+
 impl FromStr for ErrorKind {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {

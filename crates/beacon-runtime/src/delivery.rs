@@ -6,9 +6,15 @@
 use crate::Clock;
 use beacon_core::Millis;
 use beacon_core::delivery::{self, AttemptOutcome, RetryPolicy};
-use beacon_store::{AttemptRecord, ClaimedDelivery, FinishedAttempt, NextStep, Store, StoreError};
+use beacon_core::endpoint::CheckUrl;
+use beacon_core::net;
+use beacon_store::{
+    AttemptRecord, ClaimedDelivery, DeliveryDetail, FinishedAttempt, NextStep, Store, StoreError,
+    WebhookFormat,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -29,6 +35,8 @@ pub struct DeliveryConfig {
     pub lease_margin: Duration,
     pub request_timeout: Duration,
     pub policy: RetryPolicy,
+    /// Refuse webhook destinations in private and special-purpose ranges (SSRF protection); off by default.
+    pub deny_private_networks: bool,
 }
 
 impl Default for DeliveryConfig {
@@ -40,6 +48,7 @@ impl Default for DeliveryConfig {
             lease_margin: Duration::from_secs(30),
             request_timeout: Duration::from_secs(10),
             policy: RetryPolicy::default(),
+            deny_private_networks: false,
         }
     }
 }
@@ -48,6 +57,43 @@ fn rfc3339(ms: Millis) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The body for a delivery, in its webhook's format.
+pub fn body(d: &ClaimedDelivery) -> Value {
+    match d.format {
+        WebhookFormat::Standard => payload(d),
+        WebhookFormat::Pulse => pulse_payload(d),
+    }
+}
+
+/// Seed 002's alert body for a check's `webhook_url`: `failure` when an incident opens, `recovery` when it
+/// resolves; `status` is the run's status and `timestamp` the run's time.
+pub fn pulse_payload(d: &ClaimedDelivery) -> Value {
+    pulse_body(&d.event_kind, &d.event_payload, d.event_at)
+}
+
+/// Seed 002's alert body from an event's kind, stored payload and time.
+pub fn pulse_body(event_kind: &str, p: &Value, at: Millis) -> Value {
+    let kind = match event_kind {
+        "incident_start" => "failure",
+        "incident_resolved" => "recovery",
+        other => other,
+    };
+    let fallback = if kind == "failure" { "fail" } else { "success" };
+    let mut body = json!({
+        "check_id": p.get("endpoint_id"),
+        "check_name": p.get("endpoint_name"),
+        "type": kind,
+        "status": p.get("run_status").and_then(Value::as_str).unwrap_or(fallback),
+        "timestamp": rfc3339(at),
+    });
+    if let (Some(obj), Some(err)) = (body.as_object_mut(), p.get("error").and_then(Value::as_str))
+        && !err.is_empty()
+    {
+        obj.insert("error".into(), json!(err));
+    }
+    body
 }
 
 /// The JSON body: a versioned `type`, the event's `timestamp`, and `data` carrying seed 000's fields
@@ -65,6 +111,14 @@ pub fn payload(d: &ClaimedDelivery) -> Value {
         "cause": p.get("cause"),
         "failure_count": p.get("failure_count"),
     });
+    if d.event_kind == "test" {
+        data = json!({
+            "event": "test",
+            "event_id": d.event_id,
+            "webhook_id": d.webhook_id,
+            "message": p.get("message"),
+        });
+    }
     if let Some(obj) = data.as_object_mut() {
         if let Some(r) = time("resolved_at") {
             obj.insert("resolved_at".into(), json!(r));
@@ -91,105 +145,221 @@ fn is_secret_header(name: &str) -> bool {
     .any(|s| n.contains(s))
 }
 
-/// Send one delivery and decide what comes next.
-pub async fn attempt(
-    http: &reqwest::Client,
-    d: &ClaimedDelivery,
-    policy: &RetryPolicy,
-    now: Millis,
-    unit: f64,
-) -> (AttemptRecord, NextStep) {
-    let body = payload(d).to_string();
-    let msg_id = d.id.to_string();
-    let ts = now / 1000;
-    let mut headers: Vec<(String, String)> = vec![
-        ("content-type".into(), "application/json".into()),
-        ("user-agent".into(), USER_AGENT.into()),
-        ("webhook-id".into(), msg_id.clone()),
-        ("webhook-timestamp".into(), ts.to_string()),
-        (
-            "webhook-signature".into(),
-            d.secret.sign(&msg_id, ts, body.as_bytes()),
-        ),
-    ];
-    headers.extend(d.headers.iter().map(|h| (h.name.clone(), h.value.clone())));
-    let mut req = http.post(d.url.as_str()).body(body.clone());
-    for (k, v) in &headers {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    let logged: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                json!(if is_secret_header(k) {
-                    "[redacted]"
-                } else {
-                    v.as_str()
-                }),
-            )
+/// Resolves names like the system resolver but drops private and special-purpose addresses, so a webhook host
+/// cannot be pointed at an internal service by DNS (including a record that changes after the URL was checked).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs = public_addrs(&host).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
+    }
+}
+
+/// The addresses `host` resolves to that are not private; an error naming the host when there are none.
+async fn public_addrs(
+    host: &str,
+) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    let all: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+    let public: Vec<SocketAddr> = all
+        .iter()
+        .copied()
+        .filter(|a| !net::is_private(a.ip()))
         .collect();
-    let mut record = AttemptRecord {
-        started_at: now,
-        request_url: d.url.as_str().to_owned(),
-        request_headers: Value::Object(logged).to_string(),
-        request_body: body,
-        ..AttemptRecord::default()
-    };
-    let started = Instant::now();
-    let (status, retry_after) = match req.send().await {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            let retry_after = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| delivery::parse_retry_after(v, now));
-            let resp_headers: serde_json::Map<String, Value> = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or("<binary>"))))
-                .collect();
-            record.response_headers = Some(Value::Object(resp_headers).to_string());
-            match resp.bytes().await {
-                Ok(b) => {
-                    let kept = &b[..b.len().min(MAX_RESPONSE_BODY)];
-                    record.response_body = Some(String::from_utf8_lossy(kept).into_owned());
+    if public.is_empty() && !all.is_empty() {
+        return Err(format!(
+            "{host} resolves only to private addresses ({}), which delivery.deny_private_networks forbids",
+            all[0].ip()
+        )
+        .into());
+    }
+    Ok(public)
+}
+
+/// Why a URL may not be called under the private-network deny-list, if it may not.
+pub async fn denied_destination(url: &CheckUrl) -> Option<String> {
+    let parsed = reqwest::Url::parse(url.as_str()).ok()?;
+    match parsed.host()? {
+        url::Host::Ipv4(ip) if net::is_private(ip.into()) => Some(format!(
+            "{ip} is a private address, which delivery.deny_private_networks forbids"
+        )),
+        url::Host::Ipv6(ip) if net::is_private(ip.into()) => Some(format!(
+            "{ip} is a private address, which delivery.deny_private_networks forbids"
+        )),
+        url::Host::Domain(d) => public_addrs(d).await.err().map(|e| e.to_string()),
+        _ => None,
+    }
+}
+
+/// Sends deliveries: one HTTP client (redirects off, request timeout, optional private-range filter) and the
+/// retry policy that decides what follows each attempt.
+#[derive(Clone)]
+pub struct Sender {
+    http: reqwest::Client,
+    policy: RetryPolicy,
+    deny_private: bool,
+}
+
+impl Sender {
+    pub fn new(config: &DeliveryConfig) -> Result<Self, StoreError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.request_timeout);
+        if config.deny_private_networks {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        let http = builder
+            .build()
+            .map_err(|e| StoreError::Unavailable(format!("building the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            policy: config.policy.clone(),
+            deny_private: config.deny_private_networks,
+        })
+    }
+
+    /// Send one delivery and decide what comes next.
+    pub async fn attempt(
+        &self,
+        d: &ClaimedDelivery,
+        now: Millis,
+        unit: f64,
+    ) -> (AttemptRecord, NextStep) {
+        let body = body(d).to_string();
+        let msg_id = d.id.to_string();
+        let ts = now / 1000;
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), "application/json".into()),
+            ("user-agent".into(), USER_AGENT.into()),
+            ("webhook-id".into(), msg_id.clone()),
+            ("webhook-timestamp".into(), ts.to_string()),
+            (
+                "webhook-signature".into(),
+                d.secret.sign(&msg_id, ts, body.as_bytes()),
+            ),
+        ];
+        headers.extend(d.headers.iter().map(|h| (h.name.clone(), h.value.clone())));
+        let mut req = self.http.post(d.url.as_str()).body(body.clone());
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let logged: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    json!(if is_secret_header(k) {
+                        "[redacted]"
+                    } else {
+                        v.as_str()
+                    }),
+                )
+            })
+            .collect();
+        let mut record = AttemptRecord {
+            started_at: now,
+            request_url: d.url.as_str().to_owned(),
+            request_headers: Value::Object(logged).to_string(),
+            request_body: body,
+            ..AttemptRecord::default()
+        };
+        if self.deny_private {
+            if let Some(reason) = denied_destination(&d.url).await {
+                record.error = Some(reason);
+                return (record, NextStep::Failed);
+            }
+        }
+        let started = Instant::now();
+        let (status, retry_after) = match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| delivery::parse_retry_after(v, now));
+                let resp_headers: serde_json::Map<String, Value> = resp
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or("<binary>"))))
+                    .collect();
+                record.response_headers = Some(Value::Object(resp_headers).to_string());
+                match resp.bytes().await {
+                    Ok(b) => {
+                        let kept = &b[..b.len().min(MAX_RESPONSE_BODY)];
+                        record.response_body = Some(String::from_utf8_lossy(kept).into_owned());
+                    }
+                    Err(e) => record.error = Some(format!("reading the response body failed: {e}")),
                 }
-                Err(e) => record.error = Some(format!("reading the response body failed: {e}")),
+                record.response_status = Some(status);
+                if !(200..300).contains(&status) {
+                    record
+                        .error
+                        .get_or_insert_with(|| format!("receiver answered {status}"));
+                }
+                (Some(status), retry_after)
             }
-            record.response_status = Some(status);
-            if !(200..300).contains(&status) {
-                record
-                    .error
-                    .get_or_insert_with(|| format!("receiver answered {status}"));
+            Err(e) => {
+                record.timed_out = e.is_timeout();
+                record.error = Some(if e.is_timeout() {
+                    "request timed out".to_owned()
+                } else {
+                    format!("request failed: {e}")
+                });
+                (None, None)
             }
-            (Some(status), retry_after)
-        }
-        Err(e) => {
-            record.timed_out = e.is_timeout();
-            record.error = Some(if e.is_timeout() {
-                "request timed out".to_owned()
-            } else {
-                format!("request failed: {e}")
-            });
-            (None, None)
-        }
+        };
+        record.latency_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
+        let next = match delivery::classify(status, retry_after) {
+            AttemptOutcome::Delivered => NextStep::Delivered,
+            AttemptOutcome::Permanent => NextStep::Failed,
+            AttemptOutcome::Retryable { retry_after } => {
+                match delivery::next_retry(
+                    &self.policy,
+                    d.attempts + 1,
+                    unit,
+                    retry_after,
+                    d.created_at,
+                    now,
+                ) {
+                    Some(at) => NextStep::Retry { at },
+                    None => NextStep::Failed,
+                }
+            }
+        };
+        (record, next)
+    }
+}
+
+/// Send a `test` event to one webhook now and return the delivery with its attempt. The delivery is written
+/// already leased, so the engine leaves it alone; a test is tried once and never retried.
+pub async fn send_test(
+    store: &dyn Store,
+    sender: &Sender,
+    lease: Duration,
+    webhook_id: uuid::Uuid,
+    now: Millis,
+) -> Result<DeliveryDetail, StoreError> {
+    let owner = format!("test-{}", uuid::Uuid::new_v4());
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let d = store
+        .create_test_delivery(webhook_id, &owner, lease_ms, now)
+        .await?;
+    let (record, next) = sender.attempt(&d, now, 0.0).await;
+    let next = match next {
+        NextStep::Retry { .. } => NextStep::Failed,
+        other => other,
     };
-    record.latency_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-    let next = match delivery::classify(status, retry_after) {
-        AttemptOutcome::Delivered => NextStep::Delivered,
-        AttemptOutcome::Permanent => NextStep::Failed,
-        AttemptOutcome::Retryable { retry_after } => {
-            match delivery::next_retry(policy, d.attempts + 1, unit, retry_after, d.created_at, now)
-            {
-                Some(at) => NextStep::Retry { at },
-                None => NextStep::Failed,
-            }
-        }
+    let done = FinishedAttempt {
+        delivery_pk: d.pk,
+        attempt: record,
+        next,
     };
-    (record, next)
+    store.finish_attempt(&owner, &done).await?;
+    store.get_delivery(d.id).await
 }
 
 /// Run until `shutdown`, then let requests in flight finish and release leases.
@@ -199,11 +369,7 @@ pub async fn run(
     config: DeliveryConfig,
     shutdown: CancellationToken,
 ) -> Result<(), StoreError> {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(config.request_timeout)
-        .build()
-        .map_err(|e| StoreError::Unavailable(format!("building the HTTP client: {e}")))?;
+    let sender = Sender::new(&config)?;
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let lease_ms = i64::try_from((config.request_timeout + config.lease_margin).as_millis())
         .unwrap_or(i64::MAX);
@@ -252,12 +418,12 @@ pub async fn run(
                     Err(_) => break,
                 },
             };
-            let (store, clock, http, config) =
-                (store.clone(), clock.clone(), http.clone(), config.clone());
+            let (store, clock, sender, config) =
+                (store.clone(), clock.clone(), sender.clone(), config.clone());
             tokio::spawn(async move {
                 let _permit = permit;
                 let unit: f64 = rand::random();
-                let (record, next) = attempt(&http, &d, &config.policy, clock.now(), unit).await;
+                let (record, next) = sender.attempt(&d, clock.now(), unit).await;
                 let result = match next {
                     NextStep::Delivered => "delivered",
                     NextStep::Failed => "failed",

@@ -1,5 +1,5 @@
-//! Gauges that come from the database rather than from this process: due-and-unclaimed slots, open incidents and
-//! pending webhook deliveries.
+//! Gauges that come from the database rather than from this process: due-and-unclaimed slots, open incidents,
+//! pending webhook deliveries, and each webhook's health (up = its last attempt succeeded, or none was made yet).
 
 use crate::Clock;
 use beacon_store::Store;
@@ -23,6 +23,22 @@ pub async fn run(
         match store.count_pending_deliveries().await {
             Ok(n) => metrics::gauge!("beacon_notifications_pending").set(n as f64),
             Err(e) => debug!(error = %e, "pending deliveries unavailable"),
+        }
+        match store.list_webhooks(None).await {
+            Ok(hooks) => {
+                for h in hooks {
+                    let id = h.id.to_string();
+                    let up = if h.consecutive_failures == 0 {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                    metrics::gauge!("beacon_webhook_up", "webhook" => id.clone()).set(up);
+                    metrics::gauge!("beacon_webhook_consecutive_failures", "webhook" => id)
+                        .set(f64::from(h.consecutive_failures));
+                }
+            }
+            Err(e) => debug!(error = %e, "webhook health unavailable"),
         }
         match store.count_open_incidents().await {
             Ok(n) => metrics::gauge!("beacon_incidents_open").set(n as f64),

@@ -7,10 +7,12 @@ use crate::error::ApiError;
 use crate::wire::*;
 use async_trait::async_trait;
 use beacon_core::clock::Clock;
-use beacon_core::endpoint::{EndpointInput, EndpointSpec, Header};
+use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
 use beacon_core::token::{self, Scope};
+use beacon_core::webhook::WebhookSecret;
 use beacon_core::{Millis, ValidationError};
-use beacon_store::{IncidentFilter, IncidentStatus, Page, PingQuery, Store};
+use beacon_runtime::delivery::{DeliveryConfig, Sender};
+use beacon_store::{IncidentFilter, IncidentStatus, Page, PingQuery, Store, WebhookPatch};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -96,7 +98,14 @@ pub trait Operations: Send + Sync {
     async fn create_webhook(&self, body: WebhookCreate) -> Result<CreatedWebhookView, ApiError>;
     async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<WebhookList, ApiError>;
     async fn get_webhook(&self, id: Uuid) -> Result<WebhookView, ApiError>;
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        body: WebhookPatchBody,
+    ) -> Result<WebhookView, ApiError>;
     async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError>;
+    /// Send a `test` event to the webhook now; the delivery with its one attempt.
+    async fn test_webhook(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError>;
     async fn list_deliveries(
         &self,
         webhook_id: Option<Uuid>,
@@ -124,6 +133,10 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     tokens: Arc<TokenCache>,
+    /// Sends `webhooks test` requests from this process, with the delivery engine's settings.
+    sender: Option<Sender>,
+    test_lease: std::time::Duration,
+    deny_private_networks: bool,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -191,13 +204,63 @@ fn input(p: EndpointPatch) -> Result<EndpointInput, ValidationError> {
     })
 }
 
+fn check_events(events: &[String]) -> Result<(), ValidationError> {
+    if events.is_empty() {
+        return Err(ValidationError::new(
+            "events",
+            "name at least one event kind",
+        ));
+    }
+    for e in events {
+        if !EVENT_KINDS.contains(&e.as_str()) {
+            let known = EVENT_KINDS.join(", ");
+            return Err(ValidationError::new(
+                "events",
+                format!("unknown event kind {e:?}: use {known}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn webhook_headers(
+    map: Option<BTreeMap<String, String>>,
+) -> Result<Option<Vec<Header>>, ValidationError> {
+    headers(map)?
+        .map(|lines| lines.iter().map(|h| h.parse()).collect())
+        .transpose()
+}
+
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_delivery(store, clock, &DeliveryConfig::default())
+    }
+
+    /// An App whose webhook tests and URL checks follow the delivery engine's configuration.
+    pub fn with_delivery(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: &DeliveryConfig,
+    ) -> Self {
         Self {
             store,
             clock,
             tokens: Arc::default(),
+            sender: Sender::new(config).ok(),
+            test_lease: config.request_timeout + config.lease_margin,
+            deny_private_networks: config.deny_private_networks,
         }
+    }
+
+    /// A webhook URL, parsed, and refused when the private-network deny-list is on and it points inside.
+    async fn webhook_url(&self, url: &str) -> Result<CheckUrl, ApiError> {
+        let url = CheckUrl::parse(url)?;
+        if self.deny_private_networks
+            && let Some(reason) = beacon_runtime::delivery::denied_destination(&url).await
+        {
+            return Err(ValidationError::new("url", reason).into());
+        }
+        Ok(url)
     }
 
     fn now(&self) -> Millis {
@@ -429,30 +492,13 @@ impl Operations for App {
     }
 
     async fn create_webhook(&self, body: WebhookCreate) -> Result<CreatedWebhookView, ApiError> {
-        use beacon_core::webhook::WebhookSecret;
-        let url = beacon_core::endpoint::CheckUrl::parse(&body.url)?;
-        if body.events.is_empty() {
-            return Err(ValidationError::new("events", "name at least one event kind").into());
-        }
-        for e in &body.events {
-            if !EVENT_KINDS.contains(&e.as_str()) {
-                let known = EVENT_KINDS.join(", ");
-                return Err(ValidationError::new(
-                    "events",
-                    format!("unknown event kind {e:?}: use {known}"),
-                )
-                .into());
-            }
-        }
+        let url = self.webhook_url(&body.url).await?;
+        check_events(&body.events)?;
         let secret = match &body.secret {
             Some(s) => WebhookSecret::parse(s)?,
             None => WebhookSecret::generate(rand::random()),
         };
-        let headers = headers(body.headers)?
-            .unwrap_or_default()
-            .iter()
-            .map(|h| h.parse())
-            .collect::<Result<Vec<Header>, _>>()?;
+        let headers = webhook_headers(body.headers)?.unwrap_or_default();
         let spec = beacon_store::WebhookSpec {
             url,
             events: body.events,
@@ -481,8 +527,53 @@ impl Operations for App {
         Ok((&self.store.get_webhook(id).await?).into())
     }
 
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        body: WebhookPatchBody,
+    ) -> Result<WebhookView, ApiError> {
+        // Everything is validated before the database is touched.
+        let url = match &body.url {
+            Some(u) => Some(self.webhook_url(u).await?),
+            None => None,
+        };
+        if let Some(events) = &body.events {
+            check_events(events)?;
+        }
+        let patch = WebhookPatch {
+            url,
+            events: body.events,
+            secret: body
+                .secret
+                .as_deref()
+                .map(WebhookSecret::parse)
+                .transpose()?,
+            headers: webhook_headers(body.headers)?,
+        };
+        Ok((&self.store.update_webhook(id, patch, self.now()).await?).into())
+    }
+
     async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError> {
         Ok(self.store.delete_webhook(id).await?)
+    }
+
+    async fn test_webhook(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError> {
+        let sender = self.sender.as_ref().ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the HTTP client for webhooks could not be built",
+            )
+        })?;
+        let detail = beacon_runtime::delivery::send_test(
+            self.store.as_ref(),
+            sender,
+            self.test_lease,
+            id,
+            self.now(),
+        )
+        .await?;
+        Ok((&detail).into())
     }
 
     async fn list_deliveries(

@@ -16,7 +16,6 @@ use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use beacon_core::clock::Clock;
 use beacon_store::Store;
 use chrono::{DateTime, SecondsFormat, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -64,15 +63,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        metrics: PrometheusHandle,
-        config: HttpConfig,
-    ) -> Self {
+    pub fn new(app: App, metrics: PrometheusHandle, config: HttpConfig) -> Self {
         Self {
-            app: App::new(store.clone(), clock),
-            store,
+            store: app.store.clone(),
+            app,
             metrics,
             config: Arc::new(config),
             started_at: Utc::now(),

@@ -370,10 +370,18 @@ pub struct TokenCreate {
 pub struct WebhookView {
     pub id: Uuid,
     pub service_id: Uuid,
+    /// Set when this webhook carries an endpoint's `webhook_url`: it receives only that endpoint's events, in
+    /// seed 002's alert format, and is changed through the endpoint.
+    pub endpoint_id: Option<Uuid>,
+    /// Body format: `standard` (Standard Webhooks `{type, timestamp, data}`) or `pulse` (seed 002 alerts).
+    pub format: String,
     pub url: String,
     /// Event kinds it receives, e.g. incident_start, incident_resolved.
     pub events: Vec<String>,
     pub headers: BTreeMap<String, String>,
+    /// Failed attempts since the last successful one; 0 means the receiver is up.
+    pub consecutive_failures: u32,
+    pub last_attempt_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -383,6 +391,8 @@ impl From<&Webhook> for WebhookView {
         Self {
             id: w.id,
             service_id: w.service_id,
+            endpoint_id: w.endpoint_id,
+            format: w.format.as_str().to_owned(),
             url: w.spec.url.as_str().to_owned(),
             events: w.spec.events.clone(),
             headers: w
@@ -391,6 +401,8 @@ impl From<&Webhook> for WebhookView {
                 .iter()
                 .map(|h| (h.name.clone(), h.value.clone()))
                 .collect(),
+            consecutive_failures: w.consecutive_failures,
+            last_attempt_at: w.last_attempt_at.map(rfc3339),
             created_at: rfc3339(w.created_at),
             updated_at: rfc3339(w.updated_at),
         }
@@ -413,6 +425,20 @@ pub struct WebhookCreate {
     /// Event kinds: incident_start, incident_resolved.
     pub events: Vec<String>,
     /// `whsec_` + base64 of 24..64 bytes; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+/// Changes to a webhook; absent fields keep their value. `headers` replaces the whole set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatchBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

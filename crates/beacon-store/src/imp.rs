@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
 use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
-use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
+use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings, run_status};
 use beacon_core::schedule;
 use beacon_core::token::{NewToken, Scope};
 use beacon_core::webhook::WebhookSecret;
@@ -269,16 +269,23 @@ fn webhook_from_row<R: Row>(row: &R) -> Result<Webhook>
 where
     for<'c> &'c str: sqlx::ColumnIndex<R>,
     Uuid: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<Uuid>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i32: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let url: String = row.try_get("url")?;
     let events: String = row.try_get("events")?;
     let secret: String = row.try_get("secret")?;
     let headers: String = row.try_get("headers")?;
+    let format: String = row.try_get("format")?;
     Ok(Webhook {
         id: row.try_get("id")?,
         service_id: row.try_get("service_id")?,
+        endpoint_id: row.try_get("endpoint_id")?,
+        format: WebhookFormat::parse(&format)
+            .ok_or_else(|| corrupt(format!("webhook format {format:?}")))?,
         spec: WebhookSpec {
             url: CheckUrl::parse(&url).map_err(corrupt)?,
             events: events
@@ -289,9 +296,42 @@ where
             secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
             headers: serde_json::from_str(&headers).map_err(corrupt)?,
         },
+        consecutive_failures: to_u32(row.try_get("consecutive_failures")?, "consecutive_failures")?,
+        last_attempt_at: row.try_get("last_attempt_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+fn attempt_from_row<R: Row>(a: &R) -> Result<AttemptRecord>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i32>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let status: Option<i32> = a.try_get("response_status")?;
+    Ok(AttemptRecord {
+        started_at: a.try_get("started_at")?,
+        request_url: a.try_get("request_url")?,
+        request_headers: a.try_get("request_headers")?,
+        request_body: a.try_get("request_body")?,
+        response_status: status.and_then(|s| u16::try_from(s).ok()),
+        response_headers: a.try_get("response_headers")?,
+        response_body: a.try_get("response_body")?,
+        error: a.try_get("error")?,
+        latency_us: a.try_get("latency_us")?,
+        timed_out: a.try_get("timed_out")?,
+    })
+}
+
+/// The events a check's own webhook (seed 002's `webhook_url`) receives.
+const ENDPOINT_WEBHOOK_EVENTS: &str = ",incident_start,incident_resolved,";
+
+fn new_secret() -> WebhookSecret {
+    WebhookSecret::generate(rand::random())
 }
 
 /// Append `LIMIT n` when the page has a limit.
@@ -347,6 +387,14 @@ macro_rules! endpoint_json {
     };
 }
 
+macro_rules! webhook_select {
+    () => {
+        "SELECT w.pk, w.id, s.id AS service_id, e.id AS endpoint_id, w.format, w.url, w.events, w.secret, w.headers, \
+         w.consecutive_failures, w.last_attempt_at, w.created_at, w.updated_at FROM webhooks w \
+         JOIN services s ON s.pk = w.service_pk LEFT JOIN endpoints e ON e.pk = w.endpoint_pk"
+    };
+}
+
 macro_rules! incident_select {
     () => {
         "SELECT i.pk, i.id, e.id AS endpoint_id, i.status, i.started_at, i.resolved_at, i.cause, i.failure_count, \
@@ -378,10 +426,12 @@ mod sqlite_sql {
         delivery_filter!(),
         " ORDER BY d.next_attempt_at, d.pk LIMIT $4) RETURNING pk"
     );
-    /// Fan an event out to the webhooks of its service that subscribe to its kind: one pending delivery each.
+    /// Fan an event out to the webhooks of its service that subscribe to its kind, and (unless $6 is false) to
+    /// the endpoint's own webhook: one pending delivery each.
     pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
          SELECT randomblob(16), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
-         WHERE w.service_pk = $3 AND w.events LIKE '%,' || $4 || ',%' ORDER BY w.pk";
+         WHERE w.events LIKE '%,' || $4 || ',%' \
+           AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) ORDER BY w.pk";
     /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
     /// which costs more than the rows themselves; one value per page avoids that.
     pub const JSON_PAGE_OPEN: &str = "SELECT json_group_array(json(j)) FROM (SELECT json_array(";
@@ -412,7 +462,8 @@ mod postgres_sql {
     );
     pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
          SELECT gen_random_uuid(), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
-         WHERE w.service_pk = $3 AND w.events LIKE '%,' || $4 || ',%' ORDER BY w.pk";
+         WHERE w.events LIKE '%,' || $4 || ',%' \
+           AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) ORDER BY w.pk";
     pub const JSON_PAGE_OPEN: &str =
         "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
     pub const BEGIN_WRITE: &str = "BEGIN";
@@ -590,6 +641,7 @@ macro_rules! impl_store {
                 kind: &str,
                 payload: serde_json::Value,
                 now: Millis,
+                to_endpoint_webhook: bool,
             ) -> Result<()> {
                 let row = sqlx::query(
                     "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
@@ -610,9 +662,50 @@ macro_rules! impl_store {
                         .bind(service_pk)
                         .bind(kind)
                         .bind(endpoint_pk)
+                        .bind(to_endpoint_webhook)
                         .execute(&mut **tx)
                         .await?;
                 }
+                Ok(())
+            }
+
+            /// Keep the webhook that carries an endpoint's `webhook_url` (seed 002) in step with it, in the
+            /// endpoint's transaction: created when a URL is set, moved when it changes, removed when cleared.
+            async fn sync_endpoint_webhook(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                endpoint_pk: i64,
+                url: Option<&CheckUrl>,
+                now: Millis,
+            ) -> Result<()> {
+                let Some(url) = url else {
+                    sqlx::query("DELETE FROM webhooks WHERE endpoint_pk = $1").bind(endpoint_pk).execute(&mut **tx).await?;
+                    return Ok(());
+                };
+                let moved = sqlx::query(
+                    "UPDATE webhooks SET url = $2, updated_at = $3 WHERE endpoint_pk = $1 AND url <> $2",
+                )
+                .bind(endpoint_pk)
+                .bind(url.as_str())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                if moved.rows_affected() > 0 {
+                    return Ok(());
+                }
+                sqlx::query(
+                    "INSERT INTO webhooks (id, service_pk, endpoint_pk, format, url, events, secret, headers, \
+                     created_at, updated_at) \
+                     SELECT $1, e.service_pk, e.pk, 'pulse', $2, $3, $4, '[]', $5, $5 FROM endpoints e \
+                     WHERE e.pk = $6 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.endpoint_pk = e.pk)",
+                )
+                .bind(Uuid::new_v4())
+                .bind(url.as_str())
+                .bind(ENDPOINT_WEBHOOK_EVENTS)
+                .bind(new_secret().expose())
+                .bind(now)
+                .bind(endpoint_pk)
+                .execute(&mut **tx)
+                .await?;
                 Ok(())
             }
 
@@ -626,9 +719,10 @@ macro_rules! impl_store {
                 let mut pks: Vec<i64> = results.iter().map(|(pk, _)| *pk).collect();
                 pks.dedup();
                 let mut states: BTreeMap<i64, (Uuid, Health, Thresholds, Option<Millis>, Option<i32>)> = BTreeMap::new();
+                let mut names: HashMap<i64, String> = HashMap::new();
                 for chunk in pks.chunks(CHUNK) {
                     let mut qb = QueryBuilder::<$db>::new(
-                        "SELECT e.pk, e.id, e.status, e.consecutive_failures, e.consecutive_successes, \
+                        "SELECT e.pk, e.id, e.name, e.status, e.consecutive_failures, e.consecutive_successes, \
                          e.alert_threshold, e.recovery_threshold, e.last_checked_at, e.last_error_kind, \
                          (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
                          AS open_count FROM endpoints e WHERE e.pk IN (",
@@ -651,6 +745,7 @@ macro_rules! impl_store {
                             alert: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
                             recovery: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
                         };
+                        names.insert(row.try_get("pk")?, row.try_get("name")?);
                         states.insert(
                             row.try_get("pk")?,
                             (
@@ -697,9 +792,11 @@ macro_rules! impl_store {
                             .await?;
                             let payload = serde_json::json!({
                                 "incident_id": id, "endpoint_id": endpoint_id, "started_at": record.started_at,
-                                "cause": cause, "failure_count": failures,
+                                "cause": cause, "failure_count": failures, "endpoint_name": names.get(pk),
+                                "run_status": run_status(obs.failure.as_ref().map(|(k, _)| *k)),
+                                "error": obs.failure.as_ref().map(|(_, m)| m.as_str()),
                             });
-                            Self::insert_event(tx, *pk, "incident_start", payload, record.started_at).await?;
+                            Self::insert_event(tx, *pk, "incident_start", payload, record.started_at, true).await?;
                             report.incidents_opened += 1;
                         }
                         Some(Transition::Resolve) => {
@@ -720,8 +817,9 @@ macro_rules! impl_store {
                                     "started_at": row.try_get::<i64, _>("started_at")?,
                                     "resolved_at": record.started_at, "cause": row.try_get::<String, _>("cause")?,
                                     "failure_count": row.try_get::<i32, _>("failure_count")?, "resolved_by": "auto",
+                                    "endpoint_name": names.get(pk), "run_status": run_status(None),
                                 });
-                                Self::insert_event(tx, *pk, "incident_resolved", payload, record.started_at).await?;
+                                Self::insert_event(tx, *pk, "incident_resolved", payload, record.started_at, true).await?;
                                 report.incidents_resolved += 1;
                             }
                         }
@@ -912,6 +1010,7 @@ macro_rules! impl_store {
                     .bind(first)
                     .execute(&mut *tx)
                     .await?;
+                Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
                 tx.commit().await?;
                 Ok(Endpoint {
                     id,
@@ -985,6 +1084,9 @@ macro_rules! impl_store {
                 .bind(spec.webhook_url.as_ref().map(CheckUrl::as_str))
                 .execute(&mut *tx)
                 .await?;
+                if spec.webhook_url != current.spec.webhook_url {
+                    Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
+                }
                 let rescheduled = spec.interval_seconds != current.spec.interval_seconds
                     || (spec.enabled && !current.spec.enabled);
                 let mut next_check_at = current.next_check_at;
@@ -1116,7 +1218,9 @@ macro_rules! impl_store {
                     "started_at": incident.started_at, "resolved_at": now, "cause": incident.cause,
                     "failure_count": incident.failure_count, "resolved_by": "manual",
                 });
-                Self::insert_event(&mut tx, endpoint_pk, "incident_resolved", payload, now).await?;
+                // Seed 002 alerts come from check runs only: a manual resolve is not sent to a check's own
+                // webhook_url; service webhooks get it, with resolved_by: manual.
+                Self::insert_event(&mut tx, endpoint_pk, "incident_resolved", payload, now, false).await?;
                 tx.commit().await?;
                 Ok(incident)
             }
@@ -1231,14 +1335,21 @@ macro_rules! impl_store {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
-                Ok(Webhook { id, service_id, spec: spec.clone(), created_at: now, updated_at: now })
+                Ok(Webhook {
+                    id,
+                    service_id,
+                    endpoint_id: None,
+                    format: WebhookFormat::Standard,
+                    spec: spec.clone(),
+                    consecutive_failures: 0,
+                    last_attempt_at: None,
+                    created_at: now,
+                    updated_at: now,
+                })
             }
 
             async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<Vec<Webhook>> {
-                let mut qb = QueryBuilder::<$db>::new(
-                    "SELECT w.id, s.id AS service_id, w.url, w.events, w.secret, w.headers, w.created_at, w.updated_at \
-                     FROM webhooks w JOIN services s ON s.pk = w.service_pk",
-                );
+                let mut qb = QueryBuilder::<$db>::new(webhook_select!());
                 if let Some(sid) = service_id {
                     let service_pk = self.service_pk(sid).await?;
                     qb.push(" WHERE w.service_pk = ").push_bind(service_pk);
@@ -1248,28 +1359,180 @@ macro_rules! impl_store {
             }
 
             async fn get_webhook(&self, id: Uuid) -> Result<Webhook> {
-                let row = sqlx::query(
-                    "SELECT w.id, s.id AS service_id, w.url, w.events, w.secret, w.headers, w.created_at, w.updated_at \
-                     FROM webhooks w JOIN services s ON s.pk = w.service_pk WHERE w.id = $1",
+                let row = sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "webhook", id })?;
+                webhook_from_row(&row)
+            }
+
+            async fn update_webhook(&self, id: Uuid, patch: WebhookPatch, now: Millis) -> Result<Webhook> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let row = sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "webhook", id })?;
+                let current = webhook_from_row(&row)?;
+                if let Some(endpoint) = current.endpoint_id {
+                    return Err(StoreError::Conflict(format!(
+                        "webhook {id} carries endpoint {endpoint}'s webhook_url; change the endpoint instead"
+                    )));
+                }
+                let spec = WebhookSpec {
+                    url: patch.url.unwrap_or(current.spec.url),
+                    events: patch.events.unwrap_or(current.spec.events),
+                    secret: patch.secret.unwrap_or(current.spec.secret),
+                    headers: patch.headers.unwrap_or(current.spec.headers),
+                };
+                sqlx::query(
+                    "UPDATE webhooks SET url = $2, events = $3, secret = $4, headers = $5, updated_at = $6 WHERE id = $1",
                 )
                 .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or(StoreError::NotFound { kind: "webhook", id })?;
-                webhook_from_row(&row)
+                .bind(spec.url.as_str())
+                .bind(format!(",{},", spec.events.join(",")))
+                .bind(spec.secret.expose())
+                .bind(serde_json::to_string(&spec.headers).map_err(corrupt)?)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Webhook { spec, updated_at: now, ..current })
             }
 
             async fn delete_webhook(&self, id: Uuid) -> Result<()> {
                 let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
-                let pk: i64 = sqlx::query("SELECT pk FROM webhooks WHERE id = $1")
+                let row = sqlx::query("SELECT pk, endpoint_pk FROM webhooks WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?
-                    .map(|r| r.get(0))
                     .ok_or(StoreError::NotFound { kind: "webhook", id })?;
+                if row.try_get::<Option<i64>, _>("endpoint_pk")?.is_some() {
+                    return Err(StoreError::Conflict(format!(
+                        "webhook {id} carries an endpoint's webhook_url; clear the endpoint's webhook_url instead"
+                    )));
+                }
+                let pk: i64 = row.try_get("pk")?;
                 sqlx::query("DELETE FROM webhooks WHERE pk = $1").bind(pk).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn create_test_delivery(
+                &self,
+                webhook_id: Uuid,
+                owner: &str,
+                lease_ms: i64,
+                now: Millis,
+            ) -> Result<ClaimedDelivery> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let hook = webhook_from_row(
+                    &sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
+                        .bind(webhook_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound { kind: "webhook", id: webhook_id })?,
+                )?;
+                let (event_id, id) = (Uuid::new_v4(), Uuid::new_v4());
+                let payload = serde_json::json!({
+                    "webhook_id": webhook_id, "service_id": hook.service_id, "endpoint_id": hook.endpoint_id,
+                    "message": "This is a test event sent by `beacon webhooks test`.",
+                });
+                let event_pk: i64 = sqlx::query(
+                    "INSERT INTO events (id, kind, payload, created_at, service_pk) \
+                     VALUES ($1, 'test', $2, $3, (SELECT service_pk FROM webhooks WHERE id = $4)) RETURNING pk",
+                )
+                .bind(event_id)
+                .bind(payload.to_string())
+                .bind(now)
+                .bind(webhook_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                let pk: i64 = sqlx::query(
+                    "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, \
+                     lease_owner, lease_expires_at) \
+                     VALUES ($1, (SELECT pk FROM webhooks WHERE id = $2), $3, 'pending', $4, $4, $5, $6) RETURNING pk",
+                )
+                .bind(id)
+                .bind(webhook_id)
+                .bind(event_pk)
+                .bind(now)
+                .bind(owner)
+                .bind(now.saturating_add(lease_ms))
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                tx.commit().await?;
+                Ok(ClaimedDelivery {
+                    pk,
+                    id,
+                    attempts: 0,
+                    created_at: now,
+                    event_id,
+                    event_kind: "test".into(),
+                    event_payload: payload,
+                    event_at: now,
+                    webhook_id,
+                    format: hook.format,
+                    url: hook.spec.url,
+                    secret: hook.spec.secret,
+                    headers: hook.spec.headers,
+                })
+            }
+
+            async fn list_endpoint_events(&self, endpoint_id: Uuid, limit: u32) -> Result<Vec<EndpointEvent>> {
+                let endpoint_pk = self.endpoint_pk(endpoint_id).await?;
+                let rows = sqlx::query(
+                    "SELECT ev.id, ev.kind, ev.payload, ev.created_at, \
+                     (SELECT MIN(d.finished_at) FROM deliveries d JOIN webhooks w ON w.pk = d.webhook_pk \
+                      WHERE d.event_pk = ev.pk AND d.status = 'delivered' AND w.endpoint_pk = ev.endpoint_pk) AS sent_at \
+                     FROM events ev WHERE ev.endpoint_pk = $1 ORDER BY ev.pk DESC LIMIT $2",
+                )
+                .bind(endpoint_pk)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let payload: String = r.try_get("payload")?;
+                        Ok(EndpointEvent {
+                            id: r.try_get("id")?,
+                            endpoint_id,
+                            kind: r.try_get("kind")?,
+                            payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                            created_at: r.try_get("created_at")?,
+                            sent_at: r.try_get("sent_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn list_endpoint_attempts(&self, endpoint_id: Uuid, limit: u32) -> Result<Vec<EndpointAttempt>> {
+                let endpoint_pk = self.endpoint_pk(endpoint_id).await?;
+                let rows = sqlx::query(
+                    "SELECT a.id, ev.id AS event_id, a.number, a.started_at, a.request_url, a.request_headers, \
+                     a.request_body, a.response_status, a.response_headers, a.response_body, a.error, a.latency_us, \
+                     a.timed_out FROM events ev JOIN deliveries d ON d.event_pk = ev.pk \
+                     JOIN delivery_attempts a ON a.delivery_pk = d.pk \
+                     WHERE ev.endpoint_pk = $1 ORDER BY a.started_at DESC, a.pk DESC LIMIT $2",
+                )
+                .bind(endpoint_pk)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(EndpointAttempt {
+                            id: r.try_get("id")?,
+                            event_id: r.try_get("event_id")?,
+                            endpoint_id,
+                            number: to_u32(r.try_get("number")?, "number")?,
+                            record: attempt_from_row(r)?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn list_deliveries(&self, webhook_id: Option<Uuid>, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>> {
@@ -1310,21 +1573,9 @@ macro_rules! impl_store {
                 .await?
                 .iter()
                 .map(|a| {
-                    let status: Option<i32> = a.try_get("response_status")?;
                     Ok(StoredAttempt {
                         number: to_u32(a.try_get("number")?, "number")?,
-                        record: AttemptRecord {
-                            started_at: a.try_get("started_at")?,
-                            request_url: a.try_get("request_url")?,
-                            request_headers: a.try_get("request_headers")?,
-                            request_body: a.try_get("request_body")?,
-                            response_status: status.and_then(|s| u16::try_from(s).ok()),
-                            response_headers: a.try_get("response_headers")?,
-                            response_body: a.try_get("response_body")?,
-                            error: a.try_get("error")?,
-                            latency_us: a.try_get("latency_us")?,
-                            timed_out: a.try_get("timed_out")?,
-                        },
+                        record: attempt_from_row(a)?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -1378,7 +1629,7 @@ macro_rules! impl_store {
                 }
                 let mut qb = QueryBuilder::<$db>::new(
                     "SELECT d.pk, d.id, d.attempts, d.created_at, ev.id AS event_id, ev.kind, ev.payload, \
-                     ev.created_at AS event_at, w.id AS webhook_id, w.url, w.secret, w.headers \
+                     ev.created_at AS event_at, w.id AS webhook_id, w.format, w.url, w.secret, w.headers \
                      FROM deliveries d JOIN events ev ON ev.pk = d.event_pk JOIN webhooks w ON w.pk = d.webhook_pk \
                      WHERE d.pk IN (",
                 );
@@ -1396,6 +1647,7 @@ macro_rules! impl_store {
                         let url: String = row.try_get("url")?;
                         let secret: String = row.try_get("secret")?;
                         let headers: String = row.try_get("headers")?;
+                        let format: String = row.try_get("format")?;
                         Ok(ClaimedDelivery {
                             pk: row.try_get("pk")?,
                             id: row.try_get("id")?,
@@ -1406,6 +1658,8 @@ macro_rules! impl_store {
                             event_payload: serde_json::from_str(&payload).map_err(corrupt)?,
                             event_at: row.try_get("event_at")?,
                             webhook_id: row.try_get("webhook_id")?,
+                            format: WebhookFormat::parse(&format)
+                                .ok_or_else(|| corrupt(format!("webhook format {format:?}")))?,
                             url: CheckUrl::parse(&url).map_err(corrupt)?,
                             secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
                             headers: serde_json::from_str(&headers).map_err(corrupt)?,
@@ -1425,7 +1679,7 @@ macro_rules! impl_store {
                 let updated = sqlx::query(
                     "UPDATE deliveries SET attempts = attempts + 1, status = $3, next_attempt_at = $4, \
                      finished_at = $5, last_error = $6, lease_owner = NULL, lease_expires_at = NULL \
-                     WHERE pk = $1 AND lease_owner = $2 RETURNING attempts",
+                     WHERE pk = $1 AND lease_owner = $2 RETURNING attempts, webhook_pk",
                 )
                 .bind(done.delivery_pk)
                 .bind(owner)
@@ -1438,11 +1692,22 @@ macro_rules! impl_store {
                 // The lease expired and another node took the delivery: its attempt is the one that counts.
                 let Some(row) = updated else { return Ok(false) };
                 let number: i32 = row.try_get(0)?;
+                let webhook_pk: i64 = row.try_get(1)?;
                 let a = &done.attempt;
+                // Webhook health: a delivered attempt resets the run of failures; any other attempt extends it.
+                sqlx::query(
+                    "UPDATE webhooks SET last_attempt_at = $2, \
+                     consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures + 1 END WHERE pk = $1",
+                )
+                .bind(webhook_pk)
+                .bind(a.started_at)
+                .bind(matches!(done.next, NextStep::Delivered))
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(
                     "INSERT INTO delivery_attempts (delivery_pk, number, started_at, request_url, request_headers, \
-                     request_body, response_status, response_headers, response_body, error, latency_us, timed_out) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     request_body, response_status, response_headers, response_body, error, latency_us, timed_out, id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(done.delivery_pk)
                 .bind(number)
@@ -1456,6 +1721,7 @@ macro_rules! impl_store {
                 .bind(&a.error)
                 .bind(a.latency_us)
                 .bind(a.timed_out)
+                .bind(Uuid::new_v4())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;

@@ -117,8 +117,31 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Webhook>;
     async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<Vec<Webhook>>;
     async fn get_webhook(&self, id: Uuid) -> Result<Webhook>;
-    /// Deletes its deliveries too.
+    /// Conflict for an endpoint's own webhook (change the endpoint's `webhook_url` instead).
+    async fn update_webhook(&self, id: Uuid, patch: WebhookPatch, now: Millis) -> Result<Webhook>;
+    /// Deletes its deliveries too. Conflict for an endpoint's own webhook.
     async fn delete_webhook(&self, id: Uuid) -> Result<()>;
+    /// Write a `test` event for one webhook and its delivery, already leased to `owner` for `lease_ms`, so the
+    /// caller sends it now (and the delivery engine does not).
+    async fn create_test_delivery(
+        &self,
+        webhook_id: Uuid,
+        owner: &str,
+        lease_ms: i64,
+        now: Millis,
+    ) -> Result<ClaimedDelivery>;
+    /// Events about one endpoint, newest first.
+    async fn list_endpoint_events(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<EndpointEvent>>;
+    /// Delivery attempts of events about one endpoint, newest first.
+    async fn list_endpoint_attempts(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<EndpointAttempt>>;
     /// In creation order.
     async fn list_deliveries(
         &self,

@@ -207,13 +207,76 @@ pub struct WebhookSpec {
     pub headers: Vec<Header>,
 }
 
+/// The body a webhook receives: Standard Webhooks' `{type, timestamp, data}`, or seed 002's flat alert body
+/// (`{check_id, check_name, type: failure|recovery, status, error, timestamp}`) for a check's `webhook_url`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    Standard,
+    Pulse,
+}
+
+impl WebhookFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Standard => "standard",
+            WebhookFormat::Pulse => "pulse",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "standard" => Some(WebhookFormat::Standard),
+            "pulse" => Some(WebhookFormat::Pulse),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
     pub id: Uuid,
     pub service_id: Uuid,
+    /// Set for the webhook that carries an endpoint's `webhook_url`: it is managed through the endpoint, receives
+    /// only that endpoint's events, and cannot be changed or deleted on its own.
+    pub endpoint_id: Option<Uuid>,
+    pub format: WebhookFormat,
     pub spec: WebhookSpec,
+    /// Failed attempts since the last successful one (0: the receiver is up).
+    pub consecutive_failures: u32,
+    pub last_attempt_at: Option<Millis>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// Changes to a webhook; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookPatch {
+    pub url: Option<CheckUrl>,
+    pub events: Option<Vec<String>>,
+    pub secret: Option<WebhookSecret>,
+    pub headers: Option<Vec<Header>>,
+}
+
+/// An event about one endpoint (an alert, in seed 002's words), with when it was first delivered to the
+/// endpoint's own webhook, if it has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointEvent {
+    pub id: Uuid,
+    pub endpoint_id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub created_at: Millis,
+    pub sent_at: Option<Millis>,
+}
+
+/// One delivery attempt of an endpoint's event, for seed 002's per-check webhook log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointAttempt {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub endpoint_id: Uuid,
+    pub number: u32,
+    pub record: AttemptRecord,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +330,7 @@ pub struct ClaimedDelivery {
     pub event_payload: serde_json::Value,
     pub event_at: Millis,
     pub webhook_id: Uuid,
+    pub format: WebhookFormat,
     pub url: CheckUrl,
     pub secret: WebhookSecret,
     pub headers: Vec<Header>,

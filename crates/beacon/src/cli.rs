@@ -245,7 +245,29 @@ pub enum WebhooksCmd {
     Get {
         id: Uuid,
     },
+    /// Change a webhook's URL, events, secret or headers; what is not given stays.
+    Update {
+        id: Uuid,
+        #[arg(long)]
+        url: Option<String>,
+        /// Comma-separated event kinds: incident_start, incident_resolved
+        #[arg(long, value_delimiter = ',')]
+        events: Option<Vec<String>>,
+        /// whsec_... (signatures use it from the next attempt on)
+        #[arg(long)]
+        secret: Option<String>,
+        /// Request header 'Name: value' (repeatable); replaces all extra headers
+        #[arg(long = "header")]
+        headers: Vec<String>,
+        /// Remove all extra headers
+        #[arg(long, conflicts_with = "headers")]
+        clear_headers: bool,
+    },
     Delete {
+        id: Uuid,
+    },
+    /// Send a `test` event to the webhook now and print the attempt (exit 2 if it was not delivered).
+    Test {
         id: Uuid,
     },
 }

@@ -5,6 +5,7 @@ use crate::cli::{
     DeliveriesCmd, EndpointFlags, EndpointsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd,
     ServicesCmd, TokensCmd, WebhooksCmd,
 };
+use crate::error::UsageError;
 use crate::output;
 use anyhow::Result;
 use beacon_core::endpoint::Header;
@@ -224,17 +225,9 @@ pub async fn webhooks(ops: &dyn Operations, out: Output, cmd: WebhooksCmd) -> Re
             secret,
             headers,
         } => {
-            let mut map = BTreeMap::new();
-            for h in &headers {
-                let parsed: Header = h.parse()?;
-                map.insert(parsed.name, parsed.value);
-            }
+            let map = header_map(&headers)?;
             let headers = (!map.is_empty()).then_some(map);
-            let events = events
-                .into_iter()
-                .map(|e| e.trim().to_owned())
-                .filter(|e| !e.is_empty())
-                .collect();
+            let events = event_list(events);
             let body = WebhookCreate {
                 service_id,
                 url,
@@ -248,11 +241,73 @@ pub async fn webhooks(ops: &dyn Operations, out: Output, cmd: WebhooksCmd) -> Re
             output::webhooks(out, &ops.list_webhooks(service_id).await?.data)
         }
         WebhooksCmd::Get { id } => output::webhooks_one(out, &ops.get_webhook(id).await?),
+        WebhooksCmd::Update {
+            id,
+            url,
+            events,
+            secret,
+            headers,
+            clear_headers,
+        } => {
+            let headers = if clear_headers {
+                Some(BTreeMap::new())
+            } else {
+                Some(header_map(&headers)?).filter(|m| !m.is_empty())
+            };
+            let body = WebhookPatchBody {
+                url,
+                events: events.map(event_list),
+                secret,
+                headers,
+            };
+            if body.url.is_none()
+                && body.events.is_none()
+                && body.secret.is_none()
+                && body.headers.is_none()
+            {
+                return Err(UsageError(
+                    "nothing to change: give --url, --events, --secret, --header or --clear-headers".into(),
+                )
+                .into());
+            }
+            output::webhooks_one(out, &ops.update_webhook(id, body).await?)
+        }
         WebhooksCmd::Delete { id } => {
             ops.delete_webhook(id).await?;
             output::deleted(out, "webhook", id)
         }
+        WebhooksCmd::Test { id } => {
+            let detail = ops.test_webhook(id).await?;
+            output::delivery_detail(out, &detail)?;
+            if detail.delivery.status != "delivered" {
+                let why = detail
+                    .attempts
+                    .last()
+                    .and_then(|a| a.error.clone())
+                    .unwrap_or_else(|| "no attempt was made".into());
+                anyhow::bail!("the test event was not delivered: {why}");
+            }
+            Ok(())
+        }
     }
+}
+
+/// `--header 'Name: value'` arguments as the API's header object.
+fn header_map(headers: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for h in headers {
+        let parsed: Header = h.parse()?;
+        map.insert(parsed.name, parsed.value);
+    }
+    Ok(map)
+}
+
+fn event_list(events: Vec<String>) -> Vec<String> {
+    events
+        .into_iter()
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+        .collect()
 }
 
 pub async fn deliveries(ops: &dyn Operations, out: Output, cmd: DeliveriesCmd) -> Result<()> {

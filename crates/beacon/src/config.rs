@@ -39,6 +39,8 @@ struct DeliveryFile {
     retry_cap_seconds: Option<u64>,
     max_attempts: Option<u32>,
     max_age_hours: Option<u64>,
+    /// Refuse webhook URLs that are or resolve to private addresses (SSRF protection).
+    deny_private_networks: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,6 +172,7 @@ impl Settings {
                     .max_age_hours
                     .map_or(dd.policy.max_age, |h| Duration::from_secs(h * 3_600)),
             },
+            deny_private_networks: d.deny_private_networks.unwrap_or(dd.deny_private_networks),
             ..dd
         };
         Ok(Self {

@@ -332,13 +332,34 @@ pub fn webhooks(out: Output, list: &[WebhookView]) -> Result<()> {
     match out {
         Output::Json => json(list),
         Output::Table => {
-            let mut t = table(&["ID", "SERVICE", "URL", "EVENTS", "CREATED"]);
+            let mut t = table(&[
+                "ID",
+                "SERVICE",
+                "URL",
+                "EVENTS",
+                "UP",
+                "FAILURES",
+                "LAST ATTEMPT",
+                "CREATED",
+            ]);
             for w in list {
+                let url = match w.endpoint_id {
+                    Some(e) => format!("{} (endpoint {e})", w.url),
+                    None => w.url.clone(),
+                };
                 t.add_row(vec![
                     w.id.to_string(),
                     w.service_id.to_string(),
-                    w.url.clone(),
+                    url,
                     w.events.join(","),
+                    if w.consecutive_failures == 0 {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                    w.consecutive_failures.to_string(),
+                    w.last_attempt_at.as_deref().map_or("-".into(), short),
                     short(&w.created_at),
                 ]);
             }

@@ -260,6 +260,28 @@ impl Operations for Remote {
         )
         .await
     }
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        body: WebhookPatchBody,
+    ) -> Result<WebhookView, ApiError> {
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{id}"),
+            NO_QUERY,
+            Some(&body),
+        )
+        .await
+    }
+    async fn test_webhook(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/test"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
     async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError> {
         self.send(
             Method::DELETE,

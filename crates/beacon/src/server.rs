@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use beacon_probe::HttpProber;
 use beacon_runtime::{Clock, SystemClock};
 use beacon_server::AppState;
+use beacon_server::app::App;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::path::Path;
 use std::sync::Arc;
@@ -113,7 +114,8 @@ pub async fn run(settings: Settings) -> Result<()> {
     let metrics = install_metrics()?;
     let prober = HttpProber::new().context("building the TLS configuration")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = AppState::new(store.clone(), clock.clone(), metrics.clone(), settings.http);
+    let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery);
+    let state = AppState::new(app, metrics.clone(), settings.http);
     if let Some(token) = state.app.bootstrap_admin_token().await? {
         let path = write_admin_token(&settings.data_dir, &token)?;
         println!(

@@ -12,7 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use beacon_core::ping::ErrorKind;
+use beacon_core::ping::run_status;
+use beacon_runtime::delivery::pulse_body;
 use beacon_store::{Endpoint, Page, PingQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -26,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/checks", get(list).post(create))
         .route("/checks/{id}", get(get_one))
         .route("/checks/{id}/runs", get(runs))
+        .route("/checks/{id}/alerts", get(alerts))
+        .route("/checks/{id}/webhooks", get(webhook_attempts))
 }
 
 /// Pulse's error shape.
@@ -89,16 +92,6 @@ struct CheckView {
     updated_at: String,
 }
 
-/// Pulse's run status for a result: success, fail (wrong status or body), timeout, or error (could not talk).
-fn run_status(kind: Option<ErrorKind>) -> &'static str {
-    match kind {
-        None => "success",
-        Some(ErrorKind::Timeout) => "timeout",
-        Some(ErrorKind::Status | ErrorKind::Body) => "fail",
-        Some(_) => "error",
-    }
-}
-
 fn check_view(e: &Endpoint) -> CheckView {
     let s = &e.spec;
     let expected = s.expected_status.to_string();
@@ -133,6 +126,28 @@ fn check_view(e: &Endpoint) -> CheckView {
         next_run_at: e.next_check_at.map(rfc3339),
         created_at: rfc3339(e.created_at),
         updated_at: rfc3339(e.updated_at),
+    }
+}
+
+/// `?limit=` of the list routes: 1..1000, default 100.
+fn limit_param(query: Option<&str>) -> Result<u32, CompatError> {
+    let invalid_limit = || {
+        CompatError(
+            StatusCode::BAD_REQUEST,
+            "Invalid limit. Must be between 1 and 1000".into(),
+        )
+    };
+    match query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("limit="))
+    {
+        None => Ok(100),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(invalid_limit),
     }
 }
 
@@ -218,25 +233,7 @@ async fn runs(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<serde_json::Value>, CompatError> {
-    let invalid_limit = || {
-        CompatError(
-            StatusCode::BAD_REQUEST,
-            "Invalid limit. Must be between 1 and 1000".into(),
-        )
-    };
-    let limit = match query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("limit="))
-    {
-        None => 100,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(invalid_limit)?,
-    };
+    let limit = limit_param(query.as_deref())?;
     let e = endpoint(&state, &id).await?;
     let pings = state
         .app
@@ -266,4 +263,74 @@ async fn runs(
         })
         .collect();
     Ok(Json(json!({ "count": runs.len(), "runs": runs })))
+}
+
+/// Alerts: the check's incident events as seed 002's failure/recovery alerts, newest first. `sent_at` is when the
+/// check's own `webhook_url` first received it (null without one, or while it is still being delivered).
+async fn alerts(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<serde_json::Value>, CompatError> {
+    let limit = limit_param(query.as_deref())?;
+    let e = endpoint(&state, &id).await?;
+    let events = state.app.store.list_endpoint_events(e.id, limit).await?;
+    let alerts: Vec<serde_json::Value> = events
+        .iter()
+        .filter(|ev| matches!(ev.kind.as_str(), "incident_start" | "incident_resolved"))
+        .map(|ev| {
+            let payload = pulse_body(&ev.kind, &ev.payload, ev.created_at);
+            json!({
+                "id": ev.id,
+                "check_id": e.id,
+                "type": payload["type"],
+                "payload": payload,
+                "created_at": rfc3339(ev.created_at),
+                "sent_at": ev.sent_at.map(rfc3339),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "count": alerts.len(), "alerts": alerts })))
+}
+
+/// The webhook attempt log of the check's alerts (request and response details), newest first.
+async fn webhook_attempts(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<serde_json::Value>, CompatError> {
+    let limit = limit_param(query.as_deref())?;
+    let e = endpoint(&state, &id).await?;
+    let attempts = state.app.store.list_endpoint_attempts(e.id, limit).await?;
+    let object = |text: Option<&str>| {
+        text.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let webhooks: Vec<serde_json::Value> = attempts
+        .iter()
+        .map(|a| {
+            let r = &a.record;
+            let ok = r.response_status.is_some_and(|s| (200..300).contains(&s));
+            json!({
+                "id": a.id,
+                "alert_id": a.event_id,
+                "check_id": a.endpoint_id,
+                "url": r.request_url,
+                "request_body": r.request_body,
+                "request_headers": object(Some(&r.request_headers)),
+                "response_code": r.response_status,
+                "response_body": r.response_body,
+                "response_headers": object(r.response_headers.as_deref()),
+                "error": r.error,
+                "latency_ms": r.latency_us / 1000,
+                "retry_number": a.number.saturating_sub(1),
+                "timeout": r.timed_out,
+                "status": if ok { "success" } else { "failed" },
+                "created_at": rfc3339(r.started_at),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "count": webhooks.len(), "webhooks": webhooks }),
+    ))
 }

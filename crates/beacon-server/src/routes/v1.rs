@@ -30,7 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(list_webhooks, create_webhook))
-        .routes(routes!(get_webhook, delete_webhook))
+        .routes(routes!(get_webhook, update_webhook, delete_webhook))
+        .routes(routes!(test_webhook))
         .routes(routes!(list_deliveries))
         .routes(routes!(get_delivery))
         .routes(routes!(retry_delivery))
@@ -278,6 +279,31 @@ async fn get_webhook(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<WebhookView> {
     Ok(Json(s.app.get_webhook(id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
+    request_body = WebhookPatchBody,
+    responses((status = 200, body = WebhookView), (status = 404, body = ErrorResponse),
+        (status = 409, description = "The webhook carries an endpoint's webhook_url", body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn update_webhook(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<WebhookPatchBody>,
+) -> ApiResult<WebhookView> {
+    Ok(Json(s.app.update_webhook(id, body).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "A test event was sent once; the delivery with its attempt",
+        body = DeliveryDetailView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn test_webhook(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<DeliveryDetailView> {
+    Ok(Json(s.app.test_webhook(id).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
