@@ -216,7 +216,7 @@ impl Sender {
             .map_err(|e| StoreError::Unavailable(format!("building the HTTP client: {e}")))?;
         Ok(Self {
             http,
-            policy: config.policy.clone(),
+            policy: config.policy,
             deny_private: config.deny_private_networks,
         })
     }
@@ -266,11 +266,11 @@ impl Sender {
             request_body: body,
             ..AttemptRecord::default()
         };
-        if self.deny_private {
-            if let Some(reason) = denied_destination(&d.url).await {
-                record.error = Some(reason);
-                return (record, NextStep::Failed);
-            }
+        if self.deny_private
+            && let Some(reason) = denied_destination(&d.url).await
+        {
+            record.error = Some(reason);
+            return (record, NextStep::Failed);
         }
         let started = Instant::now();
         let (status, retry_after) = match req.send().await {

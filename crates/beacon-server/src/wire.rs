@@ -453,7 +453,8 @@ pub struct DeliveryView {
     pub event: String,
     /// pending, delivered or failed.
     pub status: String,
-    pub attempts: u32,
+    /// Tries so far (a delivery's detail lists them under `attempts`).
+    pub attempt_count: u32,
     pub next_attempt_at: String,
     pub created_at: String,
 }
@@ -466,7 +467,7 @@ impl From<&Delivery> for DeliveryView {
             event_id: d.event_id,
             event: d.event_kind.clone(),
             status: d.status.as_str().to_owned(),
-            attempts: d.attempts,
+            attempt_count: d.attempts,
             next_attempt_at: rfc3339(d.next_attempt_at),
             created_at: rfc3339(d.created_at),
         }

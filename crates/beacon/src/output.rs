@@ -406,7 +406,7 @@ pub fn deliveries(out: Output, list: &[DeliveryView]) -> Result<()> {
                     d.webhook_id.to_string(),
                     d.event.clone(),
                     d.status.clone(),
-                    d.attempts.to_string(),
+                    d.attempt_count.to_string(),
                     if d.status == "pending" {
                         short(&d.next_attempt_at)
                     } else {

@@ -1147,3 +1147,291 @@ pub async fn deliveries_of_different_endpoints_go_out_in_parallel(store: Arc<dyn
         "each endpoint's start before its resolve"
     );
 }
+
+/// Seed 002's per-check webhook_url: a webhook owned by the endpoint, kept in step with it, hearing only that
+/// endpoint's events (and no manual resolves), guarded against direct change; plus webhook health, updates,
+/// test deliveries and the per-endpoint event and attempt logs.
+pub async fn endpoint_webhooks_updates_tests_and_health(store: Arc<dyn Store>) {
+    use beacon_core::endpoint::CheckUrl;
+    use beacon_core::webhook::WebhookSecret;
+    let svc = store.create_service("s", "", T0).await.expect("service");
+    let with_url = EndpointSpec::create(EndpointInput {
+        name: Some("shop".into()),
+        url: Some("http://127.0.0.1:9/shop".into()),
+        alert_threshold: Some(1),
+        webhook_url: Some("http://127.0.0.1:9/pulse".into()),
+        ..Default::default()
+    })
+    .expect("spec");
+    let ep = store
+        .create_endpoint(svc.id, &with_url, T0)
+        .await
+        .expect("endpoint");
+    let hooks = store.list_webhooks(None).await.expect("list");
+    assert_eq!(hooks.len(), 1, "created with the endpoint");
+    let managed = hooks[0].clone();
+    assert_eq!(
+        (
+            managed.endpoint_id,
+            managed.format,
+            managed.spec.url.as_str()
+        ),
+        (
+            Some(ep.id),
+            WebhookFormat::Pulse,
+            "http://127.0.0.1:9/pulse"
+        )
+    );
+    assert!(matches!(
+        store.delete_webhook(managed.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .update_webhook(managed.id, WebhookPatch::default(), T0)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A service webhook next to it, then changed.
+    let service_hook = store
+        .create_webhook(
+            svc.id,
+            &WebhookSpec {
+                url: CheckUrl::parse("http://127.0.0.1:9/a").expect("url"),
+                events: vec!["incident_start".into()],
+                secret: WebhookSecret::generate([2; 24]),
+                headers: vec![],
+            },
+            T0,
+        )
+        .await
+        .expect("webhook");
+    let changed = store
+        .update_webhook(
+            service_hook.id,
+            WebhookPatch {
+                url: Some(CheckUrl::parse("http://127.0.0.1:9/b").expect("url")),
+                events: Some(vec!["incident_start".into(), "incident_resolved".into()]),
+                ..Default::default()
+            },
+            T0 + 1,
+        )
+        .await
+        .expect("update");
+    assert_eq!(
+        store.get_webhook(service_hook.id).await.expect("get"),
+        changed
+    );
+    assert_eq!(changed.spec.secret, service_hook.spec.secret, "kept");
+    assert_eq!(changed.updated_at, T0 + 1);
+    assert!(matches!(
+        store
+            .update_webhook(Uuid::new_v4(), WebhookPatch::default(), T0)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Fail (incident opens), then resolve by hand: the check's webhook hears the start only.
+    let claimed = store
+        .claim_slots(&claim("w", T0 + 60_000))
+        .await
+        .expect("claim");
+    let c = &claimed[0];
+    store
+        .complete_slots(
+            "w",
+            REGION,
+            &[Completion {
+                schedule_pk: c.schedule_pk,
+                endpoint_pk: c.endpoint_pk,
+                slot: c.slot,
+                next_slot: c.slot + 60_000,
+                ping: Some(record(c.slot, false)),
+            }],
+        )
+        .await
+        .expect("complete");
+    let open = store
+        .list_incidents(IncidentFilter::default(), Page::default())
+        .await
+        .expect("incidents")
+        .items;
+    store
+        .resolve_incident(open[0].id, T0 + 90_000)
+        .await
+        .expect("resolve");
+    let to_managed = store
+        .list_deliveries(Some(managed.id), None)
+        .await
+        .expect("list");
+    assert_eq!(
+        to_managed
+            .iter()
+            .map(|d| d.event_kind.as_str())
+            .collect::<Vec<_>>(),
+        ["incident_start"],
+        "no manual resolve to a check's webhook_url"
+    );
+    assert_eq!(
+        store
+            .list_deliveries(Some(service_hook.id), None)
+            .await
+            .expect("list")
+            .len(),
+        2,
+        "the service webhook hears both"
+    );
+    let claimed = store
+        .claim_deliveries("d", T0 + 100_000, 30_000, 10)
+        .await
+        .expect("claim");
+    let pulse = claimed
+        .iter()
+        .find(|d| d.webhook_id == managed.id)
+        .expect("the check's delivery");
+    assert_eq!(pulse.format, WebhookFormat::Pulse);
+    assert_eq!(pulse.event_payload["endpoint_name"], "shop");
+    assert_eq!(pulse.event_payload["run_status"], "fail");
+    assert_eq!(pulse.event_payload["error"], "unexpected status 500");
+    // Two failed attempts, then a success: health follows.
+    for (i, next) in [
+        NextStep::Retry { at: 0 },
+        NextStep::Retry { at: 0 },
+        NextStep::Delivered,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = T0 + 100_000 + i as i64;
+        if i > 0 {
+            let again = store
+                .claim_deliveries("d", T0 + 200_000, 30_000, 10)
+                .await
+                .expect("claim");
+            assert!(again.iter().any(|d| d.pk == pulse.pk));
+        }
+        let done = FinishedAttempt {
+            delivery_pk: pulse.pk,
+            attempt: AttemptRecord {
+                started_at: at,
+                request_url: "http://127.0.0.1:9/pulse".into(),
+                request_headers: "{}".into(),
+                request_body: "{}".into(),
+                response_status: Some(if matches!(next, NextStep::Delivered) {
+                    200
+                } else {
+                    500
+                }),
+                ..AttemptRecord::default()
+            },
+            next,
+        };
+        assert!(store.finish_attempt("d", &done).await.expect("finish"));
+        let h = store.get_webhook(managed.id).await.expect("get");
+        let expected = if i < 2 { i as u32 + 1 } else { 0 };
+        assert_eq!(
+            (h.consecutive_failures, h.last_attempt_at),
+            (expected, Some(at))
+        );
+    }
+    let events = store.list_endpoint_events(ep.id, 10).await.expect("events");
+    assert_eq!(
+        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["incident_resolved", "incident_start"],
+        "newest first"
+    );
+    assert_eq!(
+        events[1].sent_at,
+        Some(T0 + 100_002),
+        "first delivered to the check's webhook"
+    );
+    assert_eq!(events[0].sent_at, None);
+    let attempts = store
+        .list_endpoint_attempts(ep.id, 10)
+        .await
+        .expect("attempts");
+    assert_eq!(
+        attempts.iter().map(|a| a.number).collect::<Vec<_>>(),
+        [3, 2, 1],
+        "newest first"
+    );
+    assert!(attempts.iter().all(|a| a.event_id == events[1].id));
+    assert_ne!(attempts[0].id, attempts[1].id);
+    assert_eq!(
+        store
+            .list_endpoint_attempts(ep.id, 1)
+            .await
+            .expect("one")
+            .len(),
+        1
+    );
+
+    // A test delivery: written leased to its sender, so the engine does not take it.
+    let test = store
+        .create_test_delivery(service_hook.id, "tester", 30_000, T0 + 300_000)
+        .await
+        .expect("test delivery");
+    assert_eq!((test.event_kind.as_str(), test.attempts), ("test", 0));
+    assert_eq!(test.url.as_str(), "http://127.0.0.1:9/b");
+    assert!(
+        store
+            .claim_deliveries("engine", T0 + 300_000, 30_000, 10)
+            .await
+            .expect("claim")
+            .iter()
+            .all(|d| d.pk != test.pk)
+    );
+    let done = FinishedAttempt {
+        delivery_pk: test.pk,
+        attempt: AttemptRecord {
+            started_at: T0 + 300_000,
+            response_status: Some(204),
+            ..AttemptRecord::default()
+        },
+        next: NextStep::Delivered,
+    };
+    assert!(store.finish_attempt("tester", &done).await.expect("finish"));
+    let detail = store.get_delivery(test.id).await.expect("detail");
+    assert_eq!(detail.delivery.status, DeliveryStatus::Delivered);
+    assert!(matches!(
+        store
+            .create_test_delivery(Uuid::new_v4(), "tester", 30_000, T0)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // The endpoint's URL moves, then is cleared: the webhook follows, then goes.
+    let moved = store
+        .update_endpoint(
+            ep.id,
+            EndpointInput {
+                webhook_url: Some("http://127.0.0.1:9/moved".into()),
+                ..Default::default()
+            },
+            T0 + 400_000,
+        )
+        .await
+        .expect("update");
+    assert_eq!(
+        moved.spec.webhook_url.as_ref().map(CheckUrl::as_str),
+        Some("http://127.0.0.1:9/moved")
+    );
+    let after = store.get_webhook(managed.id).await.expect("same webhook");
+    assert_eq!(after.spec.url.as_str(), "http://127.0.0.1:9/moved");
+    store
+        .update_endpoint(
+            ep.id,
+            EndpointInput {
+                webhook_url: Some(String::new()),
+                ..Default::default()
+            },
+            T0 + 500_000,
+        )
+        .await
+        .expect("clear");
+    assert!(matches!(
+        store.get_webhook(managed.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.list_webhooks(None).await.expect("list").len(), 1);
+}

@@ -58,4 +58,5 @@ both_backends!(
     events_fan_out_to_subscribed_webhooks,
     deliveries_are_claimed_in_order_and_finished_once,
     deliveries_of_different_endpoints_go_out_in_parallel,
+    endpoint_webhooks_updates_tests_and_health,
 );

@@ -8,10 +8,10 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>;
 
 /// Start a receiver on `port` that answers 200 and records each request.
-fn receiver(port: u16) -> Seen {
+pub(crate) fn receiver(port: u16) -> Seen {
     let seen: Seen = Arc::default();
     let sink = seen.clone();
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind receiver");
@@ -27,7 +27,7 @@ fn receiver(port: u16) -> Seen {
 }
 
 /// Standard Webhooks verification written independently of Beacon's signer.
-fn signature_valid(secret: &str, headers: &axum::http::HeaderMap, body: &str) -> bool {
+pub(crate) fn signature_valid(secret: &str, headers: &axum::http::HeaderMap, body: &str) -> bool {
     let b64 = base64::engine::general_purpose::STANDARD;
     let key = b64
         .decode(secret.trim_start_matches("whsec_"))
@@ -107,7 +107,7 @@ fn every_event_arrives_after_the_receiver_comes_back() {
     let tried = eventually(Duration::from_secs(20), "failed attempts", || {
         let d = home.json(&["deliveries", "list", "--webhook-id", &id(&hook)]);
         d.as_array()
-            .filter(|d| d.iter().any(|x| x["attempts"].as_u64() >= Some(2)))
+            .filter(|d| d.iter().any(|x| x["attempt_count"].as_u64() >= Some(2)))
             .cloned()
     });
     assert!(
@@ -321,7 +321,7 @@ fn permanent_failures_stop_retryable_ones_retry_and_failed_ones_replay() {
     let failed = eventually(Duration::from_secs(20), "the 404 delivery to fail", || {
         status_of(&gone).filter(|d| d["status"] == "failed")
     });
-    assert_eq!(failed["attempts"], 1, "a 404 is not retried");
+    assert_eq!(failed["attempt_count"], 1, "a 404 is not retried");
     let detail = home.json(&["deliveries", "get", &id(&failed)]);
     let attempt = &detail["attempts"][0];
     assert_eq!(attempt["response_status"], 404);
@@ -346,7 +346,7 @@ fn permanent_failures_stop_retryable_ones_retry_and_failed_ones_replay() {
         "the 503 delivery to get through",
         || status_of(&busy).filter(|d| d["status"] == "delivered"),
     );
-    assert_eq!(delivered["attempts"], 3, "two 503s, then 200");
+    assert_eq!(delivered["attempt_count"], 3, "two 503s, then 200");
     let times: Vec<std::time::Instant> = seen
         .lock()
         .expect("seen")
