@@ -285,6 +285,7 @@ async fn get_webhook(
     request_body = WebhookPatchBody,
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorResponse),
         (status = 409, description = "The webhook carries an endpoint's webhook_url", body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
         (status = 422, body = ErrorResponse), CommonErrors),
     security(("bearer" = [])))]
 async fn update_webhook(
