@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod delivery;
 pub mod endpoint;
+pub mod heartbeat;
 pub mod incident;
 pub mod net;
 pub mod ping;

@@ -1,0 +1,629 @@
+//! Heartbeats: push monitors that expect a ping every period, or on a cron schedule in a time zone, with a grace
+//! time. Parsing of user input into a `HeartbeatSpec`, the status rule (`evaluate`), what a ping does to the state
+//! (`on_ping`), and when the status can next change by itself (`next_change_at`) — all pure, time passed in.
+
+use crate::{Millis, ValidationError};
+use chrono::{DateTime, TimeZone, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds, Year};
+
+pub const DEFAULT_GRACE_SECONDS: u32 = 60;
+const MAX_SECONDS: i64 = 366 * 24 * 3600;
+
+/// When a heartbeat expects its pings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Schedule {
+    /// A ping at most this many seconds after the previous one.
+    Period { seconds: u32 },
+    /// A ping after each time the expression fires, in its time zone.
+    Cron(CronSchedule),
+}
+
+/// A five-field cron expression (or `@hourly`-style nickname) and an IANA time zone.
+#[derive(Debug, Clone)]
+pub struct CronSchedule {
+    expr: String,
+    tz: chrono_tz::Tz,
+    cron: Cron,
+}
+
+impl PartialEq for CronSchedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr && self.tz == other.tz
+    }
+}
+impl Eq for CronSchedule {}
+
+const FIELDS: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
+
+fn parser() -> CronParser {
+    CronParser::builder()
+        .seconds(Seconds::Disallowed)
+        .year(Year::Disallowed)
+        .build()
+}
+
+impl CronSchedule {
+    /// Parse an expression and a time zone name. A bad expression is reported with the field and its column.
+    pub fn parse(expr: &str, tz: &str) -> Result<Self, ValidationError> {
+        let tz: chrono_tz::Tz = tz.trim().parse().map_err(|_| {
+            ValidationError::new(
+                "tz",
+                format!("unknown time zone {tz:?}: use an IANA name such as UTC or Europe/Berlin"),
+            )
+        })?;
+        let expr = expr.trim();
+        let cron = parse_cron(expr)?;
+        Ok(Self {
+            expr: expr.to_owned(),
+            tz,
+            cron,
+        })
+    }
+
+    pub fn expr(&self) -> &str {
+        &self.expr
+    }
+
+    pub fn tz(&self) -> &str {
+        self.tz.name()
+    }
+
+    /// The first time the expression fires strictly after `after`. Local times that a daylight-saving change
+    /// skips or repeats are resolved by the cron library against the zone's real offsets.
+    pub fn next_after(&self, after: Millis) -> Option<Millis> {
+        let start = self
+            .tz
+            .from_utc_datetime(&DateTime::<Utc>::from_timestamp_millis(after)?.naive_utc());
+        self.cron
+            .find_next_occurrence(&start, false)
+            .ok()
+            .map(|t| t.with_timezone(&Utc).timestamp_millis())
+    }
+}
+
+fn parse_cron(expr: &str) -> Result<Cron, ValidationError> {
+    let bad = |msg: String| ValidationError::new("cron", msg);
+    if expr.is_empty() {
+        return Err(bad("empty cron expression".into()));
+    }
+    if !expr.starts_with('@') {
+        let fields: Vec<(usize, &str)> = expr
+            .split_whitespace()
+            .map(|f| (f.as_ptr() as usize - expr.as_ptr() as usize + 1, f))
+            .collect();
+        if fields.len() != 5 {
+            return Err(bad(format!(
+                "expected 5 fields (minute hour day-of-month month day-of-week), found {} in {expr:?}",
+                fields.len()
+            )));
+        }
+        // Check each field alone, with the others as `*`, to say where the error is.
+        for (i, (column, field)) in fields.iter().enumerate() {
+            let probe: Vec<&str> = (0..5).map(|j| if i == j { *field } else { "*" }).collect();
+            if let Err(e) = parser().parse(&probe.join(" ")) {
+                return Err(bad(format!(
+                    "invalid {} field {field:?} at column {column} of {expr:?}: {e}",
+                    FIELDS[i]
+                )));
+            }
+        }
+    }
+    parser()
+        .parse(expr)
+        .map_err(|e| bad(format!("invalid cron expression {expr:?}: {e}")))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatSpec {
+    pub name: String,
+    pub schedule: Schedule,
+    pub grace_seconds: u32,
+    pub paused: bool,
+}
+
+/// Settable fields as they come from the CLI or the API; `None` keeps the current value on update.
+#[derive(Debug, Clone, Default)]
+pub struct HeartbeatInput {
+    pub name: Option<String>,
+    pub period_seconds: Option<i64>,
+    pub cron: Option<String>,
+    pub tz: Option<String>,
+    pub grace_seconds: Option<i64>,
+}
+
+fn seconds(field: &'static str, v: i64, min: i64) -> Result<u32, ValidationError> {
+    if !(min..=MAX_SECONDS).contains(&v) {
+        return Err(ValidationError::new(
+            field,
+            format!("{v} is outside {min}..{MAX_SECONDS} seconds"),
+        ));
+    }
+    u32::try_from(v).map_err(|_| ValidationError::new(field, "out of range"))
+}
+
+impl HeartbeatSpec {
+    pub fn create(input: HeartbeatInput) -> Result<Self, ValidationError> {
+        let name = input
+            .name
+            .clone()
+            .ok_or_else(|| ValidationError::new("name", "a name is required"))?;
+        if input.period_seconds.is_none() && input.cron.is_none() {
+            return Err(ValidationError::new(
+                "period",
+                "give a period in seconds or a cron expression",
+            ));
+        }
+        let base = Self {
+            name: String::new(),
+            schedule: Schedule::Period { seconds: 60 },
+            grace_seconds: DEFAULT_GRACE_SECONDS,
+            paused: false,
+        };
+        base.apply(HeartbeatInput {
+            name: Some(name),
+            ..input
+        })
+    }
+
+    /// The spec with `input` applied: giving a period switches to a period schedule, giving a cron expression to
+    /// a cron schedule; `tz` alone changes the zone of a cron schedule.
+    pub fn apply(&self, input: HeartbeatInput) -> Result<Self, ValidationError> {
+        let mut next = self.clone();
+        if let Some(name) = input.name {
+            next.name = crate::endpoint::validate_name(&name)?;
+        }
+        match (input.period_seconds, input.cron) {
+            (Some(_), Some(_)) => {
+                return Err(ValidationError::new(
+                    "period",
+                    "give either a period or a cron expression, not both",
+                ));
+            }
+            (Some(p), None) => {
+                if input.tz.is_some() {
+                    return Err(ValidationError::new(
+                        "tz",
+                        "a time zone applies only to a cron schedule",
+                    ));
+                }
+                next.schedule = Schedule::Period {
+                    seconds: seconds("period", p, 1)?,
+                };
+            }
+            (None, Some(expr)) => {
+                let tz = input.tz.as_deref().unwrap_or(match &self.schedule {
+                    Schedule::Cron(c) => c.tz(),
+                    Schedule::Period { .. } => "UTC",
+                });
+                next.schedule = Schedule::Cron(CronSchedule::parse(&expr, tz)?);
+            }
+            (None, None) => {
+                if let Some(tz) = input.tz {
+                    match &self.schedule {
+                        Schedule::Cron(c) => {
+                            next.schedule = Schedule::Cron(CronSchedule::parse(c.expr(), &tz)?);
+                        }
+                        Schedule::Period { .. } => {
+                            return Err(ValidationError::new(
+                                "tz",
+                                "a time zone applies only to a cron schedule",
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(g) = input.grace_seconds {
+            next.grace_seconds = seconds("grace", g, 0)?;
+        }
+        Ok(next)
+    }
+
+    fn grace_ms(&self) -> Millis {
+        i64::from(self.grace_seconds) * 1000
+    }
+
+    /// When the next ping is due after one at `last`.
+    pub fn due_after(&self, last: Millis) -> Millis {
+        match &self.schedule {
+            Schedule::Period { seconds } => last + i64::from(*seconds) * 1000,
+            // An expression that never fires again never makes the heartbeat late.
+            Schedule::Cron(c) => c.next_after(last).unwrap_or(Millis::MAX / 2),
+        }
+    }
+}
+
+/// A heartbeat's computed status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HbStatus {
+    /// Never pinged.
+    New,
+    Up,
+    /// Past its due time, within grace.
+    Late,
+    Down,
+    Paused,
+    /// A run signalled its start and has not finished; within grace.
+    Started,
+}
+
+impl HbStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HbStatus::New => "new",
+            HbStatus::Up => "up",
+            HbStatus::Late => "late",
+            HbStatus::Down => "down",
+            HbStatus::Paused => "paused",
+            HbStatus::Started => "started",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            HbStatus::New,
+            HbStatus::Up,
+            HbStatus::Late,
+            HbStatus::Down,
+            HbStatus::Paused,
+            HbStatus::Started,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// What a heartbeat has heard, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HbState {
+    /// The last finished run: when, and whether it succeeded.
+    pub last_result: Option<(Millis, bool)>,
+    /// A run in progress since (a `start` ping not yet followed by success or failure).
+    pub started_at: Option<Millis>,
+    pub paused: bool,
+}
+
+/// The status at `now`.
+pub fn evaluate(spec: &HeartbeatSpec, state: &HbState, now: Millis) -> HbStatus {
+    if state.paused {
+        return HbStatus::Paused;
+    }
+    if let Some(started) = state.started_at {
+        return if now > started + spec.grace_ms() {
+            HbStatus::Down
+        } else {
+            HbStatus::Started
+        };
+    }
+    match state.last_result {
+        None => HbStatus::New,
+        Some((_, false)) => HbStatus::Down,
+        Some((at, true)) => {
+            let due = spec.due_after(at);
+            if now <= due {
+                HbStatus::Up
+            } else if now <= due.saturating_add(spec.grace_ms()) {
+                HbStatus::Late
+            } else {
+                HbStatus::Down
+            }
+        }
+    }
+}
+
+/// The next time after `now` at which `evaluate` can give another answer without a ping (None: only a ping or a
+/// pause can change it).
+pub fn next_change_at(spec: &HeartbeatSpec, state: &HbState, now: Millis) -> Option<Millis> {
+    let at = match evaluate(spec, state, now) {
+        HbStatus::Started => state.started_at? + spec.grace_ms() + 1,
+        HbStatus::Up => spec.due_after(state.last_result?.0) + 1,
+        HbStatus::Late => {
+            spec.due_after(state.last_result?.0)
+                .saturating_add(spec.grace_ms())
+                + 1
+        }
+        HbStatus::New | HbStatus::Down | HbStatus::Paused => return None,
+    };
+    Some(at.max(now))
+}
+
+/// The kinds of ping the intake accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PingKind {
+    Success,
+    Start,
+    Fail,
+    /// A message for the log; no state change.
+    Log,
+    /// An exit status: 0 is success, anything else failure.
+    Exit(u8),
+}
+
+impl PingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PingKind::Success => "success",
+            PingKind::Start => "start",
+            PingKind::Fail => "fail",
+            PingKind::Log => "log",
+            PingKind::Exit(0) => "success",
+            PingKind::Exit(_) => "fail",
+        }
+    }
+
+    /// The `/ping/<id>/<suffix>` part: `start`, `fail`, `log`, or an exit status 0..=255.
+    pub fn from_suffix(s: &str) -> Option<Self> {
+        match s {
+            "" => Some(PingKind::Success),
+            "start" => Some(PingKind::Start),
+            "fail" => Some(PingKind::Fail),
+            "log" => Some(PingKind::Log),
+            n if !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse::<u8>().ok().map(PingKind::Exit)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What one ping did: the new state and, for a finished run that had started, how long it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PingEffect {
+    pub state: HbState,
+    pub duration_ms: Option<Millis>,
+}
+
+/// Apply a ping received at `now`. `run_started_at` is the start of the same run when the client paired start and
+/// finish with a run id; without one, the most recent start is used. A ping resumes a paused heartbeat.
+pub fn on_ping(
+    state: &HbState,
+    kind: PingKind,
+    now: Millis,
+    run_started_at: Option<Millis>,
+) -> PingEffect {
+    let mut next = HbState {
+        paused: false,
+        ..*state
+    };
+    let finish = |ok: bool, mut next: HbState| {
+        let started = run_started_at.or(state.started_at);
+        next.last_result = Some((now, ok));
+        next.started_at = None;
+        PingEffect {
+            state: next,
+            duration_ms: started.filter(|s| *s <= now).map(|s| now - s),
+        }
+    };
+    match kind {
+        PingKind::Log => PingEffect {
+            state: *state,
+            duration_ms: None,
+        },
+        PingKind::Start => {
+            next.started_at = Some(now);
+            PingEffect {
+                state: next,
+                duration_ms: None,
+            }
+        }
+        PingKind::Success | PingKind::Exit(0) => finish(true, next),
+        PingKind::Fail | PingKind::Exit(_) => finish(false, next),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Millis = 1_800_000_000_000;
+
+    fn period(p: i64, g: i64) -> HeartbeatSpec {
+        HeartbeatSpec::create(HeartbeatInput {
+            name: Some("backup".into()),
+            period_seconds: Some(p),
+            grace_seconds: Some(g),
+            ..Default::default()
+        })
+        .expect("valid")
+    }
+
+    fn cron(expr: &str, tz: &str, g: i64) -> HeartbeatSpec {
+        HeartbeatSpec::create(HeartbeatInput {
+            name: Some("nightly".into()),
+            cron: Some(expr.into()),
+            tz: Some(tz.into()),
+            grace_seconds: Some(g),
+            ..Default::default()
+        })
+        .expect("valid")
+    }
+
+    fn at(s: &str) -> Millis {
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn period_heartbeat_goes_new_up_late_down_and_back_up() {
+        let spec = period(60, 30);
+        let mut state = HbState::default();
+        assert_eq!(evaluate(&spec, &state, T0), HbStatus::New);
+        assert_eq!(
+            next_change_at(&spec, &state, T0),
+            None,
+            "new never goes down"
+        );
+        state = on_ping(&state, PingKind::Success, T0, None).state;
+        assert_eq!(evaluate(&spec, &state, T0 + 60_000), HbStatus::Up);
+        assert_eq!(next_change_at(&spec, &state, T0), Some(T0 + 60_001));
+        assert_eq!(evaluate(&spec, &state, T0 + 60_001), HbStatus::Late);
+        assert_eq!(
+            next_change_at(&spec, &state, T0 + 60_001),
+            Some(T0 + 90_001)
+        );
+        assert_eq!(evaluate(&spec, &state, T0 + 90_000), HbStatus::Late);
+        assert_eq!(evaluate(&spec, &state, T0 + 90_001), HbStatus::Down);
+        assert_eq!(next_change_at(&spec, &state, T0 + 90_001), None);
+        state = on_ping(&state, PingKind::Success, T0 + 100_000, None).state;
+        assert_eq!(evaluate(&spec, &state, T0 + 100_000), HbStatus::Up);
+    }
+
+    #[test]
+    fn failures_and_exit_statuses() {
+        let spec = period(60, 30);
+        let s = on_ping(&HbState::default(), PingKind::Fail, T0, None).state;
+        assert_eq!(evaluate(&spec, &s, T0), HbStatus::Down);
+        let s = on_ping(&s, PingKind::Exit(0), T0 + 1, None).state;
+        assert_eq!(evaluate(&spec, &s, T0 + 1), HbStatus::Up);
+        let s = on_ping(&s, PingKind::Exit(3), T0 + 2, None).state;
+        assert_eq!(evaluate(&spec, &s, T0 + 2), HbStatus::Down);
+        let logged = on_ping(&s, PingKind::Log, T0 + 3, None);
+        assert_eq!(logged.state, s, "a log ping changes nothing");
+        assert_eq!(PingKind::from_suffix("255"), Some(PingKind::Exit(255)));
+        assert_eq!(PingKind::from_suffix("256"), None);
+        assert_eq!(PingKind::from_suffix("-1"), None);
+        assert_eq!(PingKind::from_suffix("start"), Some(PingKind::Start));
+        assert_eq!(PingKind::from_suffix("restart"), None);
+    }
+
+    #[test]
+    fn a_started_run_must_finish_within_grace_and_its_duration_is_measured() {
+        let spec = period(3600, 120);
+        let up = on_ping(&HbState::default(), PingKind::Success, T0, None).state;
+        let started = on_ping(&up, PingKind::Start, T0 + 1_000, None).state;
+        assert_eq!(evaluate(&spec, &started, T0 + 2_000), HbStatus::Started);
+        assert_eq!(
+            next_change_at(&spec, &started, T0 + 2_000),
+            Some(T0 + 121_001)
+        );
+        assert_eq!(evaluate(&spec, &started, T0 + 121_001), HbStatus::Down);
+        let done = on_ping(&started, PingKind::Success, T0 + 61_000, None);
+        assert_eq!(done.duration_ms, Some(60_000));
+        assert_eq!(evaluate(&spec, &done.state, T0 + 61_000), HbStatus::Up);
+        // With a run id the client names which start this finish belongs to.
+        let paired = on_ping(&started, PingKind::Success, T0 + 61_000, Some(T0 + 500));
+        assert_eq!(paired.duration_ms, Some(60_500));
+        let plain = on_ping(&up, PingKind::Success, T0 + 5_000, None);
+        assert_eq!(plain.duration_ms, None, "no start, no duration");
+    }
+
+    #[test]
+    fn pause_wins_and_a_ping_resumes() {
+        let spec = period(60, 0);
+        let s = HbState {
+            paused: true,
+            ..on_ping(&HbState::default(), PingKind::Success, T0, None).state
+        };
+        assert_eq!(evaluate(&spec, &s, T0 + 999_999), HbStatus::Paused);
+        assert_eq!(next_change_at(&spec, &s, T0), None);
+        let s = on_ping(&s, PingKind::Success, T0 + 1_000_000, None).state;
+        assert_eq!(evaluate(&spec, &s, T0 + 1_000_000), HbStatus::Up);
+    }
+
+    #[test]
+    fn cron_due_times_follow_the_time_zone_across_dst() {
+        // 02:30 every day in Berlin. On 2026-03-29 clocks jump 02:00 → 03:00, so 02:30 does not exist.
+        let spec = cron("30 2 * * *", "Europe/Berlin", 600);
+        let before = at("2026-03-27T01:30:00Z"); // 02:30 CET on the 27th
+        let due = spec.due_after(before);
+        assert_eq!(
+            due,
+            at("2026-03-28T01:30:00Z"),
+            "next day, 02:30 CET = 01:30 UTC"
+        );
+        let skipped = spec.due_after(due);
+        assert!(
+            skipped > at("2026-03-29T00:00:00Z") && skipped <= at("2026-03-30T00:30:00Z"),
+            "the skipped local time fires once, on the 29th or at the latest 02:30 CEST on the 30th: {skipped}"
+        );
+        // Summer time: 02:30 CEST = 00:30 UTC.
+        assert_eq!(
+            spec.due_after(at("2026-06-01T00:31:00Z")),
+            at("2026-06-02T00:30:00Z")
+        );
+        // Autumn: 2026-10-25 02:30 happens twice (CEST then CET); it is due once.
+        let first = spec.due_after(at("2026-10-24T12:00:00Z"));
+        assert!(
+            first == at("2026-10-25T00:30:00Z") || first == at("2026-10-25T01:30:00Z"),
+            "{first}"
+        );
+        let next = spec.due_after(first);
+        assert_eq!(next, at("2026-10-26T01:30:00Z"), "not again the same night");
+
+        // Late and down follow the due time plus grace.
+        let s = on_ping(
+            &HbState::default(),
+            PingKind::Success,
+            at("2026-06-01T00:31:00Z"),
+            None,
+        )
+        .state;
+        assert_eq!(
+            evaluate(&spec, &s, at("2026-06-02T00:30:00Z")),
+            HbStatus::Up
+        );
+        assert_eq!(
+            evaluate(&spec, &s, at("2026-06-02T00:35:00Z")),
+            HbStatus::Late
+        );
+        assert_eq!(
+            evaluate(&spec, &s, at("2026-06-02T00:40:01Z")),
+            HbStatus::Down
+        );
+        assert_eq!(
+            next_change_at(&spec, &s, at("2026-06-01T12:00:00Z")),
+            Some(at("2026-06-02T00:30:00Z") + 1)
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_field_and_position() {
+        let err = |i: HeartbeatInput| HeartbeatSpec::create(i).expect_err("invalid");
+        let base = || HeartbeatInput {
+            name: Some("x".into()),
+            ..Default::default()
+        };
+        let e = err(HeartbeatInput {
+            cron: Some("0 25 * * *".into()),
+            ..base()
+        });
+        assert_eq!(e.field, "cron");
+        assert!(
+            e.message.contains("hour") && e.message.contains("column 3"),
+            "{e}"
+        );
+        let e = err(HeartbeatInput {
+            cron: Some("*/5 * * *".into()),
+            ..base()
+        });
+        assert!(e.message.contains("expected 5 fields"), "{e}");
+        let e = err(HeartbeatInput {
+            cron: Some("0 0 * * MON".into()),
+            tz: Some("Mars/Olympus".into()),
+            ..base()
+        });
+        assert_eq!(e.field, "tz");
+        let e = err(HeartbeatInput {
+            period_seconds: Some(0),
+            ..base()
+        });
+        assert_eq!(e.field, "period");
+        let e = err(HeartbeatInput {
+            period_seconds: Some(60),
+            cron: Some("* * * * *".into()),
+            ..base()
+        });
+        assert_eq!(e.field, "period");
+        let e = err(HeartbeatInput {
+            period_seconds: Some(60),
+            grace_seconds: Some(-1),
+            ..base()
+        });
+        assert_eq!(e.field, "grace");
+        assert_eq!(err(base()).field, "period");
+        let ok = cron("@daily", "UTC", 0);
+        assert!(matches!(ok.schedule, Schedule::Cron(_)));
+    }
+}
