@@ -114,6 +114,45 @@ fn parse_cron(expr: &str) -> Result<Cron, ValidationError> {
         .map_err(|e| bad(format!("invalid cron expression {expr:?}: {e}")))
 }
 
+/// A heartbeat's slug (seed 003's `serviceId`): 1..64 of `a-z 0-9 - _ .`, starting with a letter or digit.
+pub fn validate_slug(slug: &str) -> Result<String, ValidationError> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 64
+        && slug.as_bytes()[0].is_ascii_alphanumeric()
+        && slug.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        });
+    if ok {
+        Ok(slug.to_owned())
+    } else {
+        Err(ValidationError::new(
+            "slug",
+            format!(
+                "{slug:?} is not a slug: use 1-64 of a-z, 0-9, '-', '_', '.', starting with a letter or digit"
+            ),
+        ))
+    }
+}
+
+/// A slug derived from a name: lower case, runs of other characters as one '-'.
+pub fn slug_from_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    let out: String = out.chars().take(64).collect();
+    if out.is_empty() {
+        "heartbeat".into()
+    } else {
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartbeatSpec {
     pub name: String,
@@ -576,6 +615,20 @@ mod tests {
             next_change_at(&spec, &s, at("2026-06-01T12:00:00Z")),
             Some(at("2026-06-02T00:30:00Z") + 1)
         );
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            slug_from_name("Nightly DB backup (eu-1)"),
+            "nightly-db-backup-eu-1"
+        );
+        assert_eq!(slug_from_name("!!!"), "heartbeat");
+        assert!(validate_slug("service-1").is_ok());
+        assert!(validate_slug("Service").is_err());
+        assert!(validate_slug("-x").is_err());
+        assert!(validate_slug("").is_err());
+        assert!(validate_slug(&"a".repeat(65)).is_err());
     }
 
     #[test]

@@ -80,6 +80,19 @@ pub fn parse(text: &str) -> Option<(Uuid, [u8; 32])> {
     Some((Uuid::try_parse(id).ok()?, hash(secret.as_bytes())))
 }
 
+/// A heartbeat ping key: `hbk_` + base64url of 24 random bytes. Returns the text (shown once) and its SHA-256
+/// (stored).
+pub fn generate_ping_key(random: [u8; 24]) -> (String, [u8; 32]) {
+    let text = format!("hbk_{}", URL_SAFE_NO_PAD.encode(random));
+    let hashed = hash_ping_key(&text);
+    (text, hashed)
+}
+
+/// The SHA-256 of a presented ping key, for a constant-time comparison with the stored one.
+pub fn hash_ping_key(text: &str) -> [u8; 32] {
+    hash(text.trim().as_bytes())
+}
+
 fn hash(secret: &[u8]) -> [u8; 32] {
     Sha256::digest(secret).into()
 }

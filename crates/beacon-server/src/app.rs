@@ -63,6 +63,7 @@ pub struct IncidentParams {
     /// open or resolved.
     pub status: Option<String>,
     pub endpoint_id: Option<Uuid>,
+    pub heartbeat_id: Option<Uuid>,
     /// Items per page, 1..1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -439,6 +440,7 @@ impl Operations for App {
                 IncidentFilter {
                     status,
                     endpoint_id: params.endpoint_id,
+                    heartbeat_id: params.heartbeat_id,
                 },
                 page(params.limit, params.cursor.as_deref())?,
             )

@@ -153,7 +153,10 @@ impl From<&Ping> for PingView {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct IncidentView {
     pub id: Uuid,
-    pub endpoint_id: Uuid,
+    /// The endpoint the incident is about; null for a heartbeat's incident.
+    pub endpoint_id: Option<Uuid>,
+    /// The heartbeat the incident is about; null for an endpoint's incident.
+    pub heartbeat_id: Option<Uuid>,
     pub status: String,
     pub started_at: String,
     pub resolved_at: Option<String>,
@@ -167,6 +170,7 @@ impl From<&Incident> for IncidentView {
         Self {
             id: i.id,
             endpoint_id: i.endpoint_id,
+            heartbeat_id: i.heartbeat_id,
             status: i.status.as_str().to_owned(),
             started_at: rfc3339(i.started_at),
             resolved_at: opt_rfc3339(i.resolved_at),

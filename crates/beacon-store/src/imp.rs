@@ -8,6 +8,10 @@ use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
+use beacon_core::heartbeat::{
+    self as hbeat, CronSchedule, HbState, HbStatus, HeartbeatInput, HeartbeatSpec, PingKind,
+    Schedule,
+};
 use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
 use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings, run_status};
 use beacon_core::schedule;
@@ -327,6 +331,86 @@ where
     })
 }
 
+/// A heartbeat row: its pk, the heartbeat, and the stored key hash.
+fn heartbeat_from_row<R: Row>(row: &R) -> Result<(i64, Heartbeat, Vec<u8>)>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    Uuid: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i32: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i32>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<bool>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let period: Option<i32> = row.try_get("period_seconds")?;
+    let schedule = match period {
+        Some(p) => Schedule::Period {
+            seconds: to_u32(p, "period_seconds")?,
+        },
+        None => {
+            let cron: Option<String> = row.try_get("cron")?;
+            let tz: Option<String> = row.try_get("tz")?;
+            Schedule::Cron(
+                CronSchedule::parse(
+                    cron.as_deref().unwrap_or(""),
+                    tz.as_deref().unwrap_or("UTC"),
+                )
+                .map_err(corrupt)?,
+            )
+        }
+    };
+    let paused: bool = row.try_get("paused")?;
+    let status: String = row.try_get("status")?;
+    let last_at: Option<i64> = row.try_get("last_result_at")?;
+    let last_ok: Option<bool> = row.try_get("last_result_ok")?;
+    let hb = Heartbeat {
+        id: row.try_get("id")?,
+        service_id: row.try_get("service_id")?,
+        slug: row.try_get("slug")?,
+        spec: HeartbeatSpec {
+            name: row.try_get("name")?,
+            schedule,
+            grace_seconds: to_u32(row.try_get("grace_seconds")?, "grace_seconds")?,
+            paused,
+        },
+        status: HbStatus::parse(&status)
+            .ok_or_else(|| corrupt(format!("heartbeat status {status:?}")))?,
+        state: HbState {
+            last_result: last_at.zip(last_ok),
+            started_at: row.try_get("started_at")?,
+            paused,
+        },
+        last_ping_at: row.try_get("last_ping_at")?,
+        next_check_at: row.try_get("next_check_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    };
+    Ok((row.try_get("pk")?, hb, row.try_get("key_hash")?))
+}
+
+/// Why a heartbeat went down, for its incident.
+fn down_cause(hb: &Heartbeat, now: Millis) -> String {
+    let grace = hb.spec.grace_seconds;
+    if let Some(started) = hb.state.started_at {
+        return format!(
+            "a run started {} s ago and did not finish within the grace time ({grace} s)",
+            (now - started) / 1000
+        );
+    }
+    match hb.state.last_result {
+        Some((_, false)) => "the job reported a failure".to_owned(),
+        Some((at, true)) => format!(
+            "no ping since {} s ago (expected within the schedule plus {grace} s grace)",
+            (now - at) / 1000
+        ),
+        None => "down".to_owned(),
+    }
+}
+
 /// The events a check's own webhook (seed 002's `webhook_url`) receives.
 const ENDPOINT_WEBHOOK_EVENTS: &str = ",incident_start,incident_resolved,";
 
@@ -395,10 +479,19 @@ macro_rules! webhook_select {
     };
 }
 
+macro_rules! heartbeat_select {
+    () => {
+        "SELECT h.pk, h.id, s.id AS service_id, h.slug, h.name, h.period_seconds, h.cron, h.tz, h.grace_seconds, \
+         h.key_hash, h.paused, h.status, h.last_result_at, h.last_result_ok, h.started_at, h.last_ping_at, \
+         h.next_check_at, h.created_at, h.updated_at FROM heartbeats h JOIN services s ON s.pk = h.service_pk"
+    };
+}
+
 macro_rules! incident_select {
     () => {
-        "SELECT i.pk, i.id, e.id AS endpoint_id, i.status, i.started_at, i.resolved_at, i.cause, i.failure_count, \
-         i.resolved_by FROM incidents i JOIN endpoints e ON e.pk = i.endpoint_pk"
+        "SELECT i.pk, i.id, e.id AS endpoint_id, h.id AS heartbeat_id, i.status, i.started_at, i.resolved_at, i.cause, \
+         i.failure_count, i.resolved_by FROM incidents i LEFT JOIN endpoints e ON e.pk = i.endpoint_pk \
+         LEFT JOIN heartbeats h ON h.pk = i.heartbeat_pk"
     };
 }
 
@@ -417,6 +510,13 @@ macro_rules! claim_filter {
         "s.region_pk = $3 AND s.next_slot_at <= $4 AND e.enabled \
          AND (s.lease_expires_at IS NULL OR s.lease_expires_at <= $2)"
     };
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Endpoint(i64),
+    Heartbeat(i64),
 }
 
 mod sqlite_sql {
@@ -439,9 +539,11 @@ mod sqlite_sql {
     /// without waiting when another connection wrote in between.
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
     pub const FOR_UPDATE: &str = "";
+    pub const HEARTBEAT_LOCK: &str = "";
+    pub const HEARTBEAT_LOCK_SKIP: &str = "";
     pub const ENDPOINT_JSON: &str = endpoint_json!("hex(e.id)", "hex(s.id)");
     pub const INCIDENT_BY_ID_LOCKED: &str =
-        "SELECT pk, endpoint_pk, status FROM incidents WHERE id = $1";
+        "SELECT pk, endpoint_pk, heartbeat_pk, status FROM incidents WHERE id = $1";
     /// The write lock makes this single statement atomic: no two claimers can take the same row.
     pub const CLAIM: &str = concat!(
         "UPDATE schedules SET lease_owner = $1, lease_expires_at = MAX(next_slot_at, $2) + $5 \
@@ -468,9 +570,11 @@ mod postgres_sql {
         "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
     pub const BEGIN_WRITE: &str = "BEGIN";
     pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
+    pub const HEARTBEAT_LOCK: &str = " FOR UPDATE OF h";
+    pub const HEARTBEAT_LOCK_SKIP: &str = " FOR UPDATE OF h SKIP LOCKED";
     pub const ENDPOINT_JSON: &str = endpoint_json!("e.id", "s.id");
     pub const INCIDENT_BY_ID_LOCKED: &str =
-        "SELECT pk, endpoint_pk, status FROM incidents WHERE id = $1 FOR UPDATE";
+        "SELECT pk, endpoint_pk, heartbeat_pk, status FROM incidents WHERE id = $1 FOR UPDATE";
     /// SKIP LOCKED lets concurrent claimers take disjoint rows instead of queueing behind each other.
     pub const CLAIM: &str = concat!(
         "WITH due AS (SELECT s.pk FROM schedules s JOIN endpoints e ON e.pk = s.endpoint_pk WHERE ",
@@ -593,6 +697,7 @@ macro_rules! impl_store {
                 Ok(Incident {
                     id: row.try_get("id")?,
                     endpoint_id: row.try_get("endpoint_id")?,
+                    heartbeat_id: row.try_get("heartbeat_id")?,
                     status: IncidentStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
                     started_at: row.try_get("started_at")?,
                     resolved_at: row.try_get("resolved_at")?,
@@ -633,27 +738,169 @@ macro_rules! impl_store {
                     .ok_or(StoreError::NotFound { kind: "endpoint", id })
             }
 
-            /// Write an event about an endpoint and, in the same transaction, one pending delivery for each webhook
-            /// of the endpoint's service that subscribes to the event's kind (the transactional outbox).
+            async fn heartbeat_pk(&self, id: Uuid) -> Result<i64> {
+                sqlx::query("SELECT pk FROM heartbeats WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.get::<i64, _>(0))
+                    .ok_or(StoreError::NotFound { kind: "heartbeat", id })
+            }
+
+            async fn heartbeat_locked(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: Uuid,
+            ) -> Result<(i64, Heartbeat, Vec<u8>)> {
+                let row = sqlx::query(concat!(heartbeat_select!(), " WHERE h.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or(StoreError::NotFound { kind: "heartbeat", id })?;
+                heartbeat_from_row(&row)
+            }
+
+            /// Write a heartbeat's state, status and next check time.
+            async fn save_heartbeat_state(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                pk: i64,
+                hb: &Heartbeat,
+            ) -> Result<()> {
+                sqlx::query(
+                    "UPDATE heartbeats SET status = $2, last_result_at = $3, last_result_ok = $4, started_at = $5, \
+                     paused = $6, last_ping_at = $7, next_check_at = $8 WHERE pk = $1",
+                )
+                .bind(pk)
+                .bind(hb.status.as_str())
+                .bind(hb.state.last_result.map(|r| r.0))
+                .bind(hb.state.last_result.map(|r| r.1))
+                .bind(hb.state.started_at)
+                .bind(hb.state.paused)
+                .bind(hb.last_ping_at)
+                .bind(hb.next_check_at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Evaluate a heartbeat at `now`, save it, and handle a status change; `true` if the status changed.
+            async fn reevaluate(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                pk: i64,
+                hb: &mut Heartbeat,
+                now: Millis,
+            ) -> Result<bool> {
+                let before = hb.status;
+                hb.status = hbeat::evaluate(&hb.spec, &hb.state, now);
+                hb.next_check_at = hbeat::next_change_at(&hb.spec, &hb.state, now);
+                Self::save_heartbeat_state(tx, pk, hb).await?;
+                if hb.status != before {
+                    Self::heartbeat_transition(tx, pk, hb, before, now).await?;
+                }
+                Ok(hb.status != before)
+            }
+
+            /// Log a status change; entering `down` opens an incident (heartbeat_down), leaving it for `up`
+            /// resolves it (heartbeat_up).
+            async fn heartbeat_transition(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                pk: i64,
+                hb: &Heartbeat,
+                from: HbStatus,
+                now: Millis,
+            ) -> Result<()> {
+                let to = hb.status;
+                sqlx::query(
+                    "INSERT INTO heartbeat_log (heartbeat_pk, at, status_from, status_to, last_ping_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(pk)
+                .bind(now)
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(hb.last_ping_at)
+                .execute(&mut **tx)
+                .await?;
+                let base = serde_json::json!({
+                    "heartbeat_id": hb.id, "service_id": hb.service_id, "slug": hb.slug, "name": hb.spec.name,
+                    "status": to.as_str(), "previous_status": from.as_str(), "last_ping_at": hb.last_ping_at,
+                });
+                if to == HbStatus::Down && from != HbStatus::Down {
+                    let cause = down_cause(hb, now);
+                    let id = Uuid::new_v4();
+                    let opened = sqlx::query(
+                        "INSERT INTO incidents (id, heartbeat_pk, status, started_at, cause, failure_count) \
+                         SELECT $1, $2, 'open', $3, $4, 1 WHERE NOT EXISTS \
+                         (SELECT 1 FROM incidents WHERE heartbeat_pk = $2 AND status = 'open')",
+                    )
+                    .bind(id)
+                    .bind(pk)
+                    .bind(now)
+                    .bind(&cause)
+                    .execute(&mut **tx)
+                    .await?;
+                    if opened.rows_affected() > 0 {
+                        let mut payload = base;
+                        payload["incident_id"] = serde_json::json!(id);
+                        payload["started_at"] = serde_json::json!(now);
+                        payload["cause"] = serde_json::json!(cause);
+                        Self::insert_event(tx, Owner::Heartbeat(pk), "heartbeat_down", payload, now, false).await?;
+                    }
+                } else if from == HbStatus::Down && to == HbStatus::Up {
+                    let row = sqlx::query(
+                        "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'auto' \
+                         WHERE heartbeat_pk = $1 AND status = 'open' RETURNING id, started_at, cause",
+                    )
+                    .bind(pk)
+                    .bind(now)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    if let Some(row) = row {
+                        let mut payload = base;
+                        payload["incident_id"] = serde_json::json!(row.try_get::<Uuid, _>("id")?);
+                        payload["started_at"] = serde_json::json!(row.try_get::<i64, _>("started_at")?);
+                        payload["cause"] = serde_json::json!(row.try_get::<String, _>("cause")?);
+                        payload["resolved_at"] = serde_json::json!(now);
+                        payload["resolved_by"] = serde_json::json!("auto");
+                        Self::insert_event(tx, Owner::Heartbeat(pk), "heartbeat_up", payload, now, false).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Write an event about an endpoint or a heartbeat and, in the same transaction, one pending delivery
+            /// for each webhook of its service that subscribes to the event's kind (the transactional outbox), and
+            /// for the endpoint's own webhook when `to_endpoint_webhook`.
             async fn insert_event(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                endpoint_pk: i64,
+                owner: Owner,
                 kind: &str,
                 payload: serde_json::Value,
                 now: Millis,
                 to_endpoint_webhook: bool,
             ) -> Result<()> {
-                let row = sqlx::query(
-                    "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
-                     VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
-                )
-                .bind(Uuid::new_v4())
-                .bind(kind)
-                .bind(payload.to_string())
-                .bind(now)
-                .bind(endpoint_pk)
-                .fetch_one(&mut **tx)
-                .await?;
+                let (sql, owner_pk, order_key) = match owner {
+                    Owner::Endpoint(pk) => (
+                        "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
+                         VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
+                        pk,
+                        pk,
+                    ),
+                    // Negative order keys keep heartbeats' delivery order groups apart from endpoints'.
+                    Owner::Heartbeat(pk) => (
+                        "INSERT INTO events (id, kind, payload, created_at, heartbeat_pk, service_pk) \
+                         VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM heartbeats WHERE pk = $5)) RETURNING pk, service_pk",
+                        pk,
+                        -pk,
+                    ),
+                };
+                let row = sqlx::query(sql)
+                    .bind(Uuid::new_v4())
+                    .bind(kind)
+                    .bind(payload.to_string())
+                    .bind(now)
+                    .bind(owner_pk)
+                    .fetch_one(&mut **tx)
+                    .await?;
                 let (event_pk, service_pk): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
                 if let Some(service_pk) = service_pk {
                     sqlx::query($sql::FAN_OUT)
@@ -661,8 +908,8 @@ macro_rules! impl_store {
                         .bind(now)
                         .bind(service_pk)
                         .bind(kind)
-                        .bind(endpoint_pk)
-                        .bind(to_endpoint_webhook)
+                        .bind(order_key)
+                        .bind(to_endpoint_webhook && matches!(owner, Owner::Endpoint(_)))
                         .execute(&mut **tx)
                         .await?;
                 }
@@ -796,7 +1043,7 @@ macro_rules! impl_store {
                                 "run_status": run_status(obs.failure.as_ref().map(|(k, _)| *k)),
                                 "error": obs.failure.as_ref().map(|(_, m)| m.as_str()),
                             });
-                            Self::insert_event(tx, *pk, "incident_start", payload, record.started_at, true).await?;
+                            Self::insert_event(tx, Owner::Endpoint(*pk), "incident_start", payload, record.started_at, true).await?;
                             report.incidents_opened += 1;
                         }
                         Some(Transition::Resolve) => {
@@ -819,7 +1066,7 @@ macro_rules! impl_store {
                                     "failure_count": row.try_get::<i32, _>("failure_count")?, "resolved_by": "auto",
                                     "endpoint_name": names.get(pk), "run_status": run_status(None),
                                 });
-                                Self::insert_event(tx, *pk, "incident_resolved", payload, record.started_at, true).await?;
+                                Self::insert_event(tx, Owner::Endpoint(*pk), "incident_resolved", payload, record.started_at, true).await?;
                                 report.incidents_resolved += 1;
                             }
                         }
@@ -1143,6 +1390,9 @@ macro_rules! impl_store {
                 if let Some(eid) = filter.endpoint_id {
                     self.endpoint_pk(eid).await?;
                 }
+                if let Some(hid) = filter.heartbeat_id {
+                    self.heartbeat_pk(hid).await?;
+                }
                 let mut qb = QueryBuilder::<$db>::new(concat!(incident_select!(), " WHERE i.pk < "));
                 qb.push_bind(page.after.unwrap_or(i64::MAX));
                 if let Some(status) = filter.status {
@@ -1150,6 +1400,9 @@ macro_rules! impl_store {
                 }
                 if let Some(eid) = filter.endpoint_id {
                     qb.push(" AND e.id = ").push_bind(eid);
+                }
+                if let Some(hid) = filter.heartbeat_id {
+                    qb.push(" AND h.id = ").push_bind(hid);
                 }
                 // Newest first: incidents are created in time order, so their keys are too.
                 qb.push(" ORDER BY i.pk DESC");
@@ -1180,10 +1433,35 @@ macro_rules! impl_store {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound { kind: "incident", id })?;
-                let (incident_pk, endpoint_pk): (i64, i64) = (row.try_get("pk")?, row.try_get("endpoint_pk")?);
+                let (incident_pk, endpoint_pk): (i64, Option<i64>) = (row.try_get("pk")?, row.try_get("endpoint_pk")?);
                 if row.try_get::<String, _>("status")? != "open" {
                     return Err(StoreError::Conflict(format!("incident {id} is already resolved")));
                 }
+                let Some(endpoint_pk) = endpoint_pk else {
+                    // A heartbeat's incident: resolved by hand; the heartbeat's status follows its next ping.
+                    let heartbeat_pk: i64 = row.try_get("heartbeat_pk")?;
+                    sqlx::query(
+                        "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'manual' WHERE pk = $1",
+                    )
+                    .bind(incident_pk)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let incident = Self::incident_from_row(
+                        &sqlx::query(concat!(incident_select!(), " WHERE i.pk = $1"))
+                            .bind(incident_pk)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    )?;
+                    let payload = serde_json::json!({
+                        "incident_id": incident.id, "heartbeat_id": incident.heartbeat_id,
+                        "started_at": incident.started_at, "resolved_at": now, "cause": incident.cause,
+                        "resolved_by": "manual",
+                    });
+                    Self::insert_event(&mut tx, Owner::Heartbeat(heartbeat_pk), "heartbeat_up", payload, now, false).await?;
+                    tx.commit().await?;
+                    return Ok(incident);
+                };
                 sqlx::query(
                     "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'manual' WHERE pk = $1",
                 )
@@ -1220,7 +1498,7 @@ macro_rules! impl_store {
                 });
                 // Seed 002 alerts come from check runs only: a manual resolve is not sent to a check's own
                 // webhook_url; service webhooks get it, with resolved_by: manual.
-                Self::insert_event(&mut tx, endpoint_pk, "incident_resolved", payload, now, false).await?;
+                Self::insert_event(&mut tx, Owner::Endpoint(endpoint_pk), "incident_resolved", payload, now, false).await?;
                 tx.commit().await?;
                 Ok(incident)
             }
@@ -1736,6 +2014,399 @@ macro_rules! impl_store {
                 .execute(&self.pool)
                 .await?
                 .rows_affected())
+            }
+
+            async fn create_heartbeat(
+                &self,
+                service_id: Uuid,
+                slug: &str,
+                spec: &HeartbeatSpec,
+                key_hash: &[u8; 32],
+                now: Millis,
+            ) -> Result<Heartbeat> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let service_pk: i64 = sqlx::query("SELECT pk FROM services WHERE id = $1")
+                    .bind(service_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.get(0))
+                    .ok_or(StoreError::NotFound { kind: "service", id: service_id })?;
+                let taken = sqlx::query("SELECT 1 FROM heartbeats WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if taken.is_some() {
+                    return Err(StoreError::Conflict(format!("the slug {slug:?} is taken by another heartbeat")));
+                }
+                let (period, cron, tz) = match &spec.schedule {
+                    Schedule::Period { seconds } => (Some(clamp_i32(*seconds)), None, None),
+                    Schedule::Cron(c) => (None, Some(c.expr().to_owned()), Some(c.tz().to_owned())),
+                };
+                let id = Uuid::new_v4();
+                let status = if spec.paused { HbStatus::Paused } else { HbStatus::New };
+                sqlx::query(
+                    "INSERT INTO heartbeats (id, service_pk, slug, name, period_seconds, cron, tz, grace_seconds, \
+                     key_hash, paused, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+                )
+                .bind(id)
+                .bind(service_pk)
+                .bind(slug)
+                .bind(&spec.name)
+                .bind(period)
+                .bind(cron)
+                .bind(tz)
+                .bind(clamp_i32(spec.grace_seconds))
+                .bind(key_hash.as_slice())
+                .bind(spec.paused)
+                .bind(status.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let hb = Self::heartbeat_locked(&mut tx, id).await?.1;
+                tx.commit().await?;
+                Ok(hb)
+            }
+
+            async fn list_heartbeats(&self, service_id: Option<Uuid>, page: Page) -> Result<Paged<Heartbeat>> {
+                let mut qb = QueryBuilder::<$db>::new(concat!(heartbeat_select!(), " WHERE h.pk > "));
+                qb.push_bind(page.after.unwrap_or(0));
+                if let Some(sid) = service_id {
+                    let service_pk = self.service_pk(sid).await?;
+                    qb.push(" AND h.service_pk = ").push_bind(service_pk);
+                }
+                qb.push(" ORDER BY h.pk");
+                push_limit(&mut qb, page);
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let mut items = Vec::with_capacity(rows.len());
+                let mut last = None;
+                for row in &rows {
+                    let (pk, hb, _) = heartbeat_from_row(row)?;
+                    items.push(hb);
+                    last = Some(pk);
+                }
+                Ok(paged(items, last, page))
+            }
+
+            async fn get_heartbeat(&self, target: &HeartbeatRef) -> Result<Heartbeat> {
+                let row = match target {
+                    HeartbeatRef::Id(id) => sqlx::query(concat!(heartbeat_select!(), " WHERE h.id = $1"))
+                        .bind(*id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or(StoreError::NotFound { kind: "heartbeat", id: *id })?,
+                    HeartbeatRef::Slug(slug) => sqlx::query(concat!(heartbeat_select!(), " WHERE h.slug = $1"))
+                        .bind(slug)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound { kind: "heartbeat", id: Uuid::nil() })?,
+                };
+                Ok(heartbeat_from_row(&row)?.1)
+            }
+
+            async fn update_heartbeat(&self, id: Uuid, input: HeartbeatInput, now: Millis) -> Result<Heartbeat> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let (pk, mut hb, _) = Self::heartbeat_locked(&mut tx, id).await?;
+                let spec = hb.spec.apply(input)?;
+                let (period, cron, tz) = match &spec.schedule {
+                    Schedule::Period { seconds } => (Some(clamp_i32(*seconds)), None, None),
+                    Schedule::Cron(c) => (None, Some(c.expr().to_owned()), Some(c.tz().to_owned())),
+                };
+                sqlx::query(
+                    "UPDATE heartbeats SET name = $2, period_seconds = $3, cron = $4, tz = $5, grace_seconds = $6, \
+                     updated_at = $7 WHERE pk = $1",
+                )
+                .bind(pk)
+                .bind(&spec.name)
+                .bind(period)
+                .bind(cron)
+                .bind(tz)
+                .bind(clamp_i32(spec.grace_seconds))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                hb.spec = spec;
+                hb.updated_at = now;
+                Self::reevaluate(&mut tx, pk, &mut hb, now).await?;
+                tx.commit().await?;
+                Ok(hb)
+            }
+
+            async fn set_heartbeat_paused(&self, id: Uuid, paused: bool, now: Millis) -> Result<Heartbeat> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let (pk, mut hb, _) = Self::heartbeat_locked(&mut tx, id).await?;
+                if hb.state.paused != paused {
+                    hb.state.paused = paused;
+                    hb.spec.paused = paused;
+                    if !paused {
+                        // Resumed: a fresh start, like a new heartbeat, until the next ping.
+                        hb.state.last_result = None;
+                        hb.state.started_at = None;
+                    }
+                    Self::reevaluate(&mut tx, pk, &mut hb, now).await?;
+                }
+                tx.commit().await?;
+                Ok(hb)
+            }
+
+            async fn set_heartbeat_key(&self, id: Uuid, key_hash: &[u8; 32], now: Millis) -> Result<Heartbeat> {
+                let updated = sqlx::query("UPDATE heartbeats SET key_hash = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(key_hash.as_slice())
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                if updated.rows_affected() == 0 {
+                    return Err(StoreError::NotFound { kind: "heartbeat", id });
+                }
+                self.get_heartbeat(&HeartbeatRef::Id(id)).await
+            }
+
+            async fn delete_heartbeat(&self, id: Uuid) -> Result<()> {
+                let deleted = sqlx::query("DELETE FROM heartbeats WHERE id = $1").bind(id).execute(&self.pool).await?;
+                if deleted.rows_affected() == 0 {
+                    return Err(StoreError::NotFound { kind: "heartbeat", id });
+                }
+                Ok(())
+            }
+
+            async fn record_heartbeat_pings(&self, pings: &[IncomingPing]) -> Result<Vec<PingOutcome>> {
+                if pings.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let mut ids: Vec<Uuid> = Vec::new();
+                let mut slugs: Vec<&str> = Vec::new();
+                for p in pings {
+                    match &p.target {
+                        HeartbeatRef::Id(id) => ids.push(*id),
+                        HeartbeatRef::Slug(s) => slugs.push(s),
+                    }
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                slugs.sort_unstable();
+                slugs.dedup();
+                // pk -> (heartbeat, key hash, status before this batch)
+                let mut known: HashMap<i64, (Heartbeat, Vec<u8>, HbStatus)> = HashMap::new();
+                let mut by_id: HashMap<Uuid, i64> = HashMap::new();
+                let mut by_slug: HashMap<String, i64> = HashMap::new();
+                for (col, n) in [("h.id", ids.len()), ("h.slug", slugs.len())] {
+                    for start in (0..n).step_by(CHUNK) {
+                        let mut qb = QueryBuilder::<$db>::new(concat!(heartbeat_select!(), " WHERE "));
+                        qb.push(col).push(" IN (");
+                        let mut list = qb.separated(", ");
+                        if col == "h.id" {
+                            for id in &ids[start..n.min(start + CHUNK)] {
+                                list.push_bind(*id);
+                            }
+                        } else {
+                            for slug in &slugs[start..n.min(start + CHUNK)] {
+                                list.push_bind(*slug);
+                            }
+                        }
+                        qb.push(") ORDER BY h.pk").push($sql::HEARTBEAT_LOCK);
+                        for row in qb.build().fetch_all(&mut *tx).await? {
+                            let (pk, hb, key) = heartbeat_from_row(&row)?;
+                            by_id.insert(hb.id, pk);
+                            by_slug.insert(hb.slug.clone(), pk);
+                            let status = hb.status;
+                            known.entry(pk).or_insert((hb, key, status));
+                        }
+                    }
+                }
+                let mut outcomes = Vec::with_capacity(pings.len());
+                let mut rows: Vec<(i64, &IncomingPing, Option<i64>)> = Vec::with_capacity(pings.len());
+                let mut starts: HashMap<(i64, &str), Millis> = HashMap::new();
+                let mut transitions: Vec<(i64, Heartbeat, HbStatus, Millis)> = Vec::new();
+                for p in pings {
+                    let pk = match &p.target {
+                        HeartbeatRef::Id(id) => by_id.get(id),
+                        HeartbeatRef::Slug(s) => by_slug.get(s.as_str()),
+                    };
+                    let Some((pk, (hb, key, _))) = pk.and_then(|pk| known.get_mut(pk).map(|e| (*pk, e))) else {
+                        outcomes.push(PingOutcome::NotFound);
+                        continue;
+                    };
+                    if !p.key_hash.is_some_and(|h| beacon_core::token::hashes_match(&h, key)) {
+                        outcomes.push(PingOutcome::Unauthorized);
+                        continue;
+                    }
+                    let finishing = matches!(p.kind, PingKind::Success | PingKind::Fail | PingKind::Exit(_));
+                    let mut run_start = None;
+                    if let (true, Some(rid)) = (finishing, p.rid.as_deref()) {
+                        run_start = match starts.get(&(pk, rid)) {
+                            Some(at) => Some(*at),
+                            None => sqlx::query(
+                                "SELECT received_at FROM heartbeat_pings WHERE heartbeat_pk = $1 AND rid = $2 \
+                                 AND kind = 'start' ORDER BY pk DESC LIMIT 1",
+                            )
+                            .bind(pk)
+                            .bind(rid)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .map(|r| r.try_get::<i64, _>(0))
+                            .transpose()?,
+                        };
+                    }
+                    let effect = hbeat::on_ping(&hb.state, p.kind, p.received_at, run_start);
+                    if let (PingKind::Start, Some(rid)) = (p.kind, p.rid.as_deref()) {
+                        starts.insert((pk, rid), p.received_at);
+                    }
+                    hb.state = effect.state;
+                    hb.spec.paused = hb.state.paused;
+                    hb.last_ping_at = Some(hb.last_ping_at.map_or(p.received_at, |l| l.max(p.received_at)));
+                    let before = hb.status;
+                    hb.status = hbeat::evaluate(&hb.spec, &hb.state, p.received_at);
+                    hb.next_check_at = hbeat::next_change_at(&hb.spec, &hb.state, p.received_at);
+                    if hb.status != before {
+                        transitions.push((pk, hb.clone(), before, p.received_at));
+                    }
+                    rows.push((pk, p, effect.duration_ms));
+                    outcomes.push(PingOutcome::Accepted);
+                }
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO heartbeat_pings (heartbeat_pk, received_at, kind, exit_status, rid, duration_ms, \
+                         client_status, body, metadata) ",
+                    );
+                    qb.push_values(chunk, |mut b, (pk, p, duration)| {
+                        let exit = match p.kind {
+                            PingKind::Exit(n) => Some(i32::from(n)),
+                            _ => None,
+                        };
+                        b.push_bind(*pk)
+                            .push_bind(p.received_at)
+                            .push_bind(p.kind.as_str())
+                            .push_bind(exit)
+                            .push_bind(p.rid.as_deref())
+                            .push_bind(*duration)
+                            .push_bind(p.client_status.as_deref())
+                            .push_bind(p.body.as_deref())
+                            .push_bind(p.metadata.as_deref());
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                let touched: Vec<(i64, &Heartbeat)> = {
+                    let mut pks: Vec<i64> = rows.iter().map(|(pk, _, _)| *pk).collect();
+                    pks.sort_unstable();
+                    pks.dedup();
+                    pks.into_iter().filter_map(|pk| known.get(&pk).map(|(hb, _, _)| (pk, hb))).collect()
+                };
+                for chunk in touched.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "UPDATE heartbeats SET status = v.column2, last_result_at = v.column3, \
+                         last_result_ok = v.column4, started_at = v.column5, paused = v.column6, \
+                         last_ping_at = v.column7, next_check_at = v.column8 FROM (",
+                    );
+                    qb.push_values(chunk, |mut b, (pk, hb)| {
+                        b.push("CAST(").push_bind_unseparated(*pk).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(hb.status.as_str()).push_unseparated(" AS TEXT)");
+                        b.push("CAST(")
+                            .push_bind_unseparated(hb.state.last_result.map(|r| r.0))
+                            .push_unseparated(" AS BIGINT)");
+                        b.push("CAST(")
+                            .push_bind_unseparated(hb.state.last_result.map(|r| r.1))
+                            .push_unseparated(" AS BOOLEAN)");
+                        b.push("CAST(").push_bind_unseparated(hb.state.started_at).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(hb.state.paused).push_unseparated(" AS BOOLEAN)");
+                        b.push("CAST(").push_bind_unseparated(hb.last_ping_at).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(hb.next_check_at).push_unseparated(" AS BIGINT)");
+                    });
+                    qb.push(") AS v WHERE heartbeats.pk = v.column1");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                for (pk, hb, before, at) in &transitions {
+                    Self::heartbeat_transition(&mut tx, *pk, hb, *before, *at).await?;
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            async fn list_heartbeat_pings(&self, id: Uuid, limit: u32) -> Result<Vec<HeartbeatPing>> {
+                let pk = self.heartbeat_pk(id).await?;
+                let rows = sqlx::query(
+                    "SELECT received_at, kind, exit_status, rid, duration_ms, client_status, body, metadata \
+                     FROM heartbeat_pings WHERE heartbeat_pk = $1 ORDER BY pk DESC LIMIT $2",
+                )
+                .bind(pk)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let exit: Option<i32> = r.try_get("exit_status")?;
+                        Ok(HeartbeatPing {
+                            received_at: r.try_get("received_at")?,
+                            kind: r.try_get("kind")?,
+                            exit_status: exit.and_then(|e| u8::try_from(e).ok()),
+                            rid: r.try_get("rid")?,
+                            duration_ms: r.try_get("duration_ms")?,
+                            client_status: r.try_get("client_status")?,
+                            body: r.try_get("body")?,
+                            metadata: r.try_get("metadata")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn list_heartbeat_log(&self, target: &HeartbeatRef, limit: u32) -> Result<Vec<HeartbeatLogEntry>> {
+                let pk = match target {
+                    HeartbeatRef::Id(id) => self.heartbeat_pk(*id).await?,
+                    HeartbeatRef::Slug(slug) => sqlx::query("SELECT pk FROM heartbeats WHERE slug = $1")
+                        .bind(slug)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .map(|r| r.get::<i64, _>(0))
+                        .ok_or_else(|| StoreError::NotFound { kind: "heartbeat", id: Uuid::nil() })?,
+                };
+                let rows = sqlx::query(
+                    "SELECT at, status_from, status_to, last_ping_at FROM heartbeat_log WHERE heartbeat_pk = $1 \
+                     ORDER BY pk DESC LIMIT $2",
+                )
+                .bind(pk)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(HeartbeatLogEntry {
+                            at: r.try_get("at")?,
+                            from: r.try_get("status_from")?,
+                            to: r.try_get("status_to")?,
+                            last_ping_at: r.try_get("last_ping_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32> {
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let mut qb = QueryBuilder::<$db>::new(concat!(heartbeat_select!(), " WHERE h.next_check_at <= "));
+                qb.push_bind(now).push(" ORDER BY h.next_check_at LIMIT ").push_bind(i64::from(limit));
+                qb.push($sql::HEARTBEAT_LOCK_SKIP);
+                let rows = qb.build().fetch_all(&mut *tx).await?;
+                let mut changed = 0;
+                for row in &rows {
+                    let (pk, mut hb, _) = heartbeat_from_row(row)?;
+                    if Self::reevaluate(&mut tx, pk, &mut hb, now).await? {
+                        changed += 1;
+                    }
+                }
+                tx.commit().await?;
+                Ok(changed)
+            }
+
+            async fn prune_heartbeat_pings(&self, keep: u32) -> Result<u64> {
+                let result = sqlx::query(
+                    "DELETE FROM heartbeat_pings WHERE pk IN (SELECT p.pk FROM heartbeat_pings p \
+                     WHERE p.pk < (SELECT q.pk FROM heartbeat_pings q WHERE q.heartbeat_pk = p.heartbeat_pk \
+                     ORDER BY q.pk DESC LIMIT 1 OFFSET $1))",
+                )
+                .bind(i64::from(keep.max(1)) - 1)
+                .execute(&self.pool)
+                .await?;
+                Ok(result.rows_affected())
             }
 
             async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {

@@ -12,6 +12,7 @@ pub use url::DatabaseUrl;
 use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
 use beacon_core::token::{NewToken, Scope};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -166,6 +167,53 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_attempt(&self, owner: &str, done: &FinishedAttempt) -> Result<bool>;
     /// Give back every delivery lease `owner` holds.
     async fn release_deliveries(&self, owner: &str) -> Result<u64>;
+
+    /// Conflict when the slug is taken.
+    async fn create_heartbeat(
+        &self,
+        service_id: Uuid,
+        slug: &str,
+        spec: &HeartbeatSpec,
+        key_hash: &[u8; 32],
+        now: Millis,
+    ) -> Result<Heartbeat>;
+    async fn list_heartbeats(
+        &self,
+        service_id: Option<Uuid>,
+        page: Page,
+    ) -> Result<Paged<Heartbeat>>;
+    async fn get_heartbeat(&self, target: &HeartbeatRef) -> Result<Heartbeat>;
+    /// Change the spec (and re-evaluate the status at `now`).
+    async fn update_heartbeat(
+        &self,
+        id: Uuid,
+        input: HeartbeatInput,
+        now: Millis,
+    ) -> Result<Heartbeat>;
+    async fn set_heartbeat_paused(&self, id: Uuid, paused: bool, now: Millis) -> Result<Heartbeat>;
+    async fn set_heartbeat_key(
+        &self,
+        id: Uuid,
+        key_hash: &[u8; 32],
+        now: Millis,
+    ) -> Result<Heartbeat>;
+    async fn delete_heartbeat(&self, id: Uuid) -> Result<()>;
+    /// Store a batch of pings in one transaction (group commit): each is checked against its heartbeat's key,
+    /// stored, and applied to the state in order; transitions open or resolve incidents and write
+    /// `heartbeat_down` / `heartbeat_up` events. One outcome per ping, in order.
+    async fn record_heartbeat_pings(&self, pings: &[IncomingPing]) -> Result<Vec<PingOutcome>>;
+    /// Newest first.
+    async fn list_heartbeat_pings(&self, id: Uuid, limit: u32) -> Result<Vec<HeartbeatPing>>;
+    /// Status transitions, newest first.
+    async fn list_heartbeat_log(
+        &self,
+        target: &HeartbeatRef,
+        limit: u32,
+    ) -> Result<Vec<HeartbeatLogEntry>>;
+    /// Re-evaluate up to `limit` heartbeats whose `next_check_at` has come; the number that changed status.
+    async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32>;
+    /// Keep the newest `keep` pings of each heartbeat; the number deleted.
+    async fn prune_heartbeat_pings(&self, keep: u32) -> Result<u64>;
 
     /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.
     /// The lease lasts until the later of slot and `now`, plus the endpoint's timeout, plus `lease_margin_ms`.

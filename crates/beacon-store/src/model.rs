@@ -3,6 +3,7 @@
 
 use beacon_core::Millis;
 use beacon_core::endpoint::{CheckUrl, EndpointSpec, Header};
+use beacon_core::heartbeat::{HbState, HbStatus, HeartbeatSpec, PingKind};
 use beacon_core::incident::Status;
 use beacon_core::ping::{ErrorKind, Observation, PingRecord};
 use beacon_core::token::Scope;
@@ -90,7 +91,9 @@ impl ResolvedBy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incident {
     pub id: Uuid,
-    pub endpoint_id: Uuid,
+    /// Exactly one of `endpoint_id` and `heartbeat_id` is set: what the incident is about.
+    pub endpoint_id: Option<Uuid>,
+    pub heartbeat_id: Option<Uuid>,
     pub status: IncidentStatus,
     pub started_at: Millis,
     pub resolved_at: Option<Millis>,
@@ -103,6 +106,7 @@ pub struct Incident {
 pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
     pub endpoint_id: Option<Uuid>,
+    pub heartbeat_id: Option<Uuid>,
 }
 
 /// An outbox row. `kind` is `incident_start` or `incident_resolved` for now.
@@ -395,4 +399,73 @@ pub struct DeliveryDetail {
     pub last_error: Option<String>,
     pub finished_at: Option<Millis>,
     pub attempts: Vec<StoredAttempt>,
+}
+
+/// A push monitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub slug: String,
+    pub spec: HeartbeatSpec,
+    /// Status as last evaluated (on a ping, a change, or when `next_check_at` came).
+    pub status: HbStatus,
+    pub state: HbState,
+    /// Any ping, including `start` and `log`.
+    pub last_ping_at: Option<Millis>,
+    pub next_check_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// How a ping names its heartbeat: by id (ping URLs) or by slug (seed 003's `serviceId`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HeartbeatRef {
+    Id(Uuid),
+    Slug(String),
+}
+
+/// A ping as received, not yet checked against its heartbeat's key.
+#[derive(Debug, Clone)]
+pub struct IncomingPing {
+    pub target: HeartbeatRef,
+    /// SHA-256 of the presented key; `None` when none was presented.
+    pub key_hash: Option<[u8; 32]>,
+    pub kind: PingKind,
+    pub rid: Option<String>,
+    pub client_status: Option<String>,
+    pub body: Option<String>,
+    pub metadata: Option<String>,
+    pub received_at: Millis,
+}
+
+/// What became of one incoming ping. Nothing is stored for a rejected one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PingOutcome {
+    Accepted,
+    NotFound,
+    Unauthorized,
+}
+
+/// A stored ping, newest first in lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatPing {
+    pub received_at: Millis,
+    /// success, start, fail or log.
+    pub kind: String,
+    pub exit_status: Option<u8>,
+    pub rid: Option<String>,
+    pub duration_ms: Option<Millis>,
+    pub client_status: Option<String>,
+    pub body: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// A status transition of a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatLogEntry {
+    pub at: Millis,
+    pub from: String,
+    pub to: String,
+    pub last_ping_at: Option<Millis>,
 }

@@ -210,6 +210,8 @@ pub enum IncidentsCmd {
         status: Option<IncidentStatusArg>,
         #[arg(long)]
         endpoint_id: Option<Uuid>,
+        #[arg(long)]
+        heartbeat_id: Option<Uuid>,
     },
     Get {
         id: Uuid,

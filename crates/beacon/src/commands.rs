@@ -174,6 +174,7 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
         IncidentsCmd::List {
             status,
             endpoint_id,
+            heartbeat_id,
         } => {
             let status = status.map(|s| match s {
                 IncidentStatusArg::Open => "open".to_owned(),
@@ -186,6 +187,7 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
                         .list_incidents(IncidentParams {
                             status,
                             endpoint_id,
+                            heartbeat_id,
                             limit: Some(MAX_PAGE),
                             cursor,
                         })

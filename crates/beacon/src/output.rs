@@ -228,7 +228,14 @@ pub fn incident(out: Output, i: &IncidentView) -> Result<()> {
                 "{}",
                 details(vec![
                     ("id", i.id.to_string()),
-                    ("endpoint_id", i.endpoint_id.to_string()),
+                    (
+                        "endpoint_id",
+                        opt(i.endpoint_id.map(|u| u.to_string()).as_deref())
+                    ),
+                    (
+                        "heartbeat_id",
+                        opt(i.heartbeat_id.map(|u| u.to_string()).as_deref())
+                    ),
                     ("status", i.status.clone()),
                     ("started_at", short(&i.started_at)),
                     (
@@ -250,12 +257,17 @@ pub fn incidents(out: Output, list: &[IncidentView]) -> Result<()> {
         Output::Json => json(list),
         Output::Table => {
             let mut t = table(&[
-                "ID", "ENDPOINT", "STATUS", "STARTED", "RESOLVED", "FAILURES", "CAUSE",
+                "ID", "ABOUT", "STATUS", "STARTED", "RESOLVED", "FAILURES", "CAUSE",
             ]);
             for i in list {
+                let about = match (i.endpoint_id, i.heartbeat_id) {
+                    (Some(e), _) => format!("endpoint {e}"),
+                    (None, Some(h)) => format!("heartbeat {h}"),
+                    (None, None) => "-".into(),
+                };
                 t.add_row(vec![
                     i.id.to_string(),
-                    i.endpoint_id.to_string(),
+                    about,
                     i.status.clone(),
                     short(&i.started_at),
                     i.resolved_at.as_deref().map_or("-".into(), |r| {

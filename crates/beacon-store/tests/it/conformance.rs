@@ -493,6 +493,7 @@ pub async fn incidents_follow_thresholds_and_write_events(store: Arc<dyn Store>)
             IncidentFilter {
                 status: Some(IncidentStatus::Open),
                 endpoint_id: Some(ep.id),
+                heartbeat_id: None,
             },
             Page::default(),
         )
@@ -560,6 +561,7 @@ pub async fn manual_resolve_resets_failure_count(store: Arc<dyn Store>) {
             IncidentFilter {
                 endpoint_id: Some(ep.id),
                 status: None,
+                heartbeat_id: None,
             },
             Page::default(),
         )
