@@ -799,8 +799,8 @@ macro_rules! impl_store {
                 Ok(hb.status != before)
             }
 
-            /// Log a status change; entering `down` opens an incident (heartbeat_down), leaving it for `up`
-            /// resolves it (heartbeat_up).
+            /// Log a status change; entering `down` opens an incident (heartbeat_down); reaching `up` again
+            /// (directly, or through a run that started while down) resolves it (heartbeat_up).
             async fn heartbeat_transition(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 pk: i64,
@@ -845,7 +845,8 @@ macro_rules! impl_store {
                         payload["cause"] = serde_json::json!(cause);
                         Self::insert_event(tx, Owner::Heartbeat(pk), "heartbeat_down", payload, now, false).await?;
                     }
-                } else if from == HbStatus::Down && to == HbStatus::Up {
+                } else if to == HbStatus::Up && matches!(from, HbStatus::Down | HbStatus::Started) {
+                    // Down → up, possibly by way of a started run: an open incident is resolved.
                     let row = sqlx::query(
                         "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'auto' \
                          WHERE heartbeat_pk = $1 AND status = 'open' RETURNING id, started_at, cause",

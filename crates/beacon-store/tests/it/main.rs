@@ -59,4 +59,5 @@ both_backends!(
     deliveries_are_claimed_in_order_and_finished_once,
     deliveries_of_different_endpoints_go_out_in_parallel,
     endpoint_webhooks_updates_tests_and_health,
+    heartbeats_intake_transitions_and_incidents,
 );
