@@ -16,7 +16,7 @@ pub enum Schedule {
     /// A ping at most this many seconds after the previous one.
     Period { seconds: u32 },
     /// A ping after each time the expression fires, in its time zone.
-    Cron(CronSchedule),
+    Cron(Box<CronSchedule>),
 }
 
 /// A five-field cron expression (or `@hourly`-style nickname) and an IANA time zone.
@@ -235,13 +235,14 @@ impl HeartbeatSpec {
                     Schedule::Cron(c) => c.tz(),
                     Schedule::Period { .. } => "UTC",
                 });
-                next.schedule = Schedule::Cron(CronSchedule::parse(&expr, tz)?);
+                next.schedule = Schedule::Cron(Box::new(CronSchedule::parse(&expr, tz)?));
             }
             (None, None) => {
                 if let Some(tz) = input.tz {
                     match &self.schedule {
                         Schedule::Cron(c) => {
-                            next.schedule = Schedule::Cron(CronSchedule::parse(c.expr(), &tz)?);
+                            next.schedule =
+                                Schedule::Cron(Box::new(CronSchedule::parse(c.expr(), &tz)?));
                         }
                         Schedule::Period { .. } => {
                             return Err(ValidationError::new(

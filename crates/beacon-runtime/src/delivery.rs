@@ -111,6 +111,23 @@ pub fn payload(d: &ClaimedDelivery) -> Value {
         "cause": p.get("cause"),
         "failure_count": p.get("failure_count"),
     });
+    if d.event_kind.starts_with("heartbeat_") {
+        data = json!({
+            "event": d.event_kind,
+            "event_id": d.event_id,
+            "incident_id": p.get("incident_id"),
+            "heartbeat_id": p.get("heartbeat_id"),
+            "service_id": p.get("service_id"),
+            "slug": p.get("slug"),
+            "name": p.get("name"),
+            "status": p.get("status"),
+            "previous_status": p.get("previous_status"),
+            "started_at": time("started_at"),
+            "last_ping_at": time("last_ping_at"),
+            "message": p.get("cause"),
+            "cause": p.get("cause"),
+        });
+    }
     if d.event_kind == "test" {
         data = json!({
             "event": "test",

@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod delivery;
 pub mod gauges;
+pub mod heartbeats;
 mod writer;
 
 use std::time::Duration;

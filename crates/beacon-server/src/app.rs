@@ -8,11 +8,16 @@ use crate::wire::*;
 use async_trait::async_trait;
 use beacon_core::clock::Clock;
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
+use beacon_core::heartbeat::{self, HeartbeatInput, HeartbeatSpec, Schedule};
 use beacon_core::token::{self, Scope};
 use beacon_core::webhook::WebhookSecret;
 use beacon_core::{Millis, ValidationError};
 use beacon_runtime::delivery::{DeliveryConfig, Sender};
-use beacon_store::{IncidentFilter, IncidentStatus, Page, PingQuery, Store, WebhookPatch};
+use beacon_runtime::heartbeats::Intake;
+use beacon_store::{
+    Heartbeat, HeartbeatRef, IncidentFilter, IncidentStatus, IncomingPing, Page, PingOutcome,
+    PingQuery, Store, WebhookPatch,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -114,10 +119,35 @@ pub trait Operations: Send + Sync {
     ) -> Result<DeliveryList, ApiError>;
     async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError>;
     async fn retry_delivery(&self, id: Uuid) -> Result<DeliveryView, ApiError>;
+    async fn create_heartbeat(
+        &self,
+        body: HeartbeatCreate,
+    ) -> Result<CreatedHeartbeatView, ApiError>;
+    async fn list_heartbeats(&self, params: EndpointListParams) -> Result<HeartbeatList, ApiError>;
+    async fn get_heartbeat(&self, id: Uuid) -> Result<HeartbeatView, ApiError>;
+    async fn update_heartbeat(
+        &self,
+        id: Uuid,
+        body: HeartbeatPatch,
+    ) -> Result<HeartbeatView, ApiError>;
+    async fn delete_heartbeat(&self, id: Uuid) -> Result<(), ApiError>;
+    async fn set_heartbeat_paused(&self, id: Uuid, paused: bool)
+    -> Result<HeartbeatView, ApiError>;
+    async fn rotate_heartbeat_key(&self, id: Uuid) -> Result<CreatedHeartbeatView, ApiError>;
+    async fn list_heartbeat_pings(
+        &self,
+        id: Uuid,
+        limit: Option<u32>,
+    ) -> Result<HeartbeatPingList, ApiError>;
 }
 
 /// Event kinds a webhook may subscribe to.
-pub const EVENT_KINDS: &[&str] = &["incident_start", "incident_resolved"];
+pub const EVENT_KINDS: &[&str] = &[
+    "incident_start",
+    "incident_resolved",
+    "heartbeat_down",
+    "heartbeat_up",
+];
 
 /// How long a verified token is trusted without asking the database again. Revocation through this server takes
 /// effect at once; through another process (the CLI on the database, another server) within this time.
@@ -138,6 +168,10 @@ pub struct App {
     sender: Option<Sender>,
     test_lease: std::time::Duration,
     deny_private_networks: bool,
+    /// The heartbeat intake (group-commit writer); only a server has one.
+    pub intake: Option<Intake>,
+    /// Base of ping URLs, e.g. `https://beacon.example.com`.
+    pub public_url: String,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -250,7 +284,64 @@ impl App {
             sender: Sender::new(config).ok(),
             test_lease: config.request_timeout + config.lease_margin,
             deny_private_networks: config.deny_private_networks,
+            intake: None,
+            public_url: "http://127.0.0.1:8080".into(),
         }
+    }
+
+    /// Accept pings through `intake`.
+    pub fn with_intake(mut self, intake: Intake) -> Self {
+        self.intake = Some(intake);
+        self
+    }
+
+    /// Ping URLs start with `url`.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// A heartbeat as shown: status evaluated now, ping URL on this server.
+    pub fn heartbeat_view(&self, h: &Heartbeat) -> HeartbeatView {
+        let (kind, period, cron, tz) = match &h.spec.schedule {
+            Schedule::Period { seconds } => ("period", Some(*seconds), None, None),
+            Schedule::Cron(c) => (
+                "cron",
+                None,
+                Some(c.expr().to_owned()),
+                Some(c.tz().to_owned()),
+            ),
+        };
+        HeartbeatView {
+            id: h.id,
+            service_id: h.service_id,
+            slug: h.slug.clone(),
+            name: h.spec.name.clone(),
+            kind: kind.into(),
+            period_seconds: period,
+            cron,
+            tz,
+            grace_seconds: h.spec.grace_seconds,
+            status: heartbeat::evaluate(&h.spec, &h.state, self.now())
+                .as_str()
+                .into(),
+            last_ping_at: h.last_ping_at.map(rfc3339),
+            ping_url: format!("{}/ping/{}", self.public_url, h.id),
+            created_at: rfc3339(h.created_at),
+            updated_at: rfc3339(h.updated_at),
+        }
+    }
+
+    /// Store a ping through the intake.
+    pub async fn submit_ping(&self, ping: IncomingPing) -> Result<PingOutcome, ApiError> {
+        let intake = self.intake.as_ref().ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "this process does not accept pings",
+            )
+        })?;
+        Ok(intake.submit(ping).await?)
     }
 
     /// A webhook URL, parsed, and refused when the private-network deny-list is on and it points inside.
@@ -605,5 +696,107 @@ impl Operations for App {
 
     async fn retry_delivery(&self, id: Uuid) -> Result<DeliveryView, ApiError> {
         Ok((&self.store.retry_delivery(id, self.now()).await?).into())
+    }
+
+    async fn create_heartbeat(
+        &self,
+        body: HeartbeatCreate,
+    ) -> Result<CreatedHeartbeatView, ApiError> {
+        // Validated before the database is touched: nothing is written for bad input.
+        let spec = HeartbeatSpec::create(HeartbeatInput {
+            name: Some(body.name.clone()),
+            period_seconds: body.period_seconds,
+            cron: body.cron,
+            tz: body.tz,
+            grace_seconds: body.grace_seconds,
+        })?;
+        let slug = match &body.slug {
+            Some(s) => heartbeat::validate_slug(s)?,
+            None => heartbeat::slug_from_name(&spec.name),
+        };
+        let (key, hash) = token::generate_ping_key(rand::random());
+        let h = self
+            .store
+            .create_heartbeat(body.service_id, &slug, &spec, &hash, self.now())
+            .await?;
+        Ok(CreatedHeartbeatView {
+            heartbeat: self.heartbeat_view(&h),
+            key,
+        })
+    }
+
+    async fn list_heartbeats(&self, params: EndpointListParams) -> Result<HeartbeatList, ApiError> {
+        let got = self
+            .store
+            .list_heartbeats(
+                params.service_id,
+                page(params.limit, params.cursor.as_deref())?,
+            )
+            .await?;
+        Ok(HeartbeatList {
+            data: got.items.iter().map(|h| self.heartbeat_view(h)).collect(),
+            next_cursor: got.next.map(|n| n.to_string()),
+        })
+    }
+
+    async fn get_heartbeat(&self, id: Uuid) -> Result<HeartbeatView, ApiError> {
+        let h = self.store.get_heartbeat(&HeartbeatRef::Id(id)).await?;
+        Ok(self.heartbeat_view(&h))
+    }
+
+    async fn update_heartbeat(
+        &self,
+        id: Uuid,
+        body: HeartbeatPatch,
+    ) -> Result<HeartbeatView, ApiError> {
+        let input = HeartbeatInput {
+            name: body.name,
+            period_seconds: body.period_seconds,
+            cron: body.cron,
+            tz: body.tz,
+            grace_seconds: body.grace_seconds,
+        };
+        let h = self.store.update_heartbeat(id, input, self.now()).await?;
+        Ok(self.heartbeat_view(&h))
+    }
+
+    async fn delete_heartbeat(&self, id: Uuid) -> Result<(), ApiError> {
+        Ok(self.store.delete_heartbeat(id).await?)
+    }
+
+    async fn set_heartbeat_paused(
+        &self,
+        id: Uuid,
+        paused: bool,
+    ) -> Result<HeartbeatView, ApiError> {
+        let h = self
+            .store
+            .set_heartbeat_paused(id, paused, self.now())
+            .await?;
+        Ok(self.heartbeat_view(&h))
+    }
+
+    async fn rotate_heartbeat_key(&self, id: Uuid) -> Result<CreatedHeartbeatView, ApiError> {
+        let (key, hash) = token::generate_ping_key(rand::random());
+        let h = self.store.set_heartbeat_key(id, &hash, self.now()).await?;
+        Ok(CreatedHeartbeatView {
+            heartbeat: self.heartbeat_view(&h),
+            key,
+        })
+    }
+
+    async fn list_heartbeat_pings(
+        &self,
+        id: Uuid,
+        limit: Option<u32>,
+    ) -> Result<HeartbeatPingList, ApiError> {
+        let pings = self
+            .store
+            .list_heartbeat_pings(id, self::limit(limit)?)
+            .await?;
+        Ok(HeartbeatPingList {
+            data: pings.iter().map(Into::into).collect(),
+            next_cursor: None,
+        })
     }
 }

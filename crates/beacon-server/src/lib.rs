@@ -87,6 +87,7 @@ impl AppState {
         (name = "incidents", description = "Outages"),
         (name = "tokens", description = "API tokens (admin scope)"),
         (name = "webhooks", description = "Notification targets and their deliveries"),
+        (name = "heartbeats", description = "Push monitors: jobs ping them; silence turns them down"),
     )
 )]
 struct ApiDoc;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);
     let protected = api
         .merge(routes::checks::router())
+        .merge(routes::heartbeats::read_router())
         .route_layer(auth.clone());
     let metrics_route = if state.config.metrics_require_token {
         Router::new()
@@ -130,6 +132,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     Router::new()
         .merge(protected)
+        .merge(routes::heartbeats::intake_router())
         .merge(metrics_route)
         .route(
             "/api/v1/openapi.json",

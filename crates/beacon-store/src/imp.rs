@@ -354,13 +354,13 @@ where
         None => {
             let cron: Option<String> = row.try_get("cron")?;
             let tz: Option<String> = row.try_get("tz")?;
-            Schedule::Cron(
+            Schedule::Cron(Box::new(
                 CronSchedule::parse(
                     cron.as_deref().unwrap_or(""),
                     tz.as_deref().unwrap_or("UTC"),
                 )
                 .map_err(corrupt)?,
-            )
+            ))
         }
     };
     let paused: bool = row.try_get("paused")?;

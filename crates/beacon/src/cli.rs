@@ -76,6 +76,9 @@ pub enum Command {
     /// Webhook deliveries: one event to one webhook.
     #[command(subcommand)]
     Deliveries(DeliveriesCmd),
+    /// Push monitors: jobs ping them; silence or a failure turns them down.
+    #[command(subcommand)]
+    Heartbeats(HeartbeatsCmd),
     /// API tokens for the REST API and remote CLI.
     #[command(subcommand)]
     Tokens(TokensCmd),
@@ -230,7 +233,7 @@ pub enum WebhooksCmd {
         service_id: Uuid,
         #[arg(long)]
         url: String,
-        /// Comma-separated event kinds: incident_start, incident_resolved
+        /// Comma-separated event kinds: incident_start, incident_resolved, heartbeat_down, heartbeat_up
         #[arg(long, value_delimiter = ',', required = true)]
         events: Vec<String>,
         /// whsec_... (generated when not given)
@@ -252,7 +255,7 @@ pub enum WebhooksCmd {
         id: Uuid,
         #[arg(long)]
         url: Option<String>,
-        /// Comma-separated event kinds: incident_start, incident_resolved
+        /// Comma-separated event kinds: incident_start, incident_resolved, heartbeat_down, heartbeat_up
         #[arg(long, value_delimiter = ',')]
         events: Option<Vec<String>>,
         /// whsec_... (signatures use it from the next attempt on)
@@ -271,6 +274,74 @@ pub enum WebhooksCmd {
     /// Send a `test` event to the webhook now and print the attempt (exit 2 if it was not delivered).
     Test {
         id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HeartbeatsCmd {
+    /// Create a heartbeat; its ping key is shown once.
+    Create {
+        #[arg(long)]
+        service_id: Uuid,
+        #[arg(long)]
+        name: String,
+        /// Seed 003's serviceId [default: derived from the name]
+        #[arg(long)]
+        slug: Option<String>,
+        /// Expect a ping at least every SECONDS
+        #[arg(long, conflicts_with = "cron", required_unless_present = "cron")]
+        period: Option<i64>,
+        /// Expect a ping after each time this five-field cron expression fires
+        #[arg(long)]
+        cron: Option<String>,
+        /// IANA time zone of --cron [default: UTC]
+        #[arg(long, requires = "cron")]
+        tz: Option<String>,
+        /// Extra time before a late heartbeat is down [default: 60]
+        #[arg(long)]
+        grace: Option<i64>,
+    },
+    List {
+        #[arg(long)]
+        service_id: Option<Uuid>,
+    },
+    /// A heartbeat with its ping URL.
+    Get {
+        id: Uuid,
+    },
+    /// Change name, schedule or grace; what is not given stays.
+    Update {
+        id: Uuid,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, conflicts_with = "cron")]
+        period: Option<i64>,
+        #[arg(long)]
+        cron: Option<String>,
+        #[arg(long)]
+        tz: Option<String>,
+        #[arg(long)]
+        grace: Option<i64>,
+    },
+    Delete {
+        id: Uuid,
+    },
+    /// Stop evaluating (no alerts) until resumed or pinged.
+    Pause {
+        id: Uuid,
+    },
+    Resume {
+        id: Uuid,
+    },
+    /// A new ping key, shown once; the old one stops working.
+    RotateKey {
+        id: Uuid,
+    },
+    /// Recent pings, newest first.
+    Pings {
+        id: Uuid,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
     },
 }
 
@@ -316,4 +387,7 @@ pub struct ServerArgs {
     /// Checks running at once [default: 256]
     #[arg(long, env = "WORKER_CONCURRENCY")]
     pub concurrency: Option<usize>,
+    /// Base URL of heartbeat ping URLs as clients reach this server [default: http://<listen address>]
+    #[arg(long, env = "BEACON_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }

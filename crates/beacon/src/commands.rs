@@ -2,8 +2,8 @@
 //! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
 use crate::cli::{
-    DeliveriesCmd, EndpointFlags, EndpointsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd,
-    ServicesCmd, TokensCmd, WebhooksCmd,
+    DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg, IncidentsCmd,
+    Output, PingsCmd, ServicesCmd, TokensCmd, WebhooksCmd,
 };
 use crate::error::UsageError;
 use crate::output;
@@ -320,6 +320,90 @@ pub async fn deliveries(ops: &dyn Operations, out: Output, cmd: DeliveriesCmd) -
         DeliveriesCmd::Get { id } => output::delivery_detail(out, &ops.get_delivery(id).await?),
         DeliveriesCmd::Retry { id } => {
             output::deliveries(out, std::slice::from_ref(&ops.retry_delivery(id).await?))
+        }
+    }
+}
+
+pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -> Result<()> {
+    match cmd {
+        HeartbeatsCmd::Create {
+            service_id,
+            name,
+            slug,
+            period,
+            cron,
+            tz,
+            grace,
+        } => {
+            let body = HeartbeatCreate {
+                service_id,
+                name,
+                slug,
+                period_seconds: period,
+                cron,
+                tz,
+                grace_seconds: grace,
+            };
+            output::created_heartbeat(out, &ops.create_heartbeat(body).await?)
+        }
+        HeartbeatsCmd::List { service_id } => {
+            let list = all_pages(|cursor| async move {
+                let page = ops
+                    .list_heartbeats(EndpointListParams {
+                        service_id,
+                        limit: Some(MAX_PAGE),
+                        cursor,
+                    })
+                    .await?;
+                Ok((page.data, page.next_cursor))
+            })
+            .await?;
+            output::heartbeats(out, &list)
+        }
+        HeartbeatsCmd::Get { id } => output::heartbeat(out, &ops.get_heartbeat(id).await?),
+        HeartbeatsCmd::Update {
+            id,
+            name,
+            period,
+            cron,
+            tz,
+            grace,
+        } => {
+            let body = HeartbeatPatch {
+                name,
+                period_seconds: period,
+                cron,
+                tz,
+                grace_seconds: grace,
+            };
+            if body.name.is_none()
+                && body.period_seconds.is_none()
+                && body.cron.is_none()
+                && body.tz.is_none()
+                && body.grace_seconds.is_none()
+            {
+                return Err(UsageError(
+                    "nothing to change: give --name, --period, --cron, --tz or --grace".into(),
+                )
+                .into());
+            }
+            output::heartbeat(out, &ops.update_heartbeat(id, body).await?)
+        }
+        HeartbeatsCmd::Delete { id } => {
+            ops.delete_heartbeat(id).await?;
+            output::deleted(out, "heartbeat", id)
+        }
+        HeartbeatsCmd::Pause { id } => {
+            output::heartbeat(out, &ops.set_heartbeat_paused(id, true).await?)
+        }
+        HeartbeatsCmd::Resume { id } => {
+            output::heartbeat(out, &ops.set_heartbeat_paused(id, false).await?)
+        }
+        HeartbeatsCmd::RotateKey { id } => {
+            output::created_heartbeat(out, &ops.rotate_heartbeat_key(id).await?)
+        }
+        HeartbeatsCmd::Pings { id, limit } => {
+            output::heartbeat_pings(out, &ops.list_heartbeat_pings(id, Some(limit)).await?.data)
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::error::UsageError;
 use anyhow::{Context, Result};
 use beacon_runtime::CheckConfig;
 use beacon_runtime::delivery::DeliveryConfig;
+use beacon_runtime::heartbeats::HeartbeatConfig;
 use beacon_server::HttpConfig;
 use beacon_store::DatabaseUrl;
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub const DEFAULT_DATA_DIR: &str = "./beacon-data";
-const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +28,17 @@ struct FileSettings {
     api: ApiFile,
     #[serde(default)]
     delivery: DeliveryFile,
+    public_url: Option<String>,
+    #[serde(default)]
+    heartbeats: HeartbeatsFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeartbeatsFile {
+    keep_pings: Option<u32>,
+    batch_max: Option<usize>,
+    poll_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,6 +85,9 @@ pub struct Settings {
     pub checks: CheckConfig,
     pub http: HttpConfig,
     pub delivery: DeliveryConfig,
+    /// Base of ping URLs; `http://<bound address>` when not set.
+    pub public_url: Option<String>,
+    pub heartbeats: HeartbeatConfig,
 }
 
 /// The database a command uses: `--database` wins over `--data-dir`.
@@ -158,6 +173,13 @@ impl Settings {
             .clone()
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let hd = HeartbeatConfig::default();
+        let heartbeats = HeartbeatConfig {
+            keep_pings: file.heartbeats.keep_pings.unwrap_or(hd.keep_pings).max(1),
+            batch_max: file.heartbeats.batch_max.unwrap_or(hd.batch_max).max(1),
+            poll_interval: ms(file.heartbeats.poll_interval_ms, hd.poll_interval),
+            ..hd
+        };
         let d = file.delivery;
         let dd = DeliveryConfig::default();
         let delivery = DeliveryConfig {
@@ -186,6 +208,8 @@ impl Settings {
             checks,
             http,
             delivery,
+            public_url: args.public_url.clone().or(file.public_url),
+            heartbeats,
         })
     }
 }

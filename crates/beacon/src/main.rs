@@ -70,10 +70,17 @@ async fn operations(global: &Global) -> Result<Box<dyn beacon_server::app::Opera
     let store = beacon_store::open(&url)
         .await
         .with_context(|| format!("opening database {}", url.redacted()))?;
-    Ok(Box::new(beacon_server::app::App::new(
-        store,
-        std::sync::Arc::new(beacon_core::clock::SystemClock),
-    )))
+    // Ping URLs shown by the CLI on the database point where the server is reachable.
+    let public_url = std::env::var("BEACON_PUBLIC_URL").unwrap_or_else(|_| {
+        format!(
+            "http://{}",
+            std::env::var("BEACON_LISTEN").unwrap_or_else(|_| config::DEFAULT_LISTEN.into())
+        )
+    });
+    Ok(Box::new(
+        beacon_server::app::App::new(store, std::sync::Arc::new(beacon_core::clock::SystemClock))
+            .with_public_url(&public_url),
+    ))
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -101,6 +108,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
                 Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
+                Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,
                 Command::Server(_) | Command::Migrate => unreachable!("handled above"),
             }
         }

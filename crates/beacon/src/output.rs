@@ -4,8 +4,9 @@
 use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
-    CreatedTokenView, CreatedWebhookView, DeliveryDetailView, DeliveryView, EndpointView,
-    IncidentView, PingView, ServiceView, TokenView, WebhookView,
+    CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView, DeliveryView,
+    EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView, ServiceView, TokenView,
+    WebhookView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -458,6 +459,115 @@ pub fn delivery_detail(out: Output, d: &DeliveryDetailView) -> Result<()> {
                     status,
                     format!("{:.1}", a.latency_ms),
                     opt(a.error.as_deref()),
+                    body,
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn heartbeats(out: Output, list: &[HeartbeatView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&[
+                "ID",
+                "SLUG",
+                "NAME",
+                "SCHEDULE",
+                "GRACE",
+                "STATUS",
+                "LAST PING",
+            ]);
+            for h in list {
+                t.add_row(vec![
+                    h.id.to_string(),
+                    h.slug.clone(),
+                    h.name.clone(),
+                    schedule(h),
+                    format!("{}s", h.grace_seconds),
+                    h.status.clone(),
+                    h.last_ping_at.as_deref().map_or("never".into(), relative),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+fn schedule(h: &HeartbeatView) -> String {
+    match (&h.period_seconds, &h.cron) {
+        (Some(p), _) => format!("every {p}s"),
+        (None, Some(c)) => format!("{c} ({})", h.tz.as_deref().unwrap_or("UTC")),
+        (None, None) => "-".into(),
+    }
+}
+
+pub fn heartbeat(out: Output, h: &HeartbeatView) -> Result<()> {
+    match out {
+        Output::Json => json(h),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("id", h.id.to_string()),
+                    ("service_id", h.service_id.to_string()),
+                    ("slug", h.slug.clone()),
+                    ("name", h.name.clone()),
+                    ("schedule", schedule(h)),
+                    ("grace", format!("{}s", h.grace_seconds)),
+                    ("status", h.status.clone()),
+                    (
+                        "last_ping_at",
+                        h.last_ping_at
+                            .as_deref()
+                            .map_or("never".into(), |t| format!(
+                                "{} ({})",
+                                short(t),
+                                relative(t)
+                            ))
+                    ),
+                    ("ping_url", h.ping_url.clone()),
+                    ("created_at", short(&h.created_at)),
+                ])
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn created_heartbeat(out: Output, h: &CreatedHeartbeatView) -> Result<()> {
+    match out {
+        Output::Json => json(h),
+        Output::Table => {
+            heartbeat(out, &h.heartbeat)?;
+            println!("Ping key (shown only now): {}", h.key);
+            println!(
+                "Ping with: curl -fsS -m 10 --retry 5 -H 'Authorization: Bearer {}' {}",
+                h.key, h.heartbeat.ping_url
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn heartbeat_pings(out: Output, list: &[HeartbeatPingView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["RECEIVED", "KIND", "EXIT", "DURATION", "RID", "BODY"]);
+            for p in list {
+                let body: String = p.body.as_deref().unwrap_or("-").chars().take(60).collect();
+                t.add_row(vec![
+                    short(&p.received_at),
+                    p.kind.clone(),
+                    p.exit_status.map_or("-".into(), |e| e.to_string()),
+                    p.duration_ms
+                        .map_or("-".into(), |d| format!("{:.1}s", d as f64 / 1000.0)),
+                    opt(p.rid.as_deref()),
                     body,
                 ]);
             }

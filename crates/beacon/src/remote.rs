@@ -323,4 +323,87 @@ impl Operations for Remote {
         )
         .await
     }
+    async fn create_heartbeat(
+        &self,
+        body: HeartbeatCreate,
+    ) -> Result<CreatedHeartbeatView, ApiError> {
+        self.call(Method::POST, "/api/v1/heartbeats", NO_QUERY, Some(&body))
+            .await
+    }
+    async fn list_heartbeats(&self, params: EndpointListParams) -> Result<HeartbeatList, ApiError> {
+        self.call(Method::GET, "/api/v1/heartbeats", Some(&params), NO_BODY)
+            .await
+    }
+    async fn get_heartbeat(&self, id: Uuid) -> Result<HeartbeatView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/heartbeats/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn update_heartbeat(
+        &self,
+        id: Uuid,
+        body: HeartbeatPatch,
+    ) -> Result<HeartbeatView, ApiError> {
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/heartbeats/{id}"),
+            NO_QUERY,
+            Some(&body),
+        )
+        .await
+    }
+    async fn delete_heartbeat(&self, id: Uuid) -> Result<(), ApiError> {
+        self.send(
+            Method::DELETE,
+            &format!("/api/v1/heartbeats/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+        .map(|_| ())
+    }
+    async fn set_heartbeat_paused(
+        &self,
+        id: Uuid,
+        paused: bool,
+    ) -> Result<HeartbeatView, ApiError> {
+        let verb = if paused { "pause" } else { "resume" };
+        self.call(
+            Method::POST,
+            &format!("/api/v1/heartbeats/{id}/{verb}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn rotate_heartbeat_key(&self, id: Uuid) -> Result<CreatedHeartbeatView, ApiError> {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/heartbeats/{id}/rotate-key"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+    async fn list_heartbeat_pings(
+        &self,
+        id: Uuid,
+        limit: Option<u32>,
+    ) -> Result<HeartbeatPingList, ApiError> {
+        let query: Vec<(&str, String)> = limit
+            .map(|l| ("limit", l.to_string()))
+            .into_iter()
+            .collect();
+        self.call(
+            Method::GET,
+            &format!("/api/v1/heartbeats/{id}/pings"),
+            Some(&query),
+            NO_BODY,
+        )
+        .await
+    }
 }

@@ -114,7 +114,15 @@ pub async fn run(settings: Settings) -> Result<()> {
     let metrics = install_metrics()?;
     let prober = HttpProber::new().context("building the TLS configuration")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery);
+    let (intake, intake_writer) =
+        beacon_runtime::heartbeats::Intake::start(store.clone(), &settings.heartbeats);
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery)
+        .with_intake(intake)
+        .with_public_url(&public_url);
     let state = AppState::new(app, metrics.clone(), settings.http);
     if let Some(token) = state.app.bootstrap_admin_token().await? {
         let path = write_admin_token(&settings.data_dir, &token)?;
@@ -141,6 +149,12 @@ pub async fn run(settings: Settings) -> Result<()> {
         store.clone(),
         clock.clone(),
         settings.delivery,
+        stop_checks.clone(),
+    ));
+    let evaluator = tokio::spawn(beacon_runtime::heartbeats::run_evaluator(
+        store.clone(),
+        clock.clone(),
+        settings.heartbeats,
         stop_checks.clone(),
     ));
     let gauges = tokio::spawn(beacon_runtime::gauges::run(
@@ -191,8 +205,16 @@ pub async fn run(settings: Settings) -> Result<()> {
         Err(_) => warn!("delivery engine did not stop in time; its leases expire on their own"),
     }
     let _ = gauges.await;
+    let _ = evaluator.await;
     stop_http.cancel();
     upkeep.abort();
+    // The HTTP server has finished its requests and dropped the intake: the writer stores what is queued.
+    if tokio::time::timeout(Duration::from_secs(10), intake_writer)
+        .await
+        .is_err()
+    {
+        warn!("the heartbeat writer did not finish in time");
+    }
     info!("stopped");
     Ok(())
 }

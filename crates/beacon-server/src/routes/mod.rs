@@ -2,6 +2,7 @@
 //! extractors that turn every rejection into the JSON error shape, and bearer-token authentication.
 
 pub mod checks;
+pub mod heartbeats;
 pub mod v1;
 
 use crate::AppState;

@@ -35,6 +35,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_deliveries))
         .routes(routes!(get_delivery))
         .routes(routes!(retry_delivery))
+        .routes(routes!(list_heartbeats, create_heartbeat))
+        .routes(routes!(get_heartbeat, update_heartbeat, delete_heartbeat))
+        .routes(routes!(pause_heartbeat))
+        .routes(routes!(resume_heartbeat))
+        .routes(routes!(rotate_heartbeat_key))
+        .routes(routes!(list_heartbeat_pings))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitParams {
+    /// Items, 1..1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -347,4 +361,110 @@ async fn retry_delivery(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<DeliveryView> {
     Ok(Json(s.app.retry_delivery(id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/heartbeats", tag = "heartbeats", params(EndpointListParams),
+    responses((status = 200, body = HeartbeatList), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn list_heartbeats(
+    State(s): State<AppState>,
+    ApiQuery(p): ApiQuery<EndpointListParams>,
+) -> ApiResult<HeartbeatList> {
+    Ok(Json(s.app.list_heartbeats(p).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/heartbeats", tag = "heartbeats", request_body = HeartbeatCreate,
+    responses((status = 201, description = "Created; the ping key is shown only now", body = CreatedHeartbeatView),
+        (status = 404, body = ErrorResponse), (status = 409, description = "Slug taken", body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn create_heartbeat(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<HeartbeatCreate>,
+) -> Result<(StatusCode, Json<CreatedHeartbeatView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_heartbeat(body).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/heartbeats/{id}", tag = "heartbeats", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeartbeatView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn get_heartbeat(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<HeartbeatView> {
+    Ok(Json(s.app.get_heartbeat(id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/heartbeats/{id}", tag = "heartbeats", params(("id" = Uuid, Path)),
+    request_body = HeartbeatPatch,
+    responses((status = 200, body = HeartbeatView), (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn update_heartbeat(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<HeartbeatPatch>,
+) -> ApiResult<HeartbeatView> {
+    Ok(Json(s.app.update_heartbeat(id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/heartbeats/{id}", tag = "heartbeats", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted with its pings and incidents"),
+        (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn delete_heartbeat(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    s.app.delete_heartbeat(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/heartbeats/{id}/pause", tag = "heartbeats", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeartbeatView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn pause_heartbeat(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<HeartbeatView> {
+    Ok(Json(s.app.set_heartbeat_paused(id, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/heartbeats/{id}/resume", tag = "heartbeats", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeartbeatView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn resume_heartbeat(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<HeartbeatView> {
+    Ok(Json(s.app.set_heartbeat_paused(id, false).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/heartbeats/{id}/rotate-key", tag = "heartbeats",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "A new key; the old one stops working", body = CreatedHeartbeatView),
+        (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn rotate_heartbeat_key(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<CreatedHeartbeatView> {
+    Ok(Json(s.app.rotate_heartbeat_key(id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/heartbeats/{id}/pings", tag = "heartbeats",
+    params(("id" = Uuid, Path), LimitParams),
+    responses((status = 200, body = HeartbeatPingList), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn list_heartbeat_pings(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<LimitParams>,
+) -> ApiResult<HeartbeatPingList> {
+    Ok(Json(s.app.list_heartbeat_pings(id, p.limit).await?))
 }

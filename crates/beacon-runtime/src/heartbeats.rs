@@ -1,0 +1,165 @@
+//! Heartbeat intake and evaluation.
+//!
+//! `Intake` is the group-commit writer behind the ping routes: a request hands its ping over and waits; the
+//! writer takes everything queued (up to `batch_max`) and stores it in one transaction, then answers each
+//! request. While one transaction runs the next batch gathers, so a busy server writes large batches and an idle
+//! one answers at once. A 200 therefore means the ping is stored.
+//!
+//! `run_evaluator` re-evaluates heartbeats whose `next_check_at` has come (within `poll_interval` of the
+//! deadline), and prunes old pings every `prune_every`.
+
+use crate::Clock;
+use beacon_store::{IncomingPing, PingOutcome, Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+type Reply = oneshot::Sender<Result<PingOutcome, String>>;
+
+/// Settings of the intake and the evaluator.
+#[derive(Debug, Clone)]
+pub struct HeartbeatConfig {
+    /// Pings stored per transaction, at most.
+    pub batch_max: usize,
+    /// Pings waiting for the writer, at most; beyond it requests wait for room.
+    pub queue: usize,
+    pub poll_interval: Duration,
+    /// Pings kept per heartbeat.
+    pub keep_pings: u32,
+    pub prune_every: Duration,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        Self {
+            batch_max: 2_000,
+            queue: 20_000,
+            poll_interval: Duration::from_millis(250),
+            keep_pings: 1_000,
+            prune_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The handle request handlers use to store a ping.
+#[derive(Clone)]
+pub struct Intake {
+    tx: mpsc::Sender<(IncomingPing, Reply)>,
+}
+
+impl Intake {
+    /// Start the writer; it ends when every `Intake` clone is dropped, after storing what was queued.
+    pub fn start(
+        store: Arc<dyn Store>,
+        config: &HeartbeatConfig,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let handle = tokio::spawn(write_loop(store, rx, config.batch_max.max(1)));
+        (Self { tx }, handle)
+    }
+
+    /// Store one ping (with whatever else is queued); its outcome once committed.
+    pub async fn submit(&self, ping: IncomingPing) -> Result<PingOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((ping, reply))
+            .await
+            .map_err(|_| StoreError::Unavailable("the heartbeat writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the heartbeat writer has stopped".into()))?
+            .map_err(StoreError::Unavailable)
+    }
+}
+
+async fn write_loop(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<(IncomingPing, Reply)>,
+    batch_max: usize,
+) {
+    let mut pings = Vec::with_capacity(batch_max);
+    let mut replies: Vec<Reply> = Vec::with_capacity(batch_max);
+    loop {
+        let Some((first, reply)) = rx.recv().await else {
+            break;
+        };
+        pings.push(first);
+        replies.push(reply);
+        while pings.len() < batch_max {
+            match rx.try_recv() {
+                Ok((p, r)) => {
+                    pings.push(p);
+                    replies.push(r);
+                }
+                Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        match store.record_heartbeat_pings(&pings).await {
+            Ok(outcomes) => {
+                metrics::histogram!("beacon_heartbeat_batch_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                for (reply, outcome) in replies.drain(..).zip(outcomes) {
+                    let result = match outcome {
+                        PingOutcome::Accepted => "accepted",
+                        PingOutcome::NotFound => "not_found",
+                        PingOutcome::Unauthorized => "unauthorized",
+                    };
+                    metrics::counter!("beacon_heartbeat_pings_total", "result" => result)
+                        .increment(1);
+                    let _ = reply.send(Ok(outcome));
+                }
+                debug!(size = pings.len(), "heartbeat batch stored");
+            }
+            Err(e) => {
+                // Nothing of the batch was stored (one transaction): every request gets an error and may retry.
+                warn!(error = %e, size = pings.len(), "storing heartbeat pings failed");
+                let message = e.to_string();
+                for reply in replies.drain(..) {
+                    let _ = reply.send(Err(message.clone()));
+                }
+            }
+        }
+        pings.clear();
+    }
+}
+
+/// Evaluate due heartbeats until `shutdown`.
+pub async fn run_evaluator(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    config: HeartbeatConfig,
+    shutdown: CancellationToken,
+) {
+    const LIMIT: u32 = 1_000;
+    info!("heartbeat evaluator started");
+    let mut last_prune = std::time::Instant::now();
+    while !shutdown.is_cancelled() {
+        match store.evaluate_heartbeats(clock.now(), LIMIT).await {
+            // A full page: more may be due; go on at once.
+            Ok(n) if n >= LIMIT => continue,
+            Ok(n) => {
+                if n > 0 {
+                    debug!(changed = n, "heartbeats evaluated");
+                }
+            }
+            Err(e) => warn!(error = %e, "evaluating heartbeats failed; retrying"),
+        }
+        if last_prune.elapsed() >= config.prune_every {
+            last_prune = std::time::Instant::now();
+            match store.prune_heartbeat_pings(config.keep_pings).await {
+                Ok(n) => {
+                    metrics::counter!("beacon_heartbeat_pings_pruned_total").increment(n);
+                }
+                Err(e) => warn!(error = %e, "pruning heartbeat pings failed"),
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(config.poll_interval) => {}
+        }
+    }
+    info!("heartbeat evaluator stopped");
+}
