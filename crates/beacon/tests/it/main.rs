@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod delivery;
 mod harness;
+mod heartbeats;
 mod ops;
 mod scheduling;
 mod webhooks;

@@ -1,0 +1,544 @@
+//! Heartbeats end to end with the real binary: ping URLs and seed 003's intake, every status a user sees,
+//! staleness evaluated within a second of the deadline, incidents and webhook events, pause/resume, key
+//! rotation, the seed's status/logs/services shapes, and bad input refused with nothing stored.
+
+use crate::delivery::receiver;
+use crate::harness::{Home, eventually, http, id};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+struct Hb<'a> {
+    home: &'a Home,
+    base: String,
+    id: String,
+    key: String,
+}
+
+impl Hb<'_> {
+    fn ping(&self, suffix: &str, auth: bool, body: Option<&[u8]>) -> crate::harness::Resp {
+        let bearer = format!("Bearer {}", self.key);
+        let headers: Vec<(&str, &str)> = if auth {
+            vec![("Authorization", bearer.as_str())]
+        } else {
+            vec![]
+        };
+        let method = if body.is_some() { "POST" } else { "GET" };
+        http(
+            &format!("{}/ping/{}{suffix}", self.base, self.id),
+            method,
+            &headers,
+            body,
+        )
+    }
+
+    fn get(&self) -> Value {
+        self.home.json(&["heartbeats", "get", &self.id])
+    }
+
+    fn status(&self) -> String {
+        self.get()["status"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn pings(&self) -> Vec<Value> {
+        crate::harness::array(
+            self.home
+                .json(&["heartbeats", "pings", &self.id, "--limit", "100"]),
+        )
+    }
+}
+
+fn api(
+    home: &Home,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> crate::harness::Resp {
+    let server = home.remote.as_ref().expect("remote home");
+    http(
+        &format!("http://{}{path}", server.addr),
+        method,
+        headers,
+        body,
+    )
+}
+
+#[test]
+fn a_heartbeat_goes_through_every_status_with_incidents_and_webhooks() {
+    let home = Home::remote();
+    let base = format!("http://{}", home.remote.as_ref().expect("server").addr);
+    let sid = home.service();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let seen = receiver(port);
+    home.json(&[
+        "webhooks",
+        "create",
+        "--service-id",
+        &sid,
+        "--url",
+        &format!("http://127.0.0.1:{port}/hb"),
+        "--events",
+        "heartbeat_down,heartbeat_up",
+    ]);
+    let created = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "Nightly backup",
+        "--period",
+        "2",
+        "--grace",
+        "1",
+    ]);
+    for f in [
+        "id",
+        "service_id",
+        "slug",
+        "name",
+        "kind",
+        "period_seconds",
+        "cron",
+        "tz",
+        "grace_seconds",
+        "status",
+        "last_ping_at",
+        "ping_url",
+        "created_at",
+        "key",
+    ] {
+        assert!(created.get(f).is_some(), "{f} missing: {created}");
+    }
+    assert_eq!(
+        (
+            created["slug"].as_str(),
+            created["kind"].as_str(),
+            created["status"].as_str()
+        ),
+        (Some("nightly-backup"), Some("period"), Some("new"))
+    );
+    let hb = Hb {
+        home: &home,
+        base: base.clone(),
+        id: id(&created),
+        key: created["key"].as_str().expect("key").to_owned(),
+    };
+    assert_eq!(
+        created["ping_url"].as_str(),
+        Some(format!("{base}/ping/{}", hb.id).as_str())
+    );
+    assert!(hb.get().get("key").is_none(), "the key is shown once");
+
+    // Rejected pings store nothing and change nothing.
+    assert_eq!(hb.ping("", false, None).status, 401);
+    let wrong = http(
+        &format!("{base}/ping/{}", hb.id),
+        "GET",
+        &[("Authorization", "Bearer hbk_not-the-key")],
+        None,
+    );
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        http(
+            &format!("{base}/ping/{}", uuid::Uuid::new_v4()),
+            "GET",
+            &[],
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(hb.ping("/restart", true, None).status, 404);
+    assert_eq!(hb.ping("/256", true, None).status, 404);
+    assert!(hb.pings().is_empty());
+    assert_eq!(hb.status(), "new");
+
+    // Success, by header, by ?key= and by HEAD.
+    let ok = hb.ping("", true, None);
+    assert_eq!((ok.status, ok.body.as_str()), (200, "OK\n"));
+    assert_eq!(hb.status(), "up");
+    let by_query = http(
+        &format!("{base}/ping/{}?key={}", hb.id, hb.key),
+        "HEAD",
+        &[],
+        None,
+    );
+    assert_eq!(by_query.status, 200);
+
+    // Silence: late after the period, down after the grace, each within a second of its deadline.
+    let last = Instant::now();
+    eventually(Duration::from_secs(5), "late", || {
+        (hb.status() == "late").then_some(())
+    });
+    eventually(Duration::from_secs(5), "down", || {
+        (hb.status() == "down").then_some(())
+    });
+    let took = last.elapsed();
+    assert!(
+        took < Duration::from_millis(3_000 + 1_500),
+        "down within a second of period + grace: {took:?}"
+    );
+    let incidents = home.json(&["incidents", "list", "--heartbeat-id", &hb.id]);
+    assert_eq!(incidents[0]["status"], "open", "{incidents}");
+    assert_eq!(incidents[0]["heartbeat_id"].as_str(), Some(hb.id.as_str()));
+    assert!(incidents[0]["endpoint_id"].is_null());
+
+    // A run: start, then exit status 0 with the same rid; the body is kept.
+    assert_eq!(hb.ping("/start?rid=run-7", true, None).status, 200);
+    assert_eq!(hb.status(), "started");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        hb.ping("/0?rid=run-7", true, Some(b"backup done: 42 files"))
+            .status,
+        200
+    );
+    assert_eq!(hb.status(), "up");
+    let pings = hb.pings();
+    assert_eq!(pings[0]["kind"], "success");
+    assert_eq!(pings[0]["exit_status"], 0);
+    assert_eq!(pings[0]["rid"], "run-7");
+    assert_eq!(pings[0]["body"], "backup done: 42 files");
+    assert!(
+        pings[0]["duration_ms"].as_i64().is_some_and(|d| d >= 300),
+        "{}",
+        pings[0]
+    );
+    let incidents = home.json(&["incidents", "list", "--heartbeat-id", &hb.id]);
+    assert_eq!(incidents[0]["status"], "resolved", "{incidents}");
+
+    // A log ping changes nothing; a failure is down at once; a long body is cut at 10,000 bytes.
+    assert_eq!(hb.ping("/log", true, Some(b"disk 91%")).status, 200);
+    assert_eq!(hb.status(), "up");
+    let big = vec![b'x'; 12_000];
+    assert_eq!(hb.ping("/fail", true, Some(&big)).status, 200);
+    assert_eq!(hb.status(), "down");
+    assert_eq!(hb.pings()[0]["body"].as_str().map(str::len), Some(10_000));
+    assert_eq!(hb.ping("/3", true, None).status, 200);
+    assert_eq!(hb.pings()[0]["exit_status"], 3);
+    assert_eq!(hb.ping("", true, None).status, 200);
+
+    // Webhooks heard both ways, twice (silence, then the failure).
+    let events = eventually(Duration::from_secs(15), "four heartbeat events", || {
+        let seen = seen.lock().expect("seen");
+        (seen.len() >= 4).then(|| {
+            seen.iter()
+                .map(|(_, b)| serde_json::from_str::<Value>(b).expect("JSON"))
+                .collect::<Vec<_>>()
+        })
+    });
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "heartbeat_down.v1",
+            "heartbeat_up.v1",
+            "heartbeat_down.v1",
+            "heartbeat_up.v1"
+        ]
+    );
+    assert_eq!(
+        events[0]["data"]["heartbeat_id"].as_str(),
+        Some(hb.id.as_str())
+    );
+    assert_eq!(events[0]["data"]["slug"], "nightly-backup");
+    assert!(
+        events[0]["data"]["cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("no ping"))
+    );
+
+    // Pause silences; resume starts afresh.
+    assert_eq!(
+        home.json(&["heartbeats", "pause", &hb.id])["status"],
+        "paused"
+    );
+    std::thread::sleep(Duration::from_millis(3_500));
+    assert_eq!(hb.status(), "paused");
+    assert_eq!(
+        home.json(&["heartbeats", "resume", &hb.id])["status"],
+        "new"
+    );
+
+    // A new key: the old one stops working at once.
+    let rotated = home.json(&["heartbeats", "rotate-key", &hb.id]);
+    let new_key = rotated["key"].as_str().expect("key").to_owned();
+    assert_ne!(new_key, hb.key);
+    assert_eq!(hb.ping("", true, None).status, 401);
+    let fresh = Hb { key: new_key, ..hb };
+    assert_eq!(fresh.ping("", true, None).status, 200);
+
+    let out = home.run(&["heartbeats", "delete", &fresh.id]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(fresh.ping("", true, None).status, 404);
+}
+
+#[test]
+fn seed_003_routes_keep_their_shapes() {
+    let home = Home::remote();
+    let token = format!("Bearer {}", home.admin_token());
+    let auth = [("Authorization", token.as_str())];
+    let r = api(&home, "GET", "/api/status", &auth, None);
+    assert_eq!(
+        (r.status, r.json()),
+        (200, json!({"summary": null})),
+        "no heartbeats yet"
+    );
+    let sid = home.service();
+    let created = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "Service 1",
+        "--slug",
+        "service-1",
+        "--period",
+        "120",
+        "--grace",
+        "30",
+    ]);
+    home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "Never",
+        "--cron",
+        "0 3 * * *",
+        "--tz",
+        "Europe/Berlin",
+    ]);
+    let key = format!("Bearer {}", created["key"].as_str().expect("key"));
+    let json_headers = [
+        ("Authorization", key.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let send = |body: &str, headers: &[(&str, &str)]| {
+        api(
+            &home,
+            "POST",
+            "/api/heartbeat",
+            headers,
+            Some(body.as_bytes()),
+        )
+    };
+
+    let r = send(
+        r#"{"serviceId":"service-1","status":"up","metadata":{"hostname":"server-1"},"message":"Heartbeat from server-1"}"#,
+        &json_headers,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(
+        (v["success"].as_bool(), v["message"].as_str()),
+        (Some(true), Some("Heartbeat received"))
+    );
+    assert!(v["timestamp"].is_string());
+    for (body, headers, status, error) in [
+        (
+            r#"{"status":"up"}"#,
+            &json_headers[..],
+            400,
+            "serviceId is required",
+        ),
+        (
+            r#"{"serviceId":"nope"}"#,
+            &json_headers[..],
+            404,
+            "Unknown serviceId",
+        ),
+        (
+            r#"{"serviceId":"service-1"}"#,
+            &[("Content-Type", "application/json")][..],
+            401,
+            "Invalid API key",
+        ),
+        (
+            r#"{"serviceId":"service-1"}"#,
+            &[
+                ("Authorization", "Bearer hbk_wrong"),
+                ("Content-Type", "application/json"),
+            ][..],
+            401,
+            "Invalid API key",
+        ),
+        (
+            r#"{"serviceId":"service-1","status":5}"#,
+            &json_headers[..],
+            400,
+            "status must be a string",
+        ),
+        (
+            r#"{"serviceId":"service-1","metadata":"x"}"#,
+            &json_headers[..],
+            400,
+            "metadata must be an object",
+        ),
+        (
+            r#"[1,2]"#,
+            &json_headers[..],
+            400,
+            "the body must be a JSON object",
+        ),
+    ] {
+        let r = send(body, headers);
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        assert_eq!(r.json()["error"], error, "{body}");
+    }
+    let r = send("{not json", &json_headers);
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Invalid JSON"))
+    );
+    let big = format!(
+        r#"{{"serviceId":"service-1","message":"{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    assert_eq!(send(&big, &json_headers).status, 413);
+    let pings = crate::harness::array(home.json(&["heartbeats", "pings", &id(&created)]));
+    assert_eq!(pings.len(), 1, "only the good request was stored");
+    assert_eq!(pings[0]["client_status"], "up");
+    assert_eq!(pings[0]["metadata"], json!({"hostname": "server-1"}));
+    assert_eq!(pings[0]["body"], "Heartbeat from server-1");
+
+    let status = api(&home, "GET", "/api/status", &auth, None).json();
+    let summary = &status["summary"];
+    assert_eq!(
+        (
+            &summary["totalServices"],
+            &summary["servicesUp"],
+            &summary["servicesDown"],
+            &summary["servicesUnknown"]
+        ),
+        (&json!(2), &json!(1), &json!(0), &json!(1))
+    );
+    assert_eq!(summary["servicesDegraded"], 0);
+    let first = &summary["results"][0];
+    assert_eq!(
+        (first["serviceId"].as_str(), first["status"].as_str()),
+        (Some("service-1"), Some("up"))
+    );
+    assert_eq!(first["serviceName"], "Service 1");
+    assert_eq!(first["stalenessThreshold"], 150_000);
+    assert!(
+        first["lastSeen"].is_string()
+            && first["timeSinceLastHeartbeat"].is_number()
+            && first["timestamp"].is_string()
+    );
+    assert!(summary["results"][1]["lastSeen"].is_null());
+
+    let r = api(&home, "GET", "/api/logs", &auth, None);
+    assert_eq!(
+        (r.status, r.json()),
+        (400, json!({"error": "serviceId parameter required"}))
+    );
+    assert_eq!(
+        api(&home, "GET", "/api/logs?serviceId=ghost", &auth, None).json(),
+        json!([])
+    );
+    let logs = api(&home, "GET", "/api/logs?serviceId=service-1", &auth, None).json();
+    assert_eq!(logs[0]["status"], "up", "{logs}");
+    assert_eq!(
+        (logs[0]["from"].as_str(), logs[0]["to"].as_str()),
+        (Some("new"), Some("up"))
+    );
+
+    let services = api(&home, "GET", "/api/services", &auth, None).json();
+    assert_eq!(
+        services[0],
+        json!({"id": "service-1", "name": "Service 1", "enabled": true, "stalenessThreshold": 150_000})
+    );
+    assert!(
+        services.to_string().find("hbk_").is_none() && services[0].get("apiKey").is_none(),
+        "never keys"
+    );
+    assert_eq!(
+        api(&home, "GET", "/api/status", &[], None).status,
+        401,
+        "the read side needs a token"
+    );
+}
+
+#[test]
+fn bad_heartbeat_input_is_refused_and_nothing_is_stored() {
+    let home = Home::sqlite();
+    let sid = home.service();
+    for (args, needle) in [
+        (vec!["--name", "x", "--cron", "0 25 * * *"], "column 3"),
+        (
+            vec!["--name", "x", "--cron", "*/5 * * *"],
+            "expected 5 fields",
+        ),
+        (
+            vec!["--name", "x", "--cron", "0 3 * * *", "--tz", "Mars/Olympus"],
+            "time zone",
+        ),
+        (vec!["--name", "x", "--period", "0"], "period"),
+        (vec!["--name", "x", "--period", "60", "--grace=-5"], "grace"),
+        (
+            vec!["--name", "x", "--period", "60", "--slug", "Bad Slug"],
+            "slug",
+        ),
+        (
+            vec!["--name", "x", "--period", "60", "--cron", "* * * * *"],
+            "cannot be used with",
+        ),
+        (vec!["--name", "x"], "--period"),
+        (vec!["--name", "", "--period", "60"], "name"),
+    ] {
+        let mut all = vec!["heartbeats", "create", "--service-id", sid.as_str()];
+        all.extend(args.iter());
+        let out = home.run(&all);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(
+        home.json(&["heartbeats", "list"]),
+        json!([]),
+        "nothing stored"
+    );
+    let ok = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "Job",
+        "--period",
+        "60",
+    ]);
+    let dup = home.run(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "Job",
+        "--period",
+        "60",
+    ]);
+    assert_eq!(dup.code, 1, "{}", dup.stderr);
+    assert!(dup.stderr.contains("slug"), "{}", dup.stderr);
+    let out = home.run(&["heartbeats", "update", &id(&ok), "--cron", "61 * * * *"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("minute"), "{}", out.stderr);
+    let out = home.run(&["heartbeats", "update", &id(&ok)]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        home.json(&["heartbeats", "get", &id(&ok)])["period_seconds"],
+        60,
+        "unchanged"
+    );
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(home.run(&["heartbeats", "get", &unknown]).code, 1);
+    assert_eq!(home.run(&["heartbeats", "pause", &unknown]).code, 1);
+}
