@@ -542,3 +542,175 @@ fn bad_heartbeat_input_is_refused_and_nothing_is_stored() {
     assert_eq!(home.run(&["heartbeats", "get", &unknown]).code, 1);
     assert_eq!(home.run(&["heartbeats", "pause", &unknown]).code, 1);
 }
+
+/// The example clients in `examples/heartbeat-clients/` work against a real server: bash, Python and Node.js,
+/// bare and wrapping a command, and the crontab line and systemd unit as written (placeholders filled in).
+#[test]
+fn the_example_clients_ping_a_real_server() {
+    let home = Home::remote();
+    let sid = home.service();
+    let examples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/heartbeat-clients");
+    let run = |program: &str, args: &[&str], url: &str, key: &str| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .env("BEACON_PING_URL", url)
+            .env("BEACON_PING_KEY", key)
+            .output()
+            .expect("client runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let clients: [(&str, &str); 3] = [
+        ("bash", "heartbeat.sh"),
+        ("python3", "heartbeat.py"),
+        ("node", "heartbeat.js"),
+    ];
+    for (program, file) in clients {
+        let created = home.json(&[
+            "heartbeats",
+            "create",
+            "--service-id",
+            &sid,
+            "--name",
+            file,
+            "--period",
+            "3600",
+        ]);
+        let (url, key) = (
+            created["ping_url"].as_str().expect("url"),
+            created["key"].as_str().expect("key"),
+        );
+        let script = examples.join(file);
+        let script = script.to_str().expect("utf8");
+        let pings = || crate::harness::array(home.json(&["heartbeats", "pings", &id(&created)]));
+
+        assert_eq!(run(program, &[script], url, key).0, Some(0), "{file} bare");
+        assert_eq!(pings()[0]["kind"], "success", "{file}");
+        let (code, stderr) = run(
+            program,
+            &[script, "sh", "-c", "echo copying; exit 3"],
+            url,
+            key,
+        );
+        assert_eq!(code, Some(3), "{file} passes the exit status on: {stderr}");
+        let p = pings();
+        assert_eq!(
+            (p[0]["kind"].as_str(), p[0]["exit_status"].as_u64()),
+            (Some("fail"), Some(3)),
+            "{file}"
+        );
+        assert!(
+            p[0]["body"].as_str().is_some_and(|b| b.contains("copying")),
+            "{file}: {}",
+            p[0]
+        );
+        assert!(
+            p[0]["duration_ms"].is_number(),
+            "{file}: start and finish paired: {}",
+            p[0]
+        );
+        assert_eq!(p[1]["kind"], "start");
+        assert_eq!(
+            home.json(&["heartbeats", "get", &id(&created)])["status"],
+            "down"
+        );
+        assert_eq!(run(program, &[script, "true"], url, key).0, Some(0));
+        assert_eq!(
+            home.json(&["heartbeats", "get", &id(&created)])["status"],
+            "up",
+            "{file}"
+        );
+        // A wrong key is reported, and never fails the job.
+        let (code, stderr) = run(program, &[script, "true"], url, "hbk_wrong");
+        assert_eq!(code, Some(0), "{file}");
+        assert!(stderr.contains("failed"), "{file}: {stderr}");
+    }
+
+    // The crontab line and the systemd service, with their placeholders filled in, run as written.
+    let fill = |text: &str, url: &str, key: &str| {
+        text.replace("http://127.0.0.1:8080/ping/REPLACE-WITH-HEARTBEAT-ID", url)
+            .replace("hbk_REPLACE", key)
+            .replace(
+                "/usr/local/bin/heartbeat.sh",
+                examples.join("heartbeat.sh").to_str().expect("utf8"),
+            )
+            .replace("/usr/local/bin/backup.sh", "true")
+            .replace("%H", "testhost")
+    };
+    let crontab = std::fs::read_to_string(examples.join("crontab")).expect("crontab");
+    let line = crontab
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .expect("a cron line");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let schedule = fields[..5].join(" ");
+    let created = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "cron job",
+        "--cron",
+        &schedule,
+        "--tz",
+        "Europe/Berlin",
+    ]);
+    let (url, key) = (
+        created["ping_url"].as_str().expect("url"),
+        created["key"].as_str().expect("key"),
+    );
+    let command = fill(&fields[5..].join(" "), url, key);
+    let status = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .status()
+        .expect("sh");
+    assert!(status.success(), "{command}");
+    assert_eq!(
+        home.json(&["heartbeats", "get", &id(&created)])["status"],
+        "up"
+    );
+
+    let unit = std::fs::read_to_string(examples.join("beacon-heartbeat.service")).expect("unit");
+    let created = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "timer job",
+        "--period",
+        "120",
+    ]);
+    let (url, key) = (
+        created["ping_url"].as_str().expect("url"),
+        created["key"].as_str().expect("key"),
+    );
+    let unit = fill(&unit, url, key);
+    let mut cmd = std::process::Command::new("sh");
+    for line in unit.lines() {
+        if let Some(kv) = line.strip_prefix("Environment=") {
+            let (k, v) = kv.split_once('=').expect("K=V");
+            cmd.env(k, v);
+        }
+    }
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let out = cmd.args(["-c", exec]).output().expect("unit command");
+    assert!(out.status.success(), "{exec}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("job ran on testhost"));
+    let pings = crate::harness::array(home.json(&["heartbeats", "pings", &id(&created)]));
+    assert_eq!(pings[0]["kind"], "success");
+    assert!(
+        pings[0]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("job ran on testhost"))
+    );
+    let timer = std::fs::read_to_string(examples.join("beacon-heartbeat.timer")).expect("timer");
+    assert!(timer.contains("OnUnitActiveSec=2min"));
+}
