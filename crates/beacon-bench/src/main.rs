@@ -21,6 +21,8 @@ enum Bench {
     Checks(Args),
     /// Create data for API benchmarks and print the first endpoint's id.
     ApiData(ApiDataArgs),
+    /// Create heartbeats with keys in a fresh SQLite database, and a wrk script that pings them at random.
+    HeartbeatData(HeartbeatDataArgs),
     /// Webhook delivery throughput and latency of a running server against nginx.
     Deliveries(DeliveriesArgs),
 }
@@ -35,6 +37,15 @@ struct DeliveriesArgs {
     live: u32,
     #[arg(long)]
     beacon: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct HeartbeatDataArgs {
+    #[arg(long, default_value_t = 10_000)]
+    heartbeats: u32,
+    /// Data dir to create the SQLite database in; `ping.lua` and `targets.txt` are written there too.
+    #[arg(long)]
+    data_dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -178,8 +189,56 @@ async fn main() -> Result<()> {
     match Bench::parse() {
         Bench::Checks(args) => checks(args).await,
         Bench::ApiData(args) => api_data(args).await,
+        Bench::HeartbeatData(args) => heartbeat_data(args).await,
         Bench::Deliveries(args) => deliveries(args).await,
     }
+}
+
+async fn heartbeat_data(args: HeartbeatDataArgs) -> Result<()> {
+    use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
+    let store = SqliteStore::open(&args.data_dir.join("beacon.db")).await?;
+    let svc = store.create_service("bench", "", now_ms()).await?;
+    let mut targets = String::new();
+    for i in 0..args.heartbeats {
+        let spec = HeartbeatSpec::create(HeartbeatInput {
+            name: Some(format!("job {i}")),
+            period_seconds: Some(3_600),
+            grace_seconds: Some(600),
+            ..Default::default()
+        })?;
+        let (key, hash) = beacon_core::token::generate_ping_key(rand::random());
+        let hb = store
+            .create_heartbeat(svc.id, &format!("job-{i}"), &spec, &hash, now_ms())
+            .await?;
+        targets.push_str(&format!("{} {key}\n", hb.id));
+    }
+    std::fs::write(args.data_dir.join("targets.txt"), targets)?;
+    let lua = format!(
+        r#"-- wrk script: each request pings a random heartbeat with its key.
+local targets = {{}}
+for line in io.lines("{}") do
+  local id, key = line:match("(%S+) (%S+)")
+  targets[#targets + 1] = {{ path = "/ping/" .. id, auth = "Bearer " .. key }}
+end
+math.randomseed(os.time())
+request = function()
+  local t = targets[math.random(#targets)]
+  return wrk.format("POST", t.path, {{ ["Authorization"] = t.auth }}, "ok")
+end
+response = function(status, headers, body)
+  if status ~= 200 then error("status " .. status) end
+end
+"#,
+        args.data_dir.join("targets.txt").display()
+    );
+    std::fs::write(args.data_dir.join("ping.lua"), lua)?;
+    eprintln!(
+        "{} heartbeats in {}; run: wrk -t2 -c64 -d10s --latency -s {} http://ADDR",
+        args.heartbeats,
+        args.data_dir.display(),
+        args.data_dir.join("ping.lua").display()
+    );
+    Ok(())
 }
 
 async fn api_data(args: ApiDataArgs) -> Result<()> {

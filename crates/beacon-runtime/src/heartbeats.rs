@@ -6,7 +6,8 @@
 //! one answers at once. A 200 therefore means the ping is stored.
 //!
 //! `run_evaluator` re-evaluates heartbeats whose `next_check_at` has come (within `poll_interval` of the
-//! deadline), and prunes old pings every `prune_every`.
+//! deadline), prunes old pings every `prune_every`, and asks the store for its background checkpoint every
+//! second (SQLite's hot write connection does not checkpoint on commit, so the intake never stalls on one).
 
 use crate::Clock;
 use beacon_store::{IncomingPing, PingOutcome, Store, StoreError};
@@ -136,6 +137,7 @@ pub async fn run_evaluator(
     const LIMIT: u32 = 1_000;
     info!("heartbeat evaluator started");
     let mut last_prune = std::time::Instant::now();
+    let mut last_checkpoint = std::time::Instant::now();
     while !shutdown.is_cancelled() {
         match store.evaluate_heartbeats(clock.now(), LIMIT).await {
             // A full page: more may be due; go on at once.
@@ -146,6 +148,12 @@ pub async fn run_evaluator(
                 }
             }
             Err(e) => warn!(error = %e, "evaluating heartbeats failed; retrying"),
+        }
+        if last_checkpoint.elapsed() >= Duration::from_secs(1) {
+            last_checkpoint = std::time::Instant::now();
+            if let Err(e) = store.checkpoint().await {
+                debug!(error = %e, "checkpoint failed; the next one will catch up");
+            }
         }
         if last_prune.elapsed() >= config.prune_every {
             last_prune = std::time::Instant::now();

@@ -212,6 +212,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<HeartbeatLogEntry>>;
     /// Re-evaluate up to `limit` heartbeats whose `next_check_at` has come; the number that changed status.
     async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32>;
+    /// Background upkeep of the storage engine: on SQLite a passive WAL checkpoint; nothing on PostgreSQL.
+    async fn checkpoint(&self) -> Result<()>;
     /// Keep the newest `keep` pings of each heartbeat; the number deleted.
     async fn prune_heartbeat_pings(&self, keep: u32) -> Result<u64>;
 

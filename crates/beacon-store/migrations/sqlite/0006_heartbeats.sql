@@ -1,6 +1,6 @@
 -- Heartbeats: push monitors. A heartbeat's state (last result, run in progress, pause) is kept on its row with
 -- the computed status and `next_check_at`, the next time the status can change without a ping: the evaluator
--- only looks at rows whose time has come. Pings are kept (last N per heartbeat) with their diagnostics;
+-- only evaluates rows whose time has come. Pings are kept (last N per heartbeat) with their diagnostics;
 -- `heartbeat_log` keeps every status transition.
 
 CREATE TABLE heartbeats (
@@ -25,7 +25,8 @@ CREATE TABLE heartbeats (
     updated_at     INTEGER NOT NULL
 );
 CREATE INDEX heartbeats_by_service ON heartbeats (service_pk);
-CREATE INDEX heartbeats_due ON heartbeats (next_check_at) WHERE next_check_at IS NOT NULL;
+-- No index on next_check_at: every ping moves it, and an index would double the pages each batch writes;
+-- the evaluator's scan of this small table is cheaper than that.
 
 CREATE TABLE heartbeat_pings (
     pk            INTEGER PRIMARY KEY,
