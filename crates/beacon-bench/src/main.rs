@@ -46,6 +46,9 @@ struct HeartbeatDataArgs {
     /// Data dir to create the SQLite database in; `ping.lua` and `targets.txt` are written there too.
     #[arg(long)]
     data_dir: PathBuf,
+    /// A PostgreSQL URL to create the heartbeats in instead of SQLite.
+    #[arg(long)]
+    database: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -196,7 +199,11 @@ async fn main() -> Result<()> {
 
 async fn heartbeat_data(args: HeartbeatDataArgs) -> Result<()> {
     use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
-    let store = SqliteStore::open(&args.data_dir.join("beacon.db")).await?;
+    std::fs::create_dir_all(&args.data_dir)?;
+    let store: std::sync::Arc<dyn Store> = match &args.database {
+        Some(url) => beacon_store::open(&beacon_store::DatabaseUrl::parse(url)?).await?,
+        None => std::sync::Arc::new(SqliteStore::open(&args.data_dir.join("beacon.db")).await?),
+    };
     let svc = store.create_service("bench", "", now_ms()).await?;
     let mut targets = String::new();
     for i in 0..args.heartbeats {
