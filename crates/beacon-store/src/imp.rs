@@ -2555,17 +2555,37 @@ macro_rules! impl_store {
             }
 
             async fn prune_heartbeat_pings(&self, keep: u32) -> Result<u64> {
-                let result = sqlx::query(
-                    // The cut-off per heartbeat is computed once (materialized), not once per ping row.
-                    "WITH cut AS MATERIALIZED (SELECT h.pk AS hb, (SELECT q.pk FROM heartbeat_pings q \
-                     WHERE q.heartbeat_pk = h.pk ORDER BY q.pk DESC LIMIT 1 OFFSET $1) AS below FROM heartbeats h) \
-                     DELETE FROM heartbeat_pings WHERE pk IN (SELECT p.pk FROM cut \
-                     JOIN heartbeat_pings p ON p.heartbeat_pk = cut.hb AND p.pk < cut.below)",
-                )
-                .bind(i64::from(keep.max(1)) - 1)
-                .execute(&self.pool)
-                .await?;
-                Ok(result.rows_affected())
+                // A few hundred heartbeats per statement, each statement its own short transaction, so the
+                // intake's writer never waits long for the write lock.
+                const HEARTBEATS_PER_STEP: i64 = 200;
+                let mut deleted = 0;
+                let mut after: i64 = 0;
+                loop {
+                    let last: Option<i64> = sqlx::query(
+                        "SELECT MAX(pk) FROM (SELECT pk FROM heartbeats WHERE pk > $1 ORDER BY pk LIMIT $2) AS step",
+                    )
+                    .bind(after)
+                    .bind(HEARTBEATS_PER_STEP)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?;
+                    let Some(last) = last else { return Ok(deleted) };
+                    let result = sqlx::query(
+                        // The cut-off per heartbeat is computed once (materialized), not once per ping row.
+                        "WITH cut AS MATERIALIZED (SELECT h.pk AS hb, (SELECT q.pk FROM heartbeat_pings q \
+                         WHERE q.heartbeat_pk = h.pk ORDER BY q.pk DESC LIMIT 1 OFFSET $1) AS below \
+                         FROM heartbeats h WHERE h.pk > $2 AND h.pk <= $3) \
+                         DELETE FROM heartbeat_pings WHERE pk IN (SELECT p.pk FROM cut \
+                         JOIN heartbeat_pings p ON p.heartbeat_pk = cut.hb AND p.pk < cut.below)",
+                    )
+                    .bind(i64::from(keep.max(1)) - 1)
+                    .bind(after)
+                    .bind(last)
+                    .execute(&self.pool)
+                    .await?;
+                    deleted += result.rows_affected();
+                    after = last;
+                }
             }
 
             async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {

@@ -1768,6 +1768,28 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
         .await
         .expect("list");
     assert_eq!(listed.items.len(), 1);
+    // Pruning goes through the heartbeats a few hundred at a time: every one of 205 more is reached.
+    let mut many = Vec::new();
+    for i in 0..205 {
+        let h = store
+            .create_heartbeat(svc.id, &format!("job-{i}"), &spec, &new_hash, T0)
+            .await
+            .expect("create");
+        for n in 0..3 {
+            many.push(ping(
+                HeartbeatRef::Id(h.id),
+                Some(&new_key),
+                PingKind::Log,
+                T0 + 300_000 + n,
+            ));
+        }
+    }
+    let outcomes = store.record_heartbeat_pings(&many).await.expect("record");
+    assert!(outcomes.iter().all(|o| *o == PingOutcome::Accepted));
+    assert_eq!(
+        store.prune_heartbeat_pings(2).await.expect("prune"),
+        205 + 1
+    );
     store.delete_heartbeat(hb.id).await.expect("delete");
     assert!(matches!(
         store.get_heartbeat(&by_id).await,
