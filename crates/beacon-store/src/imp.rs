@@ -2355,7 +2355,8 @@ macro_rules! impl_store {
                                 list.push_bind(*slug);
                             }
                         }
-                        qb.push(")").push($sql::HEARTBEAT_LOCK).push(") AS page");
+                        // Rows are locked in pk order, so two servers' batches cannot deadlock on each other.
+                        qb.push(") ORDER BY h.pk").push($sql::HEARTBEAT_LOCK).push(") AS page");
                         let page: String = qb.build().fetch_one(&mut *tx).await?.try_get(0)?;
                         for (pk, hb, key) in heartbeat_page(&page)? {
                             by_id.insert(hb.id, pk);
