@@ -158,7 +158,6 @@ pub struct HeartbeatSpec {
     pub name: String,
     pub schedule: Schedule,
     pub grace_seconds: u32,
-    pub paused: bool,
 }
 
 /// Settable fields as they come from the CLI or the API; `None` keeps the current value on update.
@@ -197,7 +196,6 @@ impl HeartbeatSpec {
             name: String::new(),
             schedule: Schedule::Period { seconds: 60 },
             grace_seconds: DEFAULT_GRACE_SECONDS,
-            paused: false,
         };
         base.apply(HeartbeatInput {
             name: Some(name),

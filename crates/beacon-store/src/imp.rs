@@ -413,7 +413,6 @@ fn heartbeat_page(page: &str) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>> {
                     name,
                     schedule,
                     grace_seconds: to_u32(grace, "grace_seconds")?,
-                    paused,
                 },
                 status: HbStatus::parse(&status)
                     .ok_or_else(|| corrupt(format!("heartbeat status {status:?}")))?,
@@ -430,67 +429,6 @@ fn heartbeat_page(page: &str) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>> {
             Ok((pk, hb, unhex(&key)?))
         })
         .collect()
-}
-
-/// A heartbeat row: its pk, the heartbeat, and the stored key hash.
-fn heartbeat_from_row<R: Row>(row: &R) -> Result<(i64, Heartbeat, Vec<u8>)>
-where
-    for<'c> &'c str: sqlx::ColumnIndex<R>,
-    Uuid: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    i32: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<i32>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<bool>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let period: Option<i32> = row.try_get("period_seconds")?;
-    let schedule = match period {
-        Some(p) => Schedule::Period {
-            seconds: to_u32(p, "period_seconds")?,
-        },
-        None => {
-            let cron: Option<String> = row.try_get("cron")?;
-            let tz: Option<String> = row.try_get("tz")?;
-            Schedule::Cron(Box::new(
-                CronSchedule::parse(
-                    cron.as_deref().unwrap_or(""),
-                    tz.as_deref().unwrap_or("UTC"),
-                )
-                .map_err(corrupt)?,
-            ))
-        }
-    };
-    let paused: bool = row.try_get("paused")?;
-    let status: String = row.try_get("status")?;
-    let last_at: Option<i64> = row.try_get("last_result_at")?;
-    let last_ok: Option<bool> = row.try_get("last_result_ok")?;
-    let hb = Heartbeat {
-        id: row.try_get("id")?,
-        service_id: row.try_get("service_id")?,
-        slug: row.try_get("slug")?,
-        spec: HeartbeatSpec {
-            name: row.try_get("name")?,
-            schedule,
-            grace_seconds: to_u32(row.try_get("grace_seconds")?, "grace_seconds")?,
-            paused,
-        },
-        status: HbStatus::parse(&status)
-            .ok_or_else(|| corrupt(format!("heartbeat status {status:?}")))?,
-        state: HbState {
-            last_result: last_at.zip(last_ok),
-            started_at: row.try_get("started_at")?,
-            paused,
-        },
-        last_ping_at: row.try_get("last_ping_at")?,
-        next_check_at: row.try_get("next_check_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    };
-    Ok((row.try_get("pk")?, hb, row.try_get("key_hash")?))
 }
 
 /// Why a heartbeat went down, for its incident.
@@ -588,14 +526,6 @@ macro_rules! webhook_select {
         "SELECT w.pk, w.id, s.id AS service_id, e.id AS endpoint_id, w.format, w.url, w.events, w.secret, w.headers, \
          w.consecutive_failures, w.last_attempt_at, w.created_at, w.updated_at FROM webhooks w \
          JOIN services s ON s.pk = w.service_pk LEFT JOIN endpoints e ON e.pk = w.endpoint_pk"
-    };
-}
-
-macro_rules! heartbeat_select {
-    () => {
-        "SELECT h.pk, h.id, s.id AS service_id, h.slug, h.name, h.period_seconds, h.cron, h.tz, h.grace_seconds, \
-         h.key_hash, h.paused, h.status, h.last_result_at, h.last_result_ok, h.started_at, h.last_ping_at, \
-         h.next_check_at, h.created_at, h.updated_at FROM heartbeats h JOIN services s ON s.pk = h.service_pk"
     };
 }
 
@@ -894,16 +824,34 @@ macro_rules! impl_store {
                     .ok_or(StoreError::NotFound { kind: "heartbeat", id })
             }
 
+            /// Heartbeats as one JSON page (see `endpoint_page`): `SELECT … FROM heartbeats h` + `tail`.
+            fn heartbeats_query() -> QueryBuilder<$db> {
+                let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
+                qb.push($sql::HEARTBEAT_JSON);
+                qb
+            }
+
+            async fn read_heartbeats<'c, E>(exec: E, mut qb: QueryBuilder<$db>) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>>
+            where
+                E: sqlx::Executor<'c, Database = $db>,
+            {
+                qb.push(") AS page");
+                let page: String = qb.build().fetch_one(exec).await?.try_get(0)?;
+                let mut rows = heartbeat_page(&page)?;
+                rows.sort_by_key(|(pk, _, _)| *pk);
+                Ok(rows)
+            }
+
             async fn heartbeat_locked(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 id: Uuid,
             ) -> Result<(i64, Heartbeat, Vec<u8>)> {
-                let row = sqlx::query(concat!(heartbeat_select!(), " WHERE h.id = $1"))
-                    .bind(id)
-                    .fetch_optional(&mut **tx)
+                let mut qb = Self::heartbeats_query();
+                qb.push(" WHERE h.id = ").push_bind(id).push($sql::HEARTBEAT_LOCK);
+                Self::read_heartbeats(&mut **tx, qb)
                     .await?
-                    .ok_or(StoreError::NotFound { kind: "heartbeat", id })?;
-                heartbeat_from_row(&row)
+                    .pop()
+                    .ok_or(StoreError::NotFound { kind: "heartbeat", id })
             }
 
             /// Write a heartbeat's state, status and next check time.
@@ -1585,31 +1533,6 @@ macro_rules! impl_store {
                 if row.try_get::<String, _>("status")? != "open" {
                     return Err(StoreError::Conflict(format!("incident {id} is already resolved")));
                 }
-                let Some(endpoint_pk) = endpoint_pk else {
-                    // A heartbeat's incident: resolved by hand; the heartbeat's status follows its next ping.
-                    let heartbeat_pk: i64 = row.try_get("heartbeat_pk")?;
-                    sqlx::query(
-                        "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'manual' WHERE pk = $1",
-                    )
-                    .bind(incident_pk)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    let incident = Self::incident_from_row(
-                        &sqlx::query(concat!(incident_select!(), " WHERE i.pk = $1"))
-                            .bind(incident_pk)
-                            .fetch_one(&mut *tx)
-                            .await?,
-                    )?;
-                    let payload = serde_json::json!({
-                        "incident_id": incident.id, "heartbeat_id": incident.heartbeat_id,
-                        "started_at": incident.started_at, "resolved_at": now, "cause": incident.cause,
-                        "resolved_by": "manual",
-                    });
-                    Self::insert_event(&mut tx, Owner::Heartbeat(heartbeat_pk), "heartbeat_up", payload, now, false).await?;
-                    tx.commit().await?;
-                    return Ok(incident);
-                };
                 sqlx::query(
                     "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'manual' WHERE pk = $1",
                 )
@@ -1617,36 +1540,49 @@ macro_rules! impl_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                let status: String = sqlx::query("SELECT status FROM endpoints WHERE pk = $1")
+                if let Some(endpoint_pk) = endpoint_pk {
+                    // The endpoint's failures count afresh; a heartbeat's status follows its next ping.
+                    let status: String = sqlx::query("SELECT status FROM endpoints WHERE pk = $1")
+                        .bind(endpoint_pk)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get(0)?;
+                    let health = incident::resolve_manually(Health {
+                        status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                        ..Health::default()
+                    });
+                    sqlx::query(
+                        "UPDATE endpoints SET status = $2, consecutive_failures = 0, consecutive_successes = 0 WHERE pk = $1",
+                    )
                     .bind(endpoint_pk)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                let health = incident::resolve_manually(Health {
-                    status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
-                    ..Health::default()
-                });
-                sqlx::query(
-                    "UPDATE endpoints SET status = $2, consecutive_failures = 0, consecutive_successes = 0 WHERE pk = $1",
-                )
-                .bind(endpoint_pk)
-                .bind(health.status.as_str())
-                .execute(&mut *tx)
-                .await?;
+                    .bind(health.status.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let incident = Self::incident_from_row(
                     &sqlx::query(concat!(incident_select!(), " WHERE i.pk = $1"))
                         .bind(incident_pk)
                         .fetch_one(&mut *tx)
                         .await?,
                 )?;
-                let payload = serde_json::json!({
-                    "incident_id": incident.id, "endpoint_id": incident.endpoint_id,
-                    "started_at": incident.started_at, "resolved_at": now, "cause": incident.cause,
-                    "failure_count": incident.failure_count, "resolved_by": "manual",
+                let mut payload = serde_json::json!({
+                    "incident_id": incident.id, "started_at": incident.started_at, "resolved_at": now,
+                    "cause": incident.cause, "resolved_by": "manual",
                 });
+                let (owner, kind) = match endpoint_pk {
+                    Some(pk) => {
+                        payload["endpoint_id"] = serde_json::json!(incident.endpoint_id);
+                        payload["failure_count"] = serde_json::json!(incident.failure_count);
+                        (Owner::Endpoint(pk), "incident_resolved")
+                    }
+                    None => {
+                        payload["heartbeat_id"] = serde_json::json!(incident.heartbeat_id);
+                        (Owner::Heartbeat(row.try_get("heartbeat_pk")?), "heartbeat_up")
+                    }
+                };
                 // Seed 002 alerts come from check runs only: a manual resolve is not sent to a check's own
                 // webhook_url; service webhooks get it, with resolved_by: manual.
-                Self::insert_event(&mut tx, Owner::Endpoint(endpoint_pk), "incident_resolved", payload, now, false).await?;
+                Self::insert_event(&mut tx, owner, kind, payload, now, false).await?;
                 tx.commit().await?;
                 Ok(incident)
             }
@@ -2191,11 +2127,10 @@ macro_rules! impl_store {
                     Schedule::Cron(c) => (None, Some(c.expr().to_owned()), Some(c.tz().to_owned())),
                 };
                 let id = Uuid::new_v4();
-                let status = if spec.paused { HbStatus::Paused } else { HbStatus::New };
                 sqlx::query(
                     "INSERT INTO heartbeats (id, service_pk, slug, name, period_seconds, cron, tz, grace_seconds, \
-                     key_hash, paused, status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+                     key_hash, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
                 )
                 .bind(id)
                 .bind(service_pk)
@@ -2206,8 +2141,7 @@ macro_rules! impl_store {
                 .bind(tz)
                 .bind(clamp_i32(spec.grace_seconds))
                 .bind(key_hash.as_slice())
-                .bind(spec.paused)
-                .bind(status.as_str())
+                .bind(HbStatus::New.as_str())
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
@@ -2217,39 +2151,36 @@ macro_rules! impl_store {
             }
 
             async fn list_heartbeats(&self, service_id: Option<Uuid>, page: Page) -> Result<Paged<Heartbeat>> {
-                let mut qb = QueryBuilder::<$db>::new(concat!(heartbeat_select!(), " WHERE h.pk > "));
-                qb.push_bind(page.after.unwrap_or(0));
+                let mut qb = Self::heartbeats_query();
+                qb.push(" WHERE h.pk > ").push_bind(page.after.unwrap_or(0));
                 if let Some(sid) = service_id {
                     let service_pk = self.service_pk(sid).await?;
                     qb.push(" AND h.service_pk = ").push_bind(service_pk);
                 }
                 qb.push(" ORDER BY h.pk");
                 push_limit(&mut qb, page);
-                let rows = qb.build().fetch_all(&self.pool).await?;
-                let mut items = Vec::with_capacity(rows.len());
-                let mut last = None;
-                for row in &rows {
-                    let (pk, hb, _) = heartbeat_from_row(row)?;
-                    items.push(hb);
-                    last = Some(pk);
-                }
-                Ok(paged(items, last, page))
+                let rows = Self::read_heartbeats(&self.pool, qb).await?;
+                let last = rows.last().map(|(pk, _, _)| *pk);
+                Ok(paged(rows.into_iter().map(|(_, h, _)| h).collect(), last, page))
             }
 
             async fn get_heartbeat(&self, target: &HeartbeatRef) -> Result<Heartbeat> {
-                let row = match target {
-                    HeartbeatRef::Id(id) => sqlx::query(concat!(heartbeat_select!(), " WHERE h.id = $1"))
-                        .bind(*id)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .ok_or(StoreError::NotFound { kind: "heartbeat", id: *id })?,
-                    HeartbeatRef::Slug(slug) => sqlx::query(concat!(heartbeat_select!(), " WHERE h.slug = $1"))
-                        .bind(slug)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound { kind: "heartbeat", id: Uuid::nil() })?,
+                let mut qb = Self::heartbeats_query();
+                let id = match target {
+                    HeartbeatRef::Id(id) => {
+                        qb.push(" WHERE h.id = ").push_bind(*id);
+                        *id
+                    }
+                    HeartbeatRef::Slug(slug) => {
+                        qb.push(" WHERE h.slug = ").push_bind(slug.clone());
+                        Uuid::nil()
+                    }
                 };
-                Ok(heartbeat_from_row(&row)?.1)
+                Self::read_heartbeats(&self.pool, qb)
+                    .await?
+                    .pop()
+                    .map(|(_, h, _)| h)
+                    .ok_or(StoreError::NotFound { kind: "heartbeat", id })
             }
 
             async fn update_heartbeat(&self, id: Uuid, input: HeartbeatInput, now: Millis) -> Result<Heartbeat> {
@@ -2285,7 +2216,6 @@ macro_rules! impl_store {
                 let (pk, mut hb, _) = Self::heartbeat_locked(&mut tx, id).await?;
                 if hb.state.paused != paused {
                     hb.state.paused = paused;
-                    hb.spec.paused = paused;
                     if !paused {
                         // Resumed: a fresh start, like a new heartbeat, until the next ping.
                         hb.state.last_result = None;
@@ -2343,8 +2273,8 @@ macro_rules! impl_store {
                 // than the batch's writes.
                 for (col, n) in [("h.id", ids.len()), ("h.slug", slugs.len())] {
                     for start in (0..n).step_by(CHUNK) {
-                        let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
-                        qb.push($sql::HEARTBEAT_JSON).push(" WHERE ").push(col).push(" IN (");
+                        let mut qb = Self::heartbeats_query();
+                        qb.push(" WHERE ").push(col).push(" IN (");
                         let mut list = qb.separated(", ");
                         if col == "h.id" {
                             for id in &ids[start..n.min(start + CHUNK)] {
@@ -2356,9 +2286,8 @@ macro_rules! impl_store {
                             }
                         }
                         // Rows are locked in pk order, so two servers' batches cannot deadlock on each other.
-                        qb.push(") ORDER BY h.pk").push($sql::HEARTBEAT_LOCK).push(") AS page");
-                        let page: String = qb.build().fetch_one(&mut *tx).await?.try_get(0)?;
-                        for (pk, hb, key) in heartbeat_page(&page)? {
+                        qb.push(") ORDER BY h.pk").push($sql::HEARTBEAT_LOCK);
+                        for (pk, hb, key) in Self::read_heartbeats(&mut *tx, qb).await? {
                             by_id.insert(hb.id, pk);
                             by_slug.insert(hb.slug.clone(), pk);
                             let status = hb.status;
@@ -2405,7 +2334,6 @@ macro_rules! impl_store {
                         starts.insert((pk, rid), p.received_at);
                     }
                     hb.state = effect.state;
-                    hb.spec.paused = hb.state.paused;
                     hb.last_ping_at = Some(hb.last_ping_at.map_or(p.received_at, |l| l.max(p.received_at)));
                     let before = hb.status;
                     hb.status = hbeat::evaluate(&hb.spec, &hb.state, p.received_at);
@@ -2533,13 +2461,12 @@ macro_rules! impl_store {
 
             async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32> {
                 let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
-                let mut qb = QueryBuilder::<$db>::new(concat!(heartbeat_select!(), " WHERE h.next_check_at <= "));
-                qb.push_bind(now).push(" ORDER BY h.next_check_at LIMIT ").push_bind(i64::from(limit));
+                let mut qb = Self::heartbeats_query();
+                qb.push(" WHERE h.next_check_at <= ").push_bind(now);
+                qb.push(" ORDER BY h.next_check_at LIMIT ").push_bind(i64::from(limit));
                 qb.push($sql::HEARTBEAT_LOCK_SKIP);
-                let rows = qb.build().fetch_all(&mut *tx).await?;
                 let mut changed = 0;
-                for row in &rows {
-                    let (pk, mut hb, _) = heartbeat_from_row(row)?;
+                for (pk, mut hb, _) in Self::read_heartbeats(&mut *tx, qb).await? {
                     if Self::reevaluate(&mut tx, pk, &mut hb, now).await? {
                         changed += 1;
                     }

@@ -1644,6 +1644,36 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
     );
     let overran = store.get_heartbeat(&by_id).await.expect("get");
     assert_eq!(overran.status, HbStatus::Down);
+    // Resolving a heartbeat's incident by hand writes heartbeat_up (resolved_by: manual) and nothing else.
+    let open = store
+        .list_incidents(
+            IncidentFilter {
+                status: Some(IncidentStatus::Open),
+                endpoint_id: None,
+                heartbeat_id: Some(hb.id),
+            },
+            Page::default(),
+        )
+        .await
+        .expect("incidents")
+        .items;
+    let resolved = store
+        .resolve_incident(open[0].id, T0 + 152_000)
+        .await
+        .expect("resolve");
+    assert_eq!(
+        (resolved.status, resolved.resolved_by),
+        (IncidentStatus::Resolved, Some(ResolvedBy::Manual))
+    );
+    let last = store
+        .list_events(0, 100)
+        .await
+        .expect("events")
+        .pop()
+        .expect("event");
+    assert_eq!(last.kind, "heartbeat_up");
+    assert_eq!(last.payload["resolved_by"], "manual");
+    assert_eq!(last.payload["heartbeat_id"], serde_json::json!(hb.id));
     let log = store.list_heartbeat_log(&by_slug, 100).await.expect("log");
     let steps: Vec<(String, String)> = log
         .iter()
