@@ -63,17 +63,13 @@ fn rfc3339(ms: Millis) -> String {
 pub fn body(d: &ClaimedDelivery) -> Value {
     match d.format {
         WebhookFormat::Standard => payload(d),
-        WebhookFormat::Pulse => pulse_payload(d),
+        WebhookFormat::Pulse => pulse_body(&d.event_kind, &d.event_payload, d.event_at),
     }
 }
 
 /// Seed 002's alert body for a check's `webhook_url`: `failure` when an incident opens, `recovery` when it
-/// resolves; `status` is the run's status and `timestamp` the run's time.
-pub fn pulse_payload(d: &ClaimedDelivery) -> Value {
-    pulse_body(&d.event_kind, &d.event_payload, d.event_at)
-}
-
-/// Seed 002's alert body from an event's kind, stored payload and time.
+/// resolves; `status` is the run's status and `timestamp` the run's time (from the event's kind, stored payload
+/// and time).
 pub fn pulse_body(event_kind: &str, p: &Value, at: Millis) -> Value {
     let kind = match event_kind {
         "incident_start" => "failure",

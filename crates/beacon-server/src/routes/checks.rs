@@ -137,11 +137,7 @@ fn limit_param(query: Option<&str>) -> Result<u32, CompatError> {
             "Invalid limit. Must be between 1 and 1000".into(),
         )
     };
-    match query
-        .unwrap_or("")
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("limit="))
-    {
+    match super::query_param(query, "limit") {
         None => Ok(100),
         Some(v) => v
             .parse::<u32>()

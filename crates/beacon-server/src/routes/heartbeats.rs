@@ -6,6 +6,7 @@
 //! Read side, in seed 003's shapes (behind a read API token like the rest of the API): `GET /api/status`,
 //! `GET /api/logs?serviceId=`, `GET /api/services`.
 
+use super::{bearer, query_param};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::wire::rfc3339;
@@ -39,27 +40,6 @@ pub fn read_router() -> Router<AppState> {
         .route("/api/status", get(status))
         .route("/api/logs", get(logs))
         .route("/api/services", get(services))
-}
-
-fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
-    query?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .or_else(|| {
-            headers
-                .get(axum::http::header::AUTHORIZATION)?
-                .to_str()
-                .ok()?
-                .strip_prefix("bearer ")
-        })
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response {
@@ -309,7 +289,12 @@ async fn logs(State(state): State<AppState>, RawQuery(query): RawQuery) -> Respo
         Err(beacon_store::StoreError::NotFound { .. }) => return Json(json!([])).into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    match state.app.store.list_heartbeat_log(&target, 1_000).await {
+    match state
+        .app
+        .store
+        .list_heartbeat_log(&HeartbeatRef::Id(h.id), 1_000)
+        .await
+    {
         Ok(entries) => {
             let out: Vec<Value> = entries
                 .iter()

@@ -142,23 +142,33 @@ fn required_scope(method: &Method, path: &str) -> Scope {
     }
 }
 
+/// The credential in `Authorization: Bearer <credential>`: an API token, or a heartbeat's ping key.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+}
+
+/// One `name=value` parameter of a raw query string (the compatibility routes read their few by hand).
+pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
 /// Middleware: authenticate `Authorization: Bearer <token>` and check its scope against the request.
 pub async fn authorize(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let presented = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
-        })?;
+    let presented = bearer(req.headers()).ok_or_else(|| {
+        ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
+    })?;
     let scope = state.app.authenticate(presented).await?;
     let needed = required_scope(req.method(), req.uri().path());
     if !scope.allows(needed) {

@@ -62,11 +62,7 @@ fn every_event_arrives_after_the_receiver_comes_back() {
         &["--interval", "1", "--alert-threshold", "1"],
     );
     // The receiver's port, with nothing listening yet: connections are refused.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = crate::harness::free_port();
     let hook = home.json(&[
         "webhooks",
         "create",
@@ -242,12 +238,13 @@ fn bad_webhook_input_is_refused() {
     assert_eq!(out.code, 1);
 }
 
-/// A receiver whose answer depends on the path: `/gone` → 404 always; `/busy` → 503 with `Retry-After: 1` for the
-/// first two requests, then 200. Returns the base URL and the arrival times per path.
 /// Arrival time of each request, by path.
-type Arrivals = Arc<Mutex<Vec<(String, std::time::Instant)>>>;
+pub(crate) type Arrivals = Arc<Mutex<Vec<(String, std::time::Instant)>>>;
 
-fn picky_receiver() -> (String, Arrivals) {
+/// A receiver whose answer depends on the path: `/gone` → 404 always; `/busy` → 503 with `Retry-After: 1` for the
+/// first two requests; `/s/<code>` → `<code>` the first time; `/moved` → 302 to `/landed`; 200 otherwise.
+/// Returns the base URL and the arrivals.
+pub(crate) fn picky_receiver() -> (String, Arrivals) {
     let seen: Arrivals = Arc::default();
     let sink = seen.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -263,8 +260,17 @@ fn picky_receiver() -> (String, Arrivals) {
                 seen.push((path.clone(), std::time::Instant::now()));
                 seen.iter().filter(|(p, _)| *p == path).count()
             };
+            let first_status = path
+                .strip_prefix("/s/")
+                .and_then(|c| c.parse::<u16>().ok())
+                .filter(|_| n == 1)
+                .and_then(|c| StatusCode::from_u16(c).ok());
+            if let Some(code) = first_status {
+                return (code, "answer").into_response();
+            }
             match path.as_str() {
                 "/gone" => (StatusCode::NOT_FOUND, "no such hook").into_response(),
+                "/moved" => (StatusCode::FOUND, [("location", "/landed")], "").into_response(),
                 "/busy" if n <= 2 => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     [("retry-after", "1")],
@@ -369,7 +375,10 @@ fn permanent_failures_stop_retryable_ones_retry_and_failed_ones_replay() {
     assert_eq!(replayed[0]["status"], "pending");
     let again = eventually(Duration::from_secs(20), "the replay", || {
         Some(home.json(&["deliveries", "get", &id(&failed)]))
-            .filter(|d| d["attempts"].as_array().map(Vec::len) == Some(2))
+            // The delivery and its attempts are read by two statements: wait until both show the replay.
+            .filter(|d| {
+                d["attempts"].as_array().map(Vec::len) == Some(2) && d["status"] != "pending"
+            })
     });
     assert_eq!(again["status"], "failed");
     let out = home.run(&["deliveries", "retry", &uuid::Uuid::new_v4().to_string()]);

@@ -51,6 +51,26 @@ fn psql(url: &str, sql: &str) {
 }
 
 impl Home {
+    /// A raw HTTP request to this home's running server (remote mode), with exactly the headers given.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Resp {
+        let server = self
+            .remote
+            .as_ref()
+            .expect("a running server (remote home)");
+        http(
+            &format!("http://{}{path}", server.addr),
+            method,
+            headers,
+            body,
+        )
+    }
+
     pub fn sqlite() -> Self {
         let dir = std::env::temp_dir().join(format!("beacon-e2e-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -459,10 +479,16 @@ impl Target {
     }
 }
 
+/// A port on 127.0.0.1 where nothing listens (until the test starts something there).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
 /// A URL on 127.0.0.1 where nothing listens.
 pub fn refused_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    drop(l);
-    format!("http://127.0.0.1:{port}/")
+    format!("http://127.0.0.1:{}/", free_port())
 }

@@ -47,32 +47,12 @@ impl Hb<'_> {
     }
 }
 
-fn api(
-    home: &Home,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&[u8]>,
-) -> crate::harness::Resp {
-    let server = home.remote.as_ref().expect("remote home");
-    http(
-        &format!("http://{}{path}", server.addr),
-        method,
-        headers,
-        body,
-    )
-}
-
 #[test]
 fn a_heartbeat_goes_through_every_status_with_incidents_and_webhooks() {
     let home = Home::remote();
     let base = format!("http://{}", home.remote.as_ref().expect("server").addr);
     let sid = home.service();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = crate::harness::free_port();
     let seen = receiver(port);
     home.json(&[
         "webhooks",
@@ -155,6 +135,14 @@ fn a_heartbeat_goes_through_every_status_with_incidents_and_webhooks() {
     );
     assert_eq!(hb.ping("/restart", true, None).status, 404);
     assert_eq!(hb.ping("/256", true, None).status, 404);
+    let long_rid = format!("/start?rid={}", "r".repeat(65));
+    assert_eq!(hb.ping(&long_rid, true, None).status, 400);
+    let huge = vec![b'x'; 2 * 1024 * 1024];
+    assert_eq!(
+        hb.ping("", true, Some(&huge)).status,
+        413,
+        "over the request body limit"
+    );
     assert!(hb.pings().is_empty());
     assert_eq!(hb.status(), "new");
 
@@ -283,7 +271,7 @@ fn seed_003_routes_keep_their_shapes() {
     let home = Home::remote();
     let token = format!("Bearer {}", home.admin_token());
     let auth = [("Authorization", token.as_str())];
-    let r = api(&home, "GET", "/api/status", &auth, None);
+    let r = home.request("GET", "/api/status", &auth, None);
     assert_eq!(
         (r.status, r.json()),
         (200, json!({"summary": null})),
@@ -322,13 +310,7 @@ fn seed_003_routes_keep_their_shapes() {
         ("Content-Type", "application/json"),
     ];
     let send = |body: &str, headers: &[(&str, &str)]| {
-        api(
-            &home,
-            "POST",
-            "/api/heartbeat",
-            headers,
-            Some(body.as_bytes()),
-        )
+        home.request("POST", "/api/heartbeat", headers, Some(body.as_bytes()))
     };
 
     let r = send(
@@ -411,7 +393,7 @@ fn seed_003_routes_keep_their_shapes() {
     assert_eq!(pings[0]["metadata"], json!({"hostname": "server-1"}));
     assert_eq!(pings[0]["body"], "Heartbeat from server-1");
 
-    let status = api(&home, "GET", "/api/status", &auth, None).json();
+    let status = home.request("GET", "/api/status", &auth, None).json();
     let summary = &status["summary"];
     assert_eq!(
         (
@@ -437,23 +419,26 @@ fn seed_003_routes_keep_their_shapes() {
     );
     assert!(summary["results"][1]["lastSeen"].is_null());
 
-    let r = api(&home, "GET", "/api/logs", &auth, None);
+    let r = home.request("GET", "/api/logs", &auth, None);
     assert_eq!(
         (r.status, r.json()),
         (400, json!({"error": "serviceId parameter required"}))
     );
     assert_eq!(
-        api(&home, "GET", "/api/logs?serviceId=ghost", &auth, None).json(),
+        home.request("GET", "/api/logs?serviceId=ghost", &auth, None)
+            .json(),
         json!([])
     );
-    let logs = api(&home, "GET", "/api/logs?serviceId=service-1", &auth, None).json();
+    let logs = home
+        .request("GET", "/api/logs?serviceId=service-1", &auth, None)
+        .json();
     assert_eq!(logs[0]["status"], "up", "{logs}");
     assert_eq!(
         (logs[0]["from"].as_str(), logs[0]["to"].as_str()),
         (Some("new"), Some("up"))
     );
 
-    let services = api(&home, "GET", "/api/services", &auth, None).json();
+    let services = home.request("GET", "/api/services", &auth, None).json();
     assert_eq!(
         services[0],
         json!({"id": "service-1", "name": "Service 1", "enabled": true, "stalenessThreshold": 150_000})
@@ -463,7 +448,7 @@ fn seed_003_routes_keep_their_shapes() {
         "never keys"
     );
     assert_eq!(
-        api(&home, "GET", "/api/status", &[], None).status,
+        home.request("GET", "/api/status", &[], None).status,
         401,
         "the read side needs a token"
     );
@@ -532,6 +517,13 @@ fn bad_heartbeat_input_is_refused_and_nothing_is_stored() {
     let out = home.run(&["heartbeats", "update", &id(&ok), "--cron", "61 * * * *"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("minute"), "{}", out.stderr);
+    let out = home.run(&["heartbeats", "update", &id(&ok), "--tz", "Europe/Berlin"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("only to a cron schedule"),
+        "{}",
+        out.stderr
+    );
     let out = home.run(&["heartbeats", "update", &id(&ok)]);
     assert_eq!(out.code, 1);
     assert_eq!(

@@ -2,18 +2,10 @@
 //! each documented status, seed 002's per-check `webhook_url` with its alerts and attempt log, webhook health
 //! metrics, and the private-network deny-list.
 
-use crate::delivery::{receiver, signature_valid};
-use crate::harness::{Home, Mode, Target, eventually, http, id, refused_url};
+use crate::delivery::{picky_receiver, receiver, signature_valid};
+use crate::harness::{Home, Mode, Target, eventually, free_port, id, refused_url};
 use serde_json::{Value, json};
 use std::time::Duration;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 fn header<'a>(h: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
@@ -21,19 +13,13 @@ fn header<'a>(h: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A call to the running server with the admin token.
 fn api(home: &Home, method: &str, path: &str, body: Option<Value>) -> crate::harness::Resp {
-    let server = home.remote.as_ref().expect("remote home");
     let token = format!("Bearer {}", home.admin_token());
     let body = body.map(|b| b.to_string());
     let mut headers = vec![("Authorization", token.as_str())];
     if body.is_some() {
         headers.push(("Content-Type", "application/json"));
     }
-    http(
-        &format!("http://{}{path}", server.addr),
-        method,
-        &headers,
-        body.as_deref().map(str::as_bytes),
-    )
+    home.request(method, path, &headers, body.as_deref().map(str::as_bytes))
 }
 
 #[test]
@@ -179,34 +165,7 @@ fn each_retriable_status_is_retried_and_each_permanent_one_is_not() {
     )
     .expect("cfg");
     // `/s/<code>` answers <code> the first time and 200 after; `/moved` redirects to `/landed`.
-    let hits: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
-    let sink = hits.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-        let sink = sink.clone();
-        async move {
-            use axum::http::StatusCode;
-            use axum::response::IntoResponse;
-            let path = uri.path().to_owned();
-            let first = {
-                let mut hits = sink.lock().expect("hits");
-                hits.push(path.clone());
-                hits.iter().filter(|p| **p == path).count() == 1
-            };
-            if path == "/moved" {
-                return (StatusCode::FOUND, [("location", "/landed")], "").into_response();
-            }
-            let code = path
-                .strip_prefix("/s/")
-                .and_then(|c| c.parse::<u16>().ok())
-                .filter(|_| first)
-                .and_then(|c| StatusCode::from_u16(c).ok())
-                .unwrap_or(StatusCode::OK);
-            (code, "answer").into_response()
-        }
-    });
-    crate::harness::serve(listener, app);
+    let (base, hits) = picky_receiver();
 
     let sid = home.service();
     let retriable = [408, 429, 500, 502, 503, 504];
@@ -267,7 +226,13 @@ fn each_retriable_status_is_retried_and_each_permanent_one_is_not() {
         settled(&moved)
     });
     assert_eq!(d["status"], "failed", "redirects are not followed: {d}");
-    assert!(!hits.lock().expect("hits").iter().any(|p| p == "/landed"));
+    assert!(
+        !hits
+            .lock()
+            .expect("hits")
+            .iter()
+            .any(|(p, _)| p == "/landed")
+    );
     assert_eq!(server.terminate(), 0);
 }
 
