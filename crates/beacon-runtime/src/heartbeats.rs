@@ -144,7 +144,7 @@ pub async fn run_evaluator(
             Ok(n) if n >= LIMIT => continue,
             Ok(n) => {
                 if n > 0 {
-                    debug!(changed = n, "heartbeats evaluated");
+                    debug!(evaluated = n, "due heartbeats evaluated");
                 }
             }
             Err(e) => warn!(error = %e, "evaluating heartbeats failed; retrying"),

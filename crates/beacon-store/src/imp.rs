@@ -431,6 +431,14 @@ fn heartbeat_page(page: &str) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>> {
         .collect()
 }
 
+/// A schedule as its columns: `period_seconds`, or `cron` and `tz`.
+fn schedule_columns(schedule: &Schedule) -> (Option<i32>, Option<&str>, Option<&str>) {
+    match schedule {
+        Schedule::Period { seconds } => (Some(clamp_i32(*seconds)), None, None),
+        Schedule::Cron(c) => (None, Some(c.expr()), Some(c.tz())),
+    }
+}
+
 /// Why a heartbeat went down, for its incident.
 fn down_cause(hb: &Heartbeat, now: Millis) -> String {
     let grace = hb.spec.grace_seconds;
@@ -877,13 +885,13 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            /// Evaluate a heartbeat at `now`, save it, and handle a status change; `true` if the status changed.
+            /// Evaluate a heartbeat at `now`, save it, and handle a status change.
             async fn reevaluate(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 pk: i64,
                 hb: &mut Heartbeat,
                 now: Millis,
-            ) -> Result<bool> {
+            ) -> Result<()> {
                 let before = hb.status;
                 hb.status = hbeat::evaluate(&hb.spec, &hb.state, now);
                 hb.next_check_at = hbeat::next_change_at(&hb.spec, &hb.state, now);
@@ -891,7 +899,7 @@ macro_rules! impl_store {
                 if hb.status != before {
                     Self::heartbeat_transition(tx, pk, hb, before, now).await?;
                 }
-                Ok(hb.status != before)
+                Ok(())
             }
 
             /// Log a status change; entering `down` opens an incident (heartbeat_down); reaching `up` again
@@ -2122,10 +2130,7 @@ macro_rules! impl_store {
                 if taken.is_some() {
                     return Err(StoreError::Conflict(format!("the slug {slug:?} is taken by another heartbeat")));
                 }
-                let (period, cron, tz) = match &spec.schedule {
-                    Schedule::Period { seconds } => (Some(clamp_i32(*seconds)), None, None),
-                    Schedule::Cron(c) => (None, Some(c.expr().to_owned()), Some(c.tz().to_owned())),
-                };
+                let (period, cron, tz) = schedule_columns(&spec.schedule);
                 let id = Uuid::new_v4();
                 sqlx::query(
                     "INSERT INTO heartbeats (id, service_pk, slug, name, period_seconds, cron, tz, grace_seconds, \
@@ -2187,10 +2192,7 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
                 let (pk, mut hb, _) = Self::heartbeat_locked(&mut tx, id).await?;
                 let spec = hb.spec.apply(input)?;
-                let (period, cron, tz) = match &spec.schedule {
-                    Schedule::Period { seconds } => (Some(clamp_i32(*seconds)), None, None),
-                    Schedule::Cron(c) => (None, Some(c.expr().to_owned()), Some(c.tz().to_owned())),
-                };
+                let (period, cron, tz) = schedule_columns(&spec.schedule);
                 sqlx::query(
                     "UPDATE heartbeats SET name = $2, period_seconds = $3, cron = $4, tz = $5, grace_seconds = $6, \
                      updated_at = $7 WHERE pk = $1",
@@ -2465,14 +2467,13 @@ macro_rules! impl_store {
                 qb.push(" WHERE h.next_check_at <= ").push_bind(now);
                 qb.push(" ORDER BY h.next_check_at LIMIT ").push_bind(i64::from(limit));
                 qb.push($sql::HEARTBEAT_LOCK_SKIP);
-                let mut changed = 0;
-                for (pk, mut hb, _) in Self::read_heartbeats(&mut *tx, qb).await? {
-                    if Self::reevaluate(&mut tx, pk, &mut hb, now).await? {
-                        changed += 1;
-                    }
+                let due = Self::read_heartbeats(&mut *tx, qb).await?;
+                let evaluated = u32::try_from(due.len()).unwrap_or(u32::MAX);
+                for (pk, mut hb, _) in due {
+                    Self::reevaluate(&mut tx, pk, &mut hb, now).await?;
                 }
                 tx.commit().await?;
-                Ok(changed)
+                Ok(evaluated)
             }
 
             async fn checkpoint(&self) -> Result<()> {

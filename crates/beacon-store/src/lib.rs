@@ -210,7 +210,8 @@ pub trait Store: Send + Sync + 'static {
         target: &HeartbeatRef,
         limit: u32,
     ) -> Result<Vec<HeartbeatLogEntry>>;
-    /// Re-evaluate up to `limit` heartbeats whose `next_check_at` has come; the number that changed status.
+    /// Re-evaluate up to `limit` heartbeats whose `next_check_at` has come; how many were due (a full `limit`
+    /// means more may be waiting).
     async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32>;
     /// Background upkeep of the storage engine: on SQLite a passive WAL checkpoint; nothing on PostgreSQL.
     async fn checkpoint(&self) -> Result<()>;
