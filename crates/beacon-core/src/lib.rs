@@ -9,7 +9,9 @@ pub mod heartbeat;
 pub mod incident;
 pub mod net;
 pub mod ping;
+pub mod rollup;
 pub mod schedule;
+pub mod sketch;
 pub mod token;
 pub mod webhook;
 

@@ -1,0 +1,243 @@
+//! Rollup windows: per endpoint and region, at 1 m, 5 m, 1 h and 1 d (UTC-aligned), each holding count, successes,
+//! failures, min/max/sum of latency and a [`Sketch`] of latencies. Windows merge, so statistics over any range are
+//! a merge of stored windows. Latency statistics cover successful checks only (a refused connection's 0.1 ms must
+//! not pull p50 down, a timeout's full wait must not count as a response time); uptime counts every check.
+
+use crate::Millis;
+use crate::sketch::Sketch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resolution {
+    Minute,
+    FiveMinutes,
+    Hour,
+    Day,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 4] = [
+        Resolution::Minute,
+        Resolution::FiveMinutes,
+        Resolution::Hour,
+        Resolution::Day,
+    ];
+
+    pub fn millis(self) -> Millis {
+        match self {
+            Resolution::Minute => 60_000,
+            Resolution::FiveMinutes => 300_000,
+            Resolution::Hour => 3_600_000,
+            Resolution::Day => 86_400_000,
+        }
+    }
+
+    /// Stored as the window length in seconds.
+    pub fn seconds(self) -> i32 {
+        (self.millis() / 1000) as i32
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Minute => "1m",
+            Resolution::FiveMinutes => "5m",
+            Resolution::Hour => "1h",
+            Resolution::Day => "1d",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, crate::ValidationError> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            crate::ValidationError::new("resolution", format!("'{s}' is not one of 1m, 5m, 1h, 1d"))
+        })
+    }
+
+    /// The start of the window holding `t`.
+    pub fn window_start(self, t: Millis) -> Millis {
+        t - t.rem_euclid(self.millis())
+    }
+
+    /// The finest resolution that covers `[from, to)` in at most `max_buckets` windows.
+    pub fn fitting(from: Millis, to: Millis, max_buckets: i64) -> Self {
+        let span = (to - from).max(1);
+        Self::ALL
+            .into_iter()
+            .find(|r| span / r.millis() <= max_buckets)
+            .unwrap_or(Resolution::Day)
+    }
+}
+
+/// The aggregate of one window (or of a merge of windows). Latencies are kept in microseconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    pub count: u64,
+    pub successes: u64,
+    pub min_us: Option<i64>,
+    pub max_us: Option<i64>,
+    pub sum_us: i64,
+    pub sketch: Sketch,
+}
+
+impl Window {
+    pub fn failures(&self) -> u64 {
+        self.count - self.successes
+    }
+
+    pub fn add(&mut self, success: bool, total_us: i64) {
+        self.count += 1;
+        if success {
+            self.successes += 1;
+            self.min_us = Some(self.min_us.map_or(total_us, |m| m.min(total_us)));
+            self.max_us = Some(self.max_us.map_or(total_us, |m| m.max(total_us)));
+            self.sum_us += total_us;
+            self.sketch.add(total_us as f64 / 1000.0);
+        }
+    }
+
+    pub fn merge(&mut self, other: &Window) {
+        self.count += other.count;
+        self.successes += other.successes;
+        self.min_us = match (self.min_us, other.min_us) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max_us = match (self.max_us, other.max_us) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.sum_us += other.sum_us;
+        self.sketch.merge(&other.sketch);
+    }
+
+    /// Percentage of successful checks, `None` without checks.
+    pub fn uptime(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.successes as f64 * 100.0 / self.count as f64)
+    }
+
+    /// A latency quantile in milliseconds, clamped to the window's exact min and max.
+    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
+        let v = self.sketch.quantile(q)?;
+        let lo = self.min_us? as f64 / 1000.0;
+        let hi = self.max_us? as f64 / 1000.0;
+        Some(v.clamp(lo, hi))
+    }
+
+    pub fn stats(&self, start: Millis, end: Millis) -> BucketStats {
+        BucketStats {
+            start,
+            end,
+            count: self.count,
+            successes: self.successes,
+            failures: self.failures(),
+            uptime: self.uptime(),
+            p50_ms: self.quantile_ms(0.50),
+            p95_ms: self.quantile_ms(0.95),
+            p99_ms: self.quantile_ms(0.99),
+            min_ms: self.min_us.map(|v| v as f64 / 1000.0),
+            max_ms: self.max_us.map(|v| v as f64 / 1000.0),
+        }
+    }
+}
+
+/// What `beacon stats` shows per bucket and for the whole range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketStats {
+    pub start: Millis,
+    pub end: Millis,
+    pub count: u64,
+    pub successes: u64,
+    pub failures: u64,
+    pub uptime: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub min_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+/// Buckets of `resolution` over `[from, to)` from stored windows (`(window start, window)`, any order, several per
+/// start when there are several regions), and the summary over all of them. Empty buckets are omitted.
+pub fn buckets(
+    resolution: Resolution,
+    from: Millis,
+    to: Millis,
+    windows: impl IntoIterator<Item = (Millis, Window)>,
+) -> (BucketStats, Vec<BucketStats>) {
+    let mut by_start: std::collections::BTreeMap<Millis, Window> = Default::default();
+    for (start, w) in windows {
+        by_start.entry(start).or_default().merge(&w);
+    }
+    let mut total = Window::default();
+    let list = by_start
+        .iter()
+        .map(|(start, w)| {
+            total.merge(w);
+            w.stats(*start, start + resolution.millis())
+        })
+        .collect();
+    (total.stats(from, to), list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_utc_aligned() {
+        let t = 1_700_000_123_456; // 2023-11-14T22:15:23.456Z
+        assert_eq!(Resolution::Minute.window_start(t), 1_700_000_100_000);
+        assert_eq!(Resolution::FiveMinutes.window_start(t), 1_700_000_100_000);
+        assert_eq!(Resolution::FiveMinutes.window_start(t - 60_000), 1_699_999_800_000);
+        assert_eq!(Resolution::Hour.window_start(t), 1_699_999_200_000);
+        assert_eq!(Resolution::Day.window_start(t), 1_699_920_000_000);
+        assert_eq!(Resolution::Minute.window_start(-1), -60_000);
+        assert_eq!(Resolution::parse("1h"), Ok(Resolution::Hour));
+        assert!(Resolution::parse("2h").unwrap_err().to_string().contains("1m, 5m, 1h, 1d"));
+        assert_eq!(Resolution::fitting(0, 86_400_000, 500), Resolution::FiveMinutes);
+        assert_eq!(Resolution::fitting(0, 90 * 86_400_000, 500), Resolution::Day);
+    }
+
+    #[test]
+    fn uptime_is_exact_and_latency_counts_successes_only() {
+        let mut w = Window::default();
+        for i in 0..997 {
+            w.add(true, 1_000 + i);
+        }
+        w.add(false, 0);
+        w.add(false, 30_000_000);
+        w.add(false, 5);
+        assert_eq!((w.count, w.successes, w.failures()), (1000, 997, 3));
+        assert_eq!(w.uptime(), Some(99.7));
+        assert_eq!(w.min_us, Some(1_000));
+        assert_eq!(w.max_us, Some(1_996));
+        let s = w.stats(0, 60_000);
+        assert_eq!(s.min_ms, Some(1.0));
+        assert_eq!(s.max_ms, Some(1.996));
+        let p99 = s.p99_ms.unwrap();
+        assert!((p99 - 1.986).abs() / 1.986 <= 0.01, "{p99}");
+        assert_eq!(Window::default().uptime(), None);
+        assert_eq!(Window::default().stats(0, 1).p50_ms, None);
+    }
+
+    #[test]
+    fn buckets_merge_regions_and_summarise() {
+        let mut a = Window::default();
+        a.add(true, 10_000);
+        let mut b = Window::default();
+        b.add(false, 0);
+        let mut c = Window::default();
+        c.add(true, 30_000);
+        let (summary, list) = buckets(
+            Resolution::Hour,
+            0,
+            7_200_000,
+            [(0, a.clone()), (0, b), (3_600_000, c)],
+        );
+        assert_eq!(list.len(), 2);
+        assert_eq!((list[0].count, list[0].successes, list[0].uptime), (2, 1, Some(50.0)));
+        assert_eq!(list[1].start, 3_600_000);
+        assert_eq!(list[1].end, 7_200_000);
+        assert_eq!((summary.count, summary.failures), (3, 1));
+        assert_eq!((summary.min_ms, summary.max_ms), (Some(10.0), Some(30.0)));
+        assert_eq!((summary.start, summary.end), (0, 7_200_000));
+    }
+}
