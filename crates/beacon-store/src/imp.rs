@@ -3,6 +3,7 @@
 //! row locks, how a write transaction begins) live in the `sqlite_sql` and `postgres_sql` modules. One macro
 //! expands the shared body for each backend so that the two cannot drift apart.
 
+use crate::hbrows::{CachedHb, HbCache, HbRow, apply_ping, stored_kind};
 use crate::model::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
@@ -353,6 +354,9 @@ struct HeartbeatJson(
     Option<i64>,
     i64,
     i64,
+    Option<i64>,
+    i64,
+    i64,
 );
 
 fn unhex(s: &str) -> Result<Vec<u8>> {
@@ -366,8 +370,8 @@ fn unhex(s: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
-/// Heartbeats read as one JSON page (see `endpoint_page`): (pk, heartbeat, key hash).
-fn heartbeat_page(page: &str) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>> {
+/// Heartbeats read as one JSON page (see `endpoint_page`).
+fn heartbeat_page(page: &str) -> Result<Vec<HbRow>> {
     let rows: Vec<HeartbeatJson> = serde_json::from_str(page).map_err(corrupt)?;
     let uuid = |s: &str| Uuid::try_parse(s).map_err(|e| corrupt(format!("id {s:?}: {e}")));
     rows.into_iter()
@@ -392,6 +396,9 @@ fn heartbeat_page(page: &str) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>> {
                 next_check_at,
                 created_at,
                 updated_at,
+                last_ping_pk,
+                ping_count,
+                version,
             ) = r;
             let schedule = match period {
                 Some(p) => Schedule::Period {
@@ -426,7 +433,14 @@ fn heartbeat_page(page: &str) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>> {
                 created_at,
                 updated_at,
             };
-            Ok((pk, hb, unhex(&key)?))
+            Ok(HbRow {
+                pk,
+                hb,
+                key: unhex(&key)?,
+                last_ping_pk,
+                ping_count,
+                version,
+            })
         })
         .collect()
 }
@@ -523,7 +537,8 @@ macro_rules! heartbeat_json {
         concat!(
             "h.pk, ", $hid, ", ", $sid, ", h.slug, h.name, h.period_seconds, h.cron, h.tz, h.grace_seconds, ", $key,
             ", h.paused, h.status, h.last_result_at, CASE WHEN h.last_result_ok THEN 1 WHEN NOT h.last_result_ok THEN 0 END, \
-             h.started_at, h.last_ping_at, h.next_check_at, h.created_at, h.updated_at) AS j \
+             h.started_at, h.last_ping_at, h.next_check_at, h.created_at, h.updated_at, h.last_ping_pk, \
+             h.ping_count, h.row_version) AS j \
              FROM heartbeats h JOIN services s ON s.pk = h.service_pk"
         )
     };
@@ -588,6 +603,11 @@ mod sqlite_sql {
     /// Take the write lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
     /// without waiting when another connection wrote in between.
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    /// Heartbeat rows are written behind the intake (one process owns the file; see migration 0007).
+    pub const DEFER_HEARTBEAT_ROWS: bool = true;
+    /// $1 new ping pks as a JSON array: the write lock is held, so the next ones after the maximum.
+    pub const NEXT_PING_PKS: &str = "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         SELECT json_group_array((SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings) + i) FROM n";
     pub const FOR_UPDATE: &str = "";
     pub const HEARTBEAT_LOCK: &str = "";
     /// Copy what it can of the WAL back into the database without blocking the writer (a quiet server's WAL
@@ -623,6 +643,10 @@ mod postgres_sql {
     pub const JSON_PAGE_OPEN: &str =
         "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
     pub const BEGIN_WRITE: &str = "BEGIN";
+    /// Several servers may take pings: each batch writes its heartbeats' rows (locked) in its transaction.
+    pub const DEFER_HEARTBEAT_ROWS: bool = false;
+    pub const NEXT_PING_PKS: &str = "SELECT json_agg(nextval(pg_get_serial_sequence('heartbeat_pings', 'pk')))::text \
+         FROM generate_series(1, $1)";
     pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
     pub const HEARTBEAT_LOCK: &str = " FOR UPDATE OF h";
     pub const CHECKPOINT: &str = "";
@@ -651,6 +675,8 @@ pub struct SqliteStore {
     /// and a connection whose last transaction was the last write keeps its page cache: batches that rotate
     /// through the pool find it invalidated by the previous batch and read every page again.
     hot: SqlitePool,
+    /// The intake's view of recently pinged heartbeats (see `hbrows`).
+    hb_cache: std::sync::Arc<tokio::sync::Mutex<HbCache>>,
 }
 
 impl SqliteStore {
@@ -700,7 +726,11 @@ impl SqliteStore {
             .connect_with(hot_options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
-        Ok(Self { pool, hot })
+        Ok(Self {
+            pool,
+            hot,
+            hb_cache: Default::default(),
+        })
     }
 
     fn hot_pool(&self) -> &SqlitePool {
@@ -712,6 +742,8 @@ impl SqliteStore {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Unused on PostgreSQL (rows are written with every batch); kept for the shared intake code.
+    hb_cache: std::sync::Arc<tokio::sync::Mutex<HbCache>>,
 }
 
 impl PostgresStore {
@@ -753,7 +785,10 @@ impl PostgresStore {
             .await
             .map_err(unavailable)?;
         POSTGRES_MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            hb_cache: Default::default(),
+        })
     }
 }
 
@@ -839,67 +874,378 @@ macro_rules! impl_store {
                 qb
             }
 
-            async fn read_heartbeats<'c, E>(exec: E, mut qb: QueryBuilder<$db>) -> Result<Vec<(i64, Heartbeat, Vec<u8>)>>
+            async fn read_heartbeats<'c, E>(exec: E, mut qb: QueryBuilder<$db>) -> Result<Vec<HbRow>>
             where
                 E: sqlx::Executor<'c, Database = $db>,
             {
                 qb.push(") AS page");
                 let page: String = qb.build().fetch_one(exec).await?.try_get(0)?;
                 let mut rows = heartbeat_page(&page)?;
-                rows.sort_by_key(|(pk, _, _)| *pk);
+                rows.sort_by_key(|r| r.pk);
                 Ok(rows)
             }
 
-            async fn heartbeat_locked(
+            /// Heartbeats with the pings their rows do not reflect yet applied (SQLite defers row writes, see
+            /// migration 0007); read in one transaction so rows and pings are one snapshot.
+            async fn read_heartbeats_fresh(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                id: Uuid,
-            ) -> Result<(i64, Heartbeat, Vec<u8>)> {
+                qb: QueryBuilder<$db>,
+            ) -> Result<Vec<HbRow>> {
+                let mut rows = Self::read_heartbeats(&mut **tx, qb).await?;
+                Self::fold_pending(tx, &mut rows).await?;
+                Ok(rows)
+            }
+
+            /// Apply to `rows` the pings after the watermark that each row does not reflect yet.
+            async fn fold_pending(tx: &mut sqlx::Transaction<'static, $db>, rows: &mut [HbRow]) -> Result<()> {
+                if !$sql::DEFER_HEARTBEAT_ROWS || rows.is_empty() {
+                    return Ok(());
+                }
+                let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
+                qb.push(
+                    "p.heartbeat_pk, p.pk, p.received_at, p.kind) AS j FROM heartbeat_pings p \
+                     WHERE p.pk > (SELECT applied_through FROM heartbeat_intake) AND p.heartbeat_pk IN (",
+                );
+                let mut list = qb.separated(", ");
+                for r in rows.iter() {
+                    list.push_bind(r.pk);
+                }
+                qb.push(") ORDER BY p.pk) AS page");
+                let page: String = qb.build().fetch_one(&mut **tx).await?.try_get(0)?;
+                let mut pending: Vec<(i64, i64, i64, String)> = serde_json::from_str(&page).map_err(corrupt)?;
+                pending.sort_by_key(|p| p.1);
+                let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.pk, i)).collect();
+                for (hb_pk, pk, at, kind) in pending {
+                    let row = &mut rows[index[&hb_pk]];
+                    if row.last_ping_pk.is_some_and(|last| last >= pk) {
+                        continue;
+                    }
+                    let kind = stored_kind(&kind).ok_or_else(|| corrupt(format!("ping kind {kind:?}")))?;
+                    apply_ping(row, pk, kind, at, None);
+                }
+                Ok(())
+            }
+
+            async fn heartbeat_locked(tx: &mut sqlx::Transaction<'static, $db>, id: Uuid) -> Result<HbRow> {
                 let mut qb = Self::heartbeats_query();
                 qb.push(" WHERE h.id = ").push_bind(id).push($sql::HEARTBEAT_LOCK);
-                Self::read_heartbeats(&mut **tx, qb)
+                Self::read_heartbeats_fresh(tx, qb)
                     .await?
                     .pop()
                     .ok_or(StoreError::NotFound { kind: "heartbeat", id })
             }
 
-            /// Write a heartbeat's state, status and next check time.
-            async fn save_heartbeat_state(
+            /// Write heartbeats' state, status, next check time and pings bookkeeping; bumps each row's version.
+            async fn save_heartbeat_states(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                pk: i64,
-                hb: &Heartbeat,
+                rows: &mut [&mut HbRow],
             ) -> Result<()> {
-                sqlx::query(
-                    "UPDATE heartbeats SET status = $2, last_result_at = $3, last_result_ok = $4, started_at = $5, \
-                     paused = $6, last_ping_at = $7, next_check_at = $8 WHERE pk = $1",
+                for chunk in rows.chunks_mut(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "UPDATE heartbeats SET status = v.column2, last_result_at = v.column3, \
+                         last_result_ok = v.column4, started_at = v.column5, paused = v.column6, \
+                         last_ping_at = v.column7, next_check_at = v.column8, last_ping_pk = v.column9, \
+                         ping_count = v.column10, row_version = heartbeats.row_version + 1 FROM (",
+                    );
+                    qb.push_values(chunk.iter(), |mut b, r| {
+                        let hb = &r.hb;
+                        let mut bigint = |v: Option<i64>| {
+                            b.push("CAST(").push_bind_unseparated(v).push_unseparated(" AS BIGINT)");
+                        };
+                        bigint(Some(r.pk));
+                        b.push("CAST(").push_bind_unseparated(hb.status.as_str()).push_unseparated(" AS TEXT)");
+                        b.push("CAST(")
+                            .push_bind_unseparated(hb.state.last_result.map(|r| r.0))
+                            .push_unseparated(" AS BIGINT)");
+                        b.push("CAST(")
+                            .push_bind_unseparated(hb.state.last_result.map(|r| r.1))
+                            .push_unseparated(" AS BOOLEAN)");
+                        b.push("CAST(").push_bind_unseparated(hb.state.started_at).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(hb.state.paused).push_unseparated(" AS BOOLEAN)");
+                        b.push("CAST(").push_bind_unseparated(hb.last_ping_at).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(hb.next_check_at).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(r.last_ping_pk).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(r.ping_count).push_unseparated(" AS BIGINT)");
+                    });
+                    qb.push(") AS v WHERE heartbeats.pk = v.column1");
+                    qb.build().execute(&mut **tx).await?;
+                    for r in chunk.iter_mut() {
+                        r.version += 1;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Write every pending ping into its heartbeat's row and move the watermark to the newest ping, so the
+            /// rows alone are up to date (after a crash, when another process's pings were seen, before pruning).
+            /// SQLite only.
+            async fn repair_pending(tx: &mut sqlx::Transaction<'static, $db>) -> Result<()> {
+                let page: String = sqlx::query(
+                    "SELECT json_group_array(hb) FROM (SELECT DISTINCT heartbeat_pk AS hb FROM heartbeat_pings \
+                     WHERE pk > (SELECT applied_through FROM heartbeat_intake))",
                 )
-                .bind(pk)
-                .bind(hb.status.as_str())
-                .bind(hb.state.last_result.map(|r| r.0))
-                .bind(hb.state.last_result.map(|r| r.1))
-                .bind(hb.state.started_at)
-                .bind(hb.state.paused)
-                .bind(hb.last_ping_at)
-                .bind(hb.next_check_at)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get(0)?;
+                let pks: Vec<i64> = serde_json::from_str(&page).map_err(corrupt)?;
+                for chunk in pks.chunks(CHUNK) {
+                    let mut qb = Self::heartbeats_query();
+                    qb.push(" WHERE h.pk IN (");
+                    let mut list = qb.separated(", ");
+                    for pk in chunk {
+                        list.push_bind(*pk);
+                    }
+                    qb.push(")");
+                    let mut rows = Self::read_heartbeats_fresh(tx, qb).await?;
+                    Self::save_heartbeat_states(tx, &mut rows.iter_mut().collect::<Vec<_>>()).await?;
+                }
+                sqlx::query(
+                    "UPDATE heartbeat_intake SET applied_through = (SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings)",
+                )
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
             }
 
             /// Evaluate a heartbeat at `now`, save it, and handle a status change.
-            async fn reevaluate(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                pk: i64,
-                hb: &mut Heartbeat,
-                now: Millis,
-            ) -> Result<()> {
-                let before = hb.status;
-                hb.status = hbeat::evaluate(&hb.spec, &hb.state, now);
-                hb.next_check_at = hbeat::next_change_at(&hb.spec, &hb.state, now);
-                Self::save_heartbeat_state(tx, pk, hb).await?;
-                if hb.status != before {
-                    Self::heartbeat_transition(tx, pk, hb, before, now).await?;
+            async fn reevaluate(tx: &mut sqlx::Transaction<'static, $db>, row: &mut HbRow, now: Millis) -> Result<()> {
+                let before = row.hb.status;
+                row.hb.status = hbeat::evaluate(&row.hb.spec, &row.hb.state, now);
+                row.hb.next_check_at = hbeat::next_change_at(&row.hb.spec, &row.hb.state, now);
+                Self::save_heartbeat_states(tx, &mut [&mut *row]).await?;
+                if row.hb.status != before {
+                    Self::heartbeat_transition(tx, row.pk, &row.hb, before, now).await?;
                 }
                 Ok(())
+            }
+
+            /// One intake batch inside `tx`: the outcomes, the cache entries it changed (merged into the cache
+            /// once the transaction commits) and the newest ping pk. On SQLite rows are written only on a status
+            /// change and by the rolling flush (`flush` receives the chunk taken, to give back on failure); on
+            /// PostgreSQL every touched row is written, locked in pk order, so several servers can take pings.
+            async fn intake_batch(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                cache: &mut HbCache,
+                pings: &[IncomingPing],
+                flush: &mut Vec<i64>,
+            ) -> Result<(Vec<PingOutcome>, HashMap<i64, CachedHb>, i64)> {
+                let defer = $sql::DEFER_HEARTBEAT_ROWS;
+                let page: String = sqlx::query($sql::NEXT_PING_PKS)
+                    .bind(i64::try_from(pings.len()).unwrap_or(i64::MAX))
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .try_get(0)?;
+                let mut free_pks: std::collections::VecDeque<i64> =
+                    serde_json::from_str::<Vec<i64>>(&page).map_err(corrupt)?.into();
+                let mut last_pk = free_pks.front().map_or(0, |first| first - 1);
+                if defer && (cache.poisoned || cache.last_pk != Some(last_pk)) {
+                    // First batch of this process, a failed one before, or another process's pings.
+                    cache.clear();
+                    Self::repair_pending(tx).await?;
+                }
+                if !defer {
+                    cache.clear();
+                }
+                // Which heartbeats: cached ones are checked against their row version, the rest read in full.
+                let mut work: HashMap<i64, CachedHb> = HashMap::new();
+                let mut cached: Vec<i64> = pings
+                    .iter()
+                    .filter_map(|p| match &p.target {
+                        HeartbeatRef::Id(id) => cache.pk_of_id(id),
+                        HeartbeatRef::Slug(s) => cache.pk_of_slug(s),
+                    })
+                    .collect();
+                cached.sort_unstable();
+                cached.dedup();
+                for chunk in cached.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
+                    qb.push("pk, row_version) AS j FROM heartbeats WHERE pk IN (");
+                    let mut list = qb.separated(", ");
+                    for pk in chunk {
+                        list.push_bind(*pk);
+                    }
+                    qb.push(")) AS page");
+                    let page: String = qb.build().fetch_one(&mut **tx).await?.try_get(0)?;
+                    let versions: HashMap<i64, i64> =
+                        serde_json::from_str::<Vec<(i64, i64)>>(&page).map_err(corrupt)?.into_iter().collect();
+                    for pk in chunk {
+                        let entry = cache.rows.get(pk).filter(|e| versions.get(pk) == Some(&e.row.version));
+                        match entry {
+                            Some(e) => {
+                                work.insert(*pk, e.clone());
+                            }
+                            // Changed by someone else (its row folds in every ping) or deleted.
+                            None => cache.evict(*pk),
+                        }
+                    }
+                }
+                let mut ids: Vec<Uuid> = Vec::new();
+                let mut slugs: Vec<&str> = Vec::new();
+                for p in pings {
+                    match &p.target {
+                        HeartbeatRef::Id(id) if cache.pk_of_id(id).is_none() => ids.push(*id),
+                        HeartbeatRef::Slug(s) if cache.pk_of_slug(s).is_none() => slugs.push(s),
+                        _ => {}
+                    }
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                slugs.sort_unstable();
+                slugs.dedup();
+                // Fresh reads by id and by slug; on PostgreSQL rows are locked in pk order, so two servers'
+                // batches cannot deadlock on each other.
+                let mut by_id: HashMap<Uuid, i64> = HashMap::new();
+                let mut by_slug: HashMap<String, i64> = HashMap::new();
+                for (col, n) in [("h.id", ids.len()), ("h.slug", slugs.len())] {
+                    for start in (0..n).step_by(CHUNK) {
+                        let mut qb = Self::heartbeats_query();
+                        qb.push(" WHERE ").push(col).push(" IN (");
+                        let mut list = qb.separated(", ");
+                        if col == "h.id" {
+                            for id in &ids[start..n.min(start + CHUNK)] {
+                                list.push_bind(*id);
+                            }
+                        } else {
+                            for slug in &slugs[start..n.min(start + CHUNK)] {
+                                list.push_bind(*slug);
+                            }
+                        }
+                        qb.push(") ORDER BY h.pk").push($sql::HEARTBEAT_LOCK);
+                        for row in Self::read_heartbeats_fresh(tx, qb).await? {
+                            by_id.insert(row.hb.id, row.pk);
+                            by_slug.insert(row.hb.slug.clone(), row.pk);
+                            work.entry(row.pk).or_insert(CachedHb { row, unflushed_from: None });
+                        }
+                    }
+                }
+                let resolve = |target: &HeartbeatRef| match target {
+                    HeartbeatRef::Id(id) => cache.pk_of_id(id).or_else(|| by_id.get(id).copied()),
+                    HeartbeatRef::Slug(s) => cache.pk_of_slug(s).or_else(|| by_slug.get(s.as_str()).copied()),
+                };
+                let mut outcomes = Vec::with_capacity(pings.len());
+                // (ping pk, heartbeat pk, ping, previous ping of the heartbeat, ordinal, run duration)
+                let mut rows: Vec<(i64, i64, &IncomingPing, Option<i64>, i64, Option<i64>)> = Vec::new();
+                let mut starts: HashMap<(i64, &str), Millis> = HashMap::new();
+                let mut transitions: Vec<(i64, Heartbeat, HbStatus, Millis)> = Vec::new();
+                let mut write_now: HashSet<i64> = HashSet::new();
+                for p in pings {
+                    let Some((hb_pk, entry)) = resolve(&p.target).and_then(|pk| work.get_mut(&pk).map(|e| (pk, e)))
+                    else {
+                        outcomes.push(PingOutcome::NotFound);
+                        continue;
+                    };
+                    if !p.key_hash.is_some_and(|h| beacon_core::token::hashes_match(&h, &entry.row.key)) {
+                        outcomes.push(PingOutcome::Unauthorized);
+                        continue;
+                    }
+                    let pk = free_pks.pop_front().ok_or_else(|| corrupt("ran out of ping ids"))?;
+                    last_pk = pk;
+                    let finishing = matches!(p.kind, PingKind::Success | PingKind::Fail | PingKind::Exit(_));
+                    let mut run_start = None;
+                    if let (true, Some(rid)) = (finishing, p.rid.as_deref()) {
+                        run_start = match starts.get(&(hb_pk, rid)) {
+                            Some(at) => Some(*at),
+                            None => match entry.row.last_ping_pk {
+                                Some(head) => Self::run_start(tx, head, rid).await?,
+                                None => None,
+                            },
+                        };
+                    }
+                    if let (PingKind::Start, Some(rid)) = (p.kind, p.rid.as_deref()) {
+                        starts.insert((hb_pk, rid), p.received_at);
+                    }
+                    let prev = entry.row.last_ping_pk;
+                    let before = entry.row.hb.status;
+                    let duration = apply_ping(&mut entry.row, pk, p.kind, p.received_at, run_start);
+                    entry.unflushed_from.get_or_insert(pk);
+                    if !defer || entry.row.hb.status != before {
+                        write_now.insert(hb_pk);
+                    }
+                    if entry.row.hb.status != before {
+                        transitions.push((hb_pk, entry.row.hb.clone(), before, p.received_at));
+                    }
+                    rows.push((pk, hb_pk, p, prev, entry.row.ping_count, duration));
+                    outcomes.push(PingOutcome::Accepted);
+                }
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO heartbeat_pings (pk, heartbeat_pk, prev_pk, seq, received_at, kind, exit_status, \
+                         rid, duration_ms, client_status, body, metadata) ",
+                    );
+                    qb.push_values(chunk, |mut b, (pk, hb_pk, p, prev, seq, duration)| {
+                        let exit = match p.kind {
+                            PingKind::Exit(n) => Some(i32::from(n)),
+                            _ => None,
+                        };
+                        b.push_bind(*pk)
+                            .push_bind(*hb_pk)
+                            .push_bind(*prev)
+                            .push_bind(*seq)
+                            .push_bind(p.received_at)
+                            .push_bind(p.kind.as_str())
+                            .push_bind(exit)
+                            .push_bind(p.rid.as_deref())
+                            .push_bind(*duration)
+                            .push_bind(p.client_status.as_deref())
+                            .push_bind(p.body.as_deref())
+                            .push_bind(p.metadata.as_deref());
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                if defer {
+                    // The rolling flush: the next chunk of dirty rows, in pk order.
+                    *flush = cache.next_flush_chunk(std::time::Instant::now());
+                    for pk in flush.iter() {
+                        if !work.contains_key(pk) {
+                            if let Some(e) = cache.rows.get(pk) {
+                                work.insert(*pk, e.clone());
+                            }
+                        }
+                        write_now.insert(*pk);
+                    }
+                }
+                let mut due: Vec<&mut HbRow> = Vec::new();
+                let mut written: Vec<i64> = write_now.into_iter().collect();
+                written.sort_unstable();
+                let mut by_pk: BTreeMap<i64, &mut CachedHb> = work.iter_mut().map(|(pk, e)| (*pk, e)).collect();
+                for pk in &written {
+                    if let Some(e) = by_pk.remove(pk) {
+                        e.unflushed_from = None;
+                        due.push(&mut e.row);
+                    }
+                }
+                Self::save_heartbeat_states(tx, &mut due).await?;
+                for (pk, hb, before, at) in &transitions {
+                    Self::heartbeat_transition(tx, *pk, hb, *before, *at).await?;
+                }
+                if defer {
+                    let mark = cache.watermark(&work, last_pk);
+                    sqlx::query("UPDATE heartbeat_intake SET applied_through = $1 WHERE applied_through <> $1")
+                        .bind(mark)
+                        .execute(&mut **tx)
+                        .await?;
+                } else {
+                    work.clear();
+                }
+                Ok((outcomes, work, last_pk))
+            }
+
+            /// When the run `rid` started: the newest `start` ping with that run id among the heartbeat's last
+            /// pings, following the chain back from `head`.
+            async fn run_start(tx: &mut sqlx::Transaction<'static, $db>, head: i64, rid: &str) -> Result<Option<Millis>> {
+                Ok(sqlx::query(concat!(
+                    "WITH RECURSIVE chain (pk, n) AS (SELECT CAST($1 AS BIGINT), 1 UNION ALL \
+                     SELECT p.prev_pk, c.n + 1 FROM chain c JOIN heartbeat_pings p ON p.pk = c.pk \
+                     WHERE c.n < 1000 AND p.prev_pk IS NOT NULL) \
+                     SELECT p.received_at FROM chain c JOIN heartbeat_pings p ON p.pk = c.pk \
+                     WHERE p.kind = 'start' AND p.rid = $2 ORDER BY p.pk DESC LIMIT 1"
+                ))
+                .bind(head)
+                .bind(rid)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get::<i64, _>(0))
+                .transpose()?)
             }
 
             /// Log a status change; entering `down` opens an incident (heartbeat_down); reaching `up` again
@@ -2150,7 +2496,7 @@ macro_rules! impl_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                let hb = Self::heartbeat_locked(&mut tx, id).await?.1;
+                let hb = Self::heartbeat_locked(&mut tx, id).await?.hb;
                 tx.commit().await?;
                 Ok(hb)
             }
@@ -2164,9 +2510,11 @@ macro_rules! impl_store {
                 }
                 qb.push(" ORDER BY h.pk");
                 push_limit(&mut qb, page);
-                let rows = Self::read_heartbeats(&self.pool, qb).await?;
-                let last = rows.last().map(|(pk, _, _)| *pk);
-                Ok(paged(rows.into_iter().map(|(_, h, _)| h).collect(), last, page))
+                let mut tx = self.pool.begin().await?;
+                let rows = Self::read_heartbeats_fresh(&mut tx, qb).await?;
+                tx.commit().await?;
+                let last = rows.last().map(|r| r.pk);
+                Ok(paged(rows.into_iter().map(|r| r.hb).collect(), last, page))
             }
 
             async fn get_heartbeat(&self, target: &HeartbeatRef) -> Result<Heartbeat> {
@@ -2181,17 +2529,17 @@ macro_rules! impl_store {
                         Uuid::nil()
                     }
                 };
-                Self::read_heartbeats(&self.pool, qb)
-                    .await?
-                    .pop()
-                    .map(|(_, h, _)| h)
-                    .ok_or(StoreError::NotFound { kind: "heartbeat", id })
+                let mut tx = self.pool.begin().await?;
+                let row = Self::read_heartbeats_fresh(&mut tx, qb).await?.pop();
+                tx.commit().await?;
+                row.map(|r| r.hb).ok_or(StoreError::NotFound { kind: "heartbeat", id })
             }
 
             async fn update_heartbeat(&self, id: Uuid, input: HeartbeatInput, now: Millis) -> Result<Heartbeat> {
                 let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
-                let (pk, mut hb, _) = Self::heartbeat_locked(&mut tx, id).await?;
-                let spec = hb.spec.apply(input)?;
+                let mut row = Self::heartbeat_locked(&mut tx, id).await?;
+                let pk = row.pk;
+                let spec = row.hb.spec.apply(input)?;
                 let (period, cron, tz) = schedule_columns(&spec.schedule);
                 sqlx::query(
                     "UPDATE heartbeats SET name = $2, period_seconds = $3, cron = $4, tz = $5, grace_seconds = $6, \
@@ -2206,40 +2554,44 @@ macro_rules! impl_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                hb.spec = spec;
-                hb.updated_at = now;
-                Self::reevaluate(&mut tx, pk, &mut hb, now).await?;
+                row.hb.spec = spec;
+                row.hb.updated_at = now;
+                Self::reevaluate(&mut tx, &mut row, now).await?;
                 tx.commit().await?;
-                Ok(hb)
+                Ok(row.hb)
             }
 
             async fn set_heartbeat_paused(&self, id: Uuid, paused: bool, now: Millis) -> Result<Heartbeat> {
                 let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
-                let (pk, mut hb, _) = Self::heartbeat_locked(&mut tx, id).await?;
-                if hb.state.paused != paused {
-                    hb.state.paused = paused;
+                let mut row = Self::heartbeat_locked(&mut tx, id).await?;
+                if row.hb.state.paused != paused {
+                    row.hb.state.paused = paused;
                     if !paused {
                         // Resumed: a fresh start, like a new heartbeat, until the next ping.
-                        hb.state.last_result = None;
-                        hb.state.started_at = None;
+                        row.hb.state.last_result = None;
+                        row.hb.state.started_at = None;
                     }
-                    Self::reevaluate(&mut tx, pk, &mut hb, now).await?;
+                    Self::reevaluate(&mut tx, &mut row, now).await?;
                 }
                 tx.commit().await?;
-                Ok(hb)
+                Ok(row.hb)
             }
 
             async fn set_heartbeat_key(&self, id: Uuid, key_hash: &[u8; 32], now: Millis) -> Result<Heartbeat> {
-                let updated = sqlx::query("UPDATE heartbeats SET key_hash = $2, updated_at = $3 WHERE id = $1")
-                    .bind(id)
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                // Read with its pending pings and written back whole: the intake sees the new version and
+                // re-reads the row (with the new key) instead of its cached copy.
+                let mut row = Self::heartbeat_locked(&mut tx, id).await?;
+                sqlx::query("UPDATE heartbeats SET key_hash = $2, updated_at = $3 WHERE pk = $1")
+                    .bind(row.pk)
                     .bind(key_hash.as_slice())
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                if updated.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { kind: "heartbeat", id });
-                }
-                self.get_heartbeat(&HeartbeatRef::Id(id)).await
+                row.hb.updated_at = now;
+                Self::save_heartbeat_states(&mut tx, &mut [&mut row]).await?;
+                tx.commit().await?;
+                Ok(row.hb)
             }
 
             async fn delete_heartbeat(&self, id: Uuid) -> Result<()> {
@@ -2254,161 +2606,41 @@ macro_rules! impl_store {
                 if pings.is_empty() {
                     return Ok(Vec::new());
                 }
+                let mut cache = self.hb_cache.lock().await;
                 let mut tx = self.hot_pool().begin_with($sql::BEGIN_WRITE).await?;
-                let mut ids: Vec<Uuid> = Vec::new();
-                let mut slugs: Vec<&str> = Vec::new();
-                for p in pings {
-                    match &p.target {
-                        HeartbeatRef::Id(id) => ids.push(*id),
-                        HeartbeatRef::Slug(s) => slugs.push(s),
-                    }
-                }
-                ids.sort_unstable();
-                ids.dedup();
-                slugs.sort_unstable();
-                slugs.dedup();
-                // pk -> (heartbeat, key hash, status before this batch)
-                let mut known: HashMap<i64, (Heartbeat, Vec<u8>, HbStatus)> = HashMap::new();
-                let mut by_id: HashMap<Uuid, i64> = HashMap::new();
-                let mut by_slug: HashMap<String, i64> = HashMap::new();
-                // One JSON value per query: sqlx hands SQLite rows over one at a time, which would cost more
-                // than the batch's writes.
-                for (col, n) in [("h.id", ids.len()), ("h.slug", slugs.len())] {
-                    for start in (0..n).step_by(CHUNK) {
-                        let mut qb = Self::heartbeats_query();
-                        qb.push(" WHERE ").push(col).push(" IN (");
-                        let mut list = qb.separated(", ");
-                        if col == "h.id" {
-                            for id in &ids[start..n.min(start + CHUNK)] {
-                                list.push_bind(*id);
-                            }
-                        } else {
-                            for slug in &slugs[start..n.min(start + CHUNK)] {
-                                list.push_bind(*slug);
-                            }
+                let mut flush = Vec::new();
+                match Self::intake_batch(&mut tx, &mut cache, pings, &mut flush).await {
+                    Ok((outcomes, work, last_pk)) => match tx.commit().await {
+                        Ok(()) => {
+                            cache.commit(work, last_pk);
+                            Ok(outcomes)
                         }
-                        // Rows are locked in pk order, so two servers' batches cannot deadlock on each other.
-                        qb.push(") ORDER BY h.pk").push($sql::HEARTBEAT_LOCK);
-                        for (pk, hb, key) in Self::read_heartbeats(&mut *tx, qb).await? {
-                            by_id.insert(hb.id, pk);
-                            by_slug.insert(hb.slug.clone(), pk);
-                            let status = hb.status;
-                            known.entry(pk).or_insert((hb, key, status));
+                        Err(e) => {
+                            cache.poisoned = true;
+                            Err(e.into())
                         }
+                    },
+                    Err(e) => {
+                        // Nothing of the batch is stored; the cache is rebuilt from the database next time.
+                        cache.requeue(flush);
+                        cache.poisoned = true;
+                        Err(e)
                     }
                 }
-                let mut outcomes = Vec::with_capacity(pings.len());
-                let mut rows: Vec<(i64, &IncomingPing, Option<i64>)> = Vec::with_capacity(pings.len());
-                let mut starts: HashMap<(i64, &str), Millis> = HashMap::new();
-                let mut transitions: Vec<(i64, Heartbeat, HbStatus, Millis)> = Vec::new();
-                for p in pings {
-                    let pk = match &p.target {
-                        HeartbeatRef::Id(id) => by_id.get(id),
-                        HeartbeatRef::Slug(s) => by_slug.get(s.as_str()),
-                    };
-                    let Some((pk, (hb, key, _))) = pk.and_then(|pk| known.get_mut(pk).map(|e| (*pk, e))) else {
-                        outcomes.push(PingOutcome::NotFound);
-                        continue;
-                    };
-                    if !p.key_hash.is_some_and(|h| beacon_core::token::hashes_match(&h, key)) {
-                        outcomes.push(PingOutcome::Unauthorized);
-                        continue;
-                    }
-                    let finishing = matches!(p.kind, PingKind::Success | PingKind::Fail | PingKind::Exit(_));
-                    let mut run_start = None;
-                    if let (true, Some(rid)) = (finishing, p.rid.as_deref()) {
-                        run_start = match starts.get(&(pk, rid)) {
-                            Some(at) => Some(*at),
-                            None => sqlx::query(
-                                "SELECT received_at FROM heartbeat_pings WHERE heartbeat_pk = $1 AND rid = $2 \
-                                 AND kind = 'start' ORDER BY pk DESC LIMIT 1",
-                            )
-                            .bind(pk)
-                            .bind(rid)
-                            .fetch_optional(&mut *tx)
-                            .await?
-                            .map(|r| r.try_get::<i64, _>(0))
-                            .transpose()?,
-                        };
-                    }
-                    let effect = hbeat::on_ping(&hb.state, p.kind, p.received_at, run_start);
-                    if let (PingKind::Start, Some(rid)) = (p.kind, p.rid.as_deref()) {
-                        starts.insert((pk, rid), p.received_at);
-                    }
-                    hb.state = effect.state;
-                    hb.last_ping_at = Some(hb.last_ping_at.map_or(p.received_at, |l| l.max(p.received_at)));
-                    let before = hb.status;
-                    hb.status = hbeat::evaluate(&hb.spec, &hb.state, p.received_at);
-                    hb.next_check_at = hbeat::next_change_at(&hb.spec, &hb.state, p.received_at);
-                    if hb.status != before {
-                        transitions.push((pk, hb.clone(), before, p.received_at));
-                    }
-                    rows.push((pk, p, effect.duration_ms));
-                    outcomes.push(PingOutcome::Accepted);
-                }
-                for chunk in rows.chunks(CHUNK) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "INSERT INTO heartbeat_pings (heartbeat_pk, received_at, kind, exit_status, rid, duration_ms, \
-                         client_status, body, metadata) ",
-                    );
-                    qb.push_values(chunk, |mut b, (pk, p, duration)| {
-                        let exit = match p.kind {
-                            PingKind::Exit(n) => Some(i32::from(n)),
-                            _ => None,
-                        };
-                        b.push_bind(*pk)
-                            .push_bind(p.received_at)
-                            .push_bind(p.kind.as_str())
-                            .push_bind(exit)
-                            .push_bind(p.rid.as_deref())
-                            .push_bind(*duration)
-                            .push_bind(p.client_status.as_deref())
-                            .push_bind(p.body.as_deref())
-                            .push_bind(p.metadata.as_deref());
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                let touched: Vec<(i64, &Heartbeat)> = {
-                    let mut pks: Vec<i64> = rows.iter().map(|(pk, _, _)| *pk).collect();
-                    pks.sort_unstable();
-                    pks.dedup();
-                    pks.into_iter().filter_map(|pk| known.get(&pk).map(|(hb, _, _)| (pk, hb))).collect()
-                };
-                for chunk in touched.chunks(CHUNK) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "UPDATE heartbeats SET status = v.column2, last_result_at = v.column3, \
-                         last_result_ok = v.column4, started_at = v.column5, paused = v.column6, \
-                         last_ping_at = v.column7, next_check_at = v.column8 FROM (",
-                    );
-                    qb.push_values(chunk, |mut b, (pk, hb)| {
-                        b.push("CAST(").push_bind_unseparated(*pk).push_unseparated(" AS BIGINT)");
-                        b.push("CAST(").push_bind_unseparated(hb.status.as_str()).push_unseparated(" AS TEXT)");
-                        b.push("CAST(")
-                            .push_bind_unseparated(hb.state.last_result.map(|r| r.0))
-                            .push_unseparated(" AS BIGINT)");
-                        b.push("CAST(")
-                            .push_bind_unseparated(hb.state.last_result.map(|r| r.1))
-                            .push_unseparated(" AS BOOLEAN)");
-                        b.push("CAST(").push_bind_unseparated(hb.state.started_at).push_unseparated(" AS BIGINT)");
-                        b.push("CAST(").push_bind_unseparated(hb.state.paused).push_unseparated(" AS BOOLEAN)");
-                        b.push("CAST(").push_bind_unseparated(hb.last_ping_at).push_unseparated(" AS BIGINT)");
-                        b.push("CAST(").push_bind_unseparated(hb.next_check_at).push_unseparated(" AS BIGINT)");
-                    });
-                    qb.push(") AS v WHERE heartbeats.pk = v.column1");
-                    qb.build().execute(&mut *tx).await?;
-                }
-                for (pk, hb, before, at) in &transitions {
-                    Self::heartbeat_transition(&mut tx, *pk, hb, *before, *at).await?;
-                }
-                tx.commit().await?;
-                Ok(outcomes)
             }
 
             async fn list_heartbeat_pings(&self, id: Uuid, limit: u32) -> Result<Vec<HeartbeatPing>> {
                 let pk = self.heartbeat_pk(id).await?;
+                // The chain back from the newest ping: a pending one (after the watermark) or the row's.
                 let rows = sqlx::query(
-                    "SELECT received_at, kind, exit_status, rid, duration_ms, client_status, body, metadata \
-                     FROM heartbeat_pings WHERE heartbeat_pk = $1 ORDER BY pk DESC LIMIT $2",
+                    "WITH RECURSIVE chain (pk, n) AS (\
+                       SELECT COALESCE((SELECT MAX(p.pk) FROM heartbeat_pings p WHERE p.heartbeat_pk = $1 \
+                         AND p.pk > (SELECT applied_through FROM heartbeat_intake)), \
+                         (SELECT h.last_ping_pk FROM heartbeats h WHERE h.pk = $1)), 1 \
+                       UNION ALL SELECT p.prev_pk, c.n + 1 FROM chain c JOIN heartbeat_pings p ON p.pk = c.pk \
+                       WHERE c.n < $2 AND p.prev_pk IS NOT NULL) \
+                     SELECT p.received_at, p.kind, p.exit_status, p.rid, p.duration_ms, p.client_status, p.body, \
+                       p.metadata FROM chain c JOIN heartbeat_pings p ON p.pk = c.pk ORDER BY p.pk DESC",
                 )
                 .bind(pk)
                 .bind(i64::from(limit))
@@ -2467,10 +2699,10 @@ macro_rules! impl_store {
                 qb.push(" WHERE h.next_check_at <= ").push_bind(now);
                 qb.push(" ORDER BY h.next_check_at LIMIT ").push_bind(i64::from(limit));
                 qb.push($sql::HEARTBEAT_LOCK_SKIP);
-                let due = Self::read_heartbeats(&mut *tx, qb).await?;
+                let due = Self::read_heartbeats_fresh(&mut tx, qb).await?;
                 let evaluated = u32::try_from(due.len()).unwrap_or(u32::MAX);
-                for (pk, mut hb, _) in due {
-                    Self::reevaluate(&mut tx, pk, &mut hb, now).await?;
+                for mut row in due {
+                    Self::reevaluate(&mut tx, &mut row, now).await?;
                 }
                 tx.commit().await?;
                 Ok(evaluated)
@@ -2484,32 +2716,37 @@ macro_rules! impl_store {
             }
 
             async fn prune_heartbeat_pings(&self, keep: u32) -> Result<u64> {
-                // A few hundred heartbeats per statement, each statement its own short transaction, so the
-                // intake's writer never waits long for the write lock.
-                const HEARTBEATS_PER_STEP: i64 = 200;
+                // A sweep over the log in pk order, a few thousand pings per statement, each statement its own
+                // short transaction so the intake never waits long for the write lock. A ping goes when its
+                // heartbeat has had `keep` newer ones, or is gone (SQLite keeps no foreign key on the log; a pk
+                // reused by a newer heartbeat is told apart by the time).
+                const PINGS_PER_STEP: i64 = 5_000;
+                if $sql::DEFER_HEARTBEAT_ROWS {
+                    // Counts on the rows first: fold pending pings in (the intake notices the new versions).
+                    let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                    Self::repair_pending(&mut tx).await?;
+                    tx.commit().await?;
+                }
                 let mut deleted = 0;
                 let mut after: i64 = 0;
                 loop {
                     let last: Option<i64> = sqlx::query(
-                        "SELECT MAX(pk) FROM (SELECT pk FROM heartbeats WHERE pk > $1 ORDER BY pk LIMIT $2) AS step",
+                        "SELECT MAX(pk) FROM (SELECT pk FROM heartbeat_pings WHERE pk > $1 ORDER BY pk LIMIT $2) AS step",
                     )
                     .bind(after)
-                    .bind(HEARTBEATS_PER_STEP)
+                    .bind(PINGS_PER_STEP)
                     .fetch_one(&self.pool)
                     .await?
                     .try_get(0)?;
                     let Some(last) = last else { return Ok(deleted) };
                     let result = sqlx::query(
-                        // The cut-off per heartbeat is computed once (materialized), not once per ping row.
-                        "WITH cut AS MATERIALIZED (SELECT h.pk AS hb, (SELECT q.pk FROM heartbeat_pings q \
-                         WHERE q.heartbeat_pk = h.pk ORDER BY q.pk DESC LIMIT 1 OFFSET $1) AS below \
-                         FROM heartbeats h WHERE h.pk > $2 AND h.pk <= $3) \
-                         DELETE FROM heartbeat_pings WHERE pk IN (SELECT p.pk FROM cut \
-                         JOIN heartbeat_pings p ON p.heartbeat_pk = cut.hb AND p.pk < cut.below)",
+                        "DELETE FROM heartbeat_pings WHERE pk > $1 AND pk <= $2 AND NOT EXISTS (SELECT 1 FROM \
+                         heartbeats h WHERE h.pk = heartbeat_pings.heartbeat_pk AND h.created_at <= \
+                         heartbeat_pings.received_at AND heartbeat_pings.seq > h.ping_count - $3)",
                     )
-                    .bind(i64::from(keep.max(1)) - 1)
                     .bind(after)
                     .bind(last)
+                    .bind(i64::from(keep.max(1)))
                     .execute(&self.pool)
                     .await?;
                     deleted += result.rows_affected();

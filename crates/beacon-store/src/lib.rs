@@ -2,6 +2,7 @@
 //! (leases, idempotent results, the outbox) — and its two implementations, SQLite and PostgreSQL, which pass the
 //! same conformance suite. Callers pass `now`; the store never reads a clock.
 
+mod hbrows;
 mod imp;
 mod model;
 mod url;
