@@ -63,7 +63,7 @@ pub(crate) struct CachedHb {
 /// Rows are written at most about once per this long while pings keep coming.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Rows written per batch while a flush is under way (in pk order, so neighbours share pages).
-pub(crate) const FLUSH_CHUNK: usize = 1_000;
+pub(crate) const FLUSH_CHUNK: usize = 250;
 /// Clean rows are dropped from the cache beyond this many entries.
 const MAX_ENTRIES: usize = 100_000;
 

@@ -2,6 +2,7 @@
 //! (`BEACON_TEST_POSTGRES_URL`, default the local test database).
 
 mod conformance;
+mod intake;
 
 use beacon_store::{PostgresStore, SqliteStore, Store};
 use std::sync::Arc;
@@ -60,4 +61,36 @@ both_backends!(
     deliveries_of_different_endpoints_go_out_in_parallel,
     endpoint_webhooks_updates_tests_and_health,
     heartbeats_intake_transitions_and_incidents,
+    rollups_follow_stored_results_once,
 );
+
+/// Two instances on one database, as two processes would open it.
+mod twins {
+    use beacon_store::{PostgresStore, SqliteStore, Store};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn sqlite_two_instances() {
+        let dir = std::env::temp_dir().join(format!("beacon-store-test-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("beacon.db");
+        let a: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open a"));
+        let b: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open b"));
+        super::intake::two_instances_see_each_others_pings_and_changes(a, b).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_two_instances() {
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let a: Arc<dyn Store> = Arc::new(
+            PostgresStore::open(&super::postgres_url(), Some(&schema))
+                .await
+                .expect("open a"),
+        );
+        let b: Arc<dyn Store> = Arc::new(
+            PostgresStore::open(&super::postgres_url(), Some(&schema))
+                .await
+                .expect("open b"),
+        );
+        super::intake::two_instances_see_each_others_pings_and_changes(a, b).await;
+    }
+}
