@@ -15,7 +15,9 @@ use beacon_core::heartbeat::{
 };
 use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
 use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings, run_status};
+use beacon_core::rollup::{Resolution, Window};
 use beacon_core::schedule;
+use beacon_core::sketch::Sketch;
 use beacon_core::token::{NewToken, Scope};
 use beacon_core::webhook::WebhookSecret;
 use serde::Deserialize;
@@ -370,6 +372,25 @@ fn unhex(s: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
+/// Rollup windows read as one JSON page: ((endpoint pk, resolution seconds, start), window).
+fn rollup_page(page: &str) -> Result<Vec<((i64, i32, Millis), Window)>> {
+    type RollupJson = (i64, i32, i64, i64, i64, Option<i64>, Option<i64>, i64, String);
+    let rows: Vec<RollupJson> = serde_json::from_str(page).map_err(corrupt)?;
+    rows.into_iter()
+        .map(|(endpoint_pk, res, start, count, successes, min_us, max_us, sum_us, sketch)| {
+            let window = Window {
+                count: u64::try_from(count).map_err(corrupt)?,
+                successes: u64::try_from(successes).map_err(corrupt)?,
+                min_us,
+                max_us,
+                sum_us,
+                sketch: Sketch::decode(&unhex(&sketch)?).map_err(corrupt)?,
+            };
+            Ok(((endpoint_pk, res, start), window))
+        })
+        .collect()
+}
+
 /// Heartbeats read as one JSON page (see `endpoint_page`).
 fn heartbeat_page(page: &str) -> Result<Vec<HbRow>> {
     let rows: Vec<HeartbeatJson> = serde_json::from_str(page).map_err(corrupt)?;
@@ -605,6 +626,7 @@ mod sqlite_sql {
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
     /// Heartbeat rows are written behind the intake (one process owns the file; see migration 0007).
     pub const DEFER_HEARTBEAT_ROWS: bool = true;
+    pub const HEX_SKETCH: &str = "hex(sketch)";
     /// $1 new ping pks as a JSON array: the write lock is held, so the next ones after the maximum.
     pub const NEXT_PING_PKS: &str = "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
          SELECT json_group_array((SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings) + i) FROM n";
@@ -645,6 +667,7 @@ mod postgres_sql {
     pub const BEGIN_WRITE: &str = "BEGIN";
     /// Several servers may take pings: each batch writes its heartbeats' rows (locked) in its transaction.
     pub const DEFER_HEARTBEAT_ROWS: bool = false;
+    pub const HEX_SKETCH: &str = "encode(sketch, 'hex')";
     pub const NEXT_PING_PKS: &str = "SELECT json_agg(nextval(pg_get_serial_sequence('heartbeat_pings', 'pk')))::text \
          FROM generate_series(1, $1)";
     pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
@@ -703,12 +726,13 @@ impl SqliteStore {
             .pragma("temp_store", "MEMORY")
             // Checkpoint less often: a hot page written by many batches is copied back once per checkpoint.
             .pragma("wal_autocheckpoint", "4000");
-        // The hot connection checkpoints on its own commits, in small steps (SQLite's default 1,000 pages): a
-        // checkpoint run from elsewhere never catches up with a steady writer (a passive one let the WAL grow to
-        // 2.9 GB in 30 s), and a restarting one every second stalled the intake for 250+ ms at p99.
+        // The hot connection checkpoints on its own commits (every 4,000 pages; the intake's batches append
+        // few pages, so this comes every few seconds under load): a checkpoint run from elsewhere never catches
+        // up with a steady writer (a passive one let the WAL grow to 2.9 GB in 30 s), and a restarting one every
+        // second stalled the intake for 250+ ms at p99.
         let hot_options = options
             .clone()
-            .pragma("wal_autocheckpoint", "1000")
+            .pragma("wal_autocheckpoint", "4000")
             .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -1408,6 +1432,87 @@ macro_rules! impl_store {
 
             /// Apply new results to endpoint health and incidents. `results` are (endpoint_pk, record), sorted
             /// by endpoint and slot, and are only results stored for the first time.
+            /// Fold newly stored results into their rollup windows (all resolutions): read the windows they
+            /// touch, merge in memory, write them back. Called in the transaction that stored the results.
+            async fn apply_rollups(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                region_pk: i32,
+                results: &[(i64, &PingRecord)],
+            ) -> Result<()> {
+                let mut adds: BTreeMap<(i64, i32, Millis), Window> = BTreeMap::new();
+                for (endpoint_pk, p) in results {
+                    for r in Resolution::ALL {
+                        adds.entry((*endpoint_pk, r.seconds(), r.window_start(p.scheduled_at)))
+                            .or_default()
+                            .add(p.observation.success(), i64::from(p.observation.timings.total_us));
+                    }
+                }
+                let endpoints: Vec<i64> = {
+                    let mut v: Vec<i64> = results.iter().map(|(pk, _)| *pk).collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                };
+                let mut first: HashMap<i32, Millis> = HashMap::new();
+                for (_, res, start) in adds.keys() {
+                    let e = first.entry(*res).or_insert(*start);
+                    *e = (*e).min(*start);
+                }
+                for chunk in endpoints.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
+                    qb.push("endpoint_pk, resolution, start, count, successes, min_us, max_us, sum_us, ");
+                    qb.push($sql::HEX_SKETCH);
+                    qb.push(") AS j FROM rollups WHERE region_pk = ").push_bind(region_pk);
+                    qb.push(" AND endpoint_pk IN (");
+                    let mut list = qb.separated(", ");
+                    for pk in chunk {
+                        list.push_bind(*pk);
+                    }
+                    qb.push(") AND (");
+                    for (i, (res, start)) in first.iter().enumerate() {
+                        if i > 0 {
+                            qb.push(" OR ");
+                        }
+                        qb.push("(resolution = ").push_bind(*res).push(" AND start >= ").push_bind(*start).push(")");
+                    }
+                    qb.push(")) AS page");
+                    let page: String = qb.build().fetch_one(&mut **tx).await?.try_get(0)?;
+                    for (key, stored) in rollup_page(&page)? {
+                        if let Some(add) = adds.get_mut(&key) {
+                            let mut merged = stored;
+                            merged.merge(add);
+                            *add = merged;
+                        }
+                    }
+                }
+                let rows: Vec<_> = adds.into_iter().collect();
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO rollups (endpoint_pk, resolution, start, region_pk, count, successes, min_us, \
+                         max_us, sum_us, sketch) ",
+                    );
+                    qb.push_values(chunk, |mut b, ((endpoint_pk, res, start), w)| {
+                        b.push_bind(*endpoint_pk)
+                            .push_bind(*res)
+                            .push_bind(*start)
+                            .push_bind(region_pk)
+                            .push_bind(i64::try_from(w.count).unwrap_or(i64::MAX))
+                            .push_bind(i64::try_from(w.successes).unwrap_or(i64::MAX))
+                            .push_bind(w.min_us)
+                            .push_bind(w.max_us)
+                            .push_bind(w.sum_us)
+                            .push_bind(w.sketch.encode());
+                    });
+                    qb.push(
+                        " ON CONFLICT (endpoint_pk, resolution, start, region_pk) DO UPDATE SET \
+                         count = excluded.count, successes = excluded.successes, min_us = excluded.min_us, \
+                         max_us = excluded.max_us, sum_us = excluded.sum_us, sketch = excluded.sketch",
+                    );
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
             async fn apply_results(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 results: &[(i64, &PingRecord)],
@@ -2629,6 +2734,28 @@ macro_rules! impl_store {
                 }
             }
 
+            async fn rollup_windows(
+                &self,
+                endpoint_id: Uuid,
+                resolution: Resolution,
+                from: Millis,
+                to: Millis,
+            ) -> Result<Vec<(Millis, Window)>> {
+                let pk = self.endpoint_pk(endpoint_id).await?;
+                let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
+                qb.push("endpoint_pk, resolution, start, count, successes, min_us, max_us, sum_us, ");
+                qb.push($sql::HEX_SKETCH);
+                qb.push(") AS j FROM rollups WHERE endpoint_pk = ").push_bind(pk);
+                qb.push(" AND resolution = ").push_bind(resolution.seconds());
+                qb.push(" AND start >= ").push_bind(from).push(" AND start < ").push_bind(to);
+                qb.push(" ORDER BY start) AS page");
+                let page: String = qb.build().fetch_one(&self.pool).await?.try_get(0)?;
+                let mut windows: Vec<(Millis, Window)> =
+                    rollup_page(&page)?.into_iter().map(|((_, _, start), w)| (start, w)).collect();
+                windows.sort_by_key(|(start, _)| *start);
+                Ok(windows)
+            }
+
             async fn list_heartbeat_pings(&self, id: Uuid, limit: u32) -> Result<Vec<HeartbeatPing>> {
                 let pk = self.heartbeat_pk(id).await?;
                 // The chain back from the newest ping: a pending one (after the watermark) or the row's.
@@ -2842,6 +2969,7 @@ macro_rules! impl_store {
                 fresh.sort_by_key(|(pk, p)| (*pk, p.scheduled_at));
                 if !fresh.is_empty() {
                     Self::apply_results(&mut tx, &fresh, &mut report).await?;
+                    Self::apply_rollups(&mut tx, region_pk, &fresh).await?;
                 }
                 for chunk in batch.chunks(CHUNK) {
                     let mut qb = QueryBuilder::<$db>::new(

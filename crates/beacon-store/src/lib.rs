@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
 use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
+use beacon_core::rollup::{Resolution, Window};
 use beacon_core::token::{NewToken, Scope};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -86,6 +87,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Newest first.
     async fn list_pings(&self, endpoint_id: Uuid, query: PingQuery) -> Result<Vec<Ping>>;
+
+    /// Rollup windows of one endpoint at `resolution` starting in `[from, to)`, oldest first, one per window
+    /// start and region (`beacon_core::rollup::buckets` merges regions).
+    async fn rollup_windows(
+        &self,
+        endpoint_id: Uuid,
+        resolution: Resolution,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<(Millis, Window)>>;
 
     /// Newest first.
     async fn list_incidents(&self, filter: IncidentFilter, page: Page) -> Result<Paged<Incident>>;

@@ -1848,3 +1848,111 @@ async fn webhook_for(store: &Arc<dyn Store>, service: Uuid, events: &[&str]) -> 
         .await
         .expect("webhook")
 }
+
+pub async fn rollups_follow_stored_results_once(store: Arc<dyn Store>) {
+    use beacon_core::rollup::{Resolution, buckets};
+    let (_, ep) = setup(&store, 60).await;
+    // 150 one-minute slots (2.5 hours): latencies spread over two orders of magnitude, every 7th a failure.
+    let latency = |i: i64| 1_000 + (i * 7_919) % 150_000;
+    let mut exact: Vec<(i64, bool, i64)> = Vec::new();
+    for i in 0..150 {
+        let now = T0 + 60_000 * (i + 1);
+        let c = store
+            .claim_slots(&claim("w", now))
+            .await
+            .expect("claim")
+            .remove(0);
+        let ok = i % 7 != 3;
+        let mut ping = record(c.slot, ok);
+        ping.observation.timings.total_us = u32::try_from(latency(i)).expect("fits");
+        exact.push((c.slot, ok, latency(i)));
+        let completion = Completion {
+            schedule_pk: c.schedule_pk,
+            endpoint_pk: c.endpoint_pk,
+            slot: c.slot,
+            next_slot: c.slot + 60_000,
+            ping: Some(ping),
+        };
+        let report = store
+            .complete_slots("w", REGION, std::slice::from_ref(&completion))
+            .await
+            .expect("complete");
+        assert_eq!(report.inserted, 1);
+        if i == 10 {
+            // The same result again (a worker whose lease expired): counted once.
+            let again = store
+                .complete_slots("late", REGION, &[completion])
+                .await
+                .expect("complete again");
+            assert_eq!(again.duplicates, 1);
+        }
+    }
+    let to = T0 + 86_400_000;
+    let minutes = store
+        .rollup_windows(ep.id, Resolution::Minute, T0, to)
+        .await
+        .expect("1m");
+    assert_eq!(minutes.len(), 150);
+    assert!(minutes.iter().all(|(_, w)| w.count == 1));
+    let hours = store
+        .rollup_windows(ep.id, Resolution::Hour, T0, to)
+        .await
+        .expect("1h");
+    assert_eq!(hours.len(), 3);
+    for (start, w) in &hours {
+        let in_hour: Vec<&(i64, bool, i64)> = exact
+            .iter()
+            .filter(|(slot, _, _)| Resolution::Hour.window_start(*slot) == *start)
+            .collect();
+        assert_eq!(w.count as usize, in_hour.len());
+        assert_eq!(
+            w.successes as usize,
+            in_hour.iter().filter(|(_, ok, _)| *ok).count()
+        );
+        let mut ok_latencies: Vec<i64> = in_hour
+            .iter()
+            .filter(|(_, ok, _)| *ok)
+            .map(|(_, _, l)| *l)
+            .collect();
+        ok_latencies.sort_unstable();
+        assert_eq!(w.min_us, ok_latencies.first().copied());
+        assert_eq!(w.max_us, ok_latencies.last().copied());
+        assert_eq!(w.sum_us, ok_latencies.iter().sum::<i64>());
+        for q in [0.5, 0.95, 0.99] {
+            let want = ok_latencies[(q * (ok_latencies.len() - 1) as f64).floor() as usize] as f64 / 1000.0;
+            let got = w.quantile_ms(q).expect("quantile");
+            assert!((got - want).abs() / want <= 0.01, "q {q}: {got} vs {want}");
+        }
+    }
+    // The whole range from merged windows: uptime exact, percentiles within 1 %.
+    let (summary, list) = buckets(Resolution::Hour, T0, to, hours.clone());
+    assert_eq!(list.len(), 3);
+    assert_eq!(summary.count, 150);
+    let ok_count = exact.iter().filter(|(_, ok, _)| *ok).count();
+    assert_eq!(summary.successes as usize, ok_count);
+    assert_eq!(summary.uptime, Some(ok_count as f64 * 100.0 / 150.0));
+    let days = store
+        .rollup_windows(ep.id, Resolution::Day, T0 - 86_400_000, to)
+        .await
+        .expect("1d");
+    assert_eq!(days.iter().map(|(_, w)| w.count).sum::<u64>(), 150);
+    let fives = store
+        .rollup_windows(ep.id, Resolution::FiveMinutes, T0, to)
+        .await
+        .expect("5m");
+    assert_eq!(fives.len(), 30);
+    // An empty range, an unknown endpoint.
+    assert!(
+        store
+            .rollup_windows(ep.id, Resolution::Hour, to, to + 1)
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+    assert!(matches!(
+        store
+            .rollup_windows(Uuid::new_v4(), Resolution::Hour, T0, to)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
