@@ -46,9 +46,15 @@ impl Resolution {
     }
 
     pub fn parse(s: &str) -> Result<Self, crate::ValidationError> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            crate::ValidationError::new("resolution", format!("'{s}' is not one of 1m, 5m, 1h, 1d"))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                crate::ValidationError::new(
+                    "resolution",
+                    format!("'{s}' is not one of 1m, 5m, 1h, 1d"),
+                )
+            })
     }
 
     /// The start of the window holding `t`.
@@ -177,6 +183,57 @@ pub fn buckets(
     (total.stats(from, to), list)
 }
 
+/// The trailing periods `endpoints get` reports: label and length.
+pub const UPTIME_PERIODS: [(&str, Millis); 4] = [
+    ("24h", 86_400_000),
+    ("7d", 7 * 86_400_000),
+    ("30d", 30 * 86_400_000),
+    ("90d", 90 * 86_400_000),
+];
+
+/// Merge the hourly windows covering the last `span` before `now` (the hour holding `now - span` onwards, the
+/// current hour included).
+pub fn trailing<'a>(
+    now: Millis,
+    span: Millis,
+    hourly: impl IntoIterator<Item = &'a (Millis, Window)>,
+) -> Window {
+    let from = Resolution::Hour.window_start(now - span);
+    let mut total = Window::default();
+    for (start, w) in hourly {
+        if *start >= from && *start <= now {
+            total.merge(w);
+        }
+    }
+    total
+}
+
+/// Parse a relative span such as `90s`, `15m`, `24h`, `7d` or `2w`.
+pub fn parse_span(s: &str) -> Result<Millis, crate::ValidationError> {
+    let bad = || {
+        crate::ValidationError::new(
+            "since",
+            format!("'{s}' is not a span like 30m, 24h, 7d or 2w"),
+        )
+    };
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let unit_ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(unit_ms) {
+        Some(ms) if ms > 0 && ms <= 3_660 * 86_400_000 => Ok(ms),
+        _ => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,14 +243,28 @@ mod tests {
         let t = 1_700_000_123_456; // 2023-11-14T22:15:23.456Z
         assert_eq!(Resolution::Minute.window_start(t), 1_700_000_100_000);
         assert_eq!(Resolution::FiveMinutes.window_start(t), 1_700_000_100_000);
-        assert_eq!(Resolution::FiveMinutes.window_start(t - 60_000), 1_699_999_800_000);
+        assert_eq!(
+            Resolution::FiveMinutes.window_start(t - 60_000),
+            1_699_999_800_000
+        );
         assert_eq!(Resolution::Hour.window_start(t), 1_699_999_200_000);
         assert_eq!(Resolution::Day.window_start(t), 1_699_920_000_000);
         assert_eq!(Resolution::Minute.window_start(-1), -60_000);
         assert_eq!(Resolution::parse("1h"), Ok(Resolution::Hour));
-        assert!(Resolution::parse("2h").unwrap_err().to_string().contains("1m, 5m, 1h, 1d"));
-        assert_eq!(Resolution::fitting(0, 86_400_000, 500), Resolution::FiveMinutes);
-        assert_eq!(Resolution::fitting(0, 90 * 86_400_000, 500), Resolution::Day);
+        assert!(
+            Resolution::parse("2h")
+                .expect_err("an error")
+                .to_string()
+                .contains("1m, 5m, 1h, 1d")
+        );
+        assert_eq!(
+            Resolution::fitting(0, 86_400_000, 500),
+            Resolution::FiveMinutes
+        );
+        assert_eq!(
+            Resolution::fitting(0, 90 * 86_400_000, 500),
+            Resolution::Day
+        );
     }
 
     #[test]
@@ -212,10 +283,46 @@ mod tests {
         let s = w.stats(0, 60_000);
         assert_eq!(s.min_ms, Some(1.0));
         assert_eq!(s.max_ms, Some(1.996));
-        let p99 = s.p99_ms.unwrap();
+        let p99 = s.p99_ms.expect("a value");
         assert!((p99 - 1.986).abs() / 1.986 <= 0.01, "{p99}");
         assert_eq!(Window::default().uptime(), None);
         assert_eq!(Window::default().stats(0, 1).p50_ms, None);
+    }
+
+    #[test]
+    fn trailing_periods_and_spans() {
+        let hour = 3_600_000;
+        let now = 100 * hour + 1_000;
+        let mut ok = Window::default();
+        ok.add(true, 1_000);
+        let mut bad = Window::default();
+        bad.add(false, 0);
+        let hourly = vec![
+            (70 * hour, bad.clone()),
+            (77 * hour, bad),
+            (99 * hour, ok.clone()),
+            (100 * hour, ok),
+        ];
+        // 24 h back from 100:00:01 is 76:00:01: the 76 h window onwards.
+        let day = trailing(now, 24 * hour, &hourly);
+        assert_eq!((day.count, day.successes), (3, 2));
+        let all = trailing(now, 90 * 24 * hour, &hourly);
+        assert_eq!(all.count, 4);
+        assert_eq!(parse_span("24h"), Ok(24 * hour));
+        assert_eq!(parse_span("2w"), Ok(14 * 24 * hour));
+        assert_eq!(parse_span("90s"), Ok(90_000));
+        for bad in [
+            "",
+            "h",
+            "24",
+            "-1h",
+            "0h",
+            "1y",
+            "99999999999999999d",
+            "1.5h",
+        ] {
+            assert!(parse_span(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -233,7 +340,10 @@ mod tests {
             [(0, a.clone()), (0, b), (3_600_000, c)],
         );
         assert_eq!(list.len(), 2);
-        assert_eq!((list[0].count, list[0].successes, list[0].uptime), (2, 1, Some(50.0)));
+        assert_eq!(
+            (list[0].count, list[0].successes, list[0].uptime),
+            (2, 1, Some(50.0))
+        );
         assert_eq!(list[1].start, 3_600_000);
         assert_eq!(list[1].end, 7_200_000);
         assert_eq!((summary.count, summary.failures), (3, 1));

@@ -189,15 +189,18 @@ mod tests {
                 all.push(x);
                 window.add(x);
             }
-            merged.merge(&Sketch::decode(&window.encode()).unwrap());
+            merged.merge(&Sketch::decode(&window.encode()).expect("a value"));
         }
         all.sort_by(f64::total_cmp);
         assert_eq!(merged.count(), all.len() as u64);
         for q in [0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0] {
             let want = exact(&all, q);
-            let got = merged.quantile(q).unwrap();
+            let got = merged.quantile(q).expect("a value");
             let err = (got - want).abs() / want;
-            assert!(err <= RELATIVE_ACCURACY, "q={q}: got {got}, exact {want}, error {err}");
+            assert!(
+                err <= RELATIVE_ACCURACY,
+                "q={q}: got {got}, exact {want}, error {err}"
+            );
         }
     }
 
@@ -212,7 +215,7 @@ mod tests {
         s.add(5.0);
         assert_eq!(s.count(), 4);
         assert_eq!(s.quantile(0.5), Some(0.0));
-        let top = s.quantile(1.0).unwrap();
+        let top = s.quantile(1.0).expect("a value");
         assert!((top - 5.0).abs() / 5.0 <= RELATIVE_ACCURACY);
     }
 
@@ -223,7 +226,7 @@ mod tests {
             s.add(x);
         }
         let bytes = s.encode();
-        assert_eq!(Sketch::decode(&bytes).unwrap(), s);
+        assert_eq!(Sketch::decode(&bytes).expect("a value"), s);
         assert!(bytes.len() < 24, "{} bytes", bytes.len());
         assert!(Sketch::decode(&[]).is_err());
         assert!(Sketch::decode(&[9, 0, 0]).is_err());
@@ -231,6 +234,9 @@ mod tests {
         let mut long = bytes.clone();
         long.push(0);
         assert!(Sketch::decode(&long).is_err());
-        assert_eq!(Sketch::decode(&Sketch::new().encode()).unwrap(), Sketch::new());
+        assert_eq!(
+            Sketch::decode(&Sketch::new().encode()).expect("a value"),
+            Sketch::new()
+        );
     }
 }

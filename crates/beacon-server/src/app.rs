@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use beacon_core::clock::Clock;
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
 use beacon_core::heartbeat::{self, HeartbeatInput, HeartbeatSpec, Schedule};
+use beacon_core::rollup::{self, Resolution};
 use beacon_core::token::{self, Scope};
 use beacon_core::webhook::WebhookSecret;
 use beacon_core::{Millis, ValidationError};
@@ -64,6 +65,19 @@ pub struct PingParams {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// 1m, 5m, 1h or 1d (default: the finest giving at most 500 buckets).
+    pub resolution: Option<String>,
+    /// Start of the range, RFC 3339 (default: `to` minus `since`).
+    pub from: Option<String>,
+    /// End of the range, RFC 3339 (default: now).
+    pub to: Option<String>,
+    /// The range as a span back from `to`, e.g. 24h, 7d (default 24h; not with `from`).
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentParams {
     /// open or resolved.
     pub status: Option<String>,
@@ -95,6 +109,9 @@ pub trait Operations: Send + Sync {
     async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError>;
     async fn list_pings(&self, endpoint_id: Uuid, params: PingParams)
     -> Result<PingList, ApiError>;
+    /// Statistics of one endpoint over a range, from rollup windows.
+    async fn endpoint_stats(&self, id: Uuid, params: StatsParams) -> Result<StatsView, ApiError>;
+    async fn endpoint_uptime(&self, id: Uuid) -> Result<UptimeView, ApiError>;
     async fn list_incidents(&self, params: IncidentParams) -> Result<IncidentList, ApiError>;
     async fn get_incident(&self, id: Uuid) -> Result<IncidentView, ApiError>;
     async fn resolve_incident(&self, id: Uuid) -> Result<IncidentView, ApiError>;
@@ -477,7 +494,93 @@ impl Operations for App {
     }
 
     async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError> {
-        Ok((&self.store.get_endpoint(id).await?).into())
+        let mut view: EndpointView = (&self.store.get_endpoint(id).await?).into();
+        view.stats = Some(self.endpoint_uptime(id).await?);
+        Ok(view)
+    }
+
+    async fn endpoint_stats(&self, id: Uuid, params: StatsParams) -> Result<StatsView, ApiError> {
+        const MAX_BUCKETS: i64 = 10_000;
+        let time = |field: &'static str, v: Option<&str>| {
+            v.map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|d| d.timestamp_millis())
+                    .map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "{field}: '{t}' is not an RFC 3339 time ({e})"
+                        ))
+                        .with_field(field)
+                    })
+            })
+            .transpose()
+        };
+        let to = time("to", params.to.as_deref())?.unwrap_or_else(|| self.now());
+        let from = match (
+            time("from", params.from.as_deref())?,
+            params.since.as_deref(),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    ApiError::bad_request("give from or since, not both").with_field("since")
+                );
+            }
+            (Some(from), None) => from,
+            (None, since) => {
+                let span = rollup::parse_span(since.unwrap_or("24h"))
+                    .map_err(|e| ApiError::bad_request(e.to_string()).with_field("since"))?;
+                to - span
+            }
+        };
+        if from >= to {
+            return Err(ApiError::bad_request("from must be before to").with_field("from"));
+        }
+        let resolution = match params.resolution.as_deref() {
+            Some(r) => Resolution::parse(r)
+                .map_err(|e| ApiError::bad_request(e.to_string()).with_field("resolution"))?,
+            None => Resolution::fitting(from, to, 500),
+        };
+        if (to - from) / resolution.millis() > MAX_BUCKETS {
+            return Err(ApiError::bad_request(format!(
+                "{} buckets of {} is more than {MAX_BUCKETS}: choose a coarser resolution or a shorter range",
+                (to - from) / resolution.millis(),
+                resolution.as_str()
+            ))
+            .with_field("resolution"));
+        }
+        // Windows overlapping the range: the one holding `from` onwards.
+        let windows = self
+            .store
+            .rollup_windows(id, resolution, resolution.window_start(from), to)
+            .await?;
+        let (summary, buckets) = rollup::buckets(resolution, from, to, windows);
+        Ok(StatsView {
+            summary: (&summary).into(),
+            buckets: buckets.iter().map(StatsBucket::from).collect(),
+        })
+    }
+
+    async fn endpoint_uptime(&self, id: Uuid) -> Result<UptimeView, ApiError> {
+        let now = self.now();
+        let longest = rollup::UPTIME_PERIODS[3].1;
+        let hourly = self
+            .store
+            .rollup_windows(
+                id,
+                Resolution::Hour,
+                Resolution::Hour.window_start(now - longest),
+                now + 1,
+            )
+            .await?;
+        let period = |i: usize| rollup::trailing(now, rollup::UPTIME_PERIODS[i].1, &hourly);
+        let day = period(0);
+        Ok(UptimeView {
+            uptime_24h: day.uptime(),
+            uptime_7d: period(1).uptime(),
+            uptime_30d: period(2).uptime(),
+            uptime_90d: period(3).uptime(),
+            p95_24h_ms: day.quantile_ms(0.95),
+            checks_24h: day.count,
+        })
     }
 
     async fn update_endpoint(

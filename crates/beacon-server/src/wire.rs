@@ -2,6 +2,7 @@
 //! the same fields. Field names are part of the public contract: add, never rename.
 
 use beacon_core::Millis;
+use beacon_core::rollup::BucketStats;
 use beacon_store::{
     ApiToken, Delivery, DeliveryDetail, Endpoint, Incident, Ping, Service, StoredAttempt, Webhook,
 };
@@ -66,6 +67,64 @@ pub struct EndpointView {
     pub last_checked_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Uptime over trailing periods and p95 latency over 24 h (on `get` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<UptimeView>,
+}
+
+/// Uptime (percent of successful checks; null without checks) over trailing periods, from hourly rollups.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct UptimeView {
+    pub uptime_24h: Option<f64>,
+    pub uptime_7d: Option<f64>,
+    pub uptime_30d: Option<f64>,
+    pub uptime_90d: Option<f64>,
+    /// 95th percentile latency of successful checks over 24 h, ms.
+    pub p95_24h_ms: Option<f64>,
+    /// Checks over 24 h.
+    pub checks_24h: u64,
+}
+
+/// One bucket of a stats range, or the summary over all of it. Latencies are of successful checks, in ms.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct StatsBucket {
+    pub start: String,
+    pub end: String,
+    pub count: u64,
+    pub successes: u64,
+    pub failures: u64,
+    /// Percent of successful checks; null without checks.
+    pub uptime: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub min_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl From<&BucketStats> for StatsBucket {
+    fn from(b: &BucketStats) -> Self {
+        Self {
+            start: rfc3339(b.start),
+            end: rfc3339(b.end),
+            count: b.count,
+            successes: b.successes,
+            failures: b.failures,
+            uptime: b.uptime,
+            p50_ms: b.p50_ms,
+            p95_ms: b.p95_ms,
+            p99_ms: b.p99_ms,
+            min_ms: b.min_ms,
+            max_ms: b.max_ms,
+        }
+    }
+}
+
+/// `beacon stats`: buckets with checks (empty ones are left out), oldest first, and the summary of the range.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct StatsView {
+    pub summary: StatsBucket,
+    pub buckets: Vec<StatsBucket>,
 }
 
 impl From<&Endpoint> for EndpointView {
@@ -96,6 +155,7 @@ impl From<&Endpoint> for EndpointView {
             last_checked_at: opt_rfc3339(e.last_checked_at),
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),
+            stats: None,
         }
     }
 }

@@ -372,22 +372,37 @@ fn unhex(s: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
-/// Rollup windows read as one JSON page: ((endpoint pk, resolution seconds, start), window).
-fn rollup_page(page: &str) -> Result<Vec<((i64, i32, Millis), Window)>> {
-    type RollupJson = (i64, i32, i64, i64, i64, Option<i64>, Option<i64>, i64, String);
+/// A rollup window's key: endpoint pk, resolution in seconds, start.
+type RollupKey = (i64, i32, Millis);
+
+/// Rollup windows read as one JSON page.
+fn rollup_page(page: &str) -> Result<Vec<(RollupKey, Window)>> {
+    type RollupJson = (
+        i64,
+        i32,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        i64,
+        String,
+    );
     let rows: Vec<RollupJson> = serde_json::from_str(page).map_err(corrupt)?;
     rows.into_iter()
-        .map(|(endpoint_pk, res, start, count, successes, min_us, max_us, sum_us, sketch)| {
-            let window = Window {
-                count: u64::try_from(count).map_err(corrupt)?,
-                successes: u64::try_from(successes).map_err(corrupt)?,
-                min_us,
-                max_us,
-                sum_us,
-                sketch: Sketch::decode(&unhex(&sketch)?).map_err(corrupt)?,
-            };
-            Ok(((endpoint_pk, res, start), window))
-        })
+        .map(
+            |(endpoint_pk, res, start, count, successes, min_us, max_us, sum_us, sketch)| {
+                let window = Window {
+                    count: u64::try_from(count).map_err(corrupt)?,
+                    successes: u64::try_from(successes).map_err(corrupt)?,
+                    min_us,
+                    max_us,
+                    sum_us,
+                    sketch: Sketch::decode(&unhex(&sketch)?).map_err(corrupt)?,
+                };
+                Ok(((endpoint_pk, res, start), window))
+            },
+        )
         .collect()
 }
 
@@ -1257,13 +1272,13 @@ macro_rules! impl_store {
             /// When the run `rid` started: the newest `start` ping with that run id among the heartbeat's last
             /// pings, following the chain back from `head`.
             async fn run_start(tx: &mut sqlx::Transaction<'static, $db>, head: i64, rid: &str) -> Result<Option<Millis>> {
-                Ok(sqlx::query(concat!(
+                Ok(sqlx::query(
                     "WITH RECURSIVE chain (pk, n) AS (SELECT CAST($1 AS BIGINT), 1 UNION ALL \
                      SELECT p.prev_pk, c.n + 1 FROM chain c JOIN heartbeat_pings p ON p.pk = c.pk \
                      WHERE c.n < 1000 AND p.prev_pk IS NOT NULL) \
                      SELECT p.received_at FROM chain c JOIN heartbeat_pings p ON p.pk = c.pk \
                      WHERE p.kind = 'start' AND p.rid = $2 ORDER BY p.pk DESC LIMIT 1"
-                ))
+                )
                 .bind(head)
                 .bind(rid)
                 .fetch_optional(&mut **tx)

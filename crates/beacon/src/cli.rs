@@ -67,6 +67,8 @@ pub enum Command {
     /// Check results.
     #[command(subcommand)]
     Pings(PingsCmd),
+    /// Uptime and latency percentiles of an endpoint over a range, from rollups.
+    Stats(StatsArgs),
     /// Outages opened by consecutive failures.
     #[command(subcommand)]
     Incidents(IncidentsCmd),
@@ -198,6 +200,24 @@ pub enum PingsCmd {
         #[arg(long)]
         failed: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub endpoint_id: Uuid,
+    /// Bucket size: 1m, 5m, 1h or 1d [default: the finest giving at most 500 buckets]
+    #[arg(long)]
+    pub resolution: Option<String>,
+    /// The range back from now (or from --to), e.g. 30m, 24h, 7d [default: 24h]
+    #[arg(long, conflicts_with = "from")]
+    pub since: Option<String>,
+    /// Start of the range, RFC 3339 (e.g. 2026-11-01T00:00:00Z)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the range, RFC 3339 [default: now]
+    #[arg(long)]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -3,14 +3,14 @@
 
 use crate::cli::{
     DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg, IncidentsCmd,
-    Output, PingsCmd, ServicesCmd, TokensCmd, WebhooksCmd,
+    Output, PingsCmd, ServicesCmd, StatsArgs, TokensCmd, WebhooksCmd,
 };
 use crate::error::UsageError;
 use crate::output;
 use anyhow::Result;
 use beacon_core::endpoint::Header;
 use beacon_server::app::{
-    EndpointListParams, IncidentParams, ListParams, MAX_PAGE, Operations, PingParams,
+    EndpointListParams, IncidentParams, ListParams, MAX_PAGE, Operations, PingParams, StatsParams,
 };
 use beacon_server::wire::*;
 use std::collections::BTreeMap;
@@ -135,6 +135,16 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
             output::deleted(out, "endpoint", id)
         }
     }
+}
+
+pub async fn stats(ops: &dyn Operations, out: Output, args: StatsArgs) -> Result<()> {
+    let params = StatsParams {
+        resolution: args.resolution,
+        from: args.from,
+        to: args.to,
+        since: args.since,
+    };
+    output::stats(out, &ops.endpoint_stats(args.endpoint_id, params).await?)
 }
 
 pub async fn pings(ops: &dyn Operations, out: Output, cmd: PingsCmd) -> Result<()> {

@@ -5,8 +5,8 @@ use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
     CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView, DeliveryView,
-    EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView, ServiceView, TokenView,
-    WebhookView,
+    EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView, ServiceView,
+    StatsBucket, StatsView, TokenView, WebhookView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -110,43 +110,111 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
             let headers: Vec<String> = e.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             println!(
                 "{}",
-                details(vec![
-                    ("id", e.id.to_string()),
-                    ("service_id", e.service_id.to_string()),
-                    ("name", e.name.clone()),
-                    ("url", e.url.clone()),
-                    ("method", e.method.clone()),
-                    ("interval", format!("{}s", e.interval_seconds)),
-                    ("timeout", format!("{}s", e.timeout_seconds)),
-                    ("expected_status", e.expected_status.clone()),
-                    (
-                        "headers",
-                        if headers.is_empty() {
-                            "-".into()
-                        } else {
-                            headers.join("\n")
-                        }
-                    ),
-                    ("body", opt(e.body.as_deref())),
-                    (
-                        "expect_body_contains",
-                        opt(e.expect_body_contains.as_deref())
-                    ),
-                    ("alert_threshold", e.alert_threshold.to_string()),
-                    ("recovery_threshold", e.recovery_threshold.to_string()),
-                    ("follow_redirects", e.follow_redirects.to_string()),
-                    ("enabled", e.enabled.to_string()),
-                    ("webhook_url", opt(e.webhook_url.as_deref())),
-                    ("status", e.status.clone()),
-                    (
-                        "last_checked",
-                        e.last_checked_at
-                            .as_deref()
-                            .map_or("never".into(), relative)
-                    ),
-                    ("created_at", short(&e.created_at)),
-                    ("updated_at", short(&e.updated_at)),
-                ])
+                details(
+                    vec![
+                        ("id", e.id.to_string()),
+                        ("service_id", e.service_id.to_string()),
+                        ("name", e.name.clone()),
+                        ("url", e.url.clone()),
+                        ("method", e.method.clone()),
+                        ("interval", format!("{}s", e.interval_seconds)),
+                        ("timeout", format!("{}s", e.timeout_seconds)),
+                        ("expected_status", e.expected_status.clone()),
+                        (
+                            "headers",
+                            if headers.is_empty() {
+                                "-".into()
+                            } else {
+                                headers.join("\n")
+                            }
+                        ),
+                        ("body", opt(e.body.as_deref())),
+                        (
+                            "expect_body_contains",
+                            opt(e.expect_body_contains.as_deref())
+                        ),
+                        ("alert_threshold", e.alert_threshold.to_string()),
+                        ("recovery_threshold", e.recovery_threshold.to_string()),
+                        ("follow_redirects", e.follow_redirects.to_string()),
+                        ("enabled", e.enabled.to_string()),
+                        ("webhook_url", opt(e.webhook_url.as_deref())),
+                        ("status", e.status.clone()),
+                        (
+                            "last_checked",
+                            e.last_checked_at
+                                .as_deref()
+                                .map_or("never".into(), relative)
+                        ),
+                        ("created_at", short(&e.created_at)),
+                        ("updated_at", short(&e.updated_at)),
+                    ]
+                    .into_iter()
+                    .chain(
+                        e.stats
+                            .as_ref()
+                            .map(|u| {
+                                let pct =
+                                    |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}%"));
+                                [
+                                    (
+                                        "uptime",
+                                        format!(
+                                            "24h {} · 7d {} · 30d {} · 90d {}",
+                                            pct(u.uptime_24h),
+                                            pct(u.uptime_7d),
+                                            pct(u.uptime_30d),
+                                            pct(u.uptime_90d)
+                                        ),
+                                    ),
+                                    ("p95_24h", ms(u.p95_24h_ms)),
+                                ]
+                            })
+                            .into_iter()
+                            .flatten()
+                    )
+                    .collect()
+                )
+            );
+            Ok(())
+        }
+    }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.1} ms"))
+}
+
+pub fn stats(out: Output, s: &StatsView) -> Result<()> {
+    match out {
+        Output::Json => json(s),
+        Output::Table => {
+            let mut t = table(&["START", "CHECKS", "UPTIME", "P50", "P95", "P99", "MAX"]);
+            let row = |b: &StatsBucket, label: String| {
+                vec![
+                    label,
+                    b.count.to_string(),
+                    b.uptime.map_or("-".into(), |u| format!("{u:.2}%")),
+                    ms(b.p50_ms),
+                    ms(b.p95_ms),
+                    ms(b.p99_ms),
+                    ms(b.max_ms),
+                ]
+            };
+            for b in &s.buckets {
+                t.add_row(row(b, short(&b.start)));
+            }
+            println!("{t}");
+            let sum = &s.summary;
+            println!(
+                "{} to {}: {} checks, {} failed, uptime {}, p50 {}, p95 {}, p99 {}",
+                short(&sum.start),
+                short(&sum.end),
+                sum.count,
+                sum.failures,
+                sum.uptime.map_or("-".into(), |u| format!("{u:.3}%")),
+                ms(sum.p50_ms),
+                ms(sum.p95_ms),
+                ms(sum.p99_ms)
             );
             Ok(())
         }

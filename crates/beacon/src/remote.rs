@@ -2,7 +2,9 @@
 //! server's, decoded into the same views and `ApiError`s the direct path produces, so output and exit codes match.
 
 use async_trait::async_trait;
-use beacon_server::app::{EndpointListParams, IncidentParams, ListParams, Operations, PingParams};
+use beacon_server::app::{
+    EndpointListParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
+};
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
 use reqwest::{Method, StatusCode};
@@ -196,6 +198,24 @@ impl Operations for Remote {
             Method::GET,
             &format!("/api/v1/endpoints/{endpoint_id}/pings"),
             Some(&params),
+            NO_BODY,
+        )
+        .await
+    }
+    async fn endpoint_stats(&self, id: Uuid, params: StatsParams) -> Result<StatsView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/endpoints/{id}/stats"),
+            Some(&params),
+            NO_BODY,
+        )
+        .await
+    }
+    async fn endpoint_uptime(&self, id: Uuid) -> Result<UptimeView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/endpoints/{id}/uptime"),
+            NO_QUERY,
             NO_BODY,
         )
         .await

@@ -3,7 +3,9 @@
 
 use super::{ApiJson, ApiPath, ApiQuery, CommonErrors};
 use crate::AppState;
-use crate::app::{EndpointListParams, IncidentParams, ListParams, Operations, PingParams};
+use crate::app::{
+    EndpointListParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
+};
 use crate::error::{ApiError, ErrorResponse};
 use crate::wire::*;
 use axum::Json;
@@ -24,6 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_endpoints, create_endpoint))
         .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
         .routes(routes!(list_pings))
+        .routes(routes!(endpoint_stats))
+        .routes(routes!(endpoint_uptime))
         .routes(routes!(list_incidents))
         .routes(routes!(get_incident))
         .routes(routes!(resolve_incident))
@@ -187,6 +191,28 @@ async fn list_pings(
     ApiQuery(p): ApiQuery<PingParams>,
 ) -> ApiResult<PingList> {
     Ok(Json(s.app.list_pings(id, p).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/stats", tag = "stats", params(("id" = Uuid, Path), StatsParams),
+    responses((status = 200, description = "Buckets with checks, oldest first, and the summary", body = StatsView),
+        (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn endpoint_stats(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> ApiResult<StatsView> {
+    Ok(Json(s.app.endpoint_stats(id, p).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/uptime", tag = "stats", params(("id" = Uuid, Path)),
+    responses((status = 200, body = UptimeView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn endpoint_uptime(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<UptimeView> {
+    Ok(Json(s.app.endpoint_uptime(id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentParams),

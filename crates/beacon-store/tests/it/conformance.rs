@@ -1919,7 +1919,8 @@ pub async fn rollups_follow_stored_results_once(store: Arc<dyn Store>) {
         assert_eq!(w.max_us, ok_latencies.last().copied());
         assert_eq!(w.sum_us, ok_latencies.iter().sum::<i64>());
         for q in [0.5, 0.95, 0.99] {
-            let want = ok_latencies[(q * (ok_latencies.len() - 1) as f64).floor() as usize] as f64 / 1000.0;
+            let want = ok_latencies[(q * (ok_latencies.len() - 1) as f64).floor() as usize] as f64
+                / 1000.0;
             let got = w.quantile_ms(q).expect("quantile");
             assert!((got - want).abs() / want <= 0.01, "q {q}: {got} vs {want}");
         }

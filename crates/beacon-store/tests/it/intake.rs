@@ -49,27 +49,51 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
 
     // new → up (a status change, written at once), then pings that change nothing but the times.
     let ok = PingOutcome::Accepted;
-    assert_eq!(record(&a, &[ping(hb.id, &key, PingKind::Success, T0 + 1_000)]).await, [ok]);
+    assert_eq!(
+        record(&a, &[ping(hb.id, &key, PingKind::Success, T0 + 1_000)]).await,
+        [ok]
+    );
     assert_eq!(
         record(&a, &[ping(hb.id, &key, PingKind::Success, T0 + 50_000)]).await,
         [ok]
     );
     // Every read, from either instance, shows the newest ping at once.
     for s in [&a, &b] {
-        let got = s.get_heartbeat(&HeartbeatRef::Id(hb.id)).await.expect("get");
+        let got = s
+            .get_heartbeat(&HeartbeatRef::Id(hb.id))
+            .await
+            .expect("get");
         assert_eq!(got.last_ping_at, Some(T0 + 50_000));
         assert_eq!(got.state.last_result, Some((T0 + 50_000, true)));
-        let listed = s.list_heartbeats(None, Page::default()).await.expect("list");
+        let listed = s
+            .list_heartbeats(None, Page::default())
+            .await
+            .expect("list");
         assert_eq!(listed.items[0].last_ping_at, Some(T0 + 50_000));
-        assert_eq!(s.list_heartbeat_pings(hb.id, 10).await.expect("pings").len(), 2);
+        assert_eq!(
+            s.list_heartbeat_pings(hb.id, 10)
+                .await
+                .expect("pings")
+                .len(),
+            2
+        );
     }
 
     // The evaluator (in the other instance) at T0 + 70 s: the stored deadline (T0 + 61 s) has passed, but the
     // ping at T0 + 50 s moved it; nothing goes down.
-    b.evaluate_heartbeats(T0 + 70_000, 100).await.expect("evaluate");
-    let got = b.get_heartbeat(&HeartbeatRef::Id(hb.id)).await.expect("get");
+    b.evaluate_heartbeats(T0 + 70_000, 100)
+        .await
+        .expect("evaluate");
+    let got = b
+        .get_heartbeat(&HeartbeatRef::Id(hb.id))
+        .await
+        .expect("get");
     assert_eq!(got.status, HbStatus::Up);
-    assert_eq!(got.next_check_at, Some(T0 + 110_001), "down just after the deadline");
+    assert_eq!(
+        got.next_check_at,
+        Some(T0 + 110_001),
+        "down just after the deadline"
+    );
     let open = b
         .list_incidents(IncidentFilter::default(), Page::default())
         .await
@@ -126,7 +150,10 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
         record(&b, &[ping(hb.id, &new_key, PingKind::Fail, T0 + 99_000)]).await,
         [ok]
     );
-    let got = a.get_heartbeat(&HeartbeatRef::Id(hb.id)).await.expect("get");
+    let got = a
+        .get_heartbeat(&HeartbeatRef::Id(hb.id))
+        .await
+        .expect("get");
     assert_eq!(got.status, HbStatus::Down, "a failure is down at once");
     assert_eq!(got.state.last_result, Some((T0 + 99_000, false)));
     let pings = a.list_heartbeat_pings(hb.id, 100).await.expect("pings");
@@ -146,7 +173,10 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
         record(&a, &[ping(other.id, &key, PingKind::Success, T0 + 101_000)]).await,
         [ok]
     );
-    let got = b.get_heartbeat(&HeartbeatRef::Id(other.id)).await.expect("get");
+    let got = b
+        .get_heartbeat(&HeartbeatRef::Id(other.id))
+        .await
+        .expect("get");
     assert_eq!((got.status, got.state.paused), (HbStatus::Up, false));
     assert_eq!(got.last_ping_at, Some(T0 + 101_000));
 

@@ -8,4 +8,5 @@ mod harness;
 mod heartbeats;
 mod ops;
 mod scheduling;
+mod stats;
 mod webhooks;
