@@ -23,8 +23,8 @@ use beacon_core::webhook::WebhookSecret;
 use serde::Deserialize;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    Sqlite, SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Connection, QueryBuilder, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -642,6 +642,15 @@ mod sqlite_sql {
     /// Heartbeat rows are written behind the intake (one process owns the file; see migration 0007).
     pub const DEFER_HEARTBEAT_ROWS: bool = true;
     pub const HEX_SKETCH: &str = "hex(sketch)";
+    pub const ENDPOINT_PKS_AFTER: &str = "SELECT json_group_array(pk) FROM (SELECT pk FROM endpoints WHERE pk > $1 ORDER BY pk LIMIT $2)";
+    /// Bytes in use by the file (pages), and free pages inside it.
+    pub const STORAGE_USAGE: &str = "SELECT (SELECT page_count FROM pragma_page_count()) * \
+         (SELECT page_size FROM pragma_page_size()), \
+         (SELECT freelist_count FROM pragma_freelist_count()) * (SELECT page_size FROM pragma_page_size())";
+    pub const TABLE_ROWS: &str = "SELECT 'pings', COUNT(*) FROM pings UNION ALL SELECT 'rollups', COUNT(*) FROM rollups \
+         UNION ALL SELECT 'heartbeat_pings', COUNT(*) FROM heartbeat_pings UNION ALL SELECT 'events', COUNT(*) FROM events \
+         UNION ALL SELECT 'deliveries', COUNT(*) FROM deliveries UNION ALL SELECT 'incidents', COUNT(*) FROM incidents \
+         UNION ALL SELECT 'heartbeat_log', COUNT(*) FROM heartbeat_log";
     /// $1 new ping pks as a JSON array: the write lock is held, so the next ones after the maximum.
     pub const NEXT_PING_PKS: &str = "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
          SELECT json_group_array((SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings) + i) FROM n";
@@ -683,6 +692,13 @@ mod postgres_sql {
     /// Several servers may take pings: each batch writes its heartbeats' rows (locked) in its transaction.
     pub const DEFER_HEARTBEAT_ROWS: bool = false;
     pub const HEX_SKETCH: &str = "encode(sketch, 'hex')";
+    pub const ENDPOINT_PKS_AFTER: &str = "SELECT COALESCE(json_agg(pk)::text, '[]') FROM \
+         (SELECT pk FROM endpoints WHERE pk > $1 ORDER BY pk LIMIT $2) AS step";
+    pub const STORAGE_USAGE: &str =
+        "SELECT pg_database_size(current_database())::bigint, 0::bigint";
+    /// The planner's estimates (exact counts would scan the tables).
+    pub const TABLE_ROWS: &str = "SELECT c.relname::text, GREATEST(c.reltuples, 0)::bigint FROM pg_class c \
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'";
     pub const NEXT_PING_PKS: &str = "SELECT json_agg(nextval(pg_get_serial_sequence('heartbeat_pings', 'pk')))::text \
          FROM generate_series(1, $1)";
     pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
@@ -715,6 +731,7 @@ pub struct SqliteStore {
     hot: SqlitePool,
     /// The intake's view of recently pinged heartbeats (see `hbrows`).
     hb_cache: std::sync::Arc<tokio::sync::Mutex<HbCache>>,
+    path: std::path::PathBuf,
 }
 
 impl SqliteStore {
@@ -731,6 +748,9 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // Takes effect on a new file only (before the first table): cleanup can then give freed pages back
+            // to the file system in small steps. An older file reuses freed pages instead.
+            .auto_vacuum(SqliteAutoVacuum::Incremental)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
@@ -769,11 +789,16 @@ impl SqliteStore {
             pool,
             hot,
             hb_cache: Default::default(),
+            path: path.to_path_buf(),
         })
     }
 
     fn hot_pool(&self) -> &SqlitePool {
         &self.hot
+    }
+
+    fn database_path(&self) -> Option<std::path::PathBuf> {
+        Some(self.path.clone())
     }
 }
 
@@ -789,6 +814,10 @@ impl PostgresStore {
     /// PostgreSQL has no per-connection page cache to keep warm: the hot paths share the pool.
     fn hot_pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    fn database_path(&self) -> Option<std::path::PathBuf> {
+        None
     }
 
     pub async fn open(url: &str, schema: Option<&str>) -> Result<Self> {
@@ -974,11 +1003,14 @@ macro_rules! impl_store {
                     .ok_or(StoreError::NotFound { kind: "heartbeat", id })
             }
 
-            /// Write heartbeats' state, status, next check time and pings bookkeeping; bumps each row's version.
+            /// Write heartbeats' state, status, next check time and pings bookkeeping, and bump each row's
+            /// version — only where the row still has the version read (else someone else wrote it since, with
+            /// every ping folded in). The pks not written.
             async fn save_heartbeat_states(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 rows: &mut [&mut HbRow],
-            ) -> Result<()> {
+            ) -> Result<Vec<i64>> {
+                let mut stale = Vec::new();
                 for chunk in rows.chunks_mut(CHUNK) {
                     let mut qb = QueryBuilder::<$db>::new(
                         "UPDATE heartbeats SET status = v.column2, last_result_at = v.column3, \
@@ -1005,18 +1037,32 @@ macro_rules! impl_store {
                         b.push("CAST(").push_bind_unseparated(hb.next_check_at).push_unseparated(" AS BIGINT)");
                         b.push("CAST(").push_bind_unseparated(r.last_ping_pk).push_unseparated(" AS BIGINT)");
                         b.push("CAST(").push_bind_unseparated(r.ping_count).push_unseparated(" AS BIGINT)");
+                        b.push("CAST(").push_bind_unseparated(r.version).push_unseparated(" AS BIGINT)");
                     });
-                    qb.push(") AS v WHERE heartbeats.pk = v.column1");
-                    qb.build().execute(&mut **tx).await?;
+                    qb.push(
+                        ") AS v WHERE heartbeats.pk = v.column1 AND heartbeats.row_version = v.column11 \
+                         RETURNING heartbeats.pk",
+                    );
+                    let written: HashSet<i64> = qb
+                        .build()
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get::<i64, _>(0))
+                        .collect::<std::result::Result<_, _>>()?;
                     for r in chunk.iter_mut() {
-                        r.version += 1;
+                        if written.contains(&r.pk) {
+                            r.version += 1;
+                        } else {
+                            stale.push(r.pk);
+                        }
                     }
                 }
-                Ok(())
+                Ok(stale)
             }
 
             /// Write every pending ping into its heartbeat's row and move the watermark to the newest ping, so the
-            /// rows alone are up to date (after a crash, when another process's pings were seen, before pruning).
+            /// rows alone are up to date (after a crash, or when another process's pings were seen).
             /// SQLite only.
             async fn repair_pending(tx: &mut sqlx::Transaction<'static, $db>) -> Result<()> {
                 let page: String = sqlx::query(
@@ -1253,7 +1299,16 @@ macro_rules! impl_store {
                         due.push(&mut e.row);
                     }
                 }
-                Self::save_heartbeat_states(tx, &mut due).await?;
+                let batch_pks: HashSet<i64> = rows.iter().map(|r| r.1).collect();
+                for pk in Self::save_heartbeat_states(tx, &mut due).await? {
+                    // A cached row someone else wrote since (a flush of a heartbeat this batch did not ping):
+                    // that writer folded its pings in; forget the copy. A pinged one was checked above.
+                    if batch_pks.contains(&pk) {
+                        return Err(corrupt(format!("heartbeat {pk} changed during an intake batch")));
+                    }
+                    work.remove(&pk);
+                    cache.evict(pk);
+                }
                 for (pk, hb, before, at) in &transitions {
                     Self::heartbeat_transition(tx, *pk, hb, *before, *at).await?;
                 }
@@ -2836,7 +2891,8 @@ macro_rules! impl_store {
             }
 
             async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32> {
-                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                // The intake's connection: it queues behind a batch instead of sleeping in SQLite's busy handler.
+                let mut tx = self.hot_pool().begin_with($sql::BEGIN_WRITE).await?;
                 let mut qb = Self::heartbeats_query();
                 qb.push(" WHERE h.next_check_at <= ").push_bind(now);
                 qb.push(" ORDER BY h.next_check_at LIMIT ").push_bind(i64::from(limit));
@@ -2861,36 +2917,67 @@ macro_rules! impl_store {
                 // A sweep over the log in pk order, a few thousand pings per statement, each statement its own
                 // short transaction so the intake never waits long for the write lock. A ping goes when its
                 // heartbeat has had `keep` newer ones, or is gone (SQLite keeps no foreign key on the log; a pk
-                // reused by a newer heartbeat is told apart by the time).
+                // reused by a newer heartbeat is told apart by the time). Counts come from the rows, or from the
+                // intake's cache where it holds pings not written to them yet (another process's pending pings
+                // only make the sweep keep a few more).
                 const PINGS_PER_STEP: i64 = 5_000;
+                let counts: Vec<(i64, i64)> = {
+                    let cache = self.hb_cache.lock().await;
+                    cache
+                        .rows
+                        .iter()
+                        .filter(|(_, e)| e.unflushed_from.is_some())
+                        .map(|(pk, e)| (*pk, e.row.ping_count))
+                        .collect()
+                };
+                // On the intake's own connection, one statement at a time: the intake's batches slip in between
+                // (a second SQLite connection would make the intake sleep in the busy handler). The temporary
+                // table lives on that one connection.
+                // (PostgreSQL writes rows with every batch: nothing is pending, and the pool has many connections.)
                 if $sql::DEFER_HEARTBEAT_ROWS {
-                    // Counts on the rows first: fold pending pings in (the intake notices the new versions).
-                    let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
-                    Self::repair_pending(&mut tx).await?;
-                    tx.commit().await?;
+                    let mut conn = self.hot_pool().acquire().await?;
+                    sqlx::query(
+                        "CREATE TEMP TABLE IF NOT EXISTS pending_counts (pk BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query("DELETE FROM pending_counts").execute(&mut *conn).await?;
+                    for chunk in counts.chunks(CHUNK) {
+                        let mut qb = QueryBuilder::<$db>::new("INSERT INTO pending_counts (pk, n) ");
+                        qb.push_values(chunk, |mut b, (pk, n)| {
+                            b.push_bind(*pk).push_bind(*n);
+                        });
+                        qb.build().execute(&mut *conn).await?;
+                    }
                 }
+                let count = if $sql::DEFER_HEARTBEAT_ROWS {
+                    "COALESCE((SELECT c.n FROM pending_counts c WHERE c.pk = h.pk), h.ping_count)"
+                } else {
+                    "h.ping_count"
+                };
                 let mut deleted = 0;
                 let mut after: i64 = 0;
                 loop {
+                    let mut conn = self.hot_pool().acquire().await?;
                     let last: Option<i64> = sqlx::query(
                         "SELECT MAX(pk) FROM (SELECT pk FROM heartbeat_pings WHERE pk > $1 ORDER BY pk LIMIT $2) AS step",
                     )
                     .bind(after)
                     .bind(PINGS_PER_STEP)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *conn)
                     .await?
                     .try_get(0)?;
                     let Some(last) = last else { return Ok(deleted) };
-                    let result = sqlx::query(
-                        "DELETE FROM heartbeat_pings WHERE pk > $1 AND pk <= $2 AND NOT EXISTS (SELECT 1 FROM \
-                         heartbeats h WHERE h.pk = heartbeat_pings.heartbeat_pk AND h.created_at <= \
-                         heartbeat_pings.received_at AND heartbeat_pings.seq > h.ping_count - $3)",
-                    )
-                    .bind(after)
-                    .bind(last)
-                    .bind(i64::from(keep.max(1)))
-                    .execute(&self.pool)
-                    .await?;
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "DELETE FROM heartbeat_pings WHERE pk > ",
+                    );
+                    qb.push_bind(after).push(" AND pk <= ").push_bind(last);
+                    qb.push(
+                        " AND NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.pk = heartbeat_pings.heartbeat_pk \
+                         AND h.created_at <= heartbeat_pings.received_at AND heartbeat_pings.seq > ",
+                    );
+                    qb.push(count).push(" - ").push_bind(i64::from(keep.max(1))).push(")");
+                    let result = qb.build().execute(&mut *conn).await?;
                     deleted += result.rows_affected();
                     after = last;
                 }
@@ -3026,6 +3113,87 @@ macro_rules! impl_store {
                 .fetch_one(&self.pool)
                 .await?
                 .try_get(0)?)
+            }
+
+            async fn delete_expired(
+                &self,
+                what: Expiring,
+                before: Millis,
+                after: i64,
+                endpoints: u32,
+            ) -> Result<CleanupStep> {
+                let page: String = sqlx::query($sql::ENDPOINT_PKS_AFTER)
+                    .bind(after)
+                    .bind(i64::from(endpoints.max(1)))
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?;
+                let pks: Vec<i64> = serde_json::from_str(&page).map_err(corrupt)?;
+                let Some(last) = pks.last().copied() else {
+                    return Ok(CleanupStep { deleted: 0, last_endpoint: None });
+                };
+                // One seek per endpoint: an IN list, not a range of endpoints (that would read their kept rows).
+                let mut qb = QueryBuilder::<$db>::new(match what {
+                    Expiring::RawPings => "DELETE FROM pings WHERE slot < ",
+                    Expiring::Rollups(_) => "DELETE FROM rollups WHERE start < ",
+                });
+                qb.push_bind(before);
+                if let Expiring::Rollups(r) = what {
+                    qb.push(" AND resolution = ").push_bind(r.seconds());
+                }
+                qb.push(" AND endpoint_pk IN (");
+                let mut list = qb.separated(", ");
+                for pk in &pks {
+                    list.push_bind(*pk);
+                }
+                qb.push(")");
+                let deleted = qb.build().execute(&self.pool).await?.rows_affected();
+                Ok(CleanupStep { deleted, last_endpoint: Some(last) })
+            }
+
+            async fn reclaim_space(&self, pages: u32) -> Result<u64> {
+                if $sql::CHECKPOINT.is_empty() {
+                    return Ok(0);
+                }
+                let mut conn = self.pool.acquire().await?;
+                let mode: i64 = sqlx::query("PRAGMA auto_vacuum").fetch_one(&mut *conn).await?.try_get(0)?;
+                let before: i64 = sqlx::query("PRAGMA freelist_count").fetch_one(&mut *conn).await?.try_get(0)?;
+                if mode == 2 {
+                    // Incremental: move up to `pages` free pages to the end of the file and truncate them.
+                    QueryBuilder::<$db>::new(format!("PRAGMA incremental_vacuum({pages})"))
+                        .build()
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let after: i64 = sqlx::query("PRAGMA freelist_count").fetch_one(&mut *conn).await?.try_get(0)?;
+                sqlx::query($sql::CHECKPOINT).execute(&mut *conn).await?;
+                Ok(u64::try_from(before - after).unwrap_or(0))
+            }
+
+            async fn storage_usage(&self) -> Result<StorageUsage> {
+                let row = sqlx::query($sql::STORAGE_USAGE).fetch_one(&self.pool).await?;
+                let bytes = |i: usize| -> Result<u64> { Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0)) };
+                let path = self.database_path();
+                let wal_bytes = path
+                    .as_ref()
+                    .and_then(|p| std::fs::metadata(format!("{}-wal", p.display())).ok())
+                    .map_or(0, |m| m.len());
+                Ok(StorageUsage { db_bytes: bytes(0)?, wal_bytes, free_bytes: bytes(1)?, path })
+            }
+
+            async fn table_rows(&self) -> Result<Vec<(&'static str, i64)>> {
+                const TABLES: [&str; 7] =
+                    ["pings", "rollups", "heartbeat_pings", "events", "deliveries", "incidents", "heartbeat_log"];
+                let rows = sqlx::query($sql::TABLE_ROWS).fetch_all(&self.pool).await?;
+                let mut out = Vec::new();
+                for r in rows {
+                    let name: String = r.try_get(0)?;
+                    if let Some(t) = TABLES.iter().find(|t| **t == name) {
+                        out.push((*t, r.try_get::<i64, _>(1)?));
+                    }
+                }
+                out.sort_by_key(|(t, _)| TABLES.iter().position(|x| x == t));
+                Ok(out)
             }
 
             async fn count_open_incidents(&self) -> Result<i64> {

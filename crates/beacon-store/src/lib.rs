@@ -249,6 +249,22 @@ pub trait Store: Send + Sync + 'static {
     async fn count_open_incidents(&self) -> Result<i64>;
     /// Deliveries not yet delivered or failed for good.
     async fn count_pending_deliveries(&self) -> Result<i64>;
+
+    /// Delete rows of `what` older than `before` for up to `endpoints` endpoints after endpoint pk `after`, in
+    /// one short transaction (the key order makes each endpoint's old rows one range).
+    async fn delete_expired(
+        &self,
+        what: Expiring,
+        before: Millis,
+        after: i64,
+        endpoints: u32,
+    ) -> Result<CleanupStep>;
+    /// Give freed space back where the engine allows it without blocking writers: on SQLite up to `pages` of an
+    /// incrementally vacuumed file and a passive checkpoint; nothing on PostgreSQL (autovacuum). Pages freed.
+    async fn reclaim_space(&self, pages: u32) -> Result<u64>;
+    async fn storage_usage(&self) -> Result<StorageUsage>;
+    /// Rows per table for the main tables (exact on SQLite, the planner's estimate on PostgreSQL).
+    async fn table_rows(&self) -> Result<Vec<(&'static str, i64)>>;
 }
 
 /// Open the store a URL names, creating the SQLite file (and its directory) if needed, and apply migrations.

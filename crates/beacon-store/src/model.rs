@@ -469,3 +469,44 @@ pub struct HeartbeatLogEntry {
     pub to: String,
     pub last_ping_at: Option<Millis>,
 }
+
+/// What a retention cleanup deletes from: raw pings, or rollup windows of one resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Expiring {
+    RawPings,
+    Rollups(beacon_core::rollup::Resolution),
+}
+
+impl Expiring {
+    /// A label for metrics and reports: `pings`, `rollups_1m`, ...
+    pub fn label(self) -> &'static str {
+        use beacon_core::rollup::Resolution::*;
+        match self {
+            Expiring::RawPings => "pings",
+            Expiring::Rollups(Minute) => "rollups_1m",
+            Expiring::Rollups(FiveMinutes) => "rollups_5m",
+            Expiring::Rollups(Hour) => "rollups_1h",
+            Expiring::Rollups(Day) => "rollups_1d",
+        }
+    }
+}
+
+/// One step of a cleanup: rows deleted, and the last endpoint covered (`None`: every endpoint done).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanupStep {
+    pub deleted: u64,
+    pub last_endpoint: Option<i64>,
+}
+
+/// How much room the database takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageUsage {
+    /// The database (on SQLite the main file; on PostgreSQL the database).
+    pub db_bytes: u64,
+    /// On SQLite the write-ahead log beside it.
+    pub wal_bytes: u64,
+    /// Pages inside the file that are free for reuse (SQLite).
+    pub free_bytes: u64,
+    /// The file, for the volume's free space and inodes (SQLite only).
+    pub path: Option<std::path::PathBuf>,
+}

@@ -165,10 +165,31 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
         .expect("incidents");
     assert_eq!(incidents.items.len(), 1);
 
-    // Paused through one instance, pinged through the other: a ping resumes it, and counts.
+    // A row the intake writes behind must not undo a change made elsewhere meanwhile: `other` has a pending
+    // ping in `a` when `b` pauses it; a second later `a`'s next batch (pinging another heartbeat) writes its
+    // pending rows.
+    assert_eq!(
+        record(&a, &[ping(other.id, &key, PingKind::Success, T0 + 96_000)]).await,
+        [ok]
+    );
     b.set_heartbeat_paused(other.id, true, T0 + 100_000)
         .await
         .expect("pause");
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(
+        record(&a, &[ping(hb.id, &new_key, PingKind::Log, T0 + 100_500)]).await,
+        [ok]
+    );
+    let got = b
+        .get_heartbeat(&HeartbeatRef::Id(other.id))
+        .await
+        .expect("get");
+    assert_eq!(
+        (got.status, got.state.paused, got.last_ping_at),
+        (HbStatus::Paused, true, Some(T0 + 96_000))
+    );
+
+    // Paused, pinged through the other instance: a ping resumes it, and counts.
     assert_eq!(
         record(&a, &[ping(other.id, &key, PingKind::Success, T0 + 101_000)]).await,
         [ok]
@@ -187,8 +208,13 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
         [PingOutcome::NotFound]
     );
     // Its pings go with the next pruning sweep; the other heartbeat keeps its newest.
+    // The other instance does not know `a`'s pending count, so it keeps at least the newest three; `a` (the
+    // intake's own process, where the server prunes) keeps exactly three.
     b.prune_heartbeat_pings(3).await.expect("prune");
     let kept = a.list_heartbeat_pings(hb.id, 100).await.expect("pings");
+    assert!(kept.len() >= 3);
+    a.prune_heartbeat_pings(3).await.expect("prune");
+    let kept = a.list_heartbeat_pings(hb.id, 100).await.expect("pings");
     assert_eq!(kept.len(), 3);
-    assert_eq!(kept[0].received_at, T0 + 99_000);
+    assert_eq!(kept[0].received_at, T0 + 100_500);
 }
