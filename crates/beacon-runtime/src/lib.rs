@@ -4,9 +4,11 @@
 //! after it stops: leases in the database say who runs what.
 
 pub mod checks;
+pub mod cleanup;
 pub mod delivery;
 pub mod gauges;
 pub mod heartbeats;
+pub mod storage;
 mod writer;
 
 use std::time::Duration;
