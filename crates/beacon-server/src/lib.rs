@@ -16,6 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use beacon_runtime::storage::StorageThresholds;
 use beacon_store::Store;
 use chrono::{DateTime, SecondsFormat, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     pub started_at: DateTime<Utc>,
     pub started: Instant,
+    /// When `/health` reports storage pressure.
+    pub storage: StorageThresholds,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             config: Arc::new(config),
             started_at: Utc::now(),
             started: Instant::now(),
+            storage: StorageThresholds::default(),
         }
     }
 }
@@ -234,13 +238,41 @@ async fn health(State(state): State<AppState>) -> Response {
             json!({"status": "down", "backend": state.store.backend(), "latency_ms": null, "error": error}),
         ),
     };
+    let storage = match beacon_runtime::storage::sample(&*state.store, &state.storage).await {
+        Ok(r) => {
+            let volume = r.volume.map(|v| {
+                json!({
+                    "total_bytes": v.total_bytes,
+                    "available_bytes": v.available_bytes,
+                    "used_percent": v.used_percent(),
+                    "inodes_used_percent": v.inodes_used_percent(),
+                })
+            });
+            json!({
+                "status": r.level.as_str(),
+                "db_bytes": r.db_bytes,
+                "wal_bytes": r.wal_bytes,
+                "free_in_file_bytes": r.free_in_file_bytes,
+                "volume": volume,
+                "warning_percent": state.storage.warning_percent,
+                "critical_percent": state.storage.critical_percent,
+            })
+        }
+        Err(e) => json!({"status": "unknown", "error": e.to_string()}),
+    };
+    let pressure = storage["status"] == "warning" || storage["status"] == "critical";
+    let status = if status == "ok" && pressure {
+        "degraded"
+    } else {
+        status
+    };
     // Always 200, as seed 002's /health: the body says how healthy; /ready is the probe that fails.
     axum::Json(json!({
         "status": status,
         "uptime_seconds": state.started.elapsed().as_secs(),
         "version": env!("CARGO_PKG_VERSION"),
         "started_at": state.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "dependencies": {"database": database},
+        "dependencies": {"database": database, "storage": storage},
     }))
     .into_response()
 }

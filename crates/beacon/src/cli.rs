@@ -88,6 +88,15 @@ pub enum Command {
     Server(ServerArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Delete what retention no longer keeps, now, and give the space back (the server does this hourly).
+    Cleanup(CleanupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// YAML configuration file whose `retention:` section to apply [default: the built-in retention]
+    #[arg(long, env = "BEACON_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,8 +5,10 @@ use crate::cli::{Global, ServerArgs};
 use crate::error::UsageError;
 use anyhow::{Context, Result};
 use beacon_runtime::CheckConfig;
+use beacon_runtime::cleanup::RetentionConfig;
 use beacon_runtime::delivery::DeliveryConfig;
 use beacon_runtime::heartbeats::HeartbeatConfig;
+use beacon_runtime::storage::StorageThresholds;
 use beacon_server::HttpConfig;
 use beacon_store::DatabaseUrl;
 use serde::Deserialize;
@@ -31,6 +33,29 @@ struct FileSettings {
     public_url: Option<String>,
     #[serde(default)]
     heartbeats: HeartbeatsFile,
+    #[serde(default)]
+    retention: RetentionFile,
+    #[serde(default)]
+    storage: StorageFile,
+}
+
+/// Ages as spans (`7d`, `48h`, `90m`) or `forever`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionFile {
+    raw_pings: Option<String>,
+    rollups_1m: Option<String>,
+    rollups_5m: Option<String>,
+    rollups_1h: Option<String>,
+    rollups_1d: Option<String>,
+    cleanup_interval: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageFile {
+    warning_percent: Option<f64>,
+    critical_percent: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +113,8 @@ pub struct Settings {
     /// Base of ping URLs; `http://<bound address>` when not set.
     pub public_url: Option<String>,
     pub heartbeats: HeartbeatConfig,
+    pub retention: RetentionConfig,
+    pub storage: StorageThresholds,
 }
 
 /// The database a command uses: `--database` wins over `--data-dir`.
@@ -115,16 +142,7 @@ fn resolve_database(
 
 impl Settings {
     pub fn load(global: &Global, args: &ServerArgs) -> Result<Self> {
-        let file = match &args.config {
-            None => FileSettings::default(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading config file {}", path.display()))
-                    .map_err(|e| UsageError(format!("{e:#}")))?;
-                serde_saphyr::from_str::<FileSettings>(&text)
-                    .map_err(|e| UsageError(format!("config file {}: {e}", path.display())))?
-            }
-        };
+        let file = read_file(args.config.as_deref())?;
         let database = resolve_database(
             global.database.as_deref(),
             global.data_dir.as_deref(),
@@ -197,7 +215,25 @@ impl Settings {
             deny_private_networks: d.deny_private_networks.unwrap_or(dd.deny_private_networks),
             ..dd
         };
+        let retention = retention(&file.retention)?;
+        let sd = StorageThresholds::default();
+        let storage = StorageThresholds {
+            warning_percent: file.storage.warning_percent.unwrap_or(sd.warning_percent),
+            critical_percent: file.storage.critical_percent.unwrap_or(sd.critical_percent),
+        };
+        if !(0.0..=100.0).contains(&storage.warning_percent)
+            || !(0.0..=100.0).contains(&storage.critical_percent)
+            || storage.warning_percent > storage.critical_percent
+        {
+            return Err(UsageError(
+                "storage: warning_percent and critical_percent must be within 0..100, warning at most critical"
+                    .into(),
+            )
+            .into());
+        }
         Ok(Self {
+            retention,
+            storage,
             listen: args
                 .listen
                 .clone()
@@ -212,6 +248,51 @@ impl Settings {
             heartbeats,
         })
     }
+}
+
+fn read_file(path: Option<&Path>) -> Result<FileSettings> {
+    let Some(path) = path else {
+        return Ok(FileSettings::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))
+        .map_err(|e| UsageError(format!("{e:#}")))?;
+    Ok(serde_saphyr::from_str::<FileSettings>(&text)
+        .map_err(|e| UsageError(format!("config file {}: {e}", path.display())))?)
+}
+
+fn retention(file: &RetentionFile) -> Result<RetentionConfig> {
+    let d = RetentionConfig::default();
+    let age =
+        |key: &str, v: &Option<String>, default: Option<Duration>| -> Result<Option<Duration>> {
+            match v.as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("forever") => Ok(None),
+                Some(span) => beacon_core::rollup::parse_span(span)
+                    .map(|ms| Some(Duration::from_millis(ms.unsigned_abs())))
+                    .map_err(|_| {
+                        UsageError(format!(
+                            "retention.{key}: '{span}' is not a span like 90m, 48h, 7d or 'forever'"
+                        ))
+                        .into()
+                    }),
+            }
+        };
+    Ok(RetentionConfig {
+        raw_pings: age("raw_pings", &file.raw_pings, d.raw_pings)?,
+        rollups_1m: age("rollups_1m", &file.rollups_1m, d.rollups_1m)?,
+        rollups_5m: age("rollups_5m", &file.rollups_5m, d.rollups_5m)?,
+        rollups_1h: age("rollups_1h", &file.rollups_1h, d.rollups_1h)?,
+        rollups_1d: age("rollups_1d", &file.rollups_1d, d.rollups_1d)?,
+        interval: age("cleanup_interval", &file.cleanup_interval, Some(d.interval))?
+            .ok_or_else(|| UsageError("retention.cleanup_interval cannot be 'forever'".into()))?,
+        ..d
+    })
+}
+
+/// The retention settings of a config file (for `beacon cleanup`).
+pub fn retention_from(config: Option<&Path>) -> Result<RetentionConfig> {
+    retention(&read_file(config)?.retention)
 }
 
 #[cfg(test)]

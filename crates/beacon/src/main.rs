@@ -90,6 +90,30 @@ async fn run(cli: Cli) -> Result<()> {
             let settings = config::Settings::load(&cli.global, &args)?;
             server::run(settings).await
         }
+        Command::Cleanup(args) => {
+            if cli.global.server.is_some() {
+                return Err(error::UsageError(
+                    "cleanup runs on the database (--data-dir or --database), not through --server"
+                        .into(),
+                )
+                .into());
+            }
+            let retention = config::retention_from(args.config.as_deref())?;
+            let url = config::database_url(&cli.global)?;
+            let store = beacon_store::open(&url)
+                .await
+                .with_context(|| format!("opening database {}", url.redacted()))?;
+            let started = std::time::Instant::now();
+            let report = beacon_runtime::cleanup::cleanup_once(
+                &*store,
+                beacon_core::clock::Clock::now(&beacon_core::clock::SystemClock),
+                &retention,
+            )
+            .await
+            .map_err(anyhow::Error::from)
+            .context("cleanup")?;
+            output::cleanup(out, &report, started.elapsed())
+        }
         Command::Migrate => {
             let url = config::database_url(&cli.global)?;
             beacon_store::open(&url)
@@ -110,7 +134,9 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
                 Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
                 Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,
-                Command::Server(_) | Command::Migrate => unreachable!("handled above"),
+                Command::Server(_) | Command::Migrate | Command::Cleanup(_) => {
+                    unreachable!("handled above")
+                }
             }
         }
     }

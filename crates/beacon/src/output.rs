@@ -184,6 +184,33 @@ fn ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.1} ms"))
 }
 
+pub fn cleanup(
+    out: Output,
+    r: &beacon_runtime::cleanup::CleanupReport,
+    took: std::time::Duration,
+) -> Result<()> {
+    match out {
+        Output::Json => json(&serde_json::json!({
+            "deleted": r.deleted.iter().map(|(t, n)| (t.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            "reclaimed_pages": r.reclaimed_pages,
+            "seconds": took.as_secs_f64(),
+        })),
+        Output::Table => {
+            let mut t = table(&["TABLE", "DELETED"]);
+            for (table, n) in &r.deleted {
+                t.add_row(vec![table.to_string(), n.to_string()]);
+            }
+            println!("{t}");
+            println!(
+                "{} pages given back to the file system in {:.1} s",
+                r.reclaimed_pages,
+                took.as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
 pub fn stats(out: Output, s: &StatsView) -> Result<()> {
     match out {
         Output::Json => json(s),

@@ -123,7 +123,8 @@ pub async fn run(settings: Settings) -> Result<()> {
     let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery)
         .with_intake(intake)
         .with_public_url(&public_url);
-    let state = AppState::new(app, metrics.clone(), settings.http);
+    let mut state = AppState::new(app, metrics.clone(), settings.http);
+    state.storage = settings.storage;
     if let Some(token) = state.app.bootstrap_admin_token().await? {
         let path = write_admin_token(&settings.data_dir, &token)?;
         println!(
@@ -155,6 +156,18 @@ pub async fn run(settings: Settings) -> Result<()> {
         store.clone(),
         clock.clone(),
         settings.heartbeats,
+        stop_checks.clone(),
+    ));
+    let cleanup = tokio::spawn(beacon_runtime::cleanup::run(
+        store.clone(),
+        clock.clone(),
+        settings.retention,
+        stop_checks.clone(),
+    ));
+    let storage = tokio::spawn(beacon_runtime::storage::run(
+        store.clone(),
+        settings.storage,
+        Duration::from_secs(30),
         stop_checks.clone(),
     ));
     let gauges = tokio::spawn(beacon_runtime::gauges::run(
@@ -206,6 +219,9 @@ pub async fn run(settings: Settings) -> Result<()> {
     }
     let _ = gauges.await;
     let _ = evaluator.await;
+    let _ = storage.await;
+    // A cleanup in progress stops between two statements; what it deleted stays deleted.
+    let _ = tokio::time::timeout(Duration::from_secs(5), cleanup).await;
     stop_http.cancel();
     upkeep.abort();
     // The HTTP server has finished its requests and dropped the intake: the writer stores what is queued.

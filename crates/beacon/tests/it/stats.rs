@@ -171,3 +171,112 @@ fn stats_and_uptime_agree_with_the_raw_pings() {
     ]);
     assert_eq!(bad.code, 1, "{}", bad.stderr);
 }
+
+/// `beacon cleanup` with a short retention, the storage section of `/health`, and the storage metrics.
+#[test]
+fn cleanup_applies_retention_and_health_reports_storage() {
+    let home = Home::sqlite();
+    let target = Target::start();
+    let sid = home.service();
+    let eid = home.endpoint(
+        &sid,
+        &format!("{}/health", target.base),
+        &["--interval", "1"],
+    );
+    // Any used space is a warning: /health says degraded.
+    let cfg = home.dir.join("pressure.yaml");
+    std::fs::write(
+        &cfg,
+        "storage:\n  warning_percent: 0\n  critical_percent: 100\n",
+    )
+    .expect("config");
+    let server = home.server(&["--config", cfg.to_str().expect("utf8")]);
+    eventually(Duration::from_secs(30), "three checks", || {
+        (home.pings(&eid).len() >= 3).then_some(())
+    });
+    let (code, body) = server.get("/health");
+    assert_eq!(code, 200);
+    let health: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(health["status"], "degraded", "{health}");
+    let storage = &health["dependencies"]["storage"];
+    assert_eq!(storage["status"], "warning", "{storage}");
+    assert!(
+        storage["db_bytes"].as_u64().is_some_and(|b| b > 0),
+        "{storage}"
+    );
+    assert!(
+        storage["volume"]["total_bytes"]
+            .as_u64()
+            .is_some_and(|b| b > 0)
+    );
+    let (_, metrics) = server.get("/metrics");
+    for name in [
+        "beacon_storage_db_bytes",
+        "beacon_storage_volume_used_ratio",
+        "beacon_storage_level 1",
+        "beacon_db_rows{table=\"pings\"}",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from /metrics");
+    }
+    assert_eq!(server.terminate(), 0);
+
+    // Raw pings and 1-minute windows kept for one second only; hourly windows as usual.
+    let before = home.pings(&eid).len();
+    std::thread::sleep(Duration::from_millis(1_500));
+    let cfg = home.dir.join("retention.yaml");
+    std::fs::write(
+        &cfg,
+        "retention:\n  raw_pings: 1s\n  rollups_1m: 1s\n  rollups_5m: forever\n",
+    )
+    .expect("config");
+    let report = home.json(&["cleanup", "--config", cfg.to_str().expect("utf8")]);
+    assert_eq!(
+        report["deleted"]["pings"].as_u64(),
+        Some(before as u64),
+        "{report}"
+    );
+    assert!(
+        report["deleted"]["rollups_1m"]
+            .as_u64()
+            .is_some_and(|n| n >= 1)
+    );
+    assert_eq!(report["deleted"]["rollups_1h"].as_u64(), Some(0));
+    assert!(home.pings(&eid).is_empty());
+    let minutes = home.json(&[
+        "stats",
+        "--endpoint-id",
+        &eid,
+        "--since",
+        "1h",
+        "--resolution",
+        "1m",
+    ]);
+    assert_eq!(minutes["summary"]["count"].as_u64(), Some(0), "{minutes}");
+    let hours = home.json(&[
+        "stats",
+        "--endpoint-id",
+        &eid,
+        "--since",
+        "1d",
+        "--resolution",
+        "1h",
+    ]);
+    assert_eq!(
+        hours["summary"]["count"].as_u64(),
+        Some(before as u64),
+        "{hours}"
+    );
+    // Again: nothing left to delete. As a table it says what it did.
+    let again = home.run(&["cleanup", "--config", cfg.to_str().expect("utf8")]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("rollups_1h"), "{}", again.stdout);
+
+    // Bad input: a retention that is not a span, and cleanup through a server.
+    std::fs::write(&cfg, "retention:\n  raw_pings: soon\n").expect("config");
+    let bad = home.run(&["cleanup", "--config", cfg.to_str().expect("utf8")]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("retention.raw_pings"), "{}", bad.stderr);
+    let bad = home.run(&["--server", "http://127.0.0.1:9", "cleanup"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("on the database"), "{}", bad.stderr);
+}
