@@ -169,7 +169,7 @@ pub async fn run(
             }
             Err(e) => warn!(error = %e, "sampling storage failed"),
         }
-        if round % 10 == 0 {
+        if round.is_multiple_of(10) {
             match store.table_rows().await {
                 Ok(rows) => {
                     for (table, n) in rows {
