@@ -25,6 +25,8 @@ enum Bench {
     HeartbeatData(HeartbeatDataArgs),
     /// Webhook delivery throughput and latency of a running server against nginx.
     Deliveries(DeliveriesArgs),
+    /// One endpoint with days of results (rollups included) for the stats query; prints its id.
+    StatsData(StatsDataArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -86,6 +88,21 @@ struct Args {
     /// nginx worker processes for the target.
     #[arg(long, default_value_t = 1)]
     nginx_workers: u32,
+    /// Before starting, store this many days of results per endpoint (one a minute) from 8 days ago, and run
+    /// `beacon cleanup` (default retention: they are all expired) this many seconds into the window.
+    #[arg(long, default_value_t = 0)]
+    expired_days: u32,
+    #[arg(long, default_value_t = 5)]
+    cleanup_after: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct StatsDataArgs {
+    /// Days of results for one endpoint, one a minute, through the real write path (rollups included).
+    #[arg(long, default_value_t = 90)]
+    days: u32,
+    #[arg(long)]
+    data_dir: PathBuf,
 }
 
 fn now_ms() -> i64 {
@@ -194,7 +211,94 @@ async fn main() -> Result<()> {
         Bench::ApiData(args) => api_data(args).await,
         Bench::HeartbeatData(args) => heartbeat_data(args).await,
         Bench::Deliveries(args) => deliveries(args).await,
+        Bench::StatsData(args) => stats_data(args).await,
     }
+}
+
+/// One endpoint with `days` of results (one a minute, ending now) through `complete_slots`, so rollups are
+/// maintained as in production; prints the endpoint id.
+async fn stats_data(args: StatsDataArgs) -> Result<()> {
+    use beacon_core::ping::{Observation, PingRecord, Timings};
+    use beacon_store::{Claim, Completion};
+    std::fs::create_dir_all(&args.data_dir)?;
+    let store = SqliteStore::open(&args.data_dir.join("beacon.db")).await?;
+    let svc = store.create_service("stats", "", now_ms()).await?;
+    let spec = EndpointSpec::create(EndpointInput {
+        name: Some("history".into()),
+        url: Some("http://127.0.0.1:9/".into()),
+        interval_seconds: Some(60),
+        enabled: Some(false),
+        ..Default::default()
+    })?;
+    let ep = store.create_endpoint(svc.id, &spec, now_ms()).await?;
+    // The schedule row to name in completions (disabled endpoints are not claimed: enable, claim, disable).
+    let input = EndpointInput {
+        enabled: Some(true),
+        ..Default::default()
+    };
+    store.update_endpoint(ep.id, input, now_ms()).await?;
+    let claimed = store
+        .claim_slots(&Claim {
+            owner: "bench",
+            region_pk: 1,
+            now: now_ms() + 120_000,
+            horizon: now_ms() + 120_000,
+            limit: 1,
+            lease_margin_ms: 0,
+        })
+        .await?;
+    let input = EndpointInput {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    store.update_endpoint(ep.id, input, now_ms()).await?;
+    let c = claimed.first().context("no slot claimed")?;
+    let end = now_ms() - now_ms().rem_euclid(60_000);
+    let minutes = i64::from(args.days) * 1_440;
+    let t = Instant::now();
+    let mut batch = Vec::with_capacity(1_000);
+    for i in 0..minutes {
+        let slot = end - (minutes - i) * 60_000;
+        let wobble = (i * 7_919) % 40_000;
+        let ok = i % 97 != 0;
+        batch.push(Completion {
+            schedule_pk: c.schedule_pk,
+            endpoint_pk: c.endpoint_pk,
+            slot,
+            next_slot: slot + 60_000,
+            ping: Some(PingRecord {
+                scheduled_at: slot,
+                started_at: slot + 2,
+                observation: Observation {
+                    status_code: Some(if ok { 200 } else { 503 }),
+                    timings: Timings {
+                        dns_us: None,
+                        connect_us: Some(150),
+                        tls_us: None,
+                        first_byte_us: Some(1_000 + wobble as u32),
+                        total_us: 1_200 + wobble as u32,
+                    },
+                    failure: (!ok).then(|| {
+                        (
+                            beacon_core::ping::ErrorKind::Status,
+                            "unexpected status 503".to_owned(),
+                        )
+                    }),
+                },
+            }),
+        });
+        if batch.len() == 1_000 {
+            store.complete_slots("bench", 1, &batch).await?;
+            batch.clear();
+        }
+    }
+    store.complete_slots("bench", 1, &batch).await?;
+    eprintln!(
+        "{minutes} results with rollups in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+    println!("{}", ep.id);
+    Ok(())
 }
 
 async fn heartbeat_data(args: HeartbeatDataArgs) -> Result<()> {
@@ -556,6 +660,32 @@ async fn checks(args: Args) -> Result<()> {
         args.endpoints,
         t.elapsed().as_secs_f64()
     );
+    if args.expired_days > 0 {
+        let t = Instant::now();
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
+        let minutes = i64::from(args.expired_days) * 1_440;
+        let first = now_ms() - 8 * 86_400_000;
+        let first = first - first.rem_euclid(60_000);
+        // Realistic rows: an IP-literal HTTP check (no DNS, no TLS), connect and first-byte times that vary.
+        sqlx::query(
+            "WITH RECURSIVE m (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i + 1 < $1) \
+             INSERT INTO pings (endpoint_pk, slot, region_pk, start_delay, success, status_code, error_kind, error, \
+               dns_us, connect_us, tls_us, first_byte_us, total_us) \
+             SELECT e.pk, $2 + m.i * 60000, 1, 1 + (e.pk + m.i) % 7, 1, 200, NULL, NULL, NULL, \
+               90 + (e.pk * 7 + m.i * 13) % 400, NULL, 900 + (e.pk * 31 + m.i * 17) % 20000, \
+               1000 + (e.pk * 31 + m.i * 17) % 20000 + (e.pk + m.i) % 400 FROM endpoints e, m",
+        )
+        .bind(minutes)
+        .bind(first)
+        .execute(&pool)
+        .await?;
+        pool.close().await;
+        eprintln!(
+            "stored {} expired results in {:.1}s",
+            minutes * i64::from(args.endpoints),
+            t.elapsed().as_secs_f64()
+        );
+    }
 
     let started_ms = now_ms();
     let mut server = Command::new(&beacon)
@@ -579,7 +709,30 @@ async fn checks(args: Args) -> Result<()> {
     let window_start = now_ms();
     let mut peak_rss = 0;
     let mut rss_now = 0;
-    for _ in 0..args.duration {
+    let mut cleanup: Option<(Instant, Child)> = None;
+    let mut cleanup_report = serde_json::Value::Null;
+    for second in 0..args.duration {
+        if args.expired_days > 0 && second == args.cleanup_after {
+            let child = Command::new(&beacon)
+                .args(["cleanup", "-o", "json", "--data-dir"])
+                .arg(dir.join("data"))
+                .stdout(Stdio::piped())
+                .spawn()
+                .context("starting beacon cleanup")?;
+            cleanup = Some((Instant::now(), child));
+        }
+        if let Some((t, child)) = cleanup.as_mut()
+            && child.try_wait()?.is_some()
+        {
+            let elapsed = t.elapsed().as_secs_f64();
+            let (_, child) = cleanup.take().expect("running");
+            let out = child.wait_with_output()?;
+            cleanup_report = serde_json::json!({
+                "seconds": elapsed,
+                "exit": out.status.code(),
+                "report": serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
+            });
+        }
         tokio::time::sleep(Duration::from_secs(1)).await;
         let (_, rss, hwm) = sample(pid).context("server exited during the run")?;
         peak_rss = peak_rss.max(hwm);
@@ -619,6 +772,32 @@ async fn checks(args: Args) -> Result<()> {
         .map(|t| t - started_ms);
     let window_s = (window_end - window_start) as f64 / 1000.0;
     let checks = lateness.len() as f64;
+    // What the stored data costs on disk (dbstat: pages of each table and index, unused space included).
+    let sizes = sqlx::query(
+        "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN ('pings', 'rollups') GROUP BY name ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap_or_default();
+    let rows = sqlx::query("SELECT (SELECT COUNT(*) FROM pings), (SELECT COUNT(*) FROM rollups)")
+        .fetch_one(&pool)
+        .await?;
+    let (ping_rows, rollup_rows): (i64, i64) = (rows.get(0), rows.get(1));
+    let size = |name: &str| {
+        sizes
+            .iter()
+            .find(|r| r.get::<String, _>(0) == name)
+            .map_or(0, |r| r.get::<i64, _>(1))
+    };
+    let storage = serde_json::json!({
+        "pings_rows": ping_rows,
+        "pings_bytes": size("pings"),
+        "bytes_per_ping": size("pings") as f64 / (ping_rows.max(1) as f64),
+        "rollup_rows": rollup_rows,
+        "rollups_bytes": size("rollups"),
+        "bytes_per_rollup_row": size("rollups") as f64 / (rollup_rows.max(1) as f64),
+        "file_bytes": std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0),
+    });
     let report = serde_json::json!({
         "endpoints": args.endpoints,
         "interval_s": args.interval,
@@ -638,6 +817,8 @@ async fn checks(args: Args) -> Result<()> {
         "endpoints_checked": first_checks.len(),
         "all_checked_after_start_s": all_checked_after.map(|ms| ms as f64 / 1000.0),
         "server_exit": status.code(),
+        "cleanup": cleanup_report,
+        "storage": storage,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     let _ = std::fs::remove_dir_all(&dir);

@@ -121,13 +121,23 @@ impl Window {
 
     /// A latency quantile in milliseconds, clamped to the window's exact min and max.
     pub fn quantile_ms(&self, q: f64) -> Option<f64> {
-        let v = self.sketch.quantile(q)?;
-        let lo = self.min_us? as f64 / 1000.0;
-        let hi = self.max_us? as f64 / 1000.0;
-        Some(v.clamp(lo, hi))
+        self.quantiles_ms(&[q]).pop().flatten()
+    }
+
+    fn quantiles_ms(&self, qs: &[f64]) -> Vec<Option<f64>> {
+        let (Some(lo), Some(hi)) = (self.min_us, self.max_us) else {
+            return vec![None; qs.len()];
+        };
+        let (lo, hi) = (lo as f64 / 1000.0, hi as f64 / 1000.0);
+        self.sketch
+            .quantiles(qs)
+            .into_iter()
+            .map(|v| v.map(|v| v.clamp(lo, hi)))
+            .collect()
     }
 
     pub fn stats(&self, start: Millis, end: Millis) -> BucketStats {
+        let q = self.quantiles_ms(&[0.50, 0.95, 0.99]);
         BucketStats {
             start,
             end,
@@ -135,9 +145,9 @@ impl Window {
             successes: self.successes,
             failures: self.failures(),
             uptime: self.uptime(),
-            p50_ms: self.quantile_ms(0.50),
-            p95_ms: self.quantile_ms(0.95),
-            p99_ms: self.quantile_ms(0.99),
+            p50_ms: q[0],
+            p95_ms: q[1],
+            p99_ms: q[2],
             min_ms: self.min_us.map(|v| v as f64 / 1000.0),
             max_ms: self.max_us.map(|v| v as f64 / 1000.0),
         }

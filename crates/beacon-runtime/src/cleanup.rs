@@ -23,8 +23,10 @@ pub struct RetentionConfig {
     pub rollups_1d: Option<Duration>,
     /// Between two cleanups in the server.
     pub interval: Duration,
-    /// Endpoints per delete statement.
+    /// Endpoints per delete statement, at most.
     pub endpoints_per_step: u32,
+    /// Rows a delete statement should remove, about: fewer endpoints per statement when they have many.
+    pub rows_per_step: u64,
     /// Pause between two statements, for the writers.
     pub pause: Duration,
 }
@@ -41,6 +43,7 @@ impl Default for RetentionConfig {
             rollups_1d: None,
             interval: Duration::from_secs(3_600),
             endpoints_per_step: 100,
+            rows_per_step: 5_000,
             pause: Duration::from_millis(5),
         }
     }
@@ -80,11 +83,20 @@ pub async fn cleanup_once(
         if let Some(age) = age {
             let before = now - i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
             let mut after = 0;
+            let most = config.endpoints_per_step.max(1);
+            let mut n = most;
             loop {
-                let step = store
-                    .delete_expired(what, before, after, config.endpoints_per_step)
-                    .await?;
+                let step = store.delete_expired(what, before, after, n).await?;
                 total += step.deleted;
+                // Keep each statement (the time it holds the write lock) near `rows_per_step`.
+                let target = config.rows_per_step.max(1);
+                n = if step.deleted > target {
+                    u32::try_from(u64::from(n) * target / step.deleted).unwrap_or(1).max(1)
+                } else if step.deleted < target / 2 {
+                    n.saturating_mul(2).min(most)
+                } else {
+                    n
+                };
                 metrics::counter!("beacon_cleanup_deleted_total", "table" => what.label())
                     .increment(step.deleted);
                 match step.last_endpoint {

@@ -362,11 +362,24 @@ struct HeartbeatJson(
 );
 
 fn unhex(s: &str) -> Result<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            s.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = s.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return Err(corrupt(format!("hex {s:?}")));
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|p| {
+            nibble(p[0])
+                .zip(nibble(p[1]))
+                .map(|(h, l)| h << 4 | l)
                 .ok_or_else(|| corrupt(format!("hex {s:?}")))
         })
         .collect()
