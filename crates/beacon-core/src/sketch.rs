@@ -182,7 +182,10 @@ impl Sketch {
             let delta = ((z >> 1) as i64) ^ -((z & 1) as i64);
             prev += delta;
             let key = i32::try_from(prev).map_err(|_| DecodeError("key out of range"))?;
-            if pairs.last().is_some_and(|(last, _): &(i32, u64)| *last >= key) {
+            if pairs
+                .last()
+                .is_some_and(|(last, _): &(i32, u64)| *last >= key)
+            {
                 return Err(DecodeError("keys out of order"));
             }
             pairs.push((key, get_varint(&mut rest)?));

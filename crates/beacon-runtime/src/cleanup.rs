@@ -91,7 +91,9 @@ pub async fn cleanup_once(
                 // Keep each statement (the time it holds the write lock) near `rows_per_step`.
                 let target = config.rows_per_step.max(1);
                 n = if step.deleted > target {
-                    u32::try_from(u64::from(n) * target / step.deleted).unwrap_or(1).max(1)
+                    u32::try_from(u64::from(n) * target / step.deleted)
+                        .unwrap_or(1)
+                        .max(1)
                 } else if step.deleted < target / 2 {
                     n.saturating_mul(2).min(most)
                 } else {
