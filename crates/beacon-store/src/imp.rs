@@ -773,15 +773,14 @@ impl SqliteStore {
             // Statement journals (multi-row statements inside a transaction) in memory, not in temp files.
             .pragma("temp_store", "MEMORY")
             // Checkpoint less often: a hot page written by many batches is copied back once per checkpoint.
-            .pragma("wal_autocheckpoint", "4000");
+            .pragma("wal_autocheckpoint", "4000")
+            // After a checkpoint resets the WAL, truncate the file to this size instead of keeping its peak.
+            .pragma("journal_size_limit", "67108864");
         // The hot connection checkpoints on its own commits (every 4,000 pages; the intake's batches append
         // few pages, so this comes every few seconds under load): a checkpoint run from elsewhere never catches
         // up with a steady writer (a passive one let the WAL grow to 2.9 GB in 30 s), and a restarting one every
         // second stalled the intake for 250+ ms at p99.
-        let hot_options = options
-            .clone()
-            .pragma("wal_autocheckpoint", "4000")
-            .pragma("journal_size_limit", "67108864");
+        let hot_options = options.clone().pragma("wal_autocheckpoint", "4000");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone())

@@ -123,10 +123,10 @@ fn every_route_works_end_to_end() {
         (Some(30), Some(1.5))
     );
     assert_eq!(ep["headers"]["X-Key"], "v");
-    assert_eq!(
-        api.ok("GET", &format!("/api/v1/endpoints/{eid}"), None, 200),
-        ep
-    );
+    let mut got = api.ok("GET", &format!("/api/v1/endpoints/{eid}"), None, 200);
+    let stats = got.as_object_mut().expect("object").remove("stats");
+    assert_eq!(got, ep, "get is the endpoint as created, plus stats");
+    assert_eq!(stats.expect("stats")["checks_24h"], 0);
     let off = api.ok(
         "PATCH",
         &format!("/api/v1/endpoints/{eid}"),

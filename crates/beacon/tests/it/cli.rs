@@ -117,7 +117,16 @@ fn crud(home: &Home) {
     );
     assert_eq!(ep["follow_redirects"], false);
     let eid = id(&ep);
-    assert_eq!(home.json(&["endpoints", "get", &eid]), ep);
+    // `get` shows the endpoint as created, plus its statistics (none yet).
+    let mut got = home.json(&["endpoints", "get", &eid]);
+    let stats = got.as_object_mut().expect("object").remove("stats");
+    assert_eq!(got, ep);
+    let stats = stats.expect("get shows stats");
+    assert_eq!(stats["checks_24h"], 0);
+    assert!(
+        stats["uptime_24h"].is_null() && stats["p95_24h_ms"].is_null(),
+        "{stats}"
+    );
 
     let defaults = home.json(&[
         "endpoints",
