@@ -254,11 +254,13 @@ pub struct EndpointInput {
 }
 
 fn parse_name(name: &str) -> Result<String, ValidationError> {
+    // The limit applies to the name as given (as the API schema's maxLength does), before trimming.
+    let too_long = name.chars().count() > MAX_NAME_LEN;
     let name = name.trim();
     if name.is_empty() {
         return Err(ValidationError::new("name", "must not be empty"));
     }
-    if name.chars().count() > MAX_NAME_LEN {
+    if too_long {
         return Err(ValidationError::new(
             "name",
             format!("longer than {MAX_NAME_LEN} characters"),
@@ -427,6 +429,18 @@ impl EndpointSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_limited_as_given() {
+        assert_eq!(validate_name("  api  "), Ok("api".to_owned()));
+        assert!(validate_name(" \t ").is_err());
+        let at_limit = "x".repeat(200);
+        assert_eq!(validate_name(&at_limit), Ok(at_limit.clone()));
+        // 201 characters as given, 200 once trimmed: refused, as the API schema's maxLength says.
+        let err = validate_name(&format!("\t{at_limit}")).expect_err("too long");
+        assert!(err.to_string().contains("longer than 200"), "{err}");
+        assert!(validate_name(&"é".repeat(201)).is_err());
+    }
 
     fn input(url: &str) -> EndpointInput {
         EndpointInput {

@@ -6,7 +6,7 @@
 //! one answers at once. A 200 therefore means the ping is stored.
 //!
 //! `run_evaluator` re-evaluates heartbeats whose `next_check_at` has come (within `poll_interval` of the
-//! deadline), prunes old pings every `prune_every`, and asks the store for its background checkpoint every
+//! deadline), prunes old pings every `prune_every` (a sweep of short steps), and asks the store for its background checkpoint every
 //! second (SQLite's hot write connection does not checkpoint on commit, so the intake never stalls on one).
 
 use crate::Clock;
@@ -30,6 +30,8 @@ pub struct HeartbeatConfig {
     /// Pings kept per heartbeat.
     pub keep_pings: u32,
     pub prune_every: Duration,
+    /// Pings looked at per pruning step (each step one short statement).
+    pub prune_step: u32,
 }
 
 impl Default for HeartbeatConfig {
@@ -40,6 +42,7 @@ impl Default for HeartbeatConfig {
             poll_interval: Duration::from_millis(250),
             keep_pings: 1_000,
             prune_every: Duration::from_secs(60),
+            prune_step: 5_000,
         }
     }
 }
@@ -157,11 +160,29 @@ pub async fn run_evaluator(
         }
         if last_prune.elapsed() >= config.prune_every {
             last_prune = std::time::Instant::now();
-            match store.prune_heartbeat_pings(config.keep_pings).await {
-                Ok(n) => {
-                    metrics::counter!("beacon_heartbeat_pings_pruned_total").increment(n);
+            // A whole sweep, one short statement per step: the intake's batches slip in between.
+            let mut after = 0;
+            loop {
+                match store
+                    .prune_heartbeat_pings(config.keep_pings, after, config.prune_step)
+                    .await
+                {
+                    Ok(step) => {
+                        metrics::counter!("beacon_heartbeat_pings_pruned_total")
+                            .increment(step.deleted);
+                        match step.last_endpoint {
+                            Some(last) => after = last,
+                            None => break,
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "pruning heartbeat pings failed");
+                        break;
+                    }
                 }
-                Err(e) => warn!(error = %e, "pruning heartbeat pings failed"),
+                if shutdown.is_cancelled() {
+                    break;
+                }
             }
         }
         tokio::select! {

@@ -2925,15 +2925,17 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn prune_heartbeat_pings(&self, keep: u32) -> Result<u64> {
-                // A sweep over the log in pk order, a few thousand pings per statement, each statement its own
-                // short transaction so the intake never waits long for the write lock. A ping goes when its
-                // heartbeat has had `keep` newer ones, or is gone (SQLite keeps no foreign key on the log; a pk
-                // reused by a newer heartbeat is told apart by the time). Counts come from the rows, or from the
-                // intake's cache where it holds pings not written to them yet (another process's pending pings
-                // only make the sweep keep a few more).
-                const PINGS_PER_STEP: i64 = 5_000;
-                let counts: Vec<(i64, i64)> = {
+            async fn prune_heartbeat_pings(&self, keep: u32, after: i64, rows: u32) -> Result<CleanupStep> {
+                // Each step is one short statement on the intake's own connection (a second SQLite connection
+                // would make the intake sleep in the busy handler), so batches slip in between steps. A ping
+                // goes when its heartbeat has had `keep` newer ones, or is gone (SQLite keeps no foreign key on
+                // the log; a pk reused by a newer heartbeat is told apart by the time). Counts come from the
+                // rows, or — taken at the start of a sweep into a temporary table on that one connection — from
+                // the intake's cache where it holds pings not written to rows yet. Stale counts only keep more.
+                // (PostgreSQL writes rows with every batch: nothing is pending, and its pool has many connections.)
+                // The cache before the connection, never the other way round: the intake takes them in this
+                // order too (holding the connection while waiting for the cache deadlocked the two).
+                let counts: Vec<(i64, i64)> = if $sql::DEFER_HEARTBEAT_ROWS && after == 0 {
                     let cache = self.hb_cache.lock().await;
                     cache
                         .rows
@@ -2941,58 +2943,52 @@ macro_rules! impl_store {
                         .filter(|(_, e)| e.unflushed_from.is_some())
                         .map(|(pk, e)| (*pk, e.row.ping_count))
                         .collect()
+                } else {
+                    Vec::new()
                 };
-                // On the intake's own connection, one statement at a time: the intake's batches slip in between
-                // (a second SQLite connection would make the intake sleep in the busy handler). The temporary
-                // table lives on that one connection.
-                // (PostgreSQL writes rows with every batch: nothing is pending, and the pool has many connections.)
+                let mut conn = self.hot_pool().acquire().await?;
                 if $sql::DEFER_HEARTBEAT_ROWS {
-                    let mut conn = self.hot_pool().acquire().await?;
                     sqlx::query(
                         "CREATE TEMP TABLE IF NOT EXISTS pending_counts (pk BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
                     )
                     .execute(&mut *conn)
                     .await?;
-                    sqlx::query("DELETE FROM pending_counts").execute(&mut *conn).await?;
-                    for chunk in counts.chunks(CHUNK) {
-                        let mut qb = QueryBuilder::<$db>::new("INSERT INTO pending_counts (pk, n) ");
-                        qb.push_values(chunk, |mut b, (pk, n)| {
-                            b.push_bind(*pk).push_bind(*n);
-                        });
-                        qb.build().execute(&mut *conn).await?;
+                    if after == 0 {
+                        sqlx::query("DELETE FROM pending_counts").execute(&mut *conn).await?;
+                        for chunk in counts.chunks(CHUNK) {
+                            let mut qb = QueryBuilder::<$db>::new("INSERT INTO pending_counts (pk, n) ");
+                            qb.push_values(chunk, |mut b, (pk, n)| {
+                                b.push_bind(*pk).push_bind(*n);
+                            });
+                            qb.build().execute(&mut *conn).await?;
+                        }
                     }
                 }
+                let last: Option<i64> = sqlx::query(
+                    "SELECT MAX(pk) FROM (SELECT pk FROM heartbeat_pings WHERE pk > $1 ORDER BY pk LIMIT $2) AS step",
+                )
+                .bind(after)
+                .bind(i64::from(rows.max(1)))
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+                let Some(last) = last else {
+                    return Ok(CleanupStep { deleted: 0, last_endpoint: None });
+                };
                 let count = if $sql::DEFER_HEARTBEAT_ROWS {
                     "COALESCE((SELECT c.n FROM pending_counts c WHERE c.pk = h.pk), h.ping_count)"
                 } else {
                     "h.ping_count"
                 };
-                let mut deleted = 0;
-                let mut after: i64 = 0;
-                loop {
-                    let mut conn = self.hot_pool().acquire().await?;
-                    let last: Option<i64> = sqlx::query(
-                        "SELECT MAX(pk) FROM (SELECT pk FROM heartbeat_pings WHERE pk > $1 ORDER BY pk LIMIT $2) AS step",
-                    )
-                    .bind(after)
-                    .bind(PINGS_PER_STEP)
-                    .fetch_one(&mut *conn)
-                    .await?
-                    .try_get(0)?;
-                    let Some(last) = last else { return Ok(deleted) };
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "DELETE FROM heartbeat_pings WHERE pk > ",
-                    );
-                    qb.push_bind(after).push(" AND pk <= ").push_bind(last);
-                    qb.push(
-                        " AND NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.pk = heartbeat_pings.heartbeat_pk \
-                         AND h.created_at <= heartbeat_pings.received_at AND heartbeat_pings.seq > ",
-                    );
-                    qb.push(count).push(" - ").push_bind(i64::from(keep.max(1))).push(")");
-                    let result = qb.build().execute(&mut *conn).await?;
-                    deleted += result.rows_affected();
-                    after = last;
-                }
+                let mut qb = QueryBuilder::<$db>::new("DELETE FROM heartbeat_pings WHERE pk > ");
+                qb.push_bind(after).push(" AND pk <= ").push_bind(last);
+                qb.push(
+                    " AND NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.pk = heartbeat_pings.heartbeat_pk \
+                     AND h.created_at <= heartbeat_pings.received_at AND heartbeat_pings.seq > ",
+                );
+                qb.push(count).push(" - ").push_bind(i64::from(keep.max(1))).push(")");
+                let deleted = qb.build().execute(&mut *conn).await?.rows_affected();
+                Ok(CleanupStep { deleted, last_endpoint: Some(last) })
             }
 
             async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {

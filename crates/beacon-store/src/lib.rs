@@ -227,8 +227,11 @@ pub trait Store: Send + Sync + 'static {
     async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32>;
     /// Background upkeep of the storage engine: on SQLite a passive WAL checkpoint; nothing on PostgreSQL.
     async fn checkpoint(&self) -> Result<()>;
-    /// Keep the newest `keep` pings of each heartbeat; the number deleted.
-    async fn prune_heartbeat_pings(&self, keep: u32) -> Result<u64>;
+    /// One step of a sweep over the pings log in pk order: of up to `rows` pings after pk `after`, delete those
+    /// whose heartbeat has had `keep` newer ones (or is gone). A sweep starts at `after = 0` (counts of pings
+    /// this process has not written to rows yet are taken then) and ends when `last_endpoint` — here the last
+    /// ping pk covered — is `None`.
+    async fn prune_heartbeat_pings(&self, keep: u32, after: i64, rows: u32) -> Result<CleanupStep>;
 
     /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.
     /// The lease lasts until the later of slot and `now`, plus the endpoint's timeout, plus `lease_margin_ms`.

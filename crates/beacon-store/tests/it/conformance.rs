@@ -1787,7 +1787,7 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
         .expect("all")
         .len();
     assert!(total > 3);
-    let deleted = store.prune_heartbeat_pings(3).await.expect("prune");
+    let deleted = prune_all(&store, 3).await;
     assert_eq!(deleted as usize, total - 3);
     let kept = store.list_heartbeat_pings(hb.id, 1000).await.expect("kept");
     assert_eq!(kept.len(), 3);
@@ -1816,10 +1816,7 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
     }
     let outcomes = store.record_heartbeat_pings(&many).await.expect("record");
     assert!(outcomes.iter().all(|o| *o == PingOutcome::Accepted));
-    assert_eq!(
-        store.prune_heartbeat_pings(2).await.expect("prune"),
-        205 + 1
-    );
+    assert_eq!(prune_all(&store, 2).await, 205 + 1);
     store.delete_heartbeat(hb.id).await.expect("delete");
     assert!(matches!(
         store.get_heartbeat(&by_id).await,
@@ -1956,4 +1953,20 @@ pub async fn rollups_follow_stored_results_once(store: Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// A whole pruning sweep, in small steps as the evaluator runs it; the number deleted.
+pub async fn prune_all(store: &Arc<dyn Store>, keep: u32) -> u64 {
+    let (mut after, mut deleted) = (0, 0);
+    loop {
+        let step = store
+            .prune_heartbeat_pings(keep, after, 2)
+            .await
+            .expect("prune");
+        deleted += step.deleted;
+        match step.last_endpoint {
+            Some(last) => after = last,
+            None => return deleted,
+        }
+    }
 }
