@@ -137,7 +137,7 @@ async fn check(store: Arc<dyn Store>) {
             (Resolution::Day, None),
         ] {
             let windows = store
-                .rollup_windows(e.id, res, 0, NOW + DAY)
+                .rollup_windows(e.id, res, 0, NOW + DAY, None)
                 .await
                 .expect("windows");
             let got: Vec<i64> = windows.iter().map(|(s, _)| *s).collect();

@@ -74,6 +74,8 @@ pub struct StatsParams {
     pub to: Option<String>,
     /// The range as a span back from `to`, e.g. 24h, 7d (default 24h; not with `from`).
     pub since: Option<String>,
+    /// Only the checks run from this region (default: all regions).
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
@@ -550,7 +552,13 @@ impl Operations for App {
         // Windows overlapping the range: the one holding `from` onwards.
         let windows = self
             .store
-            .rollup_windows(id, resolution, resolution.window_start(from), to)
+            .rollup_windows(
+                id,
+                resolution,
+                resolution.window_start(from),
+                to,
+                params.region.as_deref(),
+            )
             .await?;
         let (summary, buckets) = rollup::buckets(resolution, from, to, windows);
         Ok(StatsView {
@@ -569,6 +577,7 @@ impl Operations for App {
                 Resolution::Hour,
                 Resolution::Hour.window_start(now - longest),
                 now + 1,
+                None,
             )
             .await?;
         let period = |i: usize| rollup::trailing(now, rollup::UPTIME_PERIODS[i].1, &hourly);

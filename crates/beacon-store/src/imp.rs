@@ -2822,14 +2822,30 @@ macro_rules! impl_store {
                 resolution: Resolution,
                 from: Millis,
                 to: Millis,
+                region: Option<&str>,
             ) -> Result<Vec<(Millis, Window)>> {
                 let pk = self.endpoint_pk(endpoint_id).await?;
+                let region_pk: Option<i64> = match region {
+                    None => None,
+                    Some(name) => Some(
+                        sqlx::query("SELECT CAST(pk AS BIGINT) FROM regions WHERE name = $1")
+                            .bind(name)
+                            .fetch_optional(&self.pool)
+                            .await?
+                            .map(|r| r.try_get::<i64, _>(0))
+                            .transpose()?
+                            .ok_or(StoreError::NotFound { kind: "region", id: Uuid::nil() })?,
+                    ),
+                };
                 let mut qb = QueryBuilder::<$db>::new($sql::JSON_PAGE_OPEN);
                 qb.push("endpoint_pk, resolution, start, count, successes, min_us, max_us, sum_us, ");
                 qb.push($sql::HEX_SKETCH);
                 qb.push(") AS j FROM rollups WHERE endpoint_pk = ").push_bind(pk);
                 qb.push(" AND resolution = ").push_bind(resolution.seconds());
                 qb.push(" AND start >= ").push_bind(from).push(" AND start < ").push_bind(to);
+                if let Some(r) = region_pk {
+                    qb.push(" AND region_pk = ").push_bind(r);
+                }
                 qb.push(" ORDER BY start) AS page");
                 let page: String = qb.build().fetch_one(&self.pool).await?.try_get(0)?;
                 let mut windows: Vec<(Millis, Window)> =

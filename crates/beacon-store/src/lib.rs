@@ -89,13 +89,15 @@ pub trait Store: Send + Sync + 'static {
     async fn list_pings(&self, endpoint_id: Uuid, query: PingQuery) -> Result<Vec<Ping>>;
 
     /// Rollup windows of one endpoint at `resolution` starting in `[from, to)`, oldest first, one per window
-    /// start and region (`beacon_core::rollup::buckets` merges regions).
+    /// start and region (`beacon_core::rollup::buckets` merges regions), or only `region`'s (NotFound when no
+    /// region has that name).
     async fn rollup_windows(
         &self,
         endpoint_id: Uuid,
         resolution: Resolution,
         from: Millis,
         to: Millis,
+        region: Option<&str>,
     ) -> Result<Vec<(Millis, Window)>>;
 
     /// Newest first.

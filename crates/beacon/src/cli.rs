@@ -227,6 +227,9 @@ pub struct StatsArgs {
     /// End of the range, RFC 3339 [default: now]
     #[arg(long)]
     pub to: Option<String>,
+    /// Only checks run from this region [default: all regions]
+    #[arg(long)]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -143,6 +143,7 @@ pub async fn stats(ops: &dyn Operations, out: Output, args: StatsArgs) -> Result
         from: args.from,
         to: args.to,
         since: args.since,
+        region: args.region,
     };
     output::stats(out, &ops.endpoint_stats(args.endpoint_id, params).await?)
 }

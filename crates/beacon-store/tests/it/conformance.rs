@@ -1886,13 +1886,13 @@ pub async fn rollups_follow_stored_results_once(store: Arc<dyn Store>) {
     }
     let to = T0 + 86_400_000;
     let minutes = store
-        .rollup_windows(ep.id, Resolution::Minute, T0, to)
+        .rollup_windows(ep.id, Resolution::Minute, T0, to, None)
         .await
         .expect("1m");
     assert_eq!(minutes.len(), 150);
     assert!(minutes.iter().all(|(_, w)| w.count == 1));
     let hours = store
-        .rollup_windows(ep.id, Resolution::Hour, T0, to)
+        .rollup_windows(ep.id, Resolution::Hour, T0, to, None)
         .await
         .expect("1h");
     assert_eq!(hours.len(), 3);
@@ -1930,26 +1930,38 @@ pub async fn rollups_follow_stored_results_once(store: Arc<dyn Store>) {
     assert_eq!(summary.successes as usize, ok_count);
     assert_eq!(summary.uptime, Some(ok_count as f64 * 100.0 / 150.0));
     let days = store
-        .rollup_windows(ep.id, Resolution::Day, T0 - 86_400_000, to)
+        .rollup_windows(ep.id, Resolution::Day, T0 - 86_400_000, to, None)
         .await
         .expect("1d");
     assert_eq!(days.iter().map(|(_, w)| w.count).sum::<u64>(), 150);
     let fives = store
-        .rollup_windows(ep.id, Resolution::FiveMinutes, T0, to)
+        .rollup_windows(ep.id, Resolution::FiveMinutes, T0, to, None)
         .await
         .expect("5m");
     assert_eq!(fives.len(), 30);
+    // One region: all of these came from the default region; an unknown region is NotFound.
+    let default = store
+        .rollup_windows(ep.id, Resolution::Hour, T0, to, Some("default"))
+        .await
+        .expect("default region");
+    assert_eq!(default.len(), hours.len());
+    assert!(matches!(
+        store
+            .rollup_windows(ep.id, Resolution::Hour, T0, to, Some("mars"))
+            .await,
+        Err(StoreError::NotFound { kind: "region", .. })
+    ));
     // An empty range, an unknown endpoint.
     assert!(
         store
-            .rollup_windows(ep.id, Resolution::Hour, to, to + 1)
+            .rollup_windows(ep.id, Resolution::Hour, to, to + 1, None)
             .await
             .expect("empty")
             .is_empty()
     );
     assert!(matches!(
         store
-            .rollup_windows(Uuid::new_v4(), Resolution::Hour, T0, to)
+            .rollup_windows(Uuid::new_v4(), Resolution::Hour, T0, to, None)
             .await,
         Err(StoreError::NotFound { .. })
     ));

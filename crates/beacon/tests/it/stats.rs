@@ -92,6 +92,21 @@ fn stats_and_uptime_agree_with_the_raw_pings() {
     assert!((f(&summary["min_ms"]) - exact[0]).abs() < 0.001);
     assert!((f(&summary["max_ms"]) - exact[exact.len() - 1]).abs() < 0.001);
 
+    // One region (every check here ran in the default one); an unknown region is an error.
+    let default = home.json(&[
+        "stats",
+        "--endpoint-id",
+        &up,
+        "--since",
+        "1h",
+        "--region",
+        "default",
+    ]);
+    assert_eq!(default["summary"]["count"], summary["count"]);
+    let mars = home.run(&["stats", "--endpoint-id", &up, "--region", "mars"]);
+    assert_eq!(mars.code, 1, "{}", mars.stderr);
+    assert!(mars.stderr.contains("region"), "{}", mars.stderr);
+
     // The refused endpoint: every check failed, no latency.
     let refused = home.json(&["stats", "--endpoint-id", &down]);
     assert_eq!(f(&refused["summary"]["uptime"]), 0.0, "{refused}");
