@@ -101,7 +101,7 @@ pub async fn cleanup_once(
                 };
                 metrics::counter!("beacon_cleanup_deleted_total", "table" => what.label())
                     .increment(step.deleted);
-                match step.last_endpoint {
+                match step.last {
                     Some(last) => after = last,
                     None => break,
                 }

@@ -170,7 +170,7 @@ pub async fn run_evaluator(
                     Ok(step) => {
                         metrics::counter!("beacon_heartbeat_pings_pruned_total")
                             .increment(step.deleted);
-                        match step.last_endpoint {
+                        match step.last {
                             Some(last) => after = last,
                             None => break,
                         }

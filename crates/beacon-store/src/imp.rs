@@ -2782,10 +2782,25 @@ macro_rules! impl_store {
             }
 
             async fn delete_heartbeat(&self, id: Uuid) -> Result<()> {
-                let deleted = sqlx::query("DELETE FROM heartbeats WHERE id = $1").bind(id).execute(&self.pool).await?;
-                if deleted.rows_affected() == 0 {
-                    return Err(StoreError::NotFound { kind: "heartbeat", id });
-                }
+                let mut tx = self.pool.begin_with($sql::BEGIN_WRITE).await?;
+                let pk = sqlx::query("SELECT pk FROM heartbeats WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get::<i64, _>(0))
+                    .transpose()?
+                    .ok_or(StoreError::NotFound { kind: "heartbeat", id })?;
+                // Its pings after the watermark go now: readers fold those in by heartbeat pk, and SQLite may give
+                // that pk to the next heartbeat. Older ones (no foreign key on SQLite) go with the pruning sweep.
+                sqlx::query(
+                    "DELETE FROM heartbeat_pings WHERE pk > (SELECT applied_through FROM heartbeat_intake) \
+                     AND heartbeat_pk = $1",
+                )
+                .bind(pk)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM heartbeats WHERE pk = $1").bind(pk).execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -2989,7 +3004,7 @@ macro_rules! impl_store {
                 .await?
                 .try_get(0)?;
                 let Some(last) = last else {
-                    return Ok(CleanupStep { deleted: 0, last_endpoint: None });
+                    return Ok(CleanupStep { deleted: 0, last: None });
                 };
                 let count = if $sql::DEFER_HEARTBEAT_ROWS {
                     "COALESCE((SELECT c.n FROM pending_counts c WHERE c.pk = h.pk), h.ping_count)"
@@ -3004,7 +3019,7 @@ macro_rules! impl_store {
                 );
                 qb.push(count).push(" - ").push_bind(i64::from(keep.max(1))).push(")");
                 let deleted = qb.build().execute(&mut *conn).await?.rows_affected();
-                Ok(CleanupStep { deleted, last_endpoint: Some(last) })
+                Ok(CleanupStep { deleted, last: Some(last) })
             }
 
             async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {
@@ -3154,7 +3169,7 @@ macro_rules! impl_store {
                     .try_get(0)?;
                 let pks: Vec<i64> = serde_json::from_str(&page).map_err(corrupt)?;
                 let Some(last) = pks.last().copied() else {
-                    return Ok(CleanupStep { deleted: 0, last_endpoint: None });
+                    return Ok(CleanupStep { deleted: 0, last: None });
                 };
                 // One seek per endpoint: an IN list, not a range of endpoints (that would read their kept rows).
                 let mut qb = QueryBuilder::<$db>::new(match what {
@@ -3172,7 +3187,7 @@ macro_rules! impl_store {
                 }
                 qb.push(")");
                 let deleted = qb.build().execute(&self.pool).await?.rows_affected();
-                Ok(CleanupStep { deleted, last_endpoint: Some(last) })
+                Ok(CleanupStep { deleted, last: Some(last) })
             }
 
             async fn reclaim_space(&self, pages: u32) -> Result<u64> {

@@ -231,8 +231,7 @@ pub trait Store: Send + Sync + 'static {
     async fn checkpoint(&self) -> Result<()>;
     /// One step of a sweep over the pings log in pk order: of up to `rows` pings after pk `after`, delete those
     /// whose heartbeat has had `keep` newer ones (or is gone). A sweep starts at `after = 0` (counts of pings
-    /// this process has not written to rows yet are taken then) and ends when `last_endpoint` — here the last
-    /// ping pk covered — is `None`.
+    /// this process has not written to rows yet are taken then) and ends when `last` is `None`.
     async fn prune_heartbeat_pings(&self, keep: u32, after: i64, rows: u32) -> Result<CleanupStep>;
 
     /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.

@@ -491,11 +491,12 @@ impl Expiring {
     }
 }
 
-/// One step of a cleanup: rows deleted, and the last endpoint covered (`None`: every endpoint done).
+/// One step of a keyed sweep: rows deleted, and the last key covered — an endpoint pk for `delete_expired`, a
+/// ping pk for `prune_heartbeat_pings` (`None`: the sweep is done; pass `last` as `after` to go on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CleanupStep {
     pub deleted: u64,
-    pub last_endpoint: Option<i64>,
+    pub last: Option<i64>,
 }
 
 /// How much room the database takes.

@@ -1976,7 +1976,7 @@ pub async fn prune_all(store: &Arc<dyn Store>, keep: u32) -> u64 {
             .await
             .expect("prune");
         deleted += step.deleted;
-        match step.last_endpoint {
+        match step.last {
             Some(last) => after = last,
             None => return deleted,
         }

@@ -201,12 +201,27 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
     assert_eq!((got.status, got.state.paused), (HbStatus::Up, false));
     assert_eq!(got.last_ping_at, Some(T0 + 101_000));
 
-    // Deleted through one instance: the other's cached copy does not take pings for it.
+    // Deleted through one instance while `a` holds a ping not yet written to its row: the other's cached copy
+    // does not take pings for it, and a heartbeat created next (on SQLite it may get the same pk) inherits
+    // nothing of it.
+    assert_eq!(
+        record(&a, &[ping(other.id, &key, PingKind::Success, T0 + 101_500)]).await,
+        [ok]
+    );
     b.delete_heartbeat(other.id).await.expect("delete");
     assert_eq!(
         record(&a, &[ping(other.id, &key, PingKind::Success, T0 + 102_000)]).await,
         [PingOutcome::NotFound]
     );
+    let third = b
+        .create_heartbeat(svc.id, "third", &spec, &key_hash, T0 + 103_000)
+        .await
+        .expect("create");
+    for s in [&a, &b] {
+        let got = s.get_heartbeat(&HeartbeatRef::Id(third.id)).await.expect("get");
+        assert_eq!((got.status, got.last_ping_at), (HbStatus::New, None));
+        assert!(s.list_heartbeat_pings(third.id, 10).await.expect("pings").is_empty());
+    }
     // Its pings go with the next pruning sweep; the other heartbeat keeps its newest.
     // The other instance does not know `a`'s pending count, so it keeps at least the newest three; `a` (the
     // intake's own process, where the server prunes) keeps exactly three.
