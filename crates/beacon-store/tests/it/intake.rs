@@ -218,9 +218,17 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
         .await
         .expect("create");
     for s in [&a, &b] {
-        let got = s.get_heartbeat(&HeartbeatRef::Id(third.id)).await.expect("get");
+        let got = s
+            .get_heartbeat(&HeartbeatRef::Id(third.id))
+            .await
+            .expect("get");
         assert_eq!((got.status, got.last_ping_at), (HbStatus::New, None));
-        assert!(s.list_heartbeat_pings(third.id, 10).await.expect("pings").is_empty());
+        assert!(
+            s.list_heartbeat_pings(third.id, 10)
+                .await
+                .expect("pings")
+                .is_empty()
+        );
     }
     // Its pings go with the next pruning sweep; the other heartbeat keeps its newest.
     // The other instance does not know `a`'s pending count, so it keeps at least the newest three; `a` (the

@@ -291,6 +291,26 @@ fn cleanup_applies_retention_and_health_reports_storage() {
     let bad = home.run(&["cleanup", "--config", cfg.to_str().expect("utf8")]);
     assert_eq!(bad.code, 1, "{}", bad.stderr);
     assert!(bad.stderr.contains("retention.raw_pings"), "{}", bad.stderr);
+    std::fs::write(&cfg, "retention:\n  cleanup_interval: forever\n").expect("config");
+    let bad = home.run(&["cleanup", "--config", cfg.to_str().expect("utf8")]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("cleanup_interval"), "{}", bad.stderr);
+    // Storage thresholds out of order or range: the server refuses to start.
+    for storage in [
+        "warning_percent: 95\n  critical_percent: 90",
+        "critical_percent: 150",
+    ] {
+        std::fs::write(&cfg, format!("storage:\n  {storage}\n")).expect("config");
+        let bad = home.run(&[
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            cfg.to_str().expect("utf8"),
+        ]);
+        assert_eq!(bad.code, 1, "{storage}: {}", bad.stderr);
+        assert!(bad.stderr.contains("warning_percent"), "{}", bad.stderr);
+    }
     let bad = home.run(&["--server", "http://127.0.0.1:9", "cleanup"]);
     assert_eq!(bad.code, 1, "{}", bad.stderr);
     assert!(bad.stderr.contains("on the database"), "{}", bad.stderr);
