@@ -43,10 +43,6 @@ impl Sketch {
         self.zero + self.counts.iter().sum::<u64>()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.count() == 0
-    }
-
     pub fn add(&mut self, value: f64) {
         if value.is_nan() || value <= MIN_VALUE {
             self.zero += 1;
@@ -286,7 +282,7 @@ mod tests {
     fn zeros_and_tiny_values_and_empty() {
         let mut s = Sketch::new();
         assert_eq!(s.quantile(0.5), None);
-        assert!(s.is_empty());
+        assert_eq!(s.count(), 0);
         s.add(0.0);
         s.add(1e-9);
         s.add(f64::NAN);
