@@ -8,6 +8,7 @@
 
 use anyhow::{Context, Result, bail};
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+use beacon_store::roles::*;
 use beacon_store::{SqliteStore, Store};
 use clap::Parser;
 use sqlx::Row;

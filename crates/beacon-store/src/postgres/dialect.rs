@@ -1,0 +1,45 @@
+//! The statements that differ on postgres: everything else is shared (see `shared`).
+
+pub const CLAIM_DELIVERIES: &str = concat!(
+    "WITH due AS (SELECT d.pk FROM deliveries d WHERE ",
+    delivery_filter!(),
+    " ORDER BY d.next_attempt_at, d.pk LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
+     UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 + $3 FROM due \
+     WHERE deliveries.pk = due.pk RETURNING deliveries.pk"
+);
+pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+     SELECT gen_random_uuid(), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
+     WHERE w.events LIKE '%,' || $4 || ',%' \
+       AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) ORDER BY w.pk";
+pub const JSON_PAGE_OPEN: &str =
+    "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
+pub const BEGIN_WRITE: &str = "BEGIN";
+/// Several servers may take pings: each batch writes its heartbeats' rows (locked) in its transaction.
+pub const DEFER_HEARTBEAT_ROWS: bool = false;
+pub const HEX_SKETCH: &str = "encode(sketch, 'hex')";
+pub const ENDPOINT_PKS_AFTER: &str = "SELECT COALESCE(json_agg(pk)::text, '[]') FROM \
+     (SELECT pk FROM endpoints WHERE pk > $1 ORDER BY pk LIMIT $2) AS step";
+pub const STORAGE_USAGE: &str = "SELECT pg_database_size(current_database())::bigint, 0::bigint";
+/// The planner's estimates (exact counts would scan the tables).
+pub const TABLE_ROWS: &str = "SELECT c.relname::text, GREATEST(c.reltuples, 0)::bigint FROM pg_class c \
+     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'";
+pub const NEXT_PING_PKS: &str = "SELECT json_agg(nextval(pg_get_serial_sequence('heartbeat_pings', 'pk')))::text \
+     FROM generate_series(1, $1)";
+pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
+pub const HEARTBEAT_LOCK: &str = " FOR UPDATE OF h";
+pub const CHECKPOINT: &str = "";
+pub const HEARTBEAT_LOCK_SKIP: &str = " FOR UPDATE OF h SKIP LOCKED";
+pub const ENDPOINT_JSON: &str = endpoint_json!("e.id", "s.id");
+pub const HEARTBEAT_JSON: &str = heartbeat_json!("h.id", "s.id", "encode(h.key_hash, 'hex')");
+pub const INCIDENT_BY_ID_LOCKED: &str =
+    "SELECT pk, endpoint_pk, heartbeat_pk, status FROM incidents WHERE id = $1 FOR UPDATE";
+/// SKIP LOCKED lets concurrent claimers take disjoint rows instead of queueing behind each other.
+pub const CLAIM: &str = concat!(
+    "WITH due AS (SELECT s.pk FROM schedules s JOIN endpoints e ON e.pk = s.endpoint_pk WHERE ",
+    claim_filter!(),
+    " ORDER BY s.next_slot_at LIMIT $6 FOR UPDATE OF s SKIP LOCKED) \
+     UPDATE schedules SET lease_owner = $1, \
+       lease_expires_at = GREATEST(schedules.next_slot_at, $2) + $5 + e.timeout_ms \
+     FROM due, endpoints e WHERE schedules.pk = due.pk AND e.pk = schedules.endpoint_pk \
+     RETURNING schedules.pk, schedules.endpoint_pk, schedules.next_slot_at"
+);

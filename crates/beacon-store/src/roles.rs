@@ -1,0 +1,277 @@
+//! The store's interface, cut by the role its callers play: each loop and service takes the narrowest of these
+//! it uses (the check loop only `Schedules`), and `Store` is their union. Every method that changes something is
+//! one transaction; callers pass `now` (the store reads no clock).
+
+use crate::Result;
+use crate::model::*;
+use async_trait::async_trait;
+use beacon_core::Millis;
+use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
+use beacon_core::rollup::{Resolution, Window};
+use beacon_core::token::{NewToken, Scope};
+use uuid::Uuid;
+
+/// Upkeep of the database itself: which backend, a round trip, checkpoints, retention, space and sizes.
+#[async_trait]
+pub trait Maintenance: Send + Sync + 'static {
+    /// Which backend this is ("sqlite" or "postgres"), for logs and health output.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for readiness and health.
+    async fn ping(&self) -> Result<()>;
+    /// Background upkeep of the storage engine: on SQLite a passive WAL checkpoint; nothing on PostgreSQL.
+    async fn checkpoint(&self) -> Result<()>;
+    /// Delete rows of `what` older than `before` for up to `endpoints` endpoints after endpoint pk `after`, in
+    /// one short transaction (the key order makes each endpoint's old rows one range).
+    async fn delete_expired(
+        &self,
+        what: Expiring,
+        before: Millis,
+        after: i64,
+        endpoints: u32,
+    ) -> Result<CleanupStep>;
+    /// Give freed space back where the engine allows it without blocking writers: on SQLite up to `pages` of an
+    /// incrementally vacuumed file and a passive checkpoint; nothing on PostgreSQL (autovacuum). Pages freed.
+    async fn reclaim_space(&self, pages: u32) -> Result<u64>;
+    async fn storage_usage(&self) -> Result<StorageUsage>;
+    /// Rows per table for the main tables (exact on SQLite, the planner's estimate on PostgreSQL).
+    async fn table_rows(&self) -> Result<Vec<(&'static str, i64)>>;
+}
+
+/// What is monitored: services and their endpoints (an endpoint's schedule is created and moved with it).
+#[async_trait]
+pub trait Catalog: Send + Sync + 'static {
+    async fn create_service(&self, name: &str, description: &str, now: Millis) -> Result<Service>;
+    /// In creation order.
+    async fn list_services(&self, page: Page) -> Result<Paged<Service>>;
+    async fn get_service(&self, id: Uuid) -> Result<Service>;
+    async fn update_service(
+        &self,
+        id: Uuid,
+        name: Option<&str>,
+        description: Option<&str>,
+        now: Millis,
+    ) -> Result<Service>;
+    /// Refuses with `Conflict` while the service has endpoints, unless `cascade`.
+    async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<()>;
+    /// Creates the endpoint and its schedule (first slot at or after `now`) in one transaction.
+    async fn create_endpoint(
+        &self,
+        service_id: Uuid,
+        spec: &EndpointSpec,
+        now: Millis,
+    ) -> Result<Endpoint>;
+    /// In creation order.
+    async fn list_endpoints(&self, service_id: Option<Uuid>, page: Page)
+    -> Result<Paged<Endpoint>>;
+    async fn get_endpoint(&self, id: Uuid) -> Result<Endpoint>;
+    /// Applies `input` to the stored spec (validated as a whole) and reschedules if the interval or enabled flag
+    /// changed, in one transaction.
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        input: EndpointInput,
+        now: Millis,
+    ) -> Result<Endpoint>;
+    async fn delete_endpoint(&self, id: Uuid) -> Result<()>;
+}
+
+/// Reading what checks found: raw pings and rollup windows.
+#[async_trait]
+pub trait Results: Send + Sync + 'static {
+    /// Newest first.
+    async fn list_pings(&self, endpoint_id: Uuid, query: PingQuery) -> Result<Vec<Ping>>;
+    /// Rollup windows of one endpoint at `resolution` starting in `[from, to)`, oldest first, one per window
+    /// start and region (`beacon_core::rollup::buckets` merges regions), or only `region`'s (NotFound when no
+    /// region has that name).
+    async fn rollup_windows(
+        &self,
+        endpoint_id: Uuid,
+        resolution: Resolution,
+        from: Millis,
+        to: Millis,
+        region: Option<&str>,
+    ) -> Result<Vec<(Millis, Window)>>;
+}
+
+/// Outages: listing them and resolving one by hand.
+#[async_trait]
+pub trait Incidents: Send + Sync + 'static {
+    /// Newest first.
+    async fn list_incidents(&self, filter: IncidentFilter, page: Page) -> Result<Paged<Incident>>;
+    async fn get_incident(&self, id: Uuid) -> Result<Incident>;
+    /// Resolves by hand and resets the endpoint's failure count; writes an `incident_resolved` event.
+    async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<Incident>;
+    async fn count_open_incidents(&self) -> Result<i64>;
+}
+
+/// Webhook configuration and the record of what was sent: events, deliveries, attempts.
+#[async_trait]
+pub trait Webhooks: Send + Sync + 'static {
+    /// Outbox rows, oldest first (the delivery engine will consume these).
+    async fn list_events(&self, after_pk: i64, limit: u32) -> Result<Vec<Event>>;
+    /// Deliveries are created for events from now on, in the same transaction as each event.
+    async fn create_webhook(
+        &self,
+        service_id: Uuid,
+        spec: &WebhookSpec,
+        now: Millis,
+    ) -> Result<Webhook>;
+    async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<Vec<Webhook>>;
+    async fn get_webhook(&self, id: Uuid) -> Result<Webhook>;
+    /// Conflict for an endpoint's own webhook (change the endpoint's `webhook_url` instead).
+    async fn update_webhook(&self, id: Uuid, patch: WebhookPatch, now: Millis) -> Result<Webhook>;
+    /// Deletes its deliveries too. Conflict for an endpoint's own webhook.
+    async fn delete_webhook(&self, id: Uuid) -> Result<()>;
+    /// Events about one endpoint, newest first.
+    async fn list_endpoint_events(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<EndpointEvent>>;
+    /// Delivery attempts of events about one endpoint, newest first.
+    async fn list_endpoint_attempts(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<EndpointAttempt>>;
+    /// In creation order.
+    async fn list_deliveries(
+        &self,
+        webhook_id: Option<Uuid>,
+        status: Option<DeliveryStatus>,
+    ) -> Result<Vec<Delivery>>;
+    async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetail>;
+    /// Send again now (replay): a failed or delivered delivery becomes pending; Conflict while it is pending.
+    async fn retry_delivery(&self, id: Uuid, now: Millis) -> Result<Delivery>;
+}
+
+/// The delivery engine's side of the outbox: lease due deliveries, record attempts, give leases back.
+#[async_trait]
+pub trait Outbox: Send + Sync + 'static {
+    /// Write a `test` event for one webhook and its delivery, already leased to `owner` for `lease_ms`, so the
+    /// caller sends it now (and the delivery engine does not).
+    async fn create_test_delivery(
+        &self,
+        webhook_id: Uuid,
+        owner: &str,
+        lease_ms: i64,
+        now: Millis,
+    ) -> Result<ClaimedDelivery>;
+    /// Lease up to `limit` due deliveries for `lease_ms`: pending, due at `now`, not leased, and the oldest pending
+    /// one of their webhook (so a webhook receives events in order).
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>>;
+    /// Record an attempt and move the delivery on, in one transaction; `false` (and nothing written) if `owner`
+    /// no longer holds the lease.
+    async fn finish_attempt(&self, owner: &str, done: &FinishedAttempt) -> Result<bool>;
+    /// Give back every delivery lease `owner` holds.
+    async fn release_deliveries(&self, owner: &str) -> Result<u64>;
+    /// Deliveries not yet delivered or failed for good.
+    async fn count_pending_deliveries(&self) -> Result<i64>;
+}
+
+/// API tokens (only hashes are stored).
+#[async_trait]
+pub trait Tokens: Send + Sync + 'static {
+    async fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        token: &NewToken,
+        now: Millis,
+    ) -> Result<ApiToken>;
+    /// Create the first admin token if the database has never had one; `false` if it has (or another process
+    /// won the race).
+    async fn create_bootstrap_token(&self, token: &NewToken, now: Millis) -> Result<bool>;
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Conflict if already revoked.
+    async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<ApiToken>;
+    async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>>;
+}
+
+/// Push monitors' definitions and what they received.
+#[async_trait]
+pub trait Heartbeats: Send + Sync + 'static {
+    /// Conflict when the slug is taken.
+    async fn create_heartbeat(
+        &self,
+        service_id: Uuid,
+        slug: &str,
+        spec: &HeartbeatSpec,
+        key_hash: &[u8; 32],
+        now: Millis,
+    ) -> Result<Heartbeat>;
+    async fn list_heartbeats(
+        &self,
+        service_id: Option<Uuid>,
+        page: Page,
+    ) -> Result<Paged<Heartbeat>>;
+    async fn get_heartbeat(&self, target: &HeartbeatRef) -> Result<Heartbeat>;
+    /// Change the spec (and re-evaluate the status at `now`).
+    async fn update_heartbeat(
+        &self,
+        id: Uuid,
+        input: HeartbeatInput,
+        now: Millis,
+    ) -> Result<Heartbeat>;
+    async fn set_heartbeat_paused(&self, id: Uuid, paused: bool, now: Millis) -> Result<Heartbeat>;
+    async fn set_heartbeat_key(
+        &self,
+        id: Uuid,
+        key_hash: &[u8; 32],
+        now: Millis,
+    ) -> Result<Heartbeat>;
+    async fn delete_heartbeat(&self, id: Uuid) -> Result<()>;
+    /// Newest first.
+    async fn list_heartbeat_pings(&self, id: Uuid, limit: u32) -> Result<Vec<HeartbeatPing>>;
+    /// Status transitions, newest first.
+    async fn list_heartbeat_log(
+        &self,
+        target: &HeartbeatRef,
+        limit: u32,
+    ) -> Result<Vec<HeartbeatLogEntry>>;
+}
+
+/// The heartbeat intake and evaluator: ping batches, deadlines, pruning of the pings log.
+#[async_trait]
+pub trait HeartbeatIntake: Send + Sync + 'static {
+    /// Store a batch of pings in one transaction (group commit): each is checked against its heartbeat's key,
+    /// stored, and applied to the state in order; transitions open or resolve incidents and write
+    /// `heartbeat_down` / `heartbeat_up` events. One outcome per ping, in order.
+    async fn record_heartbeat_pings(&self, pings: &[IncomingPing]) -> Result<Vec<PingOutcome>>;
+    /// Re-evaluate up to `limit` heartbeats whose `next_check_at` has come; how many were due (a full `limit`
+    /// means more may be waiting).
+    async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32>;
+    /// One step of a sweep over the pings log in pk order: of up to `rows` pings after pk `after`, delete those
+    /// whose heartbeat has had `keep` newer ones (or is gone). A sweep starts at `after = 0` (counts of pings
+    /// this process has not written to rows yet are taken then) and ends when `last` is `None`.
+    async fn prune_heartbeat_pings(&self, keep: u32, after: i64, rows: u32) -> Result<CleanupStep>;
+}
+
+/// The check loop's slice: lease due slots, store results and advance schedules, give leases back.
+/// A remote worker implements this over HTTPS; the stores implement it on the database.
+#[async_trait]
+pub trait Schedules: Send + Sync + 'static {
+    /// Lease up to `limit` slots of `region` due at or before `horizon` whose lease is free or expired at `now`.
+    /// The lease lasts until the later of slot and `now`, plus the endpoint's timeout, plus `lease_margin_ms`.
+    async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>>;
+    /// Store results and advance schedules, in one transaction: pings are inserted once per (endpoint, region,
+    /// slot) — a repeat is ignored and has no effect —, health and incidents follow each new result, and each
+    /// schedule still leased by `owner` at that slot moves to its next slot.
+    async fn complete_slots(
+        &self,
+        owner: &str,
+        region_pk: i32,
+        batch: &[Completion],
+    ) -> Result<CompleteReport>;
+    /// Give back every lease `owner` holds (graceful shutdown), so another process can run those slots now.
+    async fn release_leases(&self, owner: &str) -> Result<u64>;
+    /// Slots due at `now` with no live lease.
+    async fn queue_depth(&self, region_pk: i32, now: Millis) -> Result<i64>;
+}

@@ -1,0 +1,370 @@
+use super::*;
+
+impl This {
+    /// A JSON-page query over endpoints; the caller adds WHERE / ORDER BY / LIMIT.
+    pub(crate) fn endpoints_query() -> QueryBuilder<Db> {
+        let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
+        qb.push(sql::ENDPOINT_JSON);
+        qb
+    }
+
+    pub(crate) async fn read_endpoints<'c, E>(
+        exec: E,
+        mut qb: QueryBuilder<Db>,
+    ) -> Result<Vec<(i64, Endpoint)>>
+    where
+        E: sqlx::Executor<'c, Database = Db>,
+    {
+        qb.push(") AS page");
+        let page: String = qb.build().fetch_one(exec).await?.try_get(0)?;
+        endpoint_page(&page)
+    }
+
+    pub(crate) fn service_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Service> {
+        Ok(Service {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    pub(crate) async fn service_pk(&self, id: Uuid) -> Result<i64> {
+        sqlx::query("SELECT pk FROM services WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.get::<i64, _>(0))
+            .ok_or(StoreError::NotFound {
+                kind: "service",
+                id,
+            })
+    }
+
+    pub(crate) async fn endpoint_pk(&self, id: Uuid) -> Result<i64> {
+        sqlx::query("SELECT pk FROM endpoints WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.get::<i64, _>(0))
+            .ok_or(StoreError::NotFound {
+                kind: "endpoint",
+                id,
+            })
+    }
+}
+
+#[async_trait]
+impl Catalog for This {
+    async fn create_service(&self, name: &str, description: &str, now: Millis) -> Result<Service> {
+        let service = Service {
+            id: Uuid::new_v4(),
+            name: beacon_core::endpoint::validate_name(name)?,
+            description: description.trim().to_owned(),
+            created_at: now,
+            updated_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO services (id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(service.id)
+        .bind(&service.name)
+        .bind(&service.description)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(service)
+    }
+
+    async fn list_services(&self, page: Page) -> Result<Paged<Service>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT pk, id, name, description, created_at, updated_at FROM services WHERE pk > ",
+        );
+        qb.push_bind(page.after.unwrap_or(0)).push(" ORDER BY pk");
+        push_limit(&mut qb, page);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for row in &rows {
+            items.push(Self::service_from_row(row)?);
+            last = Some(row.try_get::<i64, _>("pk")?);
+        }
+        Ok(paged(items, last, page))
+    }
+
+    async fn get_service(&self, id: Uuid) -> Result<Service> {
+        let row = sqlx::query(
+            "SELECT id, name, description, created_at, updated_at FROM services WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound {
+            kind: "service",
+            id,
+        })?;
+        Self::service_from_row(&row)
+    }
+
+    async fn update_service(
+        &self,
+        id: Uuid,
+        name: Option<&str>,
+        description: Option<&str>,
+        now: Millis,
+    ) -> Result<Service> {
+        let name = name.map(beacon_core::endpoint::validate_name).transpose()?;
+        let row = sqlx::query(
+            "UPDATE services SET name = COALESCE($2, name), description = COALESCE($3, description), \
+             updated_at = $4 WHERE id = $1 RETURNING id, name, description, created_at, updated_at",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(description.map(str::trim))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound { kind: "service", id })?;
+        Self::service_from_row(&row)
+    }
+
+    async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<()> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let pk: i64 = sqlx::query("SELECT pk FROM services WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or(StoreError::NotFound {
+                kind: "service",
+                id,
+            })?;
+        let endpoints: i64 = sqlx::query("SELECT COUNT(*) FROM endpoints WHERE service_pk = $1")
+            .bind(pk)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        if endpoints > 0 && !cascade {
+            return Err(StoreError::Conflict(format!(
+                "service {id} still has {endpoints} endpoint(s); delete them first or use --cascade"
+            )));
+        }
+        sqlx::query("DELETE FROM pings WHERE endpoint_pk IN (SELECT pk FROM endpoints WHERE service_pk = $1)")
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM endpoints WHERE service_pk = $1")
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM services WHERE pk = $1")
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_endpoint(
+        &self,
+        service_id: Uuid,
+        spec: &EndpointSpec,
+        now: Millis,
+    ) -> Result<Endpoint> {
+        let id = Uuid::new_v4();
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let service_pk: i64 = sqlx::query("SELECT pk FROM services WHERE id = $1")
+            .bind(service_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or(StoreError::NotFound {
+                kind: "service",
+                id: service_id,
+            })?;
+        let headers = serde_json::to_string(&spec.headers).map_err(corrupt)?;
+        let pk: i64 = sqlx::query(
+            "INSERT INTO endpoints (id, service_pk, name, url, method, interval_seconds, timeout_ms, \
+             expected_status, headers, body, alert_threshold, recovery_threshold, expect_body_contains, \
+             follow_redirects, enabled, created_at, updated_at, webhook_url) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17) RETURNING pk",
+        )
+        .bind(id)
+        .bind(service_pk)
+        .bind(&spec.name)
+        .bind(spec.url.as_str())
+        .bind(spec.method.as_str())
+        .bind(clamp_i32(spec.interval_seconds))
+        .bind(clamp_i32(spec.timeout_ms))
+        .bind(spec.expected_status.to_string())
+        .bind(headers)
+        .bind(&spec.body)
+        .bind(clamp_i32(spec.alert_threshold))
+        .bind(clamp_i32(spec.recovery_threshold))
+        .bind(&spec.expect_body_contains)
+        .bind(spec.follow_redirects)
+        .bind(spec.enabled)
+        .bind(now)
+        .bind(spec.webhook_url.as_ref().map(CheckUrl::as_str))
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        let interval = spec.interval_ms();
+        let first = schedule::slot_at_or_after(now, interval, schedule::phase_ms(id, interval));
+        sqlx::query(
+            "INSERT INTO schedules (endpoint_pk, region_pk, next_slot_at) VALUES ($1, $2, $3)",
+        )
+        .bind(pk)
+        .bind(DEFAULT_REGION_PK)
+        .bind(first)
+        .execute(&mut *tx)
+        .await?;
+        Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
+        tx.commit().await?;
+        Ok(Endpoint {
+            id,
+            service_id,
+            spec: spec.clone(),
+            status: Status::Unknown,
+            last_checked_at: None,
+            last_error_kind: None,
+            consecutive_failures: 0,
+            next_check_at: Some(first),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    async fn list_endpoints(
+        &self,
+        service_id: Option<Uuid>,
+        page: Page,
+    ) -> Result<Paged<Endpoint>> {
+        let mut qb = Self::endpoints_query();
+        qb.push(" WHERE e.pk > ").push_bind(page.after.unwrap_or(0));
+        if let Some(sid) = service_id {
+            let service_pk = self.service_pk(sid).await?;
+            qb.push(" AND e.service_pk = ").push_bind(service_pk);
+        }
+        qb.push(" ORDER BY e.pk");
+        push_limit(&mut qb, page);
+        let rows = Self::read_endpoints(&self.pool, qb).await?;
+        let last = rows.last().map(|(pk, _)| *pk);
+        Ok(paged(
+            rows.into_iter().map(|(_, e)| e).collect(),
+            last,
+            page,
+        ))
+    }
+
+    async fn get_endpoint(&self, id: Uuid) -> Result<Endpoint> {
+        let mut qb = Self::endpoints_query();
+        qb.push(" WHERE e.id = ").push_bind(id);
+        Self::read_endpoints(&self.pool, qb)
+            .await?
+            .pop()
+            .map(|(_, e)| e)
+            .ok_or(StoreError::NotFound {
+                kind: "endpoint",
+                id,
+            })
+    }
+
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        input: EndpointInput,
+        now: Millis,
+    ) -> Result<Endpoint> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let mut qb = Self::endpoints_query();
+        qb.push(" WHERE e.id = ")
+            .push_bind(id)
+            .push(sql::FOR_UPDATE);
+        let (pk, current) =
+            Self::read_endpoints(&mut *tx, qb)
+                .await?
+                .pop()
+                .ok_or(StoreError::NotFound {
+                    kind: "endpoint",
+                    id,
+                })?;
+        let spec = current.spec.apply(input)?;
+        let headers = serde_json::to_string(&spec.headers).map_err(corrupt)?;
+        sqlx::query(
+            "UPDATE endpoints SET name = $2, url = $3, method = $4, interval_seconds = $5, timeout_ms = $6, \
+             expected_status = $7, headers = $8, body = $9, alert_threshold = $10, recovery_threshold = $11, \
+             expect_body_contains = $12, follow_redirects = $13, enabled = $14, updated_at = $15, \
+             webhook_url = $16 WHERE pk = $1",
+        )
+        .bind(pk)
+        .bind(&spec.name)
+        .bind(spec.url.as_str())
+        .bind(spec.method.as_str())
+        .bind(clamp_i32(spec.interval_seconds))
+        .bind(clamp_i32(spec.timeout_ms))
+        .bind(spec.expected_status.to_string())
+        .bind(headers)
+        .bind(&spec.body)
+        .bind(clamp_i32(spec.alert_threshold))
+        .bind(clamp_i32(spec.recovery_threshold))
+        .bind(&spec.expect_body_contains)
+        .bind(spec.follow_redirects)
+        .bind(spec.enabled)
+        .bind(now)
+        .bind(spec.webhook_url.as_ref().map(CheckUrl::as_str))
+        .execute(&mut *tx)
+        .await?;
+        if spec.webhook_url != current.spec.webhook_url {
+            Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
+        }
+        let rescheduled = spec.interval_seconds != current.spec.interval_seconds
+            || (spec.enabled && !current.spec.enabled);
+        let mut next_check_at = current.next_check_at;
+        if rescheduled {
+            // A new grid from now; any lease on the old slot is void (its completion will not match).
+            let interval = spec.interval_ms();
+            let next = schedule::slot_at_or_after(now, interval, schedule::phase_ms(id, interval));
+            sqlx::query(
+                "UPDATE schedules SET next_slot_at = $2, lease_owner = NULL, lease_expires_at = NULL \
+                 WHERE endpoint_pk = $1",
+            )
+            .bind(pk)
+            .bind(next)
+            .execute(&mut *tx)
+            .await?;
+            next_check_at = Some(next);
+        }
+        tx.commit().await?;
+        Ok(Endpoint {
+            spec,
+            updated_at: now,
+            next_check_at,
+            ..current
+        })
+    }
+
+    async fn delete_endpoint(&self, id: Uuid) -> Result<()> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let pk: i64 = sqlx::query("SELECT pk FROM endpoints WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.get(0))
+            .ok_or(StoreError::NotFound {
+                kind: "endpoint",
+                id,
+            })?;
+        sqlx::query("DELETE FROM pings WHERE endpoint_pk = $1")
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM endpoints WHERE pk = $1")
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

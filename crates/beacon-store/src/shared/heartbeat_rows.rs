@@ -1,0 +1,294 @@
+use super::*;
+
+impl This {
+    /// Heartbeats as one JSON page (see `endpoint_page`): `SELECT … FROM heartbeats h` + `tail`.
+    pub(crate) fn heartbeats_query() -> QueryBuilder<Db> {
+        let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
+        qb.push(sql::HEARTBEAT_JSON);
+        qb
+    }
+
+    pub(crate) async fn read_heartbeats<'c, E>(
+        exec: E,
+        mut qb: QueryBuilder<Db>,
+    ) -> Result<Vec<HbRow>>
+    where
+        E: sqlx::Executor<'c, Database = Db>,
+    {
+        qb.push(") AS page");
+        let page: String = qb.build().fetch_one(exec).await?.try_get(0)?;
+        let mut rows = heartbeat_page(&page)?;
+        rows.sort_by_key(|r| r.pk);
+        Ok(rows)
+    }
+
+    /// Heartbeats with the pings their rows do not reflect yet applied (SQLite defers row writes, see
+    /// migration 0007); read in one transaction so rows and pings are one snapshot.
+    pub(crate) async fn read_heartbeats_fresh(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        qb: QueryBuilder<Db>,
+    ) -> Result<Vec<HbRow>> {
+        let mut rows = Self::read_heartbeats(&mut **tx, qb).await?;
+        Self::fold_pending(tx, &mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Apply to `rows` the pings after the watermark that each row does not reflect yet.
+    pub(crate) async fn fold_pending(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        rows: &mut [HbRow],
+    ) -> Result<()> {
+        if !sql::DEFER_HEARTBEAT_ROWS || rows.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
+        qb.push(
+            "p.heartbeat_pk, p.pk, p.received_at, p.kind) AS j FROM heartbeat_pings p \
+             WHERE p.pk > (SELECT applied_through FROM heartbeat_intake) AND p.heartbeat_pk IN (",
+        );
+        let mut list = qb.separated(", ");
+        for r in rows.iter() {
+            list.push_bind(r.pk);
+        }
+        qb.push(") ORDER BY p.pk) AS page");
+        let page: String = qb.build().fetch_one(&mut **tx).await?.try_get(0)?;
+        let mut pending: Vec<(i64, i64, i64, String)> =
+            serde_json::from_str(&page).map_err(corrupt)?;
+        pending.sort_by_key(|p| p.1);
+        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.pk, i)).collect();
+        for (hb_pk, pk, at, kind) in pending {
+            let row = &mut rows[index[&hb_pk]];
+            if row.last_ping_pk.is_some_and(|last| last >= pk) {
+                continue;
+            }
+            let kind = stored_kind(&kind).ok_or_else(|| corrupt(format!("ping kind {kind:?}")))?;
+            apply_ping(row, pk, kind, at, None);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn heartbeat_locked(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        id: Uuid,
+    ) -> Result<HbRow> {
+        let mut qb = Self::heartbeats_query();
+        qb.push(" WHERE h.id = ")
+            .push_bind(id)
+            .push(sql::HEARTBEAT_LOCK);
+        Self::read_heartbeats_fresh(tx, qb)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound {
+                kind: "heartbeat",
+                id,
+            })
+    }
+
+    /// Write heartbeats' state, status, next check time and pings bookkeeping, and bump each row's
+    /// version — only where the row still has the version read (else someone else wrote it since, with
+    /// every ping folded in). The pks not written.
+    pub(crate) async fn save_heartbeat_states(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        rows: &mut [&mut HbRow],
+    ) -> Result<Vec<i64>> {
+        let mut stale = Vec::new();
+        for chunk in rows.chunks_mut(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "UPDATE heartbeats SET status = v.column2, last_result_at = v.column3, \
+                 last_result_ok = v.column4, started_at = v.column5, paused = v.column6, \
+                 last_ping_at = v.column7, next_check_at = v.column8, last_ping_pk = v.column9, \
+                 ping_count = v.column10, row_version = heartbeats.row_version + 1 FROM (",
+            );
+            qb.push_values(chunk.iter(), |mut b, r| {
+                let hb = &r.hb;
+                let mut bigint = |v: Option<i64>| {
+                    b.push("CAST(")
+                        .push_bind_unseparated(v)
+                        .push_unseparated(" AS BIGINT)");
+                };
+                bigint(Some(r.pk));
+                b.push("CAST(")
+                    .push_bind_unseparated(hb.status.as_str())
+                    .push_unseparated(" AS TEXT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(hb.state.last_result.map(|r| r.0))
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(hb.state.last_result.map(|r| r.1))
+                    .push_unseparated(" AS BOOLEAN)");
+                b.push("CAST(")
+                    .push_bind_unseparated(hb.state.started_at)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(hb.state.paused)
+                    .push_unseparated(" AS BOOLEAN)");
+                b.push("CAST(")
+                    .push_bind_unseparated(hb.last_ping_at)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(hb.next_check_at)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(r.last_ping_pk)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(r.ping_count)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(r.version)
+                    .push_unseparated(" AS BIGINT)");
+            });
+            qb.push(
+                ") AS v WHERE heartbeats.pk = v.column1 AND heartbeats.row_version = v.column11 \
+                 RETURNING heartbeats.pk",
+            );
+            let written: HashSet<i64> = qb
+                .build()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<std::result::Result<_, _>>()?;
+            for r in chunk.iter_mut() {
+                if written.contains(&r.pk) {
+                    r.version += 1;
+                } else {
+                    stale.push(r.pk);
+                }
+            }
+        }
+        Ok(stale)
+    }
+
+    /// Write every pending ping into its heartbeat's row and move the watermark to the newest ping, so the
+    /// rows alone are up to date (after a crash, or when another process's pings were seen).
+    /// SQLite only.
+    pub(crate) async fn repair_pending(tx: &mut sqlx::Transaction<'static, Db>) -> Result<()> {
+        let page: String = sqlx::query(
+            "SELECT json_group_array(hb) FROM (SELECT DISTINCT heartbeat_pk AS hb FROM heartbeat_pings \
+             WHERE pk > (SELECT applied_through FROM heartbeat_intake))",
+        )
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+        let pks: Vec<i64> = serde_json::from_str(&page).map_err(corrupt)?;
+        for chunk in pks.chunks(CHUNK) {
+            let mut qb = Self::heartbeats_query();
+            qb.push(" WHERE h.pk IN (");
+            let mut list = qb.separated(", ");
+            for pk in chunk {
+                list.push_bind(*pk);
+            }
+            qb.push(")");
+            let mut rows = Self::read_heartbeats_fresh(tx, qb).await?;
+            Self::save_heartbeat_states(tx, &mut rows.iter_mut().collect::<Vec<_>>()).await?;
+        }
+        sqlx::query(
+            "UPDATE heartbeat_intake SET applied_through = (SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings)",
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Evaluate a heartbeat at `now`, save it, and handle a status change.
+    pub(crate) async fn reevaluate(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        row: &mut HbRow,
+        now: Millis,
+    ) -> Result<()> {
+        let before = row.hb.status;
+        row.hb.status = hbeat::evaluate(&row.hb.spec, &row.hb.state, now);
+        row.hb.next_check_at = hbeat::next_change_at(&row.hb.spec, &row.hb.state, now);
+        Self::save_heartbeat_states(tx, &mut [&mut *row]).await?;
+        if row.hb.status != before {
+            Self::heartbeat_transition(tx, row.pk, &row.hb, before, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Log a status change; entering `down` opens an incident (heartbeat_down); reaching `up` again
+    /// (directly, or through a run that started while down) resolves it (heartbeat_up).
+    pub(crate) async fn heartbeat_transition(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        pk: i64,
+        hb: &Heartbeat,
+        from: HbStatus,
+        now: Millis,
+    ) -> Result<()> {
+        let to = hb.status;
+        sqlx::query(
+            "INSERT INTO heartbeat_log (heartbeat_pk, at, status_from, status_to, last_ping_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(pk)
+        .bind(now)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(hb.last_ping_at)
+        .execute(&mut **tx)
+        .await?;
+        let base = serde_json::json!({
+            "heartbeat_id": hb.id, "service_id": hb.service_id, "slug": hb.slug, "name": hb.spec.name,
+            "status": to.as_str(), "previous_status": from.as_str(), "last_ping_at": hb.last_ping_at,
+        });
+        if to == HbStatus::Down && from != HbStatus::Down {
+            let cause = down_cause(hb, now);
+            let id = Uuid::new_v4();
+            let opened = sqlx::query(
+                "INSERT INTO incidents (id, heartbeat_pk, status, started_at, cause, failure_count) \
+                 SELECT $1, $2, 'open', $3, $4, 1 WHERE NOT EXISTS \
+                 (SELECT 1 FROM incidents WHERE heartbeat_pk = $2 AND status = 'open')",
+            )
+            .bind(id)
+            .bind(pk)
+            .bind(now)
+            .bind(&cause)
+            .execute(&mut **tx)
+            .await?;
+            if opened.rows_affected() > 0 {
+                let mut payload = base;
+                payload["incident_id"] = serde_json::json!(id);
+                payload["started_at"] = serde_json::json!(now);
+                payload["cause"] = serde_json::json!(cause);
+                Self::insert_event(
+                    tx,
+                    Owner::Heartbeat(pk),
+                    "heartbeat_down",
+                    payload,
+                    now,
+                    false,
+                )
+                .await?;
+            }
+        } else if to == HbStatus::Up && matches!(from, HbStatus::Down | HbStatus::Started) {
+            // Down → up, possibly by way of a started run: an open incident is resolved.
+            let row = sqlx::query(
+                "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'auto' \
+                 WHERE heartbeat_pk = $1 AND status = 'open' RETURNING id, started_at, cause",
+            )
+            .bind(pk)
+            .bind(now)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(row) = row {
+                let mut payload = base;
+                payload["incident_id"] = serde_json::json!(row.try_get::<Uuid, _>("id")?);
+                payload["started_at"] = serde_json::json!(row.try_get::<i64, _>("started_at")?);
+                payload["cause"] = serde_json::json!(row.try_get::<String, _>("cause")?);
+                payload["resolved_at"] = serde_json::json!(now);
+                payload["resolved_by"] = serde_json::json!("auto");
+                Self::insert_event(
+                    tx,
+                    Owner::Heartbeat(pk),
+                    "heartbeat_up",
+                    payload,
+                    now,
+                    false,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}

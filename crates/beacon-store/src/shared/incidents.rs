@@ -1,0 +1,155 @@
+use super::*;
+
+impl This {
+    pub(crate) fn incident_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Incident> {
+        let status: String = row.try_get("status")?;
+        let resolved_by: Option<String> = row.try_get("resolved_by")?;
+        Ok(Incident {
+            id: row.try_get("id")?,
+            endpoint_id: row.try_get("endpoint_id")?,
+            heartbeat_id: row.try_get("heartbeat_id")?,
+            status: IncidentStatus::parse(&status)
+                .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+            started_at: row.try_get("started_at")?,
+            resolved_at: row.try_get("resolved_at")?,
+            cause: row.try_get("cause")?,
+            failure_count: to_u32(row.try_get("failure_count")?, "failure_count")?,
+            resolved_by: match resolved_by {
+                None => None,
+                Some(s) => Some(
+                    ResolvedBy::parse(&s).ok_or_else(|| corrupt(format!("resolved_by {s:?}")))?,
+                ),
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl Incidents for This {
+    async fn list_incidents(&self, filter: IncidentFilter, page: Page) -> Result<Paged<Incident>> {
+        if let Some(eid) = filter.endpoint_id {
+            self.endpoint_pk(eid).await?;
+        }
+        if let Some(hid) = filter.heartbeat_id {
+            self.heartbeat_pk(hid).await?;
+        }
+        let mut qb = QueryBuilder::<Db>::new(concat!(incident_select!(), " WHERE i.pk < "));
+        qb.push_bind(page.after.unwrap_or(i64::MAX));
+        if let Some(status) = filter.status {
+            qb.push(" AND i.status = ").push_bind(status.as_str());
+        }
+        if let Some(eid) = filter.endpoint_id {
+            qb.push(" AND e.id = ").push_bind(eid);
+        }
+        if let Some(hid) = filter.heartbeat_id {
+            qb.push(" AND h.id = ").push_bind(hid);
+        }
+        // Newest first: incidents are created in time order, so their keys are too.
+        qb.push(" ORDER BY i.pk DESC");
+        push_limit(&mut qb, page);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for row in &rows {
+            items.push(Self::incident_from_row(row)?);
+            last = Some(row.try_get::<i64, _>("pk")?);
+        }
+        Ok(paged(items, last, page))
+    }
+
+    async fn get_incident(&self, id: Uuid) -> Result<Incident> {
+        let row = sqlx::query(concat!(incident_select!(), " WHERE i.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound {
+                kind: "incident",
+                id,
+            })?;
+        Self::incident_from_row(&row)
+    }
+
+    async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<Incident> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let row = sqlx::query(sql::INCIDENT_BY_ID_LOCKED)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound {
+                kind: "incident",
+                id,
+            })?;
+        let (incident_pk, endpoint_pk): (i64, Option<i64>) =
+            (row.try_get("pk")?, row.try_get("endpoint_pk")?);
+        if row.try_get::<String, _>("status")? != "open" {
+            return Err(StoreError::Conflict(format!(
+                "incident {id} is already resolved"
+            )));
+        }
+        sqlx::query(
+            "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'manual' WHERE pk = $1",
+        )
+        .bind(incident_pk)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(endpoint_pk) = endpoint_pk {
+            // The endpoint's failures count afresh; a heartbeat's status follows its next ping.
+            let status: String = sqlx::query("SELECT status FROM endpoints WHERE pk = $1")
+                .bind(endpoint_pk)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            let health = incident::resolve_manually(Health {
+                status: Status::parse(&status)
+                    .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                ..Health::default()
+            });
+            sqlx::query(
+                "UPDATE endpoints SET status = $2, consecutive_failures = 0, consecutive_successes = 0 WHERE pk = $1",
+            )
+            .bind(endpoint_pk)
+            .bind(health.status.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let incident = Self::incident_from_row(
+            &sqlx::query(concat!(incident_select!(), " WHERE i.pk = $1"))
+                .bind(incident_pk)
+                .fetch_one(&mut *tx)
+                .await?,
+        )?;
+        let mut payload = serde_json::json!({
+            "incident_id": incident.id, "started_at": incident.started_at, "resolved_at": now,
+            "cause": incident.cause, "resolved_by": "manual",
+        });
+        let (owner, kind) = match endpoint_pk {
+            Some(pk) => {
+                payload["endpoint_id"] = serde_json::json!(incident.endpoint_id);
+                payload["failure_count"] = serde_json::json!(incident.failure_count);
+                (Owner::Endpoint(pk), "incident_resolved")
+            }
+            None => {
+                payload["heartbeat_id"] = serde_json::json!(incident.heartbeat_id);
+                (
+                    Owner::Heartbeat(row.try_get("heartbeat_pk")?),
+                    "heartbeat_up",
+                )
+            }
+        };
+        // Seed 002 alerts come from check runs only: a manual resolve is not sent to a check's own
+        // webhook_url; service webhooks get it, with resolved_by: manual.
+        Self::insert_event(&mut tx, owner, kind, payload, now, false).await?;
+        tx.commit().await?;
+        Ok(incident)
+    }
+
+    async fn count_open_incidents(&self) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM incidents WHERE status = 'open'")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?,
+        )
+    }
+}

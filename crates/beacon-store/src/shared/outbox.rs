@@ -1,0 +1,262 @@
+use super::*;
+
+impl This {
+    /// Write an event about an endpoint or a heartbeat and, in the same transaction, one pending delivery
+    /// for each webhook of its service that subscribes to the event's kind (the transactional outbox), and
+    /// for the endpoint's own webhook when `to_endpoint_webhook`.
+    pub(crate) async fn insert_event(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        owner: Owner,
+        kind: &str,
+        payload: serde_json::Value,
+        now: Millis,
+        to_endpoint_webhook: bool,
+    ) -> Result<()> {
+        let (sql, owner_pk, order_key) = match owner {
+            Owner::Endpoint(pk) => (
+                "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
+                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
+                pk,
+                pk,
+            ),
+            // Negative order keys keep heartbeats' delivery order groups apart from endpoints'.
+            Owner::Heartbeat(pk) => (
+                "INSERT INTO events (id, kind, payload, created_at, heartbeat_pk, service_pk) \
+                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM heartbeats WHERE pk = $5)) RETURNING pk, service_pk",
+                pk,
+                -pk,
+            ),
+        };
+        let row = sqlx::query(sql)
+            .bind(Uuid::new_v4())
+            .bind(kind)
+            .bind(payload.to_string())
+            .bind(now)
+            .bind(owner_pk)
+            .fetch_one(&mut **tx)
+            .await?;
+        let (event_pk, service_pk): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+        if let Some(service_pk) = service_pk {
+            sqlx::query(sql::FAN_OUT)
+                .bind(event_pk)
+                .bind(now)
+                .bind(service_pk)
+                .bind(kind)
+                .bind(order_key)
+                .bind(to_endpoint_webhook && matches!(owner, Owner::Endpoint(_)))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for This {
+    async fn create_test_delivery(
+        &self,
+        webhook_id: Uuid,
+        owner: &str,
+        lease_ms: i64,
+        now: Millis,
+    ) -> Result<ClaimedDelivery> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let hook = webhook_from_row(
+            &sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
+                .bind(webhook_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound {
+                    kind: "webhook",
+                    id: webhook_id,
+                })?,
+        )?;
+        let (event_id, id) = (Uuid::new_v4(), Uuid::new_v4());
+        let payload = serde_json::json!({
+            "webhook_id": webhook_id, "service_id": hook.service_id, "endpoint_id": hook.endpoint_id,
+            "message": "This is a test event sent by `beacon webhooks test`.",
+        });
+        let event_pk: i64 = sqlx::query(
+            "INSERT INTO events (id, kind, payload, created_at, service_pk) \
+             VALUES ($1, 'test', $2, $3, (SELECT service_pk FROM webhooks WHERE id = $4)) RETURNING pk",
+        )
+        .bind(event_id)
+        .bind(payload.to_string())
+        .bind(now)
+        .bind(webhook_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let pk: i64 = sqlx::query(
+            "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, \
+             lease_owner, lease_expires_at) \
+             VALUES ($1, (SELECT pk FROM webhooks WHERE id = $2), $3, 'pending', $4, $4, $5, $6) RETURNING pk",
+        )
+        .bind(id)
+        .bind(webhook_id)
+        .bind(event_pk)
+        .bind(now)
+        .bind(owner)
+        .bind(now.saturating_add(lease_ms))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        tx.commit().await?;
+        Ok(ClaimedDelivery {
+            pk,
+            id,
+            attempts: 0,
+            created_at: now,
+            event_id,
+            event_kind: "test".into(),
+            event_payload: payload,
+            event_at: now,
+            webhook_id,
+            format: hook.format,
+            url: hook.spec.url,
+            secret: hook.spec.secret,
+            headers: hook.spec.headers,
+        })
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>> {
+        let pks: Vec<i64> = sqlx::query(sql::CLAIM_DELIVERIES)
+            .bind(owner)
+            .bind(now)
+            .bind(lease_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+        if pks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT d.pk, d.id, d.attempts, d.created_at, ev.id AS event_id, ev.kind, ev.payload, \
+             ev.created_at AS event_at, w.id AS webhook_id, w.format, w.url, w.secret, w.headers \
+             FROM deliveries d JOIN events ev ON ev.pk = d.event_pk JOIN webhooks w ON w.pk = d.webhook_pk \
+             WHERE d.pk IN (",
+        );
+        let mut list = qb.separated(", ");
+        for pk in &pks {
+            list.push_bind(*pk);
+        }
+        qb.push(") ORDER BY d.pk");
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let payload: String = row.try_get("payload")?;
+                let url: String = row.try_get("url")?;
+                let secret: String = row.try_get("secret")?;
+                let headers: String = row.try_get("headers")?;
+                let format: String = row.try_get("format")?;
+                Ok(ClaimedDelivery {
+                    pk: row.try_get("pk")?,
+                    id: row.try_get("id")?,
+                    attempts: to_u32(row.try_get("attempts")?, "attempts")?,
+                    created_at: row.try_get("created_at")?,
+                    event_id: row.try_get("event_id")?,
+                    event_kind: row.try_get("kind")?,
+                    event_payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                    event_at: row.try_get("event_at")?,
+                    webhook_id: row.try_get("webhook_id")?,
+                    format: WebhookFormat::parse(&format)
+                        .ok_or_else(|| corrupt(format!("webhook format {format:?}")))?,
+                    url: CheckUrl::parse(&url).map_err(corrupt)?,
+                    secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
+                    headers: serde_json::from_str(&headers).map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn finish_attempt(&self, owner: &str, done: &FinishedAttempt) -> Result<bool> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let status = done.next.status();
+        let next_at = match done.next {
+            NextStep::Retry { at } => at,
+            _ => done.attempt.started_at,
+        };
+        let finished =
+            (!matches!(done.next, NextStep::Retry { .. })).then_some(done.attempt.started_at);
+        let updated = sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, status = $3, next_attempt_at = $4, \
+             finished_at = $5, last_error = $6, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE pk = $1 AND lease_owner = $2 RETURNING attempts, webhook_pk",
+        )
+        .bind(done.delivery_pk)
+        .bind(owner)
+        .bind(status.as_str())
+        .bind(next_at)
+        .bind(finished)
+        .bind(&done.attempt.error)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // The lease expired and another node took the delivery: its attempt is the one that counts.
+        let Some(row) = updated else { return Ok(false) };
+        let number: i32 = row.try_get(0)?;
+        let webhook_pk: i64 = row.try_get(1)?;
+        let a = &done.attempt;
+        // Webhook health: a delivered attempt resets the run of failures; any other attempt extends it.
+        sqlx::query(
+            "UPDATE webhooks SET last_attempt_at = $2, \
+             consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures + 1 END WHERE pk = $1",
+        )
+        .bind(webhook_pk)
+        .bind(a.started_at)
+        .bind(matches!(done.next, NextStep::Delivered))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_pk, number, started_at, request_url, request_headers, \
+             request_body, response_status, response_headers, response_body, error, latency_us, timed_out, id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(done.delivery_pk)
+        .bind(number)
+        .bind(a.started_at)
+        .bind(&a.request_url)
+        .bind(&a.request_headers)
+        .bind(&a.request_body)
+        .bind(a.response_status.map(i32::from))
+        .bind(&a.response_headers)
+        .bind(&a.response_body)
+        .bind(&a.error)
+        .bind(a.latency_us)
+        .bind(a.timed_out)
+        .bind(Uuid::new_v4())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn release_deliveries(&self, owner: &str) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    async fn count_pending_deliveries(&self) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?,
+        )
+    }
+}

@@ -1,0 +1,335 @@
+use super::*;
+
+impl This {
+    pub(crate) async fn apply_results(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        results: &[(i64, &PingRecord)],
+        report: &mut CompleteReport,
+    ) -> Result<()> {
+        let mut pks: Vec<i64> = results.iter().map(|(pk, _)| *pk).collect();
+        pks.dedup();
+        let mut states: BTreeMap<i64, (Uuid, Health, Thresholds, Option<Millis>, Option<i32>)> =
+            BTreeMap::new();
+        let mut names: HashMap<i64, String> = HashMap::new();
+        for chunk in pks.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT e.pk, e.id, e.name, e.status, e.consecutive_failures, e.consecutive_successes, \
+                 e.alert_threshold, e.recovery_threshold, e.last_checked_at, e.last_error_kind, \
+                 (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
+                 AS open_count FROM endpoints e WHERE e.pk IN (",
+            );
+            let mut list = qb.separated(", ");
+            for pk in chunk {
+                list.push_bind(*pk);
+            }
+            qb.push(") ORDER BY e.pk");
+            qb.push(sql::FOR_UPDATE);
+            for row in qb.build().fetch_all(&mut **tx).await? {
+                let status: String = row.try_get("status")?;
+                let health = Health {
+                    status: Status::parse(&status)
+                        .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                    consecutive_failures: to_u32(row.try_get("consecutive_failures")?, "failures")?,
+                    consecutive_successes: to_u32(
+                        row.try_get("consecutive_successes")?,
+                        "successes",
+                    )?,
+                    incident_open: row.try_get::<i64, _>("open_count")? > 0,
+                };
+                let thresholds = Thresholds {
+                    alert: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
+                    recovery: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
+                };
+                names.insert(row.try_get("pk")?, row.try_get("name")?);
+                states.insert(
+                    row.try_get("pk")?,
+                    (
+                        row.try_get("id")?,
+                        health,
+                        thresholds,
+                        row.try_get("last_checked_at")?,
+                        row.try_get("last_error_kind")?,
+                    ),
+                );
+            }
+        }
+        // Failures counted on open incidents, written once per endpoint rather than once per result.
+        let mut failures_during: HashMap<i64, i32> = HashMap::new();
+        for (pk, record) in results {
+            // The endpoint was deleted after the check started: nothing to update.
+            let Some((endpoint_id, health, thresholds, last, last_kind)) = states.get_mut(pk)
+            else {
+                continue;
+            };
+            let obs = &record.observation;
+            let (next, transition) = incident::observe(*health, obs.success(), *thresholds);
+            *health = next;
+            *last = Some(last.map_or(record.started_at, |l| l.max(record.started_at)));
+            *last_kind = obs.failure.as_ref().map(|(k, _)| i32::from(k.code()));
+            match transition {
+                None => {}
+                Some(Transition::FailureDuringIncident) => {
+                    *failures_during.entry(*pk).or_default() += 1
+                }
+                Some(Transition::Open { failures }) => {
+                    let cause = match &obs.failure {
+                        Some((kind, msg)) => format!("{}: {msg}", kind.as_str()),
+                        None => String::from("failure"),
+                    };
+                    let id = Uuid::new_v4();
+                    sqlx::query(
+                        "INSERT INTO incidents (id, endpoint_pk, status, started_at, cause, failure_count) \
+                         VALUES ($1, $2, 'open', $3, $4, $5)",
+                    )
+                    .bind(id)
+                    .bind(*pk)
+                    .bind(record.started_at)
+                    .bind(&cause)
+                    .bind(clamp_i32(failures))
+                    .execute(&mut **tx)
+                    .await?;
+                    let payload = serde_json::json!({
+                        "incident_id": id, "endpoint_id": endpoint_id, "started_at": record.started_at,
+                        "cause": cause, "failure_count": failures, "endpoint_name": names.get(pk),
+                        "run_status": run_status(obs.failure.as_ref().map(|(k, _)| *k)),
+                        "error": obs.failure.as_ref().map(|(_, m)| m.as_str()),
+                    });
+                    Self::insert_event(
+                        tx,
+                        Owner::Endpoint(*pk),
+                        "incident_start",
+                        payload,
+                        record.started_at,
+                        true,
+                    )
+                    .await?;
+                    report.incidents_opened += 1;
+                }
+                Some(Transition::Resolve) => {
+                    let extra = failures_during.remove(pk).unwrap_or(0);
+                    let row = sqlx::query(
+                        "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'auto', \
+                         failure_count = failure_count + $3 WHERE endpoint_pk = $1 AND status = 'open' \
+                         RETURNING id, started_at, cause, failure_count",
+                    )
+                    .bind(*pk)
+                    .bind(record.started_at)
+                    .bind(extra)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    if let Some(row) = row {
+                        let payload = serde_json::json!({
+                            "incident_id": row.try_get::<Uuid, _>("id")?, "endpoint_id": endpoint_id,
+                            "started_at": row.try_get::<i64, _>("started_at")?,
+                            "resolved_at": record.started_at, "cause": row.try_get::<String, _>("cause")?,
+                            "failure_count": row.try_get::<i32, _>("failure_count")?, "resolved_by": "auto",
+                            "endpoint_name": names.get(pk), "run_status": run_status(None),
+                        });
+                        Self::insert_event(
+                            tx,
+                            Owner::Endpoint(*pk),
+                            "incident_resolved",
+                            payload,
+                            record.started_at,
+                            true,
+                        )
+                        .await?;
+                        report.incidents_resolved += 1;
+                    }
+                }
+            }
+        }
+        for (pk, n) in failures_during {
+            sqlx::query(
+                "UPDATE incidents SET failure_count = failure_count + $2 \
+                 WHERE endpoint_pk = $1 AND status = 'open'",
+            )
+            .bind(pk)
+            .bind(n)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let states: Vec<_> = states.into_iter().collect();
+        for chunk in states.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "UPDATE endpoints SET status = v.column2, consecutive_failures = v.column3, \
+                 consecutive_successes = v.column4, last_checked_at = v.column5, last_error_kind = v.column6 FROM (",
+            );
+            qb.push_values(chunk, |mut b, (pk, (_, h, _, last, kind))| {
+                b.push("CAST(")
+                    .push_bind_unseparated(*pk)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(h.status.as_str())
+                    .push_unseparated(" AS TEXT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(clamp_i32(h.consecutive_failures))
+                    .push_unseparated(" AS INTEGER)");
+                b.push("CAST(")
+                    .push_bind_unseparated(clamp_i32(h.consecutive_successes))
+                    .push_unseparated(" AS INTEGER)");
+                b.push("CAST(")
+                    .push_bind_unseparated(*last)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(*kind)
+                    .push_unseparated(" AS INTEGER)");
+            });
+            qb.push(") AS v WHERE endpoints.pk = v.column1");
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Schedules for This {
+    async fn claim_slots(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedSlot>> {
+        let leased = sqlx::query(sql::CLAIM)
+            .bind(claim.owner)
+            .bind(claim.now)
+            .bind(claim.region_pk)
+            .bind(claim.horizon)
+            .bind(claim.lease_margin_ms)
+            .bind(i64::from(claim.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        if leased.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut specs: HashMap<i64, Endpoint> = HashMap::with_capacity(leased.len());
+        for chunk in leased.chunks(CHUNK) {
+            let mut qb = Self::endpoints_query();
+            qb.push(" WHERE e.pk IN (");
+            let mut list = qb.separated(", ");
+            for row in chunk {
+                list.push_bind(row.try_get::<i64, _>("endpoint_pk")?);
+            }
+            qb.push(")");
+            specs.extend(Self::read_endpoints(&self.pool, qb).await?);
+        }
+        let mut out = Vec::with_capacity(leased.len());
+        for row in &leased {
+            let endpoint_pk: i64 = row.try_get("endpoint_pk")?;
+            // Deleted between the claim and the read: its schedule row is gone with it.
+            let Some(endpoint) = specs.get(&endpoint_pk) else {
+                continue;
+            };
+            out.push(ClaimedSlot {
+                schedule_pk: row.try_get("pk")?,
+                endpoint_pk,
+                endpoint_id: endpoint.id,
+                slot: row.try_get("next_slot_at")?,
+                spec: endpoint.spec.clone(),
+            });
+        }
+        out.sort_by_key(|c| c.slot);
+        Ok(out)
+    }
+
+    async fn complete_slots(
+        &self,
+        owner: &str,
+        region_pk: i32,
+        batch: &[Completion],
+    ) -> Result<CompleteReport> {
+        let mut report = CompleteReport::default();
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let with_ping: Vec<(&Completion, &PingRecord)> = batch
+            .iter()
+            .filter_map(|c| c.ping.as_ref().map(|p| (c, p)))
+            .collect();
+        let mut stored: HashSet<(i64, i64)> = HashSet::with_capacity(with_ping.len());
+        for chunk in with_ping.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO pings (endpoint_pk, slot, region_pk, start_delay, success, status_code, \
+                 error_kind, error, dns_us, connect_us, tls_us, first_byte_us, total_us) ",
+            );
+            qb.push_values(chunk, |mut b, (c, p)| {
+                let o = &p.observation;
+                let t = &o.timings;
+                let delay = i32::try_from(p.started_at - c.slot).unwrap_or(i32::MAX);
+                b.push_bind(c.endpoint_pk)
+                    .push_bind(c.slot)
+                    .push_bind(region_pk)
+                    .push_bind(delay)
+                    .push_bind(o.success())
+                    .push_bind(o.status_code.map(i32::from))
+                    .push_bind(o.failure.as_ref().map(|(k, _)| i32::from(k.code())))
+                    .push_bind(o.failure.as_ref().map(|(_, m)| m.clone()))
+                    .push_bind(t.dns_us.map(clamp_i32))
+                    .push_bind(t.connect_us.map(clamp_i32))
+                    .push_bind(t.tls_us.map(clamp_i32))
+                    .push_bind(t.first_byte_us.map(clamp_i32))
+                    .push_bind(clamp_i32(t.total_us));
+            });
+            qb.push(" ON CONFLICT DO NOTHING RETURNING endpoint_pk, slot");
+            for row in qb.build().fetch_all(&mut *tx).await? {
+                stored.insert((row.try_get(0)?, row.try_get(1)?));
+            }
+        }
+        report.inserted = stored.len();
+        report.duplicates = with_ping.len() - stored.len();
+        let mut fresh: Vec<(i64, &PingRecord)> = with_ping
+            .iter()
+            .filter(|(c, _)| stored.contains(&(c.endpoint_pk, c.slot)))
+            .map(|(c, p)| (c.endpoint_pk, *p))
+            .collect();
+        fresh.sort_by_key(|(pk, p)| (*pk, p.scheduled_at));
+        if !fresh.is_empty() {
+            Self::apply_results(&mut tx, &fresh, &mut report).await?;
+            Self::apply_rollups(&mut tx, region_pk, &fresh).await?;
+        }
+        for chunk in batch.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "UPDATE schedules SET next_slot_at = v.column3, lease_owner = NULL, lease_expires_at = NULL \
+                 FROM (",
+            );
+            qb.push_values(chunk, |mut b, c| {
+                b.push("CAST(")
+                    .push_bind_unseparated(c.schedule_pk)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(c.slot)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(c.next_slot)
+                    .push_unseparated(" AS BIGINT)");
+            });
+            qb.push(
+                ") AS v WHERE schedules.pk = v.column1 AND schedules.next_slot_at = v.column2 \
+                     AND schedules.lease_owner = ",
+            );
+            qb.push_bind(owner.to_owned());
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn release_leases(&self, owner: &str) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE schedules SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    async fn queue_depth(&self, region_pk: i32, now: Millis) -> Result<i64> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM schedules s JOIN endpoints e ON e.pk = s.endpoint_pk \
+             WHERE s.region_pk = $1 AND s.next_slot_at <= $2 AND e.enabled \
+             AND (s.lease_expires_at IS NULL OR s.lease_expires_at <= $2)",
+        )
+        .bind(region_pk)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+}

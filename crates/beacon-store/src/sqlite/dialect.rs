@@ -1,0 +1,53 @@
+//! The statements that differ on sqlite: everything else is shared (see `shared`).
+
+pub const CLAIM_DELIVERIES: &str = concat!(
+    "UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 + $3 WHERE pk IN \
+     (SELECT d.pk FROM deliveries d WHERE ",
+    delivery_filter!(),
+    " ORDER BY d.next_attempt_at, d.pk LIMIT $4) RETURNING pk"
+);
+/// Fan an event out to the webhooks of its service that subscribe to its kind, and (unless $6 is false) to
+/// the endpoint's own webhook: one pending delivery each.
+pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+     SELECT randomblob(16), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
+     WHERE w.events LIKE '%,' || $4 || ',%' \
+       AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) ORDER BY w.pk";
+/// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
+/// which costs more than the rows themselves; one value per page avoids that.
+pub const JSON_PAGE_OPEN: &str = "SELECT json_group_array(json(j)) FROM (SELECT json_array(";
+/// Take the write lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
+/// without waiting when another connection wrote in between.
+pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+/// Heartbeat rows are written behind the intake (one process owns the file; see migration 0007).
+pub const DEFER_HEARTBEAT_ROWS: bool = true;
+pub const HEX_SKETCH: &str = "hex(sketch)";
+pub const ENDPOINT_PKS_AFTER: &str = "SELECT json_group_array(pk) FROM (SELECT pk FROM endpoints WHERE pk > $1 ORDER BY pk LIMIT $2)";
+/// Bytes in use by the file (pages), and free pages inside it.
+pub const STORAGE_USAGE: &str = "SELECT (SELECT page_count FROM pragma_page_count()) * \
+     (SELECT page_size FROM pragma_page_size()), \
+     (SELECT freelist_count FROM pragma_freelist_count()) * (SELECT page_size FROM pragma_page_size())";
+pub const TABLE_ROWS: &str = "SELECT 'pings', COUNT(*) FROM pings UNION ALL SELECT 'rollups', COUNT(*) FROM rollups \
+     UNION ALL SELECT 'heartbeat_pings', COUNT(*) FROM heartbeat_pings UNION ALL SELECT 'events', COUNT(*) FROM events \
+     UNION ALL SELECT 'deliveries', COUNT(*) FROM deliveries UNION ALL SELECT 'incidents', COUNT(*) FROM incidents \
+     UNION ALL SELECT 'heartbeat_log', COUNT(*) FROM heartbeat_log";
+/// $1 new ping pks as a JSON array: the write lock is held, so the next ones after the maximum.
+pub const NEXT_PING_PKS: &str = "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+     SELECT json_group_array((SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings) + i) FROM n";
+pub const FOR_UPDATE: &str = "";
+pub const HEARTBEAT_LOCK: &str = "";
+/// Copy what it can of the WAL back into the database without blocking the writer (a quiet server's WAL
+/// then shrinks to nothing; a busy one is checkpointed by its own commits).
+pub const CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+pub const HEARTBEAT_LOCK_SKIP: &str = "";
+pub const ENDPOINT_JSON: &str = endpoint_json!("hex(e.id)", "hex(s.id)");
+pub const HEARTBEAT_JSON: &str = heartbeat_json!("hex(h.id)", "hex(s.id)", "hex(h.key_hash)");
+pub const INCIDENT_BY_ID_LOCKED: &str =
+    "SELECT pk, endpoint_pk, heartbeat_pk, status FROM incidents WHERE id = $1";
+/// The write lock makes this single statement atomic: no two claimers can take the same row.
+pub const CLAIM: &str = concat!(
+    "UPDATE schedules SET lease_owner = $1, lease_expires_at = MAX(next_slot_at, $2) + $5 \
+       + (SELECT e.timeout_ms FROM endpoints e WHERE e.pk = schedules.endpoint_pk) \
+     WHERE pk IN (SELECT s.pk FROM schedules s JOIN endpoints e ON e.pk = s.endpoint_pk WHERE ",
+    claim_filter!(),
+    " ORDER BY s.next_slot_at LIMIT $6) RETURNING pk, endpoint_pk, next_slot_at"
+);

@@ -1,0 +1,102 @@
+//! SQLite: one file in WAL mode with a busy timeout, so the CLI and a running server can share it. The shared
+//! bodies (`shared`) compile here against `sqlx::Sqlite` and this backend's `dialect`; what only SQLite does —
+//! heartbeat rows written behind the intake — lives in `deferred`.
+
+mod dialect;
+#[path = "../shared/mod.rs"]
+mod shared;
+
+use crate::hbrows::HbCache;
+use crate::{Result, StoreError};
+use sqlx::sqlite::{
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use std::path::Path;
+use std::time::Duration;
+
+type Db = sqlx::Sqlite;
+type This = SqliteStore;
+const BACKEND: &str = "sqlite";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// SQLite in WAL mode with a busy timeout, so the CLI and a running server can share one file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// One connection for the hot write paths (the heartbeat intake). SQLite has one writer at a time anyway,
+    /// and a connection whose last transaction was the last write keeps its page cache: batches that rotate
+    /// through the pool find it invalidated by the previous batch and read every page again.
+    hot: SqlitePool,
+    /// The intake's view of recently pinged heartbeats (see `hbrows`).
+    hb_cache: std::sync::Arc<tokio::sync::Mutex<HbCache>>,
+    path: std::path::PathBuf,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot create data directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Takes effect on a new file only (before the first table): cleanup can then give freed pages back
+            // to the file system in small steps. An older file reuses freed pages instead.
+            .auto_vacuum(SqliteAutoVacuum::Incremental)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            // Every result touches a random endpoint's rows; SQLite's default 2 MiB page cache turns that into
+            // a page read from the OS per statement once there are tens of thousands of endpoints.
+            .pragma("cache_size", "-32768")
+            // Statement journals (multi-row statements inside a transaction) in memory, not in temp files.
+            .pragma("temp_store", "MEMORY")
+            // Checkpoint less often: a hot page written by many batches is copied back once per checkpoint.
+            .pragma("wal_autocheckpoint", "4000")
+            // After a checkpoint resets the WAL, truncate the file to this size instead of keeping its peak.
+            .pragma("journal_size_limit", "67108864");
+        // The hot connection checkpoints on its own commits (every 4,000 pages; the intake's batches append
+        // few pages, so this comes every few seconds under load): a checkpoint run from elsewhere never catches
+        // up with a steady writer (a passive one let the WAL grow to 2.9 GB in 30 s), and a restarting one every
+        // second stalled the intake for 250+ ms at p99.
+        let hot_options = options.clone().pragma("wal_autocheckpoint", "4000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        // Two processes starting on a fresh file race to create the schema; the loser retries once and finds
+        // the migration applied.
+        if let Err(first) = MIGRATOR.run(&pool).await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            MIGRATOR.run(&pool).await.map_err(|_| first)?;
+        }
+        let hot = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(hot_options)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        Ok(Self {
+            pool,
+            hot,
+            hb_cache: Default::default(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn hot_pool(&self) -> &SqlitePool {
+        &self.hot
+    }
+
+    fn database_path(&self) -> Option<std::path::PathBuf> {
+        Some(self.path.clone())
+    }
+}
