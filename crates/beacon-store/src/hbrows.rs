@@ -9,7 +9,6 @@ use crate::model::Heartbeat;
 use beacon_core::Millis;
 use beacon_core::heartbeat::{self as hbeat, PingKind};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// A heartbeat row as read: the heartbeat, its key hash, and the bookkeeping of its pings log.
@@ -60,8 +59,8 @@ pub(crate) struct CachedHb {
     pub unflushed_from: Option<i64>,
 }
 
-/// Rows are written at most about once per this long while pings keep coming.
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Rows are written at most about once per this long (ms of the pings' receive times) while pings keep coming.
+pub(crate) const FLUSH_EVERY_MS: Millis = 1000;
 /// Rows written per batch while a flush is under way (in pk order, so neighbours share pages).
 pub(crate) const FLUSH_CHUNK: usize = 250;
 /// Clean rows are dropped from the cache beyond this many entries.
@@ -81,7 +80,7 @@ pub(crate) struct HbCache {
     pub poisoned: bool,
     /// Dirty pks still to write in the current flush (reverse pk order), and when that flush started.
     flush_queue: Vec<i64>,
-    flush_started: Option<Instant>,
+    flush_started: Option<Millis>,
 }
 
 impl HbCache {
@@ -109,12 +108,12 @@ impl HbCache {
     }
 
     /// The dirty rows this batch should write: the next chunk of the current flush, starting a new flush when
-    /// the last one is done and `FLUSH_EVERY` has passed since it started.
-    pub fn next_flush_chunk(&mut self, now: Instant) -> Vec<i64> {
+    /// the last one is done and `every` ms have passed since it started (times are the batch's, not a clock's).
+    pub fn next_flush_chunk(&mut self, now: Millis, every: Millis) -> Vec<i64> {
         if self.flush_queue.is_empty()
             && self
                 .flush_started
-                .is_none_or(|t| now.duration_since(t) >= FLUSH_EVERY)
+                .is_none_or(|t| now - t >= every || now < t)
         {
             let mut dirty: Vec<i64> = self
                 .rows

@@ -14,8 +14,6 @@ pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, sta
 pub const JSON_PAGE_OPEN: &str =
     "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
 pub const BEGIN_WRITE: &str = "BEGIN";
-/// Several servers may take pings: each batch writes its heartbeats' rows (locked) in its transaction.
-pub const DEFER_HEARTBEAT_ROWS: bool = false;
 pub const HEX_SKETCH: &str = "encode(sketch, 'hex')";
 pub const ENDPOINT_PKS_AFTER: &str = "SELECT COALESCE(json_agg(pk)::text, '[]') FROM \
      (SELECT pk FROM endpoints WHERE pk > $1 ORDER BY pk LIMIT $2) AS step";

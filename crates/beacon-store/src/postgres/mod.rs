@@ -2,12 +2,12 @@
 //! `sqlx::Postgres` and this backend's `dialect`; heartbeat rows are written with every intake batch, under row
 //! locks (`deferred` holds the backend's side of the intake: nothing is deferred here).
 
+mod deferred;
 mod dialect;
 #[path = "../shared/mod.rs"]
 mod shared;
 
 use crate::error::corrupt;
-use crate::hbrows::HbCache;
 use crate::{Result, StoreError};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -24,8 +24,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    /// Unused on PostgreSQL (rows are written with every batch); kept for the shared intake code.
-    hb_cache: std::sync::Arc<tokio::sync::Mutex<HbCache>>,
 }
 
 impl PostgresStore {
@@ -71,9 +69,6 @@ impl PostgresStore {
             .await
             .map_err(unavailable)?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self {
-            pool,
-            hb_cache: Default::default(),
-        })
+        Ok(Self { pool })
     }
 }

@@ -1,3 +1,6 @@
+//! Services and endpoints (`Catalog`): an endpoint and its schedule are created, moved and deleted together,
+//! with the webhook that carries its `webhook_url`.
+
 use super::*;
 
 impl This {

@@ -1,3 +1,7 @@
+//! Reading and writing heartbeat rows: JSON-page reads with the pending pings folded in (`fold_pending` is the
+//! backend's, see `deferred`), versioned writes, re-evaluation, and status changes with their incidents and
+//! events.
+
 use super::*;
 
 impl This {
@@ -31,40 +35,6 @@ impl This {
         let mut rows = Self::read_heartbeats(&mut **tx, qb).await?;
         Self::fold_pending(tx, &mut rows).await?;
         Ok(rows)
-    }
-
-    /// Apply to `rows` the pings after the watermark that each row does not reflect yet.
-    pub(crate) async fn fold_pending(
-        tx: &mut sqlx::Transaction<'static, Db>,
-        rows: &mut [HbRow],
-    ) -> Result<()> {
-        if !sql::DEFER_HEARTBEAT_ROWS || rows.is_empty() {
-            return Ok(());
-        }
-        let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
-        qb.push(
-            "p.heartbeat_pk, p.pk, p.received_at, p.kind) AS j FROM heartbeat_pings p \
-             WHERE p.pk > (SELECT applied_through FROM heartbeat_intake) AND p.heartbeat_pk IN (",
-        );
-        let mut list = qb.separated(", ");
-        for r in rows.iter() {
-            list.push_bind(r.pk);
-        }
-        qb.push(") ORDER BY p.pk) AS page");
-        let page: String = qb.build().fetch_one(&mut **tx).await?.try_get(0)?;
-        let mut pending: Vec<(i64, i64, i64, String)> =
-            serde_json::from_str(&page).map_err(corrupt)?;
-        pending.sort_by_key(|p| p.1);
-        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.pk, i)).collect();
-        for (hb_pk, pk, at, kind) in pending {
-            let row = &mut rows[index[&hb_pk]];
-            if row.last_ping_pk.is_some_and(|last| last >= pk) {
-                continue;
-            }
-            let kind = stored_kind(&kind).ok_or_else(|| corrupt(format!("ping kind {kind:?}")))?;
-            apply_ping(row, pk, kind, at, None);
-        }
-        Ok(())
     }
 
     pub(crate) async fn heartbeat_locked(
@@ -158,37 +128,6 @@ impl This {
             }
         }
         Ok(stale)
-    }
-
-    /// Write every pending ping into its heartbeat's row and move the watermark to the newest ping, so the
-    /// rows alone are up to date (after a crash, or when another process's pings were seen).
-    /// SQLite only.
-    pub(crate) async fn repair_pending(tx: &mut sqlx::Transaction<'static, Db>) -> Result<()> {
-        let page: String = sqlx::query(
-            "SELECT json_group_array(hb) FROM (SELECT DISTINCT heartbeat_pk AS hb FROM heartbeat_pings \
-             WHERE pk > (SELECT applied_through FROM heartbeat_intake))",
-        )
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
-        let pks: Vec<i64> = serde_json::from_str(&page).map_err(corrupt)?;
-        for chunk in pks.chunks(CHUNK) {
-            let mut qb = Self::heartbeats_query();
-            qb.push(" WHERE h.pk IN (");
-            let mut list = qb.separated(", ");
-            for pk in chunk {
-                list.push_bind(*pk);
-            }
-            qb.push(")");
-            let mut rows = Self::read_heartbeats_fresh(tx, qb).await?;
-            Self::save_heartbeat_states(tx, &mut rows.iter_mut().collect::<Vec<_>>()).await?;
-        }
-        sqlx::query(
-            "UPDATE heartbeat_intake SET applied_through = (SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings)",
-        )
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
     }
 
     /// Evaluate a heartbeat at `now`, save it, and handle a status change.

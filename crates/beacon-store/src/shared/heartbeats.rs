@@ -1,3 +1,6 @@
+//! Heartbeat definitions and what they received (`Heartbeats`): create, read, change, pause, rotate keys,
+//! delete; the pings log and the status log.
+
 use super::*;
 
 impl This {

@@ -1,3 +1,5 @@
+//! Incidents (`Incidents`): listing, and resolving by hand with its event.
+
 use super::*;
 
 impl This {

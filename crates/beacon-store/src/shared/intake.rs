@@ -1,17 +1,19 @@
+//! The heartbeat intake and evaluator (`HeartbeatIntake`): ping batches in one transaction each, deadlines,
+//! pruning of the pings log. What differs between backends in how rows follow pings is in `deferred`.
+
 use super::*;
 
 impl This {
     /// One intake batch inside `tx`: the outcomes, the cache entries it changed (merged into the cache
-    /// once the transaction commits) and the newest ping pk. On SQLite rows are written only on a status
-    /// change and by the rolling flush (`flush` receives the chunk taken, to give back on failure); on
-    /// PostgreSQL every touched row is written, locked in pk order, so several servers can take pings.
+    /// once the transaction commits) and the newest ping pk. Which rows are written when is the backend's
+    /// (`deferred`: `intake_begin`, `write_row_at_once`, `intake_flush`, `intake_end`); `flush` receives the
+    /// chunk of deferred rows taken, to give back on failure.
     pub(crate) async fn intake_batch(
         tx: &mut sqlx::Transaction<'static, Db>,
         cache: &mut HbCache,
         pings: &[IncomingPing],
         flush: &mut Vec<i64>,
     ) -> Result<(Vec<PingOutcome>, HashMap<i64, CachedHb>, i64)> {
-        let defer = sql::DEFER_HEARTBEAT_ROWS;
         let page: String = sqlx::query(sql::NEXT_PING_PKS)
             .bind(i64::try_from(pings.len()).unwrap_or(i64::MAX))
             .fetch_one(&mut **tx)
@@ -21,14 +23,7 @@ impl This {
             .map_err(corrupt)?
             .into();
         let mut last_pk = free_pks.front().map_or(0, |first| first - 1);
-        if defer && (cache.poisoned || cache.last_pk != Some(last_pk)) {
-            // First batch of this process, a failed one before, or another process's pings.
-            cache.clear();
-            Self::repair_pending(tx).await?;
-        }
-        if !defer {
-            cache.clear();
-        }
+        Self::intake_begin(tx, cache, last_pk).await?;
         // Which heartbeats: cached ones are checked against their row version, the rest read in full.
         let mut work: HashMap<i64, CachedHb> = HashMap::new();
         let mut cached: Vec<i64> = pings
@@ -160,7 +155,7 @@ impl This {
             let before = entry.row.hb.status;
             let duration = apply_ping(&mut entry.row, pk, p.kind, p.received_at, run_start);
             entry.unflushed_from.get_or_insert(pk);
-            if !defer || entry.row.hb.status != before {
+            if Self::write_row_at_once(entry.row.hb.status != before) {
                 write_now.insert(hb_pk);
             }
             if entry.row.hb.status != before {
@@ -194,18 +189,13 @@ impl This {
             });
             qb.build().execute(&mut **tx).await?;
         }
-        if defer {
-            // The rolling flush: the next chunk of dirty rows, in pk order.
-            *flush = cache.next_flush_chunk(std::time::Instant::now());
-            for pk in flush.iter() {
-                if !work.contains_key(pk) {
-                    if let Some(e) = cache.rows.get(pk) {
-                        work.insert(*pk, e.clone());
-                    }
-                }
-                write_now.insert(*pk);
-            }
-        }
+        let now = pings
+            .iter()
+            .map(|p| p.received_at)
+            .max()
+            .unwrap_or_default();
+        *flush = Self::intake_flush(cache, &mut work, now);
+        write_now.extend(flush.iter().copied());
         let mut due: Vec<&mut HbRow> = Vec::new();
         let mut written: Vec<i64> = write_now.into_iter().collect();
         written.sort_unstable();
@@ -232,17 +222,7 @@ impl This {
         for (pk, hb, before, at) in &transitions {
             Self::heartbeat_transition(tx, *pk, hb, *before, *at).await?;
         }
-        if defer {
-            let mark = cache.watermark(&work, last_pk);
-            sqlx::query(
-                "UPDATE heartbeat_intake SET applied_through = $1 WHERE applied_through <> $1",
-            )
-            .bind(mark)
-            .execute(&mut **tx)
-            .await?;
-        } else {
-            work.clear();
-        }
+        Self::intake_end(tx, cache, &mut work, last_pk).await?;
         Ok((outcomes, work, last_pk))
     }
 
@@ -275,7 +255,7 @@ impl HeartbeatIntake for This {
         if pings.is_empty() {
             return Ok(Vec::new());
         }
-        let mut cache = self.hb_cache.lock().await;
+        let mut cache = self.intake_cache().await;
         let mut tx = self.hot_pool().begin_with(sql::BEGIN_WRITE).await?;
         let mut flush = Vec::new();
         match Self::intake_batch(&mut tx, &mut cache, pings, &mut flush).await {
@@ -320,42 +300,9 @@ impl HeartbeatIntake for This {
         // would make the intake sleep in the busy handler), so batches slip in between steps. A ping
         // goes when its heartbeat has had `keep` newer ones, or is gone (SQLite keeps no foreign key on
         // the log; a pk reused by a newer heartbeat is told apart by the time). Counts come from the
-        // rows, or — taken at the start of a sweep into a temporary table on that one connection — from
-        // the intake's cache where it holds pings not written to rows yet. Stale counts only keep more.
-        // (PostgreSQL writes rows with every batch: nothing is pending, and its pool has many connections.)
-        // The cache before the connection, never the other way round: the intake takes them in this
-        // order too (holding the connection while waiting for the cache deadlocked the two).
-        let counts: Vec<(i64, i64)> = if sql::DEFER_HEARTBEAT_ROWS && after == 0 {
-            let cache = self.hb_cache.lock().await;
-            cache
-                .rows
-                .iter()
-                .filter(|(_, e)| e.unflushed_from.is_some())
-                .map(|(pk, e)| (*pk, e.row.ping_count))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut conn = self.hot_pool().acquire().await?;
-        if sql::DEFER_HEARTBEAT_ROWS {
-            sqlx::query(
-                "CREATE TEMP TABLE IF NOT EXISTS pending_counts (pk BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
-            )
-            .execute(&mut *conn)
-            .await?;
-            if after == 0 {
-                sqlx::query("DELETE FROM pending_counts")
-                    .execute(&mut *conn)
-                    .await?;
-                for chunk in counts.chunks(CHUNK) {
-                    let mut qb = QueryBuilder::<Db>::new("INSERT INTO pending_counts (pk, n) ");
-                    qb.push_values(chunk, |mut b, (pk, n)| {
-                        b.push_bind(*pk).push_bind(*n);
-                    });
-                    qb.build().execute(&mut *conn).await?;
-                }
-            }
-        }
+        // rows, or on SQLite from the intake's cache where it holds pings not written to rows yet.
+        // `count` is the SQL for a heartbeat's ping count (see each backend's `deferred`).
+        let (mut conn, count) = self.prune_connection(after).await?;
         let last: Option<i64> = sqlx::query(
             "SELECT MAX(pk) FROM (SELECT pk FROM heartbeat_pings WHERE pk > $1 ORDER BY pk LIMIT $2) AS step",
         )
@@ -369,11 +316,6 @@ impl HeartbeatIntake for This {
                 deleted: 0,
                 last: None,
             });
-        };
-        let count = if sql::DEFER_HEARTBEAT_ROWS {
-            "COALESCE((SELECT c.n FROM pending_counts c WHERE c.pk = h.pk), h.ping_count)"
-        } else {
-            "h.ping_count"
         };
         let mut qb = QueryBuilder::<Db>::new("DELETE FROM heartbeat_pings WHERE pk > ");
         qb.push_bind(after).push(" AND pk <= ").push_bind(last);

@@ -1,3 +1,5 @@
+//! Upkeep (`Maintenance`): round trips, checkpoints, retention steps, space given back, sizes and row counts.
+
 use super::*;
 
 #[async_trait]

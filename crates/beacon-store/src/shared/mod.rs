@@ -24,7 +24,7 @@ use super::{BACKEND, Db, This};
 use crate::common::*;
 use crate::decode::*;
 use crate::error::corrupt;
-use crate::hbrows::{CachedHb, HbCache, HbRow, apply_ping, stored_kind};
+use crate::hbrows::{CachedHb, HbCache, HbRow, apply_ping};
 use crate::model::*;
 use crate::roles::*;
 use crate::{Result, StoreError};

@@ -1,3 +1,6 @@
+//! The transactional outbox (`Outbox`): events and their deliveries are written with the change they report;
+//! the delivery engine leases due deliveries, records attempts, and gives leases back.
+
 use super::*;
 
 impl This {

@@ -1,3 +1,5 @@
+//! Check results (`Results`): raw pings and the rollup windows folded from them as they are stored.
+
 use super::*;
 
 impl This {

@@ -1,3 +1,6 @@
+//! The check loop's slice (`Schedules`): lease due slots, store a batch of results once per (endpoint, region,
+//! slot) with health, incidents and rollups in the same transaction, advance schedules, give leases back.
+
 use super::*;
 
 impl This {

@@ -1,3 +1,5 @@
+//! API tokens (`Tokens`): only the SHA-256 of a secret is stored.
+
 use super::*;
 
 #[async_trait]

@@ -1,3 +1,5 @@
+//! Webhook configuration and the record of deliveries (`Webhooks`).
+
 use super::*;
 
 impl This {

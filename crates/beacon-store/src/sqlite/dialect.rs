@@ -18,8 +18,6 @@ pub const JSON_PAGE_OPEN: &str = "SELECT json_group_array(json(j)) FROM (SELECT 
 /// Take the write lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
 /// without waiting when another connection wrote in between.
 pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-/// Heartbeat rows are written behind the intake (one process owns the file; see migration 0007).
-pub const DEFER_HEARTBEAT_ROWS: bool = true;
 pub const HEX_SKETCH: &str = "hex(sketch)";
 pub const ENDPOINT_PKS_AFTER: &str = "SELECT json_group_array(pk) FROM (SELECT pk FROM endpoints WHERE pk > $1 ORDER BY pk LIMIT $2)";
 /// Bytes in use by the file (pages), and free pages inside it.

@@ -2,6 +2,7 @@
 //! bodies (`shared`) compile here against `sqlx::Sqlite` and this backend's `dialect`; what only SQLite does —
 //! heartbeat rows written behind the intake — lives in `deferred`.
 
+mod deferred;
 mod dialect;
 #[path = "../shared/mod.rs"]
 mod shared;

@@ -166,8 +166,8 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
     assert_eq!(incidents.items.len(), 1);
 
     // A row the intake writes behind must not undo a change made elsewhere meanwhile: `other` has a pending
-    // ping in `a` when `b` pauses it; a second later `a`'s next batch (pinging another heartbeat) writes its
-    // pending rows.
+    // ping in `a` when `b` pauses it; `a`'s next batch a second of ping time later (pinging another heartbeat)
+    // writes its pending rows.
     assert_eq!(
         record(&a, &[ping(other.id, &key, PingKind::Success, T0 + 96_000)]).await,
         [ok]
@@ -175,7 +175,6 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
     b.set_heartbeat_paused(other.id, true, T0 + 100_000)
         .await
         .expect("pause");
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     assert_eq!(
         record(&a, &[ping(hb.id, &new_key, PingKind::Log, T0 + 100_500)]).await,
         [ok]
