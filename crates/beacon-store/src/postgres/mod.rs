@@ -5,6 +5,7 @@
 mod deferred;
 mod dialect;
 #[path = "../shared/mod.rs"]
+#[allow(clippy::duplicate_mod, reason = "compiled once per backend on purpose")]
 mod shared;
 
 use crate::error::corrupt;

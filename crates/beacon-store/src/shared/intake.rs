@@ -3,6 +3,19 @@
 
 use super::*;
 
+/// A ping row about to be appended to the log.
+struct NewPing<'a> {
+    pk: i64,
+    hb_pk: i64,
+    ping: &'a IncomingPing,
+    /// The heartbeat's previous ping (the chain).
+    prev: Option<i64>,
+    /// Its ordinal among the heartbeat's pings.
+    seq: i64,
+    /// The run's duration when it finishes one.
+    duration: Option<i64>,
+}
+
 impl This {
     /// One intake batch inside `tx`: the outcomes, the cache entries it changed (merged into the cache
     /// once the transaction commits) and the newest ping pk. Which rows are written when is the backend's
@@ -112,7 +125,7 @@ impl This {
         };
         let mut outcomes = Vec::with_capacity(pings.len());
         // (ping pk, heartbeat pk, ping, previous ping of the heartbeat, ordinal, run duration)
-        let mut rows: Vec<(i64, i64, &IncomingPing, Option<i64>, i64, Option<i64>)> = Vec::new();
+        let mut rows: Vec<NewPing> = Vec::new();
         let mut starts: HashMap<(i64, &str), Millis> = HashMap::new();
         let mut transitions: Vec<(i64, Heartbeat, HbStatus, Millis)> = Vec::new();
         let mut write_now: HashSet<i64> = HashSet::new();
@@ -161,7 +174,14 @@ impl This {
             if entry.row.hb.status != before {
                 transitions.push((hb_pk, entry.row.hb.clone(), before, p.received_at));
             }
-            rows.push((pk, hb_pk, p, prev, entry.row.ping_count, duration));
+            rows.push(NewPing {
+                pk,
+                hb_pk,
+                ping: p,
+                prev,
+                seq: entry.row.ping_count,
+                duration,
+            });
             outcomes.push(PingOutcome::Accepted);
         }
         for chunk in rows.chunks(CHUNK) {
@@ -169,7 +189,9 @@ impl This {
                 "INSERT INTO heartbeat_pings (pk, heartbeat_pk, prev_pk, seq, received_at, kind, exit_status, \
                  rid, duration_ms, client_status, body, metadata) ",
             );
-            qb.push_values(chunk, |mut b, (pk, hb_pk, p, prev, seq, duration)| {
+            qb.push_values(chunk, |mut b, n| {
+                let (pk, hb_pk, p, prev, seq, duration) =
+                    (&n.pk, &n.hb_pk, n.ping, &n.prev, &n.seq, &n.duration);
                 let exit = match p.kind {
                     PingKind::Exit(n) => Some(i32::from(n)),
                     _ => None,
@@ -207,7 +229,7 @@ impl This {
                 due.push(&mut e.row);
             }
         }
-        let batch_pks: HashSet<i64> = rows.iter().map(|r| r.1).collect();
+        let batch_pks: HashSet<i64> = rows.iter().map(|r| r.hb_pk).collect();
         for pk in Self::save_heartbeat_states(tx, &mut due).await? {
             // A cached row someone else wrote since (a flush of a heartbeat this batch did not ping):
             // that writer folded its pings in; forget the copy. A pinged one was checked above.

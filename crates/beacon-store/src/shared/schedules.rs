@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// An endpoint's health as `apply_results` reads, changes and writes it back.
+struct EndpointHealth {
+    id: Uuid,
+    health: Health,
+    thresholds: Thresholds,
+    last_checked_at: Option<Millis>,
+    last_error_kind: Option<i32>,
+}
+
 impl This {
     pub(crate) async fn apply_results(
         tx: &mut sqlx::Transaction<'static, Db>,
@@ -11,8 +20,7 @@ impl This {
     ) -> Result<()> {
         let mut pks: Vec<i64> = results.iter().map(|(pk, _)| *pk).collect();
         pks.dedup();
-        let mut states: BTreeMap<i64, (Uuid, Health, Thresholds, Option<Millis>, Option<i32>)> =
-            BTreeMap::new();
+        let mut states: BTreeMap<i64, EndpointHealth> = BTreeMap::new();
         let mut names: HashMap<i64, String> = HashMap::new();
         for chunk in pks.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Db>::new(
@@ -46,13 +54,13 @@ impl This {
                 names.insert(row.try_get("pk")?, row.try_get("name")?);
                 states.insert(
                     row.try_get("pk")?,
-                    (
-                        row.try_get("id")?,
+                    EndpointHealth {
+                        id: row.try_get("id")?,
                         health,
                         thresholds,
-                        row.try_get("last_checked_at")?,
-                        row.try_get("last_error_kind")?,
-                    ),
+                        last_checked_at: row.try_get("last_checked_at")?,
+                        last_error_kind: row.try_get("last_error_kind")?,
+                    },
                 );
             }
         }
@@ -60,7 +68,13 @@ impl This {
         let mut failures_during: HashMap<i64, i32> = HashMap::new();
         for (pk, record) in results {
             // The endpoint was deleted after the check started: nothing to update.
-            let Some((endpoint_id, health, thresholds, last, last_kind)) = states.get_mut(pk)
+            let Some(EndpointHealth {
+                id: endpoint_id,
+                health,
+                thresholds,
+                last_checked_at: last,
+                last_error_kind: last_kind,
+            }) = states.get_mut(pk)
             else {
                 continue;
             };
@@ -158,7 +172,8 @@ impl This {
                 "UPDATE endpoints SET status = v.column2, consecutive_failures = v.column3, \
                  consecutive_successes = v.column4, last_checked_at = v.column5, last_error_kind = v.column6 FROM (",
             );
-            qb.push_values(chunk, |mut b, (pk, (_, h, _, last, kind))| {
+            qb.push_values(chunk, |mut b, (pk, e)| {
+                let (h, last, kind) = (&e.health, &e.last_checked_at, &e.last_error_kind);
                 b.push("CAST(")
                     .push_bind_unseparated(*pk)
                     .push_unseparated(" AS BIGINT)");

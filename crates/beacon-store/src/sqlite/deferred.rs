@@ -52,10 +52,8 @@ impl This {
     ) -> Vec<i64> {
         let flush = cache.next_flush_chunk(now, FLUSH_EVERY_MS);
         for pk in &flush {
-            if !work.contains_key(pk) {
-                if let Some(e) = cache.rows.get(pk) {
-                    work.insert(*pk, e.clone());
-                }
+            if let (false, Some(e)) = (work.contains_key(pk), cache.rows.get(pk)) {
+                work.insert(*pk, e.clone());
             }
         }
         flush
