@@ -497,7 +497,7 @@ async fn deliveries(args: DeliveriesArgs) -> Result<()> {
     let svc = store.create_service("bench", "", now_ms()).await?;
     let hook = beacon_store::WebhookSpec {
         url: CheckUrl::parse(&format!("http://127.0.0.1:{port}/hook"))?,
-        events: vec!["incident_start".into()],
+        events: vec![beacon_core::event::EventKind::IncidentStart.as_str().into()],
         secret: WebhookSecret::generate([3; 24]),
         headers: vec![],
     };

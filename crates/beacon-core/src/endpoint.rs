@@ -1,7 +1,8 @@
-//! Endpoint (HTTP check) specifications, parsed once at the edge: a value of `EndpointSpec` is always valid.
+//! Endpoint (check) specifications, parsed once at the edge: a value of `EndpointSpec` is always valid.
 //! Parsing names the offending field so the CLI and API can point at it.
 
 use crate::ValidationError;
+use crate::check::{CheckKind, CheckSpec};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -212,21 +213,16 @@ impl FromStr for Header {
     }
 }
 
-/// Everything needed to run one HTTP check, validated as a whole (e.g. the timeout fits the interval).
+/// Everything needed to run one check, validated as a whole (e.g. the timeout fits the interval): what every
+/// kind shares here, the kind's own settings in `check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSpec {
     pub name: String,
-    pub url: CheckUrl,
-    pub method: Method,
+    pub check: CheckSpec,
     pub interval_seconds: u32,
     pub timeout_ms: u32,
-    pub expected_status: StatusSpec,
-    pub headers: Vec<Header>,
-    pub body: Option<String>,
     pub alert_threshold: u32,
     pub recovery_threshold: u32,
-    pub expect_body_contains: Option<String>,
-    pub follow_redirects: bool,
     pub enabled: bool,
     /// Seed 002's per-check alert target; delivered by the notification engine.
     pub webhook_url: Option<CheckUrl>,
@@ -320,34 +316,26 @@ impl EndpointSpec {
             .name
             .as_deref()
             .ok_or_else(|| ValidationError::new("name", "is required"))?;
-        let url = input
-            .url
-            .as_deref()
-            .ok_or_else(|| ValidationError::new("url", "is required"))?;
+        let name = parse_name(name)?;
+        let check = CheckSpec::create(CheckKind::Http, &input)?;
         let interval_seconds = parse_interval(
             input
                 .interval_seconds
                 .unwrap_or(i64::from(DEFAULT_INTERVAL_SECONDS)),
         )?;
         let base = EndpointSpec {
-            name: parse_name(name)?,
-            url: CheckUrl::parse(url)?,
-            method: Method::Get,
+            name,
+            check,
             interval_seconds,
             timeout_ms: DEFAULT_TIMEOUT_MS.min(interval_seconds * 1000),
-            expected_status: StatusSpec::default(),
-            headers: Vec::new(),
-            body: None,
             alert_threshold: DEFAULT_ALERT_THRESHOLD,
             recovery_threshold: DEFAULT_RECOVERY_THRESHOLD,
-            expect_body_contains: None,
-            follow_redirects: true,
             enabled: true,
             webhook_url: None,
         };
-        base.apply(EndpointInput {
+        // The check already has the kind's fields; the rest of the input applies to the common ones.
+        base.apply_common(EndpointInput {
             name: None,
-            url: None,
             interval_seconds: None,
             ..input
         })
@@ -355,15 +343,17 @@ impl EndpointSpec {
 
     /// A copy with the given changes applied, validated as a whole.
     pub fn apply(&self, input: EndpointInput) -> Result<Self, ValidationError> {
+        let check = self.check.apply(&input)?;
+        let mut next = self.apply_common(input)?;
+        next.check = check;
+        Ok(next)
+    }
+
+    /// The fields every kind shares, and the checks across them.
+    fn apply_common(&self, input: EndpointInput) -> Result<Self, ValidationError> {
         let mut next = self.clone();
         if let Some(name) = input.name {
             next.name = parse_name(&name)?;
-        }
-        if let Some(url) = input.url {
-            next.url = CheckUrl::parse(&url)?;
-        }
-        if let Some(method) = input.method {
-            next.method = method.parse()?;
         }
         if let Some(interval) = input.interval_seconds {
             next.interval_seconds = parse_interval(interval)?;
@@ -371,29 +361,11 @@ impl EndpointSpec {
         if let Some(timeout) = input.timeout_seconds {
             next.timeout_ms = parse_timeout(timeout)?;
         }
-        if let Some(spec) = input.expected_status {
-            next.expected_status = spec.parse()?;
-        }
-        if let Some(headers) = input.headers {
-            next.headers = headers
-                .iter()
-                .map(|h| h.parse())
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(body) = input.body {
-            next.body = Some(body).filter(|b| !b.is_empty());
-        }
         if let Some(n) = input.alert_threshold {
             next.alert_threshold = parse_threshold("alert_threshold", n)?;
         }
         if let Some(n) = input.recovery_threshold {
             next.recovery_threshold = parse_threshold("recovery_threshold", n)?;
-        }
-        if let Some(s) = input.expect_body_contains {
-            next.expect_body_contains = Some(s).filter(|s| !s.is_empty());
-        }
-        if let Some(b) = input.follow_redirects {
-            next.follow_redirects = b;
         }
         if let Some(b) = input.enabled {
             next.enabled = b;
@@ -453,12 +425,13 @@ mod tests {
     #[test]
     fn defaults_follow_the_contract() {
         let spec = EndpointSpec::create(input("http://127.0.0.1:9000/health")).expect("valid");
-        assert_eq!(spec.method, Method::Get);
+        let http = spec.check.as_http().expect("an http check");
+        assert_eq!(http.method, Method::Get);
         assert_eq!(spec.interval_seconds, 60);
         assert_eq!(spec.timeout_ms, 10_000);
-        assert_eq!(spec.expected_status.to_string(), "200-299");
+        assert_eq!(http.expected_status.to_string(), "200-299");
         assert_eq!((spec.alert_threshold, spec.recovery_threshold), (3, 1));
-        assert!(spec.follow_redirects && spec.enabled);
+        assert!(http.follow_redirects && spec.enabled);
         // default timeout is the smaller of 10 s and the interval
         let short = EndpointSpec::create(EndpointInput {
             interval_seconds: Some(4),
@@ -591,7 +564,7 @@ mod tests {
         .expect("valid");
         assert_eq!(spec.timeout_ms, 250);
         assert_eq!(
-            spec.headers[0],
+            spec.check.as_http().expect("http").headers[0],
             Header {
                 name: "X-Token".into(),
                 value: "a:b".into()

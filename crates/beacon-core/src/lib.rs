@@ -2,9 +2,11 @@
 //! incident state machine. Plain values and pure functions: no I/O, no async. Time comes in as `Millis`; the
 //! `clock` module holds the injected `Clock` trait and `SystemClock`, the one place wall-clock time is read.
 
+pub mod check;
 pub mod clock;
 pub mod delivery;
 pub mod endpoint;
+pub mod event;
 pub mod heartbeat;
 pub mod incident;
 pub mod net;

@@ -1,7 +1,8 @@
 //! The HTTP check: our own TCP connect and TLS handshake (so each phase can be timed on its own), then hyper's
 //! HTTP/1.1 client connection on top. One connection per check, closed afterwards, like a user's first visit.
 
-use beacon_core::endpoint::{EndpointSpec, Method};
+use beacon_core::check::HttpSpec;
+use beacon_core::endpoint::Method;
 use beacon_core::ping::{ErrorKind, Observation, Timings};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -52,12 +53,13 @@ impl HttpProber {
         })
     }
 
-    /// Run the check `spec` describes once. Never fails: every problem becomes a classified failure.
-    pub async fn probe(&self, spec: &EndpointSpec) -> Observation {
+    /// Run the check `spec` describes once, within `timeout_ms`. Never fails: every problem becomes a classified
+    /// failure.
+    pub async fn probe(&self, spec: &HttpSpec, timeout_ms: u32) -> Observation {
         let start = Instant::now();
         let mut timings = Timings::default();
         let mut status = None;
-        let timeout = Duration::from_millis(u64::from(spec.timeout_ms));
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
         let outcome =
             tokio::time::timeout(timeout, self.run(spec, &mut timings, &mut status)).await;
         timings.total_us = micros(start.elapsed());
@@ -66,7 +68,7 @@ impl HttpProber {
                 ErrorKind::Timeout,
                 format!(
                     "no complete response within {} s",
-                    f64::from(spec.timeout_ms) / 1000.0
+                    f64::from(timeout_ms) / 1000.0
                 ),
             )),
             Ok(result) => result.err(),
@@ -80,7 +82,7 @@ impl HttpProber {
 
     async fn run(
         &self,
-        spec: &EndpointSpec,
+        spec: &HttpSpec,
         timings: &mut Timings,
         status_out: &mut Option<u16>,
     ) -> Result<(), Failure> {
@@ -164,7 +166,7 @@ impl HttpProber {
         &self,
         url: &Url,
         method: Method,
-        spec: &EndpointSpec,
+        spec: &HttpSpec,
         body: Option<&str>,
         timings: &mut Timings,
     ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {

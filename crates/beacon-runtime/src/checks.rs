@@ -7,8 +7,8 @@ use crate::writer;
 use crate::{CheckConfig, Clock};
 use beacon_core::ping::PingRecord;
 use beacon_core::schedule::{self, SlotDecision};
-use beacon_probe::HttpProber;
-use beacon_store::{Claim, ClaimedSlot, Completion, Store, StoreError};
+use beacon_probe::Prober;
+use beacon_store::{Claim, ClaimedSlot, Completion, Schedules, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -18,8 +18,8 @@ use tracing::{debug, info, warn};
 
 /// Run the check loop until `shutdown` is cancelled; returns after leases are released.
 pub async fn run(
-    store: Arc<dyn Store>,
-    prober: HttpProber,
+    store: Arc<dyn Schedules>,
+    prober: Arc<dyn Prober>,
     clock: Arc<dyn Clock>,
     config: CheckConfig,
     shutdown: CancellationToken,
@@ -98,7 +98,7 @@ pub async fn run(
 
 /// Shared by every check task of one loop.
 struct TaskCtx {
-    prober: HttpProber,
+    prober: Arc<dyn Prober>,
     clock: Arc<dyn Clock>,
     /// Bounds checks in flight to `concurrency`.
     permits: Semaphore,

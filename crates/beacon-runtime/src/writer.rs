@@ -3,7 +3,7 @@
 //! are keyed by slot, so a retry after an ambiguous failure cannot double-count. Ends when every sender is gone.
 
 use crate::CheckConfig;
-use beacon_store::{Completion, Store};
+use beacon_store::{Completion, Schedules};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -12,7 +12,7 @@ use tracing::{debug, warn};
 const MAX_RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Schedules>,
     config: Arc<CheckConfig>,
     mut rx: mpsc::Receiver<Completion>,
 ) {
@@ -39,7 +39,7 @@ pub async fn run(
     }
 }
 
-async fn write(store: &dyn Store, config: &CheckConfig, batch: &mut Vec<Completion>) {
+async fn write(store: &dyn Schedules, config: &CheckConfig, batch: &mut Vec<Completion>) {
     let mut pause = Duration::from_millis(100);
     for attempt in 1.. {
         let started = Instant::now();

@@ -8,6 +8,7 @@ use crate::wire::*;
 use async_trait::async_trait;
 use beacon_core::clock::Clock;
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec, Header};
+use beacon_core::event::EventKind;
 use beacon_core::heartbeat::{self, HeartbeatInput, HeartbeatSpec, Schedule};
 use beacon_core::rollup::{self, Resolution};
 use beacon_core::token::{self, Scope};
@@ -160,14 +161,6 @@ pub trait Operations: Send + Sync {
     ) -> Result<HeartbeatPingList, ApiError>;
 }
 
-/// Event kinds a webhook may subscribe to.
-pub const EVENT_KINDS: &[&str] = &[
-    "incident_start",
-    "incident_resolved",
-    "heartbeat_down",
-    "heartbeat_up",
-];
-
 /// How long a verified token is trusted without asking the database again. Revocation through this server takes
 /// effect at once; through another process (the CLI on the database, another server) within this time.
 const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -266,8 +259,9 @@ fn check_events(events: &[String]) -> Result<(), ValidationError> {
         ));
     }
     for e in events {
-        if !EVENT_KINDS.contains(&e.as_str()) {
-            let known = EVENT_KINDS.join(", ");
+        if !EventKind::SUBSCRIBABLE.iter().any(|k| k.as_str() == e) {
+            let known: Vec<&str> = EventKind::SUBSCRIBABLE.iter().map(|k| k.as_str()).collect();
+            let known = known.join(", ");
             return Err(ValidationError::new(
                 "events",
                 format!("unknown event kind {e:?}: use {known}"),

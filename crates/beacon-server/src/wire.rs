@@ -2,6 +2,7 @@
 //! the same fields. Field names are part of the public contract: add, never rename.
 
 use beacon_core::Millis;
+use beacon_core::check::CheckSpec;
 use beacon_core::rollup::BucketStats;
 use beacon_store::{
     ApiToken, Delivery, DeliveryDetail, Endpoint, Incident, Ping, Service, StoredAttempt, Webhook,
@@ -130,25 +131,27 @@ pub struct StatsView {
 impl From<&Endpoint> for EndpointView {
     fn from(e: &Endpoint) -> Self {
         let s = &e.spec;
+        // The only kind so far; the next kinds make these fields optional (a compile error here says so).
+        let CheckSpec::Http(h) = &s.check;
         Self {
             id: e.id,
             service_id: e.service_id,
             name: s.name.clone(),
-            url: s.url.as_str().to_owned(),
-            method: s.method.as_str().to_owned(),
+            url: h.url.as_str().to_owned(),
+            method: h.method.as_str().to_owned(),
             interval_seconds: s.interval_seconds,
             timeout_seconds: f64::from(s.timeout_ms) / 1000.0,
-            expected_status: s.expected_status.to_string(),
-            headers: s
+            expected_status: h.expected_status.to_string(),
+            headers: h
                 .headers
                 .iter()
-                .map(|h| (h.name.clone(), h.value.clone()))
+                .map(|hd| (hd.name.clone(), hd.value.clone()))
                 .collect(),
-            body: s.body.clone(),
+            body: h.body.clone(),
             alert_threshold: s.alert_threshold,
             recovery_threshold: s.recovery_threshold,
-            expect_body_contains: s.expect_body_contains.clone(),
-            follow_redirects: s.follow_redirects,
+            expect_body_contains: h.expect_body_contains.clone(),
+            follow_redirects: h.follow_redirects,
             enabled: s.enabled,
             webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
             status: e.status.as_str().to_owned(),
@@ -529,7 +532,7 @@ impl From<&Delivery> for DeliveryView {
             id: d.id,
             webhook_id: d.webhook_id,
             event_id: d.event_id,
-            event: d.event_kind.clone(),
+            event: d.event_kind.as_str().to_owned(),
             status: d.status.as_str().to_owned(),
             attempt_count: d.attempts,
             next_attempt_at: rfc3339(d.next_attempt_at),

@@ -2,11 +2,13 @@
 //! `sqlx::Row`s decode into the crate's models here, and nowhere else.
 
 use crate::Result;
+use crate::checks;
 use crate::error::corrupt;
 use crate::hbrows::HbRow;
 use crate::model::*;
 use beacon_core::Millis;
-use beacon_core::endpoint::{CheckUrl, EndpointSpec, Header};
+use beacon_core::endpoint::{CheckUrl, EndpointSpec};
+use beacon_core::event::EventKind;
 use beacon_core::heartbeat::{CronSchedule, HbState, HbStatus, HeartbeatSpec, Schedule};
 use beacon_core::incident::Status;
 use beacon_core::ping::{ErrorKind, Observation, Timings};
@@ -38,34 +40,31 @@ pub(crate) fn flexible_bool<'de, D: serde::Deserializer<'de>>(
     }
 }
 
-/// An endpoint as it comes in a JSON page: the columns of `endpoint_json!`, in order.
+/// An endpoint as it comes in a JSON page: the columns of `endpoint_json!`, in this order (serde reads a JSON
+/// array into a struct field by field).
 #[derive(serde::Deserialize)]
-pub(crate) struct EndpointJson(
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    i32,
-    String,
-    String,
-    Option<String>,
-    i32,
-    i32,
-    Option<String>,
-    #[serde(deserialize_with = "flexible_bool")] bool,
-    #[serde(deserialize_with = "flexible_bool")] bool,
-    String,
-    Option<i64>,
-    i64,
-    i64,
-    Option<String>,
-    Option<i32>,
-    i32,
-    Option<i64>,
-);
+pub(crate) struct EndpointJson {
+    pk: i64,
+    id: String,
+    service_id: String,
+    name: String,
+    kind: String,
+    config: serde_json::Value,
+    interval_seconds: i32,
+    timeout_ms: i32,
+    alert_threshold: i32,
+    recovery_threshold: i32,
+    #[serde(deserialize_with = "flexible_bool")]
+    enabled: bool,
+    status: String,
+    last_checked_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    webhook_url: Option<String>,
+    last_error_kind: Option<i32>,
+    consecutive_failures: i32,
+    next_slot_at: Option<i64>,
+}
 
 /// Decode a JSON page of endpoints, in key order.
 pub(crate) fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
@@ -73,67 +72,38 @@ pub(crate) fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
     let uuid = |s: &str| Uuid::try_parse(s).map_err(|e| corrupt(format!("id {s:?}: {e}")));
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let EndpointJson(
-            pk,
-            id,
-            service_id,
-            name,
-            url,
-            method,
-            interval,
-            timeout,
-            expected,
-            headers,
-            body,
-            alert,
-            recovery,
-            contains,
-            follow,
-            enabled,
-            status,
-            last_checked,
-            created,
-            updated,
-            webhook,
-            last_kind,
-            failures,
-            next,
-        ) = r;
         let spec = EndpointSpec {
-            name,
-            url: CheckUrl::parse(&url).map_err(corrupt)?,
-            method: method.parse().map_err(corrupt)?,
-            interval_seconds: to_u32(interval, "interval")?,
-            timeout_ms: to_u32(timeout, "timeout")?,
-            expected_status: expected.parse().map_err(corrupt)?,
-            headers: serde_json::from_str::<Vec<Header>>(&headers).map_err(corrupt)?,
-            body,
-            alert_threshold: to_u32(alert, "alert_threshold")?,
-            recovery_threshold: to_u32(recovery, "recovery_threshold")?,
-            expect_body_contains: contains,
-            follow_redirects: follow,
-            enabled,
-            webhook_url: webhook
+            name: r.name,
+            check: checks::from_columns(&r.kind, r.config)?,
+            interval_seconds: to_u32(r.interval_seconds, "interval")?,
+            timeout_ms: to_u32(r.timeout_ms, "timeout")?,
+            alert_threshold: to_u32(r.alert_threshold, "alert_threshold")?,
+            recovery_threshold: to_u32(r.recovery_threshold, "recovery_threshold")?,
+            enabled: r.enabled,
+            webhook_url: r
+                .webhook_url
                 .as_deref()
                 .map(CheckUrl::parse)
                 .transpose()
                 .map_err(corrupt)?,
         };
+        let status = r.status;
         let endpoint = Endpoint {
-            id: uuid(&id)?,
-            service_id: uuid(&service_id)?,
+            id: uuid(&r.id)?,
+            service_id: uuid(&r.service_id)?,
             spec,
             status: Status::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
-            last_checked_at: last_checked,
-            last_error_kind: last_kind
+            last_checked_at: r.last_checked_at,
+            last_error_kind: r
+                .last_error_kind
                 .and_then(|k| i16::try_from(k).ok())
                 .and_then(ErrorKind::from_code),
-            consecutive_failures: to_u32(failures, "failures")?,
-            next_check_at: next,
-            created_at: created,
-            updated_at: updated,
+            consecutive_failures: to_u32(r.consecutive_failures, "failures")?,
+            next_check_at: r.next_slot_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         };
-        out.push((pk, endpoint));
+        out.push((r.pk, endpoint));
     }
     out.sort_by_key(|(pk, _)| *pk);
     Ok(out)
@@ -210,7 +180,7 @@ where
         id: row.try_get("id")?,
         webhook_id: row.try_get("webhook_id")?,
         event_id: row.try_get("event_id")?,
-        event_kind: row.try_get("kind")?,
+        event_kind: EventKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
         status: DeliveryStatus::parse(&status)
             .ok_or_else(|| corrupt(format!("delivery status {status:?}")))?,
         attempts: to_u32(row.try_get("attempts")?, "attempts")?,

@@ -1,16 +1,17 @@
 //! SQL fragments both dialects build statements from (`concat!` needs macros, not constants): the column lists
 //! of JSON pages and the filters of the claim queries.
 
-/// The endpoint columns of a JSON page, in `EndpointJson` order; `$id` renders a UUID column as JSON text.
+/// The endpoint columns of a JSON page, in `EndpointJson`'s field order; `$eid`/`$sid` render a UUID column as
+/// JSON text, `$config` the config column as JSON. The caller binds the region whose schedule gives
+/// `next_slot_at` right after it.
 macro_rules! endpoint_json {
-    ($eid:literal, $sid:literal) => {
+    ($eid:literal, $sid:literal, $config:literal) => {
         concat!(
-            "e.pk, ", $eid, ", ", $sid, ", e.name, e.url, e.method, e.interval_seconds, e.timeout_ms, e.expected_status, \
-             e.headers, e.body, e.alert_threshold, e.recovery_threshold, e.expect_body_contains, e.follow_redirects, \
-             e.enabled, e.status, e.last_checked_at, e.created_at, e.updated_at, e.webhook_url, e.last_error_kind, \
-             e.consecutive_failures, sc.next_slot_at) AS j \
+            "e.pk, ", $eid, ", ", $sid, ", e.name, e.kind, ", $config, ", e.interval_seconds, e.timeout_ms, \
+             e.alert_threshold, e.recovery_threshold, e.enabled, e.status, e.last_checked_at, e.created_at, \
+             e.updated_at, e.webhook_url, e.last_error_kind, e.consecutive_failures, sc.next_slot_at) AS j \
              FROM endpoints e JOIN services s ON s.pk = e.service_pk \
-             LEFT JOIN schedules sc ON sc.endpoint_pk = e.pk AND sc.region_pk = 1"
+             LEFT JOIN schedules sc ON sc.endpoint_pk = e.pk AND sc.region_pk = "
         )
     };
 }

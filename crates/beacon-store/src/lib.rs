@@ -4,9 +4,11 @@
 
 #[macro_use]
 mod fragments;
+mod checks;
 mod common;
 mod decode;
 mod error;
+mod events;
 mod hbrows;
 mod model;
 mod postgres;

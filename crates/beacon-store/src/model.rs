@@ -3,6 +3,7 @@
 
 use beacon_core::Millis;
 use beacon_core::endpoint::{CheckUrl, EndpointSpec, Header};
+use beacon_core::event::{EventKind, Payload};
 use beacon_core::heartbeat::{HbState, HbStatus, HeartbeatSpec, PingKind};
 use beacon_core::incident::Status;
 use beacon_core::ping::{ErrorKind, Observation, PingRecord};
@@ -109,13 +110,12 @@ pub struct IncidentFilter {
     pub heartbeat_id: Option<Uuid>,
 }
 
-/// An outbox row. `kind` is `incident_start` or `incident_resolved` for now.
+/// An outbox row; its kind is its payload's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub pk: i64,
     pub id: Uuid,
-    pub kind: String,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
     pub created_at: Millis,
 }
 
@@ -267,8 +267,7 @@ pub struct WebhookPatch {
 pub struct EndpointEvent {
     pub id: Uuid,
     pub endpoint_id: Uuid,
-    pub kind: String,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
     pub created_at: Millis,
     pub sent_at: Option<Millis>,
 }
@@ -314,7 +313,7 @@ pub struct Delivery {
     pub id: Uuid,
     pub webhook_id: Uuid,
     pub event_id: Uuid,
-    pub event_kind: String,
+    pub event_kind: EventKind,
     pub status: DeliveryStatus,
     pub attempts: u32,
     pub next_attempt_at: Millis,
@@ -330,8 +329,7 @@ pub struct ClaimedDelivery {
     pub attempts: u32,
     pub created_at: Millis,
     pub event_id: Uuid,
-    pub event_kind: String,
-    pub event_payload: serde_json::Value,
+    pub event: Payload,
     pub event_at: Millis,
     pub webhook_id: Uuid,
     pub format: WebhookFormat,

@@ -4,7 +4,7 @@
 
 use crate::config::Settings;
 use anyhow::{Context, Result};
-use beacon_probe::HttpProber;
+use beacon_probe::Probers;
 use beacon_runtime::{Clock, SystemClock};
 use beacon_server::AppState;
 use beacon_server::app::App;
@@ -112,7 +112,7 @@ pub async fn run(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("opening database {}", settings.database.redacted()))?;
     let metrics = install_metrics()?;
-    let prober = HttpProber::new().context("building the TLS configuration")?;
+    let prober = Arc::new(Probers::new().context("building the TLS configuration")?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (intake, intake_writer) =
         beacon_runtime::heartbeats::Intake::start(store.clone(), &settings.heartbeats);
@@ -135,7 +135,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     // Logged once everything is in place: scripts and tests wait for this line.
     info!(%addr, database = %settings.database.redacted(), backend = store.backend(), "listening on http://{addr}");
 
-    let stop_checks = CancellationToken::new();
+    let stop_loops = CancellationToken::new();
     let stop_http = CancellationToken::new();
     let grace = settings.checks.shutdown_grace;
     let region_pk = settings.checks.region_pk;
@@ -144,38 +144,38 @@ pub async fn run(settings: Settings) -> Result<()> {
         prober,
         clock.clone(),
         settings.checks,
-        stop_checks.clone(),
+        stop_loops.clone(),
     ));
     let deliveries = tokio::spawn(beacon_runtime::delivery::run(
         store.clone(),
         clock.clone(),
         settings.delivery,
-        stop_checks.clone(),
+        stop_loops.clone(),
     ));
     let evaluator = tokio::spawn(beacon_runtime::heartbeats::run_evaluator(
         store.clone(),
         clock.clone(),
         settings.heartbeats,
-        stop_checks.clone(),
+        stop_loops.clone(),
     ));
     let cleanup = tokio::spawn(beacon_runtime::cleanup::run(
         store.clone(),
         clock.clone(),
         settings.retention,
-        stop_checks.clone(),
+        stop_loops.clone(),
     ));
     let storage = tokio::spawn(beacon_runtime::storage::run(
         store.clone(),
         settings.storage,
         Duration::from_secs(30),
-        stop_checks.clone(),
+        stop_loops.clone(),
     ));
     let gauges = tokio::spawn(beacon_runtime::gauges::run(
         store.clone(),
         clock,
         region_pk,
         Duration::from_secs(5),
-        stop_checks.clone(),
+        stop_loops.clone(),
     ));
     let upkeep = {
         let (metrics, stop) = (metrics.clone(), stop_http.clone());
@@ -191,7 +191,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     let signal = tokio::select! {
         s = shutdown_signal() => s?,
         res = http => {
-            stop_checks.cancel();
+            stop_loops.cancel();
             return match res {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(e).context("HTTP server failed"),
@@ -200,7 +200,7 @@ pub async fn run(settings: Settings) -> Result<()> {
         }
     };
     info!(signal, "shutting down");
-    stop_checks.cancel();
+    stop_loops.cancel();
     // The check loop waits for running checks up to the grace period, then writes and releases; bound the
     // whole thing in case the database is gone.
     match tokio::time::timeout(grace + Duration::from_secs(10), checks).await {

@@ -1,4 +1,4 @@
-//! HttpProber against real HTTP servers on 127.0.0.1: success with timings, and each failure class.
+//! The HTTP prober against real HTTP servers on 127.0.0.1: success with timings, and each failure class.
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -6,7 +6,7 @@ use axum::response::Redirect;
 use axum::routing::{any, get};
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
 use beacon_core::ping::ErrorKind;
-use beacon_probe::HttpProber;
+use beacon_probe::{HttpProber, Prober, Probers};
 use std::time::Duration;
 
 async fn serve() -> String {
@@ -67,8 +67,8 @@ fn spec(url: String, tweak: impl FnOnce(&mut EndpointInput)) -> EndpointSpec {
     EndpointSpec::create(input).expect("valid spec")
 }
 
-fn prober() -> HttpProber {
-    HttpProber::new().expect("tls config")
+fn prober() -> Probers {
+    Probers::new().expect("tls config")
 }
 
 #[tokio::test]
@@ -149,11 +149,18 @@ async fn failures_are_classified() {
     ];
     for (spec, kind, message) in cases {
         let obs = prober().probe(&spec).await;
-        let (got_kind, got_message) = obs
-            .failure
-            .clone()
-            .unwrap_or_else(|| panic!("{} must fail", spec.url.as_str()));
-        assert_eq!(got_kind, kind, "{}: {got_message}", spec.url.as_str());
+        let (got_kind, got_message) = obs.failure.clone().unwrap_or_else(|| {
+            panic!(
+                "{} must fail",
+                spec.check.as_http().expect("http").url.as_str()
+            )
+        });
+        assert_eq!(
+            got_kind,
+            kind,
+            "{}: {got_message}",
+            spec.check.as_http().expect("http").url.as_str()
+        );
         assert!(
             got_message.contains(message),
             "{got_message:?} should mention {message:?}"
@@ -271,7 +278,9 @@ async fn https_times_the_handshake_and_verifies_the_certificate() {
     let url = format!("https://localhost:{port}/");
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert).expect("root");
-    let trusting = HttpProber::with_roots(roots).expect("tls config");
+    let trusting = Probers {
+        http: HttpProber::with_roots(roots).expect("tls config"),
+    };
     let obs = trusting
         .probe(&spec(url.clone(), |i| {
             i.expect_body_contains = Some("secure".into())

@@ -12,8 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use beacon_core::check::CheckSpec;
 use beacon_core::ping::run_status;
-use beacon_runtime::delivery::pulse_body;
+use beacon_runtime::delivery::pulse;
 use beacon_store::{Endpoint, Page, PingQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -94,7 +95,9 @@ struct CheckView {
 
 fn check_view(e: &Endpoint) -> CheckView {
     let s = &e.spec;
-    let expected = s.expected_status.to_string();
+    // Seed 002's checks are HTTP checks (the only kind so far).
+    let CheckSpec::Http(h) = &s.check;
+    let expected = h.expected_status.to_string();
     let first_code = expected
         .split([',', '-'])
         .next()
@@ -103,15 +106,15 @@ fn check_view(e: &Endpoint) -> CheckView {
     CheckView {
         id: e.id,
         name: s.name.clone(),
-        url: s.url.as_str().to_owned(),
-        method: s.method.as_str().to_owned(),
-        headers: s
+        url: h.url.as_str().to_owned(),
+        method: h.method.as_str().to_owned(),
+        headers: h
             .headers
             .iter()
             .map(|h| (h.name.clone(), h.value.clone()))
             .collect(),
         expected_status: first_code,
-        body_contains: s.expect_body_contains.clone(),
+        body_contains: h.expect_body_contains.clone(),
         timeout_ms: s.timeout_ms,
         webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
         interval_seconds: s.interval_seconds,
@@ -273,9 +276,9 @@ async fn alerts(
     let events = state.app.store.list_endpoint_events(e.id, limit).await?;
     let alerts: Vec<serde_json::Value> = events
         .iter()
-        .filter(|ev| matches!(ev.kind.as_str(), "incident_start" | "incident_resolved"))
+        .filter(|ev| ev.payload.kind().is_endpoint_incident())
         .map(|ev| {
-            let payload = pulse_body(&ev.kind, &ev.payload, ev.created_at);
+            let payload = pulse(&ev.payload, ev.created_at);
             json!({
                 "id": ev.id,
                 "check_id": e.id,

@@ -7,8 +7,27 @@ impl This {
     /// A JSON-page query over endpoints; the caller adds WHERE / ORDER BY / LIMIT.
     pub(crate) fn endpoints_query() -> QueryBuilder<Db> {
         let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
-        qb.push(sql::ENDPOINT_JSON);
+        qb.push(sql::ENDPOINT_JSON).push_bind(DEFAULT_REGION_PK);
         qb
+    }
+
+    /// Bind an endpoint's spec as `$first..$first+8`: name, kind, config, interval_seconds, timeout_ms,
+    /// alert_threshold, recovery_threshold, enabled, webhook_url (create and update write the same columns).
+    fn bind_spec<'q>(
+        query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+        spec: &EndpointSpec,
+    ) -> Result<sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>> {
+        let (kind, config) = checks::to_columns(&spec.check)?;
+        Ok(query
+            .bind(spec.name.clone())
+            .bind(kind)
+            .bind(config)
+            .bind(clamp_i32(spec.interval_seconds))
+            .bind(clamp_i32(spec.timeout_ms))
+            .bind(clamp_i32(spec.alert_threshold))
+            .bind(clamp_i32(spec.recovery_threshold))
+            .bind(spec.enabled)
+            .bind(spec.webhook_url.as_ref().map(|u| u.as_str().to_owned())))
     }
 
     pub(crate) async fn read_endpoints<'c, E>(
@@ -186,33 +205,18 @@ impl Catalog for This {
                 kind: "service",
                 id: service_id,
             })?;
-        let headers = serde_json::to_string(&spec.headers).map_err(corrupt)?;
-        let pk: i64 = sqlx::query(
-            "INSERT INTO endpoints (id, service_pk, name, url, method, interval_seconds, timeout_ms, \
-             expected_status, headers, body, alert_threshold, recovery_threshold, expect_body_contains, \
-             follow_redirects, enabled, created_at, updated_at, webhook_url) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17) RETURNING pk",
-        )
-        .bind(id)
-        .bind(service_pk)
-        .bind(&spec.name)
-        .bind(spec.url.as_str())
-        .bind(spec.method.as_str())
-        .bind(clamp_i32(spec.interval_seconds))
-        .bind(clamp_i32(spec.timeout_ms))
-        .bind(spec.expected_status.to_string())
-        .bind(headers)
-        .bind(&spec.body)
-        .bind(clamp_i32(spec.alert_threshold))
-        .bind(clamp_i32(spec.recovery_threshold))
-        .bind(&spec.expect_body_contains)
-        .bind(spec.follow_redirects)
-        .bind(spec.enabled)
-        .bind(now)
-        .bind(spec.webhook_url.as_ref().map(CheckUrl::as_str))
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0);
+        let insert = sqlx::query(
+            "INSERT INTO endpoints (name, kind, config, interval_seconds, timeout_ms, alert_threshold, \
+             recovery_threshold, enabled, webhook_url, id, service_pk, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING pk",
+        );
+        let pk: i64 = Self::bind_spec(insert, spec)?
+            .bind(id)
+            .bind(service_pk)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
         let interval = spec.interval_ms();
         let first = schedule::slot_at_or_after(now, interval, schedule::phase_ms(id, interval));
         sqlx::query(
@@ -294,31 +298,16 @@ impl Catalog for This {
                     id,
                 })?;
         let spec = current.spec.apply(input)?;
-        let headers = serde_json::to_string(&spec.headers).map_err(corrupt)?;
-        sqlx::query(
-            "UPDATE endpoints SET name = $2, url = $3, method = $4, interval_seconds = $5, timeout_ms = $6, \
-             expected_status = $7, headers = $8, body = $9, alert_threshold = $10, recovery_threshold = $11, \
-             expect_body_contains = $12, follow_redirects = $13, enabled = $14, updated_at = $15, \
-             webhook_url = $16 WHERE pk = $1",
-        )
-        .bind(pk)
-        .bind(&spec.name)
-        .bind(spec.url.as_str())
-        .bind(spec.method.as_str())
-        .bind(clamp_i32(spec.interval_seconds))
-        .bind(clamp_i32(spec.timeout_ms))
-        .bind(spec.expected_status.to_string())
-        .bind(headers)
-        .bind(&spec.body)
-        .bind(clamp_i32(spec.alert_threshold))
-        .bind(clamp_i32(spec.recovery_threshold))
-        .bind(&spec.expect_body_contains)
-        .bind(spec.follow_redirects)
-        .bind(spec.enabled)
-        .bind(now)
-        .bind(spec.webhook_url.as_ref().map(CheckUrl::as_str))
-        .execute(&mut *tx)
-        .await?;
+        let update = sqlx::query(
+            "UPDATE endpoints SET name = $1, kind = $2, config = $3, interval_seconds = $4, timeout_ms = $5, \
+             alert_threshold = $6, recovery_threshold = $7, enabled = $8, webhook_url = $9, updated_at = $10 \
+             WHERE pk = $11",
+        );
+        Self::bind_spec(update, &spec)?
+            .bind(now)
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
         if spec.webhook_url != current.spec.webhook_url {
             Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
         }

@@ -167,10 +167,20 @@ impl This {
         .bind(hb.last_ping_at)
         .execute(&mut **tx)
         .await?;
-        let base = serde_json::json!({
-            "heartbeat_id": hb.id, "service_id": hb.service_id, "slug": hb.slug, "name": hb.spec.name,
-            "status": to.as_str(), "previous_status": from.as_str(), "last_ping_at": hb.last_ping_at,
-        });
+        let change = |incident_id, started_at, cause| HeartbeatChanged {
+            heartbeat_id: hb.id,
+            incident_id,
+            service_id: Some(hb.service_id),
+            slug: Some(hb.slug.clone()),
+            name: Some(hb.spec.name.clone()),
+            status: Some(to.as_str().to_owned()),
+            previous_status: Some(from.as_str().to_owned()),
+            last_ping_at: hb.last_ping_at,
+            started_at,
+            cause,
+            resolved_at: None,
+            resolved_by: None,
+        };
         if to == HbStatus::Down && from != HbStatus::Down {
             let cause = down_cause(hb, now);
             let id = Uuid::new_v4();
@@ -186,19 +196,8 @@ impl This {
             .execute(&mut **tx)
             .await?;
             if opened.rows_affected() > 0 {
-                let mut payload = base;
-                payload["incident_id"] = serde_json::json!(id);
-                payload["started_at"] = serde_json::json!(now);
-                payload["cause"] = serde_json::json!(cause);
-                Self::insert_event(
-                    tx,
-                    Owner::Heartbeat(pk),
-                    "heartbeat_down",
-                    payload,
-                    now,
-                    false,
-                )
-                .await?;
+                let payload = Payload::HeartbeatDown(change(id, now, cause));
+                Self::insert_event(tx, Owner::Heartbeat(pk), &payload, now, false).await?;
             }
         } else if to == HbStatus::Up && matches!(from, HbStatus::Down | HbStatus::Started) {
             // Down → up, possibly by way of a started run: an open incident is resolved.
@@ -211,21 +210,16 @@ impl This {
             .fetch_optional(&mut **tx)
             .await?;
             if let Some(row) = row {
-                let mut payload = base;
-                payload["incident_id"] = serde_json::json!(row.try_get::<Uuid, _>("id")?);
-                payload["started_at"] = serde_json::json!(row.try_get::<i64, _>("started_at")?);
-                payload["cause"] = serde_json::json!(row.try_get::<String, _>("cause")?);
-                payload["resolved_at"] = serde_json::json!(now);
-                payload["resolved_by"] = serde_json::json!("auto");
-                Self::insert_event(
-                    tx,
-                    Owner::Heartbeat(pk),
-                    "heartbeat_up",
-                    payload,
-                    now,
-                    false,
-                )
-                .await?;
+                let payload = Payload::HeartbeatUp(HeartbeatChanged {
+                    resolved_at: Some(now),
+                    resolved_by: Some(ResolvedBy::Auto.as_str().to_owned()),
+                    ..change(
+                        row.try_get("id")?,
+                        row.try_get("started_at")?,
+                        row.try_get("cause")?,
+                    )
+                });
+                Self::insert_event(tx, Owner::Heartbeat(pk), &payload, now, false).await?;
             }
         }
         Ok(())

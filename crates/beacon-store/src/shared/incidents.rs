@@ -121,27 +121,49 @@ impl Incidents for This {
                 .fetch_one(&mut *tx)
                 .await?,
         )?;
-        let mut payload = serde_json::json!({
-            "incident_id": incident.id, "started_at": incident.started_at, "resolved_at": now,
-            "cause": incident.cause, "resolved_by": "manual",
-        });
-        let (owner, kind) = match endpoint_pk {
-            Some(pk) => {
-                payload["endpoint_id"] = serde_json::json!(incident.endpoint_id);
-                payload["failure_count"] = serde_json::json!(incident.failure_count);
-                (Owner::Endpoint(pk), "incident_resolved")
-            }
-            None => {
-                payload["heartbeat_id"] = serde_json::json!(incident.heartbeat_id);
-                (
-                    Owner::Heartbeat(row.try_get("heartbeat_pk")?),
-                    "heartbeat_up",
-                )
+        let manual = ResolvedBy::Manual.as_str().to_owned();
+        let (owner, payload) = match (endpoint_pk, incident.endpoint_id, incident.heartbeat_id) {
+            (Some(pk), Some(endpoint_id), _) => (
+                Owner::Endpoint(pk),
+                Payload::IncidentResolved(IncidentResolved {
+                    incident_id: incident.id,
+                    endpoint_id,
+                    endpoint_name: None,
+                    started_at: incident.started_at,
+                    resolved_at: now,
+                    cause: incident.cause.clone(),
+                    failure_count: incident.failure_count,
+                    resolved_by: manual,
+                    run_status: None,
+                }),
+            ),
+            (None, _, Some(heartbeat_id)) => (
+                Owner::Heartbeat(row.try_get("heartbeat_pk")?),
+                Payload::HeartbeatUp(HeartbeatChanged {
+                    heartbeat_id,
+                    incident_id: incident.id,
+                    service_id: None,
+                    slug: None,
+                    name: None,
+                    status: None,
+                    previous_status: None,
+                    last_ping_at: None,
+                    started_at: incident.started_at,
+                    cause: incident.cause.clone(),
+                    resolved_at: Some(now),
+                    resolved_by: Some(manual),
+                }),
+            ),
+            _ => {
+                return Err(corrupt(format!(
+                    "incident {} is about nothing",
+                    incident.id
+                )));
             }
         };
         // Seed 002 alerts come from check runs only: a manual resolve is not sent to a check's own
         // webhook_url; service webhooks get it, with resolved_by: manual.
-        Self::insert_event(&mut tx, owner, kind, payload, now, false).await?;
+        Self::insert_event(&mut tx, owner, &payload, now, false).await?;
         tx.commit().await?;
         Ok(incident)
     }

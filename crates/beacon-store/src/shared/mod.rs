@@ -21,9 +21,11 @@ mod webhooks;
 
 use super::dialect as sql;
 use super::{BACKEND, Db, This};
+use crate::checks;
 use crate::common::*;
 use crate::decode::*;
 use crate::error::corrupt;
+use crate::events;
 use crate::hbrows::{CachedHb, HbCache, HbRow, apply_ping};
 use crate::model::*;
 use crate::roles::*;
@@ -31,6 +33,9 @@ use crate::{Result, StoreError};
 use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec};
+use beacon_core::event::{
+    HeartbeatChanged, IncidentResolved, IncidentStarted, Payload, TestMessage,
+};
 use beacon_core::heartbeat::{self as hbeat, HbStatus, HeartbeatInput, HeartbeatSpec, PingKind};
 use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
 use beacon_core::ping::{PingRecord, run_status};

@@ -10,8 +10,7 @@ impl This {
     pub(crate) async fn insert_event(
         tx: &mut sqlx::Transaction<'static, Db>,
         owner: Owner,
-        kind: &str,
-        payload: serde_json::Value,
+        payload: &Payload,
         now: Millis,
         to_endpoint_webhook: bool,
     ) -> Result<()> {
@@ -30,10 +29,11 @@ impl This {
                 -pk,
             ),
         };
+        let (kind, payload) = events::to_columns(payload)?;
         let row = sqlx::query(sql)
             .bind(Uuid::new_v4())
             .bind(kind)
-            .bind(payload.to_string())
+            .bind(payload)
             .bind(now)
             .bind(owner_pk)
             .fetch_one(&mut **tx)
@@ -75,16 +75,20 @@ impl Outbox for This {
                 })?,
         )?;
         let (event_id, id) = (Uuid::new_v4(), Uuid::new_v4());
-        let payload = serde_json::json!({
-            "webhook_id": webhook_id, "service_id": hook.service_id, "endpoint_id": hook.endpoint_id,
-            "message": "This is a test event sent by `beacon webhooks test`.",
+        let event = Payload::Test(TestMessage {
+            webhook_id,
+            service_id: Some(hook.service_id),
+            endpoint_id: hook.endpoint_id,
+            message: "This is a test event sent by `beacon webhooks test`.".to_owned(),
         });
+        let (kind, payload) = events::to_columns(&event)?;
         let event_pk: i64 = sqlx::query(
             "INSERT INTO events (id, kind, payload, created_at, service_pk) \
-             VALUES ($1, 'test', $2, $3, (SELECT service_pk FROM webhooks WHERE id = $4)) RETURNING pk",
+             VALUES ($1, $2, $3, $4, (SELECT service_pk FROM webhooks WHERE id = $5)) RETURNING pk",
         )
         .bind(event_id)
-        .bind(payload.to_string())
+        .bind(kind)
+        .bind(payload)
         .bind(now)
         .bind(webhook_id)
         .fetch_one(&mut *tx)
@@ -111,8 +115,7 @@ impl Outbox for This {
             attempts: 0,
             created_at: now,
             event_id,
-            event_kind: "test".into(),
-            event_payload: payload,
+            event,
             event_at: now,
             webhook_id,
             format: hook.format,
@@ -169,8 +172,7 @@ impl Outbox for This {
                     attempts: to_u32(row.try_get("attempts")?, "attempts")?,
                     created_at: row.try_get("created_at")?,
                     event_id: row.try_get("event_id")?,
-                    event_kind: row.try_get("kind")?,
-                    event_payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                    event: events::from_columns(row.try_get("kind")?, &payload)?,
                     event_at: row.try_get("event_at")?,
                     webhook_id: row.try_get("webhook_id")?,
                     format: WebhookFormat::parse(&format)

@@ -105,21 +105,18 @@ impl This {
                     .bind(clamp_i32(failures))
                     .execute(&mut **tx)
                     .await?;
-                    let payload = serde_json::json!({
-                        "incident_id": id, "endpoint_id": endpoint_id, "started_at": record.started_at,
-                        "cause": cause, "failure_count": failures, "endpoint_name": names.get(pk),
-                        "run_status": run_status(obs.failure.as_ref().map(|(k, _)| *k)),
-                        "error": obs.failure.as_ref().map(|(_, m)| m.as_str()),
+                    let payload = Payload::IncidentStart(IncidentStarted {
+                        incident_id: id,
+                        endpoint_id: *endpoint_id,
+                        endpoint_name: names.get(pk).cloned(),
+                        started_at: record.started_at,
+                        cause,
+                        failure_count: failures,
+                        run_status: Some(run_status(obs.failure.as_ref().map(|(k, _)| *k)).into()),
+                        error: obs.failure.as_ref().map(|(_, m)| m.clone()),
                     });
-                    Self::insert_event(
-                        tx,
-                        Owner::Endpoint(*pk),
-                        "incident_start",
-                        payload,
-                        record.started_at,
-                        true,
-                    )
-                    .await?;
+                    Self::insert_event(tx, Owner::Endpoint(*pk), &payload, record.started_at, true)
+                        .await?;
                     report.incidents_opened += 1;
                 }
                 Some(Transition::Resolve) => {
@@ -135,22 +132,19 @@ impl This {
                     .fetch_optional(&mut **tx)
                     .await?;
                     if let Some(row) = row {
-                        let payload = serde_json::json!({
-                            "incident_id": row.try_get::<Uuid, _>("id")?, "endpoint_id": endpoint_id,
-                            "started_at": row.try_get::<i64, _>("started_at")?,
-                            "resolved_at": record.started_at, "cause": row.try_get::<String, _>("cause")?,
-                            "failure_count": row.try_get::<i32, _>("failure_count")?, "resolved_by": "auto",
-                            "endpoint_name": names.get(pk), "run_status": run_status(None),
+                        let payload = Payload::IncidentResolved(IncidentResolved {
+                            incident_id: row.try_get("id")?,
+                            endpoint_id: *endpoint_id,
+                            endpoint_name: names.get(pk).cloned(),
+                            started_at: row.try_get("started_at")?,
+                            resolved_at: record.started_at,
+                            cause: row.try_get("cause")?,
+                            failure_count: to_u32(row.try_get("failure_count")?, "failure_count")?,
+                            resolved_by: ResolvedBy::Auto.as_str().to_owned(),
+                            run_status: Some(run_status(None).into()),
                         });
-                        Self::insert_event(
-                            tx,
-                            Owner::Endpoint(*pk),
-                            "incident_resolved",
-                            payload,
-                            record.started_at,
-                            true,
-                        )
-                        .await?;
+                        let at = record.started_at;
+                        Self::insert_event(tx, Owner::Endpoint(*pk), &payload, at, true).await?;
                         report.incidents_resolved += 1;
                     }
                 }

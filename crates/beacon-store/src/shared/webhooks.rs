@@ -63,8 +63,7 @@ impl Webhooks for This {
                 Ok(Event {
                     pk: row.try_get("pk")?,
                     id: row.try_get("id")?,
-                    kind: row.try_get("kind")?,
-                    payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                    payload: events::from_columns(row.try_get("kind")?, &payload)?,
                     created_at: row.try_get("created_at")?,
                 })
             })
@@ -219,8 +218,7 @@ impl Webhooks for This {
                 Ok(EndpointEvent {
                     id: r.try_get("id")?,
                     endpoint_id,
-                    kind: r.try_get("kind")?,
-                    payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                    payload: events::from_columns(r.try_get("kind")?, &payload)?,
                     created_at: r.try_get("created_at")?,
                     sent_at: r.try_get("sent_at")?,
                 })

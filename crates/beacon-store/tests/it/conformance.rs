@@ -518,10 +518,10 @@ pub async fn incidents_follow_thresholds_and_write_events(store: Arc<dyn Store>)
         Status::Up
     );
     let events = store.list_events(0, 10).await.expect("events");
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.payload.kind().as_str()).collect();
     assert_eq!(kinds, ["incident_start", "incident_resolved"]);
-    assert_eq!(events[0].payload["incident_id"], inc.id.to_string());
-    assert_eq!(events[1].payload["resolved_by"], "auto");
+    assert_eq!(json(&events[0].payload)["incident_id"], inc.id.to_string());
+    assert_eq!(json(&events[1].payload)["resolved_by"], "auto");
 }
 
 pub async fn manual_resolve_resets_failure_count(store: Arc<dyn Store>) {
@@ -575,7 +575,7 @@ pub async fn manual_resolve_resets_failure_count(store: Arc<dyn Store>) {
         .await
         .expect("events")
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.payload.kind().as_str().to_owned())
         .collect();
     assert_eq!(
         kinds,
@@ -957,7 +957,7 @@ pub async fn deliveries_are_claimed_in_order_and_finished_once(store: Arc<dyn St
         1,
         "the resolved event waits behind the start event"
     );
-    assert_eq!(first[0].event_kind, "incident_start");
+    assert_eq!(first[0].event.kind().as_str(), "incident_start");
     assert_eq!(first[0].webhook_id, hook.id);
     assert_eq!(first[0].secret, spec.secret);
     assert!(
@@ -1010,8 +1010,8 @@ pub async fn deliveries_are_claimed_in_order_and_finished_once(store: Arc<dyn St
         .await
         .expect("claim");
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].event_kind, "incident_resolved");
-    assert_eq!(second[0].event_payload["resolved_by"], "auto");
+    assert_eq!(second[0].event.kind().as_str(), "incident_resolved");
+    assert_eq!(json(&second[0].event)["resolved_by"], "auto");
     let fail = FinishedAttempt {
         delivery_pk: second[0].pk,
         attempt: AttemptRecord {
@@ -1145,7 +1145,9 @@ pub async fn deliveries_of_different_endpoints_go_out_in_parallel(store: Arc<dyn
         .expect("claim");
     assert_eq!(first.len(), 3, "one per endpoint at once");
     assert!(
-        first.iter().all(|d| d.event_kind == "incident_start"),
+        first
+            .iter()
+            .all(|d| d.event.kind().as_str() == "incident_start"),
         "each endpoint's start before its resolve"
     );
 }
@@ -1292,9 +1294,9 @@ pub async fn endpoint_webhooks_updates_tests_and_health(store: Arc<dyn Store>) {
         .find(|d| d.webhook_id == managed.id)
         .expect("the check's delivery");
     assert_eq!(pulse.format, WebhookFormat::Pulse);
-    assert_eq!(pulse.event_payload["endpoint_name"], "shop");
-    assert_eq!(pulse.event_payload["run_status"], "fail");
-    assert_eq!(pulse.event_payload["error"], "unexpected status 500");
+    assert_eq!(json(&pulse.event)["endpoint_name"], "shop");
+    assert_eq!(json(&pulse.event)["run_status"], "fail");
+    assert_eq!(json(&pulse.event)["error"], "unexpected status 500");
     // Two failed attempts, then a success: health follows.
     for (i, next) in [
         NextStep::Retry { at: 0 },
@@ -1338,7 +1340,10 @@ pub async fn endpoint_webhooks_updates_tests_and_health(store: Arc<dyn Store>) {
     }
     let events = store.list_endpoint_events(ep.id, 10).await.expect("events");
     assert_eq!(
-        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        events
+            .iter()
+            .map(|e| e.payload.kind().as_str())
+            .collect::<Vec<_>>(),
         ["incident_resolved", "incident_start"],
         "newest first"
     );
@@ -1373,7 +1378,7 @@ pub async fn endpoint_webhooks_updates_tests_and_health(store: Arc<dyn Store>) {
         .create_test_delivery(service_hook.id, "tester", 30_000, T0 + 300_000)
         .await
         .expect("test delivery");
-    assert_eq!((test.event_kind.as_str(), test.attempts), ("test", 0));
+    assert_eq!((test.event.kind().as_str(), test.attempts), ("test", 0));
     assert_eq!(test.url.as_str(), "http://127.0.0.1:9/b");
     assert!(
         store
@@ -1593,7 +1598,7 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
         .await
         .expect("events")
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.payload.kind().as_str().to_owned())
         .collect();
     assert_eq!(kinds, ["heartbeat_down", "heartbeat_up"]);
     assert_eq!(
@@ -1671,9 +1676,12 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
         .expect("events")
         .pop()
         .expect("event");
-    assert_eq!(last.kind, "heartbeat_up");
-    assert_eq!(last.payload["resolved_by"], "manual");
-    assert_eq!(last.payload["heartbeat_id"], serde_json::json!(hb.id));
+    assert_eq!(last.payload.kind().as_str(), "heartbeat_up");
+    assert_eq!(json(&last.payload)["resolved_by"], "manual");
+    assert_eq!(
+        json(&last.payload)["heartbeat_id"],
+        serde_json::json!(hb.id)
+    );
     let log = store.list_heartbeat_log(&by_slug, 100).await.expect("log");
     let steps: Vec<(String, String)> = log
         .iter()
@@ -1981,4 +1989,9 @@ pub async fn prune_all(store: &Arc<dyn Store>, keep: u32) -> u64 {
             None => return deleted,
         }
     }
+}
+
+/// An event's payload as the JSON it is stored as.
+fn json(payload: &beacon_core::event::Payload) -> serde_json::Value {
+    serde_json::to_value(payload).expect("payload serialises")
 }

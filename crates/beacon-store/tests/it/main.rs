@@ -3,6 +3,7 @@
 
 mod conformance;
 mod intake;
+mod migrations;
 
 use beacon_store::{PostgresStore, SqliteStore, Store};
 use std::sync::Arc;

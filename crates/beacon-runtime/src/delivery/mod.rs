@@ -3,6 +3,10 @@
 //! on every retry —, records the attempt, and decides by `beacon_core::delivery`: delivered, failed for good, or
 //! another try later with backoff and jitter. Redirects are not followed. Leases are released on shutdown.
 
+mod render;
+
+pub use render::{body, pulse, standard};
+
 use crate::Clock;
 use beacon_core::Millis;
 use beacon_core::delivery::{self, AttemptOutcome, RetryPolicy};
@@ -10,9 +14,8 @@ use beacon_core::endpoint::CheckUrl;
 use beacon_core::net;
 use beacon_store::{
     AttemptRecord, ClaimedDelivery, DeliveryDetail, FinishedAttempt, NextStep, Store, StoreError,
-    WebhookFormat,
 };
-use chrono::{DateTime, SecondsFormat, Utc};
+
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,96 +54,6 @@ impl Default for DeliveryConfig {
             deny_private_networks: false,
         }
     }
-}
-
-fn rfc3339(ms: Millis) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// The body for a delivery, in its webhook's format.
-pub fn body(d: &ClaimedDelivery) -> Value {
-    match d.format {
-        WebhookFormat::Standard => payload(d),
-        WebhookFormat::Pulse => pulse_body(&d.event_kind, &d.event_payload, d.event_at),
-    }
-}
-
-/// Seed 002's alert body for a check's `webhook_url`: `failure` when an incident opens, `recovery` when it
-/// resolves; `status` is the run's status and `timestamp` the run's time (from the event's kind, stored payload
-/// and time).
-pub fn pulse_body(event_kind: &str, p: &Value, at: Millis) -> Value {
-    let kind = match event_kind {
-        "incident_start" => "failure",
-        "incident_resolved" => "recovery",
-        other => other,
-    };
-    let fallback = if kind == "failure" { "fail" } else { "success" };
-    let mut body = json!({
-        "check_id": p.get("endpoint_id"),
-        "check_name": p.get("endpoint_name"),
-        "type": kind,
-        "status": p.get("run_status").and_then(Value::as_str).unwrap_or(fallback),
-        "timestamp": rfc3339(at),
-    });
-    if let (Some(obj), Some(err)) = (body.as_object_mut(), p.get("error").and_then(Value::as_str))
-        && !err.is_empty()
-    {
-        obj.insert("error".into(), json!(err));
-    }
-    body
-}
-
-/// The JSON body: a versioned `type`, the event's `timestamp`, and `data` carrying seed 000's fields
-/// (`event`, `incident_id`, `endpoint_id`, `started_at`, `message`, `resolved_at`) plus Beacon's.
-pub fn payload(d: &ClaimedDelivery) -> Value {
-    let p = &d.event_payload;
-    let time = |k: &str| p.get(k).and_then(Value::as_i64).map(rfc3339);
-    let mut data = json!({
-        "event": d.event_kind,
-        "event_id": d.event_id,
-        "incident_id": p.get("incident_id"),
-        "endpoint_id": p.get("endpoint_id"),
-        "started_at": time("started_at"),
-        "message": p.get("cause"),
-        "cause": p.get("cause"),
-        "failure_count": p.get("failure_count"),
-    });
-    if d.event_kind.starts_with("heartbeat_") {
-        data = json!({
-            "event": d.event_kind,
-            "event_id": d.event_id,
-            "incident_id": p.get("incident_id"),
-            "heartbeat_id": p.get("heartbeat_id"),
-            "service_id": p.get("service_id"),
-            "slug": p.get("slug"),
-            "name": p.get("name"),
-            "status": p.get("status"),
-            "previous_status": p.get("previous_status"),
-            "started_at": time("started_at"),
-            "last_ping_at": time("last_ping_at"),
-            "message": p.get("cause"),
-            "cause": p.get("cause"),
-        });
-    }
-    if d.event_kind == "test" {
-        data = json!({
-            "event": "test",
-            "event_id": d.event_id,
-            "webhook_id": d.webhook_id,
-            "message": p.get("message"),
-        });
-    }
-    if let Some(obj) = data.as_object_mut() {
-        if let Some(r) = time("resolved_at") {
-            obj.insert("resolved_at".into(), json!(r));
-        }
-        if let Some(by) = p.get("resolved_by") {
-            obj.insert("resolved_by".into(), by.clone());
-        }
-    }
-    json!({ "type": format!("{}.v1", d.event_kind), "timestamp": rfc3339(d.event_at), "data": data })
 }
 
 /// Header names whose values are never stored in the attempt log.

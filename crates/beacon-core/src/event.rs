@@ -1,0 +1,189 @@
+//! What Beacon reports to the outside world: one `EventKind` per kind of event and one payload struct per kind,
+//! serialised by serde. The store persists a `Payload` as it is given (kind column + JSON); the delivery side
+//! renders bodies from it (Standard Webhooks JSON, seed 002's Pulse shape). No event kind is spelled anywhere
+//! else: a new kind is a variant here, and every renderer's match says what it looks like.
+//!
+//! Optional fields with serde defaults keep payloads written by earlier versions readable.
+
+use crate::{Millis, ValidationError};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// An endpoint's incident opened.
+    IncidentStart,
+    /// An endpoint's incident resolved (by a success, or by hand).
+    IncidentResolved,
+    /// A heartbeat went down (its incident opened).
+    HeartbeatDown,
+    /// A down heartbeat is up again (its incident resolved).
+    HeartbeatUp,
+    /// A test sent by `webhooks test`.
+    Test,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 5] = [
+        EventKind::IncidentStart,
+        EventKind::IncidentResolved,
+        EventKind::HeartbeatDown,
+        EventKind::HeartbeatUp,
+        EventKind::Test,
+    ];
+
+    /// The kinds a webhook may subscribe to (a test goes to the webhook it tests, subscribed or not).
+    pub const SUBSCRIBABLE: [EventKind; 4] = [
+        EventKind::IncidentStart,
+        EventKind::IncidentResolved,
+        EventKind::HeartbeatDown,
+        EventKind::HeartbeatUp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::IncidentStart => "incident_start",
+            EventKind::IncidentResolved => "incident_resolved",
+            EventKind::HeartbeatDown => "heartbeat_down",
+            EventKind::HeartbeatUp => "heartbeat_up",
+            EventKind::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+                ValidationError::new(
+                    "event",
+                    format!("unknown event {s:?}: use one of {}", known.join(", ")),
+                )
+            })
+    }
+
+    /// An endpoint incident's opening or resolution (what seed 002's per-check alerts are made of).
+    pub fn is_endpoint_incident(self) -> bool {
+        matches!(self, EventKind::IncidentStart | EventKind::IncidentResolved)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `incident_start`: an endpoint failed `failure_count` times in a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentStarted {
+    pub incident_id: Uuid,
+    pub endpoint_id: Uuid,
+    #[serde(default)]
+    pub endpoint_name: Option<String>,
+    pub started_at: Millis,
+    pub cause: String,
+    pub failure_count: u32,
+    /// The failing run's status in seed 002's words (`fail`, `timeout`, `error`).
+    #[serde(default)]
+    pub run_status: Option<String>,
+    /// The failing run's error message.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// `incident_resolved`: an endpoint recovered, or someone resolved its incident by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentResolved {
+    pub incident_id: Uuid,
+    pub endpoint_id: Uuid,
+    #[serde(default)]
+    pub endpoint_name: Option<String>,
+    pub started_at: Millis,
+    pub resolved_at: Millis,
+    pub cause: String,
+    pub failure_count: u32,
+    /// `auto` or `manual`.
+    pub resolved_by: String,
+    #[serde(default)]
+    pub run_status: Option<String>,
+}
+
+/// `heartbeat_down` / `heartbeat_up`: a heartbeat's status changed and its incident opened or resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatChanged {
+    pub heartbeat_id: Uuid,
+    pub incident_id: Uuid,
+    #[serde(default)]
+    pub service_id: Option<Uuid>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub previous_status: Option<String>,
+    #[serde(default)]
+    pub last_ping_at: Option<Millis>,
+    pub started_at: Millis,
+    pub cause: String,
+    #[serde(default)]
+    pub resolved_at: Option<Millis>,
+    /// `auto` or `manual`, once resolved.
+    #[serde(default)]
+    pub resolved_by: Option<String>,
+}
+
+/// `test`: sent to one webhook on request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestMessage {
+    pub webhook_id: Uuid,
+    #[serde(default)]
+    pub service_id: Option<Uuid>,
+    #[serde(default)]
+    pub endpoint_id: Option<Uuid>,
+    pub message: String,
+}
+
+/// An event's payload; its variant is its kind. Serialises as the inner struct (the kind is stored beside it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Payload {
+    IncidentStart(IncidentStarted),
+    IncidentResolved(IncidentResolved),
+    HeartbeatDown(HeartbeatChanged),
+    HeartbeatUp(HeartbeatChanged),
+    Test(TestMessage),
+}
+
+impl Payload {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Payload::IncidentStart(_) => EventKind::IncidentStart,
+            Payload::IncidentResolved(_) => EventKind::IncidentResolved,
+            Payload::HeartbeatDown(_) => EventKind::HeartbeatDown,
+            Payload::HeartbeatUp(_) => EventKind::HeartbeatUp,
+            Payload::Test(_) => EventKind::Test,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_and_unknown_ones_are_named() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Ok(k));
+        }
+        let err = EventKind::parse("incident_started").expect_err("unknown");
+        assert_eq!(err.field, "event");
+        assert!(
+            err.message.contains("incident_start, incident_resolved"),
+            "{err}"
+        );
+    }
+}

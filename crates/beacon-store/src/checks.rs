@@ -1,0 +1,56 @@
+//! Check kinds as stored: a `kind` column and the kind's settings as one JSON object in `config` (migration
+//! 0009). One stored shape per kind, of the same form as `beacon_core::check`'s modules; this is the database's
+//! format, not a wire shape, and changes only with a migration.
+
+use crate::Result;
+use crate::error::corrupt;
+use beacon_core::check::{CheckKind, CheckSpec, HttpSpec};
+use beacon_core::endpoint::{CheckUrl, Header};
+use serde::{Deserialize, Serialize};
+
+/// An HTTP check's `config`.
+#[derive(Serialize, Deserialize)]
+struct StoredHttp {
+    url: String,
+    method: String,
+    expected_status: String,
+    headers: Vec<Header>,
+    body: Option<String>,
+    expect_body_contains: Option<String>,
+    follow_redirects: bool,
+}
+
+/// The `kind` and `config` columns of a check.
+pub(crate) fn to_columns(check: &CheckSpec) -> Result<(&'static str, String)> {
+    let config = match check {
+        CheckSpec::Http(h) => serde_json::to_string(&StoredHttp {
+            url: h.url.as_str().to_owned(),
+            method: h.method.as_str().to_owned(),
+            expected_status: h.expected_status.to_string(),
+            headers: h.headers.clone(),
+            body: h.body.clone(),
+            expect_body_contains: h.expect_body_contains.clone(),
+            follow_redirects: h.follow_redirects,
+        }),
+    }
+    .map_err(corrupt)?;
+    Ok((check.kind().as_str(), config))
+}
+
+/// A check from its `kind` column and its `config` (as JSON).
+pub(crate) fn from_columns(kind: &str, config: serde_json::Value) -> Result<CheckSpec> {
+    match CheckKind::parse(kind).map_err(corrupt)? {
+        CheckKind::Http => {
+            let s: StoredHttp = serde_json::from_value(config).map_err(corrupt)?;
+            Ok(CheckSpec::Http(HttpSpec {
+                url: CheckUrl::parse(&s.url).map_err(corrupt)?,
+                method: s.method.parse().map_err(corrupt)?,
+                expected_status: s.expected_status.parse().map_err(corrupt)?,
+                headers: s.headers,
+                body: s.body,
+                expect_body_contains: s.expect_body_contains,
+                follow_redirects: s.follow_redirects,
+            }))
+        }
+    }
+}

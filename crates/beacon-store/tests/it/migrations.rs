@@ -1,0 +1,133 @@
+//! Migrations keep data: a database at the schema before check kinds (0008) with an HTTP endpoint in the old
+//! columns reads back, after the store opens it (and applies 0009), as the same check.
+
+use beacon_core::check::CheckSpec;
+use beacon_store::{PostgresStore, SqliteStore, Store};
+use sqlx::migrate::Migrator;
+use std::path::{Path, PathBuf};
+
+/// A migrations directory with the first `n` of `dialect`'s migrations.
+fn first_migrations(dialect: &str, n: usize) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dialect);
+    let dir = std::env::temp_dir().join(format!("beacon-migrations-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut files: Vec<_> = std::fs::read_dir(&src)
+        .expect("migrations")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    for f in files.iter().take(n) {
+        std::fs::copy(f, dir.join(f.file_name().expect("name"))).expect("copy");
+    }
+    dir
+}
+
+const SERVICE: &str = "INSERT INTO services (id, name, description, created_at, updated_at) \
+     VALUES ($1, 'shop', '', 1000, 1000)";
+const ENDPOINT: &str = "INSERT INTO endpoints (id, service_pk, name, url, method, interval_seconds, timeout_ms, \
+     expected_status, headers, body, alert_threshold, recovery_threshold, expect_body_contains, follow_redirects, \
+     enabled, created_at, updated_at, webhook_url) VALUES ($1, (SELECT pk FROM services), 'api', \
+     'https://example.com/health?x=1', 'POST', 30, 2500, '200,201,301-308', \
+     '[{\"name\":\"X-Token\",\"value\":\"a:b\"}]', '{\"ping\":1}', 4, 2, 'ok', $2, $3, 1000, 1000, NULL)";
+
+async fn assert_preserved(store: &dyn Store, id: uuid::Uuid) {
+    let e = store.get_endpoint(id).await.expect("endpoint after 0009");
+    assert_eq!(
+        (
+            e.spec.name.as_str(),
+            e.spec.interval_seconds,
+            e.spec.timeout_ms
+        ),
+        ("api", 30, 2500)
+    );
+    assert_eq!((e.spec.alert_threshold, e.spec.recovery_threshold), (4, 2));
+    assert!(e.spec.enabled);
+    let CheckSpec::Http(h) = &e.spec.check;
+    assert_eq!(h.url.as_str(), "https://example.com/health?x=1");
+    assert_eq!(h.method.as_str(), "POST");
+    assert_eq!(h.expected_status.to_string(), "200,201,301-308");
+    assert_eq!(
+        (h.headers[0].name.as_str(), h.headers[0].value.as_str()),
+        ("X-Token", "a:b")
+    );
+    assert_eq!(h.body.as_deref(), Some("{\"ping\":1}"));
+    assert_eq!(h.expect_body_contains.as_deref(), Some("ok"));
+    assert!(!h.follow_redirects);
+}
+
+#[tokio::test]
+async fn sqlite_http_columns_move_into_config() {
+    let path = std::env::temp_dir()
+        .join(format!("beacon-migrate-{}", uuid::Uuid::new_v4()))
+        .join("beacon.db");
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .expect("open");
+    let old = Migrator::new(first_migrations("sqlite", 8))
+        .await
+        .expect("migrator");
+    old.run(&pool).await.expect("migrate to 0008");
+    let (service, id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    sqlx::query(SERVICE)
+        .bind(service)
+        .execute(&pool)
+        .await
+        .expect("service");
+    sqlx::query(ENDPOINT)
+        .bind(id)
+        .bind(false)
+        .bind(true)
+        .execute(&pool)
+        .await
+        .expect("endpoint");
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.expect("open with 0009");
+    assert_preserved(&store, id).await;
+}
+
+#[tokio::test]
+async fn postgres_http_columns_move_into_config() {
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&crate::postgres_url())
+        .await
+        .expect("connect");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("schema");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            crate::postgres_url()
+                .parse::<sqlx::postgres::PgConnectOptions>()
+                .expect("url")
+                .options([("search_path", schema.as_str())]),
+        )
+        .await
+        .expect("connect to schema");
+    let old = Migrator::new(first_migrations("postgres", 8))
+        .await
+        .expect("migrator");
+    old.run(&pool).await.expect("migrate to 0008");
+    let (service, id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    sqlx::query(SERVICE)
+        .bind(service)
+        .execute(&pool)
+        .await
+        .expect("service");
+    sqlx::query(ENDPOINT)
+        .bind(id)
+        .bind(false)
+        .bind(true)
+        .execute(&pool)
+        .await
+        .expect("endpoint");
+    pool.close().await;
+    let store = PostgresStore::open(&crate::postgres_url(), Some(&schema))
+        .await
+        .expect("open with 0009");
+    assert_preserved(&store, id).await;
+}
