@@ -26,9 +26,15 @@ pub async fn run(
 ) -> Result<(), StoreError> {
     let config = Arc::new(config);
     let (tx, rx) = mpsc::channel::<Completion>(config.batch_max * 4);
-    let writer = tokio::spawn(writer::run(store.clone(), config.clone(), rx));
-    // Cancelled when the grace period is over: running checks give up and their slots are released.
+    // Cancelled when the grace period is over: running checks give up, the writer stops retrying, and their
+    // slots are released.
     let abort = CancellationToken::new();
+    let writer = tokio::spawn(writer::run(
+        store.clone(),
+        config.clone(),
+        rx,
+        abort.clone(),
+    ));
     let ctx = Arc::new(TaskCtx {
         prober,
         clock: clock.clone(),
@@ -185,4 +191,138 @@ fn completion(slot: &ClaimedSlot, next_slot: i64, ping: Option<PingRecord>) -> C
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{MemSchedule, MemSchedules, SteadyProber, T0, TokioClock, http_spec};
+    use beacon_core::Millis;
+
+    fn row(pk: i64, interval_s: i64, next_slot_at: Millis) -> MemSchedule {
+        MemSchedule {
+            pk,
+            endpoint_id: Uuid::from_u128(pk as u128),
+            spec: http_spec(interval_s),
+            next_slot_at,
+            lease: None,
+        }
+    }
+
+    fn config() -> CheckConfig {
+        CheckConfig {
+            owner: "node-a".into(),
+            ..CheckConfig::default()
+        }
+    }
+
+    /// Run the check loop for `for_ms` of tokio time, then shut it down; the store afterwards.
+    async fn run_for(store: Arc<MemSchedules>, for_ms: u64) -> Arc<MemSchedules> {
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(run(
+            store.clone(),
+            Arc::new(SteadyProber { latency_ms: 40 }),
+            Arc::new(TokioClock::new()),
+            config(),
+            shutdown.clone(),
+        ));
+        tokio::time::sleep(Duration::from_millis(for_ms)).await;
+        shutdown.cancel();
+        task.await.expect("join").expect("loop ends cleanly");
+        store
+    }
+
+    use uuid::Uuid;
+
+    #[tokio::test(start_paused = true)]
+    async fn claims_runs_at_the_slot_and_writes_each_result_once() {
+        let id = Uuid::from_u128(1);
+        let interval = 10_000;
+        let first = schedule::slot_at_or_after(T0 + 1, interval, schedule::phase_ms(id, interval));
+        let store = run_for(Arc::new(MemSchedules::new(vec![row(1, 10, first)])), 35_000).await;
+        store.with(|s| {
+            let slots: Vec<Millis> = s.written.iter().map(|c| c.slot).collect();
+            let expected: Vec<Millis> = (0..4)
+                .map(|k| first + k * interval)
+                .filter(|slot| *slot + 40 <= T0 + 35_000)
+                .collect();
+            assert_eq!(slots, expected, "every slot in the window, once, in order");
+            for c in &s.written {
+                let ping = c.ping.as_ref().expect("a result");
+                // The loop sleeps until the slot: on a driven clock the check starts exactly on time.
+                assert_eq!(ping.started_at, c.slot);
+                assert_eq!(ping.scheduled_at, c.slot);
+                assert!(ping.observation.success());
+                assert_eq!(c.next_slot, c.slot + interval);
+            }
+            let sc = &s.schedules[0];
+            assert_eq!(sc.next_slot_at, expected.last().expect("some") + interval);
+            assert_eq!(s.released, ["node-a"], "leases given back at shutdown");
+            assert!(sc.lease.is_none());
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_missed_slot_is_skipped_not_replayed() {
+        let id = Uuid::from_u128(2);
+        let interval = 10_000;
+        let phase = schedule::phase_ms(id, interval);
+        // The node was down for a minute: the schedule still points at a slot six intervals ago.
+        let stale = schedule::slot_at_or_after(T0 - 60_000, interval, phase);
+        let store = run_for(Arc::new(MemSchedules::new(vec![row(2, 10, stale)])), 15_000).await;
+        store.with(|s| {
+            let skip = &s.written[0];
+            assert_eq!(skip.slot, stale);
+            assert!(skip.ping.is_none(), "a missed slot stores no result");
+            let next = schedule::slot_at_or_after(T0 + 1, interval, phase);
+            assert_eq!(
+                skip.next_slot, next,
+                "the schedule moves to the next slot after now"
+            );
+            let runs: Vec<Millis> = s.written[1..].iter().map(|c| c.slot).collect();
+            let expected: Vec<Millis> = (0..2)
+                .map(|k| next + k * interval)
+                .filter(|slot| *slot + 40 <= T0 + 15_000)
+                .collect();
+            assert_eq!(
+                runs, expected,
+                "then runs normally from there, no backlog replayed"
+            );
+            assert!(s.written[1..].iter().all(|c| c.ping.is_some()));
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_lets_a_running_check_finish_and_drops_waiting_ones() {
+        let store = Arc::new(MemSchedules::new(vec![
+            // Due at once, but its probe takes 40 ms: shutdown comes in the middle of it.
+            row(3, 60, T0),
+            // Claimed (due within the look-ahead) and waiting for its slot when shutdown comes.
+            row(4, 60, T0 + 900),
+        ]));
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(run(
+            store.clone(),
+            Arc::new(SteadyProber { latency_ms: 40 }),
+            Arc::new(TokioClock::new()),
+            config(),
+            shutdown.clone(),
+        ));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        shutdown.cancel();
+        task.await.expect("join").expect("ends");
+        store.with(|s| {
+            let done: Vec<i64> = s.written.iter().map(|c| c.schedule_pk).collect();
+            assert_eq!(done, [3], "the running check finished and was written");
+            assert_eq!(
+                s.schedules[1].next_slot_at,
+                T0 + 900,
+                "the waiting slot is untouched"
+            );
+            assert!(
+                s.schedules.iter().all(|sc| sc.lease.is_none()),
+                "its lease was released"
+            );
+        });
+    }
 }

@@ -10,7 +10,7 @@
 //! second (SQLite's hot write connection does not checkpoint on commit, so the intake never stalls on one).
 
 use crate::Clock;
-use beacon_store::{IncomingPing, PingOutcome, Store, StoreError};
+use beacon_store::{HeartbeatIntake, IncomingPing, PingOutcome, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -56,7 +56,7 @@ pub struct Intake {
 impl Intake {
     /// Start the writer; it ends when every `Intake` clone is dropped, after storing what was queued.
     pub fn start(
-        store: Arc<dyn Store>,
+        store: Arc<dyn HeartbeatIntake>,
         config: &HeartbeatConfig,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
@@ -79,7 +79,7 @@ impl Intake {
 }
 
 async fn write_loop(
-    store: Arc<dyn Store>,
+    store: Arc<dyn HeartbeatIntake>,
     mut rx: mpsc::Receiver<(IncomingPing, Reply)>,
     batch_max: usize,
 ) {
@@ -130,17 +130,18 @@ async fn write_loop(
     }
 }
 
-/// Evaluate due heartbeats until `shutdown`.
+/// Evaluate due heartbeats until `shutdown`. The cadence of pruning and checkpoints runs on tokio's clock (a
+/// paused one in tests); the heartbeats' deadlines on `clock`.
 pub async fn run_evaluator(
-    store: Arc<dyn Store>,
+    store: Arc<dyn HeartbeatIntake>,
     clock: Arc<dyn Clock>,
     config: HeartbeatConfig,
     shutdown: CancellationToken,
 ) {
     const LIMIT: u32 = 1_000;
     info!("heartbeat evaluator started");
-    let mut last_prune = std::time::Instant::now();
-    let mut last_checkpoint = std::time::Instant::now();
+    let mut last_prune = tokio::time::Instant::now();
+    let mut last_checkpoint = tokio::time::Instant::now();
     while !shutdown.is_cancelled() {
         match store.evaluate_heartbeats(clock.now(), LIMIT).await {
             // A full page: more may be due; go on at once.
@@ -153,13 +154,13 @@ pub async fn run_evaluator(
             Err(e) => warn!(error = %e, "evaluating heartbeats failed; retrying"),
         }
         if last_checkpoint.elapsed() >= Duration::from_secs(1) {
-            last_checkpoint = std::time::Instant::now();
+            last_checkpoint = tokio::time::Instant::now();
             if let Err(e) = store.checkpoint().await {
                 debug!(error = %e, "checkpoint failed; the next one will catch up");
             }
         }
         if last_prune.elapsed() >= config.prune_every {
-            last_prune = std::time::Instant::now();
+            last_prune = tokio::time::Instant::now();
             // A whole sweep, one short statement per step: the intake's batches slip in between.
             let mut after = 0;
             loop {
@@ -191,4 +192,59 @@ pub async fn run_evaluator(
         }
     }
     info!("heartbeat evaluator stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{MemHeartbeats, T0, TokioClock};
+    use beacon_core::heartbeat::HbStatus;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_heartbeat_turns_late_then_down_at_its_deadlines() {
+        // Expected every 60 s with 30 s of grace; last pinged at T0.
+        let store = Arc::new(MemHeartbeats::new(60, 30, T0));
+        let shutdown = CancellationToken::new();
+        let config = HeartbeatConfig {
+            prune_every: Duration::from_secs(60),
+            ..HeartbeatConfig::default()
+        };
+        let task = tokio::spawn(run_evaluator(
+            store.clone(),
+            Arc::new(TokioClock::new()),
+            config,
+            shutdown.clone(),
+        ));
+        tokio::time::sleep(Duration::from_secs(150)).await;
+        shutdown.cancel();
+        task.await.expect("evaluator ends");
+        store.with(|h| {
+            let [(late_at, HbStatus::Late), (down_at, HbStatus::Down)] = h.changes[..] else {
+                panic!("expected late then down, got {:?}", h.changes);
+            };
+            // Noticed within one poll (250 ms) of each deadline, never before it.
+            assert!(
+                (T0 + 60_000..=T0 + 60_000 + 250).contains(&late_at),
+                "late at +{}",
+                late_at - T0
+            );
+            assert!(
+                (T0 + 90_000..=T0 + 90_000 + 250).contains(&down_at),
+                "down at +{}",
+                down_at - T0
+            );
+            assert_eq!(
+                h.evaluations, 2,
+                "evaluated at its deadlines only, not every poll"
+            );
+            // Upkeep on tokio's clock: a checkpoint about every second, a pruning sweep every minute.
+            assert!(
+                (148..=151).contains(&h.checkpoints.len()),
+                "{} checkpoints",
+                h.checkpoints.len()
+            );
+            assert_eq!(h.sweeps.len(), 2, "sweeps at {:?}", h.sweeps);
+            assert!(h.sweeps.iter().all(|at| *at >= 60_000));
+        });
+    }
 }

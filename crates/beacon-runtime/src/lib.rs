@@ -9,6 +9,8 @@ pub mod delivery;
 pub mod gauges;
 pub mod heartbeats;
 pub mod storage;
+#[cfg(test)]
+mod testkit;
 mod writer;
 
 use std::time::Duration;
@@ -35,6 +37,8 @@ pub struct CheckConfig {
     pub batch_max: usize,
     /// How long a result may wait for companions before its batch is written.
     pub flush_interval: Duration,
+    /// How long a failing batch is retried before it is given up (its slots run again after their leases).
+    pub write_retry_for: Duration,
     /// On shutdown, how long running checks may take to finish.
     pub shutdown_grace: Duration,
 }
@@ -51,6 +55,7 @@ impl Default for CheckConfig {
             lease_margin: Duration::from_secs(15),
             batch_max: 2_000,
             flush_interval: Duration::from_millis(100),
+            write_retry_for: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(10),
         }
     }

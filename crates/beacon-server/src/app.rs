@@ -42,8 +42,9 @@ pub struct ListParams {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct EndpointListParams {
-    /// Only endpoints of this service.
+/// A list of a service's monitors (endpoints, heartbeats): `service_id`, `limit` and `cursor`.
+pub struct ByServiceParams {
+    /// Only those of this service.
     pub service_id: Option<Uuid>,
     /// Items per page, 1..1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -102,7 +103,7 @@ pub trait Operations: Send + Sync {
     async fn update_service(&self, id: Uuid, body: ServicePatch) -> Result<ServiceView, ApiError>;
     async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<(), ApiError>;
     async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError>;
-    async fn list_endpoints(&self, params: EndpointListParams) -> Result<EndpointList, ApiError>;
+    async fn list_endpoints(&self, params: ByServiceParams) -> Result<EndpointList, ApiError>;
     async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError>;
     async fn update_endpoint(
         &self,
@@ -143,7 +144,7 @@ pub trait Operations: Send + Sync {
         &self,
         body: HeartbeatCreate,
     ) -> Result<CreatedHeartbeatView, ApiError>;
-    async fn list_heartbeats(&self, params: EndpointListParams) -> Result<HeartbeatList, ApiError>;
+    async fn list_heartbeats(&self, params: ByServiceParams) -> Result<HeartbeatList, ApiError>;
     async fn get_heartbeat(&self, id: Uuid) -> Result<HeartbeatView, ApiError>;
     async fn update_heartbeat(
         &self,
@@ -475,7 +476,7 @@ impl Operations for App {
         self.create_endpoint_fields(service_id, fields).await
     }
 
-    async fn list_endpoints(&self, params: EndpointListParams) -> Result<EndpointList, ApiError> {
+    async fn list_endpoints(&self, params: ByServiceParams) -> Result<EndpointList, ApiError> {
         let got = self
             .store
             .list_endpoints(
@@ -831,7 +832,7 @@ impl Operations for App {
         })
     }
 
-    async fn list_heartbeats(&self, params: EndpointListParams) -> Result<HeartbeatList, ApiError> {
+    async fn list_heartbeats(&self, params: ByServiceParams) -> Result<HeartbeatList, ApiError> {
         let got = self
             .store
             .list_heartbeats(

@@ -194,7 +194,7 @@ async fn healthz() -> Response {
 /// Database round trip: Ok(latency) or the error text.
 async fn check_database(store: &dyn Store) -> Result<Duration, String> {
     let t = Instant::now();
-    match tokio::time::timeout(DATABASE_CHECK_TIMEOUT, store.ping()).await {
+    match tokio::time::timeout(DATABASE_CHECK_TIMEOUT, store.round_trip()).await {
         Ok(Ok(())) => Ok(t.elapsed()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!(

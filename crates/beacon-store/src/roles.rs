@@ -12,15 +12,13 @@ use beacon_core::rollup::{Resolution, Window};
 use beacon_core::token::{NewToken, Scope};
 use uuid::Uuid;
 
-/// Upkeep of the database itself: which backend, a round trip, checkpoints, retention, space and sizes.
+/// Upkeep of the database itself: which backend, a round trip, retention, space and sizes.
 #[async_trait]
 pub trait Maintenance: Send + Sync + 'static {
     /// Which backend this is ("sqlite" or "postgres"), for logs and health output.
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for readiness and health.
-    async fn ping(&self) -> Result<()>;
-    /// Background upkeep of the storage engine: on SQLite a passive WAL checkpoint; nothing on PostgreSQL.
-    async fn checkpoint(&self) -> Result<()>;
+    async fn round_trip(&self) -> Result<()>;
     /// Delete rows of `what` older than `before` for up to `endpoints` endpoints after endpoint pk `after`, in
     /// one short transaction (the key order makes each endpoint's old rows one range).
     async fn delete_expired(
@@ -248,6 +246,9 @@ pub trait HeartbeatIntake: Send + Sync + 'static {
     /// Re-evaluate up to `limit` heartbeats whose `next_check_at` has come; how many were due (a full `limit`
     /// means more may be waiting).
     async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32>;
+    /// Background upkeep of the storage engine the intake writes to: on SQLite a passive WAL checkpoint (the
+    /// intake's connection does not checkpoint on commit, so it never stalls on one); nothing on PostgreSQL.
+    async fn checkpoint(&self) -> Result<()>;
     /// One step of a sweep over the pings log in pk order: of up to `rows` pings after pk `after`, delete those
     /// whose heartbeat has had `keep` newer ones (or is gone). A sweep starts at `after = 0` (counts of pings
     /// this process has not written to rows yet are taken then) and ends when `last` is `None`.

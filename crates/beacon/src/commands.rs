@@ -10,7 +10,7 @@ use crate::output;
 use anyhow::Result;
 use beacon_core::endpoint::Header;
 use beacon_server::app::{
-    EndpointListParams, IncidentParams, ListParams, MAX_PAGE, Operations, PingParams, StatsParams,
+    ByServiceParams, IncidentParams, ListParams, MAX_PAGE, Operations, PingParams, StatsParams,
 };
 use beacon_server::wire::*;
 use std::collections::BTreeMap;
@@ -115,7 +115,7 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
         EndpointsCmd::List { service_id } => {
             let list = all_pages(|cursor| async move {
                 let page = ops
-                    .list_endpoints(EndpointListParams {
+                    .list_endpoints(ByServiceParams {
                         service_id,
                         limit: Some(MAX_PAGE),
                         cursor,
@@ -360,7 +360,7 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
         HeartbeatsCmd::List { service_id } => {
             let list = all_pages(|cursor| async move {
                 let page = ops
-                    .list_heartbeats(EndpointListParams {
+                    .list_heartbeats(ByServiceParams {
                         service_id,
                         limit: Some(MAX_PAGE),
                         cursor,

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use beacon_server::app::{
-    EndpointListParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
+    ByServiceParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -153,7 +153,7 @@ impl Operations for Remote {
         self.call(Method::POST, "/api/v1/endpoints", NO_QUERY, Some(&body))
             .await
     }
-    async fn list_endpoints(&self, params: EndpointListParams) -> Result<EndpointList, ApiError> {
+    async fn list_endpoints(&self, params: ByServiceParams) -> Result<EndpointList, ApiError> {
         self.call(Method::GET, "/api/v1/endpoints", Some(&params), NO_BODY)
             .await
     }
@@ -350,7 +350,7 @@ impl Operations for Remote {
         self.call(Method::POST, "/api/v1/heartbeats", NO_QUERY, Some(&body))
             .await
     }
-    async fn list_heartbeats(&self, params: EndpointListParams) -> Result<HeartbeatList, ApiError> {
+    async fn list_heartbeats(&self, params: ByServiceParams) -> Result<HeartbeatList, ApiError> {
         self.call(Method::GET, "/api/v1/heartbeats", Some(&params), NO_BODY)
             .await
     }

@@ -146,8 +146,11 @@ pub async fn run(settings: Settings) -> Result<()> {
         settings.checks,
         stop_loops.clone(),
     ));
+    let sender = beacon_runtime::delivery::Sender::new(&settings.delivery)
+        .context("building the webhook HTTP client")?;
     let deliveries = tokio::spawn(beacon_runtime::delivery::run(
         store.clone(),
+        Arc::new(sender),
         clock.clone(),
         settings.delivery,
         stop_loops.clone(),

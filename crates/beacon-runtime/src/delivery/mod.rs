@@ -8,12 +8,14 @@ mod render;
 pub use render::{body, pulse, standard};
 
 use crate::Clock;
+use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::delivery::{self, AttemptOutcome, RetryPolicy};
 use beacon_core::endpoint::CheckUrl;
 use beacon_core::net;
 use beacon_store::{
-    AttemptRecord, ClaimedDelivery, DeliveryDetail, FinishedAttempt, NextStep, Store, StoreError,
+    AttemptRecord, ClaimedDelivery, DeliveryDetail, FinishedAttempt, NextStep, Outbox, Store,
+    StoreError,
 };
 
 use serde_json::{Value, json};
@@ -120,6 +122,49 @@ pub async fn denied_destination(url: &CheckUrl) -> Option<String> {
     }
 }
 
+/// What one POST of a delivery came to: the attempt as logged, and what the receiver answered.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub record: AttemptRecord,
+    /// The response status; `None` when no response came (connection failed, timed out).
+    pub status: Option<u16>,
+    /// How long the receiver asked us to wait before trying again (`Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// Not sent at all: the destination is forbidden (the deny-list); never retried.
+    pub refused: bool,
+}
+
+/// Puts one delivery on the wire. `Sender` does it over HTTP; the engine's tests give it a scripted one.
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    async fn post(&self, d: &ClaimedDelivery, now: Millis) -> Posted;
+}
+
+/// What follows an attempt: delivered, failed for good, or another try at a time from the retry policy (with
+/// jitter from `unit`, in [0, 1)).
+pub fn decide(
+    policy: &RetryPolicy,
+    d: &ClaimedDelivery,
+    posted: &Posted,
+    now: Millis,
+    unit: f64,
+) -> NextStep {
+    if posted.refused {
+        return NextStep::Failed;
+    }
+    match delivery::classify(posted.status, posted.retry_after) {
+        AttemptOutcome::Delivered => NextStep::Delivered,
+        AttemptOutcome::Permanent => NextStep::Failed,
+        AttemptOutcome::Retryable { retry_after } => {
+            match delivery::next_retry(policy, d.attempts + 1, unit, retry_after, d.created_at, now)
+            {
+                Some(at) => NextStep::Retry { at },
+                None => NextStep::Failed,
+            }
+        }
+    }
+}
+
 /// Sends deliveries: one HTTP client (redirects off, request timeout, optional private-range filter) and the
 /// retry policy that decides what follows each attempt.
 #[derive(Clone)]
@@ -154,6 +199,15 @@ impl Sender {
         now: Millis,
         unit: f64,
     ) -> (AttemptRecord, NextStep) {
+        let posted = self.post(d, now).await;
+        let next = decide(&self.policy, d, &posted, now, unit);
+        (posted.record, next)
+    }
+}
+
+#[async_trait]
+impl Transport for Sender {
+    async fn post(&self, d: &ClaimedDelivery, now: Millis) -> Posted {
         let body = body(d).to_string();
         let msg_id = d.id.to_string();
         let ts = now / 1000;
@@ -196,7 +250,12 @@ impl Sender {
             && let Some(reason) = denied_destination(&d.url).await
         {
             record.error = Some(reason);
-            return (record, NextStep::Failed);
+            return Posted {
+                record,
+                status: None,
+                retry_after: None,
+                refused: true,
+            };
         }
         let started = Instant::now();
         let (status, retry_after) = match req.send().await {
@@ -239,24 +298,12 @@ impl Sender {
             }
         };
         record.latency_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-        let next = match delivery::classify(status, retry_after) {
-            AttemptOutcome::Delivered => NextStep::Delivered,
-            AttemptOutcome::Permanent => NextStep::Failed,
-            AttemptOutcome::Retryable { retry_after } => {
-                match delivery::next_retry(
-                    &self.policy,
-                    d.attempts + 1,
-                    unit,
-                    retry_after,
-                    d.created_at,
-                    now,
-                ) {
-                    Some(at) => NextStep::Retry { at },
-                    None => NextStep::Failed,
-                }
-            }
-        };
-        (record, next)
+        Posted {
+            record,
+            status,
+            retry_after,
+            refused: false,
+        }
     }
 }
 
@@ -288,14 +335,15 @@ pub async fn send_test(
     store.get_delivery(d.id).await
 }
 
-/// Run until `shutdown`, then let requests in flight finish and release leases.
+/// Run until `shutdown`, then let requests in flight finish and release leases. `transport` is a `Sender` built
+/// from the same `config` outside tests.
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Outbox>,
+    transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     config: DeliveryConfig,
     shutdown: CancellationToken,
 ) -> Result<(), StoreError> {
-    let sender = Sender::new(&config)?;
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let lease_ms = i64::try_from((config.request_timeout + config.lease_margin).as_millis())
         .unwrap_or(i64::MAX);
@@ -344,12 +392,19 @@ pub async fn run(
                     Err(_) => break,
                 },
             };
-            let (store, clock, sender, config) =
-                (store.clone(), clock.clone(), sender.clone(), config.clone());
+            let (store, clock, transport, config) = (
+                store.clone(),
+                clock.clone(),
+                transport.clone(),
+                config.clone(),
+            );
             tokio::spawn(async move {
                 let _permit = permit;
                 let unit: f64 = rand::random();
-                let (record, next) = sender.attempt(&d, clock.now(), unit).await;
+                let now = clock.now();
+                let posted = transport.post(&d, now).await;
+                let next = decide(&config.policy, &d, &posted, now, unit);
+                let record = posted.record;
                 let result = match next {
                     NextStep::Delivered => "delivered",
                     NextStep::Failed => "failed",
@@ -383,4 +438,99 @@ pub async fn run(
     let released = store.release_deliveries(&config.owner).await?;
     info!(released, "delivery engine stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{MemOutbox, ScriptedTransport, T0, TokioClock, delivery};
+
+    fn config(max_attempts: u32) -> DeliveryConfig {
+        DeliveryConfig {
+            owner: "engine-a".into(),
+            poll_interval: Duration::from_millis(200),
+            policy: RetryPolicy {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(8),
+                max_attempts,
+                max_age: Duration::from_secs(3_600),
+            },
+            ..DeliveryConfig::default()
+        }
+    }
+
+    /// Run the engine over one delivery for `for_ms` of tokio time with the receiver's scripted answers; the
+    /// delivery as it ended.
+    async fn deliver(
+        answers: &[(Option<u16>, Option<Duration>)],
+        max_attempts: u32,
+        for_ms: u64,
+    ) -> crate::testkit::MemDelivery {
+        let outbox = Arc::new(MemOutbox::new(vec![delivery(1)]));
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(run(
+            outbox.clone(),
+            Arc::new(ScriptedTransport::new(answers)),
+            Arc::new(TokioClock::new()),
+            config(max_attempts),
+            shutdown.clone(),
+        ));
+        tokio::time::sleep(Duration::from_millis(for_ms)).await;
+        shutdown.cancel();
+        task.await.expect("join").expect("engine ends cleanly");
+        outbox.with(|all| all[0].clone())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_follow_the_backoff_schedule_until_delivered() {
+        let unavailable = (Some(503), None);
+        let d = deliver(&[unavailable, (None, None), unavailable], 10, 60_000).await;
+        assert_eq!(d.status, "delivered");
+        assert_eq!(d.finished.len(), 4);
+        assert_eq!(d.finished[0].0, T0, "the first try goes out at once");
+        for (k, pair) in d.finished.windows(2).enumerate() {
+            let ((tried, next), (retried, _)) = (pair[0], pair[1]);
+            let NextStep::Retry { at } = next else {
+                panic!("attempt {} should be retried: {next:?}", k + 1);
+            };
+            // Full jitter: a delay up to base * 2^(attempt-1), capped; the engine claims it within a poll.
+            let ceiling = 1_000 << k;
+            assert!(
+                (tried..=tried + ceiling).contains(&at),
+                "attempt {}: retry at +{} ms",
+                k + 1,
+                at - tried
+            );
+            assert!(
+                (at..=at + 200).contains(&retried),
+                "tried again {} ms after due",
+                retried - at
+            );
+        }
+        assert_eq!(d.finished[3].1, NextStep::Delivered);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_honoured() {
+        let d = deliver(&[(Some(429), Some(Duration::from_secs(30)))], 10, 60_000).await;
+        assert_eq!(d.status, "delivered");
+        let (first, second) = (d.finished[0].0, d.finished[1].0);
+        assert_eq!(d.finished[0].1, NextStep::Retry { at: first + 30_000 });
+        assert!(
+            (first + 30_000..=first + 30_200).contains(&second),
+            "+{} ms",
+            second - first
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_permanent_answer_is_not_retried_and_attempts_are_bounded() {
+        let d = deliver(&[(Some(404), None)], 10, 60_000).await;
+        assert_eq!((d.status, d.finished.len()), ("failed", 1));
+        let down = (Some(503), None);
+        let d = deliver(&[down, down, down, down], 3, 120_000).await;
+        assert_eq!(d.status, "failed");
+        assert_eq!(d.finished.len(), 3, "max_attempts tries in all");
+        assert_eq!(d.finished[2].1, NextStep::Failed);
+    }
 }

@@ -4,7 +4,7 @@
 use super::{ApiJson, ApiPath, ApiQuery, CommonErrors};
 use crate::AppState;
 use crate::app::{
-    EndpointListParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
+    ByServiceParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
 };
 use crate::error::{ApiError, ErrorResponse};
 use crate::wire::*;
@@ -121,12 +121,12 @@ async fn delete_service(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", params(EndpointListParams),
+#[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", params(ByServiceParams),
     responses((status = 200, body = EndpointList), (status = 404, body = ErrorResponse), CommonErrors),
     security(("bearer" = [])))]
 async fn list_endpoints(
     State(s): State<AppState>,
-    ApiQuery(p): ApiQuery<EndpointListParams>,
+    ApiQuery(p): ApiQuery<ByServiceParams>,
 ) -> ApiResult<EndpointList> {
     Ok(Json(s.app.list_endpoints(p).await?))
 }
@@ -389,12 +389,12 @@ async fn retry_delivery(
     Ok(Json(s.app.retry_delivery(id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/heartbeats", tag = "heartbeats", params(EndpointListParams),
+#[utoipa::path(get, path = "/api/v1/heartbeats", tag = "heartbeats", params(ByServiceParams),
     responses((status = 200, body = HeartbeatList), (status = 404, body = ErrorResponse), CommonErrors),
     security(("bearer" = [])))]
 async fn list_heartbeats(
     State(s): State<AppState>,
-    ApiQuery(p): ApiQuery<EndpointListParams>,
+    ApiQuery(p): ApiQuery<ByServiceParams>,
 ) -> ApiResult<HeartbeatList> {
     Ok(Json(s.app.list_heartbeats(p).await?))
 }

@@ -317,6 +317,13 @@ impl HeartbeatIntake for This {
         Ok(evaluated)
     }
 
+    async fn checkpoint(&self) -> Result<()> {
+        if !sql::CHECKPOINT.is_empty() {
+            sqlx::query(sql::CHECKPOINT).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     async fn prune_heartbeat_pings(&self, keep: u32, after: i64, rows: u32) -> Result<CleanupStep> {
         // Each step is one short statement on the intake's own connection (a second SQLite connection
         // would make the intake sleep in the busy handler), so batches slip in between steps. A ping

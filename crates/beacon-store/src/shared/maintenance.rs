@@ -1,4 +1,4 @@
-//! Upkeep (`Maintenance`): round trips, checkpoints, retention steps, space given back, sizes and row counts.
+//! Upkeep (`Maintenance`): round trips, retention steps, space given back, sizes and row counts.
 
 use super::*;
 
@@ -8,15 +8,8 @@ impl Maintenance for This {
         BACKEND
     }
 
-    async fn ping(&self) -> Result<()> {
+    async fn round_trip(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn checkpoint(&self) -> Result<()> {
-        if !sql::CHECKPOINT.is_empty() {
-            sqlx::query(sql::CHECKPOINT).execute(&self.pool).await?;
-        }
         Ok(())
     }
 
