@@ -5,7 +5,7 @@
 
 use beacon_core::Millis;
 use beacon_core::rollup::Resolution;
-use beacon_store::{Expiring, Store, StoreError};
+use beacon_store::{Expiring, Maintenance, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +73,7 @@ pub struct CleanupReport {
 
 /// One cleanup at `now`: every tier, then reclaiming space.
 pub async fn cleanup_once(
-    store: &dyn Store,
+    store: &dyn Maintenance,
     now: Millis,
     config: &RetentionConfig,
 ) -> Result<CleanupReport, StoreError> {
@@ -125,7 +125,7 @@ pub async fn cleanup_once(
 
 /// Clean up every `config.interval` (the first a minute after start) until `shutdown`.
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Maintenance>,
     clock: Arc<dyn Clock>,
     config: RetentionConfig,
     shutdown: CancellationToken,

@@ -2,7 +2,7 @@
 //! and critical thresholds. `/health` reports `degraded` under pressure; `run` keeps the `beacon_storage_*` and
 //! `beacon_db_rows` gauges current.
 
-use beacon_store::{Store, StoreError};
+use beacon_store::{Maintenance, StoreError};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,7 +118,7 @@ pub struct StorageReport {
 }
 
 pub async fn sample(
-    store: &dyn Store,
+    store: &dyn Maintenance,
     thresholds: &StorageThresholds,
 ) -> Result<StorageReport, StoreError> {
     let usage = store.storage_usage().await?;
@@ -153,7 +153,7 @@ fn record(report: &StorageReport) {
 
 /// Sample every `every` (row counts every tenth time: they scan tables on SQLite) until `shutdown`.
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Maintenance>,
     thresholds: StorageThresholds,
     every: Duration,
     shutdown: CancellationToken,

@@ -3,12 +3,12 @@
 //! `/ready` (database answers), `/health` (JSON status with dependencies) and `/metrics` (Prometheus text). The
 //! only crate that knows routes and wire shapes; `app` holds the operations the CLI shares.
 
-pub mod app;
+pub mod api;
 pub mod error;
 mod routes;
 pub mod wire;
 
-use crate::app::App;
+use crate::api::App;
 use crate::error::ApiError;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -17,7 +17,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use beacon_runtime::storage::StorageThresholds;
-use beacon_store::Store;
+use beacon_store::Maintenance;
 use chrono::{DateTime, SecondsFormat, Utc};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
@@ -56,7 +56,8 @@ impl Default for HttpConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
-    pub store: Arc<dyn Store>,
+    /// The database's upkeep role, for `/ready` and `/health`.
+    pub store: Arc<dyn Maintenance>,
     pub metrics: PrometheusHandle,
     pub config: Arc<HttpConfig>,
     pub started_at: DateTime<Utc>,
@@ -68,7 +69,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(app: App, metrics: PrometheusHandle, config: HttpConfig) -> Self {
         Self {
-            store: app.store.clone(),
+            store: app.maintenance(),
             app,
             metrics,
             config: Arc::new(config),
@@ -192,7 +193,7 @@ async fn healthz() -> Response {
 }
 
 /// Database round trip: Ok(latency) or the error text.
-async fn check_database(store: &dyn Store) -> Result<Duration, String> {
+async fn check_database(store: &dyn Maintenance) -> Result<Duration, String> {
     let t = Instant::now();
     match tokio::time::timeout(DATABASE_CHECK_TIMEOUT, store.round_trip()).await {
         Ok(Ok(())) => Ok(t.elapsed()),

@@ -9,7 +9,7 @@ use crate::error::UsageError;
 use crate::output;
 use anyhow::Result;
 use beacon_core::endpoint::Header;
-use beacon_server::app::{
+use beacon_server::api::{
     ByServiceParams, IncidentParams, ListParams, MAX_PAGE, Operations, PingParams, StatsParams,
 };
 use beacon_server::wire::*;

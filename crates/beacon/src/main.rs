@@ -49,7 +49,7 @@ fn is_local(url: &str) -> bool {
 }
 
 /// The operations the command runs on: a server (`--server`) or the database.
-async fn operations(global: &Global) -> Result<Box<dyn beacon_server::app::Operations>> {
+async fn operations(global: &Global) -> Result<Box<dyn beacon_server::api::Operations>> {
     if let Some(url) = &global.server {
         let token = match &global.token {
             Some(t) => Some(t.clone()),
@@ -78,7 +78,7 @@ async fn operations(global: &Global) -> Result<Box<dyn beacon_server::app::Opera
         )
     });
     Ok(Box::new(
-        beacon_server::app::App::new(store, std::sync::Arc::new(beacon_core::clock::SystemClock))
+        beacon_server::api::App::new(store, std::sync::Arc::new(beacon_core::clock::SystemClock))
             .with_public_url(&public_url),
     ))
 }

@@ -2,8 +2,9 @@
 //! server's, decoded into the same views and `ApiError`s the direct path produces, so output and exit codes match.
 
 use async_trait::async_trait;
-use beacon_server::app::{
-    ByServiceParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
+use beacon_server::api::{
+    ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
+    PingParams, ServiceOps, StatsParams, TokenOps, WebhookOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -111,15 +112,17 @@ impl Remote {
 }
 
 #[async_trait]
-impl Operations for Remote {
+impl ServiceOps for Remote {
     async fn create_service(&self, body: ServiceCreate) -> Result<ServiceView, ApiError> {
         self.call(Method::POST, "/api/v1/services", NO_QUERY, Some(&body))
             .await
     }
+
     async fn list_services(&self, params: ListParams) -> Result<ServiceList, ApiError> {
         self.call(Method::GET, "/api/v1/services", Some(&params), NO_BODY)
             .await
     }
+
     async fn get_service(&self, id: Uuid) -> Result<ServiceView, ApiError> {
         self.call(
             Method::GET,
@@ -129,6 +132,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn update_service(&self, id: Uuid, body: ServicePatch) -> Result<ServiceView, ApiError> {
         self.call(
             Method::PATCH,
@@ -138,6 +142,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<(), ApiError> {
         let query = [("cascade", cascade)];
         self.send(
@@ -149,14 +154,20 @@ impl Operations for Remote {
         .await
         .map(|_| ())
     }
+}
+
+#[async_trait]
+impl EndpointOps for Remote {
     async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError> {
         self.call(Method::POST, "/api/v1/endpoints", NO_QUERY, Some(&body))
             .await
     }
+
     async fn list_endpoints(&self, params: ByServiceParams) -> Result<EndpointList, ApiError> {
         self.call(Method::GET, "/api/v1/endpoints", Some(&params), NO_BODY)
             .await
     }
+
     async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError> {
         self.call(
             Method::GET,
@@ -166,6 +177,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn update_endpoint(
         &self,
         id: Uuid,
@@ -179,6 +191,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError> {
         self.send(
             Method::DELETE,
@@ -189,6 +202,7 @@ impl Operations for Remote {
         .await
         .map(|_| ())
     }
+
     async fn list_pings(
         &self,
         endpoint_id: Uuid,
@@ -202,6 +216,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn endpoint_stats(&self, id: Uuid, params: StatsParams) -> Result<StatsView, ApiError> {
         self.call(
             Method::GET,
@@ -211,6 +226,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn endpoint_uptime(&self, id: Uuid) -> Result<UptimeView, ApiError> {
         self.call(
             Method::GET,
@@ -220,10 +236,15 @@ impl Operations for Remote {
         )
         .await
     }
+}
+
+#[async_trait]
+impl IncidentOps for Remote {
     async fn list_incidents(&self, params: IncidentParams) -> Result<IncidentList, ApiError> {
         self.call(Method::GET, "/api/v1/incidents", Some(&params), NO_BODY)
             .await
     }
+
     async fn get_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {
         self.call(
             Method::GET,
@@ -233,6 +254,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn resolve_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {
         self.call(
             Method::POST,
@@ -242,14 +264,20 @@ impl Operations for Remote {
         )
         .await
     }
+}
+
+#[async_trait]
+impl TokenOps for Remote {
     async fn create_token(&self, body: TokenCreate) -> Result<CreatedTokenView, ApiError> {
         self.call(Method::POST, "/api/v1/tokens", NO_QUERY, Some(&body))
             .await
     }
+
     async fn list_tokens(&self) -> Result<TokenList, ApiError> {
         self.call(Method::GET, "/api/v1/tokens", NO_QUERY, NO_BODY)
             .await
     }
+
     async fn revoke_token(&self, id: Uuid) -> Result<TokenView, ApiError> {
         self.call(
             Method::DELETE,
@@ -259,10 +287,15 @@ impl Operations for Remote {
         )
         .await
     }
+}
+
+#[async_trait]
+impl WebhookOps for Remote {
     async fn create_webhook(&self, body: WebhookCreate) -> Result<CreatedWebhookView, ApiError> {
         self.call(Method::POST, "/api/v1/webhooks", NO_QUERY, Some(&body))
             .await
     }
+
     async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<WebhookList, ApiError> {
         let query: Vec<(&str, String)> = service_id
             .map(|id| ("service_id", id.to_string()))
@@ -271,6 +304,7 @@ impl Operations for Remote {
         self.call(Method::GET, "/api/v1/webhooks", Some(&query), NO_BODY)
             .await
     }
+
     async fn get_webhook(&self, id: Uuid) -> Result<WebhookView, ApiError> {
         self.call(
             Method::GET,
@@ -280,6 +314,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn update_webhook(
         &self,
         id: Uuid,
@@ -293,6 +328,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn test_webhook(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError> {
         self.call(
             Method::POST,
@@ -302,6 +338,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError> {
         self.send(
             Method::DELETE,
@@ -312,6 +349,7 @@ impl Operations for Remote {
         .await
         .map(|_| ())
     }
+
     async fn list_deliveries(
         &self,
         webhook_id: Option<Uuid>,
@@ -325,6 +363,7 @@ impl Operations for Remote {
         self.call(Method::GET, "/api/v1/deliveries", Some(&query), NO_BODY)
             .await
     }
+
     async fn get_delivery(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError> {
         self.call(
             Method::GET,
@@ -334,6 +373,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn retry_delivery(&self, id: Uuid) -> Result<DeliveryView, ApiError> {
         self.call(
             Method::POST,
@@ -343,6 +383,10 @@ impl Operations for Remote {
         )
         .await
     }
+}
+
+#[async_trait]
+impl HeartbeatOps for Remote {
     async fn create_heartbeat(
         &self,
         body: HeartbeatCreate,
@@ -350,10 +394,12 @@ impl Operations for Remote {
         self.call(Method::POST, "/api/v1/heartbeats", NO_QUERY, Some(&body))
             .await
     }
+
     async fn list_heartbeats(&self, params: ByServiceParams) -> Result<HeartbeatList, ApiError> {
         self.call(Method::GET, "/api/v1/heartbeats", Some(&params), NO_BODY)
             .await
     }
+
     async fn get_heartbeat(&self, id: Uuid) -> Result<HeartbeatView, ApiError> {
         self.call(
             Method::GET,
@@ -363,6 +409,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn update_heartbeat(
         &self,
         id: Uuid,
@@ -376,6 +423,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn delete_heartbeat(&self, id: Uuid) -> Result<(), ApiError> {
         self.send(
             Method::DELETE,
@@ -386,6 +434,7 @@ impl Operations for Remote {
         .await
         .map(|_| ())
     }
+
     async fn set_heartbeat_paused(
         &self,
         id: Uuid,
@@ -400,6 +449,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn rotate_heartbeat_key(&self, id: Uuid) -> Result<CreatedHeartbeatView, ApiError> {
         self.call(
             Method::POST,
@@ -409,6 +459,7 @@ impl Operations for Remote {
         )
         .await
     }
+
     async fn list_heartbeat_pings(
         &self,
         id: Uuid,

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use beacon_probe::Probers;
 use beacon_runtime::{Clock, SystemClock};
 use beacon_server::AppState;
-use beacon_server::app::App;
+use beacon_server::api::App;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::path::Path;
 use std::sync::Arc;

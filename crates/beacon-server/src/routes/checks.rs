@@ -3,7 +3,7 @@
 //! an endpoint; checks created here live in a service named "checks".
 
 use crate::AppState;
-use crate::app::Operations;
+use crate::api::ServiceOps;
 use crate::error::ApiError;
 use crate::wire::{EndpointPatch, ServiceCreate, rfc3339};
 use axum::body::Bytes;
@@ -156,7 +156,7 @@ fn parse_id(id: &str) -> Result<Uuid, CompatError> {
 
 async fn endpoint(state: &AppState, id: &str) -> Result<Endpoint, CompatError> {
     let id = parse_id(id)?;
-    state.app.store.get_endpoint(id).await.map_err(|e| match e {
+    state.app.endpoint_model(id).await.map_err(|e| match e {
         beacon_store::StoreError::NotFound { .. } => {
             CompatError(StatusCode::NOT_FOUND, "Check not found".into())
         }
@@ -165,7 +165,7 @@ async fn endpoint(state: &AppState, id: &str) -> Result<Endpoint, CompatError> {
 }
 
 async fn checks_service(state: &AppState) -> Result<Uuid, CompatError> {
-    let services = state.app.store.list_services(Page::default()).await?;
+    let services = state.app.service_models(Page::default()).await?;
     if let Some(s) = services.items.iter().find(|s| s.name == CHECKS_SERVICE) {
         return Ok(s.id);
     }
@@ -207,16 +207,12 @@ async fn create(
         ..Default::default()
     };
     let created = state.app.create_endpoint_fields(service_id, fields).await?;
-    let endpoint = state.app.store.get_endpoint(created.id).await?;
+    let endpoint = state.app.endpoint_model(created.id).await?;
     Ok((StatusCode::CREATED, Json(check_view(&endpoint))))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<CheckView>>, CompatError> {
-    let endpoints = state
-        .app
-        .store
-        .list_endpoints(None, Page::default())
-        .await?;
+    let endpoints = state.app.endpoint_models(Page::default()).await?;
     Ok(Json(endpoints.items.iter().map(check_view).collect()))
 }
 
@@ -236,8 +232,7 @@ async fn runs(
     let e = endpoint(&state, &id).await?;
     let pings = state
         .app
-        .store
-        .list_pings(
+        .endpoint_pings(
             e.id,
             PingQuery {
                 limit,
@@ -273,7 +268,7 @@ async fn alerts(
 ) -> Result<Json<serde_json::Value>, CompatError> {
     let limit = limit_param(query.as_deref())?;
     let e = endpoint(&state, &id).await?;
-    let events = state.app.store.list_endpoint_events(e.id, limit).await?;
+    let events = state.app.endpoint_events(e.id, limit).await?;
     let alerts: Vec<serde_json::Value> = events
         .iter()
         .filter(|ev| ev.payload.kind().is_endpoint_incident())
@@ -300,7 +295,7 @@ async fn webhook_attempts(
 ) -> Result<Json<serde_json::Value>, CompatError> {
     let limit = limit_param(query.as_deref())?;
     let e = endpoint(&state, &id).await?;
-    let attempts = state.app.store.list_endpoint_attempts(e.id, limit).await?;
+    let attempts = state.app.endpoint_attempts(e.id, limit).await?;
     let object = |text: Option<&str>| {
         text.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
             .unwrap_or(serde_json::Value::Null)

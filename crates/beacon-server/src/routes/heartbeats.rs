@@ -218,14 +218,10 @@ async fn all_heartbeats(state: &AppState) -> Result<Vec<Heartbeat>, ApiError> {
     loop {
         let page = state
             .app
-            .store
-            .list_heartbeats(
-                None,
-                Page {
-                    after,
-                    limit: Some(1_000),
-                },
-            )
+            .heartbeat_models(Page {
+                after,
+                limit: Some(1_000),
+            })
             .await?;
         out.extend(page.items);
         match page.next {
@@ -284,15 +280,14 @@ async fn logs(State(state): State<AppState>, RawQuery(query): RawQuery) -> Respo
         return seed_error(StatusCode::BAD_REQUEST, "serviceId parameter required");
     };
     let target = HeartbeatRef::Slug(slug.to_owned());
-    let h = match state.app.store.get_heartbeat(&target).await {
+    let h = match state.app.heartbeat_model(&target).await {
         Ok(h) => h,
         Err(beacon_store::StoreError::NotFound { .. }) => return Json(json!([])).into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
     match state
         .app
-        .store
-        .list_heartbeat_log(&HeartbeatRef::Id(h.id), 1_000)
+        .heartbeat_log(&HeartbeatRef::Id(h.id), 1_000)
         .await
     {
         Ok(entries) => {

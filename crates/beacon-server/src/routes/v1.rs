@@ -3,8 +3,9 @@
 
 use super::{ApiJson, ApiPath, ApiQuery, CommonErrors};
 use crate::AppState;
-use crate::app::{
-    ByServiceParams, IncidentParams, ListParams, Operations, PingParams, StatsParams,
+use crate::api::{
+    ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
+    PingParams, ServiceOps, StatsParams, TokenOps, WebhookOps,
 };
 use crate::error::{ApiError, ErrorResponse};
 use crate::wire::*;

@@ -6,6 +6,7 @@ mod cli;
 mod delivery;
 mod harness;
 mod heartbeats;
+mod layout;
 mod ops;
 mod scheduling;
 mod stats;

@@ -1,0 +1,240 @@
+//! Endpoints (checks): create, list, read, change, delete; their pings, statistics and uptime.
+
+use super::*;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PingParams {
+    /// Items per page, 1..1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// Only failed checks.
+    pub failed: Option<bool>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// 1m, 5m, 1h or 1d (default: the finest giving at most 500 buckets).
+    pub resolution: Option<String>,
+    /// Start of the range, RFC 3339 (default: `to` minus `since`).
+    pub from: Option<String>,
+    /// End of the range, RFC 3339 (default: now).
+    pub to: Option<String>,
+    /// The range as a span back from `to`, e.g. 24h, 7d (default 24h; not with `from`).
+    pub since: Option<String>,
+    /// Only the checks run from this region (default: all regions).
+    pub region: Option<String>,
+}
+
+fn input(p: EndpointPatch) -> Result<EndpointInput, ValidationError> {
+    Ok(EndpointInput {
+        name: p.name,
+        url: p.url,
+        method: p.method,
+        interval_seconds: p.interval_seconds,
+        timeout_seconds: p.timeout_seconds,
+        expected_status: p.expected_status,
+        headers: headers(p.headers)?,
+        body: p.body,
+        alert_threshold: p.alert_threshold,
+        recovery_threshold: p.recovery_threshold,
+        expect_body_contains: p.expect_body_contains,
+        follow_redirects: p.follow_redirects,
+        enabled: p.enabled,
+        webhook_url: p.webhook_url,
+    })
+}
+
+#[async_trait]
+pub trait EndpointOps: Send + Sync {
+    async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError>;
+    async fn list_endpoints(&self, params: ByServiceParams) -> Result<EndpointList, ApiError>;
+    async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError>;
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        body: EndpointPatch,
+    ) -> Result<EndpointView, ApiError>;
+    async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError>;
+    async fn list_pings(&self, endpoint_id: Uuid, params: PingParams)
+    -> Result<PingList, ApiError>;
+    /// Statistics of one endpoint over a range, from rollup windows.
+    async fn endpoint_stats(&self, id: Uuid, params: StatsParams) -> Result<StatsView, ApiError>;
+    async fn endpoint_uptime(&self, id: Uuid) -> Result<UptimeView, ApiError>;
+}
+
+impl App {
+    /// Create an endpoint from settable fields (shared by `/api/v1/endpoints` and the `/checks` surface).
+    pub async fn create_endpoint_fields(
+        &self,
+        service_id: Uuid,
+        fields: EndpointPatch,
+    ) -> Result<EndpointView, ApiError> {
+        // Validated before the database is touched: nothing is written for bad input.
+        let spec = EndpointSpec::create(input(fields)?)?;
+        Ok((&self
+            .store
+            .create_endpoint(service_id, &spec, self.now())
+            .await?)
+            .into())
+    }
+}
+
+#[async_trait]
+impl EndpointOps for App {
+    async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError> {
+        let (service_id, fields) = body.split();
+        self.create_endpoint_fields(service_id, fields).await
+    }
+
+    async fn list_endpoints(&self, params: ByServiceParams) -> Result<EndpointList, ApiError> {
+        let got = self
+            .store
+            .list_endpoints(
+                params.service_id,
+                page(params.limit, params.cursor.as_deref())?,
+            )
+            .await?;
+        Ok(EndpointList {
+            data: got.items.iter().map(Into::into).collect(),
+            next_cursor: got.next.map(|n| n.to_string()),
+        })
+    }
+
+    async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError> {
+        let mut view: EndpointView = (&self.store.get_endpoint(id).await?).into();
+        view.stats = Some(self.endpoint_uptime(id).await?);
+        Ok(view)
+    }
+
+    async fn endpoint_stats(&self, id: Uuid, params: StatsParams) -> Result<StatsView, ApiError> {
+        const MAX_BUCKETS: i64 = 10_000;
+        let time = |field: &'static str, v: Option<&str>| {
+            v.map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|d| d.timestamp_millis())
+                    .map_err(|e| {
+                        ApiError::bad_request(format!(
+                            "{field}: '{t}' is not an RFC 3339 time ({e})"
+                        ))
+                        .with_field(field)
+                    })
+            })
+            .transpose()
+        };
+        let to = time("to", params.to.as_deref())?.unwrap_or_else(|| self.now());
+        let from = match (
+            time("from", params.from.as_deref())?,
+            params.since.as_deref(),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    ApiError::bad_request("give from or since, not both").with_field("since")
+                );
+            }
+            (Some(from), None) => from,
+            (None, since) => {
+                let span = rollup::parse_span(since.unwrap_or("24h"))
+                    .map_err(|e| ApiError::bad_request(e.to_string()).with_field("since"))?;
+                to - span
+            }
+        };
+        if from >= to {
+            return Err(ApiError::bad_request("from must be before to").with_field("from"));
+        }
+        let resolution = match params.resolution.as_deref() {
+            Some(r) => Resolution::parse(r)
+                .map_err(|e| ApiError::bad_request(e.to_string()).with_field("resolution"))?,
+            None => Resolution::fitting(from, to, 500),
+        };
+        if (to - from) / resolution.millis() > MAX_BUCKETS {
+            return Err(ApiError::bad_request(format!(
+                "{} buckets of {} is more than {MAX_BUCKETS}: choose a coarser resolution or a shorter range",
+                (to - from) / resolution.millis(),
+                resolution.as_str()
+            ))
+            .with_field("resolution"));
+        }
+        // Windows overlapping the range: the one holding `from` onwards.
+        let windows = self
+            .store
+            .rollup_windows(
+                id,
+                resolution,
+                resolution.window_start(from),
+                to,
+                params.region.as_deref(),
+            )
+            .await?;
+        let (summary, buckets) = rollup::buckets(resolution, from, to, windows);
+        Ok(StatsView {
+            summary: (&summary).into(),
+            buckets: buckets.iter().map(StatsBucket::from).collect(),
+        })
+    }
+
+    async fn endpoint_uptime(&self, id: Uuid) -> Result<UptimeView, ApiError> {
+        let now = self.now();
+        let longest = rollup::UPTIME_PERIODS[3].1;
+        let hourly = self
+            .store
+            .rollup_windows(
+                id,
+                Resolution::Hour,
+                Resolution::Hour.window_start(now - longest),
+                now + 1,
+                None,
+            )
+            .await?;
+        let period = |i: usize| rollup::trailing(now, rollup::UPTIME_PERIODS[i].1, &hourly);
+        let day = period(0);
+        Ok(UptimeView {
+            uptime_24h: day.uptime(),
+            uptime_7d: period(1).uptime(),
+            uptime_30d: period(2).uptime(),
+            uptime_90d: period(3).uptime(),
+            p95_24h_ms: day.quantile_ms(0.95),
+            checks_24h: day.count,
+        })
+    }
+
+    async fn update_endpoint(
+        &self,
+        id: Uuid,
+        body: EndpointPatch,
+    ) -> Result<EndpointView, ApiError> {
+        Ok((&self
+            .store
+            .update_endpoint(id, input(body)?, self.now())
+            .await?)
+            .into())
+    }
+
+    async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError> {
+        Ok(self.store.delete_endpoint(id).await?)
+    }
+
+    async fn list_pings(
+        &self,
+        endpoint_id: Uuid,
+        params: PingParams,
+    ) -> Result<PingList, ApiError> {
+        let limit = limit(params.limit)?;
+        let query = PingQuery {
+            limit,
+            failed_only: params.failed.unwrap_or(false),
+            before: cursor(params.cursor.as_deref())?,
+        };
+        let pings = self.store.list_pings(endpoint_id, query).await?;
+        let next = (pings.len() == limit as usize)
+            .then(|| pings.last().map(|p| p.scheduled_at.to_string()))
+            .flatten();
+        Ok(PingList {
+            data: pings.iter().map(Into::into).collect(),
+            next_cursor: next,
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! JSON shapes of Beacon's objects, shared by the REST API and CLI output (`-o json`), so that both print the
+//! same fields; one file per resource. Field names are part of the public contract: add, never rename.
+
+use beacon_core::Millis;
+use beacon_core::check::CheckSpec;
+use beacon_core::rollup::BucketStats;
+use beacon_store::{
+    ApiToken, Delivery, DeliveryDetail, Endpoint, Incident, Ping, Service, StoredAttempt, Webhook,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+macro_rules! list_type {
+    ($name:ident, $item:ty) => {
+        /// One page of results; pass `next_cursor` as `cursor` to get the next page (null on the last one).
+        #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+mod endpoints;
+mod heartbeats;
+mod incidents;
+mod services;
+mod tokens;
+mod webhooks;
+
+pub use endpoints::*;
+pub use heartbeats::*;
+pub use incidents::*;
+pub use services::*;
+pub use tokens::*;
+pub use webhooks::*;
+
+/// RFC 3339 in UTC with millisecond precision.
+pub fn rfc3339(t: Millis) -> String {
+    DateTime::<Utc>::from_timestamp_millis(t)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn opt_rfc3339(t: Option<Millis>) -> Option<String> {
+    t.map(rfc3339)
+}

@@ -1,0 +1,49 @@
+//! API tokens: the view (never the secret), the one-time created view, the create body.
+
+use super::*;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    /// read, write or admin.
+    pub scope: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<&ApiToken> for TokenView {
+    fn from(t: &ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            scope: t.scope.as_str().to_owned(),
+            created_at: rfc3339(t.created_at),
+            revoked_at: opt_rfc3339(t.revoked_at),
+        }
+    }
+}
+
+/// A token just created: the only time its secret text is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct CreatedTokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub scope: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCreate {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// read, write (default) or admin.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+list_type!(TokenList, TokenView);
