@@ -51,16 +51,7 @@ impl EventKind {
     }
 
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                ValidationError::new(
-                    "event",
-                    format!("unknown event {s:?}: use one of {}", known.join(", ")),
-                )
-            })
+        crate::parse_named(&Self::ALL, Self::as_str, s, "event", "event")
     }
 
     /// An endpoint incident's opening or resolution (what seed 002's per-check alerts are made of).

@@ -29,6 +29,23 @@ pub struct ValidationError {
     pub message: String,
 }
 
+/// The member of `all` whose name is `s`, or an error on `field` listing the names (`what` says what `s` is).
+pub(crate) fn parse_named<T: Copy>(
+    all: &[T],
+    name: fn(T) -> &'static str,
+    s: &str,
+    field: &'static str,
+    what: &str,
+) -> Result<T, ValidationError> {
+    all.iter().copied().find(|k| name(*k) == s).ok_or_else(|| {
+        let known: Vec<&str> = all.iter().map(|k| name(*k)).collect();
+        ValidationError::new(
+            field,
+            format!("unknown {what} {s:?}: use one of {}", known.join(", ")),
+        )
+    })
+}
+
 impl ValidationError {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {

@@ -25,16 +25,7 @@ impl CheckKind {
     }
 
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                ValidationError::new(
-                    "kind",
-                    format!("unknown check kind {s:?}: use one of {}", known.join(", ")),
-                )
-            })
+        crate::parse_named(&Self::ALL, Self::as_str, s, "kind", "check kind")
     }
 }
 

@@ -27,24 +27,27 @@ pub fn body(d: &ClaimedDelivery) -> Value {
 pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -> Value {
     let kind = event.kind();
     let mut data = match event {
-        Payload::IncidentStart(p) => json!({
-            "incident_id": p.incident_id,
-            "endpoint_id": p.endpoint_id,
-            "started_at": rfc3339(p.started_at),
-            "message": p.cause,
-            "cause": p.cause,
-            "failure_count": p.failure_count,
-        }),
-        Payload::IncidentResolved(p) => json!({
-            "incident_id": p.incident_id,
-            "endpoint_id": p.endpoint_id,
-            "started_at": rfc3339(p.started_at),
-            "message": p.cause,
-            "cause": p.cause,
-            "failure_count": p.failure_count,
-            "resolved_at": rfc3339(p.resolved_at),
-            "resolved_by": p.resolved_by,
-        }),
+        Payload::IncidentStart(p) => incident(
+            p.incident_id,
+            p.endpoint_id,
+            p.started_at,
+            &p.cause,
+            p.failure_count,
+        ),
+        Payload::IncidentResolved(p) => {
+            let mut data = incident(
+                p.incident_id,
+                p.endpoint_id,
+                p.started_at,
+                &p.cause,
+                p.failure_count,
+            );
+            if let Some(obj) = data.as_object_mut() {
+                obj.insert("resolved_at".into(), json!(rfc3339(p.resolved_at)));
+                obj.insert("resolved_by".into(), json!(p.resolved_by));
+            }
+            data
+        }
         Payload::HeartbeatDown(p) | Payload::HeartbeatUp(p) => {
             let mut data = json!({
                 "incident_id": p.incident_id,
@@ -74,6 +77,24 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
         obj.insert("event_id".into(), json!(event_id));
     }
     json!({ "type": format!("{kind}.v1"), "timestamp": rfc3339(at), "data": data })
+}
+
+/// `data` of an endpoint incident's event: seed 000's fields (`message` is the cause) and Beacon's.
+fn incident(
+    incident_id: Uuid,
+    endpoint_id: Uuid,
+    started_at: Millis,
+    cause: &str,
+    failures: u32,
+) -> Value {
+    json!({
+        "incident_id": incident_id,
+        "endpoint_id": endpoint_id,
+        "started_at": rfc3339(started_at),
+        "message": cause,
+        "cause": cause,
+        "failure_count": failures,
+    })
 }
 
 /// Seed 002's alert body for a check's `webhook_url`: `failure` when an incident opens, `recovery` when it

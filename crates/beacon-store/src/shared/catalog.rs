@@ -52,28 +52,32 @@ impl This {
         })
     }
 
-    pub(crate) async fn service_pk(&self, id: Uuid) -> Result<i64> {
-        sqlx::query("SELECT pk FROM services WHERE id = $1")
+    /// The internal key of the row with public id `id` in the table of `kind` (`service`, `endpoint` or
+    /// `heartbeat`), or NotFound naming the kind.
+    async fn pk_of(&self, kind: &'static str, id: Uuid) -> Result<i64> {
+        let sql = match kind {
+            "service" => "SELECT pk FROM services WHERE id = $1",
+            "endpoint" => "SELECT pk FROM endpoints WHERE id = $1",
+            _ => "SELECT pk FROM heartbeats WHERE id = $1",
+        };
+        sqlx::query(sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .map(|r| r.get::<i64, _>(0))
-            .ok_or(StoreError::NotFound {
-                kind: "service",
-                id,
-            })
+            .ok_or(StoreError::NotFound { kind, id })
+    }
+
+    pub(crate) async fn service_pk(&self, id: Uuid) -> Result<i64> {
+        self.pk_of("service", id).await
     }
 
     pub(crate) async fn endpoint_pk(&self, id: Uuid) -> Result<i64> {
-        sqlx::query("SELECT pk FROM endpoints WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.get::<i64, _>(0))
-            .ok_or(StoreError::NotFound {
-                kind: "endpoint",
-                id,
-            })
+        self.pk_of("endpoint", id).await
+    }
+
+    pub(crate) async fn heartbeat_pk(&self, id: Uuid) -> Result<i64> {
+        self.pk_of("heartbeat", id).await
     }
 }
 

@@ -3,20 +3,6 @@
 
 use super::*;
 
-impl This {
-    pub(crate) async fn heartbeat_pk(&self, id: Uuid) -> Result<i64> {
-        sqlx::query("SELECT pk FROM heartbeats WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.get::<i64, _>(0))
-            .ok_or(StoreError::NotFound {
-                kind: "heartbeat",
-                id,
-            })
-    }
-}
-
 #[async_trait]
 impl Heartbeats for This {
     async fn create_heartbeat(
