@@ -109,21 +109,22 @@ pub(crate) fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
     Ok(out)
 }
 
-/// A ping as it comes in a JSON page: the columns of `list_pings`, in order.
+/// A ping as it comes in a JSON page: the columns of `list_pings`, in this order (serde reads an array into
+/// the fields one by one).
 #[derive(serde::Deserialize)]
-pub(crate) struct PingJson(
-    i64,
-    i32,
-    Option<i32>,
-    Option<i32>,
-    Option<String>,
-    Option<i32>,
-    Option<i32>,
-    Option<i32>,
-    Option<i32>,
-    i32,
-    String,
-);
+pub(crate) struct PingJson {
+    slot: i64,
+    delay: i32,
+    code: Option<i32>,
+    kind: Option<i32>,
+    error: Option<String>,
+    dns: Option<i32>,
+    connect: Option<i32>,
+    tls: Option<i32>,
+    first: Option<i32>,
+    total: i32,
+    region: String,
+}
 
 pub(crate) fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
     let rows: Vec<PingJson> = serde_json::from_str(page).map_err(corrupt)?;
@@ -131,7 +132,19 @@ pub(crate) fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
     let mut pings = rows
         .into_iter()
         .map(
-            |PingJson(slot, delay, code, kind, error, dns, connect, tls, first, total, region)| {
+            |PingJson {
+                 slot,
+                 delay,
+                 code,
+                 kind,
+                 error,
+                 dns,
+                 connect,
+                 tls,
+                 first,
+                 total,
+                 region,
+             }| {
                 let failure = match kind {
                     None => None,
                     Some(k) => {
@@ -251,32 +264,33 @@ where
     })
 }
 
-/// A heartbeat as it comes in a JSON page: the columns of `heartbeat_json!`, in order.
+/// A heartbeat as it comes in a JSON page: the columns of `heartbeat_json!`, in this order.
 #[derive(serde::Deserialize)]
-pub(crate) struct HeartbeatJson(
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<i32>,
-    Option<String>,
-    Option<String>,
-    i32,
-    String,
-    #[serde(deserialize_with = "flexible_bool")] bool,
-    String,
-    Option<i64>,
-    Option<i32>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    i64,
-    Option<i64>,
-    i64,
-    i64,
-);
+pub(crate) struct HeartbeatJson {
+    pk: i64,
+    id: String,
+    service_id: String,
+    slug: String,
+    name: String,
+    period: Option<i32>,
+    cron: Option<String>,
+    tz: Option<String>,
+    grace: i32,
+    key: String,
+    #[serde(deserialize_with = "flexible_bool")]
+    paused: bool,
+    status: String,
+    last_at: Option<i64>,
+    last_ok: Option<i32>,
+    started_at: Option<i64>,
+    last_ping_at: Option<i64>,
+    next_check_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    last_ping_pk: Option<i64>,
+    ping_count: i64,
+    version: i64,
+}
 
 pub(crate) fn unhex(s: &str) -> Result<Vec<u8>> {
     fn nibble(c: u8) -> Option<u8> {
@@ -342,7 +356,7 @@ pub(crate) fn heartbeat_page(page: &str) -> Result<Vec<HbRow>> {
     let uuid = |s: &str| Uuid::try_parse(s).map_err(|e| corrupt(format!("id {s:?}: {e}")));
     rows.into_iter()
         .map(|r| {
-            let HeartbeatJson(
+            let HeartbeatJson {
                 pk,
                 id,
                 service_id,
@@ -365,7 +379,7 @@ pub(crate) fn heartbeat_page(page: &str) -> Result<Vec<HbRow>> {
                 last_ping_pk,
                 ping_count,
                 version,
-            ) = r;
+            } = r;
             let schedule = match period {
                 Some(p) => Schedule::Period {
                     seconds: to_u32(p, "period_seconds")?,
