@@ -37,11 +37,11 @@ pub(crate) fn to_columns(check: &CheckSpec) -> Result<(&'static str, String)> {
     Ok((check.kind().as_str(), config))
 }
 
-/// A check from its `kind` column and its `config` (as JSON).
-pub(crate) fn from_columns(kind: &str, config: serde_json::Value) -> Result<CheckSpec> {
+/// A check from its `kind` and `config` columns.
+pub(crate) fn from_columns(kind: &str, config: &str) -> Result<CheckSpec> {
     match CheckKind::parse(kind).map_err(corrupt)? {
         CheckKind::Http => {
-            let s: StoredHttp = serde_json::from_value(config).map_err(corrupt)?;
+            let s: StoredHttp = serde_json::from_str(config).map_err(corrupt)?;
             Ok(CheckSpec::Http(HttpSpec {
                 url: CheckUrl::parse(&s.url).map_err(corrupt)?,
                 method: s.method.parse().map_err(corrupt)?,

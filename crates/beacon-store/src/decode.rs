@@ -49,7 +49,7 @@ pub(crate) struct EndpointJson {
     service_id: String,
     name: String,
     kind: String,
-    config: serde_json::Value,
+    config: String,
     interval_seconds: i32,
     timeout_ms: i32,
     alert_threshold: i32,
@@ -74,7 +74,7 @@ pub(crate) fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
     for r in rows {
         let spec = EndpointSpec {
             name: r.name,
-            check: checks::from_columns(&r.kind, r.config)?,
+            check: checks::from_columns(&r.kind, &r.config)?,
             interval_seconds: to_u32(r.interval_seconds, "interval")?,
             timeout_ms: to_u32(r.timeout_ms, "timeout")?,
             alert_threshold: to_u32(r.alert_threshold, "alert_threshold")?,

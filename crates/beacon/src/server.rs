@@ -66,6 +66,10 @@ fn install_metrics() -> Result<PrometheusHandle> {
         "beacon_checks_total",
         "Checks run, by result (success|failure)."
     );
+    metrics::describe_counter!(
+        "beacon_results_dropped_total",
+        "Check results given up after writing them failed for write_retry_for (their slots run again)."
+    );
     metrics::describe_histogram!(
         "beacon_check_duration_seconds",
         "Total duration of each check."

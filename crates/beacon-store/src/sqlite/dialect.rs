@@ -37,7 +37,7 @@ pub const HEARTBEAT_LOCK: &str = "";
 /// then shrinks to nothing; a busy one is checkpointed by its own commits).
 pub const CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 pub const HEARTBEAT_LOCK_SKIP: &str = "";
-pub const ENDPOINT_JSON: &str = endpoint_json!("hex(e.id)", "hex(s.id)", "json(e.config)");
+pub const ENDPOINT_JSON: &str = endpoint_json!("hex(e.id)", "hex(s.id)");
 pub const HEARTBEAT_JSON: &str = heartbeat_json!("hex(h.id)", "hex(s.id)", "hex(h.key_hash)");
 pub const INCIDENT_BY_ID_LOCKED: &str =
     "SELECT pk, endpoint_pk, heartbeat_pk, status FROM incidents WHERE id = $1";
