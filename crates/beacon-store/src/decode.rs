@@ -321,21 +321,33 @@ pub(crate) type RollupKey = (i64, i32, Millis);
 
 /// Rollup windows read as one JSON page.
 pub(crate) fn rollup_page(page: &str) -> Result<Vec<(RollupKey, Window)>> {
-    type RollupJson = (
-        i64,
-        i32,
-        i64,
-        i64,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        i64,
-        String,
-    );
+    /// The columns of `apply_rollups`' page, in this order.
+    #[derive(serde::Deserialize)]
+    struct RollupJson {
+        endpoint_pk: i64,
+        res: i32,
+        start: i64,
+        count: i64,
+        successes: i64,
+        min_us: Option<i64>,
+        max_us: Option<i64>,
+        sum_us: i64,
+        sketch: String,
+    }
     let rows: Vec<RollupJson> = serde_json::from_str(page).map_err(corrupt)?;
     rows.into_iter()
         .map(
-            |(endpoint_pk, res, start, count, successes, min_us, max_us, sum_us, sketch)| {
+            |RollupJson {
+                 endpoint_pk,
+                 res,
+                 start,
+                 count,
+                 successes,
+                 min_us,
+                 max_us,
+                 sum_us,
+                 sketch,
+             }| {
                 let window = Window {
                     count: u64::try_from(count).map_err(corrupt)?,
                     successes: u64::try_from(successes).map_err(corrupt)?,

@@ -68,6 +68,27 @@ impl This {
             .ok_or(StoreError::NotFound { kind, id })
     }
 
+    /// ` WHERE a.pk > … [AND a.service_pk = …] ORDER BY a.pk [LIMIT …]`: a keyset page of the rows (aliased
+    /// `alias`) of one service, or of all.
+    pub(crate) async fn push_service_page(
+        &self,
+        qb: &mut QueryBuilder<Db>,
+        alias: &str,
+        service_id: Option<Uuid>,
+        page: Page,
+    ) -> Result<()> {
+        qb.push(format_args!(" WHERE {alias}.pk > "))
+            .push_bind(page.after.unwrap_or(0));
+        if let Some(sid) = service_id {
+            let service_pk = self.service_pk(sid).await?;
+            qb.push(format_args!(" AND {alias}.service_pk = "))
+                .push_bind(service_pk);
+        }
+        qb.push(format_args!(" ORDER BY {alias}.pk"));
+        push_limit(qb, page);
+        Ok(())
+    }
+
     pub(crate) async fn service_pk(&self, id: Uuid) -> Result<i64> {
         self.pk_of("service", id).await
     }
@@ -253,13 +274,8 @@ impl Catalog for This {
         page: Page,
     ) -> Result<Paged<Endpoint>> {
         let mut qb = Self::endpoints_query();
-        qb.push(" WHERE e.pk > ").push_bind(page.after.unwrap_or(0));
-        if let Some(sid) = service_id {
-            let service_pk = self.service_pk(sid).await?;
-            qb.push(" AND e.service_pk = ").push_bind(service_pk);
-        }
-        qb.push(" ORDER BY e.pk");
-        push_limit(&mut qb, page);
+        self.push_service_page(&mut qb, "e", service_id, page)
+            .await?;
         let rows = Self::read_endpoints(&self.pool, qb).await?;
         let last = rows.last().map(|(pk, _)| *pk);
         Ok(paged(

@@ -63,13 +63,8 @@ impl Heartbeats for This {
         page: Page,
     ) -> Result<Paged<Heartbeat>> {
         let mut qb = Self::heartbeats_query();
-        qb.push(" WHERE h.pk > ").push_bind(page.after.unwrap_or(0));
-        if let Some(sid) = service_id {
-            let service_pk = self.service_pk(sid).await?;
-            qb.push(" AND h.service_pk = ").push_bind(service_pk);
-        }
-        qb.push(" ORDER BY h.pk");
-        push_limit(&mut qb, page);
+        self.push_service_page(&mut qb, "h", service_id, page)
+            .await?;
         let mut tx = self.pool.begin().await?;
         let rows = Self::read_heartbeats_fresh(&mut tx, qb).await?;
         tx.commit().await?;
