@@ -5,7 +5,8 @@
 //! `dialect` modules. Ordinary modules rather than a macro: rustfmt, the compiler's error positions and the
 //! editor all see this code; a type error on one backend points at the line.
 //!
-//! One file per aggregate, each implementing the role trait of the same name (see `roles`).
+//! One file per aggregate, each implementing its role trait (see `roles`); `heartbeat_rows` holds what the
+//! heartbeat files share.
 
 mod catalog;
 mod heartbeat_rows;
