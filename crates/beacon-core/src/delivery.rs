@@ -89,7 +89,7 @@ impl Default for RetryPolicy {
 
 /// When to try again after `attempts` failed tries of a delivery created at `created_at`; `None` when the policy
 /// gives up. Full jitter: a uniform delay in [0, min(cap, base * 2^(attempts-1))], `unit` in [0, 1) supplied by
-/// the caller; a `Retry-After` longer than that wins.
+/// the caller; a `Retry-After` longer than that wins, up to the cap.
 pub fn next_retry(
     policy: &RetryPolicy,
     attempts: u32,
@@ -106,7 +106,8 @@ pub fn next_retry(
         .saturating_mul(1u32 << attempts.saturating_sub(1).min(30))
         .min(policy.cap);
     let jittered = exp.mul_f64(unit.clamp(0.0, 1.0));
-    let delay = retry_after.map_or(jittered, |r| r.max(jittered));
+    // A receiver may ask for any wait; more than the cap would only make the delivery outlive its maximum age.
+    let delay = retry_after.map_or(jittered, |r| r.min(policy.cap).max(jittered));
     let at = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
     let deadline = created_at + i64::try_from(policy.max_age.as_millis()).unwrap_or(i64::MAX / 2);
     (at <= deadline).then_some(at)
@@ -176,5 +177,19 @@ mod tests {
             Some(Duration::from_secs(10))
         );
         assert_eq!(parse_retry_after("soon", 0), None);
+    }
+
+    #[test]
+    fn a_far_future_retry_after_is_clamped_to_the_cap() {
+        let p = RetryPolicy::default();
+        let cap = 300_000;
+        for far in ["99999999999", "Thu, 01 Jan 2099 00:00:00 GMT"] {
+            let wait = parse_retry_after(far, 1_000).expect("parses");
+            assert_eq!(
+                next_retry(&p, 1, 0.1, Some(wait), 0, 1_000),
+                Some(1_000 + cap),
+                "{far}: retried after the cap, within the maximum age"
+            );
+        }
     }
 }

@@ -451,7 +451,7 @@ mod tests {
             poll_interval: Duration::from_millis(200),
             policy: RetryPolicy {
                 base: Duration::from_secs(1),
-                cap: Duration::from_secs(8),
+                cap: Duration::from_secs(60),
                 max_attempts,
                 max_age: Duration::from_secs(3_600),
             },
