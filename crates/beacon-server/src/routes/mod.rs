@@ -142,15 +142,16 @@ fn required_scope(method: &Method, path: &str) -> Scope {
     }
 }
 
-/// The credential in `Authorization: Bearer <credential>`: an API token, or a heartbeat's ping key.
+/// The credential in `Authorization: Bearer <credential>`: an API token, or a heartbeat's ping key. The scheme is
+/// case-insensitive (RFC 9110 §11.1), and any run of spaces may follow it.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
+    let (scheme, credential) = value.split_once(' ')?;
+    let credential = credential.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty()).then_some(credential)
 }
 
 /// One `name=value` parameter of a raw query string (the compatibility routes read their few by hand).
@@ -179,4 +180,26 @@ pub async fn authorize(
         )));
     }
     Ok(next.run(req).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+
+    fn with(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_static(value));
+        h
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer tok", "bearer tok", "BEARER tok", "bEaReR  tok"] {
+            assert_eq!(bearer(&with(v)), Some("tok"), "{v}");
+        }
+        for v in ["Basic dG9rOg==", "Bearer", "Bearer ", "Bearertok", "tok"] {
+            assert_eq!(bearer(&with(v)), None, "{v}");
+        }
+    }
 }
