@@ -397,6 +397,13 @@ fn bad_endpoint_input_is_refused_and_nothing_is_written(home: &Home) {
     let out = home.run(&["services", "frobnicate"]);
     assert_eq!(out.code, 1);
     assert_eq!(home.run(&["--help"]).code, 0);
+    let help = home.run(&["incidents", "resolve", "--help"]);
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("opens a new incident") && help.stdout.contains("--enabled false"),
+        "resolve --help says a still-failing endpoint reopens, and how to stop it: {}",
+        help.stdout
+    );
 }
 
 #[test]
