@@ -477,3 +477,31 @@ fn migrate_applies_and_is_idempotent() {
     assert!(home.dir.join("data/beacon.db").exists());
     assert_eq!(home.run(&["migrate"]).code, 0);
 }
+
+/// The database holds webhook secrets: the data directory Beacon creates is 0700, the database and its WAL files
+/// 0600; a database an earlier version left world-readable is narrowed.
+#[test]
+fn the_data_dir_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::sqlite();
+    let out = home.run(&["services", "create", "--name", "shop"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mode = |p: &str| {
+        std::fs::metadata(home.dir.join(p))
+            .unwrap_or_else(|e| panic!("{p}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("data"), 0o700);
+    for file in ["data/beacon.db", "data/beacon.db-wal", "data/beacon.db-shm"] {
+        if home.dir.join(file).exists() {
+            assert_eq!(mode(file), 0o600, "{file}");
+        }
+    }
+    assert_eq!(mode("data/beacon.db"), 0o600);
+    let db = home.dir.join("data/beacon.db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    assert_eq!(home.run(&["services", "list"]).code, 0);
+    assert_eq!(mode("data/beacon.db"), 0o600, "narrowed on the next open");
+}
