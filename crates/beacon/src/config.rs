@@ -78,6 +78,8 @@ struct DeliveryFile {
     max_age_hours: Option<u64>,
     /// Refuse webhook URLs that are or resolve to private addresses (SSRF protection).
     deny_private_networks: Option<bool>,
+    /// Bytes of a receiver's answer read and kept; the rest is not read.
+    max_response_body_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,6 +215,7 @@ impl Settings {
                     .map_or(dd.policy.max_age, |h| Duration::from_secs(h * 3_600)),
             },
             deny_private_networks: d.deny_private_networks.unwrap_or(dd.deny_private_networks),
+            max_response_body: d.max_response_body_bytes.unwrap_or(dd.max_response_body),
             ..dd
         };
         let retention = retention(&file.retention)?;

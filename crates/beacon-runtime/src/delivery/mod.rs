@@ -26,8 +26,6 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-/// Response bodies are kept for review up to this size.
-const MAX_RESPONSE_BODY: usize = 64 * 1024;
 const USER_AGENT: &str = concat!("beacon/", env!("CARGO_PKG_VERSION"));
 
 #[derive(Debug, Clone)]
@@ -42,6 +40,9 @@ pub struct DeliveryConfig {
     pub policy: RetryPolicy,
     /// Refuse webhook destinations in private and special-purpose ranges (SSRF protection); off by default.
     pub deny_private_networks: bool,
+    /// Of a receiver's answer, this many bytes are read and kept in the attempt log; then the connection is
+    /// closed (a receiver streaming an endless body cannot fill our memory).
+    pub max_response_body: usize,
 }
 
 impl Default for DeliveryConfig {
@@ -54,6 +55,7 @@ impl Default for DeliveryConfig {
             request_timeout: Duration::from_secs(10),
             policy: RetryPolicy::default(),
             deny_private_networks: false,
+            max_response_body: 64 * 1024,
         }
     }
 }
@@ -172,6 +174,7 @@ pub struct Sender {
     http: reqwest::Client,
     policy: RetryPolicy,
     deny_private: bool,
+    max_body: usize,
 }
 
 impl Sender {
@@ -189,6 +192,7 @@ impl Sender {
             http,
             policy: config.policy,
             deny_private: config.deny_private_networks,
+            max_body: config.max_response_body,
         })
     }
 
@@ -272,10 +276,9 @@ impl Transport for Sender {
                     .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap_or("<binary>"))))
                     .collect();
                 record.response_headers = Some(Value::Object(resp_headers).to_string());
-                match resp.bytes().await {
-                    Ok(b) => {
-                        let kept = &b[..b.len().min(MAX_RESPONSE_BODY)];
-                        record.response_body = Some(String::from_utf8_lossy(kept).into_owned());
+                match read_prefix(resp, self.max_body).await {
+                    Ok(kept) => {
+                        record.response_body = Some(String::from_utf8_lossy(&kept).into_owned());
                     }
                     Err(e) => record.error = Some(format!("reading the response body failed: {e}")),
                 }
@@ -305,6 +308,18 @@ impl Transport for Sender {
             refused: false,
         }
     }
+}
+
+/// At most `max` bytes of a response's body; reading stops there and the response (its connection) is dropped.
+async fn read_prefix(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, reqwest::Error> {
+    let mut kept = Vec::new();
+    while kept.len() < max {
+        match resp.chunk().await? {
+            Some(chunk) => kept.extend_from_slice(&chunk[..chunk.len().min(max - kept.len())]),
+            None => break,
+        }
+    }
+    Ok(kept)
 }
 
 /// Send a `test` event to one webhook now and return the delivery with its attempt. The delivery is written
@@ -479,6 +494,51 @@ mod tests {
         shutdown.cancel();
         task.await.expect("join").expect("engine ends cleanly");
         outbox.with(|all| all[0].clone())
+    }
+
+    /// A receiver that answers 200 and then streams an endless body: the attempt keeps the configured prefix,
+    /// stops reading and closes the connection (it grew the server by gigabytes before).
+    #[tokio::test]
+    async fn an_endless_answer_is_read_only_up_to_the_limit() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let receiver = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.expect("accept");
+            let mut buf = [0u8; 8192];
+            let _ = sock.read(&mut buf).await;
+            let head = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+            sock.write_all(head).await.expect("head");
+            let chunk = format!("2000\r\n{}\r\n", "x".repeat(0x2000));
+            let mut sent: u64 = 0;
+            // Until the sender hangs up.
+            while sock.write_all(chunk.as_bytes()).await.is_ok() {
+                sent += 0x2000;
+            }
+            sent
+        });
+        let config = DeliveryConfig {
+            max_response_body: 10_000,
+            request_timeout: Duration::from_secs(120),
+            ..DeliveryConfig::default()
+        };
+        let sender = Sender::new(&config).expect("sender");
+        let mut d = delivery(1).d;
+        d.url = CheckUrl::parse(&format!("http://{addr}/hook")).expect("url");
+        let posted = sender.post(&d, T0).await;
+        assert_eq!(posted.status, Some(200));
+        assert_eq!(posted.record.error, None);
+        let body = posted.record.response_body.expect("the prefix is kept");
+        assert_eq!(body.len(), 10_000);
+        assert!(body.bytes().all(|b| b == b'x'));
+        // The connection was closed: the receiver's writes fail and it stops.
+        let sent = tokio::time::timeout(Duration::from_secs(60), receiver)
+            .await
+            .expect("the receiver was hung up on")
+            .expect("receiver");
+        assert!(sent < 64 << 20, "{sent} bytes went out before the hang-up");
     }
 
     #[tokio::test(start_paused = true)]
