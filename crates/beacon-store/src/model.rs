@@ -69,8 +69,12 @@ impl IncidentStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResolvedBy {
+    /// The monitor recovered.
     Auto,
+    /// Someone resolved it by hand.
     Manual,
+    /// The monitor was paused while the incident was open.
+    Paused,
 }
 
 impl ResolvedBy {
@@ -78,12 +82,14 @@ impl ResolvedBy {
         match self {
             Self::Auto => "auto",
             Self::Manual => "manual",
+            Self::Paused => "paused",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "auto" => Some(Self::Auto),
             "manual" => Some(Self::Manual),
+            "paused" => Some(Self::Paused),
             _ => None,
         }
     }

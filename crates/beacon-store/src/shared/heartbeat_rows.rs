@@ -199,20 +199,30 @@ impl This {
                 let payload = Payload::HeartbeatDown(change(id, now, cause));
                 Self::insert_event(tx, Owner::Heartbeat(pk), &payload, now, false).await?;
             }
-        } else if to == HbStatus::Up && matches!(from, HbStatus::Down | HbStatus::Started) {
-            // Down → up, possibly by way of a started run: an open incident is resolved.
+        } else if (to == HbStatus::Up && matches!(from, HbStatus::Down | HbStatus::Started))
+            || to == HbStatus::Paused
+        {
+            // Down → up, possibly by way of a started run: an open incident is resolved. Pausing closes it
+            // too (`resolved_by: paused`): a paused heartbeat pages no one, and after it resumes the next outage
+            // is a new incident with its own `heartbeat_down`.
+            let by = if to == HbStatus::Paused {
+                ResolvedBy::Paused
+            } else {
+                ResolvedBy::Auto
+            };
             let row = sqlx::query(
-                "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = 'auto' \
+                "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3 \
                  WHERE heartbeat_pk = $1 AND status = 'open' RETURNING id, started_at, cause",
             )
             .bind(pk)
             .bind(now)
+            .bind(by.as_str())
             .fetch_optional(&mut **tx)
             .await?;
             if let Some(row) = row {
                 let payload = Payload::HeartbeatUp(HeartbeatChanged {
                     resolved_at: Some(now),
-                    resolved_by: Some(ResolvedBy::Auto.as_str().to_owned()),
+                    resolved_by: Some(by.as_str().to_owned()),
                     ..change(
                         row.try_get("id")?,
                         row.try_get("started_at")?,

@@ -1995,3 +1995,172 @@ pub async fn prune_all(store: &Arc<dyn Store>, keep: u32) -> u64 {
 fn json(payload: &beacon_core::event::Payload) -> serde_json::Value {
     serde_json::to_value(payload).expect("payload serialises")
 }
+
+/// Pausing a down heartbeat resolves its incident (`resolved_by: paused`, with `heartbeat_up`), so after resuming
+/// the next outage is a new incident with its own `heartbeat_down`; a ping while paused resumes it without an
+/// event. Before, the old incident stayed open through pause and resume and swallowed the next outage.
+pub async fn pausing_a_down_heartbeat_resolves_its_incident(store: Arc<dyn Store>) {
+    use beacon_core::heartbeat::{HbStatus, HeartbeatInput, HeartbeatSpec, PingKind};
+    use beacon_core::token::{generate_ping_key, hash_ping_key};
+    let svc = store.create_service("jobs", "", T0).await.expect("service");
+    let spec = HeartbeatSpec::create(HeartbeatInput {
+        name: Some("backup".into()),
+        period_seconds: Some(60),
+        grace_seconds: Some(30),
+        ..Default::default()
+    })
+    .expect("spec");
+    let (key, key_hash) = generate_ping_key([9; 24]);
+    let hb = store
+        .create_heartbeat(svc.id, "backup", &spec, &key_hash, T0)
+        .await
+        .expect("create");
+    webhook_for(&store, svc.id, &["heartbeat_down", "heartbeat_up"]).await;
+    let ping = |kind: PingKind, at: i64| {
+        let store = store.clone();
+        let key = key.clone();
+        async move {
+            let ping = IncomingPing {
+                target: HeartbeatRef::Id(hb.id),
+                key_hash: Some(hash_ping_key(&key)),
+                kind,
+                rid: None,
+                client_status: None,
+                body: None,
+                metadata: None,
+                received_at: at,
+            };
+            let out = store.record_heartbeat_pings(&[ping]).await.expect("ping");
+            assert_eq!(out, [PingOutcome::Accepted]);
+            store
+                .get_heartbeat(&HeartbeatRef::Id(hb.id))
+                .await
+                .expect("get")
+        }
+    };
+    let events = || async {
+        store
+            .list_events(0, 100)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| {
+                let p = json(&e.payload);
+                (
+                    e.payload.kind().as_str().to_owned(),
+                    p["incident_id"].as_str().unwrap_or_default().to_owned(),
+                    p["resolved_by"].as_str().map(str::to_owned),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let incidents = || async {
+        store
+            .list_incidents(
+                IncidentFilter {
+                    heartbeat_id: Some(hb.id),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .expect("incidents")
+            .items
+    };
+
+    assert_eq!(
+        ping(PingKind::Fail, T0 + 1_000).await.status,
+        HbStatus::Down
+    );
+    let first = incidents().await;
+    assert_eq!(first.len(), 1);
+    let first_id = first[0].id.to_string();
+
+    let paused = store
+        .set_heartbeat_paused(hb.id, true, T0 + 2_000)
+        .await
+        .expect("pause");
+    assert_eq!(paused.status, HbStatus::Paused);
+    let after_pause = incidents().await;
+    assert_eq!(
+        (
+            after_pause[0].status,
+            after_pause[0].resolved_by,
+            after_pause[0].resolved_at
+        ),
+        (
+            IncidentStatus::Resolved,
+            Some(ResolvedBy::Paused),
+            Some(T0 + 2_000)
+        )
+    );
+    assert_eq!(
+        events().await,
+        [
+            ("heartbeat_down".to_owned(), first_id.clone(), None),
+            (
+                "heartbeat_up".to_owned(),
+                first_id.clone(),
+                Some("paused".to_owned())
+            ),
+        ]
+    );
+
+    // Resumed, pinged, then failing again: a new incident, and a second heartbeat_down.
+    let resumed = store
+        .set_heartbeat_paused(hb.id, false, T0 + 3_000)
+        .await
+        .expect("resume");
+    assert_eq!(resumed.status, HbStatus::New);
+    assert_eq!(
+        ping(PingKind::Success, T0 + 4_000).await.status,
+        HbStatus::Up
+    );
+    assert_eq!(
+        events().await.len(),
+        2,
+        "up after a resume is not an incident's end"
+    );
+    assert_eq!(
+        ping(PingKind::Fail, T0 + 5_000).await.status,
+        HbStatus::Down
+    );
+    let second = incidents().await;
+    assert_eq!(second.len(), 2);
+    let open: Vec<_> = second
+        .iter()
+        .filter(|i| i.status == IncidentStatus::Open)
+        .collect();
+    assert_eq!(open.len(), 1, "the new outage opened its own incident");
+    let second_id = open[0].id.to_string();
+    assert_ne!(second_id, first_id);
+    assert_eq!(
+        events().await[2],
+        ("heartbeat_down".to_owned(), second_id.clone(), None)
+    );
+
+    // Paused while down again, then a ping while paused: it resumes and counts, without an event.
+    store
+        .set_heartbeat_paused(hb.id, true, T0 + 6_000)
+        .await
+        .expect("pause");
+    assert_eq!(
+        events().await[3],
+        (
+            "heartbeat_up".to_owned(),
+            second_id,
+            Some("paused".to_owned())
+        )
+    );
+    assert_eq!(
+        ping(PingKind::Success, T0 + 7_000).await.status,
+        HbStatus::Up
+    );
+    assert_eq!(events().await.len(), 4);
+    assert!(
+        incidents()
+            .await
+            .iter()
+            .all(|i| i.status == IncidentStatus::Resolved)
+    );
+}

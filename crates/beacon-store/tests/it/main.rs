@@ -62,6 +62,7 @@ both_backends!(
     deliveries_of_different_endpoints_go_out_in_parallel,
     endpoint_webhooks_updates_tests_and_health,
     heartbeats_intake_transitions_and_incidents,
+    pausing_a_down_heartbeat_resolves_its_incident,
     rollups_follow_stored_results_once,
 );
 
