@@ -175,11 +175,66 @@ impl fmt::Display for StatusSpec {
     }
 }
 
+/// Header names a check's request may not carry: Beacon frames the request and names the host itself (a second
+/// `Content-Length` or `Host` makes a different request than the one shown), and hop-by-hop headers belong to
+/// the connection, not the user.
+const CHECK_RESERVED: [&str; 9] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+];
+
+/// Header names a webhook may not carry: those of a check, the Standard Webhooks headers Beacon signs with, and
+/// the body's content type.
+const WEBHOOK_RESERVED: [&str; 4] = [
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "content-type",
+];
+
 /// One request header, parsed from `Name: value`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
     pub name: String,
     pub value: String,
+}
+
+impl Header {
+    /// A header for a check's request: `Name: value`, the name not one Beacon sets itself.
+    pub fn for_check(s: &str) -> Result<Self, ValidationError> {
+        let h: Header = s.parse()?;
+        h.refuse(&CHECK_RESERVED, "a check")?;
+        Ok(h)
+    }
+
+    /// A header for a webhook's requests: `Name: value`, the name not one Beacon sets itself.
+    pub fn for_webhook(s: &str) -> Result<Self, ValidationError> {
+        let h: Header = s.parse()?;
+        h.refuse(&CHECK_RESERVED, "a webhook")?;
+        h.refuse(&WEBHOOK_RESERVED, "a webhook")?;
+        Ok(h)
+    }
+
+    fn refuse(&self, reserved: &[&str], on: &str) -> Result<(), ValidationError> {
+        if reserved.iter().any(|r| self.name.eq_ignore_ascii_case(r)) {
+            return Err(ValidationError::new(
+                "header",
+                format!(
+                    "{:?} cannot be set on {on}: Beacon sets it itself (reserved: {})",
+                    self.name,
+                    reserved.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl FromStr for Header {
@@ -552,6 +607,43 @@ mod tests {
         let spec: StatusSpec = "200, 201,301-308".parse().expect("valid");
         assert_eq!(spec.to_string(), "200,201,301-308");
         assert!(spec.matches(201) && spec.matches(304) && !spec.matches(202) && !spec.matches(500));
+    }
+
+    #[test]
+    fn headers_beacon_sets_itself_are_refused() {
+        for name in [
+            "Content-Length",
+            "transfer-encoding",
+            "HOST",
+            "Connection",
+            "Upgrade",
+        ] {
+            let err = Header::for_check(&format!("{name}: 1")).expect_err(name);
+            assert_eq!(err.field, "header");
+            assert!(err.message.contains(name), "{err}");
+            assert!(
+                Header::for_webhook(&format!("{name}: 1")).is_err(),
+                "{name}"
+            );
+        }
+        for name in [
+            "webhook-id",
+            "Webhook-Signature",
+            "webhook-timestamp",
+            "Content-Type",
+        ] {
+            let err = Header::for_webhook(&format!("{name}: x")).expect_err(name);
+            assert!(err.message.contains(name), "{err}");
+        }
+        assert!(Header::for_check("Content-Type: application/json").is_ok());
+        assert!(Header::for_check("Authorization: Bearer x").is_ok());
+        assert!(Header::for_webhook("X-Api-Key: k").is_ok());
+        let err = EndpointSpec::create(EndpointInput {
+            headers: Some(vec!["Host: evil.example".into()]),
+            ..input("http://a")
+        })
+        .expect_err("a check with its own Host");
+        assert_eq!(err.field, "header");
     }
 
     #[test]

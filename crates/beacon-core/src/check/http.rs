@@ -52,7 +52,7 @@ impl HttpSpec {
         if let Some(headers) = &input.headers {
             next.headers = headers
                 .iter()
-                .map(|h| h.parse())
+                .map(|h| Header::for_check(h))
                 .collect::<Result<_, _>>()?;
         }
         if let Some(body) = &input.body {

@@ -26,7 +26,7 @@ fn webhook_headers(
     map: Option<BTreeMap<String, String>>,
 ) -> Result<Option<Vec<Header>>, ValidationError> {
     headers(map)?
-        .map(|lines| lines.iter().map(|h| h.parse()).collect())
+        .map(|lines| lines.iter().map(|h| Header::for_webhook(h)).collect())
         .transpose()
 }
 

@@ -461,3 +461,57 @@ fn the_private_network_deny_list_blocks_internal_destinations() {
             .then_some(())
     });
 }
+
+/// Headers Beacon sets itself cannot be set on a webhook or a check: a forged `webhook-signature` or `Host` was
+/// sent beside the real one (and logged) before. The API answers 422 naming the header, the CLI exits 1, and
+/// nothing is written.
+#[test]
+fn reserved_headers_are_refused_on_webhooks_and_checks() {
+    let home = Home::remote();
+    let sid = home.service();
+    let r = api(
+        &home,
+        "POST",
+        "/api/v1/webhooks",
+        Some(serde_json::json!({
+            "service_id": sid,
+            "url": "http://127.0.0.1:9/hook",
+            "events": ["incident_start"],
+            "headers": {"webhook-signature": "v1,forged"},
+        })),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let err: Value = serde_json::from_str(&r.body).expect("JSON error");
+    assert_eq!(err["error"]["field"], "header", "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("webhook-signature")),
+        "{err}"
+    );
+    let out = home.run(&[
+        "endpoints",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "api",
+        "--url",
+        "http://127.0.0.1:9/health",
+        "--header",
+        "Host: evil.example",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("Host"), "{}", out.stderr);
+    let count = |v: Value| v.as_array().or(v["data"].as_array()).map(Vec::len);
+    assert_eq!(
+        count(home.json(&["webhooks", "list"])),
+        Some(0),
+        "nothing written"
+    );
+    assert_eq!(
+        count(home.json(&["endpoints", "list"])),
+        Some(0),
+        "nothing written"
+    );
+}
