@@ -245,7 +245,7 @@ impl Transport for Sender {
             .collect();
         let mut record = AttemptRecord {
             started_at: now,
-            request_url: d.url.as_str().to_owned(),
+            request_url: redacted_url(&d.url),
             request_headers: Value::Object(logged).to_string(),
             request_body: body,
             ..AttemptRecord::default()
@@ -308,6 +308,17 @@ impl Transport for Sender {
             refused: false,
         }
     }
+}
+
+/// The URL as the attempt log keeps it: credentials in it (`https://user:secret@host/`) are replaced, as secret
+/// headers' values are.
+fn redacted_url(url: &CheckUrl) -> String {
+    let mut u = url.as_url().clone();
+    if !u.username().is_empty() || u.password().is_some() {
+        let _ = u.set_username("redacted");
+        let _ = u.set_password(None);
+    }
+    u.to_string()
 }
 
 /// At most `max` bytes of a response's body; reading stops there and the response (its connection) is dropped.
@@ -539,6 +550,60 @@ mod tests {
             .expect("the receiver was hung up on")
             .expect("receiver");
         assert!(sent < 64 << 20, "{sent} bytes went out before the hang-up");
+    }
+
+    #[test]
+    fn credentials_in_a_webhook_url_are_not_logged() {
+        let url = |s: &str| CheckUrl::parse(s).expect("url");
+        assert_eq!(
+            redacted_url(&url("https://user:s3cret@hooks.example.com/in?x=1")),
+            "https://redacted@hooks.example.com/in?x=1"
+        );
+        assert_eq!(
+            redacted_url(&url("https://token@hooks.example.com/")),
+            "https://redacted@hooks.example.com/"
+        );
+        assert_eq!(
+            redacted_url(&url("https://hooks.example.com/in")),
+            "https://hooks.example.com/in"
+        );
+    }
+
+    /// The receiver still gets the credentials (as basic auth); only the attempt log leaves them out.
+    #[tokio::test]
+    async fn an_attempt_to_a_url_with_credentials_logs_it_redacted() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let receiver = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.expect("accept");
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = sock.read(&mut buf).await.expect("read");
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+            sock.write_all(ok).await.expect("answer");
+            String::from_utf8_lossy(&request).to_lowercase()
+        });
+        let sender = Sender::new(&DeliveryConfig::default()).expect("sender");
+        let mut d = delivery(1).d;
+        d.url = CheckUrl::parse(&format!("http://user:s3cret@{addr}/hook")).expect("url");
+        let posted = sender.post(&d, T0).await;
+        assert_eq!(posted.status, Some(200));
+        assert_eq!(
+            posted.record.request_url,
+            format!("http://redacted@{addr}/hook")
+        );
+        assert!(!posted.record.request_headers.contains("s3cret"));
+        let request = receiver.await.expect("receiver");
+        assert!(request.contains("authorization: basic "), "{request}");
     }
 
     #[tokio::test(start_paused = true)]
