@@ -50,6 +50,20 @@ fn health_ready_and_metrics() {
     });
     let missing: Vec<&&str> = names.iter().filter(|n| !last.contains(**n)).collect();
     assert!(complete.is_some(), "{missing:?} missing from:\n{last}");
+    // Every family has its `# HELP` (Prometheus' linter wants one), and names follow the conventions.
+    let families: Vec<&str> = last
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(families.len() >= names.len(), "{last}");
+    for family in &families {
+        assert!(family.starts_with("beacon_"), "{family}");
+        assert!(
+            last.lines().any(|l| l.starts_with(&format!("# HELP {family} "))),
+            "{family} has no HELP in:\n{last}"
+        );
+    }
     assert_eq!(server.terminate(), 0);
 }
 
