@@ -73,6 +73,11 @@ pub struct IncidentStarted {
     pub endpoint_id: Uuid,
     #[serde(default)]
     pub endpoint_name: Option<String>,
+    /// What it checks (an HTTP check's URL).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    #[serde(default)]
+    pub service_name: Option<String>,
     pub started_at: Millis,
     pub cause: String,
     pub failure_count: u32,
@@ -91,6 +96,10 @@ pub struct IncidentResolved {
     pub endpoint_id: Uuid,
     #[serde(default)]
     pub endpoint_name: Option<String>,
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    #[serde(default)]
+    pub service_name: Option<String>,
     pub started_at: Millis,
     pub resolved_at: Millis,
     pub cause: String,

@@ -237,6 +237,8 @@ pub fn delivery(pk: i64) -> MemDelivery {
                 incident_id: id,
                 endpoint_id: id,
                 endpoint_name: Some("api".into()),
+                endpoint_url: Some("http://127.0.0.1:9/health".into()),
+                service_name: Some("shop".into()),
                 started_at: T0,
                 cause: "http_status: 503".into(),
                 failure_count: 3,

@@ -27,13 +27,22 @@ pub fn body(d: &ClaimedDelivery) -> Value {
 pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -> Value {
     let kind = event.kind();
     let mut data = match event {
-        Payload::IncidentStart(p) => incident(
-            p.incident_id,
-            p.endpoint_id,
-            p.started_at,
-            &p.cause,
-            p.failure_count,
-        ),
+        Payload::IncidentStart(p) => {
+            let mut data = incident(
+                p.incident_id,
+                p.endpoint_id,
+                p.started_at,
+                &p.cause,
+                p.failure_count,
+            );
+            name_monitor(
+                &mut data,
+                &p.endpoint_name,
+                &p.endpoint_url,
+                &p.service_name,
+            );
+            data
+        }
         Payload::IncidentResolved(p) => {
             let mut data = incident(
                 p.incident_id,
@@ -41,6 +50,12 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
                 p.started_at,
                 &p.cause,
                 p.failure_count,
+            );
+            name_monitor(
+                &mut data,
+                &p.endpoint_name,
+                &p.endpoint_url,
+                &p.service_name,
             );
             if let Some(obj) = data.as_object_mut() {
                 obj.insert("resolved_at".into(), json!(rfc3339(p.resolved_at)));
@@ -95,6 +110,21 @@ fn incident(
         "cause": cause,
         "failure_count": failures,
     })
+}
+
+/// The monitor's name, what it checks and its service, beside seed 000's fields (null in events written before
+/// they were recorded).
+fn name_monitor(
+    data: &mut Value,
+    name: &Option<String>,
+    url: &Option<String>,
+    service: &Option<String>,
+) {
+    if let Some(obj) = data.as_object_mut() {
+        obj.insert("endpoint_name".into(), json!(name));
+        obj.insert("endpoint_url".into(), json!(url));
+        obj.insert("service_name".into(), json!(service));
+    }
 }
 
 /// Seed 002's alert body for a check's `webhook_url`: `failure` when an incident opens, `recovery` when it

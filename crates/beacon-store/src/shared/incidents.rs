@@ -123,20 +123,25 @@ impl Incidents for This {
         )?;
         let manual = ResolvedBy::Manual.as_str().to_owned();
         let (owner, payload) = match (endpoint_pk, incident.endpoint_id, incident.heartbeat_id) {
-            (Some(pk), Some(endpoint_id), _) => (
-                Owner::Endpoint(pk),
-                Payload::IncidentResolved(IncidentResolved {
-                    incident_id: incident.id,
-                    endpoint_id,
-                    endpoint_name: None,
-                    started_at: incident.started_at,
-                    resolved_at: now,
-                    cause: incident.cause.clone(),
-                    failure_count: incident.failure_count,
-                    resolved_by: manual,
-                    run_status: None,
-                }),
-            ),
+            (Some(pk), Some(endpoint_id), _) => {
+                let labels = Self::endpoint_labels(&mut tx, pk).await?;
+                (
+                    Owner::Endpoint(pk),
+                    Payload::IncidentResolved(IncidentResolved {
+                        incident_id: incident.id,
+                        endpoint_id,
+                        endpoint_name: Some(labels.name),
+                        endpoint_url: labels.url,
+                        service_name: Some(labels.service),
+                        started_at: incident.started_at,
+                        resolved_at: now,
+                        cause: incident.cause.clone(),
+                        failure_count: incident.failure_count,
+                        resolved_by: manual,
+                        run_status: None,
+                    }),
+                )
+            }
             (None, _, Some(heartbeat_id)) => (
                 Owner::Heartbeat(row.try_get("heartbeat_pk")?),
                 Payload::HeartbeatUp(HeartbeatChanged {

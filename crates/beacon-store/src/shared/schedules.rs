@@ -12,7 +12,36 @@ struct EndpointHealth {
     last_error_kind: Option<i32>,
 }
 
+/// What an event names its endpoint by: its name, what it checks (an HTTP check's URL) and its service's name.
+pub(crate) struct EndpointLabels {
+    pub name: String,
+    pub url: Option<String>,
+    pub service: String,
+}
+
 impl This {
+    /// Read only when an event is written (incidents are rare next to results).
+    pub(crate) async fn endpoint_labels(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        endpoint_pk: i64,
+    ) -> Result<EndpointLabels> {
+        let row = sqlx::query(
+            "SELECT e.name, e.kind, e.config, s.name AS service FROM endpoints e \
+             JOIN services s ON s.pk = e.service_pk WHERE e.pk = $1",
+        )
+        .bind(endpoint_pk)
+        .fetch_one(&mut **tx)
+        .await?;
+        let kind: String = row.try_get("kind")?;
+        let config: String = row.try_get("config")?;
+        let check = checks::from_columns(&kind, &config)?;
+        Ok(EndpointLabels {
+            name: row.try_get("name")?,
+            url: check.as_http().map(|h| h.url.as_str().to_owned()),
+            service: row.try_get("service")?,
+        })
+    }
+
     pub(crate) async fn apply_results(
         tx: &mut sqlx::Transaction<'static, Db>,
         results: &[(i64, &PingRecord)],
@@ -21,10 +50,9 @@ impl This {
         let mut pks: Vec<i64> = results.iter().map(|(pk, _)| *pk).collect();
         pks.dedup();
         let mut states: BTreeMap<i64, EndpointHealth> = BTreeMap::new();
-        let mut names: HashMap<i64, String> = HashMap::new();
         for chunk in pks.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Db>::new(
-                "SELECT e.pk, e.id, e.name, e.status, e.consecutive_failures, e.consecutive_successes, \
+                "SELECT e.pk, e.id, e.status, e.consecutive_failures, e.consecutive_successes, \
                  e.alert_threshold, e.recovery_threshold, e.last_checked_at, e.last_error_kind, \
                  (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
                  AS open_count FROM endpoints e WHERE e.pk IN (",
@@ -51,7 +79,6 @@ impl This {
                     alert: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
                     recovery: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
                 };
-                names.insert(row.try_get("pk")?, row.try_get("name")?);
                 states.insert(
                     row.try_get("pk")?,
                     EndpointHealth {
@@ -105,10 +132,13 @@ impl This {
                     .bind(clamp_i32(failures))
                     .execute(&mut **tx)
                     .await?;
+                    let labels = Self::endpoint_labels(tx, *pk).await?;
                     let payload = Payload::IncidentStart(IncidentStarted {
                         incident_id: id,
                         endpoint_id: *endpoint_id,
-                        endpoint_name: names.get(pk).cloned(),
+                        endpoint_name: Some(labels.name),
+                        endpoint_url: labels.url,
+                        service_name: Some(labels.service),
                         started_at: record.started_at,
                         cause,
                         failure_count: failures,
@@ -132,10 +162,13 @@ impl This {
                     .fetch_optional(&mut **tx)
                     .await?;
                     if let Some(row) = row {
+                        let labels = Self::endpoint_labels(tx, *pk).await?;
                         let payload = Payload::IncidentResolved(IncidentResolved {
                             incident_id: row.try_get("id")?,
                             endpoint_id: *endpoint_id,
-                            endpoint_name: names.get(pk).cloned(),
+                            endpoint_name: Some(labels.name),
+                            endpoint_url: labels.url,
+                            service_name: Some(labels.service),
                             started_at: row.try_get("started_at")?,
                             resolved_at: record.started_at,
                             cause: row.try_get("cause")?,

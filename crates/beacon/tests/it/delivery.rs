@@ -157,6 +157,16 @@ fn every_event_arrives_after_the_receiver_comes_back() {
         );
         let data = &json["data"];
         assert_eq!(data["endpoint_id"].as_str(), Some(eid.as_str()));
+        // The monitor is named, with what it checks and its service, beside seed 000's fields.
+        let url = format!("{}/svc", target.base);
+        assert_eq!(data["endpoint_url"].as_str(), Some(url.as_str()), "{data}");
+        assert!(
+            data["endpoint_name"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty())
+                && data["service_name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{data}"
+        );
         assert!(
             data["incident_id"].is_string()
                 && data["started_at"].is_string()

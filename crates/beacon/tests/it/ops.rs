@@ -60,7 +60,8 @@ fn health_ready_and_metrics() {
     for family in &families {
         assert!(family.starts_with("beacon_"), "{family}");
         assert!(
-            last.lines().any(|l| l.starts_with(&format!("# HELP {family} "))),
+            last.lines()
+                .any(|l| l.starts_with(&format!("# HELP {family} "))),
             "{family} has no HELP in:\n{last}"
         );
     }
