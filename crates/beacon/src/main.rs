@@ -48,23 +48,44 @@ fn is_local(url: &str) -> bool {
     matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
 }
 
+/// The server's base URL from `--server`: `host:port` alone means `http://host:port`; other schemes are refused.
+fn server_url(given: &str) -> Result<String> {
+    let url = match given.split_once("://") {
+        None => format!("http://{given}"),
+        Some(("http" | "https", _)) => given.to_owned(),
+        Some((scheme, _)) => {
+            return Err(error::UsageError(format!(
+                "--server {given}: use an http:// or https:// URL (got the scheme {scheme:?})"
+            ))
+            .into());
+        }
+    };
+    Ok(url)
+}
+
 /// The operations the command runs on: a server (`--server`) or the database.
 async fn operations(global: &Global) -> Result<Box<dyn beacon_server::api::Operations>> {
-    if let Some(url) = &global.server {
-        let token = match &global.token {
-            Some(t) => Some(t.clone()),
-            None if is_local(url) => {
+    if let Some(given) = &global.server {
+        let url = server_url(given)?;
+        let (token, hint) = match &global.token {
+            Some(t) => (Some(t.clone()), String::new()),
+            None if is_local(&url) => {
                 let dir = global
                     .data_dir
                     .clone()
                     .unwrap_or_else(|| config::DEFAULT_DATA_DIR.into());
-                std::fs::read_to_string(dir.join(server::ADMIN_TOKEN_FILE))
+                let file = dir.join(server::ADMIN_TOKEN_FILE);
+                let token = std::fs::read_to_string(&file)
                     .ok()
-                    .map(|t| t.trim().to_owned())
+                    .map(|t| t.trim().to_owned());
+                (token, format!("none in {}", file.display()))
             }
-            None => None,
+            None => (
+                None,
+                "a server on another machine needs one given".to_owned(),
+            ),
         };
-        return Ok(Box::new(remote::Remote::new(url, token)?));
+        return Ok(Box::new(remote::Remote::new(&url, token, hint)?));
     }
     let url = config::database_url(global)?;
     let store = beacon_store::open(&url)

@@ -17,6 +17,8 @@ use uuid::Uuid;
 pub struct Remote {
     base: String,
     token: Option<String>,
+    /// Where a token was looked for (for the "no token" error).
+    token_hint: String,
     http: reqwest::Client,
 }
 
@@ -24,7 +26,8 @@ const NO_QUERY: Option<&()> = None;
 const NO_BODY: Option<&()> = None;
 
 impl Remote {
-    pub fn new(base: &str, token: Option<String>) -> Result<Self, ApiError> {
+    /// `token_hint` says where a token was looked for, for the error when the server wants one and none was sent.
+    pub fn new(base: &str, token: Option<String>, token_hint: String) -> Result<Self, ApiError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
@@ -39,6 +42,7 @@ impl Remote {
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             token,
+            token_hint,
             http,
         })
     }
@@ -75,6 +79,15 @@ impl Remote {
             return Ok((status, bytes));
         }
         Err(match serde_json::from_slice::<ErrorResponse>(&bytes) {
+            Ok(e) if status == StatusCode::UNAUTHORIZED && self.token.is_none() => ApiError {
+                status: status.as_u16(),
+                code: e.error.code,
+                message: format!(
+                    "{}: no API token was sent ({}); pass --token or set BEACON_TOKEN",
+                    e.error.message, self.token_hint
+                ),
+                field: e.error.field,
+            },
             Ok(e) => ApiError {
                 status: status.as_u16(),
                 code: e.error.code,

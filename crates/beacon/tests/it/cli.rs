@@ -505,3 +505,36 @@ fn the_data_dir_and_database_are_private() {
     assert_eq!(home.run(&["services", "list"]).code, 0);
     assert_eq!(mode("data/beacon.db"), 0o600, "narrowed on the next open");
 }
+
+/// `--server host:port` without a scheme means http; another scheme is explained; a server that wants a token
+/// the CLI did not find says where it looked and how to give one.
+#[test]
+fn server_urls_and_missing_tokens_are_explained() {
+    let home = Home::remote();
+    let addr = home.remote.as_ref().expect("server").addr.to_string();
+    let out = home.run(&["services", "list", "--server", &addr]);
+    assert_eq!(out.code, 0, "host:port alone is http: {}", out.stderr);
+
+    let out = home.run(&["services", "list", "--server", "ftp://127.0.0.1:21"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("http:// or https://"), "{}", out.stderr);
+
+    let elsewhere = home.dir.join("elsewhere");
+    let o = home
+        .command(&["services", "list", "--server", &format!("http://{addr}")])
+        .env("BEACON_DATA_DIR", &elsewhere)
+        .output()
+        .expect("beacon runs");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--token")
+            && stderr.contains("BEACON_TOKEN")
+            && stderr.contains(&elsewhere.join("admin-token").display().to_string()),
+        "{stderr}"
+    );
+    assert!(
+        !elsewhere.exists(),
+        "a remote command creates nothing locally"
+    );
+}
