@@ -195,6 +195,14 @@ pub enum EndpointsCmd {
     Delete {
         id: Uuid,
     },
+    /// Stop checking until resumed; an open incident is resolved (resolved_by paused), so no one is paged.
+    Pause {
+        id: Uuid,
+    },
+    /// Check again, from the next slot; failures count afresh.
+    Resume {
+        id: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -134,6 +134,12 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
             ops.delete_endpoint(id).await?;
             output::deleted(out, "endpoint", id)
         }
+        EndpointsCmd::Pause { id } => {
+            output::endpoint(out, &ops.set_endpoint_paused(id, true).await?)
+        }
+        EndpointsCmd::Resume { id } => {
+            output::endpoint(out, &ops.set_endpoint_paused(id, false).await?)
+        }
     }
 }
 

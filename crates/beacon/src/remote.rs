@@ -171,6 +171,17 @@ impl ServiceOps for Remote {
 
 #[async_trait]
 impl EndpointOps for Remote {
+    async fn set_endpoint_paused(&self, id: Uuid, paused: bool) -> Result<EndpointView, ApiError> {
+        let verb = if paused { "pause" } else { "resume" };
+        self.call(
+            Method::POST,
+            &format!("/api/v1/endpoints/{id}/{verb}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+
     async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError> {
         self.call(Method::POST, "/api/v1/endpoints", NO_QUERY, Some(&body))
             .await

@@ -59,6 +59,8 @@ pub trait EndpointOps: Send + Sync {
         body: EndpointPatch,
     ) -> Result<EndpointView, ApiError>;
     async fn delete_endpoint(&self, id: Uuid) -> Result<(), ApiError>;
+    /// Stop checking (and close its open incident, `resolved_by: paused`) or start again.
+    async fn set_endpoint_paused(&self, id: Uuid, paused: bool) -> Result<EndpointView, ApiError>;
     async fn list_pings(&self, endpoint_id: Uuid, params: PingParams)
     -> Result<PingList, ApiError>;
     /// Statistics of one endpoint over a range, from rollup windows.
@@ -85,6 +87,14 @@ impl App {
 
 #[async_trait]
 impl EndpointOps for App {
+    async fn set_endpoint_paused(&self, id: Uuid, paused: bool) -> Result<EndpointView, ApiError> {
+        let patch = EndpointPatch {
+            enabled: Some(!paused),
+            ..Default::default()
+        };
+        self.update_endpoint(id, patch).await
+    }
+
     async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError> {
         let (service_id, fields) = body.split();
         self.create_endpoint_fields(service_id, fields).await

@@ -26,6 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_service, update_service, delete_service))
         .routes(routes!(list_endpoints, create_endpoint))
         .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(pause_endpoint))
+        .routes(routes!(resume_endpoint))
         .routes(routes!(list_pings))
         .routes(routes!(endpoint_stats))
         .routes(routes!(endpoint_uptime))
@@ -180,6 +182,28 @@ async fn delete_endpoint(
 ) -> Result<StatusCode, ApiError> {
     s.app.delete_endpoint(id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/pause", tag = "endpoints", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Paused: not checked; an open incident is resolved (resolved_by paused)",
+        body = EndpointView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn pause_endpoint(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<EndpointView> {
+    Ok(Json(s.app.set_endpoint_paused(id, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/resume", tag = "endpoints", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Checked again from its next slot", body = EndpointView),
+        (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn resume_endpoint(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<EndpointView> {
+    Ok(Json(s.app.set_endpoint_paused(id, false).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/endpoints/{id}/pings", tag = "pings", params(("id" = Uuid, Path), PingParams),

@@ -111,7 +111,12 @@ impl From<&Endpoint> for EndpointView {
             follow_redirects: h.follow_redirects,
             enabled: s.enabled,
             webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
-            status: e.status.as_str().to_owned(),
+            // A paused (disabled) endpoint is not checked: its last health is not its status.
+            status: if s.enabled {
+                e.status.as_str().to_owned()
+            } else {
+                "paused".to_owned()
+            },
             last_checked_at: opt_rfc3339(e.last_checked_at),
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),

@@ -331,6 +331,12 @@ impl Catalog for This {
         if spec.webhook_url != current.spec.webhook_url {
             Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
         }
+        let mut current = current;
+        if current.spec.enabled && !spec.enabled {
+            Self::pause_endpoint(&mut tx, pk, now).await?;
+            current.status = Status::Unknown;
+            current.consecutive_failures = 0;
+        }
         let rescheduled = spec.interval_seconds != current.spec.interval_seconds
             || (spec.enabled && !current.spec.enabled);
         let mut next_check_at = current.next_check_at;

@@ -26,6 +26,58 @@ impl This {
     }
 }
 
+impl This {
+    /// Pausing (disabling) an endpoint: its open incident resolves (`resolved_by: paused`, with an
+    /// `incident_resolved` event for its service's webhooks — not its own `webhook_url`, whose alerts come from
+    /// check runs), and its health starts afresh (`unknown`), so after it resumes a new outage is a new incident.
+    pub(crate) async fn pause_endpoint(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        endpoint_pk: i64,
+        now: Millis,
+    ) -> Result<()> {
+        let row = sqlx::query(
+            "UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3 \
+             WHERE endpoint_pk = $1 AND status = 'open' RETURNING id, started_at, cause, failure_count",
+        )
+        .bind(endpoint_pk)
+        .bind(now)
+        .bind(ResolvedBy::Paused.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE endpoints SET status = $2, consecutive_failures = 0, consecutive_successes = 0 \
+             WHERE pk = $1",
+        )
+        .bind(endpoint_pk)
+        .bind(Status::Unknown.as_str())
+        .execute(&mut **tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let labels = Self::endpoint_labels(tx, endpoint_pk).await?;
+        let endpoint_id: Uuid = sqlx::query("SELECT id FROM endpoints WHERE pk = $1")
+            .bind(endpoint_pk)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        let payload = Payload::IncidentResolved(IncidentResolved {
+            incident_id: row.try_get("id")?,
+            endpoint_id,
+            endpoint_name: Some(labels.name),
+            endpoint_url: labels.url,
+            service_name: Some(labels.service),
+            started_at: row.try_get("started_at")?,
+            resolved_at: now,
+            cause: row.try_get("cause")?,
+            failure_count: to_u32(row.try_get("failure_count")?, "failure_count")?,
+            resolved_by: ResolvedBy::Paused.as_str().to_owned(),
+            run_status: None,
+        });
+        Self::insert_event(tx, Owner::Endpoint(endpoint_pk), &payload, now, false).await
+    }
+}
+
 #[async_trait]
 impl Incidents for This {
     async fn list_incidents(&self, filter: IncidentFilter, page: Page) -> Result<Paged<Incident>> {

@@ -2164,3 +2164,83 @@ pub async fn pausing_a_down_heartbeat_resolves_its_incident(store: Arc<dyn Store
             .all(|i| i.status == IncidentStatus::Resolved)
     );
 }
+
+/// Pausing (disabling) a failing endpoint resolves its open incident (`resolved_by: paused`, with an
+/// `incident_resolved` event) and starts its health afresh; after it resumes, a new outage opens a new
+/// incident. Before, the incident stayed open and the endpoint kept showing its last health.
+pub async fn pausing_a_failing_endpoint_resolves_its_incident(store: Arc<dyn Store>) {
+    let (_, ep) = setup(&store, 60).await;
+    let mut now = T0 + 60_000;
+    for _ in 0..2 {
+        run_slot(&store, now, false).await;
+        now += 60_000;
+    }
+    let paused = store
+        .update_endpoint(
+            ep.id,
+            EndpointInput {
+                enabled: Some(false),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .expect("pause");
+    assert!(!paused.spec.enabled);
+    assert_eq!(
+        (paused.status, paused.consecutive_failures),
+        (Status::Unknown, 0)
+    );
+    let incidents = |store: Arc<dyn Store>| async move {
+        store
+            .list_incidents(IncidentFilter::default(), Page::default())
+            .await
+            .expect("incidents")
+            .items
+    };
+    let first = incidents(store.clone()).await;
+    assert_eq!(
+        (first[0].status, first[0].resolved_by, first[0].resolved_at),
+        (
+            IncidentStatus::Resolved,
+            Some(ResolvedBy::Paused),
+            Some(now)
+        )
+    );
+    let events = store.list_events(0, 10).await.expect("events");
+    let last = json(&events.last().expect("event").payload);
+    assert_eq!(
+        (events.len(), last["resolved_by"].as_str()),
+        (2, Some("paused"))
+    );
+    assert!(
+        store
+            .claim_slots(&claim("w", now + 600_000))
+            .await
+            .expect("claim")
+            .is_empty(),
+        "a paused endpoint is not checked"
+    );
+    // Resumed: failures count afresh and a new outage is a new incident.
+    now += 60_000;
+    store
+        .update_endpoint(
+            ep.id,
+            EndpointInput {
+                enabled: Some(true),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .expect("resume");
+    let mut opened = 0;
+    for _ in 0..2 {
+        now += 60_000;
+        opened += run_slot(&store, now, false).await.incidents_opened;
+    }
+    assert_eq!(opened, 1);
+    let all = incidents(store.clone()).await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].status, IncidentStatus::Open);
+}

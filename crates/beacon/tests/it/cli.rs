@@ -538,3 +538,27 @@ fn server_urls_and_missing_tokens_are_explained() {
         "a remote command creates nothing locally"
     );
 }
+
+/// `endpoints pause` / `resume`, on the database and through a server: a paused endpoint shows `paused`, not its
+/// last health, and is checked again once resumed.
+#[test]
+fn endpoints_pause_and_resume() {
+    for home in [Home::sqlite(), Home::remote()] {
+        let sid = home.service();
+        let eid = home.endpoint(&sid, "http://127.0.0.1:9/health", &[]);
+        let paused = home.json(&["endpoints", "pause", &eid]);
+        assert_eq!(
+            (paused["status"].as_str(), paused["enabled"].as_bool()),
+            (Some("paused"), Some(false))
+        );
+        let got = home.json(&["endpoints", "get", &eid]);
+        assert_eq!(got["status"], "paused");
+        let resumed = home.json(&["endpoints", "resume", &eid]);
+        assert_eq!(
+            (resumed["status"].as_str(), resumed["enabled"].as_bool()),
+            (Some("unknown"), Some(true))
+        );
+        let out = home.run(&["endpoints", "pause", &uuid::Uuid::new_v4().to_string()]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+    }
+}
