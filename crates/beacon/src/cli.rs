@@ -262,8 +262,7 @@ pub enum IncidentsCmd {
     /// Resolve by hand; failures count afresh afterwards.
     ///
     /// An endpoint that is still failing opens a new incident once it has failed `alert_threshold` more times
-    /// (there is no acknowledgement yet: pause the endpoint with `endpoints update ID --enabled false` to stop
-    /// checking it while you work on it).
+    /// (there is no acknowledgement yet: `endpoints pause ID` stops checking it while you work on it).
     Resolve {
         id: Uuid,
     },

@@ -400,7 +400,7 @@ fn bad_endpoint_input_is_refused_and_nothing_is_written(home: &Home) {
     let help = home.run(&["incidents", "resolve", "--help"]);
     assert_eq!(help.code, 0);
     assert!(
-        help.stdout.contains("opens a new incident") && help.stdout.contains("--enabled false"),
+        help.stdout.contains("opens a new incident") && help.stdout.contains("endpoints pause"),
         "resolve --help says a still-failing endpoint reopens, and how to stop it: {}",
         help.stdout
     );
