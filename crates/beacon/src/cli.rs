@@ -255,6 +255,9 @@ pub enum IncidentsCmd {
         endpoint_id: Option<Uuid>,
         #[arg(long)]
         heartbeat_id: Option<Uuid>,
+        /// Only the newest N.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
     },
     Get {
         id: Uuid,

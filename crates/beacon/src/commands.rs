@@ -46,7 +46,18 @@ fn patch(f: EndpointFlags) -> Result<EndpointPatch, beacon_core::ValidationError
 }
 
 /// Follow cursors until the last page.
-async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>>
+async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<(Vec<T>, Option<String>), beacon_server::error::ApiError>,
+        >,
+{
+    pages_up_to(None, fetch).await
+}
+
+/// Items page by page until there are `max` (all of them without one).
+async fn pages_up_to<T, F, Fut>(max: Option<usize>, mut fetch: F) -> Result<Vec<T>>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<
@@ -58,6 +69,10 @@ where
     loop {
         let (items, next) = fetch(cursor).await?;
         out.extend(items);
+        if let Some(max) = max.filter(|m| out.len() >= *m) {
+            out.truncate(max);
+            return Ok(out);
+        }
         match next {
             Some(n) => cursor = Some(n),
             None => return Ok(out),
@@ -192,12 +207,14 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
             status,
             endpoint_id,
             heartbeat_id,
+            limit,
         } => {
             let status = status.map(|s| match s {
                 IncidentStatusArg::Open => "open".to_owned(),
                 IncidentStatusArg::Resolved => "resolved".to_owned(),
             });
-            let list = all_pages(|cursor| {
+            let max = limit.map(|n| n as usize);
+            let list = pages_up_to(max, |cursor| {
                 let status = status.clone();
                 async move {
                     let page = ops
@@ -205,7 +222,7 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
                             status,
                             endpoint_id,
                             heartbeat_id,
-                            limit: Some(MAX_PAGE),
+                            limit: Some(limit.unwrap_or(MAX_PAGE).min(MAX_PAGE)),
                             cursor,
                         })
                         .await?;

@@ -169,6 +169,16 @@ fn manual_resolve_resets_the_failure_count() {
         "opened after {} failures: {failures_after:?}",
         failures_after.len()
     );
+    // Two incidents now; `--limit 1` shows only the newest.
+    let newest = home.json(&["incidents", "list", "--limit", "1"]);
+    let newest = newest.as_array().expect("array");
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0]["id"], second["id"]);
+    assert_eq!(
+        home.json(&["incidents", "list"]).as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(home.run(&["incidents", "list", "--limit", "0"]).code, 1);
     assert_eq!(server.terminate(), 0);
 }
 
