@@ -42,7 +42,10 @@ pub fn relative(rfc3339: &str) -> String {
     };
     let secs = (Utc::now() - t.with_timezone(&Utc)).num_seconds();
     match secs {
-        s if s < 0 => "in the future".to_owned(),
+        s if s < -86_400 => format!("in {}d", -s / 86_400),
+        s if s < -3_600 => format!("in {}h", -s / 3_600),
+        s if s < -60 => format!("in {}m", -s / 60),
+        s if s < 0 => format!("in {}s", -s),
         s if s < 60 => format!("{s}s ago"),
         s if s < 3_600 => format!("{}m ago", s / 60),
         s if s < 86_400 => format!("{}h ago", s / 3_600),
@@ -624,6 +627,12 @@ pub fn heartbeat(out: Output, h: &HeartbeatView) -> Result<()> {
                                 short(t),
                                 relative(t)
                             ))
+                    ),
+                    (
+                        "next_expected_at",
+                        h.next_expected_at
+                            .as_deref()
+                            .map_or("-".into(), |t| format!("{} ({})", short(t), relative(t)))
                     ),
                     ("ping_url", h.ping_url.clone()),
                     ("created_at", short(&h.created_at)),

@@ -52,6 +52,11 @@ impl App {
                 .as_str()
                 .into(),
             last_ping_at: h.last_ping_at.map(rfc3339),
+            next_expected_at: h
+                .state
+                .last_result
+                .filter(|_| !h.state.paused)
+                .map(|(at, _)| rfc3339(h.spec.due_after(at))),
             ping_url: format!("{}/ping/{}", self.public_url, h.id),
             created_at: rfc3339(h.created_at),
             updated_at: rfc3339(h.updated_at),

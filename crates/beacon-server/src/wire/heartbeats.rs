@@ -18,6 +18,8 @@ pub struct HeartbeatView {
     pub grace_seconds: u32,
     pub status: String,
     pub last_ping_at: Option<String>,
+    /// When the next ping is expected (the grace time follows it); null before the first ping and while paused.
+    pub next_expected_at: Option<String>,
     /// Where jobs send pings (`Authorization: Bearer <key>` or `?key=`); `/start`, `/fail`, `/log`, `/<exit status>`
     /// may be appended.
     pub ping_url: String,

@@ -145,11 +145,26 @@ fn a_heartbeat_goes_through_every_status_with_incidents_and_webhooks() {
     );
     assert!(hb.pings().is_empty());
     assert_eq!(hb.status(), "new");
+    assert_eq!(
+        hb.get()["next_expected_at"],
+        Value::Null,
+        "nothing expected before the first ping"
+    );
 
     // Success, by header, by ?key= and by HEAD.
     let ok = hb.ping("", true, None);
     assert_eq!((ok.status, ok.body.as_str()), (200, "OK\n"));
     assert_eq!(hb.status(), "up");
+    // The next ping is expected one period (2 s) after this one.
+    let got = hb.get();
+    let at = |k: &str| {
+        chrono::DateTime::parse_from_rfc3339(got[k].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{k}: {e} in {got}"))
+    };
+    assert_eq!(
+        (at("next_expected_at") - at("last_ping_at")).num_milliseconds(),
+        2_000
+    );
     let by_query = http(
         &format!("{base}/ping/{}?key={}", hb.id, hb.key),
         "HEAD",
