@@ -66,10 +66,10 @@ impl std::fmt::Display for EventKind {
     }
 }
 
-/// `incident_start`: an endpoint failed `failure_count` times in a row.
+/// The endpoint an incident event is about, as the event names it (the names are null in events recorded by
+/// versions that did not name it). Flattened into the payload: the JSON keeps its flat shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IncidentStarted {
-    pub incident_id: Uuid,
+pub struct Monitor {
     pub endpoint_id: Uuid,
     #[serde(default)]
     pub endpoint_name: Option<String>,
@@ -78,6 +78,14 @@ pub struct IncidentStarted {
     pub endpoint_url: Option<String>,
     #[serde(default)]
     pub service_name: Option<String>,
+}
+
+/// `incident_start`: an endpoint failed `failure_count` times in a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentStarted {
+    pub incident_id: Uuid,
+    #[serde(flatten)]
+    pub monitor: Monitor,
     pub started_at: Millis,
     pub cause: String,
     pub failure_count: u32,
@@ -93,13 +101,8 @@ pub struct IncidentStarted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentResolved {
     pub incident_id: Uuid,
-    pub endpoint_id: Uuid,
-    #[serde(default)]
-    pub endpoint_name: Option<String>,
-    #[serde(default)]
-    pub endpoint_url: Option<String>,
-    #[serde(default)]
-    pub service_name: Option<String>,
+    #[serde(flatten)]
+    pub monitor: Monitor,
     pub started_at: Millis,
     pub resolved_at: Millis,
     pub cause: String,

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::CheckUrl;
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
-use beacon_core::event::{IncidentStarted, Payload};
+use beacon_core::event::{IncidentStarted, Monitor, Payload};
 use beacon_core::heartbeat::{self, HbState, HbStatus, HeartbeatInput, HeartbeatSpec};
 use beacon_core::ping::{Observation, Timings};
 use beacon_core::webhook::WebhookSecret;
@@ -235,10 +235,12 @@ pub fn delivery(pk: i64) -> MemDelivery {
             event_id: id,
             event: Payload::IncidentStart(IncidentStarted {
                 incident_id: id,
-                endpoint_id: id,
-                endpoint_name: Some("api".into()),
-                endpoint_url: Some("http://127.0.0.1:9/health".into()),
-                service_name: Some("shop".into()),
+                monitor: Monitor {
+                    endpoint_id: id,
+                    endpoint_name: Some("api".into()),
+                    endpoint_url: Some("http://127.0.0.1:9/health".into()),
+                    service_name: Some("shop".into()),
+                },
                 started_at: T0,
                 cause: "http_status: 503".into(),
                 failure_count: 3,

@@ -3,7 +3,7 @@
 //! Pulse alert (`pulse`). Each matches on the event's payload, so a new kind must say what it looks like here.
 
 use beacon_core::Millis;
-use beacon_core::event::Payload;
+use beacon_core::event::{Monitor, Payload};
 use beacon_store::{ClaimedDelivery, WebhookFormat};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -27,35 +27,20 @@ pub fn body(d: &ClaimedDelivery) -> Value {
 pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -> Value {
     let kind = event.kind();
     let mut data = match event {
-        Payload::IncidentStart(p) => {
-            let mut data = incident(
-                p.incident_id,
-                p.endpoint_id,
-                p.started_at,
-                &p.cause,
-                p.failure_count,
-            );
-            name_monitor(
-                &mut data,
-                &p.endpoint_name,
-                &p.endpoint_url,
-                &p.service_name,
-            );
-            data
-        }
+        Payload::IncidentStart(p) => incident(
+            p.incident_id,
+            &p.monitor,
+            p.started_at,
+            &p.cause,
+            p.failure_count,
+        ),
         Payload::IncidentResolved(p) => {
             let mut data = incident(
                 p.incident_id,
-                p.endpoint_id,
+                &p.monitor,
                 p.started_at,
                 &p.cause,
                 p.failure_count,
-            );
-            name_monitor(
-                &mut data,
-                &p.endpoint_name,
-                &p.endpoint_url,
-                &p.service_name,
             );
             if let Some(obj) = data.as_object_mut() {
                 obj.insert("resolved_at".into(), json!(rfc3339(p.resolved_at)));
@@ -94,37 +79,26 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
     json!({ "type": format!("{kind}.v1"), "timestamp": rfc3339(at), "data": data })
 }
 
-/// `data` of an endpoint incident's event: seed 000's fields (`message` is the cause) and Beacon's.
+/// `data` of an endpoint incident's event: seed 000's fields (`message` is the cause) and Beacon's, the monitor
+/// named (null in events recorded before it was).
 fn incident(
     incident_id: Uuid,
-    endpoint_id: Uuid,
+    m: &Monitor,
     started_at: Millis,
     cause: &str,
     failures: u32,
 ) -> Value {
     json!({
         "incident_id": incident_id,
-        "endpoint_id": endpoint_id,
+        "endpoint_id": m.endpoint_id,
+        "endpoint_name": m.endpoint_name,
+        "endpoint_url": m.endpoint_url,
+        "service_name": m.service_name,
         "started_at": rfc3339(started_at),
         "message": cause,
         "cause": cause,
         "failure_count": failures,
     })
-}
-
-/// The monitor's name, what it checks and its service, beside seed 000's fields (null in events written before
-/// they were recorded).
-fn name_monitor(
-    data: &mut Value,
-    name: &Option<String>,
-    url: &Option<String>,
-    service: &Option<String>,
-) {
-    if let Some(obj) = data.as_object_mut() {
-        obj.insert("endpoint_name".into(), json!(name));
-        obj.insert("endpoint_url".into(), json!(url));
-        obj.insert("service_name".into(), json!(service));
-    }
 }
 
 /// Seed 002's alert body for a check's `webhook_url`: `failure` when an incident opens, `recovery` when it
@@ -133,15 +107,15 @@ fn name_monitor(
 pub fn pulse(event: &Payload, at: Millis) -> Value {
     let (check_id, check_name, kind, status, error) = match event {
         Payload::IncidentStart(p) => (
-            Some(p.endpoint_id),
-            p.endpoint_name.as_deref(),
+            Some(p.monitor.endpoint_id),
+            p.monitor.endpoint_name.as_deref(),
             "failure",
             p.run_status.as_deref().unwrap_or("fail"),
             p.error.as_deref().filter(|e| !e.is_empty()),
         ),
         Payload::IncidentResolved(p) => (
-            Some(p.endpoint_id),
-            p.endpoint_name.as_deref(),
+            Some(p.monitor.endpoint_id),
+            p.monitor.endpoint_name.as_deref(),
             "recovery",
             p.run_status.as_deref().unwrap_or("success"),
             None,

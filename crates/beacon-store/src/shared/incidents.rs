@@ -55,18 +55,9 @@ impl This {
         let Some(row) = row else {
             return Ok(());
         };
-        let labels = Self::endpoint_labels(tx, endpoint_pk).await?;
-        let endpoint_id: Uuid = sqlx::query("SELECT id FROM endpoints WHERE pk = $1")
-            .bind(endpoint_pk)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
         let payload = Payload::IncidentResolved(IncidentResolved {
             incident_id: row.try_get("id")?,
-            endpoint_id,
-            endpoint_name: Some(labels.name),
-            endpoint_url: labels.url,
-            service_name: Some(labels.service),
+            monitor: Self::monitor(tx, endpoint_pk).await?,
             started_at: row.try_get("started_at")?,
             resolved_at: now,
             cause: row.try_get("cause")?,
@@ -174,27 +165,21 @@ impl Incidents for This {
                 .await?,
         )?;
         let manual = ResolvedBy::Manual.as_str().to_owned();
-        let (owner, payload) = match (endpoint_pk, incident.endpoint_id, incident.heartbeat_id) {
-            (Some(pk), Some(endpoint_id), _) => {
-                let labels = Self::endpoint_labels(&mut tx, pk).await?;
-                (
-                    Owner::Endpoint(pk),
-                    Payload::IncidentResolved(IncidentResolved {
-                        incident_id: incident.id,
-                        endpoint_id,
-                        endpoint_name: Some(labels.name),
-                        endpoint_url: labels.url,
-                        service_name: Some(labels.service),
-                        started_at: incident.started_at,
-                        resolved_at: now,
-                        cause: incident.cause.clone(),
-                        failure_count: incident.failure_count,
-                        resolved_by: manual,
-                        run_status: None,
-                    }),
-                )
-            }
-            (None, _, Some(heartbeat_id)) => (
+        let (owner, payload) = match (endpoint_pk, incident.heartbeat_id) {
+            (Some(pk), _) => (
+                Owner::Endpoint(pk),
+                Payload::IncidentResolved(IncidentResolved {
+                    incident_id: incident.id,
+                    monitor: Self::monitor(&mut tx, pk).await?,
+                    started_at: incident.started_at,
+                    resolved_at: now,
+                    cause: incident.cause.clone(),
+                    failure_count: incident.failure_count,
+                    resolved_by: manual,
+                    run_status: None,
+                }),
+            ),
+            (None, Some(heartbeat_id)) => (
                 Owner::Heartbeat(row.try_get("heartbeat_pk")?),
                 Payload::HeartbeatUp(HeartbeatChanged {
                     heartbeat_id,

@@ -35,7 +35,7 @@ use async_trait::async_trait;
 use beacon_core::Millis;
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec};
 use beacon_core::event::{
-    HeartbeatChanged, IncidentResolved, IncidentStarted, Payload, TestMessage,
+    HeartbeatChanged, IncidentResolved, IncidentStarted, Monitor, Payload, TestMessage,
 };
 use beacon_core::heartbeat::{self as hbeat, HbStatus, HeartbeatInput, HeartbeatSpec, PingKind};
 use beacon_core::incident::{self, Health, Status, Thresholds, Transition};

@@ -5,28 +5,21 @@ use super::*;
 
 /// An endpoint's health as `apply_results` reads, changes and writes it back.
 struct EndpointHealth {
-    id: Uuid,
     health: Health,
     thresholds: Thresholds,
     last_checked_at: Option<Millis>,
     last_error_kind: Option<i32>,
 }
 
-/// What an event names its endpoint by: its name, what it checks (an HTTP check's URL) and its service's name.
-pub(crate) struct EndpointLabels {
-    pub name: String,
-    pub url: Option<String>,
-    pub service: String,
-}
-
 impl This {
-    /// Read only when an event is written (incidents are rare next to results).
-    pub(crate) async fn endpoint_labels(
+    /// The endpoint as an event names it: id, name, what it checks (an HTTP check's URL) and its service. Read
+    /// only when an event is written (incidents are rare next to results).
+    pub(crate) async fn monitor(
         tx: &mut sqlx::Transaction<'static, Db>,
         endpoint_pk: i64,
-    ) -> Result<EndpointLabels> {
+    ) -> Result<Monitor> {
         let row = sqlx::query(
-            "SELECT e.name, e.kind, e.config, s.name AS service FROM endpoints e \
+            "SELECT e.id, e.name, e.kind, e.config, s.name AS service FROM endpoints e \
              JOIN services s ON s.pk = e.service_pk WHERE e.pk = $1",
         )
         .bind(endpoint_pk)
@@ -35,10 +28,11 @@ impl This {
         let kind: String = row.try_get("kind")?;
         let config: String = row.try_get("config")?;
         let check = checks::from_columns(&kind, &config)?;
-        Ok(EndpointLabels {
-            name: row.try_get("name")?,
-            url: check.as_http().map(|h| h.url.as_str().to_owned()),
-            service: row.try_get("service")?,
+        Ok(Monitor {
+            endpoint_id: row.try_get("id")?,
+            endpoint_name: Some(row.try_get("name")?),
+            endpoint_url: check.as_http().map(|h| h.url.as_str().to_owned()),
+            service_name: Some(row.try_get("service")?),
         })
     }
 
@@ -52,7 +46,7 @@ impl This {
         let mut states: BTreeMap<i64, EndpointHealth> = BTreeMap::new();
         for chunk in pks.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Db>::new(
-                "SELECT e.pk, e.id, e.status, e.consecutive_failures, e.consecutive_successes, \
+                "SELECT e.pk, e.status, e.consecutive_failures, e.consecutive_successes, \
                  e.alert_threshold, e.recovery_threshold, e.last_checked_at, e.last_error_kind, \
                  (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
                  AS open_count FROM endpoints e WHERE e.pk IN (",
@@ -82,7 +76,6 @@ impl This {
                 states.insert(
                     row.try_get("pk")?,
                     EndpointHealth {
-                        id: row.try_get("id")?,
                         health,
                         thresholds,
                         last_checked_at: row.try_get("last_checked_at")?,
@@ -96,7 +89,6 @@ impl This {
         for (pk, record) in results {
             // The endpoint was deleted after the check started: nothing to update.
             let Some(EndpointHealth {
-                id: endpoint_id,
                 health,
                 thresholds,
                 last_checked_at: last,
@@ -132,13 +124,9 @@ impl This {
                     .bind(clamp_i32(failures))
                     .execute(&mut **tx)
                     .await?;
-                    let labels = Self::endpoint_labels(tx, *pk).await?;
                     let payload = Payload::IncidentStart(IncidentStarted {
                         incident_id: id,
-                        endpoint_id: *endpoint_id,
-                        endpoint_name: Some(labels.name),
-                        endpoint_url: labels.url,
-                        service_name: Some(labels.service),
+                        monitor: Self::monitor(tx, *pk).await?,
                         started_at: record.started_at,
                         cause,
                         failure_count: failures,
@@ -162,13 +150,9 @@ impl This {
                     .fetch_optional(&mut **tx)
                     .await?;
                     if let Some(row) = row {
-                        let labels = Self::endpoint_labels(tx, *pk).await?;
                         let payload = Payload::IncidentResolved(IncidentResolved {
                             incident_id: row.try_get("id")?,
-                            endpoint_id: *endpoint_id,
-                            endpoint_name: Some(labels.name),
-                            endpoint_url: labels.url,
-                            service_name: Some(labels.service),
+                            monitor: Self::monitor(tx, *pk).await?,
                             started_at: row.try_get("started_at")?,
                             resolved_at: record.started_at,
                             cause: row.try_get("cause")?,
