@@ -54,3 +54,43 @@ pub(crate) fn from_columns(kind: &str, config: &str) -> Result<CheckSpec> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beacon_core::endpoint::{EndpointInput, EndpointSpec};
+
+    #[test]
+    fn a_check_round_trips_and_bad_columns_are_corrupt() {
+        let spec = EndpointSpec::create(EndpointInput {
+            name: Some("api".into()),
+            url: Some("https://example.com/health".into()),
+            method: Some("POST".into()),
+            headers: Some(vec!["X-Token: a:b".into()]),
+            expect_body_contains: Some("ok".into()),
+            follow_redirects: Some(false),
+            ..Default::default()
+        })
+        .expect("valid");
+        let (kind, config) = to_columns(&spec.check).expect("columns");
+        assert_eq!(kind, "http");
+        assert_eq!(from_columns(kind, &config).expect("decodes"), spec.check);
+        for (kind, config) in [
+            ("tcp", config.as_str()),
+            ("http", "{}"),
+            ("http", "not json"),
+            (
+                "http",
+                r#"{"url":"ftp://x","method":"GET","expected_status":"200","headers":[],"body":null,"expect_body_contains":null,"follow_redirects":true}"#,
+            ),
+        ] {
+            assert!(
+                matches!(
+                    from_columns(kind, config),
+                    Err(crate::StoreError::Corrupt(_))
+                ),
+                "{kind} {config}"
+            );
+        }
+    }
+}

@@ -32,6 +32,32 @@ const ENDPOINT: &str = "INSERT INTO endpoints (id, service_pk, name, url, method
      'https://example.com/health?x=1', 'POST', 30, 2500, '200,201,301-308', \
      '[{\"name\":\"X-Token\",\"value\":\"a:b\"}]', '{\"ping\":1}', 4, 2, 'ok', $2, $3, 1000, 1000, NULL)";
 
+/// Migrate `$pool` to 0008 (`$dialect`'s first eight migrations), store a service and an HTTP endpoint in the
+/// old columns, close the pool; the endpoint's id. (A macro: the two pools are different types.)
+macro_rules! at_0008 {
+    ($pool:expr, $dialect:literal) => {{
+        let old = Migrator::new(first_migrations($dialect, 8))
+            .await
+            .expect("migrator");
+        old.run(&$pool).await.expect("migrate to 0008");
+        let (service, id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        sqlx::query(SERVICE)
+            .bind(service)
+            .execute(&$pool)
+            .await
+            .expect("service");
+        sqlx::query(ENDPOINT)
+            .bind(id)
+            .bind(false)
+            .bind(true)
+            .execute(&$pool)
+            .await
+            .expect("endpoint");
+        $pool.close().await;
+        id
+    }};
+}
+
 async fn assert_preserved(store: &dyn Store, id: uuid::Uuid) {
     let e = store.get_endpoint(id).await.expect("endpoint after 0009");
     assert_eq!(
@@ -66,24 +92,7 @@ async fn sqlite_http_columns_move_into_config() {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
         .await
         .expect("open");
-    let old = Migrator::new(first_migrations("sqlite", 8))
-        .await
-        .expect("migrator");
-    old.run(&pool).await.expect("migrate to 0008");
-    let (service, id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
-    sqlx::query(SERVICE)
-        .bind(service)
-        .execute(&pool)
-        .await
-        .expect("service");
-    sqlx::query(ENDPOINT)
-        .bind(id)
-        .bind(false)
-        .bind(true)
-        .execute(&pool)
-        .await
-        .expect("endpoint");
-    pool.close().await;
+    let id = at_0008!(pool, "sqlite");
     let store = SqliteStore::open(&path).await.expect("open with 0009");
     assert_preserved(&store, id).await;
 }
@@ -108,24 +117,7 @@ async fn postgres_http_columns_move_into_config() {
         )
         .await
         .expect("connect to schema");
-    let old = Migrator::new(first_migrations("postgres", 8))
-        .await
-        .expect("migrator");
-    old.run(&pool).await.expect("migrate to 0008");
-    let (service, id) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
-    sqlx::query(SERVICE)
-        .bind(service)
-        .execute(&pool)
-        .await
-        .expect("service");
-    sqlx::query(ENDPOINT)
-        .bind(id)
-        .bind(false)
-        .bind(true)
-        .execute(&pool)
-        .await
-        .expect("endpoint");
-    pool.close().await;
+    let id = at_0008!(pool, "postgres");
     let store = PostgresStore::open(&crate::postgres_url(), Some(&schema))
         .await
         .expect("open with 0009");
