@@ -223,7 +223,14 @@ fn direct_and_remote_output_are_identical() {
         &sid,
         "http://127.0.0.1:9/x",
         // Not checked: a check landing between the two calls would change what they print.
-        &["--header", "X-A: 1", "--interval", "30", "--enabled", "false"],
+        &[
+            "--header",
+            "X-A: 1",
+            "--interval",
+            "30",
+            "--enabled",
+            "false",
+        ],
     );
     let missing = uuid::Uuid::new_v4().to_string();
     for args in [
