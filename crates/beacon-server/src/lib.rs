@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod error;
+pub mod listener;
 mod routes;
 pub mod wire;
 
@@ -41,6 +42,8 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Require a token with `read` scope for `/metrics`.
     pub metrics_require_token: bool,
+    /// Header-read timeout and connection cap of the listener.
+    pub limits: listener::ListenerLimits,
 }
 
 impl Default for HttpConfig {
@@ -49,6 +52,7 @@ impl Default for HttpConfig {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
             metrics_require_token: false,
+            limits: listener::ListenerLimits::default(),
         }
     }
 }
@@ -162,9 +166,8 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    let limits = state.config.limits;
+    listener::serve(listener, router(state), limits, shutdown).await
 }
 
 /// Count and time every request, labelled by route pattern (not the raw path, to keep cardinality bounded).

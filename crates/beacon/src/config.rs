@@ -88,6 +88,8 @@ struct ApiFile {
     max_body_bytes: Option<usize>,
     request_timeout_seconds: Option<u64>,
     metrics_require_token: Option<bool>,
+    header_read_timeout_seconds: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -187,6 +189,17 @@ impl Settings {
                 .api
                 .metrics_require_token
                 .unwrap_or(http_defaults.metrics_require_token),
+            limits: beacon_server::listener::ListenerLimits {
+                header_read_timeout: secs(
+                    file.api.header_read_timeout_seconds,
+                    http_defaults.limits.header_read_timeout,
+                ),
+                max_connections: file
+                    .api
+                    .max_connections
+                    .unwrap_or(http_defaults.limits.max_connections)
+                    .max(1),
+            },
         };
         let data_dir = global
             .data_dir

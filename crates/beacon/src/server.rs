@@ -84,7 +84,7 @@ enum Metric {
 }
 
 /// `# HELP` of every metric Beacon exports (Prometheus' linter wants one per family).
-const METRIC_HELP: [(Metric, &str, &str); 33] = [
+const METRIC_HELP: [(Metric, &str, &str); 35] = [
     (
         Metric::Counter,
         "beacon_checks_total",
@@ -195,6 +195,16 @@ const METRIC_HELP: [(Metric, &str, &str); 33] = [
         Metric::Histogram,
         "beacon_http_request_duration_seconds",
         "Time to answer each HTTP request.",
+    ),
+    (
+        Metric::Gauge,
+        "beacon_http_connections_open",
+        "Connections the API listener is serving.",
+    ),
+    (
+        Metric::Counter,
+        "beacon_http_connections_refused_total",
+        "Connections closed on accept because api.max_connections were open.",
     ),
     (
         Metric::Gauge,

@@ -108,3 +108,90 @@ fn ready_is_503_while_the_database_is_unreachable() {
     assert_eq!(server.terminate(), 0);
     psql(&format!("DROP DATABASE {db} WITH (FORCE)"));
 }
+
+/// True once the peer has closed `conn` (read returns 0 or an error), false if it is still open after `wait`.
+fn closed_within(conn: &mut std::net::TcpStream, wait: Duration) -> bool {
+    use std::io::Read;
+    conn.set_read_timeout(Some(wait)).expect("timeout");
+    let mut buf = [0u8; 512];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue, // a 408 or similar before the close
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn idle_and_slow_header_connections_are_closed_and_capped() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let home = Home::sqlite();
+    let cfg = home.dir.join("beacon.yaml");
+    std::fs::write(
+        &cfg,
+        "api:\n  header_read_timeout_seconds: 2\n  max_connections: 250\n",
+    )
+    .expect("config");
+    let server = home.server(&["--config", cfg.to_str().expect("utf8")]);
+
+    // 200 connections that never finish their headers or send nothing at all.
+    let mut held: Vec<TcpStream> = (0..200)
+        .map(|i| {
+            let mut c = TcpStream::connect(&server.addr).expect("connect");
+            if i % 2 == 0 {
+                c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                    .expect("partial headers");
+            }
+            c
+        })
+        .collect();
+    // The service stays up for everyone else meanwhile.
+    for _ in 0..5 {
+        assert_eq!(server.get("/healthz").0, 200);
+    }
+    // Every one of them is closed by the server (a keep-alive connection after its answer, too).
+    let mut kept = TcpStream::connect(&server.addr).expect("connect");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    held.push(kept);
+    for (i, c) in held.iter_mut().enumerate() {
+        assert!(
+            closed_within(c, Duration::from_secs(30)),
+            "connection {i} still open"
+        );
+    }
+    assert_eq!(server.get("/healthz").0, 200);
+    drop(held);
+
+    // Above max_connections a new connection is closed at once while the open ones are served.
+    let full: Vec<TcpStream> = (0..250)
+        .map(|_| TcpStream::connect(&server.addr).expect("connect"))
+        .collect();
+    let mut extra = TcpStream::connect(&server.addr).expect("accepted by the kernel");
+    let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(
+        closed_within(&mut extra, Duration::from_secs(1)),
+        "connection over the cap was served"
+    );
+    drop(full);
+    eventually(Duration::from_secs(10), "served again", || {
+        let mut c = TcpStream::connect(&server.addr).ok()?;
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut c, &mut answer).ok()?;
+        answer.starts_with("HTTP/1.1 200").then_some(())
+    });
+    let (_, metrics) = server.get("/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("beacon_http_connections_refused_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    assert_eq!(server.terminate(), 0);
+}

@@ -1,0 +1,86 @@
+//! The accept loop of the API listener. `axum::serve` has no header-read timeout and no connection cap, so a
+//! client that opens connections and never finishes a request (or idles on a kept-alive one) would hold them
+//! forever. Here every connection gets `header_read_timeout` to send a request's headers — counted from the
+//! moment the connection opens or its previous response ends, so it also closes idle keep-alive connections —
+//! and at most `max_connections` are served at once; a connection above the cap is closed as soon as it is
+//! accepted (counted in `beacon_http_connections_refused_total`), so the ones being served keep their pace.
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// Limits on the connections the listener keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerLimits {
+    /// Time a client has to send a request's headers, from connection open or the end of the previous response.
+    pub header_read_timeout: Duration,
+    /// Connections served at once; more are closed on accept.
+    pub max_connections: usize,
+}
+
+impl Default for ListenerLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Serve `app` on `listener` until `shutdown`, then let open requests finish (idle connections are closed).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ListenerLimits,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let open = metrics::gauge!("beacon_http_connections_open");
+    let refused = metrics::counter!("beacon_http_connections_refused_total");
+    loop {
+        let stream = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait for connections to close instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            refused.increment(1);
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let conn =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        let open = open.clone();
+        open.increment(1.0);
+        tokio::spawn(async move {
+            // Errors here are the client's (reset, malformed request, header timeout): nothing to report.
+            let _ = conn.await;
+            open.decrement(1.0);
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
