@@ -17,8 +17,9 @@ use tokio_rustls::TlsConnector;
 use url::{Host, Url};
 
 const MAX_REDIRECTS: usize = 5;
-/// Bodies are read to the end (total time includes the download) but at most this much is kept for assertions.
-const MAX_BODY_BYTES: usize = 1 << 20;
+/// The most of a body read by default: the check stops reading there (total time includes reading it) and hangs
+/// up, so an endless or huge body costs neither memory nor the check's timeout.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 const USER_AGENT_VALUE: &str = concat!("beacon/", env!("CARGO_PKG_VERSION"));
 
 type Failure = (ErrorKind, String);
@@ -27,6 +28,7 @@ type Failure = (ErrorKind, String);
 #[derive(Clone)]
 pub struct HttpProber {
     tls: TlsConnector,
+    max_body: usize,
 }
 
 fn micros(d: Duration) -> u32 {
@@ -50,7 +52,15 @@ impl HttpProber {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
             tls: TlsConnector::from(Arc::new(config)),
+            max_body: DEFAULT_MAX_BODY_BYTES,
         })
+    }
+
+    /// Read at most `bytes` of a response body (assertions see that prefix).
+    #[must_use]
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
     }
 
     /// Run the check `spec` describes once, within `timeout_ms`. Never fails: every problem becomes a classified
@@ -135,7 +145,7 @@ impl HttpProber {
                 }
                 continue;
             }
-            let kept = read_body(response.into_body()).await?;
+            let kept = read_prefix(response.into_body(), self.max_body).await?;
             if !spec.expected_status.matches(status) {
                 return Err((
                     ErrorKind::Status,
@@ -275,10 +285,12 @@ where
     Ok(response)
 }
 
-/// Read the body to its end, keeping the first `MAX_BODY_BYTES`.
-async fn read_body(mut body: hyper::body::Incoming) -> Result<Vec<u8>, Failure> {
+/// Read the body up to its end or `max` bytes, whichever comes first; dropping the rest closes the connection.
+async fn read_prefix(mut body: hyper::body::Incoming, max: usize) -> Result<Vec<u8>, Failure> {
     let mut kept = Vec::new();
-    while let Some(frame) = body.frame().await {
+    while kept.len() < max
+        && let Some(frame) = body.frame().await
+    {
         let frame = frame.map_err(|e| {
             (
                 ErrorKind::Other,
@@ -286,7 +298,7 @@ async fn read_body(mut body: hyper::body::Incoming) -> Result<Vec<u8>, Failure> 
             )
         })?;
         if let Ok(data) = frame.into_data() {
-            let room = MAX_BODY_BYTES.saturating_sub(kept.len());
+            let room = max.saturating_sub(kept.len());
             kept.extend_from_slice(&data[..data.len().min(room)]);
         }
     }

@@ -4,7 +4,7 @@
 
 mod http;
 
-pub use http::HttpProber;
+pub use http::{DEFAULT_MAX_BODY_BYTES, HttpProber};
 
 use async_trait::async_trait;
 use beacon_core::check::CheckSpec;

@@ -103,6 +103,8 @@ struct WorkerFile {
     batch_max: Option<usize>,
     flush_interval_ms: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
+    /// Bytes of a check's response body read (assertions see this prefix); the rest is not read.
+    max_response_body_bytes: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -112,6 +114,8 @@ pub struct Settings {
     /// Holds the admin token file (and the SQLite database unless `database` points elsewhere).
     pub data_dir: PathBuf,
     pub checks: CheckConfig,
+    /// Bytes of a check's response body the prober reads.
+    pub check_max_body: usize,
     pub http: HttpConfig,
     pub delivery: DeliveryConfig,
     /// Base of ping URLs; `http://<bound address>` when not set.
@@ -153,7 +157,7 @@ impl Settings {
             file.database.as_deref(),
             file.data_dir.as_deref(),
         )?;
-        let w = file.worker;
+        let w = &file.worker;
         let defaults = CheckConfig::default();
         let ms = |v: Option<u64>, d: Duration| v.map_or(d, Duration::from_millis);
         let secs = |v: Option<u64>, d: Duration| v.map_or(d, Duration::from_secs);
@@ -258,6 +262,9 @@ impl Settings {
             database,
             data_dir,
             checks,
+            check_max_body: w
+                .max_response_body_bytes
+                .unwrap_or(beacon_probe::DEFAULT_MAX_BODY_BYTES),
             http,
             delivery,
             public_url: args.public_url.clone().or(file.public_url),

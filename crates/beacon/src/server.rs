@@ -278,7 +278,9 @@ pub async fn run(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("opening database {}", settings.database.redacted()))?;
     let metrics = install_metrics()?;
-    let prober = Arc::new(Probers::new().context("building the TLS configuration")?);
+    let mut probers = Probers::new().context("building the TLS configuration")?;
+    probers.http = probers.http.with_max_body(settings.check_max_body);
+    let prober = Arc::new(probers);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (intake, intake_writer) =
         beacon_runtime::heartbeats::Intake::start(store.clone(), &settings.heartbeats);
