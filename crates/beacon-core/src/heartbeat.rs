@@ -366,6 +366,53 @@ pub fn next_change_at(spec: &HeartbeatSpec, state: &HbState, now: Millis) -> Opt
     Some(at.max(now))
 }
 
+/// Status and next evaluation time at `now` when Beacon itself could not take pings until `resumed_at` (its
+/// database or intake was unavailable, or the process was not running). Silence before `resumed_at` is not held
+/// against the heartbeat: a deadline that passed while Beacon was away moves to where it would be after a ping at
+/// `resumed_at`, so a heartbeat goes down only a full period (or the next cron time) plus grace after service
+/// resumed. The hold never turns a heartbeat down earlier and never lifts one that was already `down` before
+/// (`current`), nor one whose last run failed. Held, an overdue heartbeat reads `late`.
+pub fn evaluate_held(
+    spec: &HeartbeatSpec,
+    state: &HbState,
+    current: HbStatus,
+    now: Millis,
+    resumed_at: Millis,
+) -> (HbStatus, Option<Millis>) {
+    let real = (evaluate(spec, state, now), next_change_at(spec, state, now));
+    if real.0 != HbStatus::Down || current == HbStatus::Down {
+        return real;
+    }
+    let held = match (state.started_at, state.last_result) {
+        (Some(started), _) => HbState {
+            started_at: Some(started.max(resumed_at)),
+            ..*state
+        },
+        (None, Some((at, true))) => HbState {
+            last_result: Some((at.max(resumed_at), true)),
+            ..*state
+        },
+        _ => return real,
+    };
+    match evaluate(spec, &held, now) {
+        HbStatus::Down => real,
+        status => {
+            let shown = if status == HbStatus::Up {
+                HbStatus::Late
+            } else {
+                status
+            };
+            let next = match status {
+                HbStatus::Started => held.started_at.map(|s| s + spec.grace_ms() + 1),
+                _ => held
+                    .last_result
+                    .map(|(at, _)| spec.due_after(at).saturating_add(spec.grace_ms()) + 1),
+            };
+            (shown, next.map(|n| n.max(now)))
+        }
+    }
+}
+
 /// The kinds of ping the intake accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PingKind {
@@ -455,6 +502,53 @@ mod tests {
     use super::*;
 
     const T0: Millis = 1_800_000_000_000;
+
+    #[test]
+    fn an_outage_of_beacon_holds_deadlines_for_a_period_and_grace_after_it_ends() {
+        let spec = period(60, 30);
+        let pinged = HbState {
+            last_result: Some((T0, true)),
+            ..HbState::default()
+        };
+        // Beacon was away from T0+10s to T0+200s; the heartbeat's deadline (T0+90s) passed meanwhile.
+        let resumed = T0 + 200_000;
+        assert_eq!(evaluate(&spec, &pinged, resumed), HbStatus::Down);
+        let (status, next) = evaluate_held(&spec, &pinged, HbStatus::Up, resumed, resumed);
+        assert_eq!(status, HbStatus::Late);
+        assert_eq!(next, Some(resumed + 90_000 + 1));
+        // Still silent a period + grace after the resume: now it is down.
+        let later = resumed + 90_001;
+        assert_eq!(
+            evaluate_held(&spec, &pinged, HbStatus::Late, later, resumed).0,
+            HbStatus::Down
+        );
+        // Down before the outage stays down; a failed run stays down; a run started before it gets grace.
+        assert_eq!(
+            evaluate_held(&spec, &pinged, HbStatus::Down, resumed, resumed).0,
+            HbStatus::Down
+        );
+        let failed = HbState {
+            last_result: Some((T0, false)),
+            ..HbState::default()
+        };
+        assert_eq!(
+            evaluate_held(&spec, &failed, HbStatus::Down, resumed, resumed).0,
+            HbStatus::Down
+        );
+        let running = HbState {
+            started_at: Some(T0),
+            ..pinged
+        };
+        assert_eq!(
+            evaluate_held(&spec, &running, HbStatus::Started, resumed, resumed),
+            (HbStatus::Started, Some(resumed + 30_000 + 1))
+        );
+        // Without an outage in the way the answer is evaluate's.
+        assert_eq!(
+            evaluate_held(&spec, &pinged, HbStatus::Up, T0 + 200_000, T0 - 1),
+            (HbStatus::Down, None)
+        );
+    }
 
     fn period(p: i64, g: i64) -> HeartbeatSpec {
         HeartbeatSpec::create(HeartbeatInput {

@@ -6,12 +6,16 @@
 //! one answers at once. A 200 therefore means the ping is stored.
 //!
 //! `run_evaluator` re-evaluates heartbeats whose `next_check_at` has come (within `poll_interval` of the
-//! deadline), prunes old pings every `prune_every` (a sweep of short steps), and asks the store for its background checkpoint every
+//! deadline). Beacon's own outage never pages anyone: the evaluator keeps `resumed_at`, the last moment Beacon
+//! could not take pings — the process start, a failed evaluation (the database was away), or a batch the intake
+//! could not store (`IntakeFailures`) — and the store holds every deadline that silence before it would break
+//! until a period and grace after it (`heartbeat::evaluate_held`). It prunes old pings every `prune_every` (a sweep of short steps), and asks the store for its background checkpoint every
 //! second (SQLite's hot write connection does not checkpoint on commit, so the intake never stalls on one).
 
 use crate::Clock;
 use beacon_store::{HeartbeatIntake, IncomingPing, PingOutcome, StoreError};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -51,6 +55,21 @@ impl Default for HeartbeatConfig {
 #[derive(Clone)]
 pub struct Intake {
     tx: mpsc::Sender<(IncomingPing, Reply)>,
+    failures: Arc<IntakeFailures>,
+}
+
+/// Batches the intake could not store, counted for the evaluator: pings were being refused meanwhile.
+#[derive(Debug, Default)]
+pub struct IntakeFailures(AtomicU64);
+
+impl IntakeFailures {
+    pub fn record(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 impl Intake {
@@ -60,8 +79,19 @@ impl Intake {
         config: &HeartbeatConfig,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let handle = tokio::spawn(write_loop(store, rx, config.batch_max.max(1)));
-        (Self { tx }, handle)
+        let failures = Arc::new(IntakeFailures::default());
+        let handle = tokio::spawn(write_loop(
+            store,
+            rx,
+            config.batch_max.max(1),
+            failures.clone(),
+        ));
+        (Self { tx, failures }, handle)
+    }
+
+    /// The intake's failure count, for `run_evaluator`.
+    pub fn failures(&self) -> Arc<IntakeFailures> {
+        self.failures.clone()
     }
 
     /// Store one ping (with whatever else is queued); its outcome once committed.
@@ -82,6 +112,7 @@ async fn write_loop(
     store: Arc<dyn HeartbeatIntake>,
     mut rx: mpsc::Receiver<(IncomingPing, Reply)>,
     batch_max: usize,
+    failures: Arc<IntakeFailures>,
 ) {
     let mut pings = Vec::with_capacity(batch_max);
     let mut replies: Vec<Reply> = Vec::with_capacity(batch_max);
@@ -120,6 +151,7 @@ async fn write_loop(
             Err(e) => {
                 // Nothing of the batch was stored (one transaction): every request gets an error and may retry.
                 warn!(error = %e, size = pings.len(), "storing heartbeat pings failed");
+                failures.record();
                 let message = e.to_string();
                 for reply in replies.drain(..) {
                     let _ = reply.send(Err(message.clone()));
@@ -134,6 +166,7 @@ async fn write_loop(
 /// paused one in tests); the heartbeats' deadlines on `clock`.
 pub async fn run_evaluator(
     store: Arc<dyn HeartbeatIntake>,
+    intake: Arc<IntakeFailures>,
     clock: Arc<dyn Clock>,
     config: HeartbeatConfig,
     shutdown: CancellationToken,
@@ -142,16 +175,46 @@ pub async fn run_evaluator(
     info!("heartbeat evaluator started");
     let mut last_prune = tokio::time::Instant::now();
     let mut last_checkpoint = tokio::time::Instant::now();
+    // Pings could not arrive before the process started.
+    let mut resumed_at = clock.now();
+    let mut intake_failures = intake.count();
+    let mut failing = false;
+    let mut in_outage = false;
     while !shutdown.is_cancelled() {
-        match store.evaluate_heartbeats(clock.now(), LIMIT).await {
+        let now = clock.now();
+        let seen = intake.count();
+        if seen != intake_failures || failing {
+            // The intake refused pings since the last look, or the last evaluation failed: service resumes now.
+            intake_failures = seen;
+            resumed_at = now;
+            if !in_outage {
+                info!(
+                    "Beacon cannot take pings: heartbeat deadlines are held until a period and grace after it can"
+                );
+            }
+            in_outage = true;
+        } else if in_outage {
+            in_outage = false;
+            info!(
+                "Beacon takes pings again: missed heartbeat deadlines are held for a period and grace"
+            );
+        }
+        match store.evaluate_heartbeats(now, LIMIT, resumed_at).await {
             // A full page: more may be due; go on at once.
-            Ok(n) if n >= LIMIT => continue,
+            Ok(n) if n >= LIMIT => {
+                failing = false;
+                continue;
+            }
             Ok(n) => {
+                failing = false;
                 if n > 0 {
                     debug!(evaluated = n, "due heartbeats evaluated");
                 }
             }
-            Err(e) => warn!(error = %e, "evaluating heartbeats failed; retrying"),
+            Err(e) => {
+                failing = true;
+                warn!(error = %e, "evaluating heartbeats failed; retrying");
+            }
         }
         if last_checkpoint.elapsed() >= Duration::from_secs(1) {
             last_checkpoint = tokio::time::Instant::now();
@@ -211,6 +274,7 @@ mod tests {
         };
         let task = tokio::spawn(run_evaluator(
             store.clone(),
+            Arc::default(),
             Arc::new(TokioClock::new()),
             config,
             shutdown.clone(),
@@ -245,6 +309,81 @@ mod tests {
             );
             assert_eq!(h.sweeps.len(), 2, "sweeps at {:?}", h.sweeps);
             assert!(h.sweeps.iter().all(|at| *at >= 60_000));
+        });
+    }
+
+    /// Run the evaluator over `store` for `run_for` of tokio time.
+    async fn evaluate_for(
+        store: Arc<MemHeartbeats>,
+        failures: Arc<IntakeFailures>,
+        run_for: Duration,
+    ) {
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(run_evaluator(
+            store,
+            failures,
+            Arc::new(TokioClock::new()),
+            HeartbeatConfig::default(),
+            shutdown.clone(),
+        ));
+        tokio::time::sleep(run_for).await;
+        shutdown.cancel();
+        task.await.expect("evaluator ends");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_database_being_away_does_not_turn_a_heartbeat_down() {
+        // Pinged at T0, due at +60 s, down at +90 s; but the database is away until +200 s.
+        let store = Arc::new(MemHeartbeats::new(60, 30, T0));
+        store.with(|h| h.unavailable_until = T0 + 200_000);
+        evaluate_for(store.clone(), Arc::default(), Duration::from_secs(400)).await;
+        store.with(|h| {
+            let [(held_at, HbStatus::Late), (down_at, HbStatus::Down)] = h.changes[..] else {
+                panic!("expected held as late, then down, got {:?}", h.changes);
+            };
+            assert!(
+                (T0 + 200_000..=T0 + 200_250).contains(&held_at),
+                "late at +{}",
+                held_at - T0
+            );
+            // A period and grace after the database came back, not at once.
+            assert!(
+                (T0 + 290_000..=T0 + 290_600).contains(&down_at),
+                "down at +{}",
+                down_at - T0
+            );
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pings_refused_by_the_intake_hold_the_deadline() {
+        let store = Arc::new(MemHeartbeats::new(60, 30, T0));
+        let failures = Arc::new(IntakeFailures::default());
+        let refusing = failures.clone();
+        // The intake cannot store pings from +50 s to +80 s.
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(50)).await;
+            for _ in 0..30 {
+                refusing.record();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        evaluate_for(store.clone(), failures, Duration::from_secs(300)).await;
+        store.with(|h| {
+            let [(late_at, HbStatus::Late), (down_at, HbStatus::Down)] = h.changes[..] else {
+                panic!("expected late then down, got {:?}", h.changes);
+            };
+            assert!(
+                (T0 + 60_000..=T0 + 60_250).contains(&late_at),
+                "late at +{}",
+                late_at - T0
+            );
+            // Down a period and grace after the last refused batch (+79 s), not at +90 s.
+            assert!(
+                (T0 + 169_000..=T0 + 170_600).contains(&down_at),
+                "down at +{}",
+                down_at - T0
+            );
         });
     }
 }

@@ -406,6 +406,8 @@ pub struct MemHeartbeat {
     pub checkpoints: Vec<Millis>,
     /// Tokio-time offsets at which a pruning sweep started.
     pub sweeps: Vec<Millis>,
+    /// Evaluations before this time fail, as with the database away.
+    pub unavailable_until: Millis,
 }
 
 pub struct MemHeartbeats {
@@ -437,6 +439,7 @@ impl MemHeartbeats {
                 evaluations: 0,
                 checkpoints: Vec::new(),
                 sweeps: Vec::new(),
+                unavailable_until: 0,
             }),
             started: tokio::time::Instant::now(),
         }
@@ -453,18 +456,27 @@ impl HeartbeatIntake for MemHeartbeats {
         Ok(pings.iter().map(|_| PingOutcome::NotFound).collect())
     }
 
-    async fn evaluate_heartbeats(&self, now: Millis, _limit: u32) -> Result<u32> {
+    async fn evaluate_heartbeats(
+        &self,
+        now: Millis,
+        _limit: u32,
+        resumed_at: Millis,
+    ) -> Result<u32> {
         self.with(|h| {
+            if now < h.unavailable_until {
+                return Err(StoreError::Unavailable("database away".into()));
+            }
             if h.next_check_at.is_none_or(|at| at > now) {
                 return Ok(0);
             }
             h.evaluations += 1;
-            let status = heartbeat::evaluate(&h.spec, &h.state, now);
+            let (status, next) =
+                heartbeat::evaluate_held(&h.spec, &h.state, h.status, now, resumed_at);
             if status != h.status {
                 h.changes.push((now, status));
                 h.status = status;
             }
-            h.next_check_at = heartbeat::next_change_at(&h.spec, &h.state, now);
+            h.next_check_at = next;
             Ok(1)
         })
     }

@@ -244,8 +244,10 @@ pub trait HeartbeatIntake: Send + Sync + 'static {
     /// `heartbeat_down` / `heartbeat_up` events. One outcome per ping, in order.
     async fn record_heartbeat_pings(&self, pings: &[IncomingPing]) -> Result<Vec<PingOutcome>>;
     /// Re-evaluate up to `limit` heartbeats whose `next_check_at` has come; how many were due (a full `limit`
-    /// means more may be waiting).
-    async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32>;
+    /// means more may be waiting). `resumed_at` is when Beacon last resumed taking pings: silence before it is
+    /// not held against a heartbeat (`heartbeat::evaluate_held`).
+    async fn evaluate_heartbeats(&self, now: Millis, limit: u32, resumed_at: Millis)
+    -> Result<u32>;
     /// Background upkeep of the storage engine the intake writes to: on SQLite a passive WAL checkpoint (the
     /// intake's connection does not checkpoint on commit, so it never stalls on one); nothing on PostgreSQL.
     async fn checkpoint(&self) -> Result<()>;

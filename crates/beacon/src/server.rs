@@ -288,6 +288,7 @@ pub async fn run(settings: Settings) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let intake_failures = intake.failures();
     let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery)
         .with_intake(intake)
         .with_public_url(&public_url);
@@ -325,6 +326,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     ));
     let evaluator = tokio::spawn(beacon_runtime::heartbeats::run_evaluator(
         store.clone(),
+        intake_failures,
         clock.clone(),
         settings.heartbeats,
         stop_loops.clone(),

@@ -135,10 +135,18 @@ impl This {
         tx: &mut sqlx::Transaction<'static, Db>,
         row: &mut HbRow,
         now: Millis,
+        resumed_at: Option<Millis>,
     ) -> Result<()> {
         let before = row.hb.status;
-        row.hb.status = hbeat::evaluate(&row.hb.spec, &row.hb.state, now);
-        row.hb.next_check_at = hbeat::next_change_at(&row.hb.spec, &row.hb.state, now);
+        (row.hb.status, row.hb.next_check_at) = match resumed_at {
+            Some(resumed) => {
+                hbeat::evaluate_held(&row.hb.spec, &row.hb.state, before, now, resumed)
+            }
+            None => (
+                hbeat::evaluate(&row.hb.spec, &row.hb.state, now),
+                hbeat::next_change_at(&row.hb.spec, &row.hb.state, now),
+            ),
+        };
         Self::save_heartbeat_states(tx, &mut [&mut *row]).await?;
         if row.hb.status != before {
             Self::heartbeat_transition(tx, row.pk, &row.hb, before, now).await?;

@@ -119,7 +119,7 @@ impl Heartbeats for This {
         .await?;
         row.hb.spec = spec;
         row.hb.updated_at = now;
-        Self::reevaluate(&mut tx, &mut row, now).await?;
+        Self::reevaluate(&mut tx, &mut row, now, None).await?;
         tx.commit().await?;
         Ok(row.hb)
     }
@@ -134,7 +134,7 @@ impl Heartbeats for This {
                 row.hb.state.last_result = None;
                 row.hb.state.started_at = None;
             }
-            Self::reevaluate(&mut tx, &mut row, now).await?;
+            Self::reevaluate(&mut tx, &mut row, now, None).await?;
         }
         tx.commit().await?;
         Ok(row.hb)

@@ -300,7 +300,12 @@ impl HeartbeatIntake for This {
         }
     }
 
-    async fn evaluate_heartbeats(&self, now: Millis, limit: u32) -> Result<u32> {
+    async fn evaluate_heartbeats(
+        &self,
+        now: Millis,
+        limit: u32,
+        resumed_at: Millis,
+    ) -> Result<u32> {
         // The intake's connection: it queues behind a batch instead of sleeping in SQLite's busy handler.
         let mut tx = self.hot_pool().begin_with(sql::BEGIN_WRITE).await?;
         let mut qb = Self::heartbeats_query();
@@ -311,7 +316,7 @@ impl HeartbeatIntake for This {
         let due = Self::read_heartbeats_fresh(&mut tx, qb).await?;
         let evaluated = u32::try_from(due.len()).unwrap_or(u32::MAX);
         for mut row in due {
-            Self::reevaluate(&mut tx, &mut row, now).await?;
+            Self::reevaluate(&mut tx, &mut row, now, Some(resumed_at)).await?;
         }
         tx.commit().await?;
         Ok(evaluated)

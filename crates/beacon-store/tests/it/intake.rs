@@ -81,7 +81,7 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
 
     // The evaluator (in the other instance) at T0 + 70 s: the stored deadline (T0 + 61 s) has passed, but the
     // ping at T0 + 50 s moved it; nothing goes down.
-    b.evaluate_heartbeats(T0 + 70_000, 100)
+    b.evaluate_heartbeats(T0 + 70_000, 100, T0)
         .await
         .expect("evaluate");
     let got = b

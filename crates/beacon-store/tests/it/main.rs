@@ -63,6 +63,7 @@ both_backends!(
     endpoint_webhooks_updates_tests_and_health,
     heartbeats_intake_transitions_and_incidents,
     pausing_a_down_heartbeat_resolves_its_incident,
+    deadlines_missed_during_beacons_outage_are_held,
     pausing_a_failing_endpoint_resolves_its_incident,
     rollups_follow_stored_results_once,
 );

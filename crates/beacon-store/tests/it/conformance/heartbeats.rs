@@ -92,14 +92,14 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
     // Nothing is due before then; late after the period, down after the grace.
     assert_eq!(
         store
-            .evaluate_heartbeats(T0 + 61_000, 100)
+            .evaluate_heartbeats(T0 + 61_000, 100, T0)
             .await
             .expect("eval"),
         0
     );
     assert_eq!(
         store
-            .evaluate_heartbeats(T0 + 61_001, 100)
+            .evaluate_heartbeats(T0 + 61_001, 100, T0)
             .await
             .expect("eval"),
         1
@@ -110,7 +110,7 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
     );
     assert_eq!(
         store
-            .evaluate_heartbeats(T0 + 91_001, 100)
+            .evaluate_heartbeats(T0 + 91_001, 100, T0)
             .await
             .expect("eval"),
         1
@@ -195,14 +195,14 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
         .expect("start");
     assert_eq!(
         store
-            .evaluate_heartbeats(T0 + 151_000, 100)
+            .evaluate_heartbeats(T0 + 151_000, 100, T0)
             .await
             .expect("eval"),
         0
     );
     assert_eq!(
         store
-            .evaluate_heartbeats(T0 + 151_001, 100)
+            .evaluate_heartbeats(T0 + 151_001, 100, T0)
             .await
             .expect("eval"),
         1
@@ -579,4 +579,74 @@ pub async fn pausing_a_down_heartbeat_resolves_its_incident(store: Arc<dyn Store
             .iter()
             .all(|i| i.status == IncidentStatus::Resolved)
     );
+}
+
+/// Beacon's own outage: a deadline that passed while Beacon could not take pings is held until a period and grace
+/// after it resumed; no incident or event meanwhile; still silent after that, the heartbeat goes down once.
+pub async fn deadlines_missed_during_beacons_outage_are_held(store: Arc<dyn Store>) {
+    use beacon_core::heartbeat::{HbStatus, HeartbeatInput, HeartbeatSpec, PingKind};
+    use beacon_core::token::{generate_ping_key, hash_ping_key};
+    let svc = store.create_service("jobs", "", T0).await.expect("service");
+    let spec = HeartbeatSpec::create(HeartbeatInput {
+        name: Some("sync".into()),
+        period_seconds: Some(60),
+        grace_seconds: Some(30),
+        ..Default::default()
+    })
+    .expect("spec");
+    let (key, key_hash) = generate_ping_key([5; 24]);
+    let hb = store
+        .create_heartbeat(svc.id, "sync", &spec, &key_hash, T0)
+        .await
+        .expect("create");
+    webhook_for(&store, svc.id, &["heartbeat_down", "heartbeat_up"]).await;
+    let ping = IncomingPing {
+        target: HeartbeatRef::Id(hb.id),
+        key_hash: Some(hash_ping_key(&key)),
+        kind: PingKind::Success,
+        rid: None,
+        client_status: None,
+        body: None,
+        metadata: None,
+        received_at: T0 + 1_000,
+    };
+    store.record_heartbeat_pings(&[ping]).await.expect("ping");
+    // The database was away from T0+5s to T0+300s; the deadline (T0+91s) passed meanwhile.
+    let resumed = T0 + 300_000;
+    let by_id = HeartbeatRef::Id(hb.id);
+    assert_eq!(
+        store
+            .evaluate_heartbeats(resumed, 100, resumed)
+            .await
+            .expect("eval"),
+        1
+    );
+    let held = store.get_heartbeat(&by_id).await.expect("get");
+    assert_eq!(held.status, HbStatus::Late);
+    assert_eq!(held.next_check_at, Some(resumed + 90_001));
+    assert!(store.list_events(0, 100).await.expect("events").is_empty());
+    // Nothing due until then.
+    assert_eq!(
+        store
+            .evaluate_heartbeats(resumed + 90_000, 100, resumed)
+            .await
+            .expect("eval"),
+        0
+    );
+    store
+        .evaluate_heartbeats(resumed + 90_001, 100, resumed)
+        .await
+        .expect("eval");
+    assert_eq!(
+        store.get_heartbeat(&by_id).await.expect("get").status,
+        HbStatus::Down
+    );
+    let kinds: Vec<String> = store
+        .list_events(0, 100)
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.payload.kind().as_str().to_owned())
+        .collect();
+    assert_eq!(kinds, ["heartbeat_down"]);
 }
