@@ -109,7 +109,16 @@ impl EndpointOps for App {
             )
             .await?;
         Ok(EndpointList {
-            data: got.items.iter().map(Into::into).collect(),
+            // Lists never show header values (they may hold credentials); `get` does, to those who may write.
+            data: got
+                .items
+                .iter()
+                .map(|e| {
+                    let mut view = EndpointView::from(e);
+                    mask_values(&mut view.headers);
+                    view
+                })
+                .collect(),
             next_cursor: got.next.map(|n| n.to_string()),
         })
     }

@@ -94,7 +94,14 @@ impl WebhookOps for App {
     async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<WebhookList, ApiError> {
         let hooks = self.store.list_webhooks(service_id).await?;
         Ok(WebhookList {
-            data: hooks.iter().map(Into::into).collect(),
+            data: hooks
+                .iter()
+                .map(|w| {
+                    let mut view = WebhookView::from(w);
+                    mask_values(&mut view.headers);
+                    view
+                })
+                .collect(),
             next_cursor: None,
         })
     }

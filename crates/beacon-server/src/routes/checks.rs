@@ -5,7 +5,9 @@
 use crate::AppState;
 use crate::api::ServiceOps;
 use crate::error::ApiError;
-use crate::wire::{EndpointPatch, ServiceCreate, rfc3339};
+use crate::routes::may_write;
+use crate::wire::{EndpointPatch, ServiceCreate, mask_values, rfc3339};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -14,6 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use beacon_core::check::CheckSpec;
 use beacon_core::ping::run_status;
+use beacon_core::token::Scope;
 use beacon_runtime::delivery::pulse;
 use beacon_store::{Endpoint, Page, PingQuery};
 use serde::{Deserialize, Serialize};
@@ -213,14 +216,29 @@ async fn create(
 
 async fn list(State(state): State<AppState>) -> Result<Json<Vec<CheckView>>, CompatError> {
     let endpoints = state.app.endpoint_models(Page::default()).await?;
-    Ok(Json(endpoints.items.iter().map(check_view).collect()))
+    Ok(Json(
+        endpoints
+            .items
+            .iter()
+            .map(|e| {
+                let mut view = check_view(e);
+                mask_values(&mut view.headers);
+                view
+            })
+            .collect(),
+    ))
 }
 
 async fn get_one(
     State(state): State<AppState>,
+    scope: Option<Extension<Scope>>,
     Path(id): Path<String>,
 ) -> Result<Json<CheckView>, CompatError> {
-    Ok(Json(check_view(&endpoint(&state, &id).await?)))
+    let mut view = check_view(&endpoint(&state, &id).await?);
+    if !may_write(scope.as_ref()) {
+        mask_values(&mut view.headers);
+    }
+    Ok(Json(view))
 }
 
 async fn runs(

@@ -161,10 +161,15 @@ pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
         .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
 }
 
+/// Whether the caller's token may change what it reads (then it sees header values; others see them masked).
+pub fn may_write(scope: Option<&axum::Extension<Scope>>) -> bool {
+    scope.is_some_and(|s| s.0.allows(Scope::Write))
+}
+
 /// Middleware: authenticate `Authorization: Bearer <token>` and check its scope against the request.
 pub async fn authorize(
     State(state): State<AppState>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let presented = bearer(req.headers()).ok_or_else(|| {
@@ -179,6 +184,8 @@ pub async fn authorize(
             needed.as_str()
         )));
     }
+    // Handlers that show secrets to writers only read it (`may_write`).
+    req.extensions_mut().insert(scope);
     Ok(next.run(req).await)
 }
 

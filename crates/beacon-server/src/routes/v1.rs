@@ -1,7 +1,7 @@
 //! `/api/v1`: services, endpoints, pings, incidents and tokens. Each handler is a thin wrapper around the
 //! corresponding `App` operation; the `#[utoipa::path]` attributes are the OpenAPI document.
 
-use super::{ApiJson, ApiPath, ApiQuery, CommonErrors};
+use super::{ApiJson, ApiPath, ApiQuery, CommonErrors, may_write};
 use crate::AppState;
 use crate::api::{
     ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
@@ -9,9 +9,11 @@ use crate::api::{
 };
 use crate::error::{ApiError, ErrorResponse};
 use crate::wire::*;
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use beacon_core::token::Scope;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -154,9 +156,14 @@ async fn create_endpoint(
     security(("bearer" = [])))]
 async fn get_endpoint(
     State(s): State<AppState>,
+    scope: Option<Extension<Scope>>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<EndpointView> {
-    Ok(Json(s.app.get_endpoint(id).await?))
+    let mut view = s.app.get_endpoint(id).await?;
+    if !may_write(scope.as_ref()) {
+        mask_values(&mut view.headers);
+    }
+    Ok(Json(view))
 }
 
 #[utoipa::path(patch, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = Uuid, Path)),
@@ -341,9 +348,14 @@ async fn create_webhook(
     security(("bearer" = [])))]
 async fn get_webhook(
     State(s): State<AppState>,
+    scope: Option<Extension<Scope>>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<WebhookView> {
-    Ok(Json(s.app.get_webhook(id).await?))
+    let mut view = s.app.get_webhook(id).await?;
+    if !may_write(scope.as_ref()) {
+        mask_values(&mut view.headers);
+    }
+    Ok(Json(view))
 }
 
 #[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),

@@ -12,6 +12,7 @@ pub struct EndpointView {
     pub interval_seconds: u32,
     pub timeout_seconds: f64,
     pub expected_status: String,
+    /// Request headers; values read `********` in lists and to tokens that cannot change the endpoint.
     pub headers: BTreeMap<String, String>,
     pub body: Option<String>,
     pub alert_threshold: u32,

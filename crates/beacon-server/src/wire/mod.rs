@@ -48,3 +48,13 @@ pub fn rfc3339(t: Millis) -> String {
 fn opt_rfc3339(t: Option<Millis>) -> Option<String> {
     t.map(rfc3339)
 }
+
+/// What a header value reads as where the reader may not see it: lists, and callers that cannot change it.
+pub const MASKED: &str = "********";
+
+/// Replace every header value with `MASKED`, keeping the names.
+pub fn mask_values(headers: &mut BTreeMap<String, String>) {
+    for value in headers.values_mut() {
+        MASKED.clone_into(value);
+    }
+}

@@ -15,6 +15,7 @@ pub struct WebhookView {
     pub url: String,
     /// Event kinds it receives: incident_start, incident_resolved, heartbeat_down, heartbeat_up.
     pub events: Vec<String>,
+    /// Extra request headers; values read `********` in lists and to tokens that cannot change the webhook.
     pub headers: BTreeMap<String, String>,
     /// Failed attempts since the last successful one; 0 means the receiver is up.
     pub consecutive_failures: u32,

@@ -705,3 +705,71 @@ fn metrics_can_require_a_read_token() {
     assert_eq!(server.get("/health").0, 200, "health stays open");
     assert_eq!(server.terminate(), 0);
 }
+
+#[test]
+fn header_values_are_shown_only_to_those_who_may_change_them() {
+    let api = Api::start();
+    let svc = api.ok(
+        "POST",
+        "/api/v1/services",
+        Some(json!({"name": "secrets"})),
+        201,
+    );
+    let sid = svc["id"].as_str().expect("id");
+    let ep = api.ok(
+        "POST",
+        "/api/v1/endpoints",
+        Some(json!({"service_id": sid, "name": "private", "url": "http://127.0.0.1:9/",
+            "headers": {"Authorization": "Bearer api-secret", "X-Api-Key": "k-123"}, "enabled": false})),
+        201,
+    );
+    let eid = ep["id"].as_str().expect("id");
+    let hook = api.ok(
+        "POST",
+        "/api/v1/webhooks",
+        Some(json!({"service_id": sid, "url": "http://127.0.0.1:9/hook",
+            "events": ["incident_start"], "headers": {"X-Api-Key": "hook-secret"}})),
+        201,
+    );
+    let wid = hook["id"].as_str().expect("id");
+    let read = api.token("read");
+    let write = api.token("write");
+    let headers = |token: &str, path: &str| -> Value {
+        let r = api.call_as(token, "GET", path, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.json()["headers"].clone()
+    };
+    let masked = json!({"Authorization": "********", "X-Api-Key": "********"});
+    let endpoint = format!("/api/v1/endpoints/{eid}");
+    let check = format!("/checks/{eid}");
+    let webhook = format!("/api/v1/webhooks/{wid}");
+    // A read token sees the names, not the values.
+    assert_eq!(headers(&read, &endpoint), masked);
+    assert_eq!(headers(&read, &check), masked);
+    assert_eq!(headers(&read, &webhook), json!({"X-Api-Key": "********"}));
+    // Writers see them on get.
+    assert_eq!(
+        headers(&write, &endpoint),
+        json!({"Authorization": "Bearer api-secret", "X-Api-Key": "k-123"})
+    );
+    assert_eq!(headers(&api.token, &check)["X-Api-Key"], "k-123");
+    assert_eq!(
+        headers(&api.token, &webhook),
+        json!({"X-Api-Key": "hook-secret"})
+    );
+    // Lists never show values, whoever asks.
+    for (path, key) in [
+        (format!("/api/v1/endpoints?service_id={sid}"), "data"),
+        (format!("/api/v1/webhooks?service_id={sid}"), "data"),
+    ] {
+        let all = api.ok("GET", &path, None, 200);
+        let text = all[key].to_string();
+        assert!(
+            !text.contains("secret") && !text.contains("k-123"),
+            "{text}"
+        );
+        assert!(text.contains("********"), "{text}");
+    }
+    let checks = api.ok("GET", "/checks", None, 200).to_string();
+    assert!(!checks.contains("api-secret"), "{checks}");
+}
