@@ -290,6 +290,10 @@ pub(crate) struct HeartbeatJson {
     last_ping_pk: Option<i64>,
     ping_count: i64,
     version: i64,
+    ping_secret: Option<String>,
+    /// Hex; empty or null without one (SQLite's hex(NULL) is '').
+    prev_key: Option<String>,
+    prev_valid_until: Option<i64>,
 }
 
 pub(crate) fn unhex(s: &str) -> Result<Vec<u8>> {
@@ -391,6 +395,9 @@ pub(crate) fn heartbeat_page(page: &str) -> Result<Vec<HbRow>> {
                 last_ping_pk,
                 ping_count,
                 version,
+                ping_secret,
+                prev_key,
+                prev_valid_until,
             } = r;
             let schedule = match period {
                 Some(p) => Schedule::Period {
@@ -408,6 +415,7 @@ pub(crate) fn heartbeat_page(page: &str) -> Result<Vec<HbRow>> {
                 id: uuid(&id)?,
                 service_id: uuid(&service_id)?,
                 slug,
+                ping_secret: uuid(ping_secret.as_deref().unwrap_or_default())?,
                 spec: HeartbeatSpec {
                     name,
                     schedule,
@@ -429,6 +437,10 @@ pub(crate) fn heartbeat_page(page: &str) -> Result<Vec<HbRow>> {
                 pk,
                 hb,
                 key: unhex(&key)?,
+                prev_key: match (prev_key.as_deref(), prev_valid_until) {
+                    (Some(k), Some(until)) if !k.is_empty() => Some((unhex(k)?, until)),
+                    _ => None,
+                },
                 last_ping_pk,
                 ping_count,
                 version,

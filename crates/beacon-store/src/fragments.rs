@@ -18,12 +18,12 @@ macro_rules! endpoint_json {
 }
 
 macro_rules! heartbeat_json {
-    ($hid:literal, $sid:literal, $key:literal) => {
+    ($hid:literal, $sid:literal, $key:literal, $prev_key:literal) => {
         concat!(
             "h.pk, ", $hid, ", ", $sid, ", h.slug, h.name, h.period_seconds, h.cron, h.tz, h.grace_seconds, ", $key,
             ", h.paused, h.status, h.last_result_at, CASE WHEN h.last_result_ok THEN 1 WHEN NOT h.last_result_ok THEN 0 END, \
              h.started_at, h.last_ping_at, h.next_check_at, h.created_at, h.updated_at, h.last_ping_pk, \
-             h.ping_count, h.row_version) AS j \
+             h.ping_count, h.row_version, h.ping_secret, ", $prev_key, ", h.prev_valid_until) AS j \
              FROM heartbeats h JOIN services s ON s.pk = h.service_pk"
         )
     };

@@ -17,6 +17,8 @@ pub(crate) struct HbRow {
     pub pk: i64,
     pub hb: Heartbeat,
     pub key: Vec<u8>,
+    /// The key before the last rotation and until when it still works.
+    pub prev_key: Option<(Vec<u8>, Millis)>,
     /// The newest ping the state reflects; the head of the heartbeat's chain of pings.
     pub last_ping_pk: Option<i64>,
     pub ping_count: i64,

@@ -411,6 +411,8 @@ pub struct Heartbeat {
     pub id: Uuid,
     pub service_id: Uuid,
     pub slug: String,
+    /// The secret in its ping URL (`/ping/<ping_secret>`), which needs no key; not the public id.
+    pub ping_secret: Uuid,
     pub spec: HeartbeatSpec,
     /// Status as last evaluated (on a ping, a change, or when `next_check_at` came).
     pub status: HbStatus,
@@ -441,6 +443,8 @@ pub struct IncomingPing {
     pub body: Option<String>,
     pub metadata: Option<String>,
     pub received_at: Millis,
+    /// The ping came through a URL that is its own credential (checked by the caller): no key needed.
+    pub url_authenticated: bool,
 }
 
 /// What became of one incoming ping. Nothing is stored for a rejected one.

@@ -219,12 +219,24 @@ pub trait Heartbeats: Send + Sync + 'static {
         now: Millis,
     ) -> Result<Heartbeat>;
     async fn set_heartbeat_paused(&self, id: Uuid, paused: bool, now: Millis) -> Result<Heartbeat>;
+    /// A new key and ping URL secret; the old ones keep working until `old_valid_until` (None: they stop now).
     async fn set_heartbeat_key(
         &self,
         id: Uuid,
         key_hash: &[u8; 32],
+        old_valid_until: Option<Millis>,
         now: Millis,
     ) -> Result<Heartbeat>;
+    /// The heartbeat whose ping URL secret this is (or was, within its rotation grace at `now`).
+    async fn heartbeat_for_ping_url(&self, secret: Uuid, now: Millis) -> Result<Option<Uuid>>;
+    /// The service's ping key, for `/ping/<ping_key>/<slug>`.
+    async fn service_ping_key(&self, service_id: Uuid) -> Result<String>;
+    /// The service with this ping key, and its heartbeat with this slug if there is one.
+    async fn heartbeat_for_ping_slug(
+        &self,
+        ping_key: &str,
+        slug: &str,
+    ) -> Result<Option<(Uuid, Option<Uuid>)>>;
     async fn delete_heartbeat(&self, id: Uuid) -> Result<()>;
     /// Newest first.
     async fn list_heartbeat_pings(&self, id: Uuid, limit: u32) -> Result<Vec<HeartbeatPing>>;

@@ -379,9 +379,12 @@ pub enum HeartbeatsCmd {
     Resume {
         id: Uuid,
     },
-    /// A new ping key, shown once; the old one stops working.
+    /// A new ping key (shown once) and ping URL; the old ones stop working, or after --grace.
     RotateKey {
         id: Uuid,
+        /// How long the old key and ping URL keep working, e.g. 10m, 1h (default: they stop now)
+        #[arg(long, value_name = "SPAN")]
+        grace: Option<String>,
     },
     /// Recent pings, newest first.
     Pings {

@@ -433,11 +433,30 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
         HeartbeatsCmd::Resume { id } => {
             output::heartbeat(out, &ops.set_heartbeat_paused(id, false).await?)
         }
-        HeartbeatsCmd::RotateKey { id } => {
-            output::created_heartbeat(out, &ops.rotate_heartbeat_key(id).await?)
+        HeartbeatsCmd::RotateKey { id, grace } => {
+            let grace_seconds = grace
+                .as_deref()
+                .map(|g| span_seconds("--grace", g))
+                .transpose()?;
+            let params = RotateKeyParams { grace_seconds };
+            output::created_heartbeat(out, &ops.rotate_heartbeat_key(id, params).await?)
         }
         HeartbeatsCmd::Pings { id, limit } => {
             output::heartbeat_pings(out, &ops.list_heartbeat_pings(id, Some(limit)).await?.data)
         }
     }
+}
+
+/// A span flag (`90s`, `10m`, `2h`, `1d`) in whole seconds.
+fn span_seconds(flag: &str, value: &str) -> Result<u32> {
+    beacon_core::rollup::parse_span(value)
+        .ok()
+        .filter(|ms| *ms >= 0)
+        .and_then(|ms| u32::try_from(ms / 1000).ok())
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{flag}: '{value}' is not a span like 90s, 10m, 2h or 1d"
+            ))
+            .into()
+        })
 }

@@ -72,16 +72,17 @@ pub fn service(out: Output, s: &ServiceView) -> Result<()> {
     match out {
         Output::Json => json(s),
         Output::Table => {
-            println!(
-                "{}",
-                details(vec![
-                    ("id", s.id.to_string()),
-                    ("name", s.name.clone()),
-                    ("description", s.description.clone()),
-                    ("created_at", short(&s.created_at)),
-                    ("updated_at", short(&s.updated_at)),
-                ])
-            );
+            let mut rows = vec![
+                ("id", s.id.to_string()),
+                ("name", s.name.clone()),
+                ("description", s.description.clone()),
+            ];
+            if let Some(key) = &s.ping_key {
+                rows.push(("ping_key", key.clone()));
+            }
+            rows.push(("created_at", short(&s.created_at)));
+            rows.push(("updated_at", short(&s.updated_at)));
+            println!("{}", details(rows));
             Ok(())
         }
     }
@@ -650,8 +651,12 @@ pub fn created_heartbeat(out: Output, h: &CreatedHeartbeatView) -> Result<()> {
             heartbeat(out, &h.heartbeat)?;
             println!("Ping key (shown only now): {}", h.key);
             println!(
-                "Ping with: curl -fsS -m 10 --retry 5 -H 'Authorization: Bearer {}' {}",
-                h.key, h.heartbeat.ping_url
+                "Ping with: curl -fsS -m 10 --retry 5 {}",
+                h.heartbeat.ping_url
+            );
+            println!(
+                "       or: curl -fsS -m 10 --retry 5 -H 'Authorization: Bearer {}' {}",
+                h.key, h.heartbeat.key_ping_url
             );
             Ok(())
         }

@@ -474,11 +474,15 @@ impl HeartbeatOps for Remote {
         .await
     }
 
-    async fn rotate_heartbeat_key(&self, id: Uuid) -> Result<CreatedHeartbeatView, ApiError> {
+    async fn rotate_heartbeat_key(
+        &self,
+        id: Uuid,
+        params: RotateKeyParams,
+    ) -> Result<CreatedHeartbeatView, ApiError> {
         self.call(
             Method::POST,
             &format!("/api/v1/heartbeats/{id}/rotate-key"),
-            NO_QUERY,
+            Some(&params),
             NO_BODY,
         )
         .await

@@ -18,7 +18,12 @@ pub trait HeartbeatOps: Send + Sync {
     async fn delete_heartbeat(&self, id: Uuid) -> Result<(), ApiError>;
     async fn set_heartbeat_paused(&self, id: Uuid, paused: bool)
     -> Result<HeartbeatView, ApiError>;
-    async fn rotate_heartbeat_key(&self, id: Uuid) -> Result<CreatedHeartbeatView, ApiError>;
+    /// A new key and ping URL; the old ones keep working for `grace_seconds`.
+    async fn rotate_heartbeat_key(
+        &self,
+        id: Uuid,
+        params: RotateKeyParams,
+    ) -> Result<CreatedHeartbeatView, ApiError>;
     async fn list_heartbeat_pings(
         &self,
         id: Uuid,
@@ -57,9 +62,51 @@ impl App {
                 .last_result
                 .filter(|_| !h.state.paused)
                 .map(|(at, _)| rfc3339(h.spec.due_after(at))),
-            ping_url: format!("{}/ping/{}", self.public_url, h.id),
+            ping_url: format!("{}/ping/{}", self.public_url, h.ping_secret),
+            key_ping_url: format!("{}/ping/{}", self.public_url, h.id),
             created_at: rfc3339(h.created_at),
             updated_at: rfc3339(h.updated_at),
+        }
+    }
+
+    /// The heartbeat a secret ping URL names (its current one, or the previous within the rotation grace).
+    pub async fn heartbeat_for_ping_url(&self, secret: Uuid) -> Result<Option<Uuid>, ApiError> {
+        Ok(self
+            .store
+            .heartbeat_for_ping_url(secret, self.now())
+            .await?)
+    }
+
+    /// `/ping/<ping_key>/<slug>`: the heartbeat, created on first ping when `create` (a period of a day and an
+    /// hour of grace, as Healthchecks does). None when the ping key is unknown, or the slug is and not `create`.
+    pub async fn heartbeat_for_ping_slug(
+        &self,
+        ping_key: &str,
+        slug: &str,
+        create: bool,
+    ) -> Result<Option<(Uuid, bool)>, ApiError> {
+        let Some((service_id, found)) = self.store.heartbeat_for_ping_slug(ping_key, slug).await?
+        else {
+            return Ok(None);
+        };
+        match found {
+            Some(id) => Ok(Some((id, false))),
+            None if create => {
+                let slug = heartbeat::validate_slug(slug)?;
+                let spec = HeartbeatSpec::create(HeartbeatInput {
+                    name: Some(slug.clone()),
+                    period_seconds: Some(86_400),
+                    grace_seconds: Some(3_600),
+                    ..HeartbeatInput::default()
+                })?;
+                let (_, hash) = token::generate_ping_key(rand::random());
+                let h = self
+                    .store
+                    .create_heartbeat(service_id, &slug, &spec, &hash, self.now())
+                    .await?;
+                Ok(Some((h.id, true)))
+            }
+            None => Ok(None),
         }
     }
 
@@ -156,9 +203,18 @@ impl HeartbeatOps for App {
         Ok(self.heartbeat_view(&h))
     }
 
-    async fn rotate_heartbeat_key(&self, id: Uuid) -> Result<CreatedHeartbeatView, ApiError> {
+    async fn rotate_heartbeat_key(
+        &self,
+        id: Uuid,
+        params: RotateKeyParams,
+    ) -> Result<CreatedHeartbeatView, ApiError> {
         let (key, hash) = token::generate_ping_key(rand::random());
-        let h = self.store.set_heartbeat_key(id, &hash, self.now()).await?;
+        let now = self.now();
+        let until = params
+            .grace_seconds
+            .filter(|g| *g > 0)
+            .map(|g| now + i64::from(g) * 1000);
+        let h = self.store.set_heartbeat_key(id, &hash, until, now).await?;
         Ok(CreatedHeartbeatView {
             heartbeat: self.heartbeat_view(&h),
             key,

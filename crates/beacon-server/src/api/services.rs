@@ -22,7 +22,9 @@ impl ServiceOps for App {
                 self.now(),
             )
             .await?;
-        Ok((&s).into())
+        let mut view = ServiceView::from(&s);
+        view.ping_key = Some(self.store.service_ping_key(s.id).await?);
+        Ok(view)
     }
 
     async fn list_services(&self, params: ListParams) -> Result<ServiceList, ApiError> {
@@ -37,7 +39,9 @@ impl ServiceOps for App {
     }
 
     async fn get_service(&self, id: Uuid) -> Result<ServiceView, ApiError> {
-        Ok((&self.store.get_service(id).await?).into())
+        let mut view = ServiceView::from(&self.store.get_service(id).await?);
+        view.ping_key = Some(self.store.service_ping_key(id).await?);
+        Ok(view)
     }
 
     async fn update_service(&self, id: Uuid, body: ServicePatch) -> Result<ServiceView, ApiError> {

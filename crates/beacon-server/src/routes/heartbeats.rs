@@ -1,8 +1,11 @@
 //! Heartbeat intake and seed 003's API.
 //!
-//! Intake (authenticated by the heartbeat's own key, not an API token): `GET|POST|HEAD /ping/<uuid>` with
-//! `/start`, `/fail`, `/log` or `/<exit status>` appended, `?rid=` to pair a run's start and finish, the key as
-//! `Authorization: Bearer <key>` or `?key=`; and seed 003's `POST /api/heartbeat {"serviceId", ...}`.
+//! Intake (authenticated by the heartbeat's own key or URL, not an API token), as Healthchecks' ping API:
+//! `GET|POST|HEAD /ping/<ping secret>` (the UUID in the heartbeat's `ping_url`, which is its own credential),
+//! `/ping/<id>` with the key as `Authorization: Bearer <key>` or `?key=`, and `/ping/<service ping key>/<slug>`
+//! (`?create=1` creates the heartbeat on its first ping); each with `/start`, `/fail`, `/log` or
+//! `/<exit status>` appended, `?rid=` to pair a run's start and finish. And seed 003's
+//! `POST /api/heartbeat {"serviceId", ...}`.
 //! Read side, in seed 003's shapes (behind a read API token like the rest of the API): `GET /api/status`,
 //! `GET /api/logs?serviceId=`, `GET /api/services`.
 
@@ -31,6 +34,7 @@ pub fn intake_router() -> Router<AppState> {
     Router::new()
         .route("/ping/{id}", any(ping))
         .route("/ping/{id}/{suffix}", any(ping_with_suffix))
+        .route("/ping/{key}/{slug}/{suffix}", any(ping_by_slug))
         .route("/api/heartbeat", post(seed_heartbeat))
 }
 
@@ -71,16 +75,46 @@ async fn ping_with_suffix(
     ping_inner(state, id, suffix, query, headers, body).await
 }
 
+async fn ping_by_slug(
+    state: State<AppState>,
+    Path((key, slug, suffix)): Path<(String, String, String)>,
+    query: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    ping_inner(state, key, format!("{slug}/{suffix}"), query, headers, body).await
+}
+
+/// How a ping URL names its heartbeat.
+enum Named {
+    /// By id or secret (a UUID), then the suffix.
+    Uuid(Uuid, String),
+    /// By a service's ping key and a slug, then the suffix.
+    Slug(String, String, String),
+}
+
+fn named(first: String, rest: String) -> Named {
+    match Uuid::try_parse(&first) {
+        Ok(id) => Named::Uuid(id, rest),
+        Err(_) => {
+            let (slug, suffix) = rest.split_once('/').unwrap_or((&rest, ""));
+            Named::Slug(first.clone(), slug.to_owned(), suffix.to_owned())
+        }
+    }
+}
+
 async fn ping_inner(
     State(state): State<AppState>,
-    id: String,
-    suffix: String,
+    first: String,
+    rest: String,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(id) = Uuid::try_parse(&id) else {
-        return text(StatusCode::NOT_FOUND, "not found: no such heartbeat\n");
+    let query = query.as_deref();
+    let key = bearer(&headers).or_else(|| query_param(query, "key"));
+    let suffix = match &named(first.clone(), rest.clone()) {
+        Named::Uuid(_, s) | Named::Slug(_, _, s) => s.clone(),
     };
     let Some(kind) = PingKind::from_suffix(&suffix) else {
         return text(
@@ -88,13 +122,39 @@ async fn ping_inner(
             "not found: use /start, /fail, /log or an exit status 0-255\n",
         );
     };
-    let query = query.as_deref();
-    let key = bearer(&headers).or_else(|| query_param(query, "key"));
     let rid = query_param(query, "rid").filter(|r| !r.is_empty());
     if rid.is_some_and(|r| r.len() > 64) {
         return text(StatusCode::BAD_REQUEST, "rid: at most 64 characters\n");
     }
-    let ping = IncomingPing {
+    // Which heartbeat, and whether the URL itself authenticates the ping.
+    let mut created = false;
+    let (id, url_authenticated) = match named(first, rest) {
+        // A key was presented: the UUID is the public id (no lookup of secrets on the busy path).
+        Named::Uuid(id, _) if key.is_some() => (id, false),
+        Named::Uuid(uuid, _) => match state.app.heartbeat_for_ping_url(uuid).await {
+            Ok(Some(id)) => (id, true),
+            Ok(None) => (uuid, false),
+            Err(e) => return e.into_response(),
+        },
+        Named::Slug(ping_key, slug, _) => {
+            let create = query_param(query, "create") == Some("1");
+            match state
+                .app
+                .heartbeat_for_ping_slug(&ping_key, &slug, create)
+                .await
+            {
+                Ok(Some((id, new))) => {
+                    created = new;
+                    (id, true)
+                }
+                Ok(None) => {
+                    return text(StatusCode::NOT_FOUND, "not found: no such heartbeat\n");
+                }
+                Err(e) => return e.into_response(),
+            }
+        }
+    };
+    let mut ping = IncomingPing {
         target: HeartbeatRef::Id(id),
         key_hash: key.map(hash_ping_key),
         kind,
@@ -103,8 +163,23 @@ async fn ping_inner(
         body: kept_body(&body),
         metadata: None,
         received_at: state.app.clock.now(),
+        url_authenticated,
     };
-    match state.app.submit_ping(ping).await {
+    let mut outcome = state.app.submit_ping(ping.clone()).await;
+    if let (Ok(PingOutcome::NotFound), false) = (&outcome, url_authenticated) {
+        // A key sent along with a secret ping URL: the URL is enough.
+        match state.app.heartbeat_for_ping_url(id).await {
+            Ok(Some(found)) => {
+                ping.target = HeartbeatRef::Id(found);
+                ping.url_authenticated = true;
+                outcome = state.app.submit_ping(ping).await;
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
+        }
+    }
+    match outcome {
+        Ok(PingOutcome::Accepted) if created => text(StatusCode::CREATED, "Created\n"),
         Ok(PingOutcome::Accepted) => text(StatusCode::OK, "OK\n"),
         Ok(PingOutcome::NotFound) => text(StatusCode::NOT_FOUND, "not found: no such heartbeat\n"),
         Ok(PingOutcome::Unauthorized) => text(
@@ -177,6 +252,7 @@ async fn seed_heartbeat(
         body: message,
         metadata,
         received_at: now,
+        url_authenticated: false,
     };
     match state.app.submit_ping(ping).await {
         Ok(PingOutcome::Accepted) => Json(json!({

@@ -92,9 +92,14 @@ async fn create_service(
     security(("bearer" = [])))]
 async fn get_service(
     State(s): State<AppState>,
+    scope: Option<Extension<Scope>>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<ServiceView> {
-    Ok(Json(s.app.get_service(id).await?))
+    let mut view = s.app.get_service(id).await?;
+    if !may_write(scope.as_ref()) {
+        view.ping_key = None;
+    }
+    Ok(Json(view))
 }
 
 #[utoipa::path(patch, path = "/api/v1/services/{id}", tag = "services", params(("id" = Uuid, Path)),
@@ -431,9 +436,16 @@ async fn retry_delivery(
     security(("bearer" = [])))]
 async fn list_heartbeats(
     State(s): State<AppState>,
+    scope: Option<Extension<Scope>>,
     ApiQuery(p): ApiQuery<ByServiceParams>,
 ) -> ApiResult<HeartbeatList> {
-    Ok(Json(s.app.list_heartbeats(p).await?))
+    let mut list = s.app.list_heartbeats(p).await?;
+    if !may_write(scope.as_ref()) {
+        list.data
+            .iter_mut()
+            .for_each(HeartbeatView::hide_ping_secret);
+    }
+    Ok(Json(list))
 }
 
 #[utoipa::path(post, path = "/api/v1/heartbeats", tag = "heartbeats", request_body = HeartbeatCreate,
@@ -457,9 +469,14 @@ async fn create_heartbeat(
     security(("bearer" = [])))]
 async fn get_heartbeat(
     State(s): State<AppState>,
+    scope: Option<Extension<Scope>>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<HeartbeatView> {
-    Ok(Json(s.app.get_heartbeat(id).await?))
+    let mut view = s.app.get_heartbeat(id).await?;
+    if !may_write(scope.as_ref()) {
+        view.hide_ping_secret();
+    }
+    Ok(Json(view))
 }
 
 #[utoipa::path(patch, path = "/api/v1/heartbeats/{id}", tag = "heartbeats", params(("id" = Uuid, Path)),
@@ -509,15 +526,17 @@ async fn resume_heartbeat(
 }
 
 #[utoipa::path(post, path = "/api/v1/heartbeats/{id}/rotate-key", tag = "heartbeats",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, description = "A new key; the old one stops working", body = CreatedHeartbeatView),
+    params(("id" = Uuid, Path), RotateKeyParams),
+    responses((status = 200, description = "A new key and ping URL; the old ones work for grace_seconds more",
+        body = CreatedHeartbeatView),
         (status = 404, body = ErrorResponse), CommonErrors),
     security(("bearer" = [])))]
 async fn rotate_heartbeat_key(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<RotateKeyParams>,
 ) -> ApiResult<CreatedHeartbeatView> {
-    Ok(Json(s.app.rotate_heartbeat_key(id).await?))
+    Ok(Json(s.app.rotate_heartbeat_key(id, p).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/heartbeats/{id}/pings", tag = "heartbeats",

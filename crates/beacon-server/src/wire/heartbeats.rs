@@ -20,11 +20,30 @@ pub struct HeartbeatView {
     pub last_ping_at: Option<String>,
     /// When the next ping is expected (the grace time follows it); null before the first ping and while paused.
     pub next_expected_at: Option<String>,
-    /// Where jobs send pings (`Authorization: Bearer <key>` or `?key=`); `/start`, `/fail`, `/log`, `/<exit status>`
-    /// may be appended.
+    /// Where jobs send pings, with no header: the UUID in it is a secret (not the id), replaced by rotate-key.
+    /// `/start`, `/fail`, `/log`, `/<exit status>` may be appended, as with Healthchecks.
     pub ping_url: String,
+    /// The same by public id, with the key as `Authorization: Bearer <key>` or `?key=`.
+    pub key_ping_url: String,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl HeartbeatView {
+    /// For readers who may not change the heartbeat: the ping URL is its own credential, so they get the form
+    /// that needs the key.
+    pub fn hide_ping_secret(&mut self) {
+        self.ping_url.clone_from(&self.key_ping_url);
+    }
+}
+
+/// `rotate-key` options.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyParams {
+    /// Seconds the old key and ping URL keep working (default 0: they stop now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_seconds: Option<u32>,
 }
 
 /// A heartbeat with its ping key (`hbk_...`), shown on create and rotate-key only.

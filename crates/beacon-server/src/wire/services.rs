@@ -7,6 +7,10 @@ pub struct ServiceView {
     pub id: Uuid,
     pub name: String,
     pub description: String,
+    /// Names its heartbeats in ping URLs without a header: `/ping/<ping_key>/<slug>` (Healthchecks' slug URLs);
+    /// on create and get only, to tokens that may write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping_key: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -17,6 +21,7 @@ impl From<&Service> for ServiceView {
             id: s.id,
             name: s.name.clone(),
             description: s.description.clone(),
+            ping_key: None,
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
         }

@@ -28,7 +28,12 @@ pub const HEARTBEAT_LOCK: &str = " FOR UPDATE OF h";
 pub const CHECKPOINT: &str = "";
 pub const HEARTBEAT_LOCK_SKIP: &str = " FOR UPDATE OF h SKIP LOCKED";
 pub const ENDPOINT_JSON: &str = endpoint_json!("e.id", "s.id");
-pub const HEARTBEAT_JSON: &str = heartbeat_json!("h.id", "s.id", "encode(h.key_hash, 'hex')");
+pub const HEARTBEAT_JSON: &str = heartbeat_json!(
+    "h.id",
+    "s.id",
+    "encode(h.key_hash, 'hex')",
+    "encode(h.prev_key_hash, 'hex')"
+);
 pub const INCIDENT_BY_ID_LOCKED: &str =
     "SELECT pk, endpoint_pk, heartbeat_pk, status FROM incidents WHERE id = $1 FOR UPDATE";
 /// SKIP LOCKED lets concurrent claimers take disjoint rows instead of queueing behind each other.

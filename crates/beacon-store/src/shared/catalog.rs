@@ -113,12 +113,14 @@ impl Catalog for This {
             updated_at: now,
         };
         sqlx::query(
-            "INSERT INTO services (id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+            "INSERT INTO services (id, name, description, created_at, updated_at, ping_key) \
+             VALUES ($1, $2, $3, $4, $4, $5)",
         )
         .bind(service.id)
         .bind(&service.name)
         .bind(&service.description)
         .bind(now)
+        .bind(&Uuid::new_v4().simple().to_string()[..22])
         .execute(&self.pool)
         .await?;
         Ok(service)

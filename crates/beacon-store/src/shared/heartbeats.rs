@@ -36,8 +36,8 @@ impl Heartbeats for This {
         let id = Uuid::new_v4();
         sqlx::query(
             "INSERT INTO heartbeats (id, service_pk, slug, name, period_seconds, cron, tz, grace_seconds, \
-             key_hash, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+             key_hash, status, created_at, updated_at, ping_secret) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
         )
         .bind(id)
         .bind(service_pk)
@@ -50,6 +50,7 @@ impl Heartbeats for This {
         .bind(key_hash.as_slice())
         .bind(HbStatus::New.as_str())
         .bind(now)
+        .bind(Uuid::new_v4().to_string())
         .execute(&mut *tx)
         .await?;
         let hb = Self::heartbeat_locked(&mut tx, id).await?.hb;
@@ -144,22 +145,87 @@ impl Heartbeats for This {
         &self,
         id: Uuid,
         key_hash: &[u8; 32],
+        old_valid_until: Option<Millis>,
         now: Millis,
     ) -> Result<Heartbeat> {
         let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
         // Read with its pending pings and written back whole: the intake sees the new version and
         // re-reads the row (with the new key) instead of its cached copy.
         let mut row = Self::heartbeat_locked(&mut tx, id).await?;
-        sqlx::query("UPDATE heartbeats SET key_hash = $2, updated_at = $3 WHERE pk = $1")
-            .bind(row.pk)
-            .bind(key_hash.as_slice())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let secret = Uuid::new_v4();
+        // The old key and ping URL keep working until `old_valid_until`, or stop now.
+        let (prev_key, prev_secret) = match old_valid_until {
+            Some(_) => (Some(row.key.clone()), Some(row.hb.ping_secret.to_string())),
+            None => (None, None),
+        };
+        sqlx::query(
+            "UPDATE heartbeats SET key_hash = $2, updated_at = $3, ping_secret = $4, prev_key_hash = $5, \
+             prev_ping_secret = $6, prev_valid_until = $7 WHERE pk = $1",
+        )
+        .bind(row.pk)
+        .bind(key_hash.as_slice())
+        .bind(now)
+        .bind(secret.to_string())
+        .bind(prev_key)
+        .bind(prev_secret)
+        .bind(old_valid_until)
+        .execute(&mut *tx)
+        .await?;
+        row.hb.ping_secret = secret;
         row.hb.updated_at = now;
         Self::save_heartbeat_states(&mut tx, &mut [&mut row]).await?;
         tx.commit().await?;
         Ok(row.hb)
+    }
+
+    async fn heartbeat_for_ping_url(&self, secret: Uuid, now: Millis) -> Result<Option<Uuid>> {
+        let secret = secret.to_string();
+        let row = sqlx::query(
+            "SELECT id FROM heartbeats WHERE ping_secret = $1 \
+             UNION ALL SELECT id FROM heartbeats WHERE prev_ping_secret = $1 AND prev_valid_until >= $2",
+        )
+        .bind(&secret)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn service_ping_key(&self, service_id: Uuid) -> Result<String> {
+        sqlx::query("SELECT ping_key FROM services WHERE id = $1")
+            .bind(service_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?
+            .ok_or(StoreError::NotFound {
+                kind: "service",
+                id: service_id,
+            })
+    }
+
+    async fn heartbeat_for_ping_slug(
+        &self,
+        ping_key: &str,
+        slug: &str,
+    ) -> Result<Option<(Uuid, Option<Uuid>)>> {
+        let Some(service) = sqlx::query("SELECT pk, id FROM services WHERE ping_key = $1")
+            .bind(ping_key)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (service_pk, service_id): (i64, Uuid) = (service.try_get(0)?, service.try_get(1)?);
+        let heartbeat =
+            sqlx::query("SELECT id FROM heartbeats WHERE service_pk = $1 AND slug = $2")
+                .bind(service_pk)
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get::<Uuid, _>(0))
+                .transpose()?;
+        Ok(Some((service_id, heartbeat)))
     }
 
     async fn delete_heartbeat(&self, id: Uuid) -> Result<()> {

@@ -136,10 +136,13 @@ impl This {
                 outcomes.push(PingOutcome::NotFound);
                 continue;
             };
-            if !p
-                .key_hash
-                .is_some_and(|h| beacon_core::token::hashes_match(&h, &entry.row.key))
-            {
+            let key_ok = |h: &[u8; 32]| {
+                beacon_core::token::hashes_match(h, &entry.row.key)
+                    || entry.row.prev_key.as_ref().is_some_and(|(prev, until)| {
+                        p.received_at <= *until && beacon_core::token::hashes_match(h, prev)
+                    })
+            };
+            if !(p.url_authenticated || p.key_hash.as_ref().is_some_and(key_ok)) {
                 outcomes.push(PingOutcome::Unauthorized);
                 continue;
             }

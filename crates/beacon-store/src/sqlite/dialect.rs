@@ -38,7 +38,12 @@ pub const HEARTBEAT_LOCK: &str = "";
 pub const CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 pub const HEARTBEAT_LOCK_SKIP: &str = "";
 pub const ENDPOINT_JSON: &str = endpoint_json!("hex(e.id)", "hex(s.id)");
-pub const HEARTBEAT_JSON: &str = heartbeat_json!("hex(h.id)", "hex(s.id)", "hex(h.key_hash)");
+pub const HEARTBEAT_JSON: &str = heartbeat_json!(
+    "hex(h.id)",
+    "hex(s.id)",
+    "hex(h.key_hash)",
+    "hex(h.prev_key_hash)"
+);
 pub const INCIDENT_BY_ID_LOCKED: &str =
     "SELECT pk, endpoint_pk, heartbeat_pk, status FROM incidents WHERE id = $1";
 /// The write lock makes this single statement atomic: no two claimers can take the same row.

@@ -20,6 +20,7 @@ fn ping(id: Uuid, key: &str, kind: PingKind, at: i64) -> IncomingPing {
         body: None,
         metadata: None,
         received_at: at,
+        url_authenticated: false,
     }
 }
 
@@ -106,7 +107,7 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
         [ok]
     );
     let (new_key, new_hash) = generate_ping_key([4; 24]);
-    b.set_heartbeat_key(hb.id, &new_hash, T0 + 81_000)
+    b.set_heartbeat_key(hb.id, &new_hash, None, T0 + 81_000)
         .await
         .expect("rotate");
     assert_eq!(

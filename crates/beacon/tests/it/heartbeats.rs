@@ -109,8 +109,13 @@ fn a_heartbeat_goes_through_every_status_with_incidents_and_webhooks() {
         key: created["key"].as_str().expect("key").to_owned(),
     };
     assert_eq!(
-        created["ping_url"].as_str(),
+        created["key_ping_url"].as_str(),
         Some(format!("{base}/ping/{}", hb.id).as_str())
+    );
+    let secret_url = created["ping_url"].as_str().expect("ping_url");
+    assert!(
+        secret_url.starts_with(&format!("{base}/ping/")) && !secret_url.contains(&hb.id),
+        "the ping URL carries a secret, not the id: {secret_url}"
     );
     assert!(hb.get().get("key").is_none(), "the key is shown once");
 
@@ -587,8 +592,9 @@ fn the_example_clients_ping_a_real_server() {
             "--period",
             "3600",
         ]);
+        // The example clients send the key: they use the URL by public id.
         let (url, key) = (
-            created["ping_url"].as_str().expect("url"),
+            created["key_ping_url"].as_str().expect("url"),
             created["key"].as_str().expect("key"),
         );
         let script = examples.join(file);
@@ -721,4 +727,92 @@ fn the_example_clients_ping_a_real_server() {
     );
     let timer = std::fs::read_to_string(examples.join("beacon-heartbeat.timer")).expect("timer");
     assert!(timer.contains("OnUnitActiveSec=2min"));
+}
+
+/// Healthchecks' ping API by changing only the base URL: the secret ping URL needs no header (every suffix), the
+/// slug form by a service's ping key with `?create=1`, and rotate-key --grace keeping the old URL and key alive.
+#[test]
+fn healthchecks_ping_urls_work_without_a_header() {
+    let home = Home::remote();
+    let base = format!("http://{}", home.remote.as_ref().expect("server").addr);
+    let service = home.json(&["services", "create", "--name", "cron-jobs"]);
+    let sid = id(&service);
+    let ping_key = home.json(&["services", "get", &sid])["ping_key"]
+        .as_str()
+        .expect("a ping key on get")
+        .to_owned();
+    let created = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "db-backup",
+        "--period",
+        "3600",
+    ]);
+    let hid = id(&created);
+    let url = created["ping_url"].as_str().expect("url").to_owned();
+    let get = |u: &str| http(u, "GET", &[], None);
+    let pings = || crate::harness::array(home.json(&["heartbeats", "pings", &hid]));
+    assert_eq!(get(&format!("{url}/start")).status, 200);
+    assert_eq!(get(&url).status, 200);
+    assert_eq!(get(&format!("{url}/log")).status, 200);
+    assert_eq!(
+        http(&format!("{url}/1"), "POST", &[], Some(b"disk full")).status,
+        200
+    );
+    let kinds: Vec<String> = pings()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(kinds, ["fail", "log", "success", "start"]);
+    assert_eq!(home.json(&["heartbeats", "get", &hid])["status"], "down");
+    // The public id alone is not a credential.
+    assert_eq!(get(&format!("{base}/ping/{hid}")).status, 401);
+
+    // The slug form: an existing heartbeat, an unknown one (404), and one created on its first ping.
+    assert_eq!(
+        get(&format!("{base}/ping/{ping_key}/db-backup")).status,
+        200
+    );
+    assert_eq!(
+        get(&format!("{base}/ping/{ping_key}/db-backup/0")).status,
+        200
+    );
+    assert_eq!(home.json(&["heartbeats", "get", &hid])["status"], "up");
+    assert_eq!(get(&format!("{base}/ping/{ping_key}/report")).status, 404);
+    assert_eq!(get(&format!("{base}/ping/not-a-key/db-backup")).status, 404);
+    let made = get(&format!("{base}/ping/{ping_key}/report?create=1"));
+    assert_eq!(made.status, 201, "{}", made.body);
+    let listed = crate::harness::array(home.json(&["heartbeats", "list", "--service-id", &sid]));
+    let report = listed
+        .iter()
+        .find(|h| h["slug"] == "report")
+        .expect("created by its first ping");
+    assert_eq!(report["status"], "up");
+    assert_eq!(
+        get(&format!("{base}/ping/{ping_key}/report?create=1")).status,
+        200
+    );
+
+    // Rotation with grace: the old URL and key keep working, the new ones work at once.
+    let old_key = created["key"].as_str().expect("key").to_owned();
+    let rotated = home.json(&["heartbeats", "rotate-key", &hid, "--grace", "10m"]);
+    let new_url = rotated["ping_url"].as_str().expect("url");
+    assert_ne!(new_url, url);
+    assert_eq!(get(new_url).status, 200);
+    assert_eq!(get(&url).status, 200, "old URL within the grace");
+    let by_key = |k: &str| get(&format!("{base}/ping/{hid}?key={k}")).status;
+    assert_eq!(by_key(&old_key), 200, "old key within the grace");
+    assert_eq!(by_key(rotated["key"].as_str().expect("key")), 200);
+    // Without grace the old ones stop at once.
+    let again = home.json(&["heartbeats", "rotate-key", &hid]);
+    assert_eq!(get(new_url).status, 404);
+    assert_eq!(get(&url).status, 404);
+    assert_eq!(by_key(&old_key), 401);
+    assert_eq!(get(again["ping_url"].as_str().expect("url")).status, 200);
+    let bad = home.run(&["heartbeats", "rotate-key", &hid, "--grace", "soon"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--grace"), "{}", bad.stderr);
 }

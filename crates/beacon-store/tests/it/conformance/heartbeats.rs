@@ -38,6 +38,7 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
         body: Some(format!("at {at}")),
         metadata: None,
         received_at: at,
+        url_authenticated: false,
     };
     let by_id = HeartbeatRef::Id(hb.id);
     let by_slug = HeartbeatRef::Slug("backup".into());
@@ -331,7 +332,7 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
     // A new key: the old one stops working.
     let (new_key, new_hash) = generate_ping_key([9; 24]);
     store
-        .set_heartbeat_key(hb.id, &new_hash, T0 + 205_000)
+        .set_heartbeat_key(hb.id, &new_hash, None, T0 + 205_000)
         .await
         .expect("rotate");
     let outcomes = store
@@ -347,6 +348,93 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
         .await
         .expect("record");
     assert_eq!(outcomes, [PingOutcome::Unauthorized, PingOutcome::Accepted]);
+    let old_secret = store.get_heartbeat(&by_id).await.expect("get").ping_secret;
+    assert_eq!(
+        store
+            .heartbeat_for_ping_url(old_secret, T0 + 206_002)
+            .await
+            .expect("lookup"),
+        Some(hb.id)
+    );
+
+    // Rotated with grace: the old key and ping URL work until the grace ends, the new ones at once.
+    let (newer_key, newer_hash) = generate_ping_key([10; 24]);
+    let rotated = store
+        .set_heartbeat_key(hb.id, &newer_hash, Some(T0 + 210_000), T0 + 207_000)
+        .await
+        .expect("rotate with grace");
+    assert_ne!(rotated.ping_secret, old_secret);
+    let outcomes = store
+        .record_heartbeat_pings(&[
+            ping(
+                by_id.clone(),
+                Some(&new_key),
+                PingKind::Success,
+                T0 + 209_000,
+            ),
+            ping(
+                by_id.clone(),
+                Some(&newer_key),
+                PingKind::Success,
+                T0 + 209_001,
+            ),
+            ping(
+                by_id.clone(),
+                Some(&new_key),
+                PingKind::Success,
+                T0 + 210_001,
+            ),
+        ])
+        .await
+        .expect("record");
+    assert_eq!(
+        outcomes,
+        [
+            PingOutcome::Accepted,
+            PingOutcome::Accepted,
+            PingOutcome::Unauthorized
+        ]
+    );
+    for (secret, at, expected) in [
+        (old_secret, T0 + 209_000, Some(hb.id)),
+        (old_secret, T0 + 210_001, None),
+        (rotated.ping_secret, T0 + 999_000, Some(hb.id)),
+        (Uuid::new_v4(), T0, None),
+        // The public id is not a ping URL secret.
+        (hb.id, T0, None),
+    ] {
+        assert_eq!(
+            store
+                .heartbeat_for_ping_url(secret, at)
+                .await
+                .expect("lookup"),
+            expected
+        );
+    }
+    // A service's ping key names its heartbeats by slug.
+    let ping_key = store.service_ping_key(svc.id).await.expect("ping key");
+    assert_eq!(ping_key.len(), 22);
+    assert_eq!(
+        store
+            .heartbeat_for_ping_slug(&ping_key, &hb.slug)
+            .await
+            .expect("slug"),
+        Some((svc.id, Some(hb.id)))
+    );
+    assert_eq!(
+        store
+            .heartbeat_for_ping_slug(&ping_key, "nope")
+            .await
+            .expect("slug"),
+        Some((svc.id, None))
+    );
+    assert_eq!(
+        store
+            .heartbeat_for_ping_slug("wrong-key", &hb.slug)
+            .await
+            .expect("slug"),
+        None
+    );
 
     // Retention: keep the newest N per heartbeat.
     let total = store
@@ -359,7 +447,7 @@ pub async fn heartbeats_intake_transitions_and_incidents(store: Arc<dyn Store>) 
     assert_eq!(deleted as usize, total - 3);
     let kept = store.list_heartbeat_pings(hb.id, 1000).await.expect("kept");
     assert_eq!(kept.len(), 3);
-    assert_eq!(kept[0].received_at, T0 + 206_001, "the newest stay");
+    assert_eq!(kept[0].received_at, T0 + 209_001, "the newest stay");
 
     let listed = store
         .list_heartbeats(Some(svc.id), Page::default())
@@ -445,6 +533,7 @@ pub async fn pausing_a_down_heartbeat_resolves_its_incident(store: Arc<dyn Store
                 body: None,
                 metadata: None,
                 received_at: at,
+                url_authenticated: false,
             };
             let out = store.record_heartbeat_pings(&[ping]).await.expect("ping");
             assert_eq!(out, [PingOutcome::Accepted]);
@@ -609,6 +698,7 @@ pub async fn deadlines_missed_during_beacons_outage_are_held(store: Arc<dyn Stor
         body: None,
         metadata: None,
         received_at: T0 + 1_000,
+        url_authenticated: false,
     };
     store.record_heartbeat_pings(&[ping]).await.expect("ping");
     // The database was away from T0+5s to T0+300s; the deadline (T0+91s) passed meanwhile.
