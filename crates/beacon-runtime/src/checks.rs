@@ -16,6 +16,17 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+/// The last check's total time per endpoint, in seconds, of checks this process ran: the per-monitor latency
+/// series of `/metrics` (`last_latency`). An entry per endpoint, replaced on each check.
+static LAST_LATENCY: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<uuid::Uuid, f64>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// The last check's total time of `endpoint`, in seconds, if this process checked it.
+pub fn last_latency(endpoint: uuid::Uuid) -> Option<f64> {
+    LAST_LATENCY.lock().ok()?.get(&endpoint).copied()
+}
+
 /// Run the check loop until `shutdown` is cancelled; returns after leases are released.
 pub async fn run(
     store: Arc<dyn Schedules>,
@@ -168,6 +179,12 @@ async fn run_slot(ctx: &TaskCtx, slot: ClaimedSlot) -> Option<Completion> {
     metrics::counter!("beacon_checks_total", "result" => result).increment(1);
     metrics::histogram!("beacon_check_duration_seconds")
         .record(f64::from(observation.timings.total_us) / 1e6);
+    if let Ok(mut last) = LAST_LATENCY.lock() {
+        last.insert(
+            slot.endpoint_id,
+            f64::from(observation.timings.total_us) / 1e6,
+        );
+    }
     let interval = slot.spec.interval_ms();
     let phase = schedule::phase_ms(slot.endpoint_id, interval);
     let next = schedule::next_after_completion(slot.slot, ctx.clock.now(), interval, phase);

@@ -42,6 +42,8 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Require a token with `read` scope for `/metrics`.
     pub metrics_require_token: bool,
+    /// Per-monitor series (`beacon_monitor_*`) on `/metrics`; off for very large fleets.
+    pub per_monitor_metrics: bool,
     /// Header-read timeout and connection cap of the listener.
     pub limits: listener::ListenerLimits,
 }
@@ -52,6 +54,7 @@ impl Default for HttpConfig {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
             metrics_require_token: false,
+            per_monitor_metrics: true,
             limits: listener::ListenerLimits::default(),
         }
     }
@@ -282,12 +285,20 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = state.metrics.render();
+    if state.config.per_monitor_metrics {
+        match state.app.monitor_metrics().await {
+            Ok(series) => text.push_str(&series),
+            // The process's own metrics still answer while the database is away.
+            Err(e) => tracing::debug!(error = ?e, "per-monitor metrics unavailable"),
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
         .into_response()
 }

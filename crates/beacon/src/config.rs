@@ -90,6 +90,8 @@ struct ApiFile {
     metrics_require_token: Option<bool>,
     header_read_timeout_seconds: Option<u64>,
     max_connections: Option<usize>,
+    /// beacon_monitor_* series per monitor on /metrics.
+    per_monitor_metrics: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +195,10 @@ impl Settings {
                 .api
                 .metrics_require_token
                 .unwrap_or(http_defaults.metrics_require_token),
+            per_monitor_metrics: file
+                .api
+                .per_monitor_metrics
+                .unwrap_or(http_defaults.per_monitor_metrics),
             limits: beacon_server::listener::ListenerLimits {
                 header_read_timeout: secs(
                     file.api.header_read_timeout_seconds,

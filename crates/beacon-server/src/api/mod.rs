@@ -9,6 +9,7 @@ mod compat;
 mod endpoints;
 mod heartbeats;
 mod incidents;
+mod monitors;
 mod services;
 mod tokens;
 mod webhooks;

@@ -42,6 +42,9 @@ fn health_ready_and_metrics() {
         "beacon_incidents_open",
         "beacon_notifications_pending",
         "beacon_http_requests_total",
+        // Per monitor, as the blackbox exporter: up, and the last check's time.
+        "beacon_monitor_up{monitor=\"Health\",service=\"Production API\",kind=\"http\"} 1",
+        "beacon_monitor_latency_seconds{monitor=\"Health\",service=\"Production API\",kind=\"http\"} ",
     ];
     let mut last = String::new();
     let complete = crate::harness::eventually_or(Duration::from_secs(20), || {
