@@ -42,6 +42,10 @@ pub struct Global {
     /// Log format.
     #[arg(long, global = true, value_enum, env = "BEACON_LOG_FORMAT", default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+    /// Create the SQLite database if there is none yet (`server` and `migrate` always do; other commands refuse,
+    /// so a command run from the wrong directory does not start an empty database there).
+    #[arg(long, global = true, env = "BEACON_INIT")]
+    pub init: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -63,6 +63,21 @@ fn server_url(given: &str) -> Result<String> {
     Ok(url)
 }
 
+/// A command other than `server` and `migrate` works on an existing SQLite database unless `--init` is given.
+fn existing_database(global: &Global, url: &beacon_store::DatabaseUrl) -> Result<()> {
+    match url {
+        beacon_store::DatabaseUrl::Sqlite(path) if !global.init && !path.exists() => {
+            Err(error::UsageError(format!(
+                "no Beacon database at {}: run this where `beacon server` keeps its data, or point at it with \
+                 --data-dir / --database, or --server for a running server; --init creates a new one there",
+                path.display()
+            ))
+            .into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The operations the command runs on: a server (`--server`) or the database.
 async fn operations(global: &Global) -> Result<Box<dyn beacon_server::api::Operations>> {
     if let Some(given) = &global.server {
@@ -88,6 +103,7 @@ async fn operations(global: &Global) -> Result<Box<dyn beacon_server::api::Opera
         return Ok(Box::new(remote::Remote::new(&url, token, hint)?));
     }
     let url = config::database_url(global)?;
+    existing_database(global, &url)?;
     let store = beacon_store::open(&url)
         .await
         .with_context(|| format!("opening database {}", url.redacted()))?;
@@ -121,6 +137,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let retention = config::retention_from(args.config.as_deref())?;
             let url = config::database_url(&cli.global)?;
+            existing_database(&cli.global, &url)?;
             let store = beacon_store::open(&url)
                 .await
                 .with_context(|| format!("opening database {}", url.redacted()))?;

@@ -40,7 +40,14 @@ fn crud(home: &Home) {
     // Global options work after the subcommand and before it.
     let listed = home.run(&["-o", "json", "services", "list"]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
-    assert_eq!(array(listed.json()), vec![svc.clone()]);
+    // The list leaves out the ping key that create and get show.
+    let mut without_key = svc.clone();
+    without_key
+        .as_object_mut()
+        .expect("object")
+        .remove("ping_key")
+        .expect("create shows the ping key");
+    assert_eq!(array(listed.json()), vec![without_key]);
     let renamed = home.json(&["services", "update", &sid, "--name", "Prod"]);
     assert_eq!(
         (renamed["name"].as_str(), renamed["description"].as_str()),
@@ -569,4 +576,48 @@ fn endpoints_pause_and_resume() {
         let out = home.run(&["endpoints", "pause", &uuid::Uuid::new_v4().to_string()]);
         assert_eq!(out.code, 1, "{}", out.stderr);
     }
+}
+
+#[test]
+fn commands_never_create_a_database_without_init() {
+    let home = Home::sqlite();
+    let db = home.dir.join("data/beacon.db");
+    for args in [
+        &["services", "list"][..],
+        &["endpoints", "list"],
+        &["services", "create", "--name", "x"],
+        &["cleanup"],
+    ] {
+        let out = home
+            .command(args)
+            .env_remove("BEACON_INIT")
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no Beacon database at") && stderr.contains("--init"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!db.exists(), "{args:?} created {}", db.display());
+    }
+    // With --init it does; afterwards no flag is needed.
+    let out = home
+        .command(&["--init", "services", "create", "--name", "x"])
+        .env_remove("BEACON_INIT")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(db.exists());
+    let out = home
+        .command(&["services", "list"])
+        .env_remove("BEACON_INIT")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
 }

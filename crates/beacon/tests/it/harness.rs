@@ -125,7 +125,9 @@ impl Home {
             .env("BEACON_DATA_DIR", self.dir.join("data"))
             .env_remove("DATABASE_URL")
             .env_remove("BEACON_URL")
-            .env_remove("BEACON_TOKEN");
+            .env_remove("BEACON_TOKEN")
+            // Tests start on a fresh data dir; the refusal without it has its own test.
+            .env("BEACON_INIT", "true");
         if let Some(server) = self
             .remote
             .as_ref()
