@@ -1,6 +1,7 @@
 //! Command-line grammar: `beacon <noun> <verb>` plus `server` and `migrate`. Global options are accepted before or
 //! after the subcommand.
 
+use crate::names::Named;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -113,10 +114,12 @@ pub enum ServicesCmd {
     },
     List,
     Get {
-        id: Uuid,
+        /// The service's UUID or name
+        id: Named,
     },
     Update {
-        id: Uuid,
+        /// The service's UUID or name
+        id: Named,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
@@ -124,7 +127,8 @@ pub enum ServicesCmd {
     },
     /// Refuses while the service has endpoints, unless --cascade.
     Delete {
-        id: Uuid,
+        /// The service's UUID or name
+        id: Named,
         /// Delete the service's endpoints, their pings and incidents too.
         #[arg(long)]
         cascade: bool,
@@ -179,33 +183,40 @@ pub struct EndpointFlags {
 #[derive(Debug, Subcommand)]
 pub enum EndpointsCmd {
     Create {
-        #[arg(long)]
-        service_id: Uuid,
+        /// The service's UUID or name
+        #[arg(long, visible_alias = "service")]
+        service_id: Named,
         #[command(flatten)]
         flags: Box<EndpointFlags>,
     },
     List {
-        #[arg(long)]
-        service_id: Option<Uuid>,
+        /// Only this service's (UUID or name)
+        #[arg(long, visible_alias = "service")]
+        service_id: Option<Named>,
     },
     Get {
-        id: Uuid,
+        /// The endpoint's UUID or name
+        id: Named,
     },
     Update {
-        id: Uuid,
+        /// The endpoint's UUID or name
+        id: Named,
         #[command(flatten)]
         flags: Box<EndpointFlags>,
     },
     Delete {
-        id: Uuid,
+        /// The endpoint's UUID or name
+        id: Named,
     },
     /// Stop checking until resumed; an open incident is resolved (resolved_by paused), so no one is paged.
     Pause {
-        id: Uuid,
+        /// The endpoint's UUID or name
+        id: Named,
     },
     /// Check again, from the next slot; failures count afresh.
     Resume {
-        id: Uuid,
+        /// The endpoint's UUID or name
+        id: Named,
     },
 }
 
@@ -213,8 +224,9 @@ pub enum EndpointsCmd {
 pub enum PingsCmd {
     /// Newest first.
     List {
-        #[arg(long)]
-        endpoint_id: Uuid,
+        /// The endpoint's UUID or name
+        #[arg(long, visible_alias = "endpoint")]
+        endpoint_id: Named,
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
         /// Only failed checks.
@@ -225,8 +237,9 @@ pub enum PingsCmd {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    #[arg(long)]
-    pub endpoint_id: Uuid,
+    /// The endpoint's UUID or name
+    #[arg(long, visible_alias = "endpoint")]
+    pub endpoint_id: Named,
     /// Bucket size: 1m, 5m, 1h or 1d [default: the finest giving at most 500 buckets]
     #[arg(long)]
     pub resolution: Option<String>,
@@ -255,10 +268,12 @@ pub enum IncidentsCmd {
     List {
         #[arg(long, value_enum)]
         status: Option<IncidentStatusArg>,
-        #[arg(long)]
-        endpoint_id: Option<Uuid>,
-        #[arg(long)]
-        heartbeat_id: Option<Uuid>,
+        /// Only this endpoint's (UUID or name)
+        #[arg(long, visible_alias = "endpoint")]
+        endpoint_id: Option<Named>,
+        /// Only this heartbeat's (UUID or name)
+        #[arg(long, visible_alias = "heartbeat")]
+        heartbeat_id: Option<Named>,
         /// Only the newest N.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         limit: Option<u32>,
@@ -279,8 +294,9 @@ pub enum IncidentsCmd {
 pub enum WebhooksCmd {
     /// Create a webhook; its signing secret is shown once.
     Create {
-        #[arg(long)]
-        service_id: Uuid,
+        /// The service's UUID or name
+        #[arg(long, visible_alias = "service")]
+        service_id: Named,
         #[arg(long)]
         url: String,
         /// Comma-separated event kinds: incident_start, incident_resolved, heartbeat_down, heartbeat_up
@@ -294,8 +310,9 @@ pub enum WebhooksCmd {
         headers: Vec<String>,
     },
     List {
-        #[arg(long)]
-        service_id: Option<Uuid>,
+        /// Only this service's (UUID or name)
+        #[arg(long, visible_alias = "service")]
+        service_id: Option<Named>,
     },
     Get {
         id: Uuid,
@@ -331,8 +348,9 @@ pub enum WebhooksCmd {
 pub enum HeartbeatsCmd {
     /// Create a heartbeat; its ping key is shown once.
     Create {
-        #[arg(long)]
-        service_id: Uuid,
+        /// The service's UUID or name
+        #[arg(long, visible_alias = "service")]
+        service_id: Named,
         #[arg(long)]
         name: String,
         /// Seed 003's serviceId [default: derived from the name]
@@ -352,16 +370,19 @@ pub enum HeartbeatsCmd {
         grace: Option<i64>,
     },
     List {
-        #[arg(long)]
-        service_id: Option<Uuid>,
+        /// Only this service's (UUID or name)
+        #[arg(long, visible_alias = "service")]
+        service_id: Option<Named>,
     },
     /// A heartbeat with its ping URL.
     Get {
-        id: Uuid,
+        /// The heartbeat's UUID or name
+        id: Named,
     },
     /// Change name, schedule or grace; what is not given stays.
     Update {
-        id: Uuid,
+        /// The heartbeat's UUID or name
+        id: Named,
         #[arg(long)]
         name: Option<String>,
         #[arg(long, conflicts_with = "cron")]
@@ -374,25 +395,30 @@ pub enum HeartbeatsCmd {
         grace: Option<i64>,
     },
     Delete {
-        id: Uuid,
+        /// The heartbeat's UUID or name
+        id: Named,
     },
     /// Stop evaluating (no alerts) until resumed or pinged.
     Pause {
-        id: Uuid,
+        /// The heartbeat's UUID or name
+        id: Named,
     },
     Resume {
-        id: Uuid,
+        /// The heartbeat's UUID or name
+        id: Named,
     },
     /// A new ping key (shown once) and ping URL; the old ones stop working, or after --grace.
     RotateKey {
-        id: Uuid,
+        /// The heartbeat's UUID or name
+        id: Named,
         /// How long the old key and ping URL keep working, e.g. 10m, 1h (default: they stop now)
         #[arg(long, value_name = "SPAN")]
         grace: Option<String>,
     },
     /// Recent pings, newest first.
     Pings {
-        id: Uuid,
+        /// The heartbeat's UUID or name
+        id: Named,
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },

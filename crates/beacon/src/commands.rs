@@ -6,6 +6,7 @@ use crate::cli::{
     Output, PingsCmd, ServicesCmd, StatsArgs, TokensCmd, WebhooksCmd,
 };
 use crate::error::UsageError;
+use crate::names::{self, maybe};
 use crate::output;
 use anyhow::Result;
 use beacon_core::endpoint::Header;
@@ -104,17 +105,24 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
             .await?;
             output::services(out, &list)
         }
-        ServicesCmd::Get { id } => output::service(out, &ops.get_service(id).await?),
+        ServicesCmd::Get { id } => {
+            let id = names::service(ops, &id).await?;
+            output::service(out, &ops.get_service(id).await?)
+        }
         ServicesCmd::Update {
             id,
             name,
             description,
-        } => output::service(
-            out,
-            &ops.update_service(id, ServicePatch { name, description })
-                .await?,
-        ),
+        } => {
+            let id = names::service(ops, &id).await?;
+            output::service(
+                out,
+                &ops.update_service(id, ServicePatch { name, description })
+                    .await?,
+            )
+        }
         ServicesCmd::Delete { id, cascade } => {
+            let id = names::service(ops, &id).await?;
             ops.delete_service(id, cascade).await?;
             output::deleted(out, "service", id)
         }
@@ -124,10 +132,13 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
 pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> Result<()> {
     match cmd {
         EndpointsCmd::Create { service_id, flags } => {
+            let service_id = names::service(ops, &service_id).await?;
             let body = EndpointCreate::new(service_id, patch(*flags)?);
             output::endpoint(out, &ops.create_endpoint(body).await?)
         }
         EndpointsCmd::List { service_id } => {
+            let service_id =
+                maybe(service_id, |n| async move { names::service(ops, &n).await }).await?;
             let list = all_pages(|cursor| async move {
                 let page = ops
                     .list_endpoints(ByServiceParams {
@@ -141,18 +152,26 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
             .await?;
             output::endpoints(out, &list)
         }
-        EndpointsCmd::Get { id } => output::endpoint(out, &ops.get_endpoint(id).await?),
+        EndpointsCmd::Get { id } => {
+            let id = names::endpoint(ops, &id).await?;
+            output::endpoint(out, &ops.get_endpoint(id).await?)
+        }
         EndpointsCmd::Update { id, flags } => {
-            output::endpoint(out, &ops.update_endpoint(id, patch(*flags)?).await?)
+            let patch = patch(*flags)?;
+            let id = names::endpoint(ops, &id).await?;
+            output::endpoint(out, &ops.update_endpoint(id, patch).await?)
         }
         EndpointsCmd::Delete { id } => {
+            let id = names::endpoint(ops, &id).await?;
             ops.delete_endpoint(id).await?;
             output::deleted(out, "endpoint", id)
         }
         EndpointsCmd::Pause { id } => {
+            let id = names::endpoint(ops, &id).await?;
             output::endpoint(out, &ops.set_endpoint_paused(id, true).await?)
         }
         EndpointsCmd::Resume { id } => {
+            let id = names::endpoint(ops, &id).await?;
             output::endpoint(out, &ops.set_endpoint_paused(id, false).await?)
         }
     }
@@ -166,7 +185,8 @@ pub async fn stats(ops: &dyn Operations, out: Output, args: StatsArgs) -> Result
         since: args.since,
         region: args.region,
     };
-    output::stats(out, &ops.endpoint_stats(args.endpoint_id, params).await?)
+    let id = names::endpoint(ops, &args.endpoint_id).await?;
+    output::stats(out, &ops.endpoint_stats(id, params).await?)
 }
 
 pub async fn pings(ops: &dyn Operations, out: Output, cmd: PingsCmd) -> Result<()> {
@@ -176,6 +196,7 @@ pub async fn pings(ops: &dyn Operations, out: Output, cmd: PingsCmd) -> Result<(
             limit,
             failed,
         } => {
+            let endpoint_id = names::endpoint(ops, &endpoint_id).await?;
             let mut list = Vec::new();
             let mut cursor = None;
             while list.len() < limit as usize {
@@ -213,6 +234,16 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
                 IncidentStatusArg::Open => "open".to_owned(),
                 IncidentStatusArg::Resolved => "resolved".to_owned(),
             });
+            let endpoint_id = maybe(
+                endpoint_id,
+                |n| async move { names::endpoint(ops, &n).await },
+            )
+            .await?;
+            let heartbeat_id = maybe(
+                heartbeat_id,
+                |n| async move { names::heartbeat(ops, &n).await },
+            )
+            .await?;
             let max = limit.map(|n| n as usize);
             let list = pages_up_to(max, |cursor| {
                 let status = status.clone();
@@ -230,7 +261,7 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
                 }
             })
             .await?;
-            output::incidents(out, &list)
+            output::incidents(out, &list, &table_names(ops, out).await?)
         }
         IncidentsCmd::Get { id } => output::incident(out, &ops.get_incident(id).await?),
         IncidentsCmd::Resolve { id } => output::incident(out, &ops.resolve_incident(id).await?),
@@ -261,6 +292,7 @@ pub async fn webhooks(ops: &dyn Operations, out: Output, cmd: WebhooksCmd) -> Re
             secret,
             headers,
         } => {
+            let service_id = names::service(ops, &service_id).await?;
             let map = header_map(&headers)?;
             let headers = (!map.is_empty()).then_some(map);
             let events = event_list(events);
@@ -274,7 +306,10 @@ pub async fn webhooks(ops: &dyn Operations, out: Output, cmd: WebhooksCmd) -> Re
             output::created_webhook(out, &ops.create_webhook(body).await?)
         }
         WebhooksCmd::List { service_id } => {
-            output::webhooks(out, &ops.list_webhooks(service_id).await?.data)
+            let service_id =
+                maybe(service_id, |n| async move { names::service(ops, &n).await }).await?;
+            let list = ops.list_webhooks(service_id).await?.data;
+            output::webhooks(out, &list, &table_names(ops, out).await?)
         }
         WebhooksCmd::Get { id } => output::webhooks_one(out, &ops.get_webhook(id).await?),
         WebhooksCmd::Update {
@@ -369,6 +404,7 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
             tz,
             grace,
         } => {
+            let service_id = names::service(ops, &service_id).await?;
             let body = HeartbeatCreate {
                 service_id,
                 name,
@@ -381,6 +417,8 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
             output::created_heartbeat(out, &ops.create_heartbeat(body).await?)
         }
         HeartbeatsCmd::List { service_id } => {
+            let service_id =
+                maybe(service_id, |n| async move { names::service(ops, &n).await }).await?;
             let list = all_pages(|cursor| async move {
                 let page = ops
                     .list_heartbeats(ByServiceParams {
@@ -394,7 +432,10 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
             .await?;
             output::heartbeats(out, &list)
         }
-        HeartbeatsCmd::Get { id } => output::heartbeat(out, &ops.get_heartbeat(id).await?),
+        HeartbeatsCmd::Get { id } => {
+            let id = names::heartbeat(ops, &id).await?;
+            output::heartbeat(out, &ops.get_heartbeat(id).await?)
+        }
         HeartbeatsCmd::Update {
             id,
             name,
@@ -421,19 +462,24 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
                 )
                 .into());
             }
+            let id = names::heartbeat(ops, &id).await?;
             output::heartbeat(out, &ops.update_heartbeat(id, body).await?)
         }
         HeartbeatsCmd::Delete { id } => {
+            let id = names::heartbeat(ops, &id).await?;
             ops.delete_heartbeat(id).await?;
             output::deleted(out, "heartbeat", id)
         }
         HeartbeatsCmd::Pause { id } => {
+            let id = names::heartbeat(ops, &id).await?;
             output::heartbeat(out, &ops.set_heartbeat_paused(id, true).await?)
         }
         HeartbeatsCmd::Resume { id } => {
+            let id = names::heartbeat(ops, &id).await?;
             output::heartbeat(out, &ops.set_heartbeat_paused(id, false).await?)
         }
         HeartbeatsCmd::RotateKey { id, grace } => {
+            let id = names::heartbeat(ops, &id).await?;
             let grace_seconds = grace
                 .as_deref()
                 .map(|g| span_seconds("--grace", g))
@@ -442,6 +488,7 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
             output::created_heartbeat(out, &ops.rotate_heartbeat_key(id, params).await?)
         }
         HeartbeatsCmd::Pings { id, limit } => {
+            let id = names::heartbeat(ops, &id).await?;
             output::heartbeat_pings(out, &ops.list_heartbeat_pings(id, Some(limit)).await?.data)
         }
     }
@@ -459,4 +506,15 @@ fn span_seconds(flag: &str, value: &str) -> Result<u32> {
             ))
             .into()
         })
+}
+
+/// Names for a table's ids (none needed for JSON, which keeps the ids).
+async fn table_names(
+    ops: &dyn Operations,
+    out: Output,
+) -> Result<std::collections::HashMap<uuid::Uuid, String>> {
+    match out {
+        Output::Json => Ok(Default::default()),
+        Output::Table => names::directory(ops).await,
+    }
 }

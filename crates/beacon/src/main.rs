@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod error;
+mod names;
 mod output;
 mod remote;
 mod server;

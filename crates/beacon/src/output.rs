@@ -12,23 +12,39 @@ use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{ContentArrangement, Table};
 use serde::Serialize;
+use std::collections::HashMap;
+use uuid::Uuid;
 
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
+/// A table that fits the terminal (long cells wrap; `-o json` has the full values): the terminal's width when
+/// printing to one, else `COLUMNS` if set, else unbounded (a pipe gets whole lines).
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.iter().copied());
+    fit(&mut t);
     t
+}
+
+fn fit(t: &mut Table) {
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|w| *w >= 20)
+    {
+        t.set_width(width);
+    }
 }
 
 fn details(rows: Vec<(&str, String)>) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY);
+    fit(&mut t);
     for (k, v) in rows {
         t.add_row(vec![k.to_owned(), v]);
     }
@@ -143,6 +159,15 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
                         ("enabled", e.enabled.to_string()),
                         ("webhook_url", opt(e.webhook_url.as_deref())),
                         ("status", e.status.clone()),
+                        (
+                            "last_result",
+                            match &e.last_error {
+                                Some(kind) =>
+                                    format!("failed ({kind}), {} in a row", e.consecutive_failures),
+                                None if e.last_checked_at.is_some() => "success".into(),
+                                None => "-".into(),
+                            }
+                        ),
                         (
                             "last_checked",
                             e.last_checked_at
@@ -274,7 +299,10 @@ pub fn endpoints(out: Output, list: &[EndpointView]) -> Result<()> {
                     e.url.clone(),
                     format!("{}s", e.interval_seconds),
                     if e.enabled { "yes".into() } else { "no".into() },
-                    e.status.clone(),
+                    match &e.last_error {
+                        Some(kind) => format!("{} (last: {kind})", e.status),
+                        None => e.status.clone(),
+                    },
                     e.last_checked_at
                         .as_deref()
                         .map_or("never".into(), relative),
@@ -352,7 +380,12 @@ pub fn incident(out: Output, i: &IncidentView) -> Result<()> {
     }
 }
 
-pub fn incidents(out: Output, list: &[IncidentView]) -> Result<()> {
+/// A monitor's or service's name for a table, falling back to its id.
+fn name_of(names: &HashMap<Uuid, String>, id: Uuid) -> String {
+    names.get(&id).cloned().unwrap_or_else(|| id.to_string())
+}
+
+pub fn incidents(out: Output, list: &[IncidentView], names: &HashMap<Uuid, String>) -> Result<()> {
     match out {
         Output::Json => json(list),
         Output::Table => {
@@ -361,8 +394,8 @@ pub fn incidents(out: Output, list: &[IncidentView]) -> Result<()> {
             ]);
             for i in list {
                 let about = match (i.endpoint_id, i.heartbeat_id) {
-                    (Some(e), _) => format!("endpoint {e}"),
-                    (None, Some(h)) => format!("heartbeat {h}"),
+                    (Some(e), _) => format!("endpoint {}", name_of(names, e)),
+                    (None, Some(h)) => format!("heartbeat {}", name_of(names, h)),
                     (None, None) => "-".into(),
                 };
                 t.add_row(vec![
@@ -440,7 +473,7 @@ pub fn created_token(out: Output, k: &CreatedTokenView) -> Result<()> {
     }
 }
 
-pub fn webhooks(out: Output, list: &[WebhookView]) -> Result<()> {
+pub fn webhooks(out: Output, list: &[WebhookView], names: &HashMap<Uuid, String>) -> Result<()> {
     match out {
         Output::Json => json(list),
         Output::Table => {
@@ -456,12 +489,12 @@ pub fn webhooks(out: Output, list: &[WebhookView]) -> Result<()> {
             ]);
             for w in list {
                 let url = match w.endpoint_id {
-                    Some(e) => format!("{} (endpoint {e})", w.url),
+                    Some(e) => format!("{} (endpoint {})", w.url, name_of(names, e)),
                     None => w.url.clone(),
                 };
                 t.add_row(vec![
                     w.id.to_string(),
-                    w.service_id.to_string(),
+                    name_of(names, w.service_id),
                     url,
                     w.events.join(","),
                     if w.consecutive_failures == 0 {
@@ -484,7 +517,7 @@ pub fn webhooks(out: Output, list: &[WebhookView]) -> Result<()> {
 pub fn webhooks_one(out: Output, w: &WebhookView) -> Result<()> {
     match out {
         Output::Json => json(w),
-        Output::Table => webhooks(out, std::slice::from_ref(w)),
+        Output::Table => webhooks(out, std::slice::from_ref(w), &HashMap::new()),
     }
 }
 
@@ -492,7 +525,7 @@ pub fn created_webhook(out: Output, w: &CreatedWebhookView) -> Result<()> {
     match out {
         Output::Json => json(w),
         Output::Table => {
-            webhooks(out, std::slice::from_ref(&w.webhook))?;
+            webhooks(out, std::slice::from_ref(&w.webhook), &HashMap::new())?;
             println!("Signing secret (shown only now): {}", w.secret);
             Ok(())
         }

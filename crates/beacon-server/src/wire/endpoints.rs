@@ -21,9 +21,14 @@ pub struct EndpointView {
     pub follow_redirects: bool,
     pub enabled: bool,
     pub webhook_url: Option<String>,
-    /// up, down or unknown.
+    /// up, down, failing (the last checks failed, fewer than alert_threshold so far: no incident yet), paused
+    /// or unknown (not checked yet).
     pub status: String,
     pub last_checked_at: Option<String>,
+    /// How the last check failed (an error kind: timeout, connect, status, ...); null when it succeeded.
+    pub last_error: Option<String>,
+    /// Failed checks in a row.
+    pub consecutive_failures: u32,
     pub created_at: String,
     pub updated_at: String,
     /// Uptime over trailing periods and p95 latency over 24 h (on `get` only).
@@ -113,12 +118,14 @@ impl From<&Endpoint> for EndpointView {
             enabled: s.enabled,
             webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
             // A paused (disabled) endpoint is not checked: its last health is not its status.
-            status: if s.enabled {
-                e.status.as_str().to_owned()
-            } else {
-                "paused".to_owned()
+            status: match (s.enabled, e.status) {
+                (false, _) => "paused".to_owned(),
+                (true, Status::Up) if e.consecutive_failures > 0 => "failing".to_owned(),
+                (true, status) => status.as_str().to_owned(),
             },
             last_checked_at: opt_rfc3339(e.last_checked_at),
+            last_error: e.last_error_kind.map(|k| k.as_str().to_owned()),
+            consecutive_failures: e.consecutive_failures,
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),
             stats: None,

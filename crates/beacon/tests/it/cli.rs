@@ -621,3 +621,134 @@ fn commands_never_create_a_database_without_init() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Names instead of UUIDs, `failing` below the threshold, names in tables, tables that fit the terminal.
+#[test]
+fn names_failing_status_and_tables_a_person_reads() {
+    use crate::harness::{Mode, Target, eventually};
+    use std::time::Duration;
+    let home = Home::sqlite();
+    let target = Target::start();
+    target.set(Mode::Error500);
+    home.json(&["services", "create", "--name", "Shop"]);
+    let blog = id(&home.json(&["services", "create", "--name", "Blog"]));
+    let url = format!(
+        "{}/checkout-with-a-rather-long-path/that/goes/on/and/on/for/quite/a/while",
+        target.base
+    );
+    let checkout = id(&home.json(&[
+        "endpoints",
+        "create",
+        "--service",
+        "Shop",
+        "--name",
+        "Checkout API",
+        "--url",
+        &url,
+        "--interval",
+        "1",
+        "--alert-threshold",
+        "1000",
+    ]));
+    // The same name in two services: by name it is ambiguous, and the error lists both.
+    for svc in ["Shop", &blog] {
+        home.json(&[
+            "endpoints",
+            "create",
+            "--service-id",
+            svc,
+            "--name",
+            "Flaky",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--enabled",
+            "false",
+        ]);
+    }
+    assert_eq!(
+        id(&home.json(&["endpoints", "get", "Checkout API"])),
+        checkout
+    );
+    assert_eq!(
+        id(&home.json(&["endpoints", "get", "checkout api"])),
+        checkout
+    );
+    let ambiguous = home.run(&["endpoints", "get", "Flaky"]);
+    assert_eq!(ambiguous.code, 1, "{}", ambiguous.stderr);
+    assert!(
+        ambiguous.stderr.contains("2 endpoints are named \"Flaky\"")
+            && ambiguous.stderr.contains("service Blog")
+            && ambiguous.stderr.contains("service Shop"),
+        "{}",
+        ambiguous.stderr
+    );
+    let missing = home.run(&["pings", "list", "--endpoint", "Nope"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("no endpoint has the id or name \"Nope\""),
+        "{}",
+        missing.stderr
+    );
+
+    // Failing below its threshold: not up, and the table says why.
+    let _server = home.server(&[]);
+    let ep = eventually(Duration::from_secs(20), "a failed check", || {
+        let ep = home.json(&["endpoints", "get", "Checkout API"]);
+        (ep["consecutive_failures"].as_u64() >= Some(1)).then_some(ep)
+    });
+    assert_eq!(ep["status"], "failing");
+    assert_eq!(ep["last_error"], "status");
+    assert!(
+        !home
+            .json(&["pings", "list", "--endpoint", "Checkout API"])
+            .as_array()
+            .expect("list")
+            .is_empty()
+    );
+    let table = home
+        .command(&["endpoints", "list", "--service", "Shop"])
+        .env("COLUMNS", "80")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("failing"), "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}\n{text}"
+        );
+    }
+
+    // Incidents and webhooks name what they are about.
+    home.json(&[
+        "endpoints",
+        "update",
+        "Checkout API",
+        "--alert-threshold",
+        "1",
+    ]);
+    eventually(Duration::from_secs(20), "an incident", || {
+        (home.json(&["incidents", "list", "--endpoint", "Checkout API"])[0]["status"] == "open")
+            .then_some(())
+    });
+    let incidents = home.run(&["incidents", "list"]);
+    assert!(
+        incidents.stdout.contains("endpoint Checkout API"),
+        "{}",
+        incidents.stdout
+    );
+    home.json(&[
+        "webhooks",
+        "create",
+        "--service",
+        "Blog",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "--events",
+        "incident_start",
+    ]);
+    let hooks = home.run(&["webhooks", "list"]);
+    assert!(hooks.stdout.contains("Blog"), "{}", hooks.stdout);
+}
