@@ -106,22 +106,30 @@ pub struct CleanupArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ServicesCmd {
+    /// Create a service (a group of endpoints and heartbeats).
     Create {
+        /// Its name, unique among services
         #[arg(long)]
         name: String,
+        /// What it is, for people
         #[arg(long, default_value = "")]
         description: String,
     },
+    /// Every service.
     List,
+    /// One service, with its ping key for heartbeat slug URLs.
     Get {
         /// The service's UUID or name
         id: Named,
     },
+    /// Rename or redescribe a service; what is not given stays.
     Update {
         /// The service's UUID or name
         id: Named,
+        /// New name
         #[arg(long)]
         name: Option<String>,
+        /// New description
         #[arg(long)]
         description: Option<String>,
     },
@@ -138,10 +146,6 @@ pub enum ServicesCmd {
 /// Flags shared by `endpoints create` and `endpoints update`.
 #[derive(Debug, Args, Default)]
 pub struct EndpointFlags {
-    #[arg(long)]
-    pub name: Option<String>,
-    #[arg(long)]
-    pub url: Option<String>,
     /// HTTP method [default: GET]
     #[arg(long)]
     pub method: Option<String>,
@@ -175,35 +179,52 @@ pub struct EndpointFlags {
     /// Whether the endpoint is checked [default: true]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub enabled: Option<bool>,
-    /// Seed-002 style alert webhook for this endpoint ("" clears it)
+    /// Alert webhook of this endpoint alone, in Pulse's alert format ("" clears it)
     #[arg(long)]
     pub webhook_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum EndpointsCmd {
+    /// Create an endpoint: an HTTP check run every --interval seconds.
     Create {
         /// The service's UUID or name
         #[arg(long, visible_alias = "service")]
         service_id: Named,
+        /// Its name, unique within the service
+        #[arg(long)]
+        name: String,
+        /// The URL to check (http or https)
+        #[arg(long)]
+        url: String,
         #[command(flatten)]
         flags: Box<EndpointFlags>,
     },
+    /// Every endpoint, with its status and last check.
     List {
         /// Only this service's (UUID or name)
         #[arg(long, visible_alias = "service")]
         service_id: Option<Named>,
     },
+    /// One endpoint, with its last result and uptime.
     Get {
         /// The endpoint's UUID or name
         id: Named,
     },
+    /// Change an endpoint; what is not given stays.
     Update {
         /// The endpoint's UUID or name
         id: Named,
+        /// New name
+        #[arg(long)]
+        name: Option<String>,
+        /// New URL
+        #[arg(long)]
+        url: Option<String>,
         #[command(flatten)]
         flags: Box<EndpointFlags>,
     },
+    /// Delete an endpoint with its pings and incidents.
     Delete {
         /// The endpoint's UUID or name
         id: Named,
@@ -227,6 +248,7 @@ pub enum PingsCmd {
         /// The endpoint's UUID or name
         #[arg(long, visible_alias = "endpoint")]
         endpoint_id: Named,
+        /// At most this many, 1..10000
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
         /// Only failed checks.
@@ -265,7 +287,9 @@ pub enum IncidentStatusArg {
 
 #[derive(Debug, Subcommand)]
 pub enum IncidentsCmd {
+    /// Incidents, newest first.
     List {
+        /// Only open or only resolved ones
         #[arg(long, value_enum)]
         status: Option<IncidentStatusArg>,
         /// Only this endpoint's (UUID or name)
@@ -278,7 +302,9 @@ pub enum IncidentsCmd {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         limit: Option<u32>,
     },
+    /// One incident.
     Get {
+        /// The incident's UUID
         id: Uuid,
     },
     /// Resolve by hand; failures count afresh afterwards.
@@ -286,6 +312,7 @@ pub enum IncidentsCmd {
     /// An endpoint that is still failing opens a new incident once it has failed `alert_threshold` more times
     /// (there is no acknowledgement yet: `endpoints pause ID` stops checking it while you work on it).
     Resolve {
+        /// The incident's UUID
         id: Uuid,
     },
 }
@@ -297,6 +324,7 @@ pub enum WebhooksCmd {
         /// The service's UUID or name
         #[arg(long, visible_alias = "service")]
         service_id: Named,
+        /// Where to POST events (http or https)
         #[arg(long)]
         url: String,
         /// Comma-separated event kinds: incident_start, incident_resolved, heartbeat_down, heartbeat_up
@@ -309,17 +337,22 @@ pub enum WebhooksCmd {
         #[arg(long = "header")]
         headers: Vec<String>,
     },
+    /// Webhooks with their health.
     List {
         /// Only this service's (UUID or name)
         #[arg(long, visible_alias = "service")]
         service_id: Option<Named>,
     },
+    /// One webhook.
     Get {
+        /// The webhook's UUID
         id: Uuid,
     },
     /// Change a webhook's URL, events, secret or headers; what is not given stays.
     Update {
+        /// The webhook's UUID
         id: Uuid,
+        /// New URL
         #[arg(long)]
         url: Option<String>,
         /// Comma-separated event kinds: incident_start, incident_resolved, heartbeat_down, heartbeat_up
@@ -335,11 +368,14 @@ pub enum WebhooksCmd {
         #[arg(long, conflicts_with = "headers")]
         clear_headers: bool,
     },
+    /// Delete a webhook; its pending deliveries are dropped.
     Delete {
+        /// The webhook's UUID
         id: Uuid,
     },
     /// Send a `test` event to the webhook now and print the attempt (exit 2 if it was not delivered).
     Test {
+        /// The webhook's UUID
         id: Uuid,
     },
 }
@@ -351,9 +387,10 @@ pub enum HeartbeatsCmd {
         /// The service's UUID or name
         #[arg(long, visible_alias = "service")]
         service_id: Named,
+        /// Its name
         #[arg(long)]
         name: String,
-        /// Seed 003's serviceId [default: derived from the name]
+        /// Short name in ping URLs and the heartbeat API's serviceId [default: derived from the name]
         #[arg(long)]
         slug: Option<String>,
         /// Expect a ping at least every SECONDS
@@ -369,6 +406,7 @@ pub enum HeartbeatsCmd {
         #[arg(long)]
         grace: Option<i64>,
     },
+    /// Heartbeats with their status.
     List {
         /// Only this service's (UUID or name)
         #[arg(long, visible_alias = "service")]
@@ -383,17 +421,23 @@ pub enum HeartbeatsCmd {
     Update {
         /// The heartbeat's UUID or name
         id: Named,
+        /// New name
         #[arg(long)]
         name: Option<String>,
+        /// Expect a ping at least every SECONDS (replaces a cron schedule)
         #[arg(long, conflicts_with = "cron")]
         period: Option<i64>,
+        /// Five-field cron expression (replaces a period)
         #[arg(long)]
         cron: Option<String>,
+        /// IANA time zone of the cron expression
         #[arg(long)]
         tz: Option<String>,
+        /// Seconds of grace before a late heartbeat is down
         #[arg(long)]
         grace: Option<i64>,
     },
+    /// Delete a heartbeat with its pings and incidents.
     Delete {
         /// The heartbeat's UUID or name
         id: Named,
@@ -403,6 +447,7 @@ pub enum HeartbeatsCmd {
         /// The heartbeat's UUID or name
         id: Named,
     },
+    /// Evaluate again, afresh (as new until the next ping).
     Resume {
         /// The heartbeat's UUID or name
         id: Named,
@@ -419,6 +464,7 @@ pub enum HeartbeatsCmd {
     Pings {
         /// The heartbeat's UUID or name
         id: Named,
+        /// At most this many
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
@@ -426,7 +472,9 @@ pub enum HeartbeatsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum DeliveriesCmd {
+    /// Deliveries of events to webhooks, newest first.
     List {
+        /// Only this webhook's (UUID)
         #[arg(long)]
         webhook_id: Option<Uuid>,
         /// pending, delivered or failed
@@ -434,23 +482,33 @@ pub enum DeliveriesCmd {
         status: Option<String>,
     },
     /// A delivery with every attempt: request, response, error, latency.
-    Get { id: Uuid },
+    Get {
+        /// The delivery's UUID
+        id: Uuid,
+    },
     /// Send a failed (or delivered) delivery again now.
-    Retry { id: Uuid },
+    Retry {
+        /// The delivery's UUID
+        id: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokensCmd {
     /// Create a token; its secret is shown once.
     Create {
+        /// What it is for (shown in lists)
         #[arg(long)]
         name: String,
         /// read, write or admin
         #[arg(long, default_value = "write")]
         scope: String,
     },
+    /// Tokens (never their secrets).
     List,
+    /// Revoke a token; it stops working at once.
     Revoke {
+        /// The token's UUID
         id: Uuid,
     },
 }
@@ -469,4 +527,46 @@ pub struct ServerArgs {
     /// Base URL of heartbeat ping URLs as clients reach this server [default: http://<listen address>]
     #[arg(long, env = "BEACON_PUBLIC_URL")]
     pub public_url: Option<String>,
+}
+
+#[cfg(test)]
+mod help_tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command and every flag or argument says what it is for, and no help speaks of the project's
+    /// history ("seed 003") instead of the product a user knows.
+    #[test]
+    fn every_command_and_flag_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_about().is_none() && path != " beacon" {
+                missing.push(format!("{path}: no about"));
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                match arg.get_help() {
+                    None => missing.push(format!("{path} {id}: no help")),
+                    Some(h) if h.to_string().to_lowercase().contains("seed") => {
+                        missing.push(format!("{path} {id}: says 'seed': {h}"));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(about) = cmd.get_about()
+                && about.to_string().to_lowercase().contains("seed")
+            {
+                missing.push(format!("{path}: says 'seed': {about}"));
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
 }

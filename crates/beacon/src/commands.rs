@@ -17,7 +17,11 @@ use beacon_server::wire::*;
 use std::collections::BTreeMap;
 
 /// Flags to API fields. Headers are parsed here so that a malformed one is reported the same way in both modes.
-fn patch(f: EndpointFlags) -> Result<EndpointPatch, beacon_core::ValidationError> {
+fn patch(
+    name: Option<String>,
+    url: Option<String>,
+    f: EndpointFlags,
+) -> Result<EndpointPatch, beacon_core::ValidationError> {
     let headers = if f.headers.is_empty() {
         None
     } else {
@@ -29,8 +33,8 @@ fn patch(f: EndpointFlags) -> Result<EndpointPatch, beacon_core::ValidationError
         Some(map)
     };
     Ok(EndpointPatch {
-        name: f.name,
-        url: f.url,
+        name,
+        url,
         method: f.method,
         interval_seconds: f.interval,
         timeout_seconds: f.timeout,
@@ -131,9 +135,15 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
 
 pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> Result<()> {
     match cmd {
-        EndpointsCmd::Create { service_id, flags } => {
+        EndpointsCmd::Create {
+            service_id,
+            name,
+            url,
+            flags,
+        } => {
+            let patch = patch(Some(name), Some(url), *flags)?;
             let service_id = names::service(ops, &service_id).await?;
-            let body = EndpointCreate::new(service_id, patch(*flags)?);
+            let body = EndpointCreate::new(service_id, patch);
             output::endpoint(out, &ops.create_endpoint(body).await?)
         }
         EndpointsCmd::List { service_id } => {
@@ -156,8 +166,13 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
             let id = names::endpoint(ops, &id).await?;
             output::endpoint(out, &ops.get_endpoint(id).await?)
         }
-        EndpointsCmd::Update { id, flags } => {
-            let patch = patch(*flags)?;
+        EndpointsCmd::Update {
+            id,
+            name,
+            url,
+            flags,
+        } => {
+            let patch = patch(name, url, *flags)?;
             let id = names::endpoint(ops, &id).await?;
             output::endpoint(out, &ops.update_endpoint(id, patch).await?)
         }

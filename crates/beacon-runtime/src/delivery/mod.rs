@@ -443,6 +443,7 @@ pub async fn run(
                     metrics::counter!("beacon_notification_retries_total").increment(1);
                 }
                 debug!(delivery = %d.id, result, status = ?record.response_status, "attempt");
+                log_failure(&d, &record, &next);
                 let done = FinishedAttempt {
                     delivery_pk: d.pk,
                     attempt: record,
@@ -464,6 +465,29 @@ pub async fn run(
     let released = store.release_deliveries(&config.owner).await?;
     info!(released, "delivery engine stopped");
     Ok(())
+}
+
+/// Failed attempts are logged at info level; from the third failure in a row of one delivery on, at warn level:
+/// that webhook keeps failing and someone should look at it.
+fn log_failure(d: &ClaimedDelivery, record: &AttemptRecord, next: &NextStep) {
+    let attempt = d.attempts + 1;
+    let error = record.error.as_deref().unwrap_or("");
+    let url = redacted_url(&d.url);
+    match next {
+        NextStep::Delivered => {}
+        NextStep::Retry { .. } if attempt < 3 => info!(
+            delivery = %d.id, webhook = %d.webhook_id, %url, attempt, error,
+            "webhook delivery failed; it will be retried"
+        ),
+        NextStep::Retry { .. } => warn!(
+            delivery = %d.id, webhook = %d.webhook_id, %url, attempt, error,
+            "webhook keeps failing; the delivery will be retried"
+        ),
+        NextStep::Failed => warn!(
+            delivery = %d.id, webhook = %d.webhook_id, %url, attempt, error,
+            "webhook delivery failed for good; `beacon deliveries retry` sends it again"
+        ),
+    }
 }
 
 #[cfg(test)]

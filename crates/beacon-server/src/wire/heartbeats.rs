@@ -7,7 +7,7 @@ use super::*;
 pub struct HeartbeatView {
     pub id: Uuid,
     pub service_id: Uuid,
-    /// Seed 003's `serviceId`.
+    /// Short name in slug ping URLs; the heartbeat-monitor API's `serviceId`.
     pub slug: String,
     pub name: String,
     /// period or cron.
@@ -103,7 +103,7 @@ pub struct HeartbeatPingView {
     pub rid: Option<String>,
     /// For a finished run whose start was seen.
     pub duration_ms: Option<i64>,
-    /// Seed 003's client-reported status (kept, not decisive).
+    /// The client-reported status of the heartbeat-monitor API (kept, not decisive).
     pub client_status: Option<String>,
     /// Message or request body, at most 10,000 bytes.
     pub body: Option<String>,

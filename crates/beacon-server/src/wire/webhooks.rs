@@ -8,9 +8,9 @@ pub struct WebhookView {
     pub id: Uuid,
     pub service_id: Uuid,
     /// Set when this webhook carries an endpoint's `webhook_url`: it receives only that endpoint's events, in
-    /// seed 002's alert format, and is changed through the endpoint.
+    /// Pulse's alert format, and is changed through the endpoint.
     pub endpoint_id: Option<Uuid>,
-    /// Body format: `standard` (Standard Webhooks `{type, timestamp, data}`) or `pulse` (seed 002 alerts).
+    /// Body format: `standard` (Standard Webhooks `{type, timestamp, data}`) or `pulse` (Pulse's alerts).
     pub format: String,
     pub url: String,
     /// Event kinds it receives: incident_start, incident_resolved, heartbeat_down, heartbeat_up.

@@ -29,6 +29,7 @@ impl This {
                 -pk,
             ),
         };
+        log_event(payload);
         let (kind, payload) = events::to_columns(payload)?;
         let row = sqlx::query(sql)
             .bind(Uuid::new_v4())
@@ -51,6 +52,40 @@ impl This {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Incidents opening and closing are logged at info level as they are recorded (the transaction that records
+/// them commits right after; a failed one is logged as a warning by its caller).
+fn log_event(payload: &Payload) {
+    match payload {
+        Payload::IncidentStart(e) => tracing::info!(
+            incident = %e.incident_id,
+            endpoint = %e.monitor.endpoint_id,
+            name = e.monitor.endpoint_name.as_deref().unwrap_or(""),
+            cause = %e.cause,
+            "incident opened"
+        ),
+        Payload::IncidentResolved(e) => tracing::info!(
+            incident = %e.incident_id,
+            endpoint = %e.monitor.endpoint_id,
+            name = e.monitor.endpoint_name.as_deref().unwrap_or(""),
+            resolved_by = %e.resolved_by,
+            "incident resolved"
+        ),
+        Payload::HeartbeatDown(e) => tracing::info!(
+            incident = ?e.incident_id,
+            heartbeat = %e.heartbeat_id,
+            name = e.name.as_deref().unwrap_or(""),
+            "incident opened: heartbeat down"
+        ),
+        Payload::HeartbeatUp(e) => tracing::info!(
+            incident = ?e.incident_id,
+            heartbeat = %e.heartbeat_id,
+            name = e.name.as_deref().unwrap_or(""),
+            "incident resolved: heartbeat up"
+        ),
+        Payload::Test(_) => {}
     }
 }
 

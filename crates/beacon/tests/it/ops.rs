@@ -198,3 +198,62 @@ fn idle_and_slow_header_connections_are_closed_and_capped() {
     );
     assert_eq!(server.terminate(), 0);
 }
+
+#[test]
+fn incidents_and_failed_deliveries_are_logged() {
+    use crate::harness::{Mode, refused_url};
+    let home = Home::sqlite();
+    let target = Target::start();
+    target.set(Mode::Error500);
+    let sid = home.service();
+    home.endpoint(
+        &sid,
+        &format!("{}/down", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    home.json(&[
+        "webhooks",
+        "create",
+        "--service-id",
+        &sid,
+        "--url",
+        &refused_url(),
+        "--events",
+        "incident_start",
+    ]);
+    let cfg = home.dir.join("beacon.yaml");
+    std::fs::write(&cfg, "delivery:\n  retry_base_ms: 50\n").expect("config");
+    let server = home.server(&["--config", cfg.to_str().expect("utf8")]);
+    let line = |needle: &str| {
+        let log = server.log.lock().expect("log").clone();
+        log.lines()
+            .find(|l| l.contains(needle))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON log line"))
+    };
+    let opened = eventually(Duration::from_secs(20), "incident opened logged", || {
+        line("\"incident opened\"")
+    });
+    assert_eq!(opened["level"], "INFO");
+    assert_eq!(opened["fields"]["name"], "Health");
+    let failed = eventually(Duration::from_secs(20), "failed delivery logged", || {
+        line("webhook delivery failed")
+    });
+    assert_eq!(failed["level"], "INFO");
+    assert!(
+        failed["fields"]["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{failed}"
+    );
+    // From the third failure in a row on, a warning: this webhook keeps failing.
+    let keeps = eventually(Duration::from_secs(20), "keeps failing warned", || {
+        line("webhook keeps failing")
+    });
+    assert_eq!(keeps["level"], "WARN");
+    assert!(keeps["fields"]["attempt"].as_u64() >= Some(3), "{keeps}");
+    target.set(Mode::Ok);
+    let resolved = eventually(Duration::from_secs(20), "incident resolved logged", || {
+        line("\"incident resolved\"")
+    });
+    assert_eq!(resolved["fields"]["resolved_by"], "auto");
+}
