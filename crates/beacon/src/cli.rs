@@ -95,6 +95,15 @@ pub enum Command {
     Migrate,
     /// Delete what retention no longer keeps, now, and give the space back (the server does this hourly).
     Cleanup(CleanupArgs),
+    /// Copy the SQLite database to a new file, consistently, while the server runs (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Args)]

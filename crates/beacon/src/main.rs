@@ -153,6 +153,37 @@ async fn run(cli: Cli) -> Result<()> {
             .context("cleanup")?;
             output::cleanup(out, &report, started.elapsed())
         }
+        Command::Backup(args) => {
+            let url = config::database_url(&cli.global)?;
+            let path = match &url {
+                beacon_store::DatabaseUrl::Sqlite(path) if cli.global.server.is_none() => path,
+                beacon_store::DatabaseUrl::Sqlite(_) => {
+                    return Err(error::UsageError(
+                        "backup copies the database file (--data-dir or --database), not through --server".into(),
+                    )
+                    .into());
+                }
+                beacon_store::DatabaseUrl::Postgres(_) => {
+                    return Err(error::UsageError(
+                        "backup copies the embedded SQLite database; for PostgreSQL use pg_dump \
+                         (pg_dump -Fc \"$DATABASE_URL\" > beacon.dump; restore with pg_restore)"
+                            .into(),
+                    )
+                    .into());
+                }
+            };
+            existing_database(&cli.global, &url)?;
+            let store = beacon_store::SqliteStore::open(path)
+                .await
+                .with_context(|| format!("opening database {}", url.redacted()))?;
+            let bytes = store.backup_to(&args.to).await?;
+            eprintln!(
+                "backed up {} to {} ({bytes} bytes)",
+                path.display(),
+                args.to.display()
+            );
+            Ok(())
+        }
         Command::Migrate => {
             let url = config::database_url(&cli.global)?;
             beacon_store::open(&url)
@@ -173,7 +204,10 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
                 Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
                 Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,
-                Command::Server(_) | Command::Migrate | Command::Cleanup(_) => {
+                Command::Server(_)
+                | Command::Migrate
+                | Command::Cleanup(_)
+                | Command::Backup(_) => {
                     unreachable!("handled above")
                 }
             }

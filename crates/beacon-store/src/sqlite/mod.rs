@@ -120,6 +120,35 @@ impl SqliteStore {
         })
     }
 
+    /// A consistent copy of the database at `to`, taken online with `VACUUM INTO` (writers go on meanwhile; the
+    /// copy is one compact, self-contained file, mode 0600). `to` must not exist. Its size in bytes.
+    pub async fn backup_to(&self, to: &Path) -> Result<u64> {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(to)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    StoreError::Conflict(format!("{} exists; choose a new file", to.display()))
+                }
+                _ => StoreError::Unavailable(format!("cannot create {}: {e}", to.display())),
+            })?;
+        let target = to
+            .to_str()
+            .ok_or_else(|| StoreError::Conflict(format!("{} is not UTF-8", to.display())))?;
+        if let Err(e) = sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+        {
+            let _ = std::fs::remove_file(to);
+            return Err(e.into());
+        }
+        Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
+    }
+
     fn hot_pool(&self) -> &SqlitePool {
         &self.hot
     }

@@ -752,3 +752,45 @@ fn names_failing_status_and_tables_a_person_reads() {
     let hooks = home.run(&["webhooks", "list"]);
     assert!(hooks.stdout.contains("Blog"), "{}", hooks.stdout);
 }
+
+#[test]
+fn backup_copies_the_database_online() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::remote();
+    home.json(&["services", "create", "--name", "kept"]);
+    let to = home.dir.join("copy.db");
+    let to_s = to.to_str().expect("utf8");
+    // While the server runs on the database.
+    let out = home.run_direct(&["backup", "--to", to_s]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("backed up"), "{}", out.stderr);
+    let mode = std::fs::metadata(&to).expect("copy").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy holds secrets");
+    // The copy is a complete database.
+    let copied = home
+        .command(&["-o", "json", "services", "list"])
+        .env_remove("BEACON_URL")
+        .env("DATABASE_URL", format!("sqlite://{to_s}"))
+        .env_remove("BEACON_INIT")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        copied.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
+    assert!(String::from_utf8_lossy(&copied.stdout).contains("\"kept\""));
+    // Never over an existing file; PostgreSQL is pg_dump's job.
+    let again = home.run_direct(&["backup", "--to", to_s]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("exists"), "{}", again.stderr);
+    let pg = home
+        .command(&["backup", "--to", "/tmp/x.db"])
+        .env_remove("BEACON_URL")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+        .output()
+        .expect("runs");
+    assert_eq!(pg.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"));
+}

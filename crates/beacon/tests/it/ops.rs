@@ -257,3 +257,89 @@ fn incidents_and_failed_deliveries_are_logged() {
     });
     assert_eq!(resolved["fields"]["resolved_by"], "auto");
 }
+
+/// The systemd unit runs the server as written: its ExecStart and Environment, with the data dir and listen
+/// address pointed at the test's own, start a server that answers and stops cleanly on SIGTERM (its KillSignal).
+#[test]
+fn the_systemd_unit_starts_the_server() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/systemd/beacon.service"
+    ))
+    .expect("unit file");
+    let value = |key: &str| -> Vec<String> {
+        unit.lines()
+            .filter_map(|l| l.strip_prefix(&format!("{key}=")))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(value("KillSignal"), ["SIGTERM"]);
+    assert_eq!(value("UMask"), ["0077"]);
+    let exec = value("ExecStart").pop().expect("ExecStart");
+    let mut words = exec.split_whitespace();
+    assert_eq!(words.next(), Some("/usr/local/bin/beacon"));
+    let args: Vec<&str> = words.collect();
+    assert_eq!(args, ["server"]);
+    let home = Home::sqlite();
+    let mut env: Vec<(String, String)> = value("Environment")
+        .iter()
+        .filter_map(|e| e.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "BEACON_DATA_DIR" && v == "/var/lib/beacon")
+    );
+    for (k, v) in &mut env {
+        match k.as_str() {
+            "BEACON_DATA_DIR" => *v = home.dir.join("state").display().to_string(),
+            "BEACON_LISTEN" => *v = "127.0.0.1:0".into(),
+            _ => {}
+        }
+    }
+    let mut cmd = home.command(&args);
+    cmd.env_remove("BEACON_INIT");
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server log");
+        // BEACON_LOG_FORMAT=json from the unit: every line is JSON.
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+        assert!(v["level"].is_string(), "{line}");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '"')
+                .collect::<String>();
+        }
+    };
+    assert_eq!(
+        crate::harness::http_get(&format!("http://{addr}/healthz")).0,
+        200
+    );
+    assert!(home.dir.join("state/beacon.db").exists());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
