@@ -1,5 +1,6 @@
 //! Migrations keep data: a database at the schema before check kinds (0008) with an HTTP endpoint in the old
-//! columns reads back, after the store opens it (and applies 0009), as the same check.
+//! columns reads back, after the store opens it (and applies 0009), as the same check; a heartbeat and service
+//! made before ping URLs (0010) get a secret ping URL and a ping key.
 
 use beacon_core::check::CheckSpec;
 use beacon_store::{PostgresStore, SqliteStore, Store};
@@ -32,6 +33,10 @@ const ENDPOINT: &str = "INSERT INTO endpoints (id, service_pk, name, url, method
      'https://example.com/health?x=1', 'POST', 30, 2500, '200,201,301-308', \
      '[{\"name\":\"X-Token\",\"value\":\"a:b\"}]', '{\"ping\":1}', 4, 2, 'ok', $2, $3, 1000, 1000, NULL)";
 
+const HEARTBEAT: &str = "INSERT INTO heartbeats (id, service_pk, slug, name, period_seconds, grace_seconds, \
+     key_hash, status, created_at, updated_at) VALUES ($1, (SELECT pk FROM services), 'nightly', 'nightly', 60, 30, \
+     $2, 'new', 1000, 1000)";
+
 /// Migrate `$pool` to 0008 (`$dialect`'s first eight migrations), store a service and an HTTP endpoint in the
 /// old columns, close the pool; the endpoint's id. (A macro: the two pools are different types.)
 macro_rules! at_0008 {
@@ -53,6 +58,12 @@ macro_rules! at_0008 {
             .execute(&$pool)
             .await
             .expect("endpoint");
+        sqlx::query(HEARTBEAT)
+            .bind(uuid::Uuid::new_v4())
+            .bind(vec![7u8; 32])
+            .execute(&$pool)
+            .await
+            .expect("heartbeat");
         $pool.close().await;
         id
     }};
@@ -81,6 +92,34 @@ async fn assert_preserved(store: &dyn Store, id: uuid::Uuid) {
     assert_eq!(h.body.as_deref(), Some("{\"ping\":1}"));
     assert_eq!(h.expect_body_contains.as_deref(), Some("ok"));
     assert!(!h.follow_redirects);
+    // 0010: ping URLs for what existed before.
+    let hbs = store
+        .list_heartbeats(None, beacon_store::Page::default())
+        .await
+        .expect("heartbeats")
+        .items;
+    let hb = &hbs[0];
+    assert_ne!(hb.ping_secret, hb.id);
+    assert_eq!(hb.ping_secret.get_version_num(), 4);
+    assert_eq!(
+        store
+            .heartbeat_for_ping_url(hb.ping_secret, 2000)
+            .await
+            .expect("lookup"),
+        Some(hb.id)
+    );
+    let key = store
+        .service_ping_key(hb.service_id)
+        .await
+        .expect("ping key");
+    assert_eq!(key.len(), 22, "{key}");
+    assert_eq!(
+        store
+            .heartbeat_for_ping_slug(&key, "nightly")
+            .await
+            .expect("slug"),
+        Some((hb.service_id, Some(hb.id)))
+    );
 }
 
 #[tokio::test]
