@@ -45,7 +45,7 @@ pub struct Global {
     pub log_format: LogFormat,
     /// Create the SQLite database if there is none yet (`server` and `migrate` always do; other commands refuse,
     /// so a command run from the wrong directory does not start an empty database there).
-    #[arg(long, global = true, env = "BEACON_INIT")]
+    #[arg(long, global = true, env = "BEACON_INIT", value_parser = clap::builder::BoolishValueParser::new())]
     pub init: bool,
 }
 

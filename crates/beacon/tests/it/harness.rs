@@ -127,7 +127,7 @@ impl Home {
             .env_remove("BEACON_URL")
             .env_remove("BEACON_TOKEN")
             // Tests start on a fresh data dir; the refusal without it has its own test.
-            .env("BEACON_INIT", "true");
+            .env("BEACON_INIT", "1");
         if let Some(server) = self
             .remote
             .as_ref()
