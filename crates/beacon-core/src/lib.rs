@@ -15,6 +15,7 @@ pub mod rollup;
 pub mod schedule;
 pub mod sketch;
 pub mod token;
+pub mod user;
 pub mod webhook;
 
 /// A point in time as milliseconds since the Unix epoch (UTC). Everything inside Beacon uses this; RFC 3339

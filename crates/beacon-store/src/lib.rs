@@ -35,6 +35,7 @@ pub trait Store:
     + Webhooks
     + Outbox
     + Tokens
+    + Users
     + Heartbeats
     + HeartbeatIntake
     + Maintenance
@@ -49,6 +50,7 @@ impl<T> Store for T where
         + Webhooks
         + Outbox
         + Tokens
+        + Users
         + Heartbeats
         + HeartbeatIntake
         + Maintenance

@@ -189,6 +189,32 @@ pub struct PingQuery {
     pub before: Option<Millis>,
 }
 
+/// A person who signs in to the dashboard (never with the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: beacon_core::user::Role,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// Changes to a user; absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<beacon_core::user::Role>,
+}
+
+/// A signed-in session: whose, and the CSRF token its forms must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub user: User,
+    pub csrf: String,
+}
+
 /// A stored API token, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {

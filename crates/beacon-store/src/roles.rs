@@ -10,6 +10,7 @@ use beacon_core::endpoint::{EndpointInput, EndpointSpec};
 use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
 use beacon_core::rollup::{Resolution, Window};
 use beacon_core::token::{NewToken, Scope};
+use beacon_core::user::{Role, SessionLimits};
 use uuid::Uuid;
 
 /// Upkeep of the database itself: which backend, a round trip, retention, space and sizes.
@@ -191,6 +192,57 @@ pub trait Tokens: Send + Sync + 'static {
     /// Conflict if already revoked.
     async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<ApiToken>;
     async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>>;
+}
+
+/// People and their sessions. There is always an admin once there is a user: changes that would leave none are
+/// refused (Conflict).
+#[async_trait]
+pub trait Users: Send + Sync + 'static {
+    /// Conflict when the email is taken. `email` is as validated (`user::validate_email`).
+    async fn create_user(
+        &self,
+        name: &str,
+        email: &str,
+        role: Role,
+        password_hash: &str,
+        now: Millis,
+    ) -> Result<User>;
+    /// The first user only: Conflict if any user exists (two setup pages submitted at once create one).
+    async fn create_first_user(
+        &self,
+        name: &str,
+        email: &str,
+        password_hash: &str,
+        now: Millis,
+    ) -> Result<User>;
+    async fn count_users(&self) -> Result<u64>;
+    /// In creation order.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn get_user(&self, id: Uuid) -> Result<User>;
+    /// The user with this email and their password hash.
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>>;
+    async fn password_hash(&self, id: Uuid) -> Result<String>;
+    async fn update_user(&self, id: Uuid, change: &UserChange, now: Millis) -> Result<User>;
+    /// Replace the password hash and end the user's sessions.
+    async fn set_user_password(&self, id: Uuid, password_hash: &str, now: Millis) -> Result<()>;
+    /// With their sessions.
+    async fn delete_user(&self, id: Uuid) -> Result<()>;
+    async fn create_session(
+        &self,
+        user: Uuid,
+        token_hash: &[u8; 32],
+        csrf: &str,
+        now: Millis,
+    ) -> Result<()>;
+    /// The session with this token hash if it is still valid at `now` (it is marked used); an expired one is
+    /// deleted.
+    async fn session(
+        &self,
+        token_hash: &[u8; 32],
+        limits: SessionLimits,
+        now: Millis,
+    ) -> Result<Option<SessionInfo>>;
+    async fn delete_session(&self, token_hash: &[u8; 32]) -> Result<()>;
 }
 
 /// Push monitors' definitions and what they received.

@@ -18,6 +18,7 @@ mod outbox;
 mod results;
 mod schedules;
 mod tokens;
+mod users;
 mod webhooks;
 
 use super::dialect as sql;
@@ -43,6 +44,7 @@ use beacon_core::ping::{PingRecord, run_status};
 use beacon_core::rollup::{Resolution, Window};
 use beacon_core::schedule;
 use beacon_core::token::{NewToken, Scope};
+use beacon_core::user::{Role, SessionLimits};
 use beacon_core::webhook::WebhookSecret;
 use sqlx::{QueryBuilder, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -66,6 +66,7 @@ both_backends!(
     deadlines_missed_during_beacons_outage_are_held,
     pausing_a_failing_endpoint_resolves_its_incident,
     rollups_follow_stored_results_once,
+    users_sessions_and_the_last_admin,
 );
 
 /// Two instances on one database, as two processes would open it.

@@ -1060,3 +1060,5 @@ mod heartbeats;
 
 pub use deliveries::*;
 pub use heartbeats::*;
+mod users;
+pub use users::*;
