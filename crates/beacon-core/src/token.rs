@@ -93,6 +93,11 @@ pub fn hash_ping_key(text: &str) -> [u8; 32] {
     hash(text.trim().as_bytes())
 }
 
+/// SHA-256 of a secret (session tokens are stored so).
+pub fn sha256(secret: &[u8]) -> [u8; 32] {
+    hash(secret)
+}
+
 fn hash(secret: &[u8]) -> [u8; 32] {
     Sha256::digest(secret).into()
 }

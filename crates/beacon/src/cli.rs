@@ -89,6 +89,9 @@ pub enum Command {
     /// API tokens for the REST API and remote CLI.
     #[command(subcommand)]
     Tokens(TokensCmd),
+    /// People who sign in to the dashboard, with their roles.
+    #[command(subcommand)]
+    Users(UsersCmd),
     /// Run the scheduler, checks, REST API and ops endpoints.
     Server(ServerArgs),
     /// Apply database migrations and exit.
@@ -519,6 +522,59 @@ pub enum TokensCmd {
     Revoke {
         /// The token's UUID
         id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// Create a user; the password is read from standard input.
+    Create {
+        /// Their name
+        #[arg(long)]
+        name: String,
+        /// Their email address (signs in with it)
+        #[arg(long)]
+        email: String,
+        /// admin (everything), editor (monitors, webhooks, incidents) or viewer (read only)
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Read the password (at least 10 characters) from standard input, so it is not in the shell history
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Every user.
+    List,
+    /// One user.
+    Get {
+        /// The user's UUID or email
+        id: String,
+    },
+    /// Change a user's name, email or role; what is not given stays.
+    Update {
+        /// The user's UUID or email
+        id: String,
+        /// New name
+        #[arg(long)]
+        name: Option<String>,
+        /// New email address
+        #[arg(long)]
+        email: Option<String>,
+        /// New role: admin, editor or viewer
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Delete a user and end their sessions (the last admin cannot be deleted).
+    Delete {
+        /// The user's UUID or email
+        id: String,
+    },
+    /// Set a user's password from standard input; their sessions end.
+    SetPassword {
+        /// The user's UUID or email
+        id: String,
+        /// Read the password from standard input
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 

@@ -3,7 +3,7 @@
 
 use crate::cli::{
     DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg, IncidentsCmd,
-    Output, PingsCmd, ServicesCmd, StatsArgs, TokensCmd, WebhooksCmd,
+    Output, PingsCmd, ServicesCmd, StatsArgs, TokensCmd, UsersCmd, WebhooksCmd,
 };
 use crate::error::UsageError;
 use crate::names::{self, maybe};
@@ -531,5 +531,80 @@ async fn table_names(
     match out {
         Output::Json => Ok(Default::default()),
         Output::Table => names::directory(ops).await,
+    }
+}
+
+/// The password on standard input (its first line, without the line break).
+fn password_from_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err(UsageError("no password on standard input".into()).into());
+    }
+    Ok(password)
+}
+
+/// A user by UUID or email.
+async fn user_id(ops: &dyn Operations, given: &str) -> Result<uuid::Uuid> {
+    if let Ok(id) = uuid::Uuid::try_parse(given) {
+        return Ok(id);
+    }
+    let email = given.trim().to_lowercase();
+    ops.list_users()
+        .await?
+        .data
+        .into_iter()
+        .find(|u| u.email == email)
+        .map(|u| u.id)
+        .ok_or_else(|| UsageError(format!("no user has the id or email {given:?}")).into())
+}
+
+pub async fn users(ops: &dyn Operations, out: Output, cmd: UsersCmd) -> Result<()> {
+    match cmd {
+        UsersCmd::Create {
+            name, email, role, ..
+        } => {
+            let password = password_from_stdin()?;
+            let body = UserCreate {
+                name,
+                email,
+                role: Some(role),
+                password,
+            };
+            output::user(out, &ops.create_user(body).await?)
+        }
+        UsersCmd::List => output::users(out, &ops.list_users().await?.data),
+        UsersCmd::Get { id } => {
+            let id = user_id(ops, &id).await?;
+            output::user(out, &ops.get_user(id).await?)
+        }
+        UsersCmd::Update {
+            id,
+            name,
+            email,
+            role,
+        } => {
+            if name.is_none() && email.is_none() && role.is_none() {
+                return Err(
+                    UsageError("nothing to change: give --name, --email or --role".into()).into(),
+                );
+            }
+            let id = user_id(ops, &id).await?;
+            let body = UserPatch { name, email, role };
+            output::user(out, &ops.update_user(id, body).await?)
+        }
+        UsersCmd::Delete { id } => {
+            let id = user_id(ops, &id).await?;
+            ops.delete_user(id).await?;
+            output::deleted(out, "user", id)
+        }
+        UsersCmd::SetPassword { id, .. } => {
+            let password = password_from_stdin()?;
+            let id = user_id(ops, &id).await?;
+            ops.set_user_password(id, PasswordSet { password }).await?;
+            eprintln!("password set; the user's sessions have ended");
+            Ok(())
+        }
     }
 }

@@ -201,6 +201,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Stats(args) => commands::stats(&*ops, out, args).await,
                 Command::Incidents(cmd) => commands::incidents(&*ops, out, cmd).await,
                 Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,
+                Command::Users(cmd) => commands::users(&*ops, out, cmd).await,
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
                 Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
                 Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,

@@ -6,7 +6,7 @@ use anyhow::Result;
 use beacon_server::wire::{
     CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView, DeliveryView,
     EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView, ServiceView,
-    StatsBucket, StatsView, TokenView, WebhookView,
+    StatsBucket, StatsView, TokenView, UserView, WebhookView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -711,6 +711,45 @@ pub fn heartbeat_pings(out: Output, list: &[HeartbeatPingView]) -> Result<()> {
                         .map_or("-".into(), |d| format!("{:.1}s", d as f64 / 1000.0)),
                     opt(p.rid.as_deref()),
                     body,
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn user(out: Output, u: &UserView) -> Result<()> {
+    match out {
+        Output::Json => json(u),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("id", u.id.to_string()),
+                    ("name", u.name.clone()),
+                    ("email", u.email.clone()),
+                    ("role", u.role.clone()),
+                    ("created_at", short(&u.created_at)),
+                ])
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn users(out: Output, list: &[UserView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["ID", "NAME", "EMAIL", "ROLE", "CREATED"]);
+            for u in list {
+                t.add_row(vec![
+                    u.id.to_string(),
+                    u.name.clone(),
+                    u.email.clone(),
+                    u.role.clone(),
+                    short(&u.created_at),
                 ]);
             }
             println!("{t}");

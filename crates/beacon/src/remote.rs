@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use beacon_server::api::{
     ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
-    PingParams, ServiceOps, StatsParams, TokenOps, WebhookOps,
+    PingParams, ServiceOps, StatsParams, TokenOps, UserOps, WebhookOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -310,6 +310,61 @@ impl TokenOps for Remote {
             NO_BODY,
         )
         .await
+    }
+}
+
+#[async_trait]
+impl UserOps for Remote {
+    async fn create_user(&self, body: UserCreate) -> Result<UserView, ApiError> {
+        self.call(Method::POST, "/api/v1/users", NO_QUERY, Some(&body))
+            .await
+    }
+
+    async fn list_users(&self) -> Result<UserList, ApiError> {
+        self.call(Method::GET, "/api/v1/users", NO_QUERY, NO_BODY)
+            .await
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<UserView, ApiError> {
+        self.call(
+            Method::GET,
+            &format!("/api/v1/users/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+
+    async fn update_user(&self, id: Uuid, body: UserPatch) -> Result<UserView, ApiError> {
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            NO_QUERY,
+            Some(&body),
+        )
+        .await
+    }
+
+    async fn delete_user(&self, id: Uuid) -> Result<(), ApiError> {
+        self.send(
+            Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn set_user_password(&self, id: Uuid, body: PasswordSet) -> Result<(), ApiError> {
+        self.send(
+            Method::PUT,
+            &format!("/api/v1/users/{id}/password"),
+            NO_QUERY,
+            Some(&body),
+        )
+        .await
+        .map(|_| ())
     }
 }
 

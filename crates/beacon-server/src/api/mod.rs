@@ -12,6 +12,7 @@ mod incidents;
 mod monitors;
 mod services;
 mod tokens;
+mod users;
 mod webhooks;
 
 pub use endpoints::{EndpointOps, PingParams, StatsParams};
@@ -19,6 +20,7 @@ pub use heartbeats::HeartbeatOps;
 pub use incidents::{IncidentOps, IncidentParams};
 pub use services::ServiceOps;
 pub use tokens::TokenOps;
+pub use users::{NewSession, SignInLimiter, UserOps};
 pub use webhooks::WebhookOps;
 
 use crate::error::ApiError;
@@ -83,12 +85,12 @@ type TokenCache =
 
 /// Every operation of the API. `App` implements it on the database; the CLI's client implements it over HTTP.
 pub trait Operations:
-    ServiceOps + EndpointOps + IncidentOps + TokenOps + WebhookOps + HeartbeatOps
+    ServiceOps + EndpointOps + IncidentOps + TokenOps + WebhookOps + HeartbeatOps + UserOps
 {
 }
 
 impl<T> Operations for T where
-    T: ServiceOps + EndpointOps + IncidentOps + TokenOps + WebhookOps + HeartbeatOps
+    T: ServiceOps + EndpointOps + IncidentOps + TokenOps + WebhookOps + HeartbeatOps + UserOps
 {
 }
 
@@ -106,6 +108,8 @@ pub struct App {
     pub intake: Option<Intake>,
     /// Base of ping URLs, e.g. `https://beacon.example.com`.
     pub public_url: String,
+    /// Failed sign-ins, for slowing down guessing.
+    sign_ins: Arc<SignInLimiter>,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -172,6 +176,7 @@ impl App {
             sender: Sender::new(config).ok(),
             test_lease: config.request_timeout + config.lease_margin,
             deny_private_networks: config.deny_private_networks,
+            sign_ins: Arc::default(),
             intake: None,
             public_url: "http://127.0.0.1:8080".into(),
         }

@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod heartbeats;
+pub mod users;
 pub mod v1;
 
 use crate::AppState;
@@ -131,9 +132,9 @@ pub enum CommonErrors {
     Unavailable(ErrorResponse),
 }
 
-/// The scope a request needs: reading needs `read`, changing needs `write`, tokens need `admin`.
+/// The scope a request needs: reading needs `read`, changing needs `write`, tokens and users need `admin`.
 fn required_scope(method: &Method, path: &str) -> Scope {
-    if path.starts_with("/api/v1/tokens") {
+    if path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/users") {
         Scope::Admin
     } else if method == Method::GET || method == Method::HEAD {
         Scope::Read

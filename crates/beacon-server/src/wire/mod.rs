@@ -6,7 +6,8 @@ use beacon_core::check::CheckSpec;
 use beacon_core::incident::Status;
 use beacon_core::rollup::BucketStats;
 use beacon_store::{
-    ApiToken, Delivery, DeliveryDetail, Endpoint, Incident, Ping, Service, StoredAttempt, Webhook,
+    ApiToken, Delivery, DeliveryDetail, Endpoint, Incident, Ping, Service, StoredAttempt, User,
+    Webhook,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,7 @@ mod heartbeats;
 mod incidents;
 mod services;
 mod tokens;
+mod users;
 mod webhooks;
 
 pub use endpoints::*;
@@ -37,6 +39,7 @@ pub use heartbeats::*;
 pub use incidents::*;
 pub use services::*;
 pub use tokens::*;
+pub use users::*;
 pub use webhooks::*;
 
 /// RFC 3339 in UTC with millisecond precision.
