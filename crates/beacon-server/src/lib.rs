@@ -6,6 +6,7 @@
 pub mod api;
 pub mod error;
 pub mod listener;
+mod pages;
 mod routes;
 pub mod wire;
 
@@ -147,6 +148,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(protected)
         .merge(routes::heartbeats::intake_router())
+        .merge(pages::router())
         .merge(metrics_route)
         .route(
             "/api/v1/openapi.json",

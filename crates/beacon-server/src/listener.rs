@@ -6,15 +6,17 @@
 //! accepted (counted in `beacon_http_connections_refused_total`), so the ones being served keep their pace.
 
 use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower_service::Service;
 
 /// Limits on the connections the listener keeps.
 #[derive(Debug, Clone, Copy)]
@@ -50,10 +52,10 @@ pub async fn serve(
     let open = metrics::gauge!("beacon_http_connections_open");
     let refused = metrics::counter!("beacon_http_connections_refused_total");
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait for connections to close instead of spinning.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -68,8 +70,14 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let conn =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        // Handlers see the peer's address as axum's `ConnectInfo` (sign-in attempts are limited per address).
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let mut app = app.clone();
+            async move { app.call(req).await }
+        });
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         let open = open.clone();
         open.increment(1.0);

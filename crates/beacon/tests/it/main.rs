@@ -8,6 +8,7 @@ mod harness;
 mod heartbeats;
 mod layout;
 mod ops;
+mod pages;
 mod scheduling;
 mod stats;
 mod webhooks;

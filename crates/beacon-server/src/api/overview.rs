@@ -1,0 +1,201 @@
+//! The dashboard's overview as a read model: every monitor (endpoints and heartbeats) with its status, counts by
+//! status, filtered, sorted and paged. Read in a bounded number of queries: pages of 1,000 services, endpoints
+//! and heartbeats, whatever the number of monitors.
+
+use super::*;
+use beacon_core::heartbeat::HbStatus;
+use beacon_core::incident::Status;
+
+/// Status groups the overview counts and filters by.
+pub const STATUS_GROUPS: [&str; 5] = ["up", "down", "degraded", "paused", "unknown"];
+pub const SORTS: [&str; 3] = ["status", "name", "service"];
+pub const OVERVIEW_PAGE: usize = 100;
+
+/// What the overview shows.
+#[derive(Debug, Clone, Default)]
+pub struct OverviewQuery {
+    /// Part of the monitor's name, any case.
+    pub q: String,
+    /// One of `STATUS_GROUPS`, or empty.
+    pub status: String,
+    /// A service's name, or empty.
+    pub service: String,
+    /// One of `SORTS` (default status: down first).
+    pub sort: String,
+    /// 0-based page of `OVERVIEW_PAGE` rows.
+    pub page: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorRow {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub name: String,
+    pub service: String,
+    /// As the API says it: up, down, failing, paused, unknown; heartbeats new, late, started.
+    pub status: String,
+    /// The status group (`STATUS_GROUPS`).
+    pub group: &'static str,
+    /// The last check's error kind, when it failed.
+    pub detail: String,
+    /// RFC 3339 of the last check or ping.
+    pub last: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Overview {
+    /// (group, monitors in it) over every monitor.
+    pub counts: Vec<(&'static str, usize)>,
+    pub total: usize,
+    /// Monitors matching the filters.
+    pub matching: usize,
+    /// This page of them.
+    pub rows: Vec<MonitorRow>,
+    pub services: Vec<String>,
+}
+
+fn group(status: &str) -> &'static str {
+    match status {
+        "up" | "started" => "up",
+        "down" => "down",
+        "failing" | "late" => "degraded",
+        "paused" => "paused",
+        _ => "unknown",
+    }
+}
+
+fn rank(group: &str) -> usize {
+    ["down", "degraded", "unknown", "up", "paused"]
+        .iter()
+        .position(|g| *g == group)
+        .unwrap_or(5)
+}
+
+impl App {
+    pub async fn overview(&self, query: &OverviewQuery) -> Result<Overview, ApiError> {
+        let mut services: std::collections::HashMap<Uuid, String> = Default::default();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list_services(Page {
+                    after,
+                    limit: Some(MAX_PAGE),
+                })
+                .await?;
+            services.extend(page.items.into_iter().map(|s| (s.id, s.name)));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let service = |id: &Uuid| services.get(id).cloned().unwrap_or_default();
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list_endpoints(
+                    None,
+                    Page {
+                        after,
+                        limit: Some(MAX_PAGE),
+                    },
+                )
+                .await?;
+            for e in &page.items {
+                let status = match (e.spec.enabled, e.status) {
+                    (false, _) => "paused",
+                    (true, Status::Up) if e.consecutive_failures > 0 => "failing",
+                    (true, s) => s.as_str(),
+                };
+                all.push(MonitorRow {
+                    id: e.id,
+                    kind: e.spec.check.kind().as_str(),
+                    name: e.spec.name.clone(),
+                    service: service(&e.service_id),
+                    status: status.to_owned(),
+                    group: group(status),
+                    detail: e
+                        .last_error_kind
+                        .map(|k| k.as_str().to_owned())
+                        .unwrap_or_default(),
+                    last: e.last_checked_at.map(rfc3339),
+                });
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let now = self.now();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list_heartbeats(
+                    None,
+                    Page {
+                        after,
+                        limit: Some(MAX_PAGE),
+                    },
+                )
+                .await?;
+            for h in &page.items {
+                let status = heartbeat::evaluate(&h.spec, &h.state, now);
+                let shown = match status {
+                    HbStatus::New => "unknown",
+                    s => s.as_str(),
+                };
+                all.push(MonitorRow {
+                    id: h.id,
+                    kind: "heartbeat",
+                    name: h.spec.name.clone(),
+                    service: service(&h.service_id),
+                    status: status.as_str().to_owned(),
+                    group: group(shown),
+                    detail: String::new(),
+                    last: h.last_ping_at.map(rfc3339),
+                });
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let counts = STATUS_GROUPS
+            .iter()
+            .map(|g| (*g, all.iter().filter(|r| r.group == *g).count()))
+            .collect();
+        let total = all.len();
+        let needle = query.q.trim().to_lowercase();
+        let mut matching: Vec<MonitorRow> = all
+            .into_iter()
+            .filter(|r| needle.is_empty() || r.name.to_lowercase().contains(&needle))
+            .filter(|r| query.status.is_empty() || r.group == query.status)
+            .filter(|r| query.service.is_empty() || r.service == query.service)
+            .collect();
+        match query.sort.as_str() {
+            "name" => matching.sort_by_key(|r| r.name.to_lowercase()),
+            "service" => matching.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name))),
+            _ => matching.sort_by(|a, b| {
+                (rank(a.group), a.name.to_lowercase()).cmp(&(rank(b.group), b.name.to_lowercase()))
+            }),
+        }
+        let count = matching.len();
+        let rows = matching
+            .into_iter()
+            .skip(query.page * OVERVIEW_PAGE)
+            .take(OVERVIEW_PAGE)
+            .collect();
+        let mut names: Vec<String> = services.into_values().collect();
+        names.sort();
+        Ok(Overview {
+            counts,
+            total,
+            matching: count,
+            rows,
+            services: names,
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! The overview: counts by status, then every monitor, filtered, sorted and paged.
+
+use super::*;
+use crate::api::{OVERVIEW_PAGE, OverviewQuery, SORTS, STATUS_GROUPS};
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+pub struct Row {
+    name: String,
+    service: String,
+    kind: &'static str,
+    status: String,
+    detail: String,
+    last: String,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    csrf: String,
+    user_name: String,
+    role: &'static str,
+    counts: Vec<(&'static str, usize)>,
+    /// (value, selected) of each select's options.
+    statuses: Vec<(String, bool)>,
+    sorts: Vec<(String, bool)>,
+    services: Vec<(String, bool)>,
+    q: String,
+    rows: Vec<Row>,
+    total: usize,
+    matching: usize,
+    shown_from: usize,
+    shown_to: usize,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OverviewParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: usize,
+}
+
+/// "3 s ago", "5 min ago", ... from an RFC 3339 time.
+fn ago(t: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let Some(at) = t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else {
+        return "never".into();
+    };
+    let s = (now - at.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s} s ago"),
+        60..=3_599 => format!("{} min ago", s / 60),
+        3_600..=86_399 => format!("{} h ago", s / 3_600),
+        _ => format!("{} d ago", s / 86_400),
+    }
+}
+
+fn options(values: impl IntoIterator<Item = String>, chosen: &str) -> Vec<(String, bool)> {
+    values
+        .into_iter()
+        .map(|v| {
+            let selected = v == chosen;
+            (v, selected)
+        })
+        .collect()
+}
+
+fn link(p: &OverviewParams, page: usize) -> String {
+    let mut url = url_query(&[
+        ("q", &p.q),
+        ("status", &p.status),
+        ("service", &p.service),
+        ("sort", &p.sort),
+    ]);
+    url.push_str(&format!(
+        "{}page={page}",
+        if url == "/?" { "" } else { "&" }
+    ));
+    url
+}
+
+fn url_query(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::from("/?");
+    let mut first = true;
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        if !first {
+            out.push('&');
+        }
+        first = false;
+        out.push_str(k);
+        out.push('=');
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<OverviewParams>,
+) -> Response {
+    let me = match session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_entry(&state).await,
+        Err(e) => return error_page(&e),
+    };
+    let query = OverviewQuery {
+        q: p.q.clone(),
+        status: p.status.clone(),
+        service: p.service.clone(),
+        sort: p.sort.clone(),
+        page: p.page,
+    };
+    let o = match state.app.overview(&query).await {
+        Ok(o) => o,
+        Err(e) => return error_page(&e),
+    };
+    let now = chrono::Utc::now();
+    let from = p.page * OVERVIEW_PAGE;
+    let page = OverviewPage {
+        csrf: me.csrf,
+        user_name: me.user.name,
+        role: me.user.role.as_str(),
+        counts: o.counts,
+        statuses: options(STATUS_GROUPS.iter().map(|s| (*s).to_owned()), &p.status),
+        sorts: options(
+            SORTS.iter().map(|s| (*s).to_owned()),
+            if p.sort.is_empty() { "status" } else { &p.sort },
+        ),
+        services: options(o.services, &p.service),
+        q: p.q.clone(),
+        shown_from: from + 1,
+        shown_to: from + o.rows.len(),
+        rows: o
+            .rows
+            .into_iter()
+            .map(|r| Row {
+                last: ago(r.last.as_deref(), now),
+                name: r.name,
+                service: r.service,
+                kind: r.kind,
+                status: r.status,
+                detail: r.detail,
+            })
+            .collect(),
+        total: o.total,
+        matching: o.matching,
+        prev: (p.page > 0).then(|| link(&p, p.page - 1)),
+        next: (from + OVERVIEW_PAGE < o.matching).then(|| link(&p, p.page + 1)),
+    };
+    render(&page)
+}

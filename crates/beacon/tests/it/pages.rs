@@ -1,0 +1,289 @@
+//! The dashboard over real HTTP against `beacon server`: first-run setup, sign-in and sign-out with cookies and
+//! CSRF tokens, bad input shown again with the field named, sign-in slowed down after failures, and the
+//! overview listing monitors. (The browser scenario comes with the live pages.)
+
+use crate::harness::{Home, Resp, Target, eventually, http};
+use std::time::Duration;
+
+/// A browser's memory for one test: the base URL and the cookies the server set.
+struct Browser {
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(home: &Home) -> Self {
+        Self {
+            base: format!("http://{}", home.remote.as_ref().expect("server").addr),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep_cookies(&mut self, r: &Resp) {
+        for line in r.headers.lines() {
+            if let Some(v) = line
+                .strip_prefix("set-cookie: ")
+                .or_else(|| line.strip_prefix("Set-Cookie: "))
+            {
+                let pair = v.split(';').next().unwrap_or("");
+                if let Some((k, val)) = pair.split_once('=') {
+                    self.cookies.retain(|(n, _)| n != k);
+                    if !val.is_empty() {
+                        self.cookies.push((k.to_owned(), val.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn get(&mut self, path: &str) -> Resp {
+        let cookie = self.cookie_header();
+        let r = http(
+            &format!("{}{path}", self.base),
+            "GET",
+            &[("Cookie", &cookie)],
+            None,
+        );
+        self.keep_cookies(&r);
+        r
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
+        let cookie = self.cookie_header();
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let r = http(
+            &format!("{}{path}", self.base),
+            "POST",
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(body.as_bytes()),
+        );
+        self.keep_cookies(&r);
+        r
+    }
+}
+
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn location(r: &Resp) -> String {
+    r.headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// The CSRF token a page's form carries.
+fn csrf(page: &Resp) -> String {
+    page.body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no csrf field in {}", page.body))
+        .to_owned()
+}
+
+#[test]
+fn setup_sign_in_overview_and_sign_out() {
+    let home = Home::remote();
+    let target = Target::start();
+    let mut b = Browser::new(&home);
+    // No user yet: everything leads to setup.
+    let first = b.get("/");
+    assert_eq!((first.status, location(&first).as_str()), (303, "/setup"));
+    assert_eq!(location(&b.get("/sign-in")), "/setup");
+    let form = b.get("/setup");
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body.contains("Create the admin account"),
+        "{}",
+        form.body
+    );
+    let token = csrf(&form);
+    // Without the CSRF token (or with another), nothing happens.
+    let forged = b.post(
+        "/setup",
+        &[
+            ("name", "Mallory"),
+            ("email", "m@example.com"),
+            ("password", "long enough pw"),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+    // Bad input: shown again with the field named and what was typed kept; nobody is created.
+    let bad = b.post(
+        "/setup",
+        &[
+            ("csrf", &token),
+            ("name", "Ada"),
+            ("email", "not-an-email"),
+            ("password", "long enough pw"),
+        ],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("id=\"email-error\""), "{}", bad.body);
+    assert!(bad.body.contains("value=\"Ada\""), "{}", bad.body);
+    assert_eq!(
+        crate::harness::array(home.json(&["users", "list"])).len(),
+        0
+    );
+    let short = b.post(
+        "/setup",
+        &[
+            ("csrf", &token),
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", "short"),
+        ],
+    );
+    assert_eq!(short.status, 422);
+    assert!(
+        short.body.contains("id=\"password-error\""),
+        "{}",
+        short.body
+    );
+    // Created and signed in: the session cookie is HttpOnly and SameSite=Lax.
+    let done = b.post(
+        "/setup",
+        &[
+            ("csrf", &token),
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", "long enough pw"),
+        ],
+    );
+    assert_eq!(
+        (done.status, location(&done).as_str()),
+        (303, "/"),
+        "{}",
+        done.body
+    );
+    let set = done
+        .headers
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie: beacon_session="))
+        .expect("session cookie")
+        .to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    assert_eq!(location(&b.get("/setup")), "/sign-in", "set up once");
+
+    // The overview lists monitors with their status, and filters them.
+    let sid = home.service();
+    home.endpoint(&sid, &format!("{}/ok", target.base), &["--interval", "1"]);
+    let page = eventually(Duration::from_secs(20), "the endpoint up", || {
+        let p = b.get("/");
+        (p.status == 200 && p.body.contains("<span class=\"status up\">up</span>")).then_some(p)
+    });
+    assert!(
+        page.body.contains("Health") && page.body.contains("Production API"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("1–1 of 1 monitors"), "{}", page.body);
+    let none = b.get("/?status=down");
+    assert!(
+        none.body.contains("Nothing matches these filters"),
+        "{}",
+        none.body
+    );
+    let searched = b.get("/?q=heal");
+    assert!(
+        searched.body.contains("data-monitor=\"Health\""),
+        "{}",
+        searched.body
+    );
+
+    // Sign out needs the session's CSRF token; afterwards the cookie no longer works.
+    let session_csrf = csrf(&page);
+    assert_eq!(b.post("/sign-out", &[("csrf", "nope")]).status, 403);
+    let out = b.post("/sign-out", &[("csrf", &session_csrf)]);
+    assert_eq!((out.status, location(&out).as_str()), (303, "/sign-in"));
+    assert_eq!(location(&b.get("/")), "/sign-in");
+
+    // Wrong passwords: the same answer for a wrong email; after five failures in a row, a wait.
+    let form = b.get("/sign-in");
+    let token = csrf(&form);
+    let wrong_user = b.post(
+        "/sign-in",
+        &[
+            ("csrf", &token),
+            ("email", "eve@example.com"),
+            ("password", "whatever it is"),
+        ],
+    );
+    assert_eq!(wrong_user.status, 401);
+    assert!(wrong_user.body.contains("wrong email or password"));
+    for _ in 0..4 {
+        let r = b.post(
+            "/sign-in",
+            &[
+                ("csrf", &token),
+                ("email", "ada@example.com"),
+                ("password", "not the password"),
+            ],
+        );
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert!(
+            r.body.contains("value=\"ada@example.com\""),
+            "the email is kept"
+        );
+    }
+    // The address has failed five times now: even the right password waits.
+    let slowed = b.post(
+        "/sign-in",
+        &[
+            ("csrf", &token),
+            ("email", "ada@example.com"),
+            ("password", "long enough pw"),
+        ],
+    );
+    assert_eq!(slowed.status, 429, "{}", slowed.body);
+    assert!(slowed.body.contains("try again in"), "{}", slowed.body);
+    std::thread::sleep(Duration::from_millis(1_100));
+    let ok = b.post(
+        "/sign-in",
+        &[
+            ("csrf", &token),
+            ("email", "ada@example.com"),
+            ("password", "long enough pw"),
+        ],
+    );
+    assert_eq!(
+        (ok.status, location(&ok).as_str()),
+        (303, "/"),
+        "{}",
+        ok.body
+    );
+    assert_eq!(b.get("/").status, 200);
+}
