@@ -21,6 +21,7 @@ pub const CSRF_COOKIE: &str = "beacon_csrf";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::overview))
+        .route("/fragments/overview", get(overview::overview_live))
         .route("/setup", get(auth::setup_form).post(auth::set_up))
         .route("/sign-in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/sign-out", axum::routing::post(auth::sign_out))

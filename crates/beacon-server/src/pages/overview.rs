@@ -20,12 +20,19 @@ struct OverviewPage {
     csrf: String,
     user_name: String,
     role: &'static str,
-    counts: Vec<(&'static str, usize)>,
     /// (value, selected) of each select's options.
     statuses: Vec<(String, bool)>,
     sorts: Vec<(String, bool)>,
     services: Vec<(String, bool)>,
     q: String,
+    live: OverviewLive,
+}
+
+/// The part of the overview that updates by itself: counts, the rows of this page, the pager.
+#[derive(Template)]
+#[template(path = "overview_live.html")]
+struct OverviewLive {
+    counts: Vec<(&'static str, usize)>,
     rows: Vec<Row>,
     total: usize,
     matching: usize,
@@ -108,16 +115,11 @@ fn url_query(pairs: &[(&str, &str)]) -> String {
     out
 }
 
-pub async fn overview(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(p): Query<OverviewParams>,
-) -> Response {
-    let me = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_entry(&state).await,
-        Err(e) => return error_page(&e),
-    };
+/// The overview's data for `p`, as the live part and the service names.
+async fn read(
+    state: &AppState,
+    p: &OverviewParams,
+) -> Result<(OverviewLive, Vec<String>), ApiError> {
     let query = OverviewQuery {
         q: p.q.clone(),
         status: p.status.clone(),
@@ -125,24 +127,11 @@ pub async fn overview(
         sort: p.sort.clone(),
         page: p.page,
     };
-    let o = match state.app.overview(&query).await {
-        Ok(o) => o,
-        Err(e) => return error_page(&e),
-    };
+    let o = state.app.overview(&query).await?;
     let now = chrono::Utc::now();
     let from = p.page * OVERVIEW_PAGE;
-    let page = OverviewPage {
-        csrf: me.csrf,
-        user_name: me.user.name,
-        role: me.user.role.as_str(),
+    let live = OverviewLive {
         counts: o.counts,
-        statuses: options(STATUS_GROUPS.iter().map(|s| (*s).to_owned()), &p.status),
-        sorts: options(
-            SORTS.iter().map(|s| (*s).to_owned()),
-            if p.sort.is_empty() { "status" } else { &p.sort },
-        ),
-        services: options(o.services, &p.service),
-        q: p.q.clone(),
         shown_from: from + 1,
         shown_to: from + o.rows.len(),
         rows: o
@@ -159,8 +148,55 @@ pub async fn overview(
             .collect(),
         total: o.total,
         matching: o.matching,
-        prev: (p.page > 0).then(|| link(&p, p.page - 1)),
-        next: (from + OVERVIEW_PAGE < o.matching).then(|| link(&p, p.page + 1)),
+        prev: (p.page > 0).then(|| link(p, p.page - 1)),
+        next: (from + OVERVIEW_PAGE < o.matching).then(|| link(p, p.page + 1)),
+    };
+    Ok((live, o.services))
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<OverviewParams>,
+) -> Response {
+    let me = match session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_entry(&state).await,
+        Err(e) => return error_page(&e),
+    };
+    let (live, services) = match read(&state, &p).await {
+        Ok(x) => x,
+        Err(e) => return error_page(&e),
+    };
+    let page = OverviewPage {
+        csrf: me.csrf,
+        user_name: me.user.name,
+        role: me.user.role.as_str(),
+        statuses: options(STATUS_GROUPS.iter().map(|s| (*s).to_owned()), &p.status),
+        sorts: options(
+            SORTS.iter().map(|s| (*s).to_owned()),
+            if p.sort.is_empty() { "status" } else { &p.sort },
+        ),
+        services: options(services, &p.service),
+        q: p.q.clone(),
+        live,
     };
     render(&page)
+}
+
+/// The live part alone, for the page's polling (401 once the session is gone).
+pub async fn overview_live(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<OverviewParams>,
+) -> Response {
+    match session(&state, &headers).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
+        Err(e) => return error_page(&e),
+    }
+    match read(&state, &p).await {
+        Ok((live, _)) => render(&live),
+        Err(e) => error_page(&e),
+    }
 }
