@@ -70,6 +70,20 @@ fn ago(t: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> String {
     }
 }
 
+/// An error kind as a person reads it.
+fn failure_words(kind: &str) -> &str {
+    match kind {
+        "status" => "unexpected status",
+        "timeout" => "timed out",
+        "connect" => "connection failed",
+        "dns" => "name not resolved",
+        "tls" => "TLS failed",
+        "body" => "body check failed",
+        "other" => "failed",
+        other => other,
+    }
+}
+
 fn options(values: impl IntoIterator<Item = String>, chosen: &str) -> Vec<(String, bool)> {
     values
         .into_iter()
@@ -143,7 +157,7 @@ async fn read(
                 service: r.service,
                 kind: r.kind,
                 status: r.status,
-                detail: r.detail,
+                detail: failure_words(&r.detail).to_owned(),
             })
             .collect(),
         total: o.total,

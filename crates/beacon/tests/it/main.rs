@@ -2,6 +2,7 @@
 //! `beacon server` processes, and HTTP targets served on 127.0.0.1 whose behaviour the test switches.
 
 mod api;
+mod browser;
 mod cli;
 mod delivery;
 mod harness;

@@ -1,0 +1,214 @@
+//! The dashboard in a real browser: Debian's headless Chromium driven through chromedriver (WebDriver). First-run
+//! setup through the form, the overview showing an endpoint up and then down without a reload, the page at phone
+//! width, and sign-out. Screenshots of what the pages show are written to `target/screenshots/`.
+
+use crate::harness::{Home, Mode, Target, free_port};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// chromedriver on a port of its own, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Self {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; .ci/run installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, port }
+    }
+
+    async fn browser(&self, width: u32, height: u32) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         format!("--window-size={width},{height}")],
+            }),
+        );
+        ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a browser session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// Wait (up to `secs`) until `check` holds on the page's text.
+async fn until(c: &Client, secs: u64, what: &str, check: impl Fn(&str) -> bool) -> String {
+    until_in(c, "main", secs, what, check).await
+}
+
+/// Wait (up to `secs`) until `check` holds on the text of the element `css` selects (empty while there is none).
+async fn until_in(
+    c: &Client,
+    css: &str,
+    secs: u64,
+    what: &str,
+    check: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let text = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if check(&text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}; the page says:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_run_overview_live_and_sign_out_in_a_browser() {
+    let home = Home::remote();
+    let base = format!("http://{}", home.remote.as_ref().expect("server").addr);
+    let target = Target::start();
+    let driver = Driver::start();
+    let c = driver.browser(1280, 900).await;
+
+    // First run: / leads to the setup form; fill it in by keyboard like a person.
+    c.goto(&format!("{base}/")).await.expect("open");
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/setup")
+    );
+    screenshot(&c, "setup").await;
+    c.find(Locator::Id("name"))
+        .await
+        .expect("name")
+        .send_keys("Ada")
+        .await
+        .expect("type");
+    c.find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .send_keys("ada@example.com")
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys("long enough pw")
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the overview after setup", |t| {
+        t.contains("No monitors yet")
+    })
+    .await;
+
+    // A monitor appears and turns up, then down when its target fails — without a reload (a marker set on the
+    // page survives).
+    let sid = home.service();
+    home.endpoint(
+        &sid,
+        &format!("{}/shop", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    c.goto(&format!("{base}/")).await.expect("open");
+    c.execute("window.beaconMarker = 42;", vec![])
+        .await
+        .expect("marker");
+    let status = "tr[data-monitor=\"Health\"] .status";
+    until_in(&c, status, 20, "the endpoint up", |t| t == "up").await;
+    screenshot(&c, "overview").await;
+    target.set(Mode::Error500);
+    until_in(&c, status, 30, "the endpoint down without a reload", |t| {
+        t == "down"
+    })
+    .await;
+    let marker = c
+        .execute("return window.beaconMarker;", vec![])
+        .await
+        .expect("marker");
+    assert_eq!(marker, json!(42), "the page was reloaded");
+    screenshot(&c, "overview-down").await;
+
+    // At phone width the page still works: the monitor and its status are there.
+    c.set_window_size(360, 800).await.expect("resize");
+    until_in(&c, status, 5, "the overview at 360 px", |t| t == "down").await;
+    let fits: bool = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("width")
+        .as_bool()
+        .unwrap_or(false);
+    assert!(fits, "the overview scrolls sideways at 360 px");
+    screenshot(&c, "overview-phone").await;
+
+    // Sign out: back to the sign-in page, and the overview is closed.
+    c.set_window_size(1280, 900).await.expect("resize");
+    c.find(Locator::Css("header form button"))
+        .await
+        .expect("sign out button")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the sign-in page", |t| t.contains("Sign in")).await;
+    c.goto(&format!("{base}/")).await.expect("open");
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/sign-in")
+    );
+    screenshot(&c, "sign-in").await;
+    c.close().await.expect("close");
+}
