@@ -72,7 +72,8 @@ fn rank(group: &str) -> usize {
 }
 
 impl App {
-    pub async fn overview(&self, query: &OverviewQuery) -> Result<Overview, ApiError> {
+    /// Every monitor, unsorted, and the service names (in pages of 1,000 of each).
+    pub async fn monitors(&self) -> Result<(Vec<MonitorRow>, Vec<String>), ApiError> {
         let mut services: std::collections::HashMap<Uuid, String> = Default::default();
         let mut after = None;
         loop {
@@ -163,6 +164,24 @@ impl App {
                 None => break,
             }
         }
+        let mut names: Vec<String> = services.into_values().collect();
+        names.sort();
+        Ok((all, names))
+    }
+
+    /// Names of monitors by id, for pages that show what an incident is about.
+    pub async fn monitor_names(&self) -> Result<std::collections::HashMap<Uuid, String>, ApiError> {
+        Ok(self
+            .monitors()
+            .await?
+            .0
+            .into_iter()
+            .map(|m| (m.id, m.name))
+            .collect())
+    }
+
+    pub async fn overview(&self, query: &OverviewQuery) -> Result<Overview, ApiError> {
+        let (all, services) = self.monitors().await?;
         let counts = STATUS_GROUPS
             .iter()
             .map(|g| (*g, all.iter().filter(|r| r.group == *g).count()))
@@ -188,14 +207,12 @@ impl App {
             .skip(query.page * OVERVIEW_PAGE)
             .take(OVERVIEW_PAGE)
             .collect();
-        let mut names: Vec<String> = services.into_values().collect();
-        names.sort();
         Ok(Overview {
             counts,
             total,
             matching: count,
             rows,
-            services: names,
+            services,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! bound to a `beacon_csrf` cookie — and a POST without the matching token is refused with 403.
 
 mod auth;
+mod incidents;
 mod overview;
 
 use crate::AppState;
@@ -22,6 +23,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/fragments/overview", get(overview::overview_live))
+        .route("/incidents", get(incidents::incidents))
+        .route(
+            "/incidents/{id}/resolve",
+            axum::routing::post(incidents::resolve),
+        )
         .route("/setup", get(auth::setup_form).post(auth::set_up))
         .route("/sign-in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/sign-out", axum::routing::post(auth::sign_out))

@@ -17,6 +17,7 @@ pub struct Row {
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
+    current: &'static str,
     csrf: String,
     user_name: String,
     role: &'static str,
@@ -183,6 +184,7 @@ pub async fn overview(
         Err(e) => return error_page(&e),
     };
     let page = OverviewPage {
+        current: "overview",
         csrf: me.csrf,
         user_name: me.user.name,
         role: me.user.role.as_str(),

@@ -177,6 +177,25 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     assert_eq!(marker, json!(42), "the page was reloaded");
     screenshot(&c, "overview-down").await;
 
+    // The incident page shows it open; resolving it by hand moves it to the resolved list.
+    c.goto(&format!("{base}/incidents")).await.expect("open");
+    until_in(&c, "main table", 10, "the open incident", |t| {
+        t.contains("Health")
+    })
+    .await;
+    screenshot(&c, "incidents").await;
+    c.find(Locator::Css("tr[data-incident] form button"))
+        .await
+        .expect("resolve button")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the incident resolved by hand", |t| {
+        t.contains("manual")
+    })
+    .await;
+    c.goto(&format!("{base}/")).await.expect("open");
+
     // At phone width the page still works: the monitor and its status are there.
     c.set_window_size(360, 800).await.expect("resize");
     until_in(&c, status, 5, "the overview at 360 px", |t| t == "down").await;

@@ -287,3 +287,102 @@ fn setup_sign_in_overview_and_sign_out() {
     );
     assert_eq!(b.get("/").status, 200);
 }
+
+#[test]
+fn a_viewer_sees_no_controls_and_a_forged_post_is_refused() {
+    use crate::harness::Mode;
+    let home = Home::remote();
+    let target = Target::start();
+    target.set(Mode::Error500);
+    let sid = home.service();
+    home.endpoint(
+        &sid,
+        &format!("{}/x", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    let make = |email: &str, role: &str| {
+        let mut cmd = home.command(&[
+            "users",
+            "create",
+            "--name",
+            email,
+            "--email",
+            email,
+            "--role",
+            role,
+            "--password-stdin",
+        ]);
+        use std::io::Write;
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"long enough pw\n")
+            .expect("write");
+        assert!(child.wait().expect("wait").success());
+    };
+    make("admin@example.com", "admin");
+    make("viewer@example.com", "viewer");
+    let incident = eventually(Duration::from_secs(20), "an open incident", || {
+        let list = home.json(&["incidents", "list", "--status", "open"]);
+        list[0]["id"].as_str().map(str::to_owned)
+    });
+    let sign_in = |email: &str| {
+        let mut b = Browser::new(&home);
+        let token = csrf(&b.get("/sign-in"));
+        let r = b.post(
+            "/sign-in",
+            &[
+                ("csrf", &token),
+                ("email", email),
+                ("password", "long enough pw"),
+            ],
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+        b
+    };
+    let mut viewer = sign_in("viewer@example.com");
+    let page = viewer.get("/incidents");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("data-incident=\"{incident}\"")),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Resolve</button>"),
+        "a viewer gets no resolve control"
+    );
+    // Forged: the viewer's own valid CSRF token, but not the role.
+    let token = csrf(&page);
+    let forged = viewer.post(
+        &format!("/incidents/{incident}/resolve"),
+        &[("csrf", &token)],
+    );
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(
+        home.json(&["incidents", "get", &incident])["status"],
+        "open"
+    );
+    // An admin without the CSRF token is refused too; with it, resolved.
+    let mut admin = sign_in("admin@example.com");
+    let page = admin.get("/incidents");
+    assert!(page.body.contains("Resolve</button>"));
+    let refused = admin.post(&format!("/incidents/{incident}/resolve"), &[("csrf", "")]);
+    assert_eq!(refused.status, 403);
+    let token = csrf(&page);
+    let done = admin.post(
+        &format!("/incidents/{incident}/resolve"),
+        &[("csrf", &token)],
+    );
+    assert_eq!((done.status, location(&done).as_str()), (303, "/incidents"));
+    assert_eq!(
+        home.json(&["incidents", "get", &incident])["status"],
+        "resolved"
+    );
+}
