@@ -4,6 +4,7 @@
 //! bound to a `beacon_csrf` cookie — and a POST without the matching token is refused with 403.
 
 mod auth;
+mod endpoint;
 mod incidents;
 mod overview;
 
@@ -23,6 +24,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/fragments/overview", get(overview::overview_live))
+        .route("/endpoints/{id}", get(endpoint::endpoint))
+        .route(
+            "/endpoints/{id}/{action}",
+            axum::routing::post(endpoint::act),
+        )
         .route("/incidents", get(incidents::incidents))
         .route(
             "/incidents/{id}/resolve",

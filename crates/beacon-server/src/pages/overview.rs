@@ -6,6 +6,9 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 pub struct Row {
+    id: uuid::Uuid,
+    /// Where its page is (`endpoints`); empty while its kind has none.
+    path: &'static str,
     name: String,
     service: String,
     kind: &'static str,
@@ -153,6 +156,12 @@ async fn read(
             .rows
             .into_iter()
             .map(|r| Row {
+                id: r.id,
+                path: if r.kind == "heartbeat" {
+                    ""
+                } else {
+                    "endpoints"
+                },
                 last: ago(r.last.as_deref(), now),
                 name: r.name,
                 service: r.service,

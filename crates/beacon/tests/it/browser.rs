@@ -196,9 +196,28 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     .await;
     c.goto(&format!("{base}/")).await.expect("open");
 
+    // The endpoint's page: its recent checks with phase timings; pausing it from there shows it paused.
+    c.find(Locator::LinkText("Health"))
+        .await
+        .expect("link to the endpoint")
+        .click()
+        .await
+        .expect("click");
+    let text = until(&c, 10, "the endpoint page", |t| t.contains("Recent checks")).await;
+    assert!(text.contains("500") && text.contains("ms"), "{text}");
+    screenshot(&c, "endpoint").await;
+    c.find(Locator::Css("form[action$='/pause'] button"))
+        .await
+        .expect("pause button")
+        .click()
+        .await
+        .expect("click");
+    until_in(&c, "#status", 10, "paused", |t| t == "paused").await;
+    c.goto(&format!("{base}/")).await.expect("open");
+
     // At phone width the page still works: the monitor and its status are there.
     c.set_window_size(360, 800).await.expect("resize");
-    until_in(&c, status, 5, "the overview at 360 px", |t| t == "down").await;
+    until_in(&c, status, 5, "the overview at 360 px", |t| t == "paused").await;
     let fits: bool = c
         .execute(
             "return document.documentElement.scrollWidth <= window.innerWidth;",

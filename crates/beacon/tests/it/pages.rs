@@ -369,6 +369,19 @@ fn a_viewer_sees_no_controls_and_a_forged_post_is_refused() {
         home.json(&["incidents", "get", &incident])["status"],
         "open"
     );
+    let endpoint = home.json(&["endpoints", "list"])[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let page = viewer.get(&format!("/endpoints/{endpoint}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("/pause\""),
+        "a viewer gets no pause control"
+    );
+    let forged = viewer.post(&format!("/endpoints/{endpoint}/pause"), &[("csrf", &token)]);
+    assert_eq!(forged.status, 403);
+    assert_eq!(home.json(&["endpoints", "get", &endpoint])["enabled"], true);
     // An admin without the CSRF token is refused too; with it, resolved.
     let mut admin = sign_in("admin@example.com");
     let page = admin.get("/incidents");
