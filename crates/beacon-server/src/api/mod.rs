@@ -112,6 +112,8 @@ pub struct App {
     pub public_url: String,
     /// Failed sign-ins, for slowing down guessing.
     sign_ins: Arc<SignInLimiter>,
+    /// The overview's last reading of every monitor.
+    monitor_cache: Arc<overview::MonitorCache>,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -179,6 +181,7 @@ impl App {
             test_lease: config.request_timeout + config.lease_margin,
             deny_private_networks: config.deny_private_networks,
             sign_ins: Arc::default(),
+            monitor_cache: Arc::default(),
             intake: None,
             public_url: "http://127.0.0.1:8080".into(),
         }

@@ -71,9 +71,34 @@ fn rank(group: &str) -> usize {
         .unwrap_or(5)
 }
 
+/// How long one reading of every monitor serves the overview: pages and their live fragments asked for within it
+/// share it (a status change shows up at most this much later).
+pub const MONITORS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Every monitor and the service names, as last read.
+pub type MonitorSnapshot = Arc<(Vec<MonitorRow>, Vec<String>)>;
+
+/// The last snapshot and when it was read; a plain mutex, held only to look or replace.
+pub type MonitorCache = std::sync::Mutex<Option<(std::time::Instant, MonitorSnapshot)>>;
+
 impl App {
+    /// Every monitor, unsorted, and the service names: the snapshot if it is fresh, else read again.
+    pub async fn monitors(&self) -> Result<MonitorSnapshot, ApiError> {
+        if let Ok(cache) = self.monitor_cache.lock()
+            && let Some((at, snap)) = cache.as_ref()
+            && at.elapsed() < MONITORS_FRESH_FOR
+        {
+            return Ok(snap.clone());
+        }
+        let snap = Arc::new(self.read_monitors().await?);
+        if let Ok(mut cache) = self.monitor_cache.lock() {
+            *cache = Some((std::time::Instant::now(), snap.clone()));
+        }
+        Ok(snap)
+    }
+
     /// Every monitor, unsorted, and the service names (in pages of 1,000 of each).
-    pub async fn monitors(&self) -> Result<(Vec<MonitorRow>, Vec<String>), ApiError> {
+    async fn read_monitors(&self) -> Result<(Vec<MonitorRow>, Vec<String>), ApiError> {
         let mut services: std::collections::HashMap<Uuid, String> = Default::default();
         let mut after = None;
         loop {
@@ -175,21 +200,22 @@ impl App {
             .monitors()
             .await?
             .0
-            .into_iter()
-            .map(|m| (m.id, m.name))
+            .iter()
+            .map(|m| (m.id, m.name.clone()))
             .collect())
     }
 
     pub async fn overview(&self, query: &OverviewQuery) -> Result<Overview, ApiError> {
-        let (all, services) = self.monitors().await?;
+        let snap = self.monitors().await?;
+        let (all, services) = (&snap.0, snap.1.clone());
         let counts = STATUS_GROUPS
             .iter()
             .map(|g| (*g, all.iter().filter(|r| r.group == *g).count()))
             .collect();
         let total = all.len();
         let needle = query.q.trim().to_lowercase();
-        let mut matching: Vec<MonitorRow> = all
-            .into_iter()
+        let mut matching: Vec<&MonitorRow> = all
+            .iter()
             .filter(|r| needle.is_empty() || r.name.to_lowercase().contains(&needle))
             .filter(|r| query.status.is_empty() || r.group == query.status)
             .filter(|r| query.service.is_empty() || r.service == query.service)
@@ -206,6 +232,7 @@ impl App {
             .into_iter()
             .skip(query.page * OVERVIEW_PAGE)
             .take(OVERVIEW_PAGE)
+            .cloned()
             .collect();
         Ok(Overview {
             counts,
