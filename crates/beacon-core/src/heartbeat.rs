@@ -272,6 +272,70 @@ impl HeartbeatSpec {
     }
 }
 
+/// A span of seconds as a person says it: "30 seconds", "5 minutes", "2 hours", "1 day", "90 seconds".
+fn span_words(seconds: u32) -> String {
+    let (n, unit) = match seconds {
+        s if s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    if n == 1 {
+        format!("every {unit}")
+    } else {
+        format!("every {n} {unit}s")
+    }
+}
+
+impl Schedule {
+    /// The schedule in words: "every 5 minutes", "every day at 03:00 Europe/Berlin", "every hour at :15",
+    /// "every 10 minutes (UTC)"; other cron expressions as themselves with their zone.
+    pub fn describe(&self) -> String {
+        match self {
+            Schedule::Period { seconds } => span_words(*seconds),
+            Schedule::Cron(c) => {
+                let f: Vec<&str> = c.expr().split_whitespace().collect();
+                let num = |s: &str| s.parse::<u32>().ok();
+                match f[..] {
+                    [m, h, "*", "*", "*"] if num(m).is_some() && num(h).is_some() => format!(
+                        "every day at {:02}:{:02} {}",
+                        num(h).unwrap_or(0),
+                        num(m).unwrap_or(0),
+                        c.tz()
+                    ),
+                    [m, "*", "*", "*", "*"] if num(m).is_some() => {
+                        format!("every hour at :{:02}", num(m).unwrap_or(0))
+                    }
+                    [m, "*", "*", "*", "*"] if m.starts_with("*/") => {
+                        match m.trim_start_matches("*/").parse::<u32>() {
+                            Ok(n) => format!("{} ({})", span_words(n * 60), c.tz()),
+                            Err(_) => format!("cron {} ({})", c.expr(), c.tz()),
+                        }
+                    }
+                    _ => format!("cron {} ({})", c.expr(), c.tz()),
+                }
+            }
+        }
+    }
+
+    /// The next `n` times a ping is due after `after` (a period's are `after` + k periods).
+    pub fn next_times(&self, after: Millis, n: usize) -> Vec<Millis> {
+        let mut out = Vec::with_capacity(n);
+        let mut at = after;
+        for _ in 0..n {
+            at = match self {
+                Schedule::Period { seconds } => at + i64::from(*seconds) * 1000,
+                Schedule::Cron(c) => match c.next_after(at) {
+                    Some(t) => t,
+                    None => break,
+                },
+            };
+            out.push(at);
+        }
+        out
+    }
+}
+
 /// A heartbeat's computed status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HbStatus {
@@ -502,6 +566,47 @@ mod tests {
     use super::*;
 
     const T0: Millis = 1_800_000_000_000;
+
+    #[test]
+    fn schedules_in_words_and_their_next_times() {
+        let cron = |e: &str, tz: &str| {
+            Schedule::Cron(Box::new(CronSchedule::parse(e, tz).expect("valid")))
+        };
+        assert_eq!(
+            Schedule::Period { seconds: 300 }.describe(),
+            "every 5 minutes"
+        );
+        assert_eq!(Schedule::Period { seconds: 86_400 }.describe(), "every day");
+        assert_eq!(
+            Schedule::Period { seconds: 90 }.describe(),
+            "every 90 seconds"
+        );
+        assert_eq!(
+            cron("0 3 * * *", "Europe/Berlin").describe(),
+            "every day at 03:00 Europe/Berlin"
+        );
+        assert_eq!(cron("15 * * * *", "UTC").describe(), "every hour at :15");
+        assert_eq!(
+            cron("*/10 * * * *", "UTC").describe(),
+            "every 10 minutes (UTC)"
+        );
+        assert_eq!(
+            cron("0 2 * * SUN", "UTC").describe(),
+            "cron 0 2 * * SUN (UTC)"
+        );
+        assert_eq!(
+            Schedule::Period { seconds: 60 }.next_times(T0, 3),
+            [T0 + 60_000, T0 + 120_000, T0 + 180_000]
+        );
+        // 1_800_000_000_000 is 2027-01-15 08:00 UTC: the next three 03:00 UTC are the following days.
+        let next = cron("0 3 * * *", "UTC").next_times(T0, 3);
+        assert_eq!(next.len(), 3);
+        assert!(
+            next.windows(2).all(|w| w[1] - w[0] == 86_400_000),
+            "{next:?}"
+        );
+        assert_eq!(next[0] % 86_400_000, 3 * 3_600_000);
+    }
 
     #[test]
     fn an_outage_of_beacon_holds_deadlines_for_a_period_and_grace_after_it_ends() {

@@ -78,21 +78,36 @@ pub const MONITORS_FRESH_FOR: std::time::Duration = std::time::Duration::from_se
 /// Every monitor and the service names, as last read.
 pub type MonitorSnapshot = Arc<(Vec<MonitorRow>, Vec<String>)>;
 
-/// The last snapshot and when it was read; a plain mutex, held only to look or replace.
-pub type MonitorCache = std::sync::Mutex<Option<(std::time::Instant, MonitorSnapshot)>>;
+/// The last snapshot and when it was read (a plain mutex, held only to look or replace), and the lock one
+/// reader holds while it reads anew, so requests arriving meanwhile wait for its result instead of each reading.
+#[derive(Default)]
+pub struct MonitorCache {
+    last: std::sync::Mutex<Option<(std::time::Instant, MonitorSnapshot)>>,
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl MonitorCache {
+    fn fresh(&self) -> Option<MonitorSnapshot> {
+        let last = self.last.lock().ok()?;
+        let (at, snap) = last.as_ref()?;
+        (at.elapsed() < MONITORS_FRESH_FOR).then(|| snap.clone())
+    }
+}
 
 impl App {
     /// Every monitor, unsorted, and the service names: the snapshot if it is fresh, else read again.
     pub async fn monitors(&self) -> Result<MonitorSnapshot, ApiError> {
-        if let Ok(cache) = self.monitor_cache.lock()
-            && let Some((at, snap)) = cache.as_ref()
-            && at.elapsed() < MONITORS_FRESH_FOR
-        {
-            return Ok(snap.clone());
+        if let Some(snap) = self.monitor_cache.fresh() {
+            return Ok(snap);
+        }
+        let _reading = self.monitor_cache.reading.lock().await;
+        // Someone else may have read while this request waited.
+        if let Some(snap) = self.monitor_cache.fresh() {
+            return Ok(snap);
         }
         let snap = Arc::new(self.read_monitors().await?);
-        if let Ok(mut cache) = self.monitor_cache.lock() {
-            *cache = Some((std::time::Instant::now(), snap.clone()));
+        if let Ok(mut last) = self.monitor_cache.last.lock() {
+            *last = Some((std::time::Instant::now(), snap.clone()));
         }
         Ok(snap)
     }

@@ -5,6 +5,7 @@
 
 mod auth;
 mod endpoint;
+mod heartbeat;
 mod incidents;
 mod overview;
 
@@ -28,6 +29,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/endpoints/{id}/{action}",
             axum::routing::post(endpoint::act),
+        )
+        .route("/heartbeats/{id}", get(heartbeat::heartbeat))
+        .route(
+            "/heartbeats/{id}/{action}",
+            axum::routing::post(heartbeat::act),
         )
         .route("/incidents", get(incidents::incidents))
         .route(

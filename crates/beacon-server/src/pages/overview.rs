@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 pub struct Row {
     id: uuid::Uuid,
-    /// Where its page is (`endpoints`); empty while its kind has none.
+    /// Where its page is: `endpoints` or `heartbeats`.
     path: &'static str,
     name: String,
     service: String,
@@ -158,7 +158,7 @@ async fn read(
             .map(|r| Row {
                 id: r.id,
                 path: if r.kind == "heartbeat" {
-                    ""
+                    "heartbeats"
                 } else {
                     "endpoints"
                 },

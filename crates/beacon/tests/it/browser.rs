@@ -230,6 +230,41 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     assert!(fits, "the overview scrolls sideways at 360 px");
     screenshot(&c, "overview-phone").await;
 
+    // A heartbeat's page, reached from the overview: schedule in words, the ping URL to copy, its pings.
+    c.set_window_size(1280, 900).await.expect("resize");
+    let hb = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "Nightly backup",
+        "--cron",
+        "0 3 * * *",
+        "--tz",
+        "Europe/Berlin",
+    ]);
+    let url = hb["ping_url"].as_str().expect("ping url").to_owned();
+    crate::harness::http(
+        &format!("{url}/0"),
+        "POST",
+        &[],
+        Some(b"backup done: 42 files"),
+    );
+    c.goto(&format!("{base}/?q=nightly")).await.expect("open");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::LinkText("Nightly backup"))
+        .await
+        .expect("link to the heartbeat")
+        .click()
+        .await
+        .expect("click");
+    let text = until(&c, 10, "the heartbeat page", |t| t.contains("Recent pings")).await;
+    assert!(text.contains("every day at 03:00 Europe/Berlin"), "{text}");
+    assert!(text.contains("backup done: 42 files"), "{text}");
+    screenshot(&c, "heartbeat").await;
+
     // Sign out: back to the sign-in page, and the overview is closed.
     c.set_window_size(1280, 900).await.expect("resize");
     c.find(Locator::Css("header form button"))

@@ -382,8 +382,53 @@ fn a_viewer_sees_no_controls_and_a_forged_post_is_refused() {
     let forged = viewer.post(&format!("/endpoints/{endpoint}/pause"), &[("csrf", &token)]);
     assert_eq!(forged.status, 403);
     assert_eq!(home.json(&["endpoints", "get", &endpoint])["enabled"], true);
+    // A heartbeat's page: the schedule in words; the header-less ping URL for those who may change it, the key
+    // form for a viewer; recent pings with their bodies.
+    let hb = home.json(&[
+        "heartbeats",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "nightly-backup",
+        "--period",
+        "300",
+    ]);
+    let (hid, secret_url) = (
+        hb["id"].as_str().expect("id").to_owned(),
+        hb["ping_url"].as_str().expect("url").to_owned(),
+    );
+    assert_eq!(
+        http(
+            &format!("{secret_url}/0"),
+            "POST",
+            &[],
+            Some(b"copied 42 files")
+        )
+        .status,
+        200
+    );
+    let page = viewer.get(&format!("/heartbeats/{hid}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("every 5 minutes"), "{}", page.body);
+    assert!(page.body.contains("copied 42 files"), "{}", page.body);
+    assert!(
+        !page.body.contains(&secret_url),
+        "a viewer does not see the secret ping URL"
+    );
+    assert!(page.body.contains(&format!("/ping/{hid}")), "{}", page.body);
+    assert!(!page.body.contains("/pause\""), "no controls for a viewer");
+    assert_eq!(
+        viewer
+            .post(&format!("/heartbeats/{hid}/pause"), &[("csrf", &token)])
+            .status,
+        403
+    );
     // An admin without the CSRF token is refused too; with it, resolved.
     let mut admin = sign_in("admin@example.com");
+    let hb_page = admin.get(&format!("/heartbeats/{hid}"));
+    assert!(hb_page.body.contains(&secret_url), "{}", hb_page.body);
+    assert!(hb_page.body.contains("id=\"copy\""));
     let page = admin.get("/incidents");
     assert!(page.body.contains("Resolve</button>"));
     let refused = admin.post(&format!("/incidents/{incident}/resolve"), &[("csrf", "")]);
