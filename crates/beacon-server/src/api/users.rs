@@ -200,13 +200,14 @@ impl App {
             .await?)
     }
 
-    /// Change one's own password: the current one first.
+    /// Change one's own password: the current one first. Every session of the user ends; a new one is opened for
+    /// the browser that asked.
     pub async fn change_own_password(
         &self,
         id: Uuid,
         current: String,
         new: String,
-    ) -> Result<(), ApiError> {
+    ) -> Result<NewSession, ApiError> {
         let hash = self.store.password_hash(id).await?;
         if !password_matches(current, hash).await {
             return Err(
@@ -214,7 +215,8 @@ impl App {
             );
         }
         let hash = hash_password(new).await?;
-        Ok(self.store.set_user_password(id, &hash, self.now()).await?)
+        self.store.set_user_password(id, &hash, self.now()).await?;
+        self.open_session(id).await
     }
 }
 

@@ -8,6 +8,7 @@ mod endpoint;
 mod heartbeat;
 mod incidents;
 mod overview;
+mod settings;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -39,6 +40,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/incidents/{id}/resolve",
             axum::routing::post(incidents::resolve),
+        )
+        .route("/settings", get(settings::settings))
+        .route(
+            "/settings/password",
+            axum::routing::post(settings::change_password),
         )
         .route("/setup", get(auth::setup_form).post(auth::set_up))
         .route("/sign-in", get(auth::sign_in_form).post(auth::sign_in))

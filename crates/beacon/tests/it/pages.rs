@@ -286,6 +286,66 @@ fn setup_sign_in_overview_and_sign_out() {
         ok.body
     );
     assert_eq!(b.get("/").status, 200);
+
+    // Settings: changing one's password needs the current one; other sessions end, this one goes on.
+    let mut other = Browser::new(&home);
+    let token = csrf(&other.get("/sign-in"));
+    other.post(
+        "/sign-in",
+        &[
+            ("csrf", &token),
+            ("email", "ada@example.com"),
+            ("password", "long enough pw"),
+        ],
+    );
+    assert_eq!(other.get("/").status, 200);
+    let page = b.get("/settings");
+    assert_eq!(page.status, 200);
+    let token = csrf(&page);
+    let wrong = b.post(
+        "/settings/password",
+        &[
+            ("csrf", &token),
+            ("current", "nope nope nope"),
+            ("password", "a brand new one"),
+        ],
+    );
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong.body.contains("id=\"current-error\""),
+        "{}",
+        wrong.body
+    );
+    let short = b.post(
+        "/settings/password",
+        &[
+            ("csrf", &token),
+            ("current", "long enough pw"),
+            ("password", "short"),
+        ],
+    );
+    assert_eq!(short.status, 422);
+    assert!(
+        short.body.contains("id=\"password-error\""),
+        "{}",
+        short.body
+    );
+    let changed = b.post(
+        "/settings/password",
+        &[
+            ("csrf", &token),
+            ("current", "long enough pw"),
+            ("password", "a brand new one"),
+        ],
+    );
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert!(changed.body.contains("Your password is changed"));
+    assert_eq!(b.get("/").status, 200, "this browser stays signed in");
+    assert_eq!(
+        location(&other.get("/")),
+        "/sign-in",
+        "the other session ended"
+    );
 }
 
 #[test]
