@@ -46,12 +46,6 @@ pub struct SignInForm {
     password: String,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// The pre-session CSRF token: the cookie's, or a new one (set on the response).
 fn pre_session_csrf(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, CSRF_COOKIE) {

@@ -7,7 +7,6 @@ use crate::wire::{EndpointView, PingView, mask_values};
 use axum::Form;
 use axum::extract::{Path, State};
 use beacon_core::user::Role;
-use serde::Deserialize;
 use uuid::Uuid;
 
 pub struct PingLine {
@@ -34,12 +33,6 @@ struct EndpointPage {
     pings: Vec<PingLine>,
     /// (started, status, cause)
     incidents: Vec<(String, String, String)>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -147,20 +140,10 @@ pub async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(Uuid, String)>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
-    let me = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_entry(&state).await,
-        Err(e) => return error_page(&e),
-    };
-    if !csrf_ok(&me.csrf, &form.csrf) {
-        return forbidden(
-            "The form expired or came from elsewhere: reload the page and try again.",
-        );
-    }
-    if me.user.role < Role::Editor {
-        return forbidden("Viewers cannot change endpoints: ask an editor or admin.");
+    if let Err(answer) = editor(&state, &headers, &form.csrf).await {
+        return answer;
     }
     let done = match action.as_str() {
         "pause" => state.app.set_endpoint_paused(id, true).await.map(|_| false),

@@ -9,7 +9,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use beacon_core::heartbeat::{CronSchedule, Schedule};
 use beacon_core::user::Role;
-use serde::Deserialize;
 use uuid::Uuid;
 
 #[derive(Template)]
@@ -28,12 +27,6 @@ struct HeartbeatPage {
     next_runs: Vec<String>,
     /// (when, kind, run duration, body)
     pings: Vec<(String, String, String, String)>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 fn when(t: &str) -> String {
@@ -119,20 +112,10 @@ pub async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(Uuid, String)>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
-    let me = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_entry(&state).await,
-        Err(e) => return error_page(&e),
-    };
-    if !csrf_ok(&me.csrf, &form.csrf) {
-        return forbidden(
-            "The form expired or came from elsewhere: reload the page and try again.",
-        );
-    }
-    if me.user.role < Role::Editor {
-        return forbidden("Viewers cannot change heartbeats: ask an editor or admin.");
+    if let Err(answer) = editor(&state, &headers, &form.csrf).await {
+        return answer;
     }
     let paused = match action.as_str() {
         "pause" => true,

@@ -5,7 +5,6 @@ use crate::api::{IncidentOps, IncidentParams};
 use axum::Form;
 use axum::extract::{Path, State};
 use beacon_core::user::Role;
-use serde::Deserialize;
 use uuid::Uuid;
 
 pub struct Line {
@@ -28,12 +27,6 @@ struct IncidentsPage {
     can_edit: bool,
     open: Vec<Line>,
     recent: Vec<Line>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// "3 h 5 min" between two RFC 3339 times (or until now).
@@ -114,20 +107,10 @@ pub async fn resolve(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
-    let me = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_entry(&state).await,
-        Err(e) => return error_page(&e),
-    };
-    if !csrf_ok(&me.csrf, &form.csrf) {
-        return forbidden(
-            "The form expired or came from elsewhere: reload the page and try again.",
-        );
-    }
-    if me.user.role < Role::Editor {
-        return forbidden("Viewers cannot resolve incidents: ask an editor or admin.");
+    if let Err(answer) = editor(&state, &headers, &form.csrf).await {
+        return answer;
     }
     match state.app.resolve_incident(id).await {
         Ok(_) => Redirect::to("/incidents").into_response(),

@@ -130,6 +130,38 @@ fn error_page(e: &ApiError) -> Response {
         .into_response()
 }
 
+/// A form that carries only its CSRF token (actions such as resolve, pause, sign out).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// The signed-in session behind a state-changing request from an editor or admin, or the answer to give instead:
+/// the way in when not signed in, 403 without the session's CSRF token or with a viewer's role.
+async fn editor(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<SessionInfo, Response> {
+    let me = match session(state, headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(to_entry(state).await),
+        Err(e) => return Err(error_page(&e)),
+    };
+    if !csrf_ok(&me.csrf, csrf) {
+        return Err(forbidden(
+            "The form expired or came from elsewhere: reload the page and try again.",
+        ));
+    }
+    if me.user.role < beacon_core::user::Role::Editor {
+        return Err(forbidden(
+            "Viewers can look but not change anything: ask an editor or admin.",
+        ));
+    }
+    Ok(me)
+}
+
 /// Where someone who is not signed in goes: the setup page while there is no user, else sign-in.
 async fn to_entry(state: &AppState) -> Response {
     match state.app.needs_setup().await {
