@@ -10,9 +10,7 @@ use crate::names::{self, maybe};
 use crate::output;
 use anyhow::Result;
 use beacon_core::endpoint::Header;
-use beacon_server::api::{
-    ByServiceParams, IncidentParams, ListParams, MAX_PAGE, Operations, PingParams, StatsParams,
-};
+use beacon_server::api::{IncidentParams, MAX_PAGE, Operations, PingParams, StatsParams};
 use beacon_server::wire::*;
 use std::collections::BTreeMap;
 
@@ -51,7 +49,7 @@ fn patch(
 }
 
 /// Follow cursors until the last page.
-async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>>
+pub(crate) async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<
@@ -96,19 +94,7 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
                 .await?;
             output::service(out, &s)
         }
-        ServicesCmd::List => {
-            let list = all_pages(|cursor| async move {
-                let page = ops
-                    .list_services(ListParams {
-                        limit: Some(MAX_PAGE),
-                        cursor,
-                    })
-                    .await?;
-                Ok((page.data, page.next_cursor))
-            })
-            .await?;
-            output::services(out, &list)
-        }
+        ServicesCmd::List => output::services(out, &names::all_services(ops).await?),
         ServicesCmd::Get { id } => {
             let id = names::service(ops, &id).await?;
             output::service(out, &ops.get_service(id).await?)
@@ -149,18 +135,7 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
         EndpointsCmd::List { service_id } => {
             let service_id =
                 maybe(service_id, |n| async move { names::service(ops, &n).await }).await?;
-            let list = all_pages(|cursor| async move {
-                let page = ops
-                    .list_endpoints(ByServiceParams {
-                        service_id,
-                        limit: Some(MAX_PAGE),
-                        cursor,
-                    })
-                    .await?;
-                Ok((page.data, page.next_cursor))
-            })
-            .await?;
-            output::endpoints(out, &list)
+            output::endpoints(out, &names::all_endpoints(ops, service_id).await?)
         }
         EndpointsCmd::Get { id } => {
             let id = names::endpoint(ops, &id).await?;
@@ -434,18 +409,7 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
         HeartbeatsCmd::List { service_id } => {
             let service_id =
                 maybe(service_id, |n| async move { names::service(ops, &n).await }).await?;
-            let list = all_pages(|cursor| async move {
-                let page = ops
-                    .list_heartbeats(ByServiceParams {
-                        service_id,
-                        limit: Some(MAX_PAGE),
-                        cursor,
-                    })
-                    .await?;
-                Ok((page.data, page.next_cursor))
-            })
-            .await?;
-            output::heartbeats(out, &list)
+            output::heartbeats(out, &names::all_heartbeats(ops, service_id).await?)
         }
         HeartbeatsCmd::Get { id } => {
             let id = names::heartbeat(ops, &id).await?;

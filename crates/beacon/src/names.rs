@@ -3,9 +3,11 @@
 //! share is an error listing them. Resolved through `Operations`, so it works on the database and through a
 //! server alike.
 
+use crate::commands::all_pages;
 use crate::error::UsageError;
 use anyhow::Result;
 use beacon_server::api::{ByServiceParams, ListParams, MAX_PAGE, Operations};
+use beacon_server::wire::{EndpointView, HeartbeatView, ServiceView};
 use std::convert::Infallible;
 use std::str::FromStr;
 use uuid::Uuid;
@@ -52,39 +54,71 @@ fn pick(kind: &str, given: &Named, all: &[Candidate]) -> Result<Uuid> {
     }
 }
 
-async fn service_names(ops: &dyn Operations) -> Result<Vec<(Uuid, String)>> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
+/// Every service, page by page.
+pub async fn all_services(ops: &dyn Operations) -> Result<Vec<ServiceView>> {
+    all_pages(|cursor| async move {
         let page = ops
             .list_services(ListParams {
                 limit: Some(MAX_PAGE),
                 cursor,
             })
             .await?;
-        out.extend(page.data.into_iter().map(|s| (s.id, s.name)));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+        Ok((page.data, page.next_cursor))
+    })
+    .await
 }
 
-fn in_service(services: &[(Uuid, String)], id: Uuid) -> String {
+/// Every endpoint (of one service, if given), page by page.
+pub async fn all_endpoints(
+    ops: &dyn Operations,
+    service_id: Option<Uuid>,
+) -> Result<Vec<EndpointView>> {
+    all_pages(|cursor| async move {
+        let page = ops
+            .list_endpoints(ByServiceParams {
+                service_id,
+                limit: Some(MAX_PAGE),
+                cursor,
+            })
+            .await?;
+        Ok((page.data, page.next_cursor))
+    })
+    .await
+}
+
+/// Every heartbeat (of one service, if given), page by page.
+pub async fn all_heartbeats(
+    ops: &dyn Operations,
+    service_id: Option<Uuid>,
+) -> Result<Vec<HeartbeatView>> {
+    all_pages(|cursor| async move {
+        let page = ops
+            .list_heartbeats(ByServiceParams {
+                service_id,
+                limit: Some(MAX_PAGE),
+                cursor,
+            })
+            .await?;
+        Ok((page.data, page.next_cursor))
+    })
+    .await
+}
+
+fn in_service(services: &[ServiceView], id: Uuid) -> String {
     services
         .iter()
-        .find(|s| s.0 == id)
-        .map_or_else(String::new, |s| format!(" (service {})", s.1))
+        .find(|s| s.id == id)
+        .map_or_else(String::new, |s| format!(" (service {})", s.name))
 }
 
 pub async fn service(ops: &dyn Operations, given: &Named) -> Result<Uuid> {
     if let Ok(id) = Uuid::try_parse(&given.0) {
         return Ok(id);
     }
-    let all: Vec<Candidate> = service_names(ops)
+    let all: Vec<Candidate> = all_services(ops)
         .await?
         .into_iter()
-        .map(|(id, name)| (id, name, String::new()))
+        .map(|s| (s.id, s.name, String::new()))
         .collect();
     pick("service", given, &all)
 }
@@ -93,27 +127,12 @@ pub async fn endpoint(ops: &dyn Operations, given: &Named) -> Result<Uuid> {
     if let Ok(id) = Uuid::try_parse(&given.0) {
         return Ok(id);
     }
-    let services = service_names(ops).await?;
-    let mut all = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = ops
-            .list_endpoints(ByServiceParams {
-                service_id: None,
-                limit: Some(MAX_PAGE),
-                cursor,
-            })
-            .await?;
-        all.extend(
-            page.data
-                .into_iter()
-                .map(|e| (e.id, e.name, in_service(&services, e.service_id))),
-        );
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let services = all_services(ops).await?;
+    let all: Vec<Candidate> = all_endpoints(ops, None)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.name, in_service(&services, e.service_id)))
+        .collect();
     pick("endpoint", given, &all)
 }
 
@@ -121,69 +140,38 @@ pub async fn heartbeat(ops: &dyn Operations, given: &Named) -> Result<Uuid> {
     if let Ok(id) = Uuid::try_parse(&given.0) {
         return Ok(id);
     }
-    let services = service_names(ops).await?;
+    let services = all_services(ops).await?;
     let mut all = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = ops
-            .list_heartbeats(ByServiceParams {
-                service_id: None,
-                limit: Some(MAX_PAGE),
-                cursor,
-            })
-            .await?;
-        for h in page.data {
-            // A heartbeat's slug names it too.
-            let extra = in_service(&services, h.service_id);
-            if h.slug != h.name {
-                all.push((h.id, h.slug.clone(), extra.clone()));
-            }
-            all.push((h.id, h.name, extra));
+    for h in all_heartbeats(ops, None).await? {
+        // A heartbeat's slug names it too.
+        let extra = in_service(&services, h.service_id);
+        if h.slug != h.name {
+            all.push((h.id, h.slug.clone(), extra.clone()));
         }
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
+        all.push((h.id, h.name, extra));
     }
-    all.sort();
-    all.dedup_by_key(|c| (c.0, c.1.clone()));
     pick("heartbeat", given, &all)
 }
 
 /// Names of services, endpoints and heartbeats by id, for tables a person reads.
 pub async fn directory(ops: &dyn Operations) -> Result<std::collections::HashMap<Uuid, String>> {
-    let mut names: std::collections::HashMap<Uuid, String> =
-        service_names(ops).await?.into_iter().collect();
-    let mut cursor = None;
-    loop {
-        let page = ops
-            .list_endpoints(ByServiceParams {
-                service_id: None,
-                limit: Some(MAX_PAGE),
-                cursor,
-            })
-            .await?;
-        names.extend(page.data.into_iter().map(|e| (e.id, e.name)));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    let mut cursor = None;
-    loop {
-        let page = ops
-            .list_heartbeats(ByServiceParams {
-                service_id: None,
-                limit: Some(MAX_PAGE),
-                cursor,
-            })
-            .await?;
-        names.extend(page.data.into_iter().map(|h| (h.id, h.name)));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let mut names: std::collections::HashMap<Uuid, String> = all_services(ops)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    names.extend(
+        all_endpoints(ops, None)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.name)),
+    );
+    names.extend(
+        all_heartbeats(ops, None)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h.name)),
+    );
     Ok(names)
 }
 

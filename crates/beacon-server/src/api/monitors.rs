@@ -1,16 +1,11 @@
 //! Per-monitor Prometheus series, as the blackbox exporter has them: `beacon_monitor_up{monitor,service,kind}`
 //! (1 up, 0 down; monitors that are paused or have no result yet have no sample) and
 //! `beacon_monitor_latency_seconds` (the last check's total time, for checks this process ran). Read from the
-//! database at scrape time, so deleted monitors vanish and every server shows the same status.
+//! database (the overview's snapshot, at most a second old), so deleted monitors vanish and every server shows
+//! the same status.
 
 use super::*;
-use beacon_core::heartbeat::HbStatus;
-use beacon_core::incident::Status;
-use std::collections::HashMap;
 use std::fmt::Write;
-
-/// Monitors read per page while rendering.
-const PAGE: u32 = 1_000;
 
 /// One monitor's samples.
 struct Sample {
@@ -22,87 +17,27 @@ struct Sample {
 }
 
 impl App {
-    /// The per-monitor series in Prometheus' text format.
+    /// The per-monitor series in Prometheus' text format, from the overview's snapshot of every monitor.
     pub async fn monitor_metrics(&self) -> Result<String, ApiError> {
-        let mut services: HashMap<Uuid, String> = HashMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_services(Page {
-                    after,
-                    limit: Some(PAGE),
-                })
-                .await?;
-            services.extend(page.items.into_iter().map(|s| (s.id, s.name)));
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
-        let service = |id: &Uuid| services.get(id).cloned().unwrap_or_default();
-        let mut samples = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_endpoints(
-                    None,
-                    Page {
-                        after,
-                        limit: Some(PAGE),
-                    },
-                )
-                .await?;
-            for e in &page.items {
-                samples.push(Sample {
-                    monitor: e.spec.name.clone(),
-                    service: service(&e.service_id),
-                    kind: e.spec.check.kind().as_str(),
-                    up: match (e.spec.enabled, e.status) {
-                        (true, Status::Up) => Some(true),
-                        (true, Status::Down) => Some(false),
-                        _ => None,
-                    },
-                    latency: beacon_runtime::checks::last_latency(e.id),
-                });
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
-        let now = self.now();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_heartbeats(
-                    None,
-                    Page {
-                        after,
-                        limit: Some(PAGE),
-                    },
-                )
-                .await?;
-            for h in &page.items {
-                samples.push(Sample {
-                    monitor: h.spec.name.clone(),
-                    service: service(&h.service_id),
-                    kind: "heartbeat",
-                    up: match heartbeat::evaluate(&h.spec, &h.state, now) {
-                        HbStatus::Up | HbStatus::Late | HbStatus::Started => Some(true),
-                        HbStatus::Down => Some(false),
-                        HbStatus::New | HbStatus::Paused => None,
-                    },
-                    latency: None,
-                });
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
+        let snap = self.monitors().await?;
+        let samples: Vec<Sample> = snap
+            .0
+            .iter()
+            .map(|m| Sample {
+                monitor: m.name.clone(),
+                service: m.service.clone(),
+                kind: m.kind,
+                // Failing below its threshold or late within grace is still up; paused or unknown has no sample.
+                up: match m.group {
+                    "up" | "degraded" => Some(true),
+                    "down" => Some(false),
+                    _ => None,
+                },
+                latency: (m.kind != "heartbeat")
+                    .then(|| beacon_runtime::checks::last_latency(m.id))
+                    .flatten(),
+            })
+            .collect();
         Ok(render(&samples))
     }
 }

@@ -4,7 +4,6 @@
 
 use super::*;
 use beacon_core::heartbeat::HbStatus;
-use beacon_core::incident::Status;
 
 /// Status groups the overview counts and filters by.
 pub const STATUS_GROUPS: [&str; 5] = ["up", "down", "degraded", "paused", "unknown"];
@@ -52,6 +51,28 @@ pub struct Overview {
     /// This page of them.
     pub rows: Vec<MonitorRow>,
     pub services: Vec<String>,
+}
+
+/// Every item of a paged store list, `MAX_PAGE` at a time.
+async fn every<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ApiError>
+where
+    F: FnMut(Page) -> Fut,
+    Fut: std::future::Future<Output = beacon_store::Result<beacon_store::Paged<T>>>,
+{
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(Page {
+            after,
+            limit: Some(MAX_PAGE),
+        })
+        .await?;
+        out.extend(page.items);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
 }
 
 fn group(status: &str) -> &'static str {
@@ -114,95 +135,48 @@ impl App {
 
     /// Every monitor, unsorted, and the service names (in pages of 1,000 of each).
     async fn read_monitors(&self) -> Result<(Vec<MonitorRow>, Vec<String>), ApiError> {
-        let mut services: std::collections::HashMap<Uuid, String> = Default::default();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_services(Page {
-                    after,
-                    limit: Some(MAX_PAGE),
-                })
-                .await?;
-            services.extend(page.items.into_iter().map(|s| (s.id, s.name)));
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
-        }
+        let store = &self.store;
+        let services: std::collections::HashMap<Uuid, String> =
+            every(|page| store.list_services(page))
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
         let service = |id: &Uuid| services.get(id).cloned().unwrap_or_default();
         let mut all = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_endpoints(
-                    None,
-                    Page {
-                        after,
-                        limit: Some(MAX_PAGE),
-                    },
-                )
-                .await?;
-            for e in &page.items {
-                let status = match (e.spec.enabled, e.status) {
-                    (false, _) => "paused",
-                    (true, Status::Up) if e.consecutive_failures > 0 => "failing",
-                    (true, s) => s.as_str(),
-                };
-                all.push(MonitorRow {
-                    id: e.id,
-                    kind: e.spec.check.kind().as_str(),
-                    name: e.spec.name.clone(),
-                    service: service(&e.service_id),
-                    status: status.to_owned(),
-                    group: group(status),
-                    detail: e
-                        .last_error_kind
-                        .map(|k| k.as_str().to_owned())
-                        .unwrap_or_default(),
-                    last: e.last_checked_at.map(rfc3339),
-                });
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
+        for e in every(|page| store.list_endpoints(None, page)).await? {
+            let status = shown_status(&e);
+            all.push(MonitorRow {
+                id: e.id,
+                kind: e.spec.check.kind().as_str(),
+                name: e.spec.name.clone(),
+                service: service(&e.service_id),
+                status: status.to_owned(),
+                group: group(status),
+                detail: e
+                    .last_error_kind
+                    .map(|k| k.as_str().to_owned())
+                    .unwrap_or_default(),
+                last: e.last_checked_at.map(rfc3339),
+            });
         }
         let now = self.now();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_heartbeats(
-                    None,
-                    Page {
-                        after,
-                        limit: Some(MAX_PAGE),
-                    },
-                )
-                .await?;
-            for h in &page.items {
-                let status = heartbeat::evaluate(&h.spec, &h.state, now);
-                let shown = match status {
-                    HbStatus::New => "unknown",
-                    s => s.as_str(),
-                };
-                all.push(MonitorRow {
-                    id: h.id,
-                    kind: "heartbeat",
-                    name: h.spec.name.clone(),
-                    service: service(&h.service_id),
-                    status: status.as_str().to_owned(),
-                    group: group(shown),
-                    detail: String::new(),
-                    last: h.last_ping_at.map(rfc3339),
-                });
-            }
-            match page.next {
-                Some(n) => after = Some(n),
-                None => break,
-            }
+        for h in every(|page| store.list_heartbeats(None, page)).await? {
+            let status = heartbeat::evaluate(&h.spec, &h.state, now);
+            let shown = match status {
+                HbStatus::New => "unknown",
+                s => s.as_str(),
+            };
+            all.push(MonitorRow {
+                id: h.id,
+                kind: "heartbeat",
+                name: h.spec.name.clone(),
+                service: service(&h.service_id),
+                status: status.as_str().to_owned(),
+                group: group(shown),
+                detail: String::new(),
+                last: h.last_ping_at.map(rfc3339),
+            });
         }
         let mut names: Vec<String> = services.into_values().collect();
         names.sort();

@@ -91,6 +91,16 @@ pub struct StatsView {
     pub buckets: Vec<StatsBucket>,
 }
 
+/// An endpoint's status as people see it: `paused` when disabled, `failing` when its last checks failed without
+/// an incident yet, else its incident status (up, down, unknown).
+pub fn shown_status(e: &Endpoint) -> &'static str {
+    match (e.spec.enabled, e.status) {
+        (false, _) => "paused",
+        (true, Status::Up) if e.consecutive_failures > 0 => "failing",
+        (true, status) => status.as_str(),
+    }
+}
+
 impl From<&Endpoint> for EndpointView {
     fn from(e: &Endpoint) -> Self {
         let s = &e.spec;
@@ -118,11 +128,7 @@ impl From<&Endpoint> for EndpointView {
             enabled: s.enabled,
             webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
             // A paused (disabled) endpoint is not checked: its last health is not its status.
-            status: match (s.enabled, e.status) {
-                (false, _) => "paused".to_owned(),
-                (true, Status::Up) if e.consecutive_failures > 0 => "failing".to_owned(),
-                (true, status) => status.as_str().to_owned(),
-            },
+            status: shown_status(e).to_owned(),
             last_checked_at: opt_rfc3339(e.last_checked_at),
             last_error: e.last_error_kind.map(|k| k.as_str().to_owned()),
             consecutive_failures: e.consecutive_failures,

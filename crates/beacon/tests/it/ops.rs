@@ -343,3 +343,26 @@ fn the_systemd_unit_starts_the_server() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn per_monitor_series_can_be_switched_off() {
+    let home = Home::sqlite();
+    let target = Target::start();
+    let sid = home.service();
+    home.endpoint(&sid, &format!("{}/m", target.base), &["--interval", "1"]);
+    let cfg = home.dir.join("beacon.yaml");
+    std::fs::write(&cfg, "api:\n  per_monitor_metrics: false\n").expect("config");
+    let server = home.server(&["--config", cfg.to_str().expect("utf8")]);
+    // Checks run and are counted; only the per-monitor families are absent.
+    let metrics = eventually(Duration::from_secs(20), "a check counted", || {
+        let (_, m) = server.get("/metrics");
+        m.contains("beacon_checks_total{result=\"success\"}")
+            .then_some(m)
+    });
+    assert!(!metrics.contains("beacon_monitor_up"), "{metrics}");
+    assert!(
+        !metrics.contains("beacon_monitor_latency_seconds"),
+        "{metrics}"
+    );
+    assert_eq!(server.terminate(), 0);
+}
