@@ -456,6 +456,7 @@ where
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<i64>: for<'r> sqlx::Decode<'r, R::Database>,
+    Option<Uuid>: for<'r> sqlx::Decode<'r, R::Database>,
 {
     let scope: String = row.try_get("scope")?;
     Ok(ApiToken {
@@ -464,5 +465,6 @@ where
         scope: scope.parse().map_err(corrupt)?,
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        owner: row.try_get("owner")?,
     })
 }

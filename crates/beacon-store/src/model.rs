@@ -223,12 +223,16 @@ pub struct ApiToken {
     pub scope: Scope,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
+    /// The user who made it in the dashboard (None: made with an admin token, or at first start).
+    pub owner: Option<Uuid>,
 }
 
 /// What authentication needs to know about a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenCredentials {
     pub scope: Scope,
+    /// The owner's role now, for a token a user made: it caps the scope.
+    pub owner_role: Option<beacon_core::user::Role>,
     pub secret_hash: Vec<u8>,
     pub revoked: bool,
 }

@@ -178,11 +178,13 @@ pub trait Outbox: Send + Sync + 'static {
 /// API tokens (only hashes are stored).
 #[async_trait]
 pub trait Tokens: Send + Sync + 'static {
+    /// `owner`: the user making it (the token then never grants more than their role); NotFound if no such user.
     async fn create_token(
         &self,
         name: &str,
         scope: Scope,
         token: &NewToken,
+        owner: Option<Uuid>,
         now: Millis,
     ) -> Result<ApiToken>;
     /// Create the first admin token if the database has never had one; `false` if it has (or another process

@@ -30,6 +30,7 @@ pub struct MonitorRow {
     pub id: Uuid,
     pub kind: &'static str,
     pub name: String,
+    pub service_id: Uuid,
     pub service: String,
     /// As the API says it: up, down, failing, paused, unknown; heartbeats new, late, started.
     pub status: String,
@@ -54,7 +55,7 @@ pub struct Overview {
 }
 
 /// Every item of a paged store list, `MAX_PAGE` at a time.
-async fn every<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ApiError>
+pub(crate) async fn every<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ApiError>
 where
     F: FnMut(Page) -> Fut,
     Fut: std::future::Future<Output = beacon_store::Result<beacon_store::Paged<T>>>,
@@ -115,7 +116,82 @@ impl MonitorCache {
     }
 }
 
+impl MonitorRow {
+    pub fn endpoint(e: &beacon_store::Endpoint, service: String) -> Self {
+        let status = shown_status(e);
+        Self {
+            id: e.id,
+            kind: e.spec.check.kind().as_str(),
+            name: e.spec.name.clone(),
+            service_id: e.service_id,
+            service,
+            status: status.to_owned(),
+            group: group(status),
+            detail: e
+                .last_error_kind
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+            last: e.last_checked_at.map(rfc3339),
+        }
+    }
+
+    pub fn heartbeat(h: &beacon_store::Heartbeat, service: String, now: i64) -> Self {
+        let status = heartbeat::evaluate(&h.spec, &h.state, now);
+        let shown = match status {
+            HbStatus::New => "unknown",
+            s => s.as_str(),
+        };
+        Self {
+            id: h.id,
+            kind: "heartbeat",
+            name: h.spec.name.clone(),
+            service_id: h.service_id,
+            service,
+            status: status.as_str().to_owned(),
+            group: group(shown),
+            detail: String::new(),
+            last: h.last_ping_at.map(rfc3339),
+        }
+    }
+}
+
 impl App {
+    /// Every service, by name.
+    pub async fn all_services(&self) -> Result<Vec<ServiceView>, ApiError> {
+        let mut all: Vec<ServiceView> = every(|page| self.store.list_services(page))
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect();
+        all.sort_by_key(|s| s.name.to_lowercase());
+        Ok(all)
+    }
+
+    /// A service's monitors, read now (not from the snapshot: its page shows what was just created).
+    pub async fn service_monitors(
+        &self,
+        service: &ServiceView,
+    ) -> Result<Vec<MonitorRow>, ApiError> {
+        let store = &self.store;
+        let id = service.id;
+        let mut rows: Vec<MonitorRow> = every(|page| store.list_endpoints(Some(id), page))
+            .await?
+            .iter()
+            .map(|e| MonitorRow::endpoint(e, service.name.clone()))
+            .collect();
+        let now = self.now();
+        rows.extend(
+            every(|page| store.list_heartbeats(Some(id), page))
+                .await?
+                .iter()
+                .map(|h| MonitorRow::heartbeat(h, service.name.clone(), now)),
+        );
+        rows.sort_by(|a, b| {
+            (rank(a.group), a.name.to_lowercase()).cmp(&(rank(b.group), b.name.to_lowercase()))
+        });
+        Ok(rows)
+    }
+
     /// Every monitor, unsorted, and the service names: the snapshot if it is fresh, else read again.
     pub async fn monitors(&self) -> Result<MonitorSnapshot, ApiError> {
         if let Some(snap) = self.monitor_cache.fresh() {
@@ -145,38 +221,11 @@ impl App {
         let service = |id: &Uuid| services.get(id).cloned().unwrap_or_default();
         let mut all = Vec::new();
         for e in every(|page| store.list_endpoints(None, page)).await? {
-            let status = shown_status(&e);
-            all.push(MonitorRow {
-                id: e.id,
-                kind: e.spec.check.kind().as_str(),
-                name: e.spec.name.clone(),
-                service: service(&e.service_id),
-                status: status.to_owned(),
-                group: group(status),
-                detail: e
-                    .last_error_kind
-                    .map(|k| k.as_str().to_owned())
-                    .unwrap_or_default(),
-                last: e.last_checked_at.map(rfc3339),
-            });
+            all.push(MonitorRow::endpoint(&e, service(&e.service_id)));
         }
         let now = self.now();
         for h in every(|page| store.list_heartbeats(None, page)).await? {
-            let status = heartbeat::evaluate(&h.spec, &h.state, now);
-            let shown = match status {
-                HbStatus::New => "unknown",
-                s => s.as_str(),
-            };
-            all.push(MonitorRow {
-                id: h.id,
-                kind: "heartbeat",
-                name: h.spec.name.clone(),
-                service: service(&h.service_id),
-                status: status.as_str().to_owned(),
-                group: group(shown),
-                detail: String::new(),
-                last: h.last_ping_at.map(rfc3339),
-            });
+            all.push(MonitorRow::heartbeat(&h, service(&h.service_id), now));
         }
         let mut names: Vec<String> = services.into_values().collect();
         names.sort();

@@ -39,11 +39,81 @@ impl App {
         if creds.revoked || !token::hashes_match(&creds.secret_hash, &hash) {
             return Err(invalid());
         }
+        // A token a person made never grants more than their role does now.
+        let scope = match creds.owner_role {
+            Some(role) => creds.scope.min(role.scope()),
+            None => creds.scope,
+        };
         if let Ok(mut cache) = self.tokens.lock() {
             cache.retain(|_, (_, _, at)| at.elapsed() < TOKEN_CACHE_TTL);
-            cache.insert(id, (creds.scope, hash, std::time::Instant::now()));
+            cache.insert(id, (scope, hash, std::time::Instant::now()));
         }
-        Ok(creds.scope)
+        Ok(scope)
+    }
+
+    /// A token made by a signed-in person, owned by them: its scope may not exceed their role's.
+    pub async fn create_own_token(
+        &self,
+        me: &beacon_store::User,
+        name: &str,
+        scope: &str,
+    ) -> Result<CreatedTokenView, ApiError> {
+        let scope: Scope = scope.parse()?;
+        if scope > me.role.scope() {
+            return Err(ApiError::forbidden(format!(
+                "a {} may make tokens of scope {} at most",
+                me.role.as_str(),
+                me.role.scope().as_str()
+            ))
+            .with_field("scope"));
+        }
+        let new = token::generate(Uuid::new_v4(), rand::random());
+        let t = self
+            .store
+            .create_token(name, scope, &new, Some(me.id), self.now())
+            .await?;
+        Ok(CreatedTokenView {
+            token: new.text,
+            ..created_view(&t)
+        })
+    }
+
+    /// The tokens a person may see: all of them for an admin, else their own.
+    pub async fn visible_tokens(
+        &self,
+        me: &beacon_store::User,
+    ) -> Result<Vec<TokenView>, ApiError> {
+        let all = self.store.list_tokens().await?;
+        let admin = me.role >= beacon_core::user::Role::Admin;
+        Ok(all
+            .iter()
+            .filter(|t| admin || t.owner == Some(me.id))
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Revoke a token: an admin any, others their own.
+    pub async fn revoke_visible_token(
+        &self,
+        me: &beacon_store::User,
+        id: Uuid,
+    ) -> Result<TokenView, ApiError> {
+        if !self.visible_tokens(me).await?.iter().any(|t| t.id == id) {
+            return Err(ApiError::not_found(format!("no token {id}")));
+        }
+        self.revoke_token(id).await
+    }
+}
+
+fn created_view(t: &beacon_store::ApiToken) -> CreatedTokenView {
+    let v = TokenView::from(t);
+    CreatedTokenView {
+        id: v.id,
+        name: v.name,
+        scope: v.scope,
+        created_at: v.created_at,
+        revoked_at: v.revoked_at,
+        token: String::new(),
     }
 }
 
@@ -54,16 +124,11 @@ impl TokenOps for App {
         let new = token::generate(Uuid::new_v4(), rand::random());
         let t = self
             .store
-            .create_token(&body.name, scope, &new, self.now())
+            .create_token(&body.name, scope, &new, None, self.now())
             .await?;
-        let v = TokenView::from(&t);
         Ok(CreatedTokenView {
-            id: v.id,
-            name: v.name,
-            scope: v.scope,
-            created_at: v.created_at,
-            revoked_at: v.revoked_at,
             token: new.text,
+            ..created_view(&t)
         })
     }
 

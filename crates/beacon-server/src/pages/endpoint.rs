@@ -1,9 +1,10 @@
 //! An endpoint's page: status, uptime, recent checks with their phase timings, its incidents; pause, resume and
 //! delete for editors and admins.
 
+use super::form::{Field, FormPage, Input, Posted, header_lines};
 use super::*;
-use crate::api::{EndpointOps, IncidentOps, IncidentParams, PingParams};
-use crate::wire::{EndpointView, PingView, mask_values};
+use crate::api::{EndpointOps, IncidentOps, IncidentParams, PingParams, ServiceOps};
+use crate::wire::{EndpointPatch, EndpointView, PingView, mask_values};
 use axum::Form;
 use axum::extract::{Path, State};
 use beacon_core::user::Role;
@@ -23,11 +24,7 @@ pub struct PingLine {
 #[derive(Template)]
 #[template(path = "endpoint.html")]
 struct EndpointPage {
-    current: &'static str,
-    csrf: String,
-    user_name: String,
-    role: &'static str,
-    can_edit: bool,
+    nav: Nav,
     e: EndpointView,
     uptime: Vec<(&'static str, String)>,
     pings: Vec<PingLine>,
@@ -37,10 +34,6 @@ struct EndpointPage {
 
 fn ms(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:.1} ms"))
-}
-
-fn when(t: &str) -> String {
-    t.replace('T', " ").chars().take(19).collect()
 }
 
 fn percent(v: Option<f64>) -> String {
@@ -71,17 +64,15 @@ pub async fn endpoint(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let me = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_entry(&state).await,
-        Err(e) => return error_page(&e),
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
     };
     let mut e = match state.app.get_endpoint(id).await {
         Ok(e) => e,
         Err(e) => return error_page(&e),
     };
-    let can_edit = me.user.role >= Role::Editor;
-    if !can_edit {
+    if me.user.role < Role::Editor {
         mask_values(&mut e.headers);
     }
     let pings = state
@@ -119,11 +110,7 @@ pub async fn endpoint(
         None => Vec::new(),
     };
     let page = EndpointPage {
-        current: "overview",
-        can_edit,
-        csrf: me.csrf,
-        user_name: me.user.name,
-        role: me.user.role.as_str(),
+        nav: Nav::new(&me, "overview"),
         uptime,
         pings: pings.iter().map(line).collect(),
         incidents: incidents
@@ -159,5 +146,194 @@ pub async fn act(
         Ok(true) => Redirect::to("/").into_response(),
         Ok(false) => Redirect::to(&format!("/endpoints/{id}")).into_response(),
         Err(e) => error_page(&e),
+    }
+}
+
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The endpoint form: every field of `beacon endpoints create`, named as its flags are (and as validation errors
+/// name them), with the same defaults.
+fn form(nav: Nav, title: String, action: String, cancel: String) -> FormPage {
+    let mut page = FormPage::new(nav, title, action);
+    page.cancel = cancel;
+    page.fields = vec![
+        Field::new("name", "Name", Input::Text)
+            .required()
+            .help("Unique within the service."),
+        Field::new("url", "URL", Input::Url)
+            .required()
+            .help("The URL to check (http or https)."),
+        Field::new(
+            "method",
+            "Method",
+            Input::Select(
+                METHODS
+                    .iter()
+                    .map(|m| ((*m).to_owned(), (*m).to_owned()))
+                    .collect(),
+            ),
+        )
+        .value("GET"),
+        Field::new("interval", "Interval (seconds)", Input::Number)
+            .value("60")
+            .help("Seconds between checks, 1..86400."),
+        Field::new("timeout", "Timeout (seconds)", Input::Number)
+            .help("Decimals allowed; empty: the smaller of 10 and the interval."),
+        Field::new("expected_status", "Expected status", Input::Text)
+            .value("200-299")
+            .help("Accepted status codes: 200, 200-299, 200,201."),
+        Field::new("header", "Request headers", Input::Textarea)
+            .help("One 'Name: value' per line."),
+        Field::new("body", "Request body", Input::Textarea),
+        Field::new("expect_body_contains", "Body must contain", Input::Text)
+            .help("Fail unless the response body contains this text."),
+        Field::new("alert_threshold", "Alert threshold", Input::Number)
+            .value("3")
+            .help("Consecutive failures that open an incident."),
+        Field::new("recovery_threshold", "Recovery threshold", Input::Number)
+            .value("1")
+            .help("Consecutive successes that resolve it."),
+        Field::new("follow_redirects", "Follow up to 5 redirects", Input::Check).value("on"),
+        Field::new("enabled", "Checked (untick to pause)", Input::Check).value("on"),
+        Field::new("webhook_url", "Alert webhook of this endpoint", Input::Url)
+            .help("Optional: receives this endpoint's alerts in Pulse's format."),
+    ];
+    page
+}
+
+/// The endpoint's fields as posted (every field is sent: an emptied text field clears it).
+fn posted_fields(p: &Posted) -> Result<EndpointPatch, ApiError> {
+    let text = |name: &str| Some(p.get(name).unwrap_or("").trim().to_owned());
+    Ok(EndpointPatch {
+        name: text("name"),
+        url: text("url"),
+        method: p.text("method"),
+        interval_seconds: p.int("interval")?,
+        timeout_seconds: p.number("timeout")?,
+        expected_status: p.text("expected_status"),
+        headers: Some(p.headers("header")?),
+        body: Some(p.get("body").unwrap_or("").to_owned()),
+        alert_threshold: p.int("alert_threshold")?,
+        recovery_threshold: p.int("recovery_threshold")?,
+        expect_body_contains: Some(p.get("expect_body_contains").unwrap_or("").to_owned()),
+        follow_redirects: Some(p.ticked("follow_redirects")),
+        enabled: Some(p.ticked("enabled")),
+        webhook_url: text("webhook_url"),
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(service): Path<Uuid>,
+) -> Response {
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    match state.app.get_service(service).await {
+        Ok(s) => render(&form(
+            Nav::new(&me, "services"),
+            format!("New endpoint in {}", s.name),
+            format!("/services/{service}/endpoints/new"),
+            format!("/services/{service}"),
+        )),
+        Err(e) => error_page(&e),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(service): Path<Uuid>,
+    Form(posted): Form<Posted>,
+) -> Response {
+    let me = match editor(&state, &headers, posted.csrf()).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let done = match posted_fields(&posted) {
+        Ok(fields) => state.app.create_endpoint_fields(service, fields).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(e) => Redirect::to(&format!("/endpoints/{}", e.id)).into_response(),
+        Err(e) => form(
+            Nav::new(&me, "services"),
+            "New endpoint".into(),
+            format!("/services/{service}/endpoints/new"),
+            format!("/services/{service}"),
+        )
+        .fill(&posted)
+        .failed(&e),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let e = match state.app.get_endpoint(id).await {
+        Ok(e) => e,
+        Err(e) => return error_page(&e),
+    };
+    let mut page = form(
+        Nav::new(&me, "services"),
+        format!("Edit {}", e.name),
+        format!("/endpoints/{id}/edit"),
+        format!("/endpoints/{id}"),
+    );
+    let on = |b: bool| if b { "on" } else { "" }.to_owned();
+    for f in &mut page.fields {
+        f.value = match f.name {
+            "name" => e.name.clone(),
+            "url" => e.url.clone(),
+            "method" => e.method.clone(),
+            "interval" => e.interval_seconds.to_string(),
+            "timeout" => e.timeout_seconds.to_string(),
+            "expected_status" => e.expected_status.clone(),
+            "header" => header_lines(&e.headers),
+            "body" => e.body.clone().unwrap_or_default(),
+            "expect_body_contains" => e.expect_body_contains.clone().unwrap_or_default(),
+            "alert_threshold" => e.alert_threshold.to_string(),
+            "recovery_threshold" => e.recovery_threshold.to_string(),
+            "follow_redirects" => on(e.follow_redirects),
+            "enabled" => on(e.enabled),
+            "webhook_url" => e.webhook_url.clone().unwrap_or_default(),
+            _ => continue,
+        };
+    }
+    render(&page)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(posted): Form<Posted>,
+) -> Response {
+    let me = match editor(&state, &headers, posted.csrf()).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let done = match posted_fields(&posted) {
+        Ok(fields) => state.app.update_endpoint(id, fields).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => Redirect::to(&format!("/endpoints/{id}")).into_response(),
+        Err(e) => form(
+            Nav::new(&me, "services"),
+            "Edit endpoint".into(),
+            format!("/endpoints/{id}/edit"),
+            format!("/endpoints/{id}"),
+        )
+        .fill(&posted)
+        .failed(&e),
     }
 }

@@ -4,7 +4,6 @@ use super::*;
 use crate::api::{IncidentOps, IncidentParams};
 use axum::Form;
 use axum::extract::{Path, State};
-use beacon_core::user::Role;
 use uuid::Uuid;
 
 pub struct Line {
@@ -20,11 +19,7 @@ pub struct Line {
 #[derive(Template)]
 #[template(path = "incidents.html")]
 struct IncidentsPage {
-    current: &'static str,
-    csrf: String,
-    user_name: String,
-    role: &'static str,
-    can_edit: bool,
+    nav: Nav,
     open: Vec<Line>,
     recent: Vec<Line>,
 }
@@ -46,10 +41,9 @@ fn lasted(from: &str, to: Option<&str>) -> String {
 }
 
 pub async fn incidents(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let me = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_entry(&state).await,
-        Err(e) => return error_page(&e),
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
     };
     let list = |status: &str, limit: u32| {
         state.app.list_incidents(IncidentParams {
@@ -92,11 +86,7 @@ pub async fn incidents(State(state): State<AppState>, headers: HeaderMap) -> Res
         }
     };
     let page = IncidentsPage {
-        current: "incidents",
-        can_edit: me.user.role >= Role::Editor,
-        csrf: me.csrf,
-        user_name: me.user.name,
-        role: me.user.role.as_str(),
+        nav: Nav::new(&me, "incidents"),
         open: open.into_iter().map(line).collect(),
         recent: recent.into_iter().map(line).collect(),
     };

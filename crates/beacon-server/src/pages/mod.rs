@@ -5,10 +5,13 @@
 
 mod auth;
 mod endpoint;
+mod form;
 mod heartbeat;
 mod incidents;
 mod overview;
+mod services;
 mod settings;
+mod webhooks;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -31,6 +34,56 @@ pub fn router() -> Router<AppState> {
             "/endpoints/{id}/{action}",
             axum::routing::post(endpoint::act),
         )
+        .route("/services", get(services::services))
+        .route(
+            "/services/new",
+            get(services::new_form).post(services::create),
+        )
+        .route("/services/{id}", get(services::service))
+        .route(
+            "/services/{id}/edit",
+            get(services::edit_form).post(services::update),
+        )
+        .route(
+            "/services/{id}/delete",
+            axum::routing::post(services::delete),
+        )
+        .route(
+            "/services/{id}/endpoints/new",
+            get(endpoint::new_form).post(endpoint::create),
+        )
+        .route(
+            "/endpoints/{id}/edit",
+            get(endpoint::edit_form).post(endpoint::update),
+        )
+        .route(
+            "/services/{id}/heartbeats/new",
+            get(heartbeat::new_form).post(heartbeat::create),
+        )
+        .route(
+            "/heartbeats/{id}/edit",
+            get(heartbeat::edit_form).post(heartbeat::update),
+        )
+        .route("/webhooks", get(webhooks::webhooks))
+        .route("/webhooks/{id}", get(webhooks::webhook))
+        .route(
+            "/webhooks/{id}/edit",
+            get(webhooks::edit_form).post(webhooks::update),
+        )
+        .route(
+            "/webhooks/{id}/{action}",
+            axum::routing::post(webhooks::act),
+        )
+        .route(
+            "/services/{id}/webhooks/new",
+            get(webhooks::new_form).post(webhooks::create),
+        )
+        .route("/deliveries/{id}", get(webhooks::delivery))
+        .route(
+            "/deliveries/{id}/retry",
+            axum::routing::post(webhooks::retry),
+        )
+        .route("/fragments/schedule", get(heartbeat::schedule_preview))
         .route("/heartbeats/{id}", get(heartbeat::heartbeat))
         .route(
             "/heartbeats/{id}/{action}",
@@ -46,9 +99,68 @@ pub fn router() -> Router<AppState> {
             "/settings/password",
             axum::routing::post(settings::change_password),
         )
+        .route(
+            "/settings/tokens/new",
+            get(settings::new_token_form).post(settings::create_token),
+        )
+        .route(
+            "/settings/tokens/{id}/revoke",
+            axum::routing::post(settings::revoke_token),
+        )
+        .route(
+            "/settings/users/new",
+            get(settings::new_user_form).post(settings::create_user),
+        )
+        .route(
+            "/settings/users/{id}/edit",
+            get(settings::edit_user_form).post(settings::update_user),
+        )
+        .route(
+            "/settings/users/{id}/delete",
+            axum::routing::post(settings::delete_user),
+        )
         .route("/setup", get(auth::setup_form).post(auth::set_up))
         .route("/sign-in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/sign-out", axum::routing::post(auth::sign_out))
+}
+
+/// What every signed-in page shows around its content: the navigation (which page is current), who is signed in,
+/// the session's CSRF token for its forms, and what the role may do.
+pub struct Nav {
+    pub current: &'static str,
+    pub csrf: String,
+    pub user_name: String,
+    pub role: &'static str,
+    /// Editors and admins see the controls that change things.
+    pub can_edit: bool,
+    pub is_admin: bool,
+}
+
+impl Nav {
+    fn new(me: &SessionInfo, current: &'static str) -> Self {
+        Self {
+            current,
+            csrf: me.csrf.clone(),
+            user_name: me.user.name.clone(),
+            role: me.user.role.as_str(),
+            can_edit: me.user.role >= beacon_core::user::Role::Editor,
+            is_admin: me.user.role >= beacon_core::user::Role::Admin,
+        }
+    }
+}
+
+/// The signed-in session, or the answer to give instead (the way in, or an error page).
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<SessionInfo, Response> {
+    match session(state, headers).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(to_entry(state).await),
+        Err(e) => Err(error_page(&e)),
+    }
+}
+
+/// "2026-11-29 09:46:40" from an RFC 3339 time.
+fn when(t: &str) -> String {
+    t.replace('T', " ").chars().take(19).collect()
 }
 
 /// A cookie's value from the request.
@@ -130,6 +242,20 @@ fn error_page(e: &ApiError) -> Response {
         .into_response()
 }
 
+/// A secret just made (a heartbeat's key, a webhook's signing secret, an API token), shown this once.
+#[derive(Template)]
+#[template(path = "secret.html")]
+struct SecretOnce {
+    nav: Nav,
+    title: String,
+    /// What the secret is and how it is used.
+    what: String,
+    secret: String,
+    note: String,
+    /// Where to go on.
+    next: String,
+}
+
 /// A form that carries only its CSRF token (actions such as resolve, pause, sign out).
 #[derive(Debug, serde::Deserialize)]
 pub struct CsrfForm {
@@ -144,20 +270,28 @@ async fn editor(
     headers: &HeaderMap,
     csrf: &str,
 ) -> Result<SessionInfo, Response> {
-    let me = match session(state, headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(to_entry(state).await),
-        Err(e) => return Err(error_page(&e)),
-    };
+    allowed(state, headers, csrf, beacon_core::user::Role::Editor).await
+}
+
+/// The signed-in session behind a state-changing request from someone with at least `role`, or the answer to
+/// give instead (the way in; 403 without the session's CSRF token or with a lesser role).
+async fn allowed(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    role: beacon_core::user::Role,
+) -> Result<SessionInfo, Response> {
+    let me = signed_in(state, headers).await?;
     if !csrf_ok(&me.csrf, csrf) {
         return Err(forbidden(
             "The form expired or came from elsewhere: reload the page and try again.",
         ));
     }
-    if me.user.role < beacon_core::user::Role::Editor {
-        return Err(forbidden(
-            "Viewers can look but not change anything: ask an editor or admin.",
-        ));
+    if me.user.role < role {
+        return Err(forbidden(match role {
+            beacon_core::user::Role::Admin => "Only admins may do this.",
+            _ => "Viewers can look but not change anything: ask an editor or admin.",
+        }));
     }
     Ok(me)
 }

@@ -20,10 +20,7 @@ pub struct Row {
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
-    current: &'static str,
-    csrf: String,
-    user_name: String,
-    role: &'static str,
+    nav: Nav,
     /// (value, selected) of each select's options.
     statuses: Vec<(String, bool)>,
     sorts: Vec<(String, bool)>,
@@ -183,20 +180,16 @@ pub async fn overview(
     headers: HeaderMap,
     Query(p): Query<OverviewParams>,
 ) -> Response {
-    let me = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_entry(&state).await,
-        Err(e) => return error_page(&e),
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
     };
     let (live, services) = match read(&state, &p).await {
         Ok(x) => x,
         Err(e) => return error_page(&e),
     };
     let page = OverviewPage {
-        current: "overview",
-        csrf: me.csrf,
-        user_name: me.user.name,
-        role: me.user.role.as_str(),
+        nav: Nav::new(&me, "overview"),
         statuses: options(STATUS_GROUPS.iter().map(|s| (*s).to_owned()), &p.status),
         sorts: options(
             SORTS.iter().map(|s| (*s).to_owned()),

@@ -10,6 +10,10 @@ pub struct TokenView {
     pub scope: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The user who made it in the dashboard; it never grants more than their role does now. Null for tokens
+    /// made with an admin token.
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
 }
 
 impl From<&ApiToken> for TokenView {
@@ -20,6 +24,7 @@ impl From<&ApiToken> for TokenView {
             scope: t.scope.as_str().to_owned(),
             created_at: rfc3339(t.created_at),
             revoked_at: opt_rfc3339(t.revoked_at),
+            owner_id: t.owner,
         }
     }
 }

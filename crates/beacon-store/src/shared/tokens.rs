@@ -9,25 +9,38 @@ impl Tokens for This {
         name: &str,
         scope: Scope,
         token: &NewToken,
+        owner: Option<Uuid>,
         now: Millis,
     ) -> Result<ApiToken> {
         let name = beacon_core::endpoint::validate_name(name)?;
-        sqlx::query(
-            "INSERT INTO api_tokens (id, name, scope, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        // The owner's row is looked up in the same statement: a user deleted meanwhile inserts nothing.
+        let inserted = sqlx::query(
+            "INSERT INTO api_tokens (id, name, scope, secret_hash, created_at, user_pk) \
+             SELECT $1, $2, $3, $4, $5, u.pk FROM (SELECT 1 AS one) AS x \
+             LEFT JOIN users u ON u.id = $6 WHERE $6 IS NULL OR u.pk IS NOT NULL",
         )
         .bind(token.id)
         .bind(&name)
         .bind(scope.as_str())
         .bind(token.secret_hash.to_vec())
         .bind(now)
+        .bind(owner)
         .execute(&self.pool)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::NotFound {
+                kind: "user",
+                id: owner.unwrap_or_default(),
+            });
+        }
         Ok(ApiToken {
             id: token.id,
             name,
             scope,
             created_at: now,
             revoked_at: None,
+            owner,
         })
     }
 
@@ -47,18 +60,22 @@ impl Tokens for This {
     }
 
     async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
-        sqlx::query("SELECT id, name, scope, created_at, revoked_at FROM api_tokens ORDER BY pk")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(token_from_row)
-            .collect()
+        sqlx::query(
+            "SELECT t.id, t.name, t.scope, t.created_at, t.revoked_at, u.id AS owner \
+             FROM api_tokens t LEFT JOIN users u ON u.pk = t.user_pk ORDER BY t.pk",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(token_from_row)
+        .collect()
     }
 
     async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<ApiToken> {
         let row = sqlx::query(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
-             RETURNING id, name, scope, created_at, revoked_at",
+             RETURNING id, name, scope, created_at, revoked_at, \
+             (SELECT u.id FROM users u WHERE u.pk = api_tokens.user_pk) AS owner",
         )
         .bind(id)
         .bind(now)
@@ -75,17 +92,21 @@ impl Tokens for This {
     }
 
     async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>> {
-        let Some(row) =
-            sqlx::query("SELECT scope, secret_hash, revoked_at FROM api_tokens WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
+        let Some(row) = sqlx::query(
+            "SELECT t.scope, t.secret_hash, t.revoked_at, u.role AS owner_role \
+                 FROM api_tokens t LEFT JOIN users u ON u.pk = t.user_pk WHERE t.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
         let scope: String = row.try_get("scope")?;
+        let owner_role: Option<String> = row.try_get("owner_role")?;
         Ok(Some(TokenCredentials {
             scope: scope.parse().map_err(corrupt)?,
+            owner_role: owner_role.map(|r| r.parse().map_err(corrupt)).transpose()?,
             secret_hash: row.try_get("secret_hash")?,
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
         }))

@@ -67,6 +67,7 @@ both_backends!(
     pausing_a_failing_endpoint_resolves_its_incident,
     rollups_follow_stored_results_once,
     users_sessions_and_the_last_admin,
+    tokens_owned_by_users,
 );
 
 /// Two instances on one database, as two processes would open it.

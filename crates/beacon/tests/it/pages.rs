@@ -2,114 +2,9 @@
 //! CSRF tokens, bad input shown again with the field named, sign-in slowed down after failures, and the
 //! overview listing monitors. (The browser scenario comes with the live pages.)
 
-use crate::harness::{Home, Resp, Target, eventually, http};
+use crate::harness::{Home, Target, eventually, http};
+use crate::web::{Browser, csrf, location, make_user, sign_in};
 use std::time::Duration;
-
-/// A browser's memory for one test: the base URL and the cookies the server set.
-struct Browser {
-    base: String,
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn new(home: &Home) -> Self {
-        Self {
-            base: format!("http://{}", home.remote.as_ref().expect("server").addr),
-            cookies: Vec::new(),
-        }
-    }
-
-    fn keep_cookies(&mut self, r: &Resp) {
-        for line in r.headers.lines() {
-            if let Some(v) = line
-                .strip_prefix("set-cookie: ")
-                .or_else(|| line.strip_prefix("Set-Cookie: "))
-            {
-                let pair = v.split(';').next().unwrap_or("");
-                if let Some((k, val)) = pair.split_once('=') {
-                    self.cookies.retain(|(n, _)| n != k);
-                    if !val.is_empty() {
-                        self.cookies.push((k.to_owned(), val.to_owned()));
-                    }
-                }
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn get(&mut self, path: &str) -> Resp {
-        let cookie = self.cookie_header();
-        let r = http(
-            &format!("{}{path}", self.base),
-            "GET",
-            &[("Cookie", &cookie)],
-            None,
-        );
-        self.keep_cookies(&r);
-        r
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
-        let cookie = self.cookie_header();
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let r = http(
-            &format!("{}{path}", self.base),
-            "POST",
-            &[
-                ("Cookie", &cookie),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            Some(body.as_bytes()),
-        );
-        self.keep_cookies(&r);
-        r
-    }
-}
-
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn location(r: &Resp) -> String {
-    r.headers
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("location: ")
-                .or_else(|| l.strip_prefix("Location: "))
-        })
-        .unwrap_or("")
-        .trim()
-        .to_owned()
-}
-
-/// The CSRF token a page's form carries.
-fn csrf(page: &Resp) -> String {
-    page.body
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no csrf field in {}", page.body))
-        .to_owned()
-}
 
 #[test]
 fn setup_sign_in_overview_and_sign_out() {
@@ -360,52 +255,14 @@ fn a_viewer_sees_no_controls_and_a_forged_post_is_refused() {
         &format!("{}/x", target.base),
         &["--interval", "1", "--alert-threshold", "1"],
     );
-    let make = |email: &str, role: &str| {
-        let mut cmd = home.command(&[
-            "users",
-            "create",
-            "--name",
-            email,
-            "--email",
-            email,
-            "--role",
-            role,
-            "--password-stdin",
-        ]);
-        use std::io::Write;
-        let mut child = cmd
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(b"long enough pw\n")
-            .expect("write");
-        assert!(child.wait().expect("wait").success());
-    };
+    let make = |email: &str, role: &str| make_user(&home, email, role);
     make("admin@example.com", "admin");
     make("viewer@example.com", "viewer");
     let incident = eventually(Duration::from_secs(20), "an open incident", || {
         let list = home.json(&["incidents", "list", "--status", "open"]);
         list[0]["id"].as_str().map(str::to_owned)
     });
-    let sign_in = |email: &str| {
-        let mut b = Browser::new(&home);
-        let token = csrf(&b.get("/sign-in"));
-        let r = b.post(
-            "/sign-in",
-            &[
-                ("csrf", &token),
-                ("email", email),
-                ("password", "long enough pw"),
-            ],
-        );
-        assert_eq!(r.status, 303, "{}", r.body);
-        b
-    };
+    let sign_in = |email: &str| sign_in(&home, email);
     let mut viewer = sign_in("viewer@example.com");
     let page = viewer.get("/incidents");
     assert_eq!(page.status, 200);

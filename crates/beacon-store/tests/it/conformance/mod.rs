@@ -785,7 +785,7 @@ pub async fn tokens_bootstrap_once_and_revoke(store: Arc<dyn Store>) {
     );
     let ci = token::generate(Uuid::new_v4(), [3; 32]);
     let created = store
-        .create_token("ci", Scope::Read, &ci, T0)
+        .create_token("ci", Scope::Read, &ci, None, T0)
         .await
         .expect("create");
     assert_eq!((created.name.as_str(), created.scope), ("ci", Scope::Read));

@@ -162,3 +162,65 @@ pub async fn users_sessions_and_the_last_admin(store: Arc<dyn Store>) {
         .expect("delete the non-admin now");
     assert_eq!(store.count_users().await.expect("count"), 1);
 }
+
+/// A token made by a person is theirs: its credentials carry their role now, and it goes with them.
+pub async fn tokens_owned_by_users(store: Arc<dyn Store>) {
+    use beacon_core::token::{self, Scope};
+    use beacon_core::user::Role;
+    let admin = store
+        .create_first_user("Ada", "ada@example.com", "h", T0)
+        .await
+        .expect("admin");
+    let ed = store
+        .create_user("Ed", "ed@example.com", Role::Editor, "h", T0)
+        .await
+        .expect("editor");
+    let new = token::generate(Uuid::new_v4(), [7; 32]);
+    let t = store
+        .create_token("ed's ci", Scope::Write, &new, Some(ed.id), T0)
+        .await
+        .expect("owned token");
+    assert_eq!(t.owner, Some(ed.id));
+    let listed = store.list_tokens().await.expect("list");
+    assert_eq!(
+        listed.iter().find(|x| x.id == t.id).map(|x| x.owner),
+        Some(Some(ed.id))
+    );
+    let creds = |id| {
+        let store = store.clone();
+        async move { store.token_credentials(id).await.expect("creds") }
+    };
+    assert_eq!(
+        creds(t.id).await.expect("exists").owner_role,
+        Some(Role::Editor)
+    );
+    // Demoted: the credentials say so at once.
+    store
+        .update_user(
+            ed.id,
+            &beacon_store::UserChange {
+                role: Some(Role::Viewer),
+                ..Default::default()
+            },
+            T0 + 1,
+        )
+        .await
+        .expect("demote");
+    assert_eq!(
+        creds(t.id).await.expect("exists").owner_role,
+        Some(Role::Viewer)
+    );
+    // An owner that does not exist is refused, and nothing is stored.
+    let stray = token::generate(Uuid::new_v4(), [8; 32]);
+    assert!(matches!(
+        store
+            .create_token("stray", Scope::Read, &stray, Some(Uuid::new_v4()), T0)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(creds(stray.id).await.is_none());
+    // Deleted with its owner.
+    store.delete_user(ed.id).await.expect("delete ed");
+    assert!(creds(t.id).await.is_none());
+    assert_eq!(admin.role, Role::Admin);
+}

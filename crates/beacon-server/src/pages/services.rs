@@ -1,0 +1,246 @@
+//! Services: the list, a service's page (its monitors, webhooks and open incidents), and the create, edit and
+//! delete forms.
+
+use super::form::{Field, FormPage, Input, Posted};
+use super::*;
+use crate::api::MonitorRow;
+use crate::api::{IncidentOps, IncidentParams, ServiceOps, WebhookOps};
+use crate::wire::{IncidentView, ServiceCreate, ServicePatch, ServiceView, WebhookView};
+use axum::Form;
+use axum::extract::{Path, State};
+use uuid::Uuid;
+
+#[derive(Template)]
+#[template(path = "services.html")]
+struct ServicesPage {
+    nav: Nav,
+    /// (service, monitors, of them down)
+    services: Vec<(ServiceView, usize, usize)>,
+}
+
+#[derive(Template)]
+#[template(path = "service.html")]
+struct ServicePage {
+    nav: Nav,
+    s: ServiceView,
+    monitors: Vec<MonitorRow>,
+    webhooks: Vec<WebhookView>,
+    /// (incident, what it is about, since)
+    incidents: Vec<(IncidentView, String, String)>,
+}
+
+impl MonitorRow {
+    /// Where the monitor's page is.
+    pub fn href(&self) -> String {
+        let kind = if self.kind == "heartbeat" {
+            "heartbeats"
+        } else {
+            "endpoints"
+        };
+        format!("/{kind}/{}", self.id)
+    }
+
+    /// When it was last checked or pinged, UTC.
+    pub fn last_at(&self) -> String {
+        self.last.as_deref().map_or_else(|| "never".into(), when)
+    }
+}
+
+pub async fn services(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let (list, snapshot) = match (state.app.all_services().await, state.app.monitors().await) {
+        (Ok(l), Ok(s)) => (l, s),
+        (Err(e), _) | (_, Err(e)) => return error_page(&e),
+    };
+    let mut counts: std::collections::HashMap<Uuid, (usize, usize)> = Default::default();
+    for m in &snapshot.0 {
+        let c = counts.entry(m.service_id).or_default();
+        c.0 += 1;
+        c.1 += usize::from(m.group == "down");
+    }
+    let services = list
+        .into_iter()
+        .map(|s| {
+            let (n, down) = counts.get(&s.id).copied().unwrap_or_default();
+            (s, n, down)
+        })
+        .collect();
+    render(&ServicesPage {
+        nav: Nav::new(&me, "services"),
+        services,
+    })
+}
+
+pub async fn service(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let mut s = match state.app.get_service(id).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&e),
+    };
+    if me.user.role < beacon_core::user::Role::Editor {
+        s.ping_key = None;
+    }
+    let open = IncidentParams {
+        status: Some("open".into()),
+        limit: Some(1_000),
+        ..Default::default()
+    };
+    let (monitors, webhooks, open) = match (
+        state.app.service_monitors(&s).await,
+        state.app.list_webhooks(Some(id)).await,
+        state.app.list_incidents(open).await,
+    ) {
+        (Ok(m), Ok(w), Ok(i)) => (m, w.data, i.data),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(&e),
+    };
+    let names: std::collections::HashMap<Uuid, &str> =
+        monitors.iter().map(|m| (m.id, m.name.as_str())).collect();
+    let incidents = open
+        .into_iter()
+        .filter_map(|i| {
+            let about = i.endpoint_id.or(i.heartbeat_id)?;
+            let name = (*names.get(&about)?).to_owned();
+            let since = when(&i.started_at);
+            Some((i, name, since))
+        })
+        .collect();
+    let mut webhooks = webhooks;
+    for w in &mut webhooks {
+        crate::wire::mask_values(&mut w.headers);
+    }
+    render(&ServicePage {
+        nav: Nav::new(&me, "services"),
+        s,
+        monitors,
+        webhooks,
+        incidents,
+    })
+}
+
+fn form(nav: Nav, title: &str, action: String, cancel: String) -> FormPage {
+    let mut page = FormPage::new(nav, title, action);
+    page.cancel = cancel;
+    page.fields = vec![
+        Field::new("name", "Name", Input::Text)
+            .required()
+            .help("Unique; monitors are grouped under it."),
+        Field::new("description", "Description", Input::Textarea),
+    ];
+    page
+}
+
+pub async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers).await {
+        Ok(me) => render(&form(
+            Nav::new(&me, "services"),
+            "New service",
+            "/services/new".into(),
+            "/services".into(),
+        )),
+        Err(answer) => answer,
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(posted): Form<Posted>,
+) -> Response {
+    let me = match editor(&state, &headers, posted.csrf()).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let body = ServiceCreate {
+        name: posted.text("name").unwrap_or_default(),
+        description: posted.text("description"),
+    };
+    match state.app.create_service(body).await {
+        Ok(s) => Redirect::to(&format!("/services/{}", s.id)).into_response(),
+        Err(e) => form(
+            Nav::new(&me, "services"),
+            "New service",
+            "/services/new".into(),
+            "/services".into(),
+        )
+        .fill(&posted)
+        .failed(&e),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let me = match signed_in(&state, &headers).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    match state.app.get_service(id).await {
+        Ok(s) => {
+            let mut page = form(
+                Nav::new(&me, "services"),
+                &format!("Edit {}", s.name),
+                format!("/services/{id}/edit"),
+                format!("/services/{id}"),
+            );
+            page.fields[0].value = s.name;
+            page.fields[1].value = s.description;
+            render(&page)
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(posted): Form<Posted>,
+) -> Response {
+    let me = match editor(&state, &headers, posted.csrf()).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let body = ServicePatch {
+        name: Some(posted.text("name").unwrap_or_default()),
+        description: Some(posted.text("description").unwrap_or_default()),
+    };
+    match state.app.update_service(id, body).await {
+        Ok(_) => Redirect::to(&format!("/services/{id}")).into_response(),
+        Err(e) => form(
+            Nav::new(&me, "services"),
+            "Edit service",
+            format!("/services/{id}/edit"),
+            format!("/services/{id}"),
+        )
+        .fill(&posted)
+        .failed(&e),
+    }
+}
+
+/// Delete a service with its monitors (the page asks first).
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(answer) = editor(&state, &headers, &form.csrf).await {
+        return answer;
+    }
+    match state.app.delete_service(id, true).await {
+        Ok(()) => Redirect::to("/services").into_response(),
+        Err(e) => error_page(&e),
+    }
+}
