@@ -193,6 +193,25 @@ pub fn buckets(
     (total.stats(from, to), list)
 }
 
+/// Uptime per cell of `resolution` for `n` cells from `from` (a window start), e.g. 24 hourly cells or 90 daily
+/// ones: `None` for a cell without checks. Windows outside the cells are ignored; several per start (regions)
+/// are merged.
+pub fn uptime_cells<'a>(
+    resolution: Resolution,
+    from: Millis,
+    n: usize,
+    windows: impl IntoIterator<Item = &'a (Millis, Window)>,
+) -> Vec<Option<f64>> {
+    let mut cells = vec![Window::default(); n];
+    for (start, w) in windows {
+        let offset = (start - from).div_euclid(resolution.millis());
+        if let Some(cell) = usize::try_from(offset).ok().and_then(|i| cells.get_mut(i)) {
+            cell.merge(w);
+        }
+    }
+    cells.iter().map(Window::uptime).collect()
+}
+
 /// The trailing periods `endpoints get` reports: label and length.
 pub const UPTIME_PERIODS: [(&str, Millis); 4] = [
     ("24h", 86_400_000),
@@ -274,6 +293,29 @@ mod tests {
         assert_eq!(
             Resolution::fitting(0, 90 * 86_400_000, 500),
             Resolution::Day
+        );
+    }
+
+    #[test]
+    fn uptime_cells_merge_regions_and_leave_gaps_empty() {
+        let hour = Resolution::Hour.millis();
+        let w = |ok: u32, bad: u32| {
+            let mut w = Window::default();
+            (0..ok).for_each(|_| w.add(true, 1_000));
+            (0..bad).for_each(|_| w.add(false, 1_000));
+            w
+        };
+        let from = 10 * hour;
+        let windows = [
+            (from, w(3, 1)),
+            (from, w(1, 3)), // another region, same hour: merged
+            (from + 2 * hour, w(2, 0)),
+            (from - hour, w(0, 5)),     // before the cells
+            (from + 3 * hour, w(0, 5)), // after them
+        ];
+        assert_eq!(
+            uptime_cells(Resolution::Hour, from, 3, &windows),
+            [Some(50.0), None, Some(100.0)]
         );
     }
 

@@ -91,6 +91,15 @@ pub trait Results: Send + Sync + 'static {
         to: Millis,
         region: Option<&str>,
     ) -> Result<Vec<(Millis, Window)>>;
+    /// Rollup windows of several endpoints (all regions) at `resolution` starting in `[from, to)`, in two queries
+    /// whatever their number: `(endpoint, window start, window)`. Unknown ids are left out.
+    async fn rollup_windows_of(
+        &self,
+        endpoint_ids: &[Uuid],
+        resolution: Resolution,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<(Uuid, Millis, Window)>>;
 }
 
 /// Outages: listing them and resolving one by hand.

@@ -19,7 +19,9 @@ mod webhooks;
 pub use endpoints::{EndpointOps, PingParams, StatsParams};
 pub use heartbeats::HeartbeatOps;
 pub use incidents::{IncidentOps, IncidentParams};
-pub use overview::{MonitorRow, OVERVIEW_PAGE, Overview, OverviewQuery, SORTS, STATUS_GROUPS};
+pub use overview::{
+    MonitorRow, OVERVIEW_PAGE, Overview, OverviewQuery, Recent, SORTS, STATUS_GROUPS,
+};
 pub use services::ServiceOps;
 pub use tokens::TokenOps;
 pub use users::{NewSession, SignInLimiter, UserOps};

@@ -155,7 +155,49 @@ impl MonitorRow {
     }
 }
 
+/// The last 24 hours of one endpoint, for a row of the overview.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recent {
+    /// Uptime of each hour, oldest first, the current hour last (None: no checks).
+    pub hours: Vec<Option<f64>>,
+    /// 95th percentile latency of successful checks over them, ms.
+    pub p95_ms: Option<f64>,
+}
+
 impl App {
+    /// The last 24 hours of each endpoint named, from hourly rollups read in two queries whatever their number.
+    pub async fn recent(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Recent>, ApiError> {
+        let now = self.now();
+        let hour = Resolution::Hour;
+        let from = hour.window_start(now) - 23 * hour.millis();
+        let mut by_endpoint: std::collections::HashMap<Uuid, Vec<(i64, rollup::Window)>> =
+            Default::default();
+        for (id, start, w) in self
+            .store
+            .rollup_windows_of(ids, hour, from, now + 1)
+            .await?
+        {
+            by_endpoint.entry(id).or_default().push((start, w));
+        }
+        Ok(by_endpoint
+            .into_iter()
+            .map(|(id, windows)| {
+                let mut total = rollup::Window::default();
+                for (_, w) in &windows {
+                    total.merge(w);
+                }
+                let recent = Recent {
+                    hours: rollup::uptime_cells(hour, from, 24, &windows),
+                    p95_ms: total.quantile_ms(0.95),
+                };
+                (id, recent)
+            })
+            .collect())
+    }
+
     /// Every service, by name.
     pub async fn all_services(&self) -> Result<Vec<ServiceView>, ApiError> {
         let mut all: Vec<ServiceView> = every(|page| self.store.list_services(page))

@@ -3,7 +3,7 @@
 
 use super::form::{Field, FormPage, Input, Posted, header_lines};
 use super::*;
-use crate::api::{EndpointOps, IncidentOps, IncidentParams, PingParams, ServiceOps};
+use crate::api::{EndpointOps, IncidentOps, IncidentParams, PingParams, ServiceOps, StatsParams};
 use crate::wire::{EndpointPatch, EndpointView, PingView, mask_values};
 use axum::Form;
 use axum::extract::{Path, State};
@@ -30,6 +30,75 @@ struct EndpointPage {
     pings: Vec<PingLine>,
     /// (started, status, cause)
     incidents: Vec<(String, String, String)>,
+    /// The last 90 days, a day a cell.
+    days: Vec<Cell>,
+    uptime_90d: String,
+}
+
+/// Ranges the latency chart offers.
+const RANGES: [&str; 4] = ["1h", "24h", "7d", "30d"];
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RangeParams {
+    range: Option<String>,
+}
+
+/// The latency chart's series over a range: bucket starts (Unix seconds) and p50/p95/p99 in ms (null where a
+/// bucket had no successful check), as uPlot takes them.
+#[derive(Debug, serde::Serialize)]
+struct LatencySeries {
+    /// The range shown, Unix seconds.
+    from: i64,
+    to: i64,
+    t: Vec<i64>,
+    p50: Vec<Option<f64>>,
+    p95: Vec<Option<f64>>,
+    p99: Vec<Option<f64>>,
+}
+
+pub async fn latency(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    axum::extract::Query(p): axum::extract::Query<RangeParams>,
+) -> Response {
+    if let Err(answer) = signed_in(&state, &headers).await {
+        return answer;
+    }
+    let range = p.range.unwrap_or_else(|| "24h".into());
+    if !RANGES.contains(&range.as_str()) {
+        return ApiError::bad_request(format!("range: use one of {}", RANGES.join(", ")))
+            .with_field("range")
+            .into_response();
+    }
+    let to = state.app.clock.now() / 1000;
+    let from = to - beacon_core::rollup::parse_span(&range).unwrap_or(86_400_000) / 1000;
+    let stats = state
+        .app
+        .endpoint_stats(
+            id,
+            StatsParams {
+                since: Some(range),
+                ..Default::default()
+            },
+        )
+        .await;
+    match stats {
+        Ok(s) => {
+            let secs =
+                |t: &str| chrono::DateTime::parse_from_rfc3339(t).map_or(0, |d| d.timestamp());
+            axum::Json(LatencySeries {
+                from,
+                to,
+                t: s.buckets.iter().map(|b| secs(&b.start)).collect(),
+                p50: s.buckets.iter().map(|b| b.p50_ms).collect(),
+                p95: s.buckets.iter().map(|b| b.p95_ms).collect(),
+                p99: s.buckets.iter().map(|b| b.p99_ms).collect(),
+            })
+            .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -96,9 +165,15 @@ pub async fn endpoint(
             cursor: None,
         })
         .await;
-    let (pings, incidents) = match (pings, incidents) {
-        (Ok(p), Ok(i)) => (p.data, i.data),
-        (Err(e), _) | (_, Err(e)) => return error_page(&e),
+    let (pings, incidents, daily) = match (pings, incidents, state.app.daily_uptime(id, 90).await) {
+        (Ok(p), Ok(i), Ok(d)) => (p.data, i.data, d),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(&e),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let day_label = |i: usize| {
+        (today - chrono::Days::new(89 - i as u64))
+            .format("%Y-%m-%d")
+            .to_string()
     };
     let uptime = match &e.stats {
         Some(s) => vec![
@@ -111,7 +186,9 @@ pub async fn endpoint(
     };
     let page = EndpointPage {
         nav: Nav::new(&me, "overview"),
+        uptime_90d: percent(e.stats.as_ref().and_then(|s| s.uptime_90d)),
         uptime,
+        days: cells(&daily, day_label),
         pings: pings.iter().map(line).collect(),
         incidents: incidents
             .into_iter()

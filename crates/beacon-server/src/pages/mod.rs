@@ -29,7 +29,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/fragments/overview", get(overview::overview_live))
+        .route("/assets/{name}", get(asset))
         .route("/endpoints/{id}", get(endpoint::endpoint))
+        .route("/endpoints/{id}/latency", get(endpoint::latency))
         .route(
             "/endpoints/{id}/{action}",
             axum::routing::post(endpoint::act),
@@ -158,9 +160,58 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<SessionInfo,
     }
 }
 
+/// One cell of an uptime bar: its colour class and what hovering (or a screen reader) tells.
+pub struct Cell {
+    pub class: &'static str,
+    pub title: String,
+}
+
+/// Uptime bar cells, oldest first; `label(i)` names cell `i` (an hour, a day).
+fn cells(values: &[Option<f64>], label: impl Fn(usize) -> String) -> Vec<Cell> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, u)| Cell {
+            class: match u {
+                None => "none",
+                Some(u) if *u >= 99.9 => "good",
+                Some(u) if *u >= 99.0 => "fair",
+                Some(_) => "bad",
+            },
+            title: match u {
+                None => format!("{}: no checks", label(i)),
+                Some(u) => format!("{}: {u:.2} %", label(i)),
+            },
+        })
+        .collect()
+}
+
 /// "2026-11-29 09:46:40" from an RFC 3339 time.
 fn when(t: &str) -> String {
     t.replace('T', " ").chars().take(19).collect()
+}
+
+/// Vendored files embedded in the binary (see `assets/*/README.md`), cached by browsers for a day.
+async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let (body, kind): (&'static str, &'static str) = match name.as_str() {
+        "uplot-1.6.32.js" => (
+            include_str!("../../assets/uplot/uPlot.iife.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "uplot-1.6.32.css" => (
+            include_str!("../../assets/uplot/uPlot.min.css"),
+            "text/css; charset=utf-8",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// A cookie's value from the request.

@@ -14,6 +14,9 @@ pub struct Row {
     kind: &'static str,
     status: String,
     detail: String,
+    /// The last 24 hours, an hour a cell (endpoints only).
+    hours: Vec<Cell>,
+    p95: String,
     last: String,
 }
 
@@ -143,7 +146,22 @@ async fn read(
         page: p.page,
     };
     let o = state.app.overview(&query).await?;
+    let endpoints: Vec<uuid::Uuid> = o
+        .rows
+        .iter()
+        .filter(|r| r.kind != "heartbeat")
+        .map(|r| r.id)
+        .collect();
+    let recent = state.app.recent(&endpoints).await?;
     let now = chrono::Utc::now();
+    let hour_label = |i: usize| {
+        let h = 23 - i;
+        if h == 0 {
+            "this hour".to_owned()
+        } else {
+            format!("{h} h ago")
+        }
+    };
     let from = p.page * OVERVIEW_PAGE;
     let live = OverviewLive {
         counts: o.counts,
@@ -153,6 +171,15 @@ async fn read(
             .rows
             .into_iter()
             .map(|r| Row {
+                hours: match (r.kind, recent.get(&r.id)) {
+                    ("heartbeat", _) => Vec::new(),
+                    (_, Some(rec)) => cells(&rec.hours, hour_label),
+                    (_, None) => cells(&[None; 24], hour_label),
+                },
+                p95: recent
+                    .get(&r.id)
+                    .and_then(|rec| rec.p95_ms)
+                    .map_or_else(|| "–".into(), |v| format!("{v:.0} ms")),
                 id: r.id,
                 path: if r.kind == "heartbeat" {
                     "heartbeats"

@@ -165,4 +165,51 @@ impl Results for This {
         windows.sort_by_key(|(start, _)| *start);
         Ok(windows)
     }
+
+    async fn rollup_windows_of(
+        &self,
+        endpoint_ids: &[Uuid],
+        resolution: Resolution,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<(Uuid, Millis, Window)>> {
+        if endpoint_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT CAST(pk AS BIGINT) AS pk, id FROM endpoints WHERE id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for id in endpoint_ids {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        let mut ids = std::collections::HashMap::new();
+        for row in qb.build().fetch_all(&self.pool).await? {
+            ids.insert(row.try_get::<i64, _>("pk")?, row.try_get::<Uuid, _>("id")?);
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
+        qb.push("endpoint_pk, resolution, start, count, successes, min_us, max_us, sum_us, ");
+        qb.push(sql::HEX_SKETCH);
+        qb.push(") AS j FROM rollups WHERE endpoint_pk IN (");
+        let mut list = qb.separated(", ");
+        for pk in ids.keys() {
+            list.push_bind(*pk);
+        }
+        qb.push(") AND resolution = ")
+            .push_bind(resolution.seconds());
+        qb.push(" AND start >= ")
+            .push_bind(from)
+            .push(" AND start < ")
+            .push_bind(to);
+        qb.push(") AS page");
+        let page: String = qb.build().fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(rollup_page(&page)?
+            .into_iter()
+            .filter_map(|((pk, _, start), w)| ids.get(&pk).map(|id| (*id, start, w)))
+            .collect())
+    }
 }

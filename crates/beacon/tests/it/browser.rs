@@ -103,6 +103,22 @@ async fn until_in(
     }
 }
 
+/// Type into the field with this id, replacing what it held.
+async fn fill(c: &Client, id: &str, text: &str) {
+    let field = c.find(Locator::Id(id)).await.expect(id);
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn submit(c: &Client) {
+    c.find(Locator::Css("main button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn first_run_overview_live_and_sign_out_in_a_browser() {
     let home = Home::remote();
@@ -150,14 +166,51 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     })
     .await;
 
-    // A monitor appears and turns up, then down when its target fails — without a reload (a marker set on the
-    // page survives).
-    let sid = home.service();
-    home.endpoint(
-        &sid,
-        &format!("{}/shop", target.base),
-        &["--interval", "1", "--alert-threshold", "1"],
-    );
+    // A service and an endpoint made through the forms; a bad interval is named and what was typed stays.
+    c.goto(&format!("{base}/services/new")).await.expect("open");
+    fill(&c, "f-name", "Shop").await;
+    fill(&c, "f-description", "The web shop").await;
+    submit(&c).await;
+    until(&c, 10, "the service page", |t| t.contains("New endpoint")).await;
+    c.find(Locator::LinkText("New endpoint"))
+        .await
+        .expect("new endpoint link")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the endpoint form", |t| {
+        t.contains("Expected status")
+    })
+    .await;
+    fill(&c, "f-name", "Health").await;
+    fill(&c, "f-url", &format!("{}/shop", target.base)).await;
+    fill(&c, "f-interval", "soon").await;
+    fill(&c, "f-alert_threshold", "1").await;
+    screenshot(&c, "endpoint-form").await;
+    submit(&c).await;
+    let error = until_in(&c, "#interval-error", 10, "the interval named", |t| {
+        t.contains("not a whole number")
+    })
+    .await;
+    assert!(error.contains("soon"), "{error}");
+    let kept: String = c
+        .find(Locator::Id("f-name"))
+        .await
+        .expect("name field")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert_eq!(kept, "Health", "what was typed stays");
+    fill(&c, "f-interval", "1").await;
+    submit(&c).await;
+    until(&c, 10, "the new endpoint's page", |t| {
+        t.contains("Recent checks")
+    })
+    .await;
+
+    // It appears on the overview and turns up, then down when its target fails — without a reload (a marker set
+    // on the page survives).
     c.goto(&format!("{base}/")).await.expect("open");
     c.execute("window.beaconMarker = 42;", vec![])
         .await
@@ -205,6 +258,21 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         .expect("click");
     let text = until(&c, 10, "the endpoint page", |t| t.contains("Recent checks")).await;
     assert!(text.contains("500") && text.contains("ms"), "{text}");
+    // The latency chart is drawn from the rollups, with p50/p95/p99 in its legend; the 90-day bars end today.
+    let legend = until_in(&c, "#chart .u-legend", 15, "the latency chart", |t| {
+        t.contains("p95")
+    })
+    .await;
+    assert!(legend.contains("p50") && legend.contains("p99"), "{legend}");
+    let today: String = c
+        .find(Locator::Css(".bars.days span:last-child"))
+        .await
+        .expect("today's cell")
+        .attr("title")
+        .await
+        .expect("title")
+        .unwrap_or_default();
+    assert!(today.contains(" %"), "today has checks: {today}");
     screenshot(&c, "endpoint").await;
     c.find(Locator::Css("form[action$='/pause'] button"))
         .await
@@ -236,7 +304,7 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         "heartbeats",
         "create",
         "--service-id",
-        &sid,
+        "Shop",
         "--name",
         "Nightly backup",
         "--cron",

@@ -954,6 +954,23 @@ pub async fn rollups_follow_stored_results_once(store: Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound { kind: "region", .. })
     ));
+    // Several endpoints at once (the overview's page): the same windows, named by endpoint; unknown ids left out.
+    let of = store
+        .rollup_windows_of(&[ep.id, Uuid::new_v4()], Resolution::Hour, T0, to)
+        .await
+        .expect("of several");
+    assert_eq!(of.len(), hours.len());
+    assert!(
+        of.iter()
+            .all(|(id, start, w)| *id == ep.id && hours.iter().any(|(s, h)| s == start && h == w))
+    );
+    assert!(
+        store
+            .rollup_windows_of(&[], Resolution::Hour, T0, to)
+            .await
+            .expect("none")
+            .is_empty()
+    );
     // An empty range, an unknown endpoint.
     assert!(
         store
