@@ -218,6 +218,70 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     let status = "tr[data-monitor=\"Health\"] .status";
     until_in(&c, status, 20, "the endpoint up", |t| t == "up").await;
     screenshot(&c, "overview").await;
+    // Keyboard: Tab alone reaches the navigation, the filters, the monitor's link and the theme switch.
+    let mut reached = Vec::new();
+    c.execute("document.body.focus();", vec![])
+        .await
+        .expect("focus");
+    for _ in 0..25 {
+        c.active_element()
+            .await
+            .expect("focused")
+            .send_keys("\u{E004}")
+            .await
+            .expect("tab");
+        let label = c
+            .execute(
+                "var e = document.activeElement; return (e.id || e.textContent || '').trim();",
+                vec![],
+            )
+            .await
+            .expect("focused label");
+        reached.push(label.as_str().unwrap_or("").to_owned());
+    }
+    for wanted in ["Services", "q", "Health", "theme"] {
+        assert!(
+            reached.iter().any(|r| r == wanted),
+            "{wanted} not reached by Tab: {reached:?}"
+        );
+    }
+    // The theme switch: dark whatever the system prefers, kept across pages.
+    for _ in 0..2 {
+        c.find(Locator::Id("theme"))
+            .await
+            .expect("theme")
+            .click()
+            .await
+            .expect("click");
+    }
+    let dark = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "return getComputedStyle(document.body).backgroundColor;",
+                vec![],
+            )
+            .await
+            .expect("colour")
+        }
+    };
+    assert_eq!(dark(&c).await, json!("rgb(13, 17, 23)"));
+    screenshot(&c, "overview-dark").await;
+    c.refresh().await.expect("reload");
+    assert_eq!(
+        dark(&c).await,
+        json!("rgb(13, 17, 23)"),
+        "the theme is kept"
+    );
+    c.find(Locator::Id("theme"))
+        .await
+        .expect("theme")
+        .click()
+        .await
+        .expect("back to system");
+    c.execute("window.beaconMarker = 42;", vec![])
+        .await
+        .expect("marker");
     target.set(Mode::Error500);
     until_in(&c, status, 30, "the endpoint down without a reload", |t| {
         t == "down"
