@@ -219,11 +219,22 @@ fn with_preview(state: &AppState, mut page: FormPage, posted: &Posted) -> FormPa
     page
 }
 
+/// A schedule as posted.
+struct PostedSchedule {
+    period: Option<i64>,
+    cron: Option<String>,
+    tz: Option<String>,
+}
+
 /// The schedule as posted: the time zone goes with a cron expression only.
-fn schedule_fields(p: &Posted) -> Result<(Option<i64>, Option<String>, Option<String>), ApiError> {
+fn schedule_fields(p: &Posted) -> Result<PostedSchedule, ApiError> {
     let cron = p.text("cron");
     let tz = if cron.is_some() { p.text("tz") } else { None };
-    Ok((p.int("period")?, cron, tz))
+    Ok(PostedSchedule {
+        period: p.int("period")?,
+        cron,
+        tz,
+    })
 }
 
 pub async fn new_form(
@@ -258,16 +269,16 @@ pub async fn create(
         Err(answer) => return answer,
     };
     let done = match (schedule_fields(&posted), posted.int("grace")) {
-        (Ok((period_seconds, cron, tz)), Ok(grace_seconds)) => {
+        (Ok(sched), Ok(grace_seconds)) => {
             state
                 .app
                 .create_heartbeat(HeartbeatCreate {
                     service_id: service,
                     name: posted.text("name").unwrap_or_default(),
                     slug: posted.text("slug"),
-                    period_seconds,
-                    cron,
-                    tz,
+                    period_seconds: sched.period,
+                    cron: sched.cron,
+                    tz: sched.tz,
                     grace_seconds,
                 })
                 .await
@@ -352,16 +363,16 @@ pub async fn update(
         Err(answer) => return answer,
     };
     let done = match (schedule_fields(&posted), posted.int("grace")) {
-        (Ok((period_seconds, cron, tz)), Ok(grace_seconds)) => {
+        (Ok(sched), Ok(grace_seconds)) => {
             state
                 .app
                 .update_heartbeat(
                     id,
                     HeartbeatPatch {
                         name: Some(posted.text("name").unwrap_or_default()),
-                        period_seconds,
-                        cron,
-                        tz,
+                        period_seconds: sched.period,
+                        cron: sched.cron,
+                        tz: sched.tz,
                         grace_seconds,
                     },
                 )
