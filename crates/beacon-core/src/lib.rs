@@ -14,6 +14,7 @@ pub mod ping;
 pub mod rollup;
 pub mod schedule;
 pub mod sketch;
+pub mod status_page;
 pub mod token;
 pub mod user;
 pub mod webhook;

@@ -36,6 +36,7 @@ pub trait Store:
     + Outbox
     + Tokens
     + Users
+    + Publishing
     + Heartbeats
     + HeartbeatIntake
     + Maintenance
@@ -51,6 +52,7 @@ impl<T> Store for T where
         + Outbox
         + Tokens
         + Users
+        + Publishing
         + Heartbeats
         + HeartbeatIntake
         + Maintenance

@@ -189,6 +189,22 @@ pub struct PingQuery {
     pub before: Option<Millis>,
 }
 
+/// A public status page as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusPage {
+    pub id: Uuid,
+    pub spec: beacon_core::status_page::StatusPageSpec,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// What a badge key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeMonitor {
+    Endpoint(Uuid),
+    Heartbeat(Uuid),
+}
+
 /// A person who signs in to the dashboard (never with the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

@@ -184,6 +184,35 @@ pub trait Outbox: Send + Sync + 'static {
     async fn count_pending_deliveries(&self) -> Result<i64>;
 }
 
+/// What is published: status pages (their services, in order) and badge keys of monitors.
+#[async_trait]
+pub trait Publishing: Send + Sync + 'static {
+    /// NotFound naming the first service that does not exist; Conflict if the slug is taken.
+    async fn create_status_page(
+        &self,
+        spec: &beacon_core::status_page::StatusPageSpec,
+        now: Millis,
+    ) -> Result<StatusPage>;
+    /// By slug.
+    async fn list_status_pages(&self) -> Result<Vec<StatusPage>>;
+    async fn get_status_page(&self, id: Uuid) -> Result<StatusPage>;
+    async fn status_page_by_slug(&self, slug: &str) -> Result<Option<StatusPage>>;
+    /// Replace a page's fields and services (as `create_status_page` checks them).
+    async fn update_status_page(
+        &self,
+        id: Uuid,
+        spec: &beacon_core::status_page::StatusPageSpec,
+        now: Millis,
+    ) -> Result<StatusPage>;
+    async fn delete_status_page(&self, id: Uuid) -> Result<()>;
+    /// Give a monitor (endpoint or heartbeat) this badge key, replacing its old one, or none (`None`: revoked).
+    /// NotFound if no monitor has the id.
+    async fn set_badge_key(&self, monitor: Uuid, key: Option<&str>) -> Result<()>;
+    async fn badge_key(&self, monitor: Uuid) -> Result<Option<String>>;
+    /// The monitor a badge key names.
+    async fn badge_monitor(&self, key: &str) -> Result<Option<BadgeMonitor>>;
+}
+
 /// API tokens (only hashes are stored).
 #[async_trait]
 pub trait Tokens: Send + Sync + 'static {

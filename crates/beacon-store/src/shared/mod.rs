@@ -15,6 +15,7 @@ mod incidents;
 mod intake;
 mod maintenance;
 mod outbox;
+mod publishing;
 mod results;
 mod schedules;
 mod tokens;

@@ -68,6 +68,7 @@ both_backends!(
     rollups_follow_stored_results_once,
     users_sessions_and_the_last_admin,
     tokens_owned_by_users,
+    status_pages_and_badge_keys,
 );
 
 /// Two instances on one database, as two processes would open it.

@@ -1079,3 +1079,5 @@ pub use deliveries::*;
 pub use heartbeats::*;
 mod users;
 pub use users::*;
+mod publishing;
+pub use publishing::*;
