@@ -147,6 +147,16 @@ impl Overall {
     }
 }
 
+/// A checked URL as a public page may show it: scheme, host, port and path — never credentials, query or
+/// fragment (they may carry secrets).
+pub fn shown_url(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}{}", url.scheme(), url.path()),
+        None => format!("{}://{host}{}", url.scheme(), url.path()),
+    }
+}
+
 /// A badge key: `bdg_` and 32 hex digits from 16 random bytes. It names a monitor in public badge URLs without
 /// its id; revoked by replacing it.
 pub fn badge_key(random: [u8; 16]) -> String {
@@ -225,6 +235,13 @@ mod tests {
         assert_eq!(Overall::of(["up", "degraded"]), Overall::Degraded);
         assert_eq!(Overall::of(["down", "paused"]), Overall::Outage);
         assert_eq!(Overall::of([]), Overall::Operational);
+    }
+
+    #[test]
+    fn shown_urls_leave_secrets_out() {
+        let u =
+            url::Url::parse("https://user:pw@example.com:8443/health?token=s3cret#x").expect("url");
+        assert_eq!(shown_url(&u), "https://example.com:8443/health");
     }
 
     #[test]

@@ -101,6 +101,7 @@ impl AppState {
         (name = "tokens", description = "API tokens (admin scope)"),
         (name = "webhooks", description = "Notification targets and their deliveries"),
         (name = "heartbeats", description = "Push monitors: jobs ping them; silence turns them down"),
+        (name = "status-pages", description = "Public status pages and monitors' badges"),
     )
 )]
 struct ApiDoc;
@@ -122,6 +123,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     utoipa_axum::router::OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(routes::v1::router())
         .merge(routes::users::router())
+        .merge(routes::publishing::router())
         .split_for_parts()
         .1
 }
@@ -130,6 +132,7 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::v1::router())
         .merge(routes::users::router())
+        .merge(routes::publishing::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);

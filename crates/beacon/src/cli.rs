@@ -92,6 +92,12 @@ pub enum Command {
     /// People who sign in to the dashboard, with their roles.
     #[command(subcommand)]
     Users(UsersCmd),
+    /// Public status pages: /status/<slug> shows the services named, without sign-in.
+    #[command(subcommand)]
+    StatusPages(StatusPagesCmd),
+    /// Public badges of monitors (status, uptime, latency as SVG), by a revocable key.
+    #[command(subcommand)]
+    Badges(BadgesCmd),
     /// Run the scheduler, checks, REST API and ops endpoints.
     Server(ServerArgs),
     /// Apply database migrations and exit.
@@ -522,6 +528,79 @@ pub enum TokensCmd {
     Revoke {
         /// The token's UUID
         id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatusPagesCmd {
+    /// Create a status page for one or more services.
+    Create {
+        /// Its address: /status/<slug> (a-z, 0-9, '-', '_', '.')
+        #[arg(long)]
+        slug: String,
+        /// Its heading
+        #[arg(long)]
+        title: String,
+        /// A service to show (UUID or name; repeatable, in the order shown)
+        #[arg(long = "service", visible_alias = "service-id", required = true)]
+        services: Vec<Named>,
+        /// A line under the heading
+        #[arg(long)]
+        description: Option<String>,
+        /// Show the checked URLs (scheme, host and path only) [default: false]
+        #[arg(long)]
+        show_urls: bool,
+    },
+    /// Every status page.
+    List,
+    /// One status page.
+    Get {
+        /// The page's UUID or slug
+        id: String,
+    },
+    /// Change a status page; what is not given stays.
+    Update {
+        /// The page's UUID or slug
+        id: String,
+        /// New slug
+        #[arg(long)]
+        slug: Option<String>,
+        /// New title
+        #[arg(long)]
+        title: Option<String>,
+        /// New description ("" clears it)
+        #[arg(long)]
+        description: Option<String>,
+        /// Services to show (repeatable; replaces the list)
+        #[arg(long = "service", visible_alias = "service-id")]
+        services: Vec<Named>,
+        /// Show the checked URLs or not
+        #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+        show_urls: Option<bool>,
+    },
+    /// Delete a status page (its address stops answering).
+    Delete {
+        /// The page's UUID or slug
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BadgesCmd {
+    /// Give a monitor a badge key (a new one replaces the old, which stops working) and print its badge URLs.
+    Create {
+        /// The endpoint's or heartbeat's UUID or name
+        monitor: Named,
+    },
+    /// The monitor's badge URLs, if it has a badge key.
+    Get {
+        /// The endpoint's or heartbeat's UUID or name
+        monitor: Named,
+    },
+    /// Revoke the monitor's badge key: its badges stop answering.
+    Revoke {
+        /// The endpoint's or heartbeat's UUID or name
+        monitor: Named,
     },
 }
 

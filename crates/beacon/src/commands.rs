@@ -2,17 +2,19 @@
 //! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
 use crate::cli::{
-    DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg, IncidentsCmd,
-    Output, PingsCmd, ServicesCmd, StatsArgs, TokensCmd, UsersCmd, WebhooksCmd,
+    BadgesCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg,
+    IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd, TokensCmd, UsersCmd,
+    WebhooksCmd,
 };
 use crate::error::UsageError;
-use crate::names::{self, maybe};
+use crate::names::{self, Named, maybe};
 use crate::output;
 use anyhow::Result;
 use beacon_core::endpoint::Header;
 use beacon_server::api::{IncidentParams, MAX_PAGE, Operations, PingParams, StatsParams};
 use beacon_server::wire::*;
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 /// Flags to API fields. Headers are parsed here so that a malformed one is reported the same way in both modes.
 fn patch(
@@ -522,6 +524,118 @@ async fn user_id(ops: &dyn Operations, given: &str) -> Result<uuid::Uuid> {
         .find(|u| u.email == email)
         .map(|u| u.id)
         .ok_or_else(|| UsageError(format!("no user has the id or email {given:?}")).into())
+}
+
+/// A status page by UUID or slug.
+async fn status_page_id(ops: &dyn Operations, given: &str) -> Result<Uuid> {
+    if let Ok(id) = Uuid::try_parse(given) {
+        return Ok(id);
+    }
+    ops.list_status_pages()
+        .await?
+        .data
+        .into_iter()
+        .find(|p| p.slug == given)
+        .map(|p| p.id)
+        .ok_or_else(|| UsageError(format!("no status page with the slug {given:?}")).into())
+}
+
+async fn service_ids(ops: &dyn Operations, given: &[Named]) -> Result<Vec<Uuid>> {
+    let mut ids = Vec::with_capacity(given.len());
+    for s in given {
+        ids.push(names::service(ops, s).await?);
+    }
+    Ok(ids)
+}
+
+pub async fn status_pages(ops: &dyn Operations, out: Output, cmd: StatusPagesCmd) -> Result<()> {
+    match cmd {
+        StatusPagesCmd::Create {
+            slug,
+            title,
+            services,
+            description,
+            show_urls,
+        } => {
+            let body = StatusPageCreate {
+                slug,
+                title,
+                description,
+                show_urls: Some(show_urls),
+                services: service_ids(ops, &services).await?,
+            };
+            output::status_page(out, &ops.create_status_page(body).await?)
+        }
+        StatusPagesCmd::List => output::status_pages(out, &ops.list_status_pages().await?.data),
+        StatusPagesCmd::Get { id } => {
+            let id = status_page_id(ops, &id).await?;
+            output::status_page(out, &ops.get_status_page(id).await?)
+        }
+        StatusPagesCmd::Update {
+            id,
+            slug,
+            title,
+            description,
+            services,
+            show_urls,
+        } => {
+            if slug.is_none()
+                && title.is_none()
+                && description.is_none()
+                && services.is_empty()
+                && show_urls.is_none()
+            {
+                return Err(UsageError(
+                    "nothing to change: give --slug, --title, --description, --service or --show-urls"
+                        .into(),
+                )
+                .into());
+            }
+            let id = status_page_id(ops, &id).await?;
+            let body = StatusPagePatch {
+                slug,
+                title,
+                description,
+                show_urls,
+                services: if services.is_empty() {
+                    None
+                } else {
+                    Some(service_ids(ops, &services).await?)
+                },
+            };
+            output::status_page(out, &ops.update_status_page(id, body).await?)
+        }
+        StatusPagesCmd::Delete { id } => {
+            let id = status_page_id(ops, &id).await?;
+            ops.delete_status_page(id).await?;
+            output::deleted(out, "status page", id)
+        }
+    }
+}
+
+pub async fn badges(ops: &dyn Operations, out: Output, cmd: BadgesCmd) -> Result<()> {
+    match cmd {
+        BadgesCmd::Create { monitor } => {
+            let id = names::monitor(ops, &monitor).await?;
+            output::badge(out, &ops.create_badge(id).await?)
+        }
+        BadgesCmd::Get { monitor } => {
+            let id = names::monitor(ops, &monitor).await?;
+            match ops.get_badge(id).await? {
+                Some(b) => output::badge(out, &b),
+                None => Err(UsageError(format!(
+                    "{} has no badge yet: `beacon badges create {}` makes one",
+                    monitor.0, monitor.0
+                ))
+                .into()),
+            }
+        }
+        BadgesCmd::Revoke { monitor } => {
+            let id = names::monitor(ops, &monitor).await?;
+            ops.revoke_badge(id).await?;
+            output::deleted(out, "badge of monitor", id)
+        }
+    }
 }
 
 pub async fn users(ops: &dyn Operations, out: Output, cmd: UsersCmd) -> Result<()> {

@@ -153,6 +153,27 @@ pub async fn heartbeat(ops: &dyn Operations, given: &Named) -> Result<Uuid> {
     pick("heartbeat", given, &all)
 }
 
+/// An endpoint or a heartbeat, by UUID or name (endpoints first; a name both have is ambiguous).
+pub async fn monitor(ops: &dyn Operations, given: &Named) -> Result<Uuid> {
+    if let Ok(id) = Uuid::try_parse(&given.0) {
+        return Ok(id);
+    }
+    let services = all_services(ops).await?;
+    let mut all: Vec<Candidate> = all_endpoints(ops, None)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.name, in_service(&services, e.service_id)))
+        .collect();
+    for h in all_heartbeats(ops, None).await? {
+        let extra = in_service(&services, h.service_id);
+        if h.slug != h.name {
+            all.push((h.id, h.slug.clone(), extra.clone()));
+        }
+        all.push((h.id, h.name, extra));
+    }
+    pick("monitor", given, &all)
+}
+
 /// Names of services, endpoints and heartbeats by id, for tables a person reads.
 pub async fn directory(ops: &dyn Operations) -> Result<std::collections::HashMap<Uuid, String>> {
     let mut names: std::collections::HashMap<Uuid, String> = all_services(ops)

@@ -4,9 +4,9 @@
 use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
-    CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView, DeliveryView,
-    EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView, ServiceView,
-    StatsBucket, StatsView, TokenView, UserView, WebhookView,
+    BadgeView, CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView,
+    DeliveryView, EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView,
+    ServiceView, StatsBucket, StatsView, StatusPageView, TokenView, UserView, WebhookView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -731,6 +731,66 @@ pub fn user(out: Output, u: &UserView) -> Result<()> {
                     ("email", u.email.clone()),
                     ("role", u.role.clone()),
                     ("created_at", short(&u.created_at)),
+                ])
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn status_page(out: Output, p: &StatusPageView) -> Result<()> {
+    match out {
+        Output::Json => json(p),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("id", p.id.to_string()),
+                    ("slug", p.slug.clone()),
+                    ("title", p.title.clone()),
+                    ("url", p.url.clone()),
+                    ("services", p.services.len().to_string()),
+                    ("show_urls", p.show_urls.to_string()),
+                    ("created_at", short(&p.created_at)),
+                ])
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn status_pages(out: Output, list: &[StatusPageView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["ID", "SLUG", "TITLE", "SERVICES", "URL"]);
+            for p in list {
+                t.add_row(vec![
+                    p.id.to_string(),
+                    p.slug.clone(),
+                    p.title.clone(),
+                    p.services.len().to_string(),
+                    p.url.clone(),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn badge(out: Output, b: &BadgeView) -> Result<()> {
+    match out {
+        Output::Json => json(b),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("key", b.key.clone()),
+                    ("status", b.status_url.clone()),
+                    ("uptime", format!("{}?window=30d", b.uptime_url)),
+                    ("latency", b.latency_url.clone()),
+                    ("markdown", b.markdown.clone()),
                 ])
             );
             Ok(())

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use beacon_server::api::{
     ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
-    PingParams, ServiceOps, StatsParams, TokenOps, UserOps, WebhookOps,
+    PingParams, ServiceOps, StatsParams, StatusPageOps, TokenOps, UserOps, WebhookOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -310,6 +310,61 @@ impl TokenOps for Remote {
             NO_BODY,
         )
         .await
+    }
+}
+
+#[async_trait]
+impl StatusPageOps for Remote {
+    async fn create_status_page(&self, body: StatusPageCreate) -> Result<StatusPageView, ApiError> {
+        self.call(Method::POST, "/api/v1/status-pages", NO_QUERY, Some(&body))
+            .await
+    }
+
+    async fn list_status_pages(&self) -> Result<StatusPageList, ApiError> {
+        self.call(Method::GET, "/api/v1/status-pages", NO_QUERY, NO_BODY)
+            .await
+    }
+
+    async fn get_status_page(&self, id: Uuid) -> Result<StatusPageView, ApiError> {
+        let path = format!("/api/v1/status-pages/{id}");
+        self.call(Method::GET, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn update_status_page(
+        &self,
+        id: Uuid,
+        body: StatusPagePatch,
+    ) -> Result<StatusPageView, ApiError> {
+        let path = format!("/api/v1/status-pages/{id}");
+        self.call(Method::PATCH, &path, NO_QUERY, Some(&body)).await
+    }
+
+    async fn delete_status_page(&self, id: Uuid) -> Result<(), ApiError> {
+        let path = format!("/api/v1/status-pages/{id}");
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY)
+            .await
+            .map(|_| ())
+    }
+
+    async fn create_badge(&self, monitor: Uuid) -> Result<BadgeView, ApiError> {
+        let path = format!("/api/v1/monitors/{monitor}/badge");
+        self.call(Method::POST, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn get_badge(&self, monitor: Uuid) -> Result<Option<BadgeView>, ApiError> {
+        let path = format!("/api/v1/monitors/{monitor}/badge");
+        match self.call(Method::GET, &path, NO_QUERY, NO_BODY).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.status == 404 && e.message.contains("has no badge") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn revoke_badge(&self, monitor: Uuid) -> Result<(), ApiError> {
+        let path = format!("/api/v1/monitors/{monitor}/badge");
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY)
+            .await
+            .map(|_| ())
     }
 }
 

@@ -12,6 +12,7 @@ mod incidents;
 mod monitors;
 mod overview;
 mod services;
+mod status_pages;
 mod tokens;
 mod users;
 mod webhooks;
@@ -23,6 +24,7 @@ pub use overview::{
     MonitorRow, OVERVIEW_PAGE, Overview, OverviewQuery, Recent, SORTS, STATUS_GROUPS,
 };
 pub use services::ServiceOps;
+pub use status_pages::{BadgeFigures, StatusPageOps};
 pub use tokens::TokenOps;
 pub use users::{NewSession, SignInLimiter, UserOps};
 pub use webhooks::WebhookOps;
@@ -89,12 +91,26 @@ type TokenCache =
 
 /// Every operation of the API. `App` implements it on the database; the CLI's client implements it over HTTP.
 pub trait Operations:
-    ServiceOps + EndpointOps + IncidentOps + TokenOps + WebhookOps + HeartbeatOps + UserOps
+    ServiceOps
+    + EndpointOps
+    + IncidentOps
+    + TokenOps
+    + WebhookOps
+    + HeartbeatOps
+    + UserOps
+    + StatusPageOps
 {
 }
 
 impl<T> Operations for T where
-    T: ServiceOps + EndpointOps + IncidentOps + TokenOps + WebhookOps + HeartbeatOps + UserOps
+    T: ServiceOps
+        + EndpointOps
+        + IncidentOps
+        + TokenOps
+        + WebhookOps
+        + HeartbeatOps
+        + UserOps
+        + StatusPageOps
 {
 }
 
@@ -116,6 +132,7 @@ pub struct App {
     sign_ins: Arc<SignInLimiter>,
     /// The overview's last reading of every monitor.
     monitor_cache: Arc<overview::MonitorCache>,
+    public_cache: Arc<status_pages::PublicCache>,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -184,6 +201,7 @@ impl App {
             deny_private_networks: config.deny_private_networks,
             sign_ins: Arc::default(),
             monitor_cache: Arc::default(),
+            public_cache: Arc::default(),
             intake: None,
             public_url: "http://127.0.0.1:8080".into(),
         }

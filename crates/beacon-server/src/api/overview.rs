@@ -40,6 +40,8 @@ pub struct MonitorRow {
     pub detail: String,
     /// RFC 3339 of the last check or ping.
     pub last: Option<String>,
+    /// An endpoint's URL as a public page may show it (no credentials or query).
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -132,6 +134,11 @@ impl MonitorRow {
                 .map(|k| k.as_str().to_owned())
                 .unwrap_or_default(),
             last: e.last_checked_at.map(rfc3339),
+            target: match &e.spec.check {
+                beacon_core::check::CheckSpec::Http(h) => {
+                    Some(beacon_core::status_page::shown_url(h.url.as_url()))
+                }
+            },
         }
     }
 
@@ -151,6 +158,7 @@ impl MonitorRow {
             group: group(shown),
             detail: String::new(),
             last: h.last_ping_at.map(rfc3339),
+            target: None,
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use super::form::{Field, FormPage, Input, Posted, header_lines};
 use super::*;
-use crate::api::{EndpointOps, IncidentOps, IncidentParams, PingParams, ServiceOps, StatsParams};
+use crate::api::{
+    EndpointOps, IncidentOps, IncidentParams, PingParams, ServiceOps, StatsParams, StatusPageOps,
+};
 use crate::wire::{EndpointPatch, EndpointView, PingView, mask_values};
 use axum::Form;
 use axum::extract::{Path, State};
@@ -33,6 +35,8 @@ struct EndpointPage {
     /// The last 90 days, a day a cell.
     days: Vec<Cell>,
     uptime_90d: String,
+    badge: Option<crate::wire::BadgeView>,
+    monitor_path: String,
 }
 
 /// Ranges the latency chart offers.
@@ -169,6 +173,10 @@ pub async fn endpoint(
         (Ok(p), Ok(i), Ok(d)) => (p.data, i.data, d),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(&e),
     };
+    let badge = match state.app.get_badge(id).await {
+        Ok(b) => b,
+        Err(e) => return error_page(&e),
+    };
     let today = chrono::Utc::now().date_naive();
     let day_label = |i: usize| {
         (today - chrono::Days::new(89 - i as u64))
@@ -189,6 +197,8 @@ pub async fn endpoint(
         uptime_90d: percent(e.stats.as_ref().and_then(|s| s.uptime_90d)),
         uptime,
         days: cells(&daily, day_label),
+        badge,
+        monitor_path: format!("/endpoints/{id}"),
         pings: pings.iter().map(line).collect(),
         incidents: incidents
             .into_iter()
@@ -217,6 +227,8 @@ pub async fn act(
             .await
             .map(|_| false),
         "delete" => state.app.delete_endpoint(id).await.map(|()| true),
+        "badge" => state.app.create_badge(id).await.map(|_| false),
+        "revoke-badge" => state.app.revoke_badge(id).await.map(|()| false),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     match done {

@@ -15,8 +15,8 @@ pub enum Input {
     Select(Vec<(String, String)>),
     /// A single checkbox; `value` is "on" when ticked.
     Check,
-    /// Several checkboxes under one name: (value, ticked).
-    Checks(Vec<(String, bool)>),
+    /// Several checkboxes under one name: (value, label, ticked).
+    Checks(Vec<(String, String, bool)>),
 }
 
 pub struct Field {
@@ -96,7 +96,7 @@ impl FormPage {
                 Input::Check => f.value = if posted.ticked(f.name) { "on" } else { "" }.into(),
                 Input::Checks(options) => {
                     let chosen = posted.all(f.name);
-                    for (value, ticked) in options.iter_mut() {
+                    for (value, _, ticked) in options.iter_mut() {
                         *ticked = chosen.contains(&value.as_str());
                     }
                 }

@@ -4,7 +4,7 @@
 
 use super::form::{Field, FormPage, Input, Posted};
 use super::*;
-use crate::api::{HeartbeatOps, ServiceOps};
+use crate::api::{HeartbeatOps, ServiceOps, StatusPageOps};
 use crate::wire::{HeartbeatCreate, HeartbeatPatch, HeartbeatView};
 use axum::Form;
 use axum::extract::{Path, State};
@@ -24,6 +24,8 @@ struct HeartbeatPage {
     next_runs: Vec<String>,
     /// (when, kind, run duration, body)
     pings: Vec<(String, String, String, String)>,
+    badge: Option<crate::wire::BadgeView>,
+    monitor_path: String,
 }
 
 fn schedule(h: &HeartbeatView) -> Option<Schedule> {
@@ -51,6 +53,10 @@ pub async fn heartbeat(
     ) {
         (Ok(h), Ok(p)) => (h, p.data),
         (Err(e), _) | (_, Err(e)) => return error_page(&e),
+    };
+    let badge = match state.app.get_badge(id).await {
+        Ok(b) => b,
+        Err(e) => return error_page(&e),
     };
     if me.user.role < Role::Editor {
         // The ping URL is a credential: viewers get the form that needs the key.
@@ -89,6 +95,8 @@ pub async fn heartbeat(
                 )
             })
             .collect(),
+        badge,
+        monitor_path: format!("/heartbeats/{id}"),
         h,
     };
     render(&page)
@@ -116,6 +124,8 @@ pub async fn act(
             .await
             .map(|_| false),
         "delete" => state.app.delete_heartbeat(id).await.map(|()| true),
+        "badge" => state.app.create_badge(id).await.map(|_| false),
+        "revoke-badge" => state.app.revoke_badge(id).await.map(|()| false),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     match done {

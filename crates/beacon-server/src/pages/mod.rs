@@ -9,8 +9,10 @@ mod form;
 mod heartbeat;
 mod incidents;
 mod overview;
+mod public;
 mod services;
 mod settings;
+mod status_pages;
 mod webhooks;
 
 use crate::AppState;
@@ -30,6 +32,21 @@ pub fn router() -> Router<AppState> {
         .route("/", get(overview::overview))
         .route("/fragments/overview", get(overview::overview_live))
         .route("/assets/{name}", get(asset))
+        .route("/status/{slug}", get(public::status_page))
+        .route("/status-pages", get(status_pages::list))
+        .route(
+            "/status-pages/new",
+            get(status_pages::new_form).post(status_pages::create),
+        )
+        .route(
+            "/status-pages/{id}/edit",
+            get(status_pages::edit_form).post(status_pages::update),
+        )
+        .route(
+            "/status-pages/{id}/delete",
+            axum::routing::post(status_pages::delete),
+        )
+        .route("/badge/{key}/{file}", get(public::badge))
         .route("/endpoints/{id}", get(endpoint::endpoint))
         .route("/endpoints/{id}/latency", get(endpoint::latency))
         .route(

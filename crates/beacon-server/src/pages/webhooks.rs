@@ -199,7 +199,7 @@ fn form(nav: Nav, title: String, action: String, cancel: String, creating: bool)
             Input::Checks(
                 EventKind::SUBSCRIBABLE
                     .iter()
-                    .map(|k| (k.as_str().to_owned(), creating))
+                    .map(|k| (k.as_str().to_owned(), k.as_str().to_owned(), creating))
                     .collect(),
             ),
         ),
@@ -314,7 +314,7 @@ pub async fn edit_form(
             (_, "url") => f.value = w.url.clone(),
             (_, "header") => f.value = header_lines(&w.headers),
             (Input::Checks(options), _) => {
-                for (value, ticked) in options.iter_mut() {
+                for (value, _, ticked) in options.iter_mut() {
                     *ticked = w.events.contains(value);
                 }
             }

@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod heartbeats;
+pub mod publishing;
 pub mod users;
 pub mod v1;
 

@@ -262,6 +262,40 @@ fn services_endpoints_heartbeats_and_webhooks_through_the_forms() {
     );
     assert_eq!(target.hits("/hook"), 1);
 
+    // A status page: without a service it is refused with the field named; then made, and public.
+    let none = post_form(
+        &mut ed,
+        "/status-pages/new",
+        &[("slug", "shop-status"), ("title", "Shop")],
+    );
+    assert_eq!(none.status, 422, "{}", none.body);
+    assert!(none.body.contains("id=\"service-error\""), "{}", none.body);
+    assert!(
+        none.body.contains("value=\"shop-status\""),
+        "typed slug kept"
+    );
+    redirected(&post_form(
+        &mut ed,
+        "/status-pages/new",
+        &[
+            ("slug", "shop-status"),
+            ("title", "Shop"),
+            ("service", &shop),
+        ],
+    ));
+    assert!(ed.get("/status-pages").body.contains("/status/shop-status"));
+    assert_eq!(
+        http(&format!("{}/status/shop-status", ed.base), "GET", &[], None).status,
+        200
+    );
+    // A badge made from the endpoint's page.
+    let page = ed.get(&format!("/endpoints/{endpoint}"));
+    assert!(page.body.contains("Make a badge"), "{}", page.body);
+    let token = csrf(&page);
+    redirected(&ed.post(&format!("/endpoints/{endpoint}/badge"), &[("csrf", &token)]));
+    let page = ed.get(&format!("/endpoints/{endpoint}"));
+    assert!(page.body.contains("Markdown for a README") && page.body.contains("/badge/bdg_"));
+
     // The service page lists what was made.
     let page = ed.get(&format!("/services/{shop}"));
     for shown in ["checkout", "backup", &hook_url] {

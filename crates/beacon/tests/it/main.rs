@@ -13,5 +13,6 @@ mod ops;
 mod pages;
 mod scheduling;
 mod stats;
+mod status;
 mod web;
 mod webhooks;

@@ -1,0 +1,172 @@
+//! What anyone may see without signing in: public status pages (`/status/<slug>`, `.json`) and monitors'
+//! badges (`/badge/<key>/status.svg`, `uptime.svg`, `latency.svg`). Both are read through short caches and
+//! show only what the page or badge names.
+
+use super::*;
+use crate::wire::PublicStatus;
+use axum::extract::{Path, Query, State};
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusHtml<'a> {
+    p: &'a PublicStatus,
+    /// (service name, its monitors with their 90 daily cells)
+    services: Vec<(&'a str, Vec<(&'a crate::wire::PublicMonitor, Vec<Cell>)>)>,
+    /// (monitor, since, for how long) of open incidents, then of the last 30 days'.
+    open: Vec<(String, String, String)>,
+    history: Vec<(String, String, String)>,
+}
+
+fn lasted(seconds: i64) -> String {
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3_599 => format!("{} min", seconds / 60),
+        3_600..=86_399 => format!("{} h {} min", seconds / 3_600, seconds % 3_600 / 60),
+        _ => format!("{} d {} h", seconds / 86_400, seconds % 86_400 / 3_600),
+    }
+}
+
+pub fn percent(v: &Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.2} %"))
+}
+
+/// GET /status/<slug> (HTML) or /status/<slug>.json.
+pub async fn status_page(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let (slug, json) = match slug.strip_suffix(".json") {
+        Some(s) => (s.to_owned(), true),
+        None => (slug, false),
+    };
+    let p = match state.app.public_status(&slug).await {
+        Ok(p) => p,
+        Err(e) if json => return e.into_response(),
+        Err(e) => return error_page(&e),
+    };
+    let cache = (header::CACHE_CONTROL, "public, max-age=10");
+    if json {
+        return ([cache], axum::Json(p.as_ref().clone())).into_response();
+    }
+    let today = chrono::Utc::now().date_naive();
+    let label = |i: usize| {
+        (today - chrono::Days::new(89 - i as u64))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let line = |i: &crate::wire::PublicIncident| {
+        (
+            i.monitor.clone(),
+            format!("{} UTC", when(&i.started_at)),
+            lasted(i.duration_seconds),
+        )
+    };
+    let page = StatusHtml {
+        services: p
+            .services
+            .iter()
+            .map(|s| {
+                let monitors = s
+                    .monitors
+                    .iter()
+                    .map(|m| (m, cells(&m.days, label)))
+                    .collect();
+                (s.name.as_str(), monitors)
+            })
+            .collect(),
+        open: p.open_incidents.iter().map(line).collect(),
+        history: p.history.iter().map(line).collect(),
+        p: &p,
+    };
+    let mut resp = render(&page);
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=10"),
+    );
+    resp
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct BadgeParams {
+    window: Option<String>,
+}
+
+/// A shields-style badge: a grey label and a coloured value.
+fn badge_svg(label: &str, value: &str, color: &str) -> String {
+    // Verdana 11 px averages about 7 px a character; each half gets 10 px of padding.
+    let w = |s: &str| 10 + 7 * s.chars().count();
+    let (lw, vw) = (w(label), w(value));
+    let esc = |s: &str| {
+        askama::filters::escape(s, askama::filters::Html)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    let (label, value) = (esc(label), esc(value));
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" aria-label="{label}: {value}"><title>{label}: {value}</title><linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient><clipPath id="r"><rect width="{total}" height="20" rx="3" fill="#fff"/></clipPath><g clip-path="url(#r)"><rect width="{lw}" height="20" fill="#555"/><rect x="{lw}" width="{vw}" height="20" fill="{color}"/><rect width="{total}" height="20" fill="url(#s)"/></g><g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11"><text x="{lx}" y="14">{label}</text><text x="{vx}" y="14">{value}</text></g></svg>"##,
+        total = lw + vw,
+        lx = lw / 2,
+        vx = lw + vw / 2,
+    )
+}
+
+fn uptime_color(u: Option<f64>) -> &'static str {
+    match u {
+        None => "#9f9f9f",
+        Some(u) if u >= 99.9 => "#2e7d32",
+        Some(u) if u >= 99.0 => "#9a6700",
+        Some(_) => "#c62828",
+    }
+}
+
+/// GET /badge/<key>/<status|uptime|latency>.svg
+pub async fn badge(
+    State(state): State<AppState>,
+    Path((key, file)): Path<(String, String)>,
+    Query(q): Query<BadgeParams>,
+) -> Response {
+    let (days, window) = match q.window.as_deref().unwrap_or("30d") {
+        "24h" => (1, "24h"),
+        "7d" => (7, "7d"),
+        "30d" => (30, "30d"),
+        "90d" => (90, "90d"),
+        _ => {
+            return ApiError::bad_request("window: use 24h, 7d, 30d or 90d")
+                .with_field("window")
+                .into_response();
+        }
+    };
+    let figures = match state.app.badge_figures(&key, days).await {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let svg = match file.as_str() {
+        "status.svg" => {
+            let color = match figures.status {
+                "up" => "#2e7d32",
+                "down" => "#c62828",
+                "degraded" => "#9a6700",
+                _ => "#9f9f9f",
+            };
+            badge_svg(&figures.name, figures.status, color)
+        }
+        "uptime.svg" => badge_svg(
+            &format!("uptime {window}"),
+            &figures.uptime.map_or("n/a".into(), |u| format!("{u:.2}%")),
+            uptime_color(figures.uptime),
+        ),
+        "latency.svg" => badge_svg(
+            "p95 24h",
+            &figures
+                .p95_ms
+                .map_or("n/a".into(), |v| format!("{v:.0} ms")),
+            "#0969da",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        svg,
+    )
+        .into_response()
+}
