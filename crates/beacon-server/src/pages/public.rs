@@ -6,12 +6,15 @@ use super::*;
 use crate::wire::PublicStatus;
 use axum::extract::{Path, Query, State};
 
+/// A monitor as the page draws it: its figures and its 90 daily cells.
+type MonitorLine<'a> = (&'a crate::wire::PublicMonitor, Vec<Cell>);
+
 #[derive(Template)]
 #[template(path = "status.html")]
 struct StatusHtml<'a> {
     p: &'a PublicStatus,
     /// (service name, its monitors with their 90 daily cells)
-    services: Vec<(&'a str, Vec<(&'a crate::wire::PublicMonitor, Vec<Cell>)>)>,
+    services: Vec<(&'a str, Vec<MonitorLine<'a>>)>,
     /// (monitor, since, for how long) of open incidents, then of the last 30 days'.
     open: Vec<(String, String, String)>,
     history: Vec<(String, String, String)>,
