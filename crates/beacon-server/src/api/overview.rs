@@ -95,26 +95,37 @@ fn rank(group: &str) -> usize {
         .unwrap_or(5)
 }
 
-/// How long one reading of every monitor serves the overview: pages and their live fragments asked for within it
-/// share it (a status change shows up at most this much later).
+/// How long one reading of every monitor serves the overview as fresh: pages and their live fragments asked for
+/// within it share it.
 pub const MONITORS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long an older reading may still be served while a new one is read in the background: nobody waits for
+/// the reading then, and a status change shows up at most a reading later. Older than this, a request reads anew.
+pub const MONITORS_STALE_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Every monitor and the service names, as last read.
 pub type MonitorSnapshot = Arc<(Vec<MonitorRow>, Vec<String>)>;
 
 /// The last snapshot and when it was read (a plain mutex, held only to look or replace), and the lock one
-/// reader holds while it reads anew, so requests arriving meanwhile wait for its result instead of each reading.
+/// reader holds while it reads anew, so requests arriving meanwhile use its result instead of each reading.
 #[derive(Default)]
 pub struct MonitorCache {
     last: std::sync::Mutex<Option<(std::time::Instant, MonitorSnapshot)>>,
-    reading: tokio::sync::Mutex<()>,
+    reading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl MonitorCache {
-    fn fresh(&self) -> Option<MonitorSnapshot> {
+    /// The last snapshot if it is younger than `age`.
+    fn within(&self, age: std::time::Duration) -> Option<MonitorSnapshot> {
         let last = self.last.lock().ok()?;
         let (at, snap) = last.as_ref()?;
-        (at.elapsed() < MONITORS_FRESH_FOR).then(|| snap.clone())
+        (at.elapsed() < age).then(|| snap.clone())
+    }
+
+    fn keep(&self, snap: MonitorSnapshot) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((std::time::Instant::now(), snap));
+        }
     }
 }
 
@@ -242,20 +253,32 @@ impl App {
         Ok(rows)
     }
 
-    /// Every monitor, unsorted, and the service names: the snapshot if it is fresh, else read again.
+    /// Every monitor, unsorted, and the service names: the snapshot if it is fresh; a recent one while one
+    /// background task reads anew; else read now (one reader at a time, the others wait for its result).
     pub async fn monitors(&self) -> Result<MonitorSnapshot, ApiError> {
-        if let Some(snap) = self.monitor_cache.fresh() {
+        if let Some(snap) = self.monitor_cache.within(MONITORS_FRESH_FOR) {
             return Ok(snap);
+        }
+        if let Some(recent) = self.monitor_cache.within(MONITORS_STALE_FOR) {
+            if let Ok(guard) = self.monitor_cache.reading.clone().try_lock_owned() {
+                let app = self.clone();
+                tokio::spawn(async move {
+                    let _reading = guard;
+                    match app.read_monitors().await {
+                        Ok(snap) => app.monitor_cache.keep(Arc::new(snap)),
+                        Err(e) => tracing::warn!(error = %e, "reading the monitors failed"),
+                    }
+                });
+            }
+            return Ok(recent);
         }
         let _reading = self.monitor_cache.reading.lock().await;
         // Someone else may have read while this request waited.
-        if let Some(snap) = self.monitor_cache.fresh() {
+        if let Some(snap) = self.monitor_cache.within(MONITORS_FRESH_FOR) {
             return Ok(snap);
         }
         let snap = Arc::new(self.read_monitors().await?);
-        if let Ok(mut last) = self.monitor_cache.last.lock() {
-            *last = Some((std::time::Instant::now(), snap.clone()));
-        }
+        self.monitor_cache.keep(snap.clone());
         Ok(snap)
     }
 

@@ -224,12 +224,17 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         .await
         .expect("focus");
     for _ in 0..25 {
-        c.active_element()
-            .await
-            .expect("focused")
-            .send_keys("\u{E004}")
-            .await
-            .expect("tab");
+        // The focused element may be replaced by the live update in between: ask again then.
+        for attempt in 0..3 {
+            let sent = match c.active_element().await {
+                Ok(e) => e.send_keys("\u{E004}").await.is_ok(),
+                Err(_) => false,
+            };
+            if sent {
+                break;
+            }
+            assert!(attempt < 2, "Tab could not be sent");
+        }
         let label = c
             .execute(
                 "var e = document.activeElement; return (e.id || e.textContent || '').trim();",
