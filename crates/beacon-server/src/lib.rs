@@ -72,6 +72,8 @@ pub struct AppState {
     pub started: Instant,
     /// When `/health` reports storage pressure.
     pub storage: StorageThresholds,
+    /// Public status pages as last rendered, each with the reading it was rendered from.
+    pub rendered: Arc<pages::RenderedPages>,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             started_at: Utc::now(),
             started: Instant::now(),
             storage: StorageThresholds::default(),
+            rendered: Arc::default(),
         }
     }
 }

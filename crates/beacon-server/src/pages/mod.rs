@@ -24,6 +24,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use beacon_store::SessionInfo;
 
+pub use public::RenderedPages;
+
 pub const SESSION_COOKIE: &str = "beacon_session";
 pub const CSRF_COOKIE: &str = "beacon_csrf";
 

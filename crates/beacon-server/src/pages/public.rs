@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::wire::PublicStatus;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use std::sync::Arc;
 
 /// A monitor as the page draws it: its figures and its 90 daily cells.
 type MonitorLine<'a> = (&'a crate::wire::PublicMonitor, Vec<Cell>);
@@ -18,6 +20,29 @@ struct StatusHtml<'a> {
     /// (monitor, since, for how long) of open incidents, then of the last 30 days'.
     open: Vec<(String, String, String)>,
     history: Vec<(String, String, String)>,
+}
+
+/// Each public page's HTML with the reading it was rendered from: rendered once per reading (the reading is
+/// cached for a few seconds by `App::public_status`), not once per visitor.
+#[derive(Default)]
+pub struct RenderedPages(
+    std::sync::Mutex<std::collections::HashMap<String, (Arc<PublicStatus>, Bytes)>>,
+);
+
+impl RenderedPages {
+    fn get(&self, slug: &str, reading: &Arc<PublicStatus>) -> Option<Bytes> {
+        let pages = self.0.lock().ok()?;
+        let (from, html) = pages.get(slug)?;
+        Arc::ptr_eq(from, reading).then(|| html.clone())
+    }
+
+    fn keep(&self, slug: &str, reading: Arc<PublicStatus>, html: Bytes) {
+        if let Ok(mut pages) = self.0.lock() {
+            // Pages are few (one entry per slug); a deleted page's entry is dropped with the next render.
+            pages.retain(|_, (from, _)| Arc::strong_count(from) > 1);
+            pages.insert(slug.to_owned(), (reading, html));
+        }
+    }
 }
 
 fn lasted(seconds: i64) -> String {
@@ -48,6 +73,31 @@ pub async fn status_page(State(state): State<AppState>, Path(slug): Path<String>
     if json {
         return ([cache], axum::Json(p.as_ref().clone())).into_response();
     }
+    let html = match state.rendered.get(&slug, &p) {
+        Some(html) => html,
+        None => match render_status(&p) {
+            Ok(html) => {
+                let html = Bytes::from(html);
+                state.rendered.keep(&slug, p.clone(), html.clone());
+                html
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "rendering a status page failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        },
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=10"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+fn render_status(p: &PublicStatus) -> Result<String, askama::Error> {
     let today = chrono::Utc::now().date_naive();
     let label = |i: usize| {
         (today - chrono::Days::new(89 - i as u64))
@@ -61,7 +111,7 @@ pub async fn status_page(State(state): State<AppState>, Path(slug): Path<String>
             lasted(i.duration_seconds),
         )
     };
-    let page = StatusHtml {
+    StatusHtml {
         services: p
             .services
             .iter()
@@ -76,14 +126,9 @@ pub async fn status_page(State(state): State<AppState>, Path(slug): Path<String>
             .collect(),
         open: p.open_incidents.iter().map(line).collect(),
         history: p.history.iter().map(line).collect(),
-        p: &p,
-    };
-    let mut resp = render(&page);
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=10"),
-    );
-    resp
+        p,
+    }
+    .render()
 }
 
 #[derive(Debug, serde::Deserialize)]
