@@ -49,7 +49,7 @@ impl This {
                 "SELECT e.pk, e.status, e.consecutive_failures, e.consecutive_successes, \
                  e.alert_threshold, e.recovery_threshold, e.last_checked_at, e.last_error_kind, \
                  (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
-                 AS open_count FROM endpoints e WHERE e.pk IN (",
+                 AS open_count FROM endpoints e WHERE e.enabled AND e.pk IN (",
             );
             let mut list = qb.separated(", ");
             for pk in chunk {
@@ -87,7 +87,8 @@ impl This {
         // Failures counted on open incidents, written once per endpoint rather than once per result.
         let mut failures_during: HashMap<i64, i32> = HashMap::new();
         for (pk, record) in results {
-            // The endpoint was deleted after the check started: nothing to update.
+            // The endpoint was deleted or paused after the check started: the result is kept, its health and
+            // incidents are not touched (a pause closed its incident; a late failure must not open another).
             let Some(EndpointHealth {
                 health,
                 thresholds,

@@ -420,5 +420,34 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
             .ends_with("/sign-in")
     );
     screenshot(&c, "sign-in").await;
+
+    // A public status page, signed out: the service's monitors with their 90 daily cells, also at phone width.
+    home.json(&[
+        "status-pages",
+        "create",
+        "--slug",
+        "shop",
+        "--title",
+        "Shop status",
+        "--service",
+        "Shop",
+    ]);
+    c.goto(&format!("{base}/status/shop")).await.expect("open");
+    let text = until(&c, 10, "the status page", |t| t.contains("Shop status")).await;
+    assert!(text.contains("Health") && text.contains("Nightly backup"), "{text}");
+    assert!(!text.contains("Sign out"), "nothing of the dashboard");
+    screenshot(&c, "status-page").await;
+    c.set_window_size(360, 800).await.expect("resize");
+    let fits: bool = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("width")
+        .as_bool()
+        .unwrap_or(false);
+    assert!(fits, "the status page scrolls sideways at 360 px");
+    screenshot(&c, "status-page-phone").await;
     c.close().await.expect("close");
 }

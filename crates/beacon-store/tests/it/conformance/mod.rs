@@ -1002,6 +1002,12 @@ pub async fn pausing_a_failing_endpoint_resolves_its_incident(store: Arc<dyn Sto
         run_slot(&store, now, false).await;
         now += 60_000;
     }
+    // A check already running when the endpoint is paused: its result is kept, but it opens nothing.
+    let in_flight = store
+        .claim_slots(&claim("w", now))
+        .await
+        .expect("claim")
+        .remove(0);
     let paused = store
         .update_endpoint(
             ep.id,
@@ -1034,6 +1040,27 @@ pub async fn pausing_a_failing_endpoint_resolves_its_incident(store: Arc<dyn Sto
             Some(now)
         )
     );
+    store
+        .complete_slots(
+            "w",
+            REGION,
+            &[Completion {
+                schedule_pk: in_flight.schedule_pk,
+                endpoint_pk: in_flight.endpoint_pk,
+                slot: in_flight.slot,
+                next_slot: in_flight.slot + 60_000,
+                ping: Some(record(in_flight.slot, false)),
+            }],
+        )
+        .await
+        .expect("late result");
+    assert_eq!(
+        incidents(store.clone()).await.len(),
+        1,
+        "a result arriving after the pause opens no incident"
+    );
+    let still = store.get_endpoint(ep.id).await.expect("endpoint");
+    assert_eq!((still.status, still.consecutive_failures), (Status::Unknown, 0));
     let events = store.list_events(0, 10).await.expect("events");
     let last = json(&events.last().expect("event").payload);
     assert_eq!(
