@@ -434,7 +434,10 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     ]);
     c.goto(&format!("{base}/status/shop")).await.expect("open");
     let text = until(&c, 10, "the status page", |t| t.contains("Shop status")).await;
-    assert!(text.contains("Health") && text.contains("Nightly backup"), "{text}");
+    assert!(
+        text.contains("Health") && text.contains("Nightly backup"),
+        "{text}"
+    );
     assert!(!text.contains("Sign out"), "nothing of the dashboard");
     screenshot(&c, "status-page").await;
     c.set_window_size(360, 800).await.expect("resize");

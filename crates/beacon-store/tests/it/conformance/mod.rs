@@ -1060,7 +1060,10 @@ pub async fn pausing_a_failing_endpoint_resolves_its_incident(store: Arc<dyn Sto
         "a result arriving after the pause opens no incident"
     );
     let still = store.get_endpoint(ep.id).await.expect("endpoint");
-    assert_eq!((still.status, still.consecutive_failures), (Status::Unknown, 0));
+    assert_eq!(
+        (still.status, still.consecutive_failures),
+        (Status::Unknown, 0)
+    );
     let events = store.list_events(0, 10).await.expect("events");
     let last = json(&events.last().expect("event").payload);
     assert_eq!(
