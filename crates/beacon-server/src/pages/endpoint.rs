@@ -23,9 +23,47 @@ pub struct PingLine {
     total: String,
 }
 
+/// The part of an endpoint's page that updates by itself: its status and recent checks.
+#[derive(Template)]
+#[template(path = "endpoint_live.html")]
+struct EndpointLive {
+    live_status: String,
+    pings: Vec<PingLine>,
+}
+
+/// GET /fragments/endpoints/<id>: the live part of its page.
+pub async fn endpoint_live(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Response {
+    if let Err(answer) = signed_in(&state, &headers).await {
+        return answer;
+    }
+    let recent = PingParams {
+        limit: Some(RECENT_CHECKS),
+        failed: None,
+        cursor: None,
+    };
+    match (
+        state.app.get_endpoint(id).await,
+        state.app.list_pings(id, recent).await,
+    ) {
+        (Ok(e), Ok(p)) => render(&EndpointLive {
+            live_status: e.status,
+            pings: p.data.iter().map(line).collect(),
+        }),
+        (Err(e), _) | (_, Err(e)) => e.into_response(),
+    }
+}
+
+/// Checks listed on an endpoint's page.
+const RECENT_CHECKS: u32 = 20;
+
 #[derive(Template)]
 #[template(path = "endpoint.html")]
 struct EndpointPage {
+    live_status: String,
     nav: Nav,
     e: EndpointView,
     uptime: Vec<(&'static str, String)>,
@@ -153,7 +191,7 @@ pub async fn endpoint(
         .list_pings(
             id,
             PingParams {
-                limit: Some(20),
+                limit: Some(RECENT_CHECKS),
                 failed: None,
                 cursor: None,
             },
@@ -197,6 +235,7 @@ pub async fn endpoint(
         uptime_90d: percent(e.stats.as_ref().and_then(|s| s.uptime_90d)),
         uptime,
         days: cells(&daily, day_label),
+        live_status: e.status.clone(),
         badge,
         monitor_path: format!("/endpoints/{id}"),
         pings: pings.iter().map(line).collect(),

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/badge/{key}/{file}", get(public::badge))
         .route("/endpoints/{id}", get(endpoint::endpoint))
         .route("/endpoints/{id}/latency", get(endpoint::latency))
+        .route("/fragments/endpoints/{id}", get(endpoint::endpoint_live))
         .route(
             "/endpoints/{id}/{action}",
             axum::routing::post(endpoint::act),

@@ -342,6 +342,20 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         .expect("title")
         .unwrap_or_default();
     assert!(today.contains(" %"), "today has checks: {today}");
+    // The target recovers: the page shows it up and the new checks without a reload.
+    c.execute("window.beaconMarker = 7;", vec![])
+        .await
+        .expect("marker");
+    target.set(Mode::Ok);
+    until_in(&c, "#status", 30, "the endpoint up without a reload", |t| {
+        t == "up"
+    })
+    .await;
+    let marker = c
+        .execute("return window.beaconMarker;", vec![])
+        .await
+        .expect("marker");
+    assert_eq!(marker, json!(7), "the endpoint page was reloaded");
     screenshot(&c, "endpoint").await;
     c.find(Locator::Css("form[action$='/pause'] button"))
         .await
