@@ -17,6 +17,65 @@ struct NewPing<'a> {
 }
 
 impl This {
+    /// PostgreSQL: lock every heartbeat row the batch touches before anything else, in one global order (pk
+    /// ascending), so two servers' batches never wait on each other in a cycle. Targets not in the cache are
+    /// resolved to pks without locking first (a batch names some by id and some by slug). SQLite has one
+    /// writer at a time: nothing to do.
+    async fn lock_in_order(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        cache: &HbCache,
+        pings: &[IncomingPing],
+        cached: &[i64],
+    ) -> Result<()> {
+        if sql::HEARTBEAT_LOCK.is_empty() {
+            return Ok(());
+        }
+        let mut ids: Vec<Uuid> = Vec::new();
+        let mut slugs: Vec<&str> = Vec::new();
+        for p in pings {
+            match &p.target {
+                HeartbeatRef::Id(id) if cache.pk_of_id(id).is_none() => ids.push(*id),
+                HeartbeatRef::Slug(s) if cache.pk_of_slug(s).is_none() => slugs.push(s),
+                _ => {}
+            }
+        }
+        let mut all: Vec<i64> = cached.to_vec();
+        for chunk in ids.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new("SELECT pk FROM heartbeats WHERE id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(&mut **tx).await? {
+                all.push(row.try_get(0)?);
+            }
+        }
+        for chunk in slugs.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new("SELECT pk FROM heartbeats WHERE slug IN (");
+            let mut list = qb.separated(", ");
+            for slug in chunk {
+                list.push_bind(*slug);
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(&mut **tx).await? {
+                all.push(row.try_get(0)?);
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        for chunk in all.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new("SELECT h.pk FROM heartbeats h WHERE h.pk IN (");
+            let mut list = qb.separated(", ");
+            for pk in chunk {
+                list.push_bind(*pk);
+            }
+            qb.push(") ORDER BY h.pk").push(sql::HEARTBEAT_LOCK);
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     /// One intake batch inside `tx`: the outcomes, the cache entries it changed (merged into the cache
     /// once the transaction commits) and the newest ping pk. Which rows are written when is the backend's
     /// (`deferred`: `intake_begin`, `write_row_at_once`, `intake_flush`, `intake_end`); `flush` receives the
@@ -48,6 +107,7 @@ impl This {
             .collect();
         cached.sort_unstable();
         cached.dedup();
+        Self::lock_in_order(tx, cache, pings, &cached).await?;
         for chunk in cached.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
             qb.push("pk, row_version) AS j FROM heartbeats WHERE pk IN (");
@@ -88,8 +148,7 @@ impl This {
         ids.dedup();
         slugs.sort_unstable();
         slugs.dedup();
-        // Fresh reads by id and by slug; on PostgreSQL rows are locked in pk order, so two servers'
-        // batches cannot deadlock on each other.
+        // Fresh reads by id and by slug (on PostgreSQL already locked by `lock_in_order`).
         let mut by_id: HashMap<Uuid, i64> = HashMap::new();
         let mut by_slug: HashMap<String, i64> = HashMap::new();
         for (col, n) in [("h.id", ids.len()), ("h.slug", slugs.len())] {

@@ -241,3 +241,67 @@ pub async fn two_instances_see_each_others_pings_and_changes(a: Arc<dyn Store>, 
     assert_eq!(kept.len(), 3);
     assert_eq!(kept[0].received_at, T0 + 100_500);
 }
+
+/// Two instances recording batches that name the same heartbeats, some by id and some by slug, the other way
+/// round in each: every batch goes through (rows are locked in one global order, so neither waits on the other
+/// in a cycle — PostgreSQL would abort one as a deadlock).
+pub async fn batches_mixing_ids_and_slugs_do_not_deadlock(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+    let svc = a.create_service("jobs", "", T0).await.expect("service");
+    let spec = HeartbeatSpec::create(HeartbeatInput {
+        name: Some("job".into()),
+        period_seconds: Some(60),
+        grace_seconds: Some(0),
+        ..Default::default()
+    })
+    .expect("spec");
+    let (key, key_hash) = generate_ping_key([5; 24]);
+    let mut hbs = Vec::new();
+    for i in 0..16 {
+        let slug = format!("job-{i}");
+        let hb = a
+            .create_heartbeat(svc.id, &slug, &spec, &key_hash, T0)
+            .await
+            .expect("create");
+        hbs.push((hb.id, slug));
+    }
+    // Instance `flip` names the even heartbeats by slug and the odd by id; the other the reverse. A fail and
+    // a success alternate, so every ping changes a status and is written at once.
+    let batch = |flip: bool, round: i64| -> Vec<IncomingPing> {
+        let kind = if round % 2 == 0 {
+            PingKind::Fail
+        } else {
+            PingKind::Success
+        };
+        let mut out: Vec<IncomingPing> = hbs
+            .iter()
+            .enumerate()
+            .map(|(i, (id, slug))| {
+                let mut p = ping(*id, &key, kind, T0 + 1_000 * (round + 1));
+                if (i % 2 == 0) == flip {
+                    p.target = HeartbeatRef::Slug(slug.clone());
+                }
+                p
+            })
+            .collect();
+        if flip {
+            out.reverse();
+        }
+        out
+    };
+    let run = |store: Arc<dyn Store>, flip: bool| {
+        let batches: Vec<Vec<IncomingPing>> = (0..60).map(|r| batch(flip, r)).collect();
+        async move {
+            for pings in batches {
+                let outcomes = store
+                    .record_heartbeat_pings(&pings)
+                    .await
+                    .expect("a batch goes through");
+                assert!(
+                    outcomes.iter().all(|o| *o == PingOutcome::Accepted),
+                    "{outcomes:?}"
+                );
+            }
+        }
+    };
+    tokio::join!(run(a.clone(), false), run(b.clone(), true));
+}

@@ -100,4 +100,14 @@ mod twins {
         );
         super::intake::two_instances_see_each_others_pings_and_changes(a, b).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_mixed_batches_do_not_deadlock() {
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let url = super::postgres_url();
+        let open = || PostgresStore::open(&url, Some(&schema));
+        let a: Arc<dyn Store> = Arc::new(open().await.expect("open a"));
+        let b: Arc<dyn Store> = Arc::new(open().await.expect("open b"));
+        super::intake::batches_mixing_ids_and_slugs_do_not_deadlock(a, b).await;
+    }
 }
