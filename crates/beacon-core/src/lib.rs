@@ -11,6 +11,7 @@ pub mod heartbeat;
 pub mod incident;
 pub mod net;
 pub mod ping;
+pub mod region;
 pub mod rollup;
 pub mod schedule;
 pub mod sketch;

@@ -105,6 +105,7 @@ impl AppState {
         (name = "webhooks", description = "Notification targets and their deliveries"),
         (name = "heartbeats", description = "Push monitors: jobs ping them; silence turns them down"),
         (name = "status-pages", description = "Public status pages and monitors' badges"),
+        (name = "regions", description = "Where checks run from"),
     )
 )]
 struct ApiDoc;
@@ -127,6 +128,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(routes::v1::router())
         .merge(routes::users::router())
         .merge(routes::publishing::router())
+        .merge(routes::regions::router())
         .split_for_parts()
         .1
 }
@@ -136,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::v1::router())
         .merge(routes::users::router())
         .merge(routes::publishing::router())
+        .merge(routes::regions::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);

@@ -37,6 +37,7 @@ pub trait Store:
     + Tokens
     + Users
     + Publishing
+    + Regions
     + Heartbeats
     + HeartbeatIntake
     + Maintenance
@@ -53,6 +54,7 @@ impl<T> Store for T where
         + Tokens
         + Users
         + Publishing
+        + Regions
         + Heartbeats
         + HeartbeatIntake
         + Maintenance

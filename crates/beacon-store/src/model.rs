@@ -189,6 +189,13 @@ pub struct PingQuery {
     pub before: Option<Millis>,
 }
 
+/// A region checks run from, and how many endpoints it checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub name: String,
+    pub endpoints: i64,
+}
+
 /// A public status page as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusPage {

@@ -184,6 +184,15 @@ pub trait Outbox: Send + Sync + 'static {
     async fn count_pending_deliveries(&self) -> Result<i64>;
 }
 
+/// Regions checks run from.
+#[async_trait]
+pub trait Regions: Send + Sync + 'static {
+    /// Conflict if the name is taken.
+    async fn create_region(&self, name: &str) -> Result<Region>;
+    /// By name, with how many endpoints each checks.
+    async fn list_regions(&self) -> Result<Vec<Region>>;
+}
+
 /// What is published: status pages (their services, in order) and badge keys of monitors.
 #[async_trait]
 pub trait Publishing: Send + Sync + 'static {

@@ -92,6 +92,9 @@ pub enum Command {
     /// People who sign in to the dashboard, with their roles.
     #[command(subcommand)]
     Users(UsersCmd),
+    /// Regions checks run from.
+    #[command(subcommand)]
+    Regions(RegionsCmd),
     /// Public status pages: /status/<slug> shows the services named, without sign-in.
     #[command(subcommand)]
     StatusPages(StatusPagesCmd),
@@ -529,6 +532,17 @@ pub enum TokensCmd {
         /// The token's UUID
         id: Uuid,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionsCmd {
+    /// Create a region (workers of that region will run its endpoints' checks).
+    Create {
+        /// Its name: a-z, 0-9, '-', '_', '.' (e.g. eu-west)
+        name: String,
+    },
+    /// Every region, with how many endpoints it checks.
+    List,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The resource commands (`services`, `endpoints`, `pings`, `incidents`, `tokens`), written once against
 //! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
+use crate::cli::RegionsCmd;
 use crate::cli::{
     BadgesCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg,
     IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd, TokensCmd, UsersCmd,
@@ -524,6 +525,15 @@ async fn user_id(ops: &dyn Operations, given: &str) -> Result<uuid::Uuid> {
         .find(|u| u.email == email)
         .map(|u| u.id)
         .ok_or_else(|| UsageError(format!("no user has the id or email {given:?}")).into())
+}
+
+pub async fn regions(ops: &dyn Operations, out: Output, cmd: RegionsCmd) -> Result<()> {
+    match cmd {
+        RegionsCmd::Create { name } => {
+            output::region(out, &ops.create_region(RegionCreate { name }).await?)
+        }
+        RegionsCmd::List => output::regions(out, &ops.list_regions().await?.data),
+    }
 }
 
 /// A status page by UUID or slug.

@@ -202,6 +202,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Incidents(cmd) => commands::incidents(&*ops, out, cmd).await,
                 Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,
                 Command::Users(cmd) => commands::users(&*ops, out, cmd).await,
+                Command::Regions(cmd) => commands::regions(&*ops, out, cmd).await,
                 Command::StatusPages(cmd) => commands::status_pages(&*ops, out, cmd).await,
                 Command::Badges(cmd) => commands::badges(&*ops, out, cmd).await,
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,

@@ -6,7 +6,8 @@ use anyhow::Result;
 use beacon_server::wire::{
     BadgeView, CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView,
     DeliveryView, EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView,
-    ServiceView, StatsBucket, StatsView, StatusPageView, TokenView, UserView, WebhookView,
+    RegionView, ServiceView, StatsBucket, StatsView, StatusPageView, TokenView, UserView,
+    WebhookView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -733,6 +734,30 @@ pub fn user(out: Output, u: &UserView) -> Result<()> {
                     ("created_at", short(&u.created_at)),
                 ])
             );
+            Ok(())
+        }
+    }
+}
+
+pub fn region(out: Output, r: &RegionView) -> Result<()> {
+    match out {
+        Output::Json => json(r),
+        Output::Table => {
+            println!("Created region {}", r.name);
+            Ok(())
+        }
+    }
+}
+
+pub fn regions(out: Output, list: &[RegionView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["REGION", "ENDPOINTS"]);
+            for r in list {
+                t.add_row(vec![r.name.clone(), r.endpoints.to_string()]);
+            }
+            println!("{t}");
             Ok(())
         }
     }

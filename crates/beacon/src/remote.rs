@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use beacon_server::api::{
     ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
-    PingParams, ServiceOps, StatsParams, StatusPageOps, TokenOps, UserOps, WebhookOps,
+    PingParams, RegionOps, ServiceOps, StatsParams, StatusPageOps, TokenOps, UserOps, WebhookOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -310,6 +310,19 @@ impl TokenOps for Remote {
             NO_BODY,
         )
         .await
+    }
+}
+
+#[async_trait]
+impl RegionOps for Remote {
+    async fn create_region(&self, body: RegionCreate) -> Result<RegionView, ApiError> {
+        self.call(Method::POST, "/api/v1/regions", NO_QUERY, Some(&body))
+            .await
+    }
+
+    async fn list_regions(&self) -> Result<RegionList, ApiError> {
+        self.call(Method::GET, "/api/v1/regions", NO_QUERY, NO_BODY)
+            .await
     }
 }
 

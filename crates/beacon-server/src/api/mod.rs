@@ -11,6 +11,7 @@ mod heartbeats;
 mod incidents;
 mod monitors;
 mod overview;
+mod regions;
 mod services;
 mod status_pages;
 mod tokens;
@@ -23,6 +24,7 @@ pub use incidents::{IncidentOps, IncidentParams};
 pub use overview::{
     MonitorRow, OVERVIEW_PAGE, Overview, OverviewQuery, Recent, SORTS, STATUS_GROUPS,
 };
+pub use regions::RegionOps;
 pub use services::ServiceOps;
 pub use status_pages::{BadgeFigures, StatusPageOps};
 pub use tokens::TokenOps;
@@ -99,6 +101,7 @@ pub trait Operations:
     + HeartbeatOps
     + UserOps
     + StatusPageOps
+    + RegionOps
 {
 }
 
@@ -111,6 +114,7 @@ impl<T> Operations for T where
         + HeartbeatOps
         + UserOps
         + StatusPageOps
+        + RegionOps
 {
 }
 

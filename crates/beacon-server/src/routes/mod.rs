@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod heartbeats;
 pub mod publishing;
+pub mod regions;
 pub mod users;
 pub mod v1;
 

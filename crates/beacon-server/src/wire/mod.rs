@@ -29,6 +29,7 @@ macro_rules! list_type {
 mod endpoints;
 mod heartbeats;
 mod incidents;
+mod regions;
 mod services;
 mod status_pages;
 mod tokens;
@@ -38,6 +39,7 @@ mod webhooks;
 pub use endpoints::*;
 pub use heartbeats::*;
 pub use incidents::*;
+pub use regions::*;
 pub use services::*;
 pub use status_pages::*;
 pub use tokens::*;

@@ -16,6 +16,7 @@ mod intake;
 mod maintenance;
 mod outbox;
 mod publishing;
+mod regions;
 mod results;
 mod schedules;
 mod tokens;

@@ -69,6 +69,7 @@ both_backends!(
     users_sessions_and_the_last_admin,
     tokens_owned_by_users,
     status_pages_and_badge_keys,
+    regions_are_named_once,
 );
 
 /// Two instances on one database, as two processes would open it.

@@ -11,6 +11,7 @@ mod heartbeats;
 mod layout;
 mod ops;
 mod pages;
+mod regions;
 mod scheduling;
 mod stats;
 mod status;

@@ -1111,3 +1111,5 @@ mod users;
 pub use users::*;
 mod publishing;
 pub use publishing::*;
+mod regions;
+pub use regions::*;

@@ -1,0 +1,19 @@
+//! Regions: the view and the create body.
+
+use super::*;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct RegionView {
+    pub name: String,
+    /// Endpoints checked from it.
+    pub endpoints: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionCreate {
+    /// 1-64 of a-z, 0-9, '-', '_', '.', e.g. eu-west.
+    pub name: String,
+}
+
+list_type!(RegionList, RegionView);
