@@ -128,6 +128,7 @@ pub async fn run(
     store: Arc<dyn Maintenance>,
     clock: Arc<dyn Clock>,
     config: RetentionConfig,
+    leader: crate::leader::Leader,
     shutdown: CancellationToken,
 ) {
     let mut wait = Duration::from_secs(60).min(config.interval);
@@ -137,6 +138,10 @@ pub async fn run(
             () = tokio::time::sleep(wait) => {}
         }
         wait = config.interval;
+        // One server cleans up; the others would only repeat its work.
+        if !leader.is_leader() {
+            continue;
+        }
         let started = std::time::Instant::now();
         match cleanup_once(&*store, clock.now(), &config).await {
             Ok(report) => info!(

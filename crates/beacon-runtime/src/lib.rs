@@ -8,6 +8,7 @@ pub mod cleanup;
 pub mod delivery;
 pub mod gauges;
 pub mod heartbeats;
+pub mod leader;
 pub mod storage;
 #[cfg(test)]
 mod testkit;

@@ -38,6 +38,7 @@ pub trait Store:
     + Users
     + Publishing
     + Regions
+    + Leadership
     + Heartbeats
     + HeartbeatIntake
     + Maintenance
@@ -55,6 +56,7 @@ impl<T> Store for T where
         + Users
         + Publishing
         + Regions
+        + Leadership
         + Heartbeats
         + HeartbeatIntake
         + Maintenance

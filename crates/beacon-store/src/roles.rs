@@ -184,6 +184,16 @@ pub trait Outbox: Send + Sync + 'static {
     async fn count_pending_deliveries(&self) -> Result<i64>;
 }
 
+/// Leases on duties that must run once however many servers share the database.
+#[async_trait]
+pub trait Leadership: Send + Sync + 'static {
+    /// Take or renew the lease on `duty` for `holder` until `now + ttl_ms`; `false` while another holder's lease
+    /// has not expired.
+    async fn hold_lease(&self, duty: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool>;
+    /// Give the lease up (on shutdown), if `holder` has it.
+    async fn release_lease(&self, duty: &str, holder: &str) -> Result<()>;
+}
+
 /// Regions checks run from.
 #[async_trait]
 pub trait Regions: Send + Sync + 'static {

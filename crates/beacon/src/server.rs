@@ -84,7 +84,7 @@ enum Metric {
 }
 
 /// `# HELP` of every metric Beacon exports (Prometheus' linter wants one per family).
-const METRIC_HELP: [(Metric, &str, &str); 35] = [
+const METRIC_HELP: [(Metric, &str, &str); 36] = [
     (
         Metric::Counter,
         "beacon_checks_total",
@@ -104,6 +104,11 @@ const METRIC_HELP: [(Metric, &str, &str); 35] = [
         Metric::Gauge,
         "beacon_worker_active_jobs",
         "Checks running now.",
+    ),
+    (
+        Metric::Gauge,
+        "beacon_leader",
+        "1 while this server holds the leader lease and runs the once-per-database duties (cleanup).",
     ),
     (
         Metric::Gauge,
@@ -307,6 +312,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     let stop_loops = CancellationToken::new();
     let stop_http = CancellationToken::new();
     let grace = settings.checks.shutdown_grace;
+    let holder = settings.checks.owner.clone();
     let region_pk = settings.checks.region_pk;
     let checks = tokio::spawn(beacon_runtime::checks::run(
         store.clone(),
@@ -331,10 +337,21 @@ pub async fn run(settings: Settings) -> Result<()> {
         settings.heartbeats,
         stop_loops.clone(),
     ));
+    // Duties that run once per database, on the server holding the leader lease.
+    let leader = beacon_runtime::leader::Leader::default();
+    let leadership = tokio::spawn(beacon_runtime::leader::run(
+        store.clone(),
+        clock.clone(),
+        holder,
+        leader.clone(),
+        beacon_runtime::leader::LEASE_TTL,
+        stop_loops.clone(),
+    ));
     let cleanup = tokio::spawn(beacon_runtime::cleanup::run(
         store.clone(),
         clock.clone(),
         settings.retention,
+        leader,
         stop_loops.clone(),
     ));
     let storage = tokio::spawn(beacon_runtime::storage::run(
@@ -395,6 +412,8 @@ pub async fn run(settings: Settings) -> Result<()> {
     let _ = storage.await;
     // A cleanup in progress stops between two statements; what it deleted stays deleted.
     let _ = tokio::time::timeout(Duration::from_secs(5), cleanup).await;
+    // The leader lease is given up last: another server may take the duties at once.
+    let _ = tokio::time::timeout(Duration::from_secs(5), leadership).await;
     stop_http.cancel();
     upkeep.abort();
     // The HTTP server has finished its requests and dropped the intake: the writer stores what is queued.

@@ -1,4 +1,4 @@
-//! Regions (`Regions`).
+//! Regions (`Regions`) and leases on duties that run once (`Leadership`).
 
 use super::*;
 
@@ -38,5 +38,34 @@ impl Regions for This {
             })
         })
         .collect()
+    }
+}
+
+#[async_trait]
+impl Leadership for This {
+    async fn hold_lease(&self, duty: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool> {
+        // One statement: take a free or expired lease, or renew one's own; another's live lease stays.
+        let taken = sqlx::query(
+            "INSERT INTO leader_leases (duty, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (duty) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE leader_leases.holder = excluded.holder OR leader_leases.expires_at <= $4",
+        )
+        .bind(duty)
+        .bind(holder)
+        .bind(now + ttl_ms)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(taken == 1)
+    }
+
+    async fn release_lease(&self, duty: &str, holder: &str) -> Result<()> {
+        sqlx::query("DELETE FROM leader_leases WHERE duty = $1 AND holder = $2")
+            .bind(duty)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -70,6 +70,7 @@ both_backends!(
     tokens_owned_by_users,
     status_pages_and_badge_keys,
     regions_are_named_once,
+    leader_leases_have_one_holder,
 );
 
 /// Two instances on one database, as two processes would open it.

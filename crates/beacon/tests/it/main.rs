@@ -9,6 +9,7 @@ mod forms;
 mod harness;
 mod heartbeats;
 mod layout;
+mod leader;
 mod ops;
 mod pages;
 mod regions;

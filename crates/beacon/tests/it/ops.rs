@@ -39,6 +39,8 @@ fn health_ready_and_metrics() {
         "beacon_schedule_lag_seconds_bucket",
         "beacon_worker_active_jobs",
         "beacon_queue_depth",
+        // One server: it holds the leader lease.
+        "beacon_leader 1",
         "beacon_incidents_open",
         "beacon_notifications_pending",
         "beacon_http_requests_total",
