@@ -685,6 +685,10 @@ pub struct ServerArgs {
     /// Base URL of heartbeat ping URLs as clients reach this server [default: http://<listen address>]
     #[arg(long, env = "BEACON_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Run no checks here (a control plane: API, dashboard, heartbeats, notifications); other servers or
+    /// workers run them [default: checks run here]
+    #[arg(long, env = "BEACON_NO_LOCAL_WORKER")]
+    pub no_local_worker: bool,
 }
 
 #[cfg(test)]

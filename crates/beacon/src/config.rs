@@ -97,6 +97,8 @@ struct ApiFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WorkerFile {
+    /// Run checks in the server's own process (`--no-local-worker` turns it off).
+    local: Option<bool>,
     concurrency: Option<usize>,
     max_pending: Option<usize>,
     lookahead_ms: Option<u64>,
@@ -116,6 +118,8 @@ pub struct Settings {
     /// Holds the admin token file (and the SQLite database unless `database` points elsewhere).
     pub data_dir: PathBuf,
     pub checks: CheckConfig,
+    /// Whether this server runs checks itself.
+    pub local_worker: bool,
     /// Bytes of a check's response body the prober reads.
     pub check_max_body: usize,
     pub http: HttpConfig,
@@ -268,6 +272,7 @@ impl Settings {
             database,
             data_dir,
             checks,
+            local_worker: !args.no_local_worker && w.local.unwrap_or(true),
             check_max_body: w
                 .max_response_body_bytes
                 .unwrap_or(beacon_probe::DEFAULT_MAX_BODY_BYTES),

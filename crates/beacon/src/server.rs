@@ -314,13 +314,18 @@ pub async fn run(settings: Settings) -> Result<()> {
     let grace = settings.checks.shutdown_grace;
     let holder = settings.checks.owner.clone();
     let region_pk = settings.checks.region_pk;
-    let checks = tokio::spawn(beacon_runtime::checks::run(
-        store.clone(),
-        prober,
-        clock.clone(),
-        settings.checks,
-        stop_loops.clone(),
-    ));
+    let checks = if settings.local_worker {
+        tokio::spawn(beacon_runtime::checks::run(
+            store.clone(),
+            prober,
+            clock.clone(),
+            settings.checks,
+            stop_loops.clone(),
+        ))
+    } else {
+        info!("no local worker: this server runs no checks");
+        tokio::spawn(async { Ok(()) })
+    };
     let sender = beacon_runtime::delivery::Sender::new(&settings.delivery)
         .context("building the webhook HTTP client")?;
     let deliveries = tokio::spawn(beacon_runtime::delivery::run(

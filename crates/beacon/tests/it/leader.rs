@@ -1,5 +1,5 @@
 //! Several servers on one PostgreSQL database: exactly one holds the leader lease (and runs the once-per-database
-//! duties); when it is killed, another takes over once the lease has run out.
+//! duties); when it is killed, another takes over once the lease has run out. A server may run no checks.
 
 use crate::harness::{Home, Server, eventually};
 use std::time::Duration;
@@ -35,4 +35,26 @@ fn one_server_leads_and_another_takes_over_when_it_dies() {
     eventually(Duration::from_secs(30), "the other server leading", || {
         (leads(&other) == Some(true)).then_some(())
     });
+}
+
+/// A control-plane server (`--no-local-worker`) serves the API but checks nothing; a second, ordinary server on
+/// the same database runs the checks.
+#[test]
+fn a_server_without_a_local_worker_runs_no_checks() {
+    let home = Home::postgres();
+    let target = crate::harness::Target::start();
+    let sid = home.service();
+    let endpoint = home.endpoint(&sid, &format!("{}/cp", target.base), &["--interval", "1"]);
+    let control = home.server(&["--no-local-worker"]);
+    assert_eq!(control.get("/ready").0, 200);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(target.hits("/cp"), 0, "the control plane checked");
+    assert!(home.pings(&endpoint).is_empty());
+    assert!(control.log.lock().expect("log").contains("no local worker"));
+    let _worker = home.server(&[]);
+    eventually(
+        Duration::from_secs(20),
+        "checks from the other server",
+        || (target.hits("/cp") > 0 && !home.pings(&endpoint).is_empty()).then_some(()),
+    );
 }
