@@ -1,9 +1,11 @@
 //! End-to-end tests of the real `beacon` binary: CLI commands on a temp data dir (or a fresh PostgreSQL schema),
 //! `beacon server` processes, and HTTP targets served on 127.0.0.1 whose behaviour the test switches.
 
+mod accounts;
 mod api;
 mod browser;
 mod cli;
+mod cli_env;
 mod delivery;
 mod forms;
 mod harness;
