@@ -13,6 +13,7 @@ pub struct RegionView {
 #[serde(deny_unknown_fields)]
 pub struct RegionCreate {
     /// 1-64 of a-z, 0-9, '-', '_', '.', e.g. eu-west.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub name: String,
 }
 

@@ -22,6 +22,7 @@ pub struct StatusPageView {
 #[serde(deny_unknown_fields)]
 pub struct StatusPageCreate {
     /// `/status/<slug>`: 1-64 of a-z, 0-9, '-', '_', '.'.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub slug: String,
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
