@@ -20,6 +20,23 @@ fn redirected(r: &crate::harness::Resp) -> String {
     location(r)
 }
 
+/// A page's `<title>`: plain words ending in "· Beacon" (no markup or script leaked into it).
+fn assert_titled(b: &mut Browser, path: &str) {
+    let page = b.get(path);
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    assert_eq!(page.body.matches("<title>").count(), 1, "{path}");
+    let title = page
+        .body
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap_or_default();
+    assert!(
+        title.ends_with("· Beacon") && !title.contains('<') && title.len() < 120,
+        "{path}: title {title:?}"
+    );
+}
+
 fn id_in(path: &str) -> String {
     path.rsplit('/').next().expect("id").to_owned()
 }
@@ -295,6 +312,24 @@ fn services_endpoints_heartbeats_and_webhooks_through_the_forms() {
     redirected(&ed.post(&format!("/endpoints/{endpoint}/badge"), &[("csrf", &token)]));
     let page = ed.get(&format!("/endpoints/{endpoint}"));
     assert!(page.body.contains("Markdown for a README") && page.body.contains("/badge/bdg_"));
+
+    // Every page a person uses is titled in words.
+    for path in [
+        "/".to_owned(),
+        "/services".to_owned(),
+        format!("/services/{shop}"),
+        format!("/endpoints/{endpoint}"),
+        format!("/endpoints/{endpoint}/edit"),
+        format!("/heartbeats/{hid}"),
+        format!("/webhooks/{wid}"),
+        "/webhooks".to_owned(),
+        "/incidents".to_owned(),
+        "/status-pages".to_owned(),
+        "/settings".to_owned(),
+        "/settings/tokens/new".to_owned(),
+    ] {
+        assert_titled(&mut ed, &path);
+    }
 
     // The service page lists what was made.
     let page = ed.get(&format!("/services/{shop}"));
