@@ -34,12 +34,9 @@ struct EndpointLive {
 /// GET /fragments/endpoints/<id>: the live part of its page.
 pub async fn endpoint_live(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _me: Me,
     Path(id): Path<Uuid>,
 ) -> Response {
-    if let Err(answer) = signed_in(&state, &headers).await {
-        return answer;
-    }
     let recent = PingParams {
         limit: Some(RECENT_CHECKS),
         failed: None,
@@ -100,13 +97,10 @@ struct LatencySeries {
 
 pub async fn latency(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _me: Me,
     Path(id): Path<Uuid>,
     axum::extract::Query(p): axum::extract::Query<RangeParams>,
 ) -> Response {
-    if let Err(answer) = signed_in(&state, &headers).await {
-        return answer;
-    }
     let range = p.range.unwrap_or_else(|| "24h".into());
     if !RANGES.contains(&range.as_str()) {
         return ApiError::bad_request(format!("range: use one of {}", RANGES.join(", ")))
@@ -170,15 +164,7 @@ fn line(p: &PingView) -> PingLine {
     }
 }
 
-pub async fn endpoint(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
-) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn endpoint(State(state): State<AppState>, Me(me): Me, Path(id): Path<Uuid>) -> Response {
     let mut e = match state.app.get_endpoint(id).await {
         Ok(e) => e,
         Err(e) => return error_page(&e),
@@ -352,13 +338,9 @@ fn posted_fields(p: &Posted) -> Result<EndpointPatch, ApiError> {
 
 pub async fn new_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(service): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     match state.app.get_service(service).await {
         Ok(s) => render(&form(
             Nav::new(&me, "services"),
@@ -399,13 +381,9 @@ pub async fn create(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     let e = match state.app.get_endpoint(id).await {
         Ok(e) => e,
         Err(e) => return error_page(&e),

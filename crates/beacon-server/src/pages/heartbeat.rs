@@ -40,13 +40,9 @@ fn schedule(h: &HeartbeatView) -> Option<Schedule> {
 
 pub async fn heartbeat(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     let (mut h, pings) = match (
         state.app.get_heartbeat(id).await,
         state.app.list_heartbeat_pings(id, Some(20)).await,
@@ -204,12 +200,9 @@ pub struct PreviewParams {
 /// GET /fragments/schedule: the preview of a schedule as typed, as plain text.
 pub async fn schedule_preview(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _me: Me,
     axum::extract::Query(p): axum::extract::Query<PreviewParams>,
 ) -> Response {
-    if let Err(answer) = signed_in(&state, &headers).await {
-        return answer;
-    }
     preview(
         &state,
         p.period.as_deref(),
@@ -249,13 +242,9 @@ fn schedule_fields(p: &Posted) -> Result<PostedSchedule, ApiError> {
 
 pub async fn new_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(service): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     match state.app.get_service(service).await {
         Ok(s) => render(&form(
             Nav::new(&me, "services"),
@@ -325,13 +314,9 @@ pub async fn create(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     let h = match state.app.get_heartbeat(id).await {
         Ok(h) => h,
         Err(e) => return error_page(&e),

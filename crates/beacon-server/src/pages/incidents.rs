@@ -40,11 +40,7 @@ fn lasted(from: &str, to: Option<&str>) -> String {
     }
 }
 
-pub async fn incidents(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn incidents(State(state): State<AppState>, Me(me): Me) -> Response {
     let list = |status: &str, limit: u32| {
         state.app.list_incidents(IncidentParams {
             status: Some(status.to_owned()),

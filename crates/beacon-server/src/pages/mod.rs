@@ -206,6 +206,21 @@ fn cells(values: &[Option<f64>], label: impl Fn(usize) -> String) -> Vec<Cell> {
         .collect()
 }
 
+/// The signed-in session as a handler argument: a request without one is answered with the way in (setup or
+/// sign-in) before the handler runs.
+pub struct Me(pub SessionInfo);
+
+impl axum::extract::FromRequestParts<AppState> for Me {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        signed_in(state, &parts.headers).await.map(Me)
+    }
+}
+
 /// "2026-11-29 09:46:40" from an RFC 3339 time.
 fn when(t: &str) -> String {
     t.replace('T', " ").chars().take(19).collect()

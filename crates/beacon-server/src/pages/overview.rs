@@ -204,13 +204,9 @@ async fn read(
 
 pub async fn overview(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Query(p): Query<OverviewParams>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     let (live, services) = match read(&state, &p).await {
         Ok(x) => x,
         Err(e) => return error_page(&e),

@@ -46,11 +46,7 @@ impl MonitorRow {
     }
 }
 
-pub async fn services(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn services(State(state): State<AppState>, Me(me): Me) -> Response {
     let (list, snapshot) = match (state.app.all_services().await, state.app.monitors().await) {
         (Ok(l), Ok(s)) => (l, s),
         (Err(e), _) | (_, Err(e)) => return error_page(&e),
@@ -74,15 +70,7 @@ pub async fn services(State(state): State<AppState>, headers: HeaderMap) -> Resp
     })
 }
 
-pub async fn service(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
-) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn service(State(state): State<AppState>, Me(me): Me, Path(id): Path<Uuid>) -> Response {
     let mut s = match state.app.get_service(id).await {
         Ok(s) => s,
         Err(e) => return error_page(&e),
@@ -139,16 +127,13 @@ fn form(nav: Nav, title: &str, action: String, cancel: String) -> FormPage {
     page
 }
 
-pub async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match signed_in(&state, &headers).await {
-        Ok(me) => render(&form(
-            Nav::new(&me, "services"),
-            "New service",
-            "/services/new".into(),
-            "/services".into(),
-        )),
-        Err(answer) => answer,
-    }
+pub async fn new_form(Me(me): Me) -> Response {
+    render(&form(
+        Nav::new(&me, "services"),
+        "New service",
+        "/services/new".into(),
+        "/services".into(),
+    ))
 }
 
 pub async fn create(
@@ -179,13 +164,9 @@ pub async fn create(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     match state.app.get_service(id).await {
         Ok(s) => {
             let mut page = form(

@@ -78,11 +78,8 @@ async fn page(
     })
 }
 
-pub async fn settings(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match signed_in(&state, &headers).await {
-        Ok(me) => page(&state, &me, "", "", "").await,
-        Err(answer) => answer,
-    }
+pub async fn settings(State(state): State<AppState>, Me(me): Me) -> Response {
+    page(&state, &me, "", "", "").await
 }
 
 pub async fn change_password(
@@ -151,11 +148,8 @@ fn token_form(me: &SessionInfo) -> FormPage {
     page
 }
 
-pub async fn new_token_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match signed_in(&state, &headers).await {
-        Ok(me) => render(&token_form(&me)),
-        Err(answer) => answer,
-    }
+pub async fn new_token_form(Me(me): Me) -> Response {
+    render(&token_form(&me))
 }
 
 pub async fn create_token(

@@ -16,11 +16,7 @@ struct StatusPagesPage {
     pages: Vec<StatusPageView>,
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn list(State(state): State<AppState>, Me(me): Me) -> Response {
     match state.app.list_status_pages().await {
         Ok(l) => render(&StatusPagesPage {
             nav: Nav::new(&me, "status-pages"),
@@ -80,11 +76,7 @@ fn chosen(posted: &Posted) -> Result<Vec<Uuid>, ApiError> {
         .collect()
 }
 
-pub async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn new_form(State(state): State<AppState>, Me(me): Me) -> Response {
     match state.app.all_services().await {
         Ok(services) => render(&form(
             Nav::new(&me, "status-pages"),
@@ -141,13 +133,9 @@ pub async fn create(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     let (p, services) = match (
         state.app.get_status_page(id).await,
         state.app.all_services().await,

@@ -46,11 +46,7 @@ pub fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-pub async fn webhooks(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn webhooks(State(state): State<AppState>, Me(me): Me) -> Response {
     let (hooks, services) = match (
         state.app.list_webhooks(None).await,
         state.app.all_services().await,
@@ -111,15 +107,7 @@ pub async fn webhook(
     }
 }
 
-pub async fn delivery(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
-) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
+pub async fn delivery(State(state): State<AppState>, Me(me): Me, Path(id): Path<Uuid>) -> Response {
     match state.app.get_delivery(id).await {
         Ok(d) => render(&DeliveryPage {
             nav: Nav::new(&me, "webhooks"),
@@ -216,13 +204,9 @@ fn form(nav: Nav, title: String, action: String, cancel: String, creating: bool)
 
 pub async fn new_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(service): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     match state.app.get_service(service).await {
         Ok(s) => render(&form(
             Nav::new(&me, "webhooks"),
@@ -291,13 +275,9 @@ pub async fn create(
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Me(me): Me,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let me = match signed_in(&state, &headers).await {
-        Ok(me) => me,
-        Err(answer) => return answer,
-    };
     let w = match state.app.get_webhook(id).await {
         Ok(w) => w,
         Err(e) => return error_page(&e),
