@@ -71,14 +71,11 @@ pub trait EndpointOps: Send + Sync {
 impl App {
     /// Uptime of each of the last `days` UTC days of an endpoint, oldest first, today last (None: no checks).
     pub async fn daily_uptime(&self, id: Uuid, days: usize) -> Result<Vec<Option<f64>>, ApiError> {
-        let now = self.now();
-        let day = Resolution::Day;
-        let from = day.window_start(now) - (days as i64 - 1) * day.millis();
-        let windows = self
-            .store
-            .rollup_windows(id, day, from, now + 1, None)
-            .await?;
-        Ok(rollup::uptime_cells(day, from, days, &windows))
+        Ok(self
+            .daily_of(&[id], days)
+            .await?
+            .remove(&id)
+            .map_or_else(|| vec![None; days], |(cells, _)| cells))
     }
 
     /// Create an endpoint from settable fields (shared by `/api/v1/endpoints` and the `/checks` surface).

@@ -84,7 +84,7 @@ impl App {
     }
 
     /// Uptime of each of the last `days` UTC days of several endpoints, and over all of them, in two queries.
-    async fn daily_of(
+    pub(crate) async fn daily_of(
         &self,
         ids: &[Uuid],
         days: usize,
