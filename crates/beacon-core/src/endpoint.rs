@@ -3,6 +3,7 @@
 
 use crate::ValidationError;
 use crate::check::{CheckKind, CheckSpec};
+use crate::region::DEFAULT_REGION;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -281,6 +282,10 @@ pub struct EndpointSpec {
     pub enabled: bool,
     /// Seed 002's per-check alert target; delivered by the notification engine.
     pub webhook_url: Option<CheckUrl>,
+    /// Where it is checked from: each region is its own stream of slots. Never empty, no repeats.
+    pub regions: Vec<String>,
+    /// How many regions must each see `alert_threshold` consecutive failures to open an incident (the quorum).
+    pub alert_regions: u32,
 }
 
 /// Unparsed user input for creating or changing an endpoint. `None` means "not given": on create the default
@@ -302,6 +307,9 @@ pub struct EndpointInput {
     pub enabled: Option<bool>,
     /// Empty string clears it.
     pub webhook_url: Option<String>,
+    /// Region names; an empty list means the default region.
+    pub regions: Option<Vec<String>>,
+    pub alert_regions: Option<i64>,
 }
 
 fn parse_name(name: &str) -> Result<String, ValidationError> {
@@ -364,6 +372,35 @@ fn parse_timeout(seconds: f64) -> Result<u32, ValidationError> {
     Ok(ms as u32)
 }
 
+/// At most this many regions per endpoint.
+pub const MAX_REGIONS: usize = 16;
+
+/// Region names as given (comma lists are split too): trimmed, valid, without repeats, in the order given;
+/// none at all means the default region.
+fn parse_regions(given: &[String]) -> Result<Vec<String>, ValidationError> {
+    let mut out: Vec<String> = Vec::new();
+    for name in given.iter().flat_map(|g| g.split(',')) {
+        if name.trim().is_empty() {
+            continue;
+        }
+        let name = crate::region::validate_name(name)
+            .map_err(|e| ValidationError::new("regions", e.message))?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if out.is_empty() {
+        out.push(DEFAULT_REGION.to_owned());
+    }
+    if out.len() > MAX_REGIONS {
+        return Err(ValidationError::new(
+            "regions",
+            format!("{} regions; at most {MAX_REGIONS}", out.len()),
+        ));
+    }
+    Ok(out)
+}
+
 impl EndpointSpec {
     /// Build a new spec from input, applying defaults for what was not given.
     pub fn create(input: EndpointInput) -> Result<Self, ValidationError> {
@@ -387,6 +424,8 @@ impl EndpointSpec {
             recovery_threshold: DEFAULT_RECOVERY_THRESHOLD,
             enabled: true,
             webhook_url: None,
+            regions: vec![DEFAULT_REGION.to_owned()],
+            alert_regions: 1,
         };
         // The check already has the kind's fields; the rest of the input applies to the common ones.
         base.apply_common(EndpointInput {
@@ -435,6 +474,23 @@ impl EndpointSpec {
                 )
             };
         }
+        if let Some(regions) = input.regions {
+            next.regions = parse_regions(&regions)?;
+        }
+        if let Some(n) = input.alert_regions {
+            next.alert_regions = parse_threshold("alert_regions", n)?;
+        }
+        if next.alert_regions as usize > next.regions.len() {
+            return Err(ValidationError::new(
+                "alert_regions",
+                format!(
+                    "{} is more than the number of regions the endpoint is checked from ({}: {})",
+                    next.alert_regions,
+                    next.regions.len(),
+                    next.regions.join(", ")
+                ),
+            ));
+        }
         if next.timeout_ms > next.interval_seconds * 1000 {
             return Err(ValidationError::new(
                 "timeout",
@@ -475,6 +531,39 @@ mod tests {
             url: Some(url.into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn regions_default_split_dedupe_and_bound_the_quorum() {
+        let spec = EndpointSpec::create(input("http://a")).expect("valid");
+        assert_eq!(
+            (spec.regions.clone(), spec.alert_regions),
+            (vec!["default".to_owned()], 1)
+        );
+        let spec = spec
+            .apply(EndpointInput {
+                regions: Some(vec!["eu-west, us-east".into(), "eu-west".into()]),
+                alert_regions: Some(2),
+                ..Default::default()
+            })
+            .expect("valid");
+        assert_eq!(spec.regions, ["eu-west", "us-east"]);
+        assert_eq!(spec.alert_regions, 2);
+        let err = spec
+            .apply(EndpointInput {
+                regions: Some(vec!["eu-west".into()]),
+                ..Default::default()
+            })
+            .expect_err("quorum of 2 over one region");
+        assert_eq!(err.field, "alert_regions");
+        assert!(err.message.contains("eu-west"), "{err}");
+        let err = spec
+            .apply(EndpointInput {
+                regions: Some(vec!["EU West".into()]),
+                ..Default::default()
+            })
+            .expect_err("bad name");
+        assert_eq!(err.field, "regions");
     }
 
     #[test]

@@ -15,6 +15,8 @@ const PREFIX: &str = "bcn_";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
+    /// A worker's: take leases and store results of one region, nothing else (lowest, so it caps nothing).
+    Worker,
     /// Read everything except tokens.
     Read,
     /// Read, and create, change, delete and resolve monitoring objects.
@@ -26,14 +28,21 @@ pub enum Scope {
 impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
+            Scope::Worker => "worker",
             Scope::Read => "read",
             Scope::Write => "write",
             Scope::Admin => "admin",
         }
     }
 
+    /// Whether this scope may do what `required` is needed for. A worker token reaches only the worker routes;
+    /// an admin token reaches them too (for any region), read and write tokens do not.
     pub fn allows(self, required: Scope) -> bool {
-        self >= required
+        match (self, required) {
+            (Scope::Worker, r) => r == Scope::Worker,
+            (s, Scope::Worker) => s == Scope::Admin,
+            (s, r) => s >= r,
+        }
     }
 }
 
@@ -44,9 +53,10 @@ impl FromStr for Scope {
             "read" => Ok(Scope::Read),
             "write" => Ok(Scope::Write),
             "admin" => Ok(Scope::Admin),
+            "worker" => Ok(Scope::Worker),
             _ => Err(crate::ValidationError::new(
                 "scope",
-                format!("unknown scope {s:?}: use read, write or admin"),
+                format!("unknown scope {s:?}: use read, write, admin or worker"),
             )),
         }
     }
@@ -146,5 +156,9 @@ mod tests {
         assert!(!Scope::Read.allows(Scope::Write) && !Scope::Write.allows(Scope::Admin));
         assert_eq!("write".parse::<Scope>().ok(), Some(Scope::Write));
         assert!("root".parse::<Scope>().is_err());
+        // A worker token reaches the worker routes only; of the others, only admin reaches them.
+        assert!(Scope::Worker.allows(Scope::Worker) && Scope::Admin.allows(Scope::Worker));
+        assert!(!Scope::Worker.allows(Scope::Read) && !Scope::Write.allows(Scope::Worker));
+        assert!(!Scope::Read.allows(Scope::Worker));
     }
 }

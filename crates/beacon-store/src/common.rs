@@ -8,7 +8,6 @@ use beacon_core::webhook::WebhookSecret;
 use sqlx::QueryBuilder;
 
 /// Region of the in-process worker until regions become configurable per endpoint.
-pub(crate) const DEFAULT_REGION_PK: i32 = 1;
 /// Rows per multi-row statement: well under SQLite's and PostgreSQL's bind-parameter limits.
 pub(crate) const CHUNK: usize = 500;
 

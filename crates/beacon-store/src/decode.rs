@@ -64,6 +64,8 @@ pub(crate) struct EndpointJson {
     last_error_kind: Option<i32>,
     consecutive_failures: i32,
     next_slot_at: Option<i64>,
+    alert_regions: i32,
+    regions: Option<String>,
 }
 
 /// Decode a JSON page of endpoints, in key order.
@@ -86,6 +88,14 @@ pub(crate) fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
                 .map(CheckUrl::parse)
                 .transpose()
                 .map_err(corrupt)?,
+            regions: r
+                .regions
+                .as_deref()
+                .unwrap_or(beacon_core::region::DEFAULT_REGION)
+                .split(',')
+                .map(str::to_owned)
+                .collect(),
+            alert_regions: to_u32(r.alert_regions, "alert_regions")?,
         };
         let status = r.status;
         let endpoint = Endpoint {
@@ -457,6 +467,7 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<i64>: for<'r> sqlx::Decode<'r, R::Database>,
     Option<Uuid>: for<'r> sqlx::Decode<'r, R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database>,
 {
     let scope: String = row.try_get("scope")?;
     Ok(ApiToken {
@@ -466,5 +477,6 @@ where
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
         owner: row.try_get("owner")?,
+        region: row.try_get("region")?,
     })
 }

@@ -2,17 +2,18 @@
 //! of JSON pages and the filters of the claim queries.
 
 /// The endpoint columns of a JSON page, in `EndpointJson`'s field order; `$eid`/`$sid` render a UUID column as
-/// JSON text. `config` comes as a string (parsed once, straight into the kind's stored shape: asking the
-/// database to embed it as JSON costs it a parse and a print per row). The caller binds the region whose
-/// schedule gives `next_slot_at` right after it.
+/// JSON text, `$regions` is the endpoint's region names joined by commas in region order. `config` comes as a
+/// string (parsed once, straight into the kind's stored shape: asking the database to embed it as JSON costs it
+/// a parse and a print per row). `next_slot_at` is the earliest of its regions' next slots.
 macro_rules! endpoint_json {
-    ($eid:literal, $sid:literal) => {
+    ($eid:literal, $sid:literal, $regions:literal) => {
         concat!(
             "e.pk, ", $eid, ", ", $sid, ", e.name, e.kind, e.config, e.interval_seconds, e.timeout_ms, \
              e.alert_threshold, e.recovery_threshold, e.enabled, e.status, e.last_checked_at, e.created_at, \
-             e.updated_at, e.webhook_url, e.last_error_kind, e.consecutive_failures, sc.next_slot_at) AS j \
-             FROM endpoints e JOIN services s ON s.pk = e.service_pk \
-             LEFT JOIN schedules sc ON sc.endpoint_pk = e.pk AND sc.region_pk = "
+             e.updated_at, e.webhook_url, e.last_error_kind, e.consecutive_failures, \
+             (SELECT MIN(sc.next_slot_at) FROM schedules sc WHERE sc.endpoint_pk = e.pk), e.alert_regions, ",
+            $regions,
+            ") AS j FROM endpoints e JOIN services s ON s.pk = e.service_pk"
         )
     };
 }

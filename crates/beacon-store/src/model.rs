@@ -196,6 +196,34 @@ pub struct Region {
     pub endpoints: i64,
 }
 
+/// One region's view of an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionState {
+    pub region: String,
+    /// `down` when this region has seen `alert_threshold` failures in a row (and not recovered since).
+    pub status: Status,
+    pub consecutive_failures: u32,
+    pub last_checked_at: Option<Millis>,
+    pub last_error_kind: Option<ErrorKind>,
+    pub next_check_at: Millis,
+}
+
+/// A worker process as it reported itself on its last claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerReport {
+    /// The process's lease owner, unique per run.
+    pub instance: String,
+    pub name: String,
+    pub region: String,
+    pub version: String,
+    pub address: String,
+    pub connected_at: Millis,
+    pub last_seen_at: Millis,
+    pub in_flight: u32,
+    pub checks_per_minute: u32,
+    pub pending: u32,
+}
+
 /// A public status page as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusPage {
@@ -248,6 +276,8 @@ pub struct ApiToken {
     pub revoked_at: Option<Millis>,
     /// The user who made it in the dashboard (None: made with an admin token, or at first start).
     pub owner: Option<Uuid>,
+    /// A worker token's region.
+    pub region: Option<String>,
 }
 
 /// What authentication needs to know about a token.
@@ -258,6 +288,8 @@ pub struct TokenCredentials {
     pub owner_role: Option<beacon_core::user::Role>,
     pub secret_hash: Vec<u8>,
     pub revoked: bool,
+    /// A worker token's region.
+    pub region: Option<String>,
 }
 
 /// A webhook's settings: where to send, which event kinds, how to sign, extra headers.

@@ -201,6 +201,23 @@ pub trait Regions: Send + Sync + 'static {
     async fn create_region(&self, name: &str) -> Result<Region>;
     /// By name, with how many endpoints each checks.
     async fn list_regions(&self) -> Result<Vec<Region>>;
+    /// The key of the region named, or None.
+    async fn region_pk(&self, name: &str) -> Result<Option<i32>>;
+    /// Each region's health of one endpoint, in region order.
+    async fn endpoint_regions(&self, endpoint_id: Uuid) -> Result<Vec<RegionState>>;
+    /// Of `schedule_pks`, those whose row is of `region_pk` and belongs to the endpoint given with it: a worker's
+    /// results are stored only for its own region's schedules.
+    async fn schedules_in_region(
+        &self,
+        region_pk: i32,
+        pairs: &[(i64, i64)],
+    ) -> Result<std::collections::HashSet<i64>>;
+    /// Insert or update what a worker reported on a claim (keyed by its instance).
+    async fn record_worker(&self, report: &WorkerReport) -> Result<()>;
+    /// Workers seen at or after `seen_since`, by region and name.
+    async fn list_workers(&self, seen_since: Millis) -> Result<Vec<WorkerReport>>;
+    /// Forget workers not seen since `before`.
+    async fn forget_workers(&self, before: Millis) -> Result<u64>;
 }
 
 /// What is published: status pages (their services, in order) and badge keys of monitors.
@@ -242,6 +259,14 @@ pub trait Tokens: Send + Sync + 'static {
         scope: Scope,
         token: &NewToken,
         owner: Option<Uuid>,
+        now: Millis,
+    ) -> Result<ApiToken>;
+    /// A token of scope `worker` limited to the region named (a validation error on `region` if none is).
+    async fn create_worker_token(
+        &self,
+        name: &str,
+        region: &str,
+        token: &NewToken,
         now: Millis,
     ) -> Result<ApiToken>;
     /// Create the first admin token if the database has never had one; `false` if it has (or another process

@@ -203,6 +203,12 @@ pub struct EndpointFlags {
     /// Alert webhook of this endpoint alone, in Pulse's alert format ("" clears it)
     #[arg(long)]
     pub webhook_url: Option<String>,
+    /// Regions to check from, comma-separated (made with `regions create`) [default: default]
+    #[arg(long)]
+    pub regions: Option<String>,
+    /// How many regions must see it down to open an incident [default: 1]
+    #[arg(long, allow_negative_numbers = true)]
+    pub alert_regions: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]

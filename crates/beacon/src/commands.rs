@@ -48,6 +48,8 @@ fn patch(
         follow_redirects: f.follow_redirects,
         enabled: f.enabled,
         webhook_url: f.webhook_url,
+        regions: f.regions.map(|r| vec![r]),
+        alert_regions: f.alert_regions,
     })
 }
 

@@ -159,6 +159,8 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
                         ("follow_redirects", e.follow_redirects.to_string()),
                         ("enabled", e.enabled.to_string()),
                         ("webhook_url", opt(e.webhook_url.as_deref())),
+                        ("regions", e.regions.join(", ")),
+                        ("alert_regions", e.alert_regions.to_string()),
                         ("status", e.status.clone()),
                         (
                             "last_result",
@@ -202,6 +204,23 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
                             .into_iter()
                             .flatten()
                     )
+                    .chain(e.region_status.iter().flatten().map(|r| {
+                        (
+                            "region",
+                            format!(
+                                "{}: {}{}, last checked {}",
+                                r.region,
+                                r.status,
+                                r.last_error.as_deref().map_or(String::new(), |k| format!(
+                                    " (failed: {k}, {} in a row)",
+                                    r.consecutive_failures
+                                )),
+                                r.last_checked_at
+                                    .as_deref()
+                                    .map_or("never".into(), relative)
+                            ),
+                        )
+                    }))
                     .collect()
                 )
             );

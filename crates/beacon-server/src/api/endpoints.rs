@@ -45,6 +45,8 @@ fn input(p: EndpointPatch) -> Result<EndpointInput, ValidationError> {
         follow_redirects: p.follow_redirects,
         enabled: p.enabled,
         webhook_url: p.webhook_url,
+        regions: p.regions,
+        alert_regions: p.alert_regions,
     })
 }
 
@@ -133,8 +135,40 @@ impl EndpointOps for App {
     }
 
     async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError> {
-        let mut view: EndpointView = (&self.store.get_endpoint(id).await?).into();
+        let endpoint = self.store.get_endpoint(id).await?;
+        let mut view: EndpointView = (&endpoint).into();
         view.stats = Some(self.endpoint_uptime(id).await?);
+        let now = self.now();
+        let spec = &endpoint.spec;
+        view.region_status = Some(
+            self.store
+                .endpoint_regions(id)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let available = beacon_core::incident::region_available(
+                        r.last_checked_at,
+                        now,
+                        spec.interval_ms(),
+                        i64::from(spec.timeout_ms),
+                    );
+                    let status = match r.status {
+                        _ if !spec.enabled => "paused",
+                        beacon_core::incident::Status::Unknown => "unknown",
+                        _ if !available => "unavailable",
+                        s => s.as_str(),
+                    };
+                    RegionStatusView {
+                        region: r.region,
+                        status: status.to_owned(),
+                        consecutive_failures: r.consecutive_failures,
+                        last_checked_at: crate::wire::opt_rfc3339(r.last_checked_at),
+                        last_error: r.last_error_kind.map(|k| k.as_str().to_owned()),
+                        next_check_at: crate::wire::rfc3339(r.next_check_at),
+                    }
+                })
+                .collect(),
+        );
         Ok(view)
     }
 

@@ -311,6 +311,14 @@ fn form(nav: Nav, title: String, action: String, cancel: String) -> FormPage {
         Field::new("enabled", "Checked (untick to pause)", Input::Check).value("on"),
         Field::new("webhook_url", "Alert webhook of this endpoint", Input::Url)
             .help("Optional: receives this endpoint's alerts in Pulse's format."),
+        Field::new("regions", "Regions", Input::Text)
+            .value("default")
+            .help(
+                "Where to check from, comma-separated (regions made with 'beacon regions create').",
+            ),
+        Field::new("alert_regions", "Alert regions", Input::Number)
+            .value("1")
+            .help("How many regions must see it down to open an incident."),
     ];
     page
 }
@@ -333,6 +341,8 @@ fn posted_fields(p: &Posted) -> Result<EndpointPatch, ApiError> {
         follow_redirects: Some(p.ticked("follow_redirects")),
         enabled: Some(p.ticked("enabled")),
         webhook_url: text("webhook_url"),
+        regions: Some(vec![p.get("regions").unwrap_or("").to_owned()]),
+        alert_regions: p.int("alert_regions")?,
     })
 }
 
@@ -411,6 +421,8 @@ pub async fn edit_form(
             "follow_redirects" => on(e.follow_redirects),
             "enabled" => on(e.enabled),
             "webhook_url" => e.webhook_url.clone().unwrap_or_default(),
+            "regions" => e.regions.join(", "),
+            "alert_regions" => e.alert_regions.to_string(),
             _ => continue,
         };
     }

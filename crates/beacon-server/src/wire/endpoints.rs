@@ -31,9 +31,30 @@ pub struct EndpointView {
     pub consecutive_failures: u32,
     pub created_at: String,
     pub updated_at: String,
+    /// Where it is checked from.
+    pub regions: Vec<String>,
+    /// How many regions must see it down to open an incident.
+    pub alert_regions: u32,
     /// Uptime over trailing periods and p95 latency over 24 h (on `get` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<UptimeView>,
+    /// Each region's own view (on `get` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_status: Option<Vec<RegionStatusView>>,
+}
+
+/// How one region sees an endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct RegionStatusView {
+    pub region: String,
+    /// up, down (this region has seen alert_threshold failures in a row), unknown (not checked from there yet)
+    /// or unavailable (no result from there for over three intervals: its workers are gone; it counts toward
+    /// neither side of the quorum).
+    pub status: String,
+    pub consecutive_failures: u32,
+    pub last_checked_at: Option<String>,
+    pub last_error: Option<String>,
+    pub next_check_at: String,
 }
 
 /// Uptime (percent of successful checks; null without checks) over trailing periods, from hourly rollups.
@@ -134,7 +155,10 @@ impl From<&Endpoint> for EndpointView {
             consecutive_failures: e.consecutive_failures,
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),
+            regions: s.regions.clone(),
+            alert_regions: s.alert_regions,
             stats: None,
+            region_status: None,
         }
     }
 }
@@ -230,6 +254,16 @@ pub struct EndpointPatch {
     /// Empty string clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
+    /// Regions to check from (names made with `regions create`); default `default`. Each region is its own
+    /// stream of checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 16)]
+    pub regions: Option<Vec<String>>,
+    /// How many regions must see the endpoint down to open an incident (default 1; at most the number of
+    /// regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 16)]
+    pub alert_regions: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -267,6 +301,12 @@ pub struct EndpointCreate {
     pub enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 16)]
+    pub regions: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 16)]
+    pub alert_regions: Option<i64>,
 }
 
 impl EndpointCreate {
@@ -289,6 +329,8 @@ impl EndpointCreate {
             follow_redirects: p.follow_redirects,
             enabled: p.enabled,
             webhook_url: p.webhook_url,
+            regions: p.regions,
+            alert_regions: p.alert_regions,
         }
     }
 
@@ -309,6 +351,8 @@ impl EndpointCreate {
             follow_redirects: self.follow_redirects,
             enabled: self.enabled,
             webhook_url: self.webhook_url,
+            regions: self.regions,
+            alert_regions: self.alert_regions,
         };
         (self.service_id, patch)
     }

@@ -53,7 +53,7 @@ pub fn rfc3339(t: Millis) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn opt_rfc3339(t: Option<Millis>) -> Option<String> {
+pub fn opt_rfc3339(t: Option<Millis>) -> Option<String> {
     t.map(rfc3339)
 }
 

@@ -27,7 +27,11 @@ pub const FOR_UPDATE: &str = " FOR UPDATE OF e";
 pub const HEARTBEAT_LOCK: &str = " FOR UPDATE OF h";
 pub const CHECKPOINT: &str = "";
 pub const HEARTBEAT_LOCK_SKIP: &str = " FOR UPDATE OF h SKIP LOCKED";
-pub const ENDPOINT_JSON: &str = endpoint_json!("e.id", "s.id");
+pub const ENDPOINT_JSON: &str = endpoint_json!(
+    "e.id",
+    "s.id",
+    "(SELECT string_agg(r.name, ',' ORDER BY r.pk) FROM schedules sr JOIN regions r ON r.pk = sr.region_pk WHERE sr.endpoint_pk = e.pk)"
+);
 pub const HEARTBEAT_JSON: &str = heartbeat_json!(
     "h.id",
     "s.id",

@@ -7,12 +7,12 @@ impl This {
     /// A JSON-page query over endpoints; the caller adds WHERE / ORDER BY / LIMIT.
     pub(crate) fn endpoints_query() -> QueryBuilder<Db> {
         let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
-        qb.push(sql::ENDPOINT_JSON).push_bind(DEFAULT_REGION_PK);
+        qb.push(sql::ENDPOINT_JSON);
         qb
     }
 
-    /// Bind an endpoint's spec as `$first..$first+8`: name, kind, config, interval_seconds, timeout_ms,
-    /// alert_threshold, recovery_threshold, enabled, webhook_url (create and update write the same columns).
+    /// Bind an endpoint's spec as `$1..$10`: name, kind, config, interval_seconds, timeout_ms, alert_threshold,
+    /// recovery_threshold, enabled, webhook_url, alert_regions (create and update write the same columns).
     fn bind_spec<'q>(
         query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
         spec: &EndpointSpec,
@@ -27,7 +27,54 @@ impl This {
             .bind(clamp_i32(spec.alert_threshold))
             .bind(clamp_i32(spec.recovery_threshold))
             .bind(spec.enabled)
-            .bind(spec.webhook_url.as_ref().map(|u| u.as_str().to_owned())))
+            .bind(spec.webhook_url.as_ref().map(|u| u.as_str().to_owned()))
+            .bind(clamp_i32(spec.alert_regions)))
+    }
+
+    /// The keys of the regions named, in order; a name no region has is an error on the field `regions`.
+    async fn region_pks(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        names: &[String],
+    ) -> Result<Vec<i32>> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let pk: Option<i32> = sqlx::query("SELECT pk FROM regions WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.get(0));
+            out.push(pk.ok_or_else(|| {
+                beacon_core::ValidationError::new(
+                    "regions",
+                    format!("no region is named {name:?}; create it first with `beacon regions create {name}`"),
+                )
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// Schedule rows for `regions` of endpoint `pk`, each from the endpoint's next slot after `now`.
+    async fn add_schedules(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        pk: i64,
+        id: Uuid,
+        spec: &EndpointSpec,
+        regions: &[i32],
+        now: Millis,
+    ) -> Result<Millis> {
+        let interval = spec.interval_ms();
+        let first = schedule::slot_at_or_after(now, interval, schedule::phase_ms(id, interval));
+        for region in regions {
+            sqlx::query(
+                "INSERT INTO schedules (endpoint_pk, region_pk, next_slot_at) VALUES ($1, $2, $3)",
+            )
+            .bind(pk)
+            .bind(*region)
+            .bind(first)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(first)
     }
 
     pub(crate) async fn read_endpoints<'c, E>(
@@ -234,8 +281,8 @@ impl Catalog for This {
             })?;
         let insert = sqlx::query(
             "INSERT INTO endpoints (name, kind, config, interval_seconds, timeout_ms, alert_threshold, \
-             recovery_threshold, enabled, webhook_url, id, service_pk, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING pk",
+             recovery_threshold, enabled, webhook_url, alert_regions, id, service_pk, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING pk",
         );
         let pk: i64 = Self::bind_spec(insert, spec)?
             .bind(id)
@@ -244,16 +291,8 @@ impl Catalog for This {
             .fetch_one(&mut *tx)
             .await?
             .get(0);
-        let interval = spec.interval_ms();
-        let first = schedule::slot_at_or_after(now, interval, schedule::phase_ms(id, interval));
-        sqlx::query(
-            "INSERT INTO schedules (endpoint_pk, region_pk, next_slot_at) VALUES ($1, $2, $3)",
-        )
-        .bind(pk)
-        .bind(DEFAULT_REGION_PK)
-        .bind(first)
-        .execute(&mut *tx)
-        .await?;
+        let regions = Self::region_pks(&mut tx, &spec.regions).await?;
+        let first = Self::add_schedules(&mut tx, pk, id, spec, &regions, now).await?;
         Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
         tx.commit().await?;
         Ok(Endpoint {
@@ -322,14 +361,27 @@ impl Catalog for This {
         let spec = current.spec.apply(input)?;
         let update = sqlx::query(
             "UPDATE endpoints SET name = $1, kind = $2, config = $3, interval_seconds = $4, timeout_ms = $5, \
-             alert_threshold = $6, recovery_threshold = $7, enabled = $8, webhook_url = $9, updated_at = $10 \
-             WHERE pk = $11",
+             alert_threshold = $6, recovery_threshold = $7, enabled = $8, webhook_url = $9, alert_regions = $10, \
+             updated_at = $11 WHERE pk = $12",
         );
         Self::bind_spec(update, &spec)?
             .bind(now)
             .bind(pk)
             .execute(&mut *tx)
             .await?;
+        if spec.regions != current.spec.regions {
+            let wanted = Self::region_pks(&mut tx, &spec.regions).await?;
+            let had = Self::region_pks(&mut tx, &current.spec.regions).await?;
+            for gone in had.iter().filter(|r| !wanted.contains(r)) {
+                sqlx::query("DELETE FROM schedules WHERE endpoint_pk = $1 AND region_pk = $2")
+                    .bind(pk)
+                    .bind(*gone)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let new: Vec<i32> = wanted.into_iter().filter(|r| !had.contains(r)).collect();
+            Self::add_schedules(&mut tx, pk, id, &spec, &new, now).await?;
+        }
         if spec.webhook_url != current.spec.webhook_url {
             Self::sync_endpoint_webhook(&mut tx, pk, spec.webhook_url.as_ref(), now).await?;
         }

@@ -52,6 +52,13 @@ impl This {
         .bind(Status::Unknown.as_str())
         .execute(&mut **tx)
         .await?;
+        sqlx::query(
+            "UPDATE schedules SET status = 'unknown', region_down = FALSE, consecutive_failures = 0, \
+             consecutive_successes = 0 WHERE endpoint_pk = $1",
+        )
+        .bind(endpoint_pk)
+        .execute(&mut **tx)
+        .await?;
         let Some(row) = row else {
             return Ok(());
         };
@@ -155,6 +162,14 @@ impl Incidents for This {
             )
             .bind(endpoint_pk)
             .bind(health.status.as_str())
+            .execute(&mut *tx)
+            .await?;
+            // Every region counts afresh too: a region that had seen it down sees it up until it fails again.
+            sqlx::query(
+                "UPDATE schedules SET status = CASE WHEN status = 'unknown' THEN status ELSE 'up' END, \
+                 region_down = FALSE, consecutive_failures = 0, consecutive_successes = 0 WHERE endpoint_pk = $1",
+            )
+            .bind(endpoint_pk)
             .execute(&mut *tx)
             .await?;
         }

@@ -41,7 +41,7 @@ use beacon_core::event::{
     HeartbeatChanged, IncidentResolved, IncidentStarted, Monitor, Payload, TestMessage,
 };
 use beacon_core::heartbeat::{self as hbeat, HbStatus, HeartbeatInput, HeartbeatSpec, PingKind};
-use beacon_core::incident::{self, Health, Status, Thresholds, Transition};
+use beacon_core::incident::{self, Health, RegionHealth, Rules, Status, Thresholds, Transition};
 use beacon_core::ping::{PingRecord, run_status};
 use beacon_core::rollup::{Resolution, Window};
 use beacon_core::schedule;

@@ -3,12 +3,16 @@
 
 use super::*;
 
-/// An endpoint's health as `apply_results` reads, changes and writes it back.
+/// An endpoint's health as `apply_results` reads, changes and writes it back: the quorum's rules, whether an
+/// incident is open, and each region's own health (`regions[i]` is the region `region_pks[i]`).
 struct EndpointHealth {
-    health: Health,
-    thresholds: Thresholds,
-    last_checked_at: Option<Millis>,
-    last_error_kind: Option<i32>,
+    rules: Rules,
+    open: bool,
+    region_pks: Vec<i32>,
+    regions: Vec<RegionHealth>,
+    last_error_kind: Vec<Option<i32>>,
+    /// Regions whose row changed (written back).
+    touched: Vec<bool>,
 }
 
 impl This {
@@ -38,6 +42,7 @@ impl This {
 
     pub(crate) async fn apply_results(
         tx: &mut sqlx::Transaction<'static, Db>,
+        region_pk: i32,
         results: &[(i64, &PingRecord)],
         report: &mut CompleteReport,
     ) -> Result<()> {
@@ -45,10 +50,10 @@ impl This {
         pks.dedup();
         let mut states: BTreeMap<i64, EndpointHealth> = BTreeMap::new();
         for chunk in pks.chunks(CHUNK) {
+            // The endpoint rows are locked first (in key order), then their regions' rows are read.
             let mut qb = QueryBuilder::<Db>::new(
-                "SELECT e.pk, e.status, e.consecutive_failures, e.consecutive_successes, \
-                 e.alert_threshold, e.recovery_threshold, e.last_checked_at, e.last_error_kind, \
-                 (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
+                "SELECT e.pk, e.alert_threshold, e.recovery_threshold, e.alert_regions, e.interval_seconds, \
+                 e.timeout_ms, (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
                  AS open_count FROM endpoints e WHERE e.enabled AND e.pk IN (",
             );
             let mut list = qb.separated(", ");
@@ -58,51 +63,90 @@ impl This {
             qb.push(") ORDER BY e.pk");
             qb.push(sql::FOR_UPDATE);
             for row in qb.build().fetch_all(&mut **tx).await? {
-                let status: String = row.try_get("status")?;
-                let health = Health {
-                    status: Status::parse(&status)
-                        .ok_or_else(|| corrupt(format!("status {status:?}")))?,
-                    consecutive_failures: to_u32(row.try_get("consecutive_failures")?, "failures")?,
-                    consecutive_successes: to_u32(
-                        row.try_get("consecutive_successes")?,
-                        "successes",
-                    )?,
-                    incident_open: row.try_get::<i64, _>("open_count")? > 0,
-                };
-                let thresholds = Thresholds {
-                    alert: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
-                    recovery: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
+                let rules = Rules {
+                    thresholds: Thresholds {
+                        alert: to_u32(row.try_get("alert_threshold")?, "alert_threshold")?,
+                        recovery: to_u32(row.try_get("recovery_threshold")?, "recovery_threshold")?,
+                    },
+                    alert_regions: to_u32(row.try_get("alert_regions")?, "alert_regions")?,
+                    interval_ms: i64::from(row.try_get::<i32, _>("interval_seconds")?) * 1000,
+                    timeout_ms: i64::from(row.try_get::<i32, _>("timeout_ms")?),
                 };
                 states.insert(
                     row.try_get("pk")?,
                     EndpointHealth {
-                        health,
-                        thresholds,
-                        last_checked_at: row.try_get("last_checked_at")?,
-                        last_error_kind: row.try_get("last_error_kind")?,
+                        rules,
+                        open: row.try_get::<i64, _>("open_count")? > 0,
+                        region_pks: Vec::new(),
+                        regions: Vec::new(),
+                        last_error_kind: Vec::new(),
+                        touched: Vec::new(),
                     },
                 );
+            }
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT endpoint_pk, region_pk, status, region_down, consecutive_failures, consecutive_successes, \
+                 last_checked_at, last_error_kind FROM schedules WHERE endpoint_pk IN (",
+            );
+            let mut list = qb.separated(", ");
+            for pk in chunk {
+                list.push_bind(*pk);
+            }
+            qb.push(") ORDER BY endpoint_pk, region_pk");
+            for row in qb.build().fetch_all(&mut **tx).await? {
+                let Some(state) = states.get_mut(&row.try_get::<i64, _>("endpoint_pk")?) else {
+                    continue;
+                };
+                let status: String = row.try_get("status")?;
+                state.region_pks.push(row.try_get("region_pk")?);
+                state.regions.push(RegionHealth {
+                    health: Health {
+                        status: Status::parse(&status)
+                            .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                        consecutive_failures: to_u32(
+                            row.try_get("consecutive_failures")?,
+                            "failures",
+                        )?,
+                        consecutive_successes: to_u32(
+                            row.try_get("consecutive_successes")?,
+                            "successes",
+                        )?,
+                        incident_open: row.try_get("region_down")?,
+                    },
+                    last_checked_at: row.try_get("last_checked_at")?,
+                });
+                state.last_error_kind.push(row.try_get("last_error_kind")?);
+                state.touched.push(false);
             }
         }
         // Failures counted on open incidents, written once per endpoint rather than once per result.
         let mut failures_during: HashMap<i64, i32> = HashMap::new();
         for (pk, record) in results {
-            // The endpoint was deleted or paused after the check started: the result is kept, its health and
-            // incidents are not touched (a pause closed its incident; a late failure must not open another).
-            let Some(EndpointHealth {
-                health,
-                thresholds,
-                last_checked_at: last,
-                last_error_kind: last_kind,
-            }) = states.get_mut(pk)
-            else {
+            // The endpoint was deleted or paused after the check started, or no longer checked from this region:
+            // the result is kept, its health and incidents are not touched (a pause closed its incident; a late
+            // failure must not open another).
+            let Some(state) = states.get_mut(pk) else {
+                continue;
+            };
+            let Some(at) = state.region_pks.iter().position(|r| *r == region_pk) else {
                 continue;
             };
             let obs = &record.observation;
-            let (next, transition) = incident::observe(*health, obs.success(), *thresholds);
-            *health = next;
-            *last = Some(last.map_or(record.started_at, |l| l.max(record.started_at)));
-            *last_kind = obs.failure.as_ref().map(|(k, _)| i32::from(k.code()));
+            let transition = incident::observe_region(
+                &mut state.regions,
+                at,
+                obs.success(),
+                record.started_at,
+                &state.rules,
+                state.open,
+            );
+            state.last_error_kind[at] = obs.failure.as_ref().map(|(k, _)| i32::from(k.code()));
+            state.touched[at] = true;
+            match transition {
+                Some(Transition::Open { .. }) => state.open = true,
+                Some(Transition::Resolve) => state.open = false,
+                _ => {}
+            }
             match transition {
                 None => {}
                 Some(Transition::FailureDuringIncident) => {
@@ -178,19 +222,40 @@ impl This {
             .execute(&mut **tx)
             .await?;
         }
-        let states: Vec<_> = states.into_iter().collect();
-        for chunk in states.chunks(CHUNK) {
+        // The endpoint row carries the quorum's outcome and the last result's region's counts; each region's
+        // row its own health.
+        let mut endpoint_rows = Vec::with_capacity(states.len());
+        let mut region_rows = Vec::new();
+        for (pk, e) in &states {
+            let Some(at) = e.region_pks.iter().position(|r| *r == region_pk) else {
+                continue;
+            };
+            let last = e.regions.iter().filter_map(|r| r.last_checked_at).max();
+            let status = if e.open { Status::Down } else { Status::Up };
+            endpoint_rows.push((
+                *pk,
+                status,
+                e.regions[at].health,
+                last,
+                e.last_error_kind[at],
+            ));
+            for (i, r) in e.regions.iter().enumerate() {
+                if e.touched[i] {
+                    region_rows.push((*pk, e.region_pks[i], *r, e.last_error_kind[i]));
+                }
+            }
+        }
+        for chunk in endpoint_rows.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Db>::new(
                 "UPDATE endpoints SET status = v.column2, consecutive_failures = v.column3, \
                  consecutive_successes = v.column4, last_checked_at = v.column5, last_error_kind = v.column6 FROM (",
             );
-            qb.push_values(chunk, |mut b, (pk, e)| {
-                let (h, last, kind) = (&e.health, &e.last_checked_at, &e.last_error_kind);
+            qb.push_values(chunk, |mut b, (pk, status, h, last, kind)| {
                 b.push("CAST(")
                     .push_bind_unseparated(*pk)
                     .push_unseparated(" AS BIGINT)");
                 b.push("CAST(")
-                    .push_bind_unseparated(h.status.as_str())
+                    .push_bind_unseparated(status.as_str())
                     .push_unseparated(" AS TEXT)");
                 b.push("CAST(")
                     .push_bind_unseparated(clamp_i32(h.consecutive_failures))
@@ -206,6 +271,41 @@ impl This {
                     .push_unseparated(" AS INTEGER)");
             });
             qb.push(") AS v WHERE endpoints.pk = v.column1");
+            qb.build().execute(&mut **tx).await?;
+        }
+        for chunk in region_rows.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "UPDATE schedules SET status = v.column3, region_down = v.column4, consecutive_failures = v.column5, \
+                 consecutive_successes = v.column6, last_checked_at = v.column7, last_error_kind = v.column8 FROM (",
+            );
+            qb.push_values(chunk, |mut b, (pk, region, r, kind)| {
+                let h = &r.health;
+                b.push("CAST(")
+                    .push_bind_unseparated(*pk)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(*region)
+                    .push_unseparated(" AS INTEGER)");
+                b.push("CAST(")
+                    .push_bind_unseparated(h.status.as_str())
+                    .push_unseparated(" AS TEXT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(h.incident_open)
+                    .push_unseparated(" AS BOOLEAN)");
+                b.push("CAST(")
+                    .push_bind_unseparated(clamp_i32(h.consecutive_failures))
+                    .push_unseparated(" AS INTEGER)");
+                b.push("CAST(")
+                    .push_bind_unseparated(clamp_i32(h.consecutive_successes))
+                    .push_unseparated(" AS INTEGER)");
+                b.push("CAST(")
+                    .push_bind_unseparated(r.last_checked_at)
+                    .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(*kind)
+                    .push_unseparated(" AS INTEGER)");
+            });
+            qb.push(") AS v WHERE schedules.endpoint_pk = v.column1 AND schedules.region_pk = v.column2");
             qb.build().execute(&mut **tx).await?;
         }
         Ok(())
@@ -310,7 +410,7 @@ impl Schedules for This {
             .collect();
         fresh.sort_by_key(|(pk, p)| (*pk, p.scheduled_at));
         if !fresh.is_empty() {
-            Self::apply_results(&mut tx, &fresh, &mut report).await?;
+            Self::apply_results(&mut tx, region_pk, &fresh, &mut report).await?;
             Self::apply_rollups(&mut tx, region_pk, &fresh).await?;
         }
         for chunk in batch.chunks(CHUNK) {

@@ -41,6 +41,46 @@ impl Tokens for This {
             created_at: now,
             revoked_at: None,
             owner,
+            region: None,
+        })
+    }
+
+    async fn create_worker_token(
+        &self,
+        name: &str,
+        region: &str,
+        token: &NewToken,
+        now: Millis,
+    ) -> Result<ApiToken> {
+        let name = beacon_core::endpoint::validate_name(name)?;
+        let inserted = sqlx::query(
+            "INSERT INTO api_tokens (id, name, scope, secret_hash, created_at, region_pk) \
+             SELECT $1, $2, $3, $4, $5, r.pk FROM regions r WHERE r.name = $6",
+        )
+        .bind(token.id)
+        .bind(&name)
+        .bind(Scope::Worker.as_str())
+        .bind(token.secret_hash.to_vec())
+        .bind(now)
+        .bind(region)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(beacon_core::ValidationError::new(
+                "region",
+                format!("no region is named {region:?}; create it first with `beacon regions create {region}`"),
+            )
+            .into());
+        }
+        Ok(ApiToken {
+            id: token.id,
+            name,
+            scope: Scope::Worker,
+            created_at: now,
+            revoked_at: None,
+            owner: None,
+            region: Some(region.to_owned()),
         })
     }
 
@@ -61,8 +101,9 @@ impl Tokens for This {
 
     async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
         sqlx::query(
-            "SELECT t.id, t.name, t.scope, t.created_at, t.revoked_at, u.id AS owner \
-             FROM api_tokens t LEFT JOIN users u ON u.pk = t.user_pk ORDER BY t.pk",
+            "SELECT t.id, t.name, t.scope, t.created_at, t.revoked_at, u.id AS owner, r.name AS region \
+             FROM api_tokens t LEFT JOIN users u ON u.pk = t.user_pk LEFT JOIN regions r ON r.pk = t.region_pk \
+             ORDER BY t.pk",
         )
         .fetch_all(&self.pool)
         .await?
@@ -75,7 +116,8 @@ impl Tokens for This {
         let row = sqlx::query(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
              RETURNING id, name, scope, created_at, revoked_at, \
-             (SELECT u.id FROM users u WHERE u.pk = api_tokens.user_pk) AS owner",
+             (SELECT u.id FROM users u WHERE u.pk = api_tokens.user_pk) AS owner, \
+             (SELECT r.name FROM regions r WHERE r.pk = api_tokens.region_pk) AS region",
         )
         .bind(id)
         .bind(now)
@@ -93,8 +135,9 @@ impl Tokens for This {
 
     async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>> {
         let Some(row) = sqlx::query(
-            "SELECT t.scope, t.secret_hash, t.revoked_at, u.role AS owner_role \
-                 FROM api_tokens t LEFT JOIN users u ON u.pk = t.user_pk WHERE t.id = $1",
+            "SELECT t.scope, t.secret_hash, t.revoked_at, u.role AS owner_role, r.name AS region \
+                 FROM api_tokens t LEFT JOIN users u ON u.pk = t.user_pk LEFT JOIN regions r ON r.pk = t.region_pk \
+                 WHERE t.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -109,6 +152,7 @@ impl Tokens for This {
             owner_role: owner_role.map(|r| r.parse().map_err(corrupt)).transpose()?,
             secret_hash: row.try_get("secret_hash")?,
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            region: row.try_get("region")?,
         }))
     }
 }

@@ -37,7 +37,11 @@ pub const HEARTBEAT_LOCK: &str = "";
 /// then shrinks to nothing; a busy one is checkpointed by its own commits).
 pub const CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 pub const HEARTBEAT_LOCK_SKIP: &str = "";
-pub const ENDPOINT_JSON: &str = endpoint_json!("hex(e.id)", "hex(s.id)");
+pub const ENDPOINT_JSON: &str = endpoint_json!(
+    "hex(e.id)",
+    "hex(s.id)",
+    "(SELECT group_concat(rn, ',') FROM (SELECT r.name AS rn FROM schedules sr JOIN regions r ON r.pk = sr.region_pk WHERE sr.endpoint_pk = e.pk ORDER BY r.pk))"
+);
 pub const HEARTBEAT_JSON: &str = heartbeat_json!(
     "hex(h.id)",
     "hex(s.id)",

@@ -71,6 +71,8 @@ both_backends!(
     status_pages_and_badge_keys,
     regions_are_named_once,
     leader_leases_have_one_holder,
+    incidents_follow_the_regional_quorum,
+    worker_tokens_and_reports,
 );
 
 /// Two instances on one database, as two processes would open it.
