@@ -129,6 +129,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(routes::users::router())
         .merge(routes::publishing::router())
         .merge(routes::regions::router())
+        .merge(routes::workers::router())
         .split_for_parts()
         .1
 }
@@ -139,12 +140,14 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::users::router())
         .merge(routes::publishing::router())
         .merge(routes::regions::router())
+        .merge(routes::workers::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);
     let protected = api
         .merge(routes::checks::router())
         .merge(routes::heartbeats::read_router())
+        .merge(routes::workers::protocol_router())
         .route_layer(auth.clone());
     let metrics_route = if state.config.metrics_require_token {
         Router::new()

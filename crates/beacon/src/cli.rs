@@ -101,8 +101,13 @@ pub enum Command {
     /// Public badges of monitors (status, uptime, latency as SVG), by a revocable key.
     #[command(subcommand)]
     Badges(BadgesCmd),
+    /// Workers that run checks for a region (`beacon worker`), as they last reported.
+    #[command(subcommand)]
+    Workers(WorkersCmd),
     /// Run the scheduler, checks, REST API and ops endpoints.
     Server(ServerArgs),
+    /// Run the checks of one region for a server (--server URL --token T): no database, outbound HTTPS only.
+    Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Delete what retention no longer keeps, now, and give the space back (the server does this hourly).
@@ -527,17 +532,40 @@ pub enum TokensCmd {
         /// What it is for (shown in lists)
         #[arg(long)]
         name: String,
-        /// read, write or admin
+        /// read, write, admin, or worker (with --region: it takes leases and stores results of that region only)
         #[arg(long, default_value = "write")]
         scope: String,
+        /// The region of a worker token
+        #[arg(long)]
+        region: Option<String>,
     },
     /// Tokens (never their secrets).
     List,
-    /// Revoke a token; it stops working at once.
+    /// Revoke a token; it stops working at once on the server that revokes it, and within 5 s (the token cache)
+    /// on other servers of the same database.
     Revoke {
         /// The token's UUID
         id: Uuid,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkersCmd {
+    /// Workers seen in the last day: region, version, address, load, results pending.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The region whose checks to run [default: the worker token's region]
+    #[arg(long, env = "BEACON_REGION")]
+    pub region: Option<String>,
+    /// Checks running at once [default: 256]
+    #[arg(long, env = "WORKER_CONCURRENCY")]
+    pub concurrency: Option<usize>,
+    /// The name `workers list` shows [default: this machine's host name]
+    #[arg(long, env = "BEACON_WORKER_NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,12 +1,12 @@
 //! The resource commands (`services`, `endpoints`, `pings`, `incidents`, `tokens`), written once against
 //! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
-use crate::cli::RegionsCmd;
 use crate::cli::{
     BadgesCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg,
     IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd, TokensCmd, UsersCmd,
     WebhooksCmd,
 };
+use crate::cli::{RegionsCmd, WorkersCmd};
 use crate::error::UsageError;
 use crate::names::{self, Named, maybe};
 use crate::output;
@@ -265,11 +265,16 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
 
 pub async fn tokens(ops: &dyn Operations, out: Output, cmd: TokensCmd) -> Result<()> {
     match cmd {
-        TokensCmd::Create { name, scope } => output::created_token(
+        TokensCmd::Create {
+            name,
+            scope,
+            region,
+        } => output::created_token(
             out,
             &ops.create_token(TokenCreate {
                 name,
                 scope: Some(scope),
+                region,
             })
             .await?,
         ),
@@ -535,6 +540,12 @@ pub async fn regions(ops: &dyn Operations, out: Output, cmd: RegionsCmd) -> Resu
             output::region(out, &ops.create_region(RegionCreate { name }).await?)
         }
         RegionsCmd::List => output::regions(out, &ops.list_regions().await?.data),
+    }
+}
+
+pub async fn workers(ops: &dyn Operations, out: Output, cmd: WorkersCmd) -> Result<()> {
+    match cmd {
+        WorkersCmd::List => output::workers(out, &ops.list_workers().await?.data),
     }
 }
 

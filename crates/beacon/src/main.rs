@@ -9,6 +9,7 @@ mod names;
 mod output;
 mod remote;
 mod server;
+mod worker;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -184,6 +185,24 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Worker(args) => {
+            let Some(given) = &cli.global.server else {
+                return Err(error::UsageError(
+                    "a worker runs checks for a server: give its URL with --server (or BEACON_URL)"
+                        .into(),
+                )
+                .into());
+            };
+            if cli.global.token.is_none() {
+                return Err(error::UsageError(
+                    "a worker needs a credential: --token (or BEACON_TOKEN) with a worker token from \
+                     `beacon tokens create --scope worker --region R`"
+                        .into(),
+                )
+                .into());
+            }
+            worker::run(server_url(given)?, cli.global.token.clone(), args).await
+        }
         Command::Migrate => {
             let url = config::database_url(&cli.global)?;
             beacon_store::open(&url)
@@ -203,12 +222,14 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,
                 Command::Users(cmd) => commands::users(&*ops, out, cmd).await,
                 Command::Regions(cmd) => commands::regions(&*ops, out, cmd).await,
+                Command::Workers(cmd) => commands::workers(&*ops, out, cmd).await,
                 Command::StatusPages(cmd) => commands::status_pages(&*ops, out, cmd).await,
                 Command::Badges(cmd) => commands::badges(&*ops, out, cmd).await,
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
                 Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
                 Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,
                 Command::Server(_)
+                | Command::Worker(_)
                 | Command::Migrate
                 | Command::Cleanup(_)
                 | Command::Backup(_) => {
@@ -230,7 +251,7 @@ fn main() -> ExitCode {
     };
     init_logging(
         &cli.global,
-        if matches!(cli.command, Command::Server(_)) {
+        if matches!(cli.command, Command::Server(_) | Command::Worker(_)) {
             "info"
         } else {
             "warn"

@@ -7,7 +7,7 @@ use beacon_server::wire::{
     BadgeView, CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView,
     DeliveryView, EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView,
     RegionView, ServiceView, StatsBucket, StatsView, StatusPageView, TokenView, UserView,
-    WebhookView,
+    WebhookView, WorkerView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -456,7 +456,10 @@ pub fn tokens(out: Output, list: &[TokenView]) -> Result<()> {
                 t.add_row(vec![
                     k.id.to_string(),
                     k.name.clone(),
-                    k.scope.clone(),
+                    match &k.region {
+                        Some(r) => format!("{} ({r})", k.scope),
+                        None => k.scope.clone(),
+                    },
                     short(&k.created_at),
                     k.revoked_at.as_deref().map_or("-".into(), short),
                 ]);
@@ -484,6 +487,7 @@ pub fn created_token(out: Output, k: &CreatedTokenView) -> Result<()> {
                     ("id", k.id.to_string()),
                     ("name", k.name.clone()),
                     ("scope", k.scope.clone()),
+                    ("region", k.region.clone().unwrap_or_else(|| "-".into())),
                     ("token", k.token.clone()),
                 ])
             );
@@ -775,6 +779,44 @@ pub fn regions(out: Output, list: &[RegionView]) -> Result<()> {
             let mut t = table(&["REGION", "ENDPOINTS"]);
             for r in list {
                 t.add_row(vec![r.name.clone(), r.endpoints.to_string()]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+pub fn workers(out: Output, list: &[WorkerView]) -> Result<()> {
+    match out {
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&[
+                "NAME",
+                "REGION",
+                "VERSION",
+                "ADDRESS",
+                "CONNECTED SINCE",
+                "LAST SEEN",
+                "IN FLIGHT",
+                "CHECKS/S",
+                "PENDING",
+            ]);
+            for w in list {
+                t.add_row(vec![
+                    w.name.clone(),
+                    w.region.clone(),
+                    w.version.clone(),
+                    w.address.clone(),
+                    short(&w.connected_since),
+                    if w.connected {
+                        relative(&w.last_seen_at)
+                    } else {
+                        format!("{} (gone)", relative(&w.last_seen_at))
+                    },
+                    w.in_flight.to_string(),
+                    format!("{:.1}", w.checks_per_second),
+                    w.results_pending.to_string(),
+                ]);
             }
             println!("{t}");
             Ok(())

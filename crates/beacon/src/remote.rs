@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use beacon_server::api::{
     ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
     PingParams, RegionOps, ServiceOps, StatsParams, StatusPageOps, TokenOps, UserOps, WebhookOps,
+    WorkerOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -322,6 +323,14 @@ impl RegionOps for Remote {
 
     async fn list_regions(&self) -> Result<RegionList, ApiError> {
         self.call(Method::GET, "/api/v1/regions", NO_QUERY, NO_BODY)
+            .await
+    }
+}
+
+#[async_trait]
+impl WorkerOps for Remote {
+    async fn list_workers(&self) -> Result<WorkerList, ApiError> {
+        self.call(Method::GET, "/api/v1/workers", NO_QUERY, NO_BODY)
             .await
     }
 }

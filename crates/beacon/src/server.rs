@@ -84,7 +84,17 @@ enum Metric {
 }
 
 /// `# HELP` of every metric Beacon exports (Prometheus' linter wants one per family).
-const METRIC_HELP: [(Metric, &str, &str); 36] = [
+const METRIC_HELP: [(Metric, &str, &str); 38] = [
+    (
+        Metric::Counter,
+        "beacon_worker_slots_leased_total",
+        "Slots leased to remote workers, by region.",
+    ),
+    (
+        Metric::Counter,
+        "beacon_worker_results_total",
+        "Results pushed by remote workers, by region and outcome (stored|duplicate|refused).",
+    ),
     (
         Metric::Counter,
         "beacon_checks_total",
@@ -263,7 +273,7 @@ const METRIC_HELP: [(Metric, &str, &str); 36] = [
     ),
 ];
 
-async fn shutdown_signal() -> Result<&'static str> {
+pub(crate) async fn shutdown_signal() -> Result<&'static str> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;

@@ -29,7 +29,8 @@ pub struct StatsParams {
     pub region: Option<String>,
 }
 
-fn input(p: EndpointPatch) -> Result<EndpointInput, ValidationError> {
+/// The fields of a create or update request as the domain takes them.
+pub fn endpoint_input(p: EndpointPatch) -> Result<EndpointInput, ValidationError> {
     Ok(EndpointInput {
         name: p.name,
         url: p.url,
@@ -87,7 +88,7 @@ impl App {
         fields: EndpointPatch,
     ) -> Result<EndpointView, ApiError> {
         // Validated before the database is touched: nothing is written for bad input.
-        let spec = EndpointSpec::create(input(fields)?)?;
+        let spec = EndpointSpec::create(endpoint_input(fields)?)?;
         Ok((&self
             .store
             .create_endpoint(service_id, &spec, self.now())
@@ -270,7 +271,7 @@ impl EndpointOps for App {
     ) -> Result<EndpointView, ApiError> {
         Ok((&self
             .store
-            .update_endpoint(id, input(body)?, self.now())
+            .update_endpoint(id, endpoint_input(body)?, self.now())
             .await?)
             .into())
     }

@@ -17,7 +17,9 @@ mod status_pages;
 mod tokens;
 mod users;
 mod webhooks;
+mod workers;
 
+pub use endpoints::endpoint_input;
 pub use endpoints::{EndpointOps, PingParams, StatsParams};
 pub use heartbeats::HeartbeatOps;
 pub use incidents::{IncidentOps, IncidentParams};
@@ -30,6 +32,7 @@ pub use status_pages::{BadgeFigures, StatusPageOps};
 pub use tokens::TokenOps;
 pub use users::{NewSession, SignInLimiter, UserOps};
 pub use webhooks::WebhookOps;
+pub use workers::WorkerOps;
 
 use crate::error::ApiError;
 use crate::wire::*;
@@ -86,10 +89,18 @@ pub struct ByServiceParams {
 /// effect at once; through another process (the CLI on the database, another server) within this time.
 const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Verified tokens: id → (scope, SHA-256 of the secret, when verified). Guarded by a plain mutex: held for a
-/// lookup or insert only, never across an await.
+/// Verified tokens: id → (what it grants, SHA-256 of the secret, when verified). Guarded by a plain mutex: held
+/// for a lookup or insert only, never across an await.
 type TokenCache =
-    std::sync::Mutex<std::collections::HashMap<Uuid, (Scope, [u8; 32], std::time::Instant)>>;
+    std::sync::Mutex<std::collections::HashMap<Uuid, (Grant, [u8; 32], std::time::Instant)>>;
+
+/// What an authenticated caller may do: a scope, and for a worker its region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub scope: Scope,
+    /// A worker's region (a worker token's, or a client certificate's).
+    pub region: Option<String>,
+}
 
 /// Every operation of the API. `App` implements it on the database; the CLI's client implements it over HTTP.
 pub trait Operations:
@@ -102,6 +113,7 @@ pub trait Operations:
     + UserOps
     + StatusPageOps
     + RegionOps
+    + WorkerOps
 {
 }
 
@@ -115,6 +127,7 @@ impl<T> Operations for T where
         + UserOps
         + StatusPageOps
         + RegionOps
+        + WorkerOps
 {
 }
 
@@ -137,6 +150,8 @@ pub struct App {
     /// The overview's last reading of every monitor.
     monitor_cache: Arc<overview::MonitorCache>,
     public_cache: Arc<status_pages::PublicCache>,
+    /// Region names to keys, as worker requests name them (regions are never renamed or deleted).
+    region_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, i32>>>,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -206,6 +221,7 @@ impl App {
             sign_ins: Arc::default(),
             monitor_cache: Arc::default(),
             public_cache: Arc::default(),
+            region_keys: Arc::default(),
             intake: None,
             public_url: "http://127.0.0.1:8080".into(),
         }

@@ -20,16 +20,16 @@ impl App {
             .then_some(new.text))
     }
 
-    /// The scope a presented bearer token grants, or 401.
-    pub async fn authenticate(&self, presented: &str) -> Result<Scope, ApiError> {
+    /// What a presented bearer token grants, or 401.
+    pub async fn authenticate(&self, presented: &str) -> Result<Grant, ApiError> {
         let invalid = || ApiError::unauthorized("invalid or revoked API token");
         let (id, hash) = token::parse(presented).ok_or_else(invalid)?;
         if let Ok(cache) = self.tokens.lock()
-            && let Some((scope, known, at)) = cache.get(&id)
+            && let Some((grant, known, at)) = cache.get(&id)
             && at.elapsed() < TOKEN_CACHE_TTL
             && token::hashes_match(known, &hash)
         {
-            return Ok(*scope);
+            return Ok(grant.clone());
         }
         let creds = self
             .store
@@ -44,11 +44,15 @@ impl App {
             Some(role) => creds.scope.min(role.scope()),
             None => creds.scope,
         };
+        let grant = Grant {
+            scope,
+            region: creds.region,
+        };
         if let Ok(mut cache) = self.tokens.lock() {
             cache.retain(|_, (_, _, at)| at.elapsed() < TOKEN_CACHE_TTL);
-            cache.insert(id, (scope, hash, std::time::Instant::now()));
+            cache.insert(id, (grant.clone(), hash, std::time::Instant::now()));
         }
-        Ok(scope)
+        Ok(grant)
     }
 
     /// A token made by a signed-in person, owned by them: its scope may not exceed their role's.
@@ -59,6 +63,12 @@ impl App {
         scope: &str,
     ) -> Result<CreatedTokenView, ApiError> {
         let scope: Scope = scope.parse()?;
+        if scope == Scope::Worker {
+            return Err(ApiError::from(ValidationError::new(
+                "scope",
+                "worker tokens name a region: make them with `beacon tokens create --scope worker --region R`",
+            )));
+        }
         if scope > me.role.scope() {
             return Err(ApiError::forbidden(format!(
                 "a {} may make tokens of scope {} at most",
@@ -113,6 +123,7 @@ fn created_view(t: &beacon_store::ApiToken) -> CreatedTokenView {
         scope: v.scope,
         created_at: v.created_at,
         revoked_at: v.revoked_at,
+        region: v.region,
         token: String::new(),
     }
 }
@@ -122,10 +133,32 @@ impl TokenOps for App {
     async fn create_token(&self, body: TokenCreate) -> Result<CreatedTokenView, ApiError> {
         let scope: Scope = body.scope.as_deref().unwrap_or("write").parse()?;
         let new = token::generate(Uuid::new_v4(), rand::random());
-        let t = self
-            .store
-            .create_token(&body.name, scope, &new, None, self.now())
-            .await?;
+        let t = match (scope, body.region.as_deref()) {
+            (Scope::Worker, Some(region)) => {
+                self.store
+                    .create_worker_token(&body.name, region.trim(), &new, self.now())
+                    .await?
+            }
+            (Scope::Worker, None) => {
+                return Err(ValidationError::new(
+                    "region",
+                    "a worker token takes leases of one region: name it with --region",
+                )
+                .into());
+            }
+            (_, Some(_)) => {
+                return Err(ValidationError::new(
+                    "region",
+                    "only worker tokens have a region (use --scope worker)",
+                )
+                .into());
+            }
+            (_, None) => {
+                self.store
+                    .create_token(&body.name, scope, &new, None, self.now())
+                    .await?
+            }
+        };
         Ok(CreatedTokenView {
             token: new.text,
             ..created_view(&t)

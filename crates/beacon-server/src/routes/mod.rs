@@ -7,6 +7,7 @@ pub mod publishing;
 pub mod regions;
 pub mod users;
 pub mod v1;
+pub mod workers;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorResponse};
@@ -134,9 +135,12 @@ pub enum CommonErrors {
     Unavailable(ErrorResponse),
 }
 
-/// The scope a request needs: reading needs `read`, changing needs `write`, tokens and users need `admin`.
+/// The scope a request needs: reading needs `read`, changing needs `write`, tokens and users need `admin`, the
+/// worker routes `worker` (which reaches nothing else).
 fn required_scope(method: &Method, path: &str) -> Scope {
-    if path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/users") {
+    if path.starts_with("/api/v1/worker/") {
+        Scope::Worker
+    } else if path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/users") {
         Scope::Admin
     } else if method == Method::GET || method == Method::HEAD {
         Scope::Read
@@ -178,7 +182,8 @@ pub async fn authorize(
     let presented = bearer(req.headers()).ok_or_else(|| {
         ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
     })?;
-    let scope = state.app.authenticate(presented).await?;
+    let grant = state.app.authenticate(presented).await?;
+    let scope = grant.scope;
     let needed = required_scope(req.method(), req.uri().path());
     if !scope.allows(needed) {
         return Err(ApiError::forbidden(format!(
@@ -189,6 +194,7 @@ pub async fn authorize(
     }
     // Handlers that show secrets to writers only read it (`may_write`).
     req.extensions_mut().insert(scope);
+    req.extensions_mut().insert(grant);
     Ok(next.run(req).await)
 }
 

@@ -214,7 +214,7 @@ impl From<&Ping> for PingView {
 }
 
 /// Fields of an endpoint a client may set; absent fields take defaults on create and stay unchanged on update.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]

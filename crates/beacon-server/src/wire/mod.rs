@@ -35,6 +35,7 @@ mod status_pages;
 mod tokens;
 mod users;
 mod webhooks;
+mod workers;
 
 pub use endpoints::*;
 pub use heartbeats::*;
@@ -45,6 +46,7 @@ pub use status_pages::*;
 pub use tokens::*;
 pub use users::*;
 pub use webhooks::*;
+pub use workers::*;
 
 /// RFC 3339 in UTC with millisecond precision.
 pub fn rfc3339(t: Millis) -> String {

@@ -20,3 +20,4 @@ mod stats;
 mod status;
 mod web;
 mod webhooks;
+mod workers;

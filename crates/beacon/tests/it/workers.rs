@@ -1,0 +1,365 @@
+//! Remote workers (`beacon worker`): a worker token of one region runs that region's checks through the worker
+//! protocol and nothing else; results are stored with their region; SIGTERM stops it cleanly; a worker keeps
+//! the results it finished while its server was away and pushes them when the server is back.
+
+use crate::harness::{Home, Mode, Target, eventually, free_port, id};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A running `beacon worker` and what it logged.
+struct Worker {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Worker {
+    fn start(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn worker");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().expect("log");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Self { child, log }
+    }
+
+    /// Wait for it to exit by itself; its exit code.
+    fn wait(&mut self, within: Duration) -> i32 {
+        let code = eventually(within, "the worker to exit", || {
+            self.child
+                .try_wait()
+                .expect("wait")
+                .map(|s| s.code().unwrap_or(-1))
+        });
+        // Let the log reader catch up with the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        code
+    }
+
+    fn terminate(&mut self) -> i32 {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        self.wait(Duration::from_secs(30))
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn worker_token(home: &Home, region: &str) -> String {
+    home.json(&[
+        "tokens", "create", "--name", "probe", "--scope", "worker", "--region", region,
+    ])["token"]
+        .as_str()
+        .expect("token text")
+        .to_owned()
+}
+
+fn claim_body(region: Option<&str>, protocol: u32) -> Vec<u8> {
+    let mut body = serde_json::json!({
+        "protocol": protocol, "instance": "t1", "name": "t", "version": "0", "limit": 10,
+    });
+    if let Some(r) = region {
+        body["region"] = Value::from(r);
+    }
+    body.to_string().into_bytes()
+}
+
+#[test]
+fn a_worker_runs_its_regions_checks_and_nothing_else() {
+    let home = Home::remote();
+    let target = Target::start();
+    home.json(&["regions", "create", "eu-west"]);
+    home.json(&["regions", "create", "us-east"]);
+    let sid = home.service();
+    // Bad input first: nothing is stored.
+    let url = format!("{}/eu", target.base);
+    let mut create = vec![
+        "endpoints",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "EU",
+        "--url",
+        &url,
+        "--interval",
+        "1",
+    ];
+    for (extra, says) in [
+        (&["--regions", "eu-west,mars"][..], "mars"),
+        (
+            &["--regions", "eu-west", "--alert-regions", "2"][..],
+            "alert_regions",
+        ),
+    ] {
+        let mut args = create.clone();
+        args.extend(extra);
+        let out = home.run(&args);
+        assert_eq!(out.code, 1, "{extra:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{extra:?}: {}", out.stderr);
+    }
+    assert!(
+        home.json(&["endpoints", "list"])
+            .as_array()
+            .expect("list")
+            .is_empty(),
+        "a refused endpoint was stored"
+    );
+    create.extend(["--regions", "eu-west"]);
+    let endpoint = id(&home.json(&create));
+    for (args, says) in [
+        (
+            &["tokens", "create", "--name", "p", "--scope", "worker"][..],
+            "region",
+        ),
+        (
+            &[
+                "tokens", "create", "--name", "p", "--scope", "worker", "--region", "mars",
+            ][..],
+            "mars",
+        ),
+        (
+            &["tokens", "create", "--name", "p", "--region", "eu-west"][..],
+            "only worker tokens",
+        ),
+    ] {
+        let out = home.run(args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+    // The server's own worker runs the default region only: nothing checks eu-west yet.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        target.hits("/eu"),
+        0,
+        "checked without a worker of its region"
+    );
+
+    let token = worker_token(&home, "eu-west");
+    let mut worker = Worker::start({
+        let mut c = home.command(&["worker", "--token", &token, "--name", "probe-1"]);
+        c.env("BEACON_LOG_FORMAT", "json");
+        c
+    });
+    let pings = eventually(Duration::from_secs(30), "pings from the worker", || {
+        let p = home.pings(&endpoint);
+        (p.len() >= 3).then_some(p)
+    });
+    assert!(pings.iter().all(|p| p["region"] == "eu-west"), "{pings:?}");
+    assert!(pings.iter().all(|p| p["success"] == true), "{pings:?}");
+    let got = home.json(&["endpoints", "get", &endpoint]);
+    assert_eq!(got["regions"], serde_json::json!(["eu-west"]));
+    assert_eq!(got["region_status"][0]["region"], "eu-west");
+    assert_eq!(got["region_status"][0]["status"], "up");
+    let workers = home.json(&["workers", "list"]);
+    let w = &workers.as_array().expect("list")[0];
+    assert_eq!(
+        (w["name"].as_str(), w["region"].as_str()),
+        (Some("probe-1"), Some("eu-west"))
+    );
+    assert_eq!(w["connected"], true);
+    assert_eq!(w["address"], "127.0.0.1");
+    let table = home.run(&["workers", "list"]);
+    assert!(
+        table.stdout.contains("probe-1") && table.stdout.contains("CHECKS/S"),
+        "{}",
+        table.stdout
+    );
+
+    // The worker token reaches the worker routes of its own region only.
+    let bearer = format!("Bearer {token}");
+    let auth = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let r = home.request("GET", "/api/v1/services", &auth, None);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = home.request(
+        "POST",
+        "/api/v1/worker/claims",
+        &auth,
+        Some(&claim_body(Some("us-east"), 1)),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("us-east"), "{}", r.body);
+    let r = home.request(
+        "POST",
+        "/api/v1/worker/claims",
+        &auth,
+        Some(&claim_body(None, 2)),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("protocol"), "{}", r.body);
+    let json = [("content-type", "application/json")];
+    let r = home.request(
+        "POST",
+        "/api/v1/worker/claims",
+        &json,
+        Some(&claim_body(None, 1)),
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    // A read token is no worker; an admin token must say which region.
+    let read = home.json(&["tokens", "create", "--name", "r", "--scope", "read"])["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let read = format!("Bearer {read}");
+    let r = home.request(
+        "POST",
+        "/api/v1/worker/claims",
+        &[
+            ("authorization", read.as_str()),
+            ("content-type", "application/json"),
+        ],
+        Some(&claim_body(Some("eu-west"), 1)),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let admin = format!("Bearer {}", home.admin_token());
+    let r = home.request(
+        "POST",
+        "/api/v1/worker/claims",
+        &[
+            ("authorization", admin.as_str()),
+            ("content-type", "application/json"),
+        ],
+        Some(&claim_body(None, 1)),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    // Results for another region's schedule are refused, not stored.
+    let r = home.request(
+        "POST",
+        "/api/v1/worker/results",
+        &auth,
+        Some(
+            serde_json::json!({
+                "protocol": 1, "instance": "t1", "name": "t", "version": "0",
+                "results": [{"schedule_key": 1, "endpoint_key": 999, "slot": "2026-01-01T00:00:00Z",
+                    "next_slot": "2026-01-01T00:00:01Z",
+                    "ping": {"started_at": "2026-01-01T00:00:00Z", "total_us": 5}}],
+            })
+            .to_string()
+            .as_bytes(),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["refused"], 1, "{}", r.body);
+
+    // SIGTERM: finish, push, give the leases back, exit 0; no more checks afterwards.
+    assert_eq!(worker.terminate(), 0, "{}", worker.log());
+    let log = worker.log();
+    assert!(log.contains("leases released"), "{log}");
+    let hits = target.hits("/eu");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(target.hits("/eu"), hits, "checks after the worker stopped");
+
+    // Revoked: the worker is refused and says so.
+    let tokens = home.json(&["tokens", "list"]);
+    let probe = tokens
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["region"] == "eu-west")
+        .expect("the worker token is listed with its region");
+    home.json(&["tokens", "revoke", &id(probe)]);
+    let mut refused = Worker::start(home.command(&["worker", "--token", &token]));
+    let code = refused.wait(Duration::from_secs(30));
+    assert_eq!(code, 1, "{}", refused.log());
+    assert!(
+        refused.log().contains("refused this worker"),
+        "{}",
+        refused.log()
+    );
+    // Without a server or a token: usage errors.
+    let out = home.run_direct(&["worker", "--token", &token]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("--server"), "{}", out.stderr);
+}
+
+/// The server is killed while the worker's checks run; they finish, and their results wait in the worker until
+/// a server is back on the same address: none is lost.
+#[test]
+fn a_worker_keeps_finished_results_while_its_server_is_away() {
+    let home = Home::postgres();
+    let target = Target::start();
+    target.set(Mode::Slow);
+    home.json(&["regions", "create", "eu-west"]);
+    let sid = home.service();
+    let endpoint = home.endpoint(
+        &sid,
+        &format!("{}/slow", target.base),
+        &["--interval", "1", "--timeout", "1", "--regions", "eu-west"],
+    );
+    let token = worker_token(&home, "eu-west");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let start_server = || {
+        let mut c = home.command(&["server", "--listen", &listen, "--no-local-worker"]);
+        c.stderr(Stdio::null()).stdout(Stdio::null());
+        let child = c.spawn().expect("server");
+        eventually(Duration::from_secs(30), "the server up", || {
+            (std::net::TcpStream::connect(&listen).is_ok()
+                && crate::harness::http_get(&format!("http://{listen}/ready")).0 == 200)
+                .then_some(())
+        });
+        child
+    };
+    let mut server = start_server();
+    let _worker = Worker::start(home.command(&[
+        "worker",
+        "--server",
+        &format!("http://{listen}"),
+        "--token",
+        &token,
+    ]));
+    eventually(Duration::from_secs(30), "the first checks", || {
+        (target.hits("/slow") >= 2).then_some(())
+    });
+    server.kill().expect("kill");
+    server.wait().expect("reaped");
+    let started_before = target.hits("/slow");
+    let killed_at = chrono::Utc::now();
+    // The checks running now time out after a second; their results wait in the worker.
+    std::thread::sleep(Duration::from_secs(4));
+    let mut server = start_server();
+    let stored_before_kill = |pings: &[Value]| {
+        pings
+            .iter()
+            .filter(|p| {
+                p["started_at"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t < killed_at)
+            })
+            .count() as u64
+    };
+    eventually(
+        Duration::from_secs(30),
+        "every check started before the kill stored",
+        || (stored_before_kill(&home.pings(&endpoint)) >= started_before).then_some(()),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
