@@ -8,6 +8,7 @@ pub mod error;
 pub mod listener;
 mod pages;
 mod routes;
+pub mod tls;
 pub mod wire;
 
 use crate::api::App;
@@ -47,6 +48,8 @@ pub struct HttpConfig {
     pub per_monitor_metrics: bool,
     /// Header-read timeout and connection cap of the listener.
     pub limits: listener::ListenerLimits,
+    /// Serve HTTPS with this configuration (and verify client certificates if it names a client CA).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for HttpConfig {
@@ -57,6 +60,7 @@ impl Default for HttpConfig {
             metrics_require_token: false,
             per_monitor_metrics: true,
             limits: listener::ListenerLimits::default(),
+            tls: None,
         }
     }
 }
@@ -186,7 +190,8 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let limits = state.config.limits;
-    listener::serve(listener, router(state), limits, shutdown).await
+    let tls = state.config.tls.clone();
+    listener::serve(listener, router(state), limits, tls, shutdown).await
 }
 
 /// Count and time every request, labelled by route pattern (not the raw path, to keep cardinality bounded).

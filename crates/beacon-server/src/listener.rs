@@ -4,6 +4,11 @@
 //! moment the connection opens or its previous response ends, so it also closes idle keep-alive connections —
 //! and at most `max_connections` are served at once; a connection above the cap is closed as soon as it is
 //! accepted (counted in `beacon_http_connections_refused_total`), so the ones being served keep their pace.
+//!
+//! With a TLS configuration the listener serves HTTPS itself: the handshake must finish within the same
+//! header-read timeout, and a client certificate (mutual TLS; verified against the client CA during the
+//! handshake — an expired, self-signed or otherwise untrusted one fails it) reaches handlers as its SHA-256,
+//! `ClientCertificate`.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -36,13 +41,41 @@ impl Default for ListenerLimits {
     }
 }
 
+/// The app as hyper calls it: each request carries the peer's address (axum's `ConnectInfo`; sign-in attempts
+/// are limited per address) and the connection's client certificate, if any.
+fn service(
+    app: Router,
+    peer: std::net::SocketAddr,
+    client: Option<ClientCertificate>,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        if let Some(c) = client {
+            req.extensions_mut().insert(c);
+        }
+        let mut app = app.clone();
+        async move { app.call(req).await }
+    })
+}
+
+/// The SHA-256 of the (verified) client certificate a TLS connection presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientCertificate(pub [u8; 32]);
+
 /// Serve `app` on `listener` until `shutdown`, then let open requests finish (idle connections are closed).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ListenerLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
@@ -70,20 +103,40 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        // Handlers see the peer's address as axum's `ConnectInfo` (sign-in attempts are limited per address).
         let app = app.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            let mut app = app.clone();
-            async move { app.call(req).await }
-        });
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
         let open = open.clone();
         open.increment(1.0);
         tokio::spawn(async move {
-            // Errors here are the client's (reset, malformed request, header timeout): nothing to report.
-            let _ = conn.await;
+            // Errors here are the client's (reset, malformed request, header or handshake timeout, a refused
+            // certificate): nothing to report.
+            match acceptor {
+                None => {
+                    let service = service(app, peer, None);
+                    let _ = watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                }
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream))
+                            .await;
+                    if let Ok(Ok(tls)) = handshake {
+                        let client = tls
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|certs| certs.first())
+                            .map(|der| ClientCertificate(beacon_core::token::sha256(der)));
+                        let service = service(app, peer, client);
+                        let _ = watcher
+                            .watch(builder.serve_connection(TokioIo::new(tls), service))
+                            .await;
+                    }
+                }
+            }
             open.decrement(1.0);
             drop(permit);
         });

@@ -208,6 +208,18 @@ pub struct RegionState {
     pub next_check_at: Millis,
 }
 
+/// A client certificate issued to a worker: its SHA-256 (of the DER) maps a TLS connection to the worker's
+/// name and region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerCert {
+    pub fingerprint: [u8; 32],
+    pub name: String,
+    pub region: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
 /// A worker process as it reported itself on its last claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerReport {

@@ -218,6 +218,11 @@ pub trait Regions: Send + Sync + 'static {
     async fn list_workers(&self, seen_since: Millis) -> Result<Vec<WorkerReport>>;
     /// Forget workers not seen since `before`.
     async fn forget_workers(&self, before: Millis) -> Result<u64>;
+    /// Record a client certificate issued to worker `name` of `region` (a validation error on `region` if no
+    /// region has that name).
+    async fn add_worker_cert(&self, cert: &WorkerCert) -> Result<()>;
+    /// The certificate with this SHA-256 (of its DER), if one was issued.
+    async fn worker_cert(&self, fingerprint: &[u8; 32]) -> Result<Option<WorkerCert>>;
 }
 
 /// What is published: status pages (their services, in order) and badge keys of monitors.

@@ -108,6 +108,9 @@ pub enum Command {
     Server(ServerArgs),
     /// Run the checks of one region for a server (--server URL --token T): no database, outbound HTTPS only.
     Worker(WorkerArgs),
+    /// Mutual TLS between workers and servers: a CA under the data dir, and workers' client certificates.
+    #[command(subcommand)]
+    Certs(CertsCmd),
     /// Apply database migrations and exit.
     Migrate,
     /// Delete what retention no longer keeps, now, and give the space back (the server does this hourly).
@@ -566,6 +569,42 @@ pub struct WorkerArgs {
     /// The name `workers list` shows [default: this machine's host name]
     #[arg(long, env = "BEACON_WORKER_NAME")]
     pub name: Option<String>,
+    /// Client certificate for mutual TLS (PEM, from `beacon certs issue-worker`) instead of a token
+    #[arg(long, env = "BEACON_WORKER_CERT", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key of --cert (PEM)
+    #[arg(long, env = "BEACON_WORKER_KEY", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Trust the server's certificate when it is signed by this CA (PEM) [default: the system's roots]
+    #[arg(long, env = "BEACON_SERVER_CA")]
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCmd {
+    /// Create a certificate authority for workers' client certificates, and a server certificate signed by it,
+    /// under <data-dir>/tls.
+    Init {
+        /// Names the server certificate is valid for (comma-separated DNS names or IP addresses)
+        #[arg(long, default_value = "localhost,127.0.0.1")]
+        server_names: String,
+    },
+    /// Issue a client certificate and key for a worker of one region (written to --out, readable by its owner
+    /// only).
+    IssueWorker {
+        /// The worker's name
+        #[arg(long)]
+        name: String,
+        /// The region it may take leases of
+        #[arg(long)]
+        region: String,
+        /// Directory to write <name>.pem and <name>.key into [default: <data-dir>/tls/workers]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Days the certificate is valid
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -723,6 +762,15 @@ pub struct ServerArgs {
     /// workers run them [default: checks run here]
     #[arg(long, env = "BEACON_NO_LOCAL_WORKER")]
     pub no_local_worker: bool,
+    /// Serve HTTPS with this certificate chain (PEM) [default: plain HTTP]
+    #[arg(long, env = "BEACON_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, env = "BEACON_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Verify workers' client certificates against this CA (PEM; `beacon certs init` makes one)
+    #[arg(long, env = "BEACON_CLIENT_CA")]
+    pub client_ca: Option<PathBuf>,
 }
 
 #[cfg(test)]

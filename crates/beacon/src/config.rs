@@ -37,6 +37,17 @@ struct FileSettings {
     retention: RetentionFile,
     #[serde(default)]
     storage: StorageFile,
+    #[serde(default)]
+    tls: TlsFile,
+}
+
+/// HTTPS served by the server itself: its certificate and key (PEM), and the CA of workers' client certificates.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsFile {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
 }
 
 /// Ages as spans (`7d`, `48h`, `90m`) or `forever`.
@@ -214,12 +225,32 @@ impl Settings {
                     .unwrap_or(http_defaults.limits.max_connections)
                     .max(1),
             },
+            tls: None,
         };
         let data_dir = global
             .data_dir
             .clone()
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let tls = match (
+            args.tls_cert.clone().or(file.tls.cert),
+            args.tls_key.clone().or(file.tls.key),
+            args.client_ca.clone().or(file.tls.client_ca),
+        ) {
+            (None, None, None) => None,
+            (Some(cert), Some(key), ca) => Some(
+                beacon_server::tls::server_config(&cert, &key, ca.as_deref())
+                    .map_err(UsageError)?,
+            ),
+            _ => {
+                return Err(UsageError(
+                    "HTTPS needs both --tls-cert and --tls-key (a --client-ca only with them)"
+                        .into(),
+                )
+                .into());
+            }
+        };
+        let http = HttpConfig { tls, ..http };
         let hd = HeartbeatConfig::default();
         let heartbeats = HeartbeatConfig {
             keep_pings: file.heartbeats.keep_pings.unwrap_or(hd.keep_pings).max(1),

@@ -1,6 +1,7 @@
 //! The `beacon` binary: parses the command line, sets up logging and TLS, and hands off to a command. Errors end
 //! here: printed to stderr, exit 1 for bad input, 2 for environment or server problems.
 
+mod certs;
 mod cli;
 mod commands;
 mod config;
@@ -193,15 +194,79 @@ async fn run(cli: Cli) -> Result<()> {
                 )
                 .into());
             };
-            if cli.global.token.is_none() {
+            if cli.global.token.is_none() && args.cert.is_none() {
                 return Err(error::UsageError(
                     "a worker needs a credential: --token (or BEACON_TOKEN) with a worker token from \
-                     `beacon tokens create --scope worker --region R`"
+                     `beacon tokens create --scope worker --region R`, or --cert/--key from \
+                     `beacon certs issue-worker`"
                         .into(),
                 )
                 .into());
             }
             worker::run(server_url(given)?, cli.global.token.clone(), args).await
+        }
+        Command::Certs(cmd) => {
+            if cli.global.server.is_some() {
+                return Err(error::UsageError(
+                    "certs work on the data dir and the database (--data-dir or --database), not through --server"
+                        .into(),
+                )
+                .into());
+            }
+            let data_dir = cli
+                .global
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| config::DEFAULT_DATA_DIR.into());
+            match cmd {
+                cli::CertsCmd::Init { server_names } => {
+                    for path in certs::init(&data_dir, &server_names)? {
+                        println!("{}", path.display());
+                    }
+                    eprintln!(
+                        "serve HTTPS with: beacon server --tls-cert {0}/server.pem --tls-key {0}/server.key \
+                         --client-ca {0}/ca.pem",
+                        certs::tls_dir(&data_dir).display()
+                    );
+                    Ok(())
+                }
+                cli::CertsCmd::IssueWorker {
+                    name,
+                    region,
+                    out: dir,
+                    days,
+                } => {
+                    let url = config::database_url(&cli.global)?;
+                    existing_database(&cli.global, &url)?;
+                    let store = beacon_store::open(&url)
+                        .await
+                        .with_context(|| format!("opening database {}", url.redacted()))?;
+                    // The region first: nothing is written for one that does not exist.
+                    if store.region_pk(&region).await?.is_none() {
+                        return Err(beacon_core::ValidationError::new(
+                            "region",
+                            format!("no region is named {region:?}; create it with `beacon regions create {region}`"),
+                        )
+                        .into());
+                    }
+                    let issued = certs::issue_worker(&data_dir, &name, dir.as_deref(), days)?;
+                    let now = beacon_core::clock::Clock::now(&beacon_core::clock::SystemClock);
+                    let record = beacon_store::WorkerCert {
+                        fingerprint: issued.fingerprint,
+                        name: name.clone(),
+                        region: region.clone(),
+                        created_at: now,
+                        expires_at: issued.expires_at,
+                        revoked_at: None,
+                    };
+                    if let Err(e) = store.add_worker_cert(&record).await {
+                        let _ = std::fs::remove_file(&issued.cert);
+                        let _ = std::fs::remove_file(&issued.key);
+                        return Err(e.into());
+                    }
+                    output::issued_cert(out, &name, &region, &issued)
+                }
+            }
         }
         Command::Migrate => {
             let url = config::database_url(&cli.global)?;
@@ -230,6 +295,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,
                 Command::Server(_)
                 | Command::Worker(_)
+                | Command::Certs(_)
                 | Command::Migrate
                 | Command::Cleanup(_)
                 | Command::Backup(_) => {

@@ -786,6 +786,37 @@ pub fn regions(out: Output, list: &[RegionView]) -> Result<()> {
     }
 }
 
+pub fn issued_cert(out: Output, name: &str, region: &str, c: &crate::certs::Issued) -> Result<()> {
+    let fingerprint: String = c.fingerprint.iter().map(|b| format!("{b:02x}")).collect();
+    match out {
+        Output::Json => json(&serde_json::json!({
+            "name": name,
+            "region": region,
+            "cert": c.cert,
+            "key": c.key,
+            "sha256": fingerprint,
+        })),
+        Output::Table => {
+            println!(
+                "{}",
+                details(vec![
+                    ("name", name.to_owned()),
+                    ("region", region.to_owned()),
+                    ("cert", c.cert.display().to_string()),
+                    ("key", c.key.display().to_string()),
+                    ("sha256", fingerprint),
+                ])
+            );
+            println!(
+                "Run the worker with: beacon worker --server https://HOST:PORT --cert {} --key {} --ca <data-dir>/tls/ca.pem",
+                c.cert.display(),
+                c.key.display()
+            );
+            Ok(())
+        }
+    }
+}
+
 pub fn workers(out: Output, list: &[WorkerView]) -> Result<()> {
     match out {
         Output::Json => json(list),

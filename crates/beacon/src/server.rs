@@ -299,10 +299,15 @@ pub async fn run(settings: Settings) -> Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (intake, intake_writer) =
         beacon_runtime::heartbeats::Intake::start(store.clone(), &settings.heartbeats);
+    let scheme = if settings.http.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let public_url = settings
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let intake_failures = intake.failures();
     let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery)
         .with_intake(intake)
@@ -317,7 +322,7 @@ pub async fn run(settings: Settings) -> Result<()> {
         );
     }
     // Logged once everything is in place: scripts and tests wait for this line.
-    info!(%addr, database = %settings.database.redacted(), backend = store.backend(), "listening on http://{addr}");
+    info!(%addr, database = %settings.database.redacted(), backend = store.backend(), "listening on {scheme}://{addr}");
 
     let stop_loops = CancellationToken::new();
     let stop_http = CancellationToken::new();

@@ -317,11 +317,28 @@ pub async fn run(base: String, token: Option<String>, args: WorkerArgs) -> Resul
     let stop = CancellationToken::new();
     let instance = uuid::Uuid::new_v4().simple().to_string();
     let name = args.name.clone().unwrap_or_else(host_name);
-    let http = reqwest::Client::builder()
+    let mut http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(50))
-        .build()
-        .context("building the HTTP client")?;
+        .pool_idle_timeout(Duration::from_secs(50));
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        let mut pem = std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
+        pem.extend(std::fs::read(key).with_context(|| format!("reading {}", key.display()))?);
+        let identity = reqwest::Identity::from_pem(&pem).with_context(|| {
+            format!(
+                "the client certificate {} and key {}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+        http = http.identity(identity);
+    }
+    if let Some(ca) = &args.ca {
+        let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+        let root = reqwest::Certificate::from_pem(&pem)
+            .with_context(|| format!("the CA certificate {}", ca.display()))?;
+        http = http.add_root_certificate(root);
+    }
+    let http = http.build().context("building the HTTP client")?;
     let offset_ms = Arc::new(AtomicI64::new(0));
     let remote = Arc::new(Remote {
         base: base.trim_end_matches('/').to_owned(),

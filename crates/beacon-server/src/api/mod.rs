@@ -94,6 +94,9 @@ const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 type TokenCache =
     std::sync::Mutex<std::collections::HashMap<Uuid, (Grant, [u8; 32], std::time::Instant)>>;
 
+/// Verified worker certificates: SHA-256 → (what it grants, when verified).
+type CertCache = std::sync::Mutex<std::collections::HashMap<[u8; 32], (Grant, std::time::Instant)>>;
+
 /// What an authenticated caller may do: a scope, and for a worker its region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -150,6 +153,8 @@ pub struct App {
     /// The overview's last reading of every monitor.
     monitor_cache: Arc<overview::MonitorCache>,
     public_cache: Arc<status_pages::PublicCache>,
+    /// Verified worker certificates: SHA-256 → (what it grants, when verified).
+    certs: Arc<CertCache>,
     /// Region names to keys, as worker requests name them (regions are never renamed or deleted).
     region_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, i32>>>,
 }
@@ -222,6 +227,7 @@ impl App {
             monitor_cache: Arc::default(),
             public_cache: Arc::default(),
             region_keys: Arc::default(),
+            certs: Arc::default(),
             intake: None,
             public_url: "http://127.0.0.1:8080".into(),
         }

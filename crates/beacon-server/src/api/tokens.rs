@@ -55,6 +55,42 @@ impl App {
         Ok(grant)
     }
 
+    /// What a verified client certificate grants: a worker of the region it was issued for, unless revoked;
+    /// 401 for a certificate the CA signed but Beacon never issued (or whose record is gone).
+    pub async fn authenticate_certificate(
+        &self,
+        fingerprint: &[u8; 32],
+    ) -> Result<Grant, ApiError> {
+        let unknown = || {
+            ApiError::unauthorized(
+                "this client certificate was not issued to a worker, or it was revoked",
+            )
+        };
+        if let Ok(cache) = self.certs.lock()
+            && let Some((grant, at)) = cache.get(fingerprint)
+            && at.elapsed() < TOKEN_CACHE_TTL
+        {
+            return Ok(grant.clone());
+        }
+        let cert = self
+            .store
+            .worker_cert(fingerprint)
+            .await?
+            .ok_or_else(unknown)?;
+        if cert.revoked_at.is_some() {
+            return Err(unknown());
+        }
+        let grant = Grant {
+            scope: Scope::Worker,
+            region: Some(cert.region),
+        };
+        if let Ok(mut cache) = self.certs.lock() {
+            cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+            cache.insert(*fingerprint, (grant.clone(), std::time::Instant::now()));
+        }
+        Ok(grant)
+    }
+
     /// A token made by a signed-in person, owned by them: its scope may not exceed their role's.
     pub async fn create_own_token(
         &self,

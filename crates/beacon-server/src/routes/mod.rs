@@ -179,10 +179,19 @@ pub async fn authorize(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let presented = bearer(req.headers()).ok_or_else(|| {
-        ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
-    })?;
-    let grant = state.app.authenticate(presented).await?;
+    // A bearer token wins; without one, a client certificate verified in the TLS handshake identifies a worker.
+    let grant = match (
+        bearer(req.headers()),
+        req.extensions().get::<crate::listener::ClientCertificate>(),
+    ) {
+        (Some(presented), _) => state.app.authenticate(presented).await?,
+        (None, Some(cert)) => state.app.authenticate_certificate(&cert.0).await?,
+        (None, None) => {
+            return Err(ApiError::unauthorized(
+                "missing token: send Authorization: Bearer <token>",
+            ));
+        }
+    };
     let scope = grant.scope;
     let needed = required_scope(req.method(), req.uri().path());
     if !scope.allows(needed) {

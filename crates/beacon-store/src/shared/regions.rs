@@ -168,6 +168,53 @@ impl Regions for This {
         .collect()
     }
 
+    async fn add_worker_cert(&self, cert: &WorkerCert) -> Result<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO worker_certs (fingerprint, name, region_pk, created_at, expires_at) \
+             SELECT $1, $2, r.pk, $4, $5 FROM regions r WHERE r.name = $3",
+        )
+        .bind(cert.fingerprint.to_vec())
+        .bind(&cert.name)
+        .bind(&cert.region)
+        .bind(cert.created_at)
+        .bind(cert.expires_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(beacon_core::ValidationError::new(
+                "region",
+                format!(
+                    "no region is named {:?}; create it first with `beacon regions create {}`",
+                    cert.region, cert.region
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn worker_cert(&self, fingerprint: &[u8; 32]) -> Result<Option<WorkerCert>> {
+        let Some(row) = sqlx::query(
+            "SELECT c.name, r.name AS region, c.created_at, c.expires_at, c.revoked_at FROM worker_certs c \
+             JOIN regions r ON r.pk = c.region_pk WHERE c.fingerprint = $1",
+        )
+        .bind(fingerprint.to_vec())
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(WorkerCert {
+            fingerprint: *fingerprint,
+            name: row.try_get("name")?,
+            region: row.try_get("region")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        }))
+    }
+
     async fn forget_workers(&self, before: Millis) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM workers WHERE last_seen_at < $1")
             .bind(before)

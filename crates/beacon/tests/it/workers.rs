@@ -363,3 +363,246 @@ fn a_worker_keeps_finished_results_while_its_server_is_away() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// An HTTPS client trusting the home's CA, with a client certificate (PEM cert + key) or none.
+fn tls_client(ca: &std::path::Path, identity: Option<Vec<u8>>) -> reqwest::Client {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let mut b = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(ca).expect("ca")).expect("ca pem"),
+        )
+        .timeout(Duration::from_secs(10));
+    if let Some(pem) = identity {
+        b = b.identity(reqwest::Identity::from_pem(&pem).expect("identity"));
+    }
+    b.build().expect("client")
+}
+
+/// A client certificate and key (PEM, concatenated) signed by `issuer`, valid between the dates given.
+fn client_identity(
+    issuer: Option<&rcgen::Issuer<'_, rcgen::KeyPair>>,
+    from: (i32, u8, u8),
+    until: (i32, u8, u8),
+) -> Vec<u8> {
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, "intruder");
+    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    p.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
+    p.not_after = rcgen::date_time_ymd(until.0, until.1, until.2);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = match issuer {
+        Some(i) => p.signed_by(&key, i).expect("sign"),
+        None => p.self_signed(&key).expect("self-sign"),
+    };
+    format!("{}{}", cert.pem(), key.serialize_pem()).into_bytes()
+}
+
+/// `certs init` makes a CA and a server certificate; `certs issue-worker` a client certificate of one region.
+/// The server serves HTTPS and maps the certificate to its worker and region: the worker runs that region's
+/// checks, cannot take another region's leases nor reach other routes; certificates the CA did not sign, or
+/// expired ones, fail the handshake.
+#[test]
+fn mutual_tls_maps_a_workers_certificate_to_its_region() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::sqlite();
+    let target = Target::start();
+    home.json(&["regions", "create", "eu-west"]);
+    home.json(&["regions", "create", "us-east"]);
+    let made = home.run(&["certs", "init"]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let tls = home.dir.join("data/tls");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("file").permissions().mode() & 0o777;
+    assert_eq!(mode(&tls.join("ca.key")), 0o600);
+    assert_eq!(mode(&tls.join("server.key")), 0o600);
+    let again = home.run(&["certs", "init"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("exists"), "{}", again.stderr);
+    let bad = home.run(&[
+        "certs",
+        "issue-worker",
+        "--name",
+        "probe-eu",
+        "--region",
+        "mars",
+    ]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("mars"), "{}", bad.stderr);
+    assert!(
+        !tls.join("workers/probe-eu.pem").exists(),
+        "files written for a refused region"
+    );
+    let issued = home.json(&[
+        "certs",
+        "issue-worker",
+        "--name",
+        "probe-eu",
+        "--region",
+        "eu-west",
+    ]);
+    let (cert, key) = (
+        issued["cert"].as_str().expect("cert").to_owned(),
+        issued["key"].as_str().expect("key").to_owned(),
+    );
+    assert_eq!(mode(std::path::Path::new(&key)), 0o600);
+    let sid = home.service();
+    let endpoint = home.endpoint(
+        &sid,
+        &format!("{}/tls", target.base),
+        &["--interval", "1", "--regions", "eu-west"],
+    );
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let tls_path = |f: &str| tls.join(f).display().to_string();
+    let mut server = home
+        .command(&[
+            "server",
+            "--listen",
+            &listen,
+            "--tls-cert",
+            &tls_path("server.pem"),
+            "--tls-key",
+            &tls_path("server.key"),
+            "--client-ca",
+            &tls_path("ca.pem"),
+        ])
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("server");
+    let base = format!("https://{listen}");
+    let ca = tls.join("ca.pem");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _inside = rt.enter();
+    let anonymous = tls_client(&ca, None);
+    eventually(Duration::from_secs(30), "the HTTPS server up", || {
+        rt.block_on(anonymous.get(format!("{base}/ready")).send())
+            .ok()
+            .filter(|r| r.status() == 200)
+    });
+    let mut worker = Worker::start(home.command(&[
+        "worker",
+        "--server",
+        &base,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--ca",
+        &ca.display().to_string(),
+        "--name",
+        "probe-eu",
+    ]));
+    let pings = eventually(Duration::from_secs(30), "pings over mutual TLS", || {
+        let p = home.pings(&endpoint);
+        (!p.is_empty()).then_some(p)
+    });
+    assert!(pings.iter().all(|p| p["region"] == "eu-west"), "{pings:?}");
+
+    let mut pem = std::fs::read(&cert).expect("cert");
+    pem.extend(std::fs::read(&key).expect("key"));
+    let probe = tls_client(&ca, Some(pem));
+    let status =
+        |c: &reqwest::Client, method: reqwest::Method, path: &str, body: Option<Vec<u8>>| {
+            let mut req = c.request(method, format!("{base}{path}"));
+            if let Some(b) = body {
+                req = req.header("content-type", "application/json").body(b);
+            }
+            rt.block_on(req.send()).map(|r| r.status().as_u16())
+        };
+    // The certificate is a worker of eu-west: no other route, no other region.
+    assert_eq!(
+        status(&probe, reqwest::Method::GET, "/api/v1/services", None).ok(),
+        Some(403)
+    );
+    let claim = |region| Some(claim_body(Some(region), 1));
+    assert_eq!(
+        status(
+            &probe,
+            reqwest::Method::POST,
+            "/api/v1/worker/claims",
+            claim("us-east")
+        )
+        .ok(),
+        Some(403)
+    );
+    assert_eq!(
+        status(
+            &anonymous,
+            reqwest::Method::POST,
+            "/api/v1/worker/claims",
+            claim("eu-west")
+        )
+        .ok(),
+        Some(401)
+    );
+    // Not signed by the CA, or expired: refused in the handshake (no HTTP status at all).
+    let stranger = tls_client(&ca, Some(client_identity(None, (2025, 1, 1), (2099, 1, 1))));
+    assert!(
+        status(&stranger, reqwest::Method::GET, "/ready", None).is_err(),
+        "a self-signed client certificate was accepted"
+    );
+    let ca_key =
+        rcgen::KeyPair::from_pem(&std::fs::read_to_string(tls.join("ca.key")).expect("ca key"))
+            .expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Beacon worker CA");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Beacon");
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let valid = tls_client(
+        &ca,
+        Some(client_identity(Some(&issuer), (2025, 1, 1), (2099, 1, 1))),
+    );
+    assert_eq!(
+        status(&valid, reqwest::Method::GET, "/ready", None).ok(),
+        Some(200),
+        "a current certificate of the CA passes the handshake (the expired one below fails for its dates alone)"
+    );
+    assert_eq!(
+        status(
+            &valid,
+            reqwest::Method::POST,
+            "/api/v1/worker/claims",
+            claim("eu-west")
+        )
+        .ok(),
+        Some(401),
+        "signed by the CA but never issued to a worker"
+    );
+    let expired = tls_client(
+        &ca,
+        Some(client_identity(Some(&issuer), (2020, 1, 1), (2021, 1, 1))),
+    );
+    assert!(
+        status(&expired, reqwest::Method::GET, "/ready", None).is_err(),
+        "an expired client certificate was accepted"
+    );
+
+    // A worker asking for a region its certificate is not for is refused and stops.
+    let mut wrong = Worker::start(home.command(&[
+        "worker",
+        "--server",
+        &base,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "--ca",
+        &ca.display().to_string(),
+        "--region",
+        "us-east",
+    ]));
+    assert_eq!(wrong.wait(Duration::from_secs(30)), 1, "{}", wrong.log());
+    assert!(wrong.log().contains("us-east"), "{}", wrong.log());
+    assert_eq!(worker.terminate(), 0, "{}", worker.log());
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -318,5 +318,24 @@ pub async fn worker_tokens_and_reports(store: Arc<dyn Store>) {
             .is_empty()
     );
     assert_eq!(store.forget_workers(T0 + 6_000).await.expect("forget"), 1);
+    // Worker certificates: recorded with their region, found by fingerprint.
+    let cert = WorkerCert {
+        fingerprint: [9; 32],
+        name: "probe-1".into(),
+        region: "eu-west".into(),
+        created_at: T0,
+        expires_at: T0 + 86_400_000,
+        revoked_at: None,
+    };
+    store.add_worker_cert(&cert).await.expect("add");
+    assert_eq!(
+        store.worker_cert(&[9; 32]).await.expect("read"),
+        Some(cert.clone())
+    );
+    assert_eq!(store.worker_cert(&[8; 32]).await.expect("read"), None);
+    assert!(matches!(
+        store.add_worker_cert(&WorkerCert { fingerprint: [1; 32], region: "mars".into(), ..cert }).await,
+        Err(StoreError::Invalid(e)) if e.field == "region"
+    ));
     assert!(store.list_workers(0).await.expect("all").is_empty());
 }
