@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 pub struct PingLine {
     at: String,
+    region: String,
     ok: bool,
     result: String,
     dns: String,
@@ -154,6 +155,7 @@ fn line(p: &PingView) -> PingLine {
     };
     PingLine {
         at: when(&p.started_at),
+        region: p.region.clone(),
         ok: p.success,
         result,
         dns: ms(p.timings.dns_ms),
@@ -171,6 +173,9 @@ pub async fn endpoint(State(state): State<AppState>, Me(me): Me, Path(id): Path<
     };
     if me.user.role < Role::Editor {
         mask_values(&mut e.headers);
+    }
+    for r in e.region_status.iter_mut().flatten() {
+        r.last_checked_at = r.last_checked_at.as_deref().map(when);
     }
     let pings = state
         .app

@@ -14,6 +14,7 @@ mod services;
 mod settings;
 mod status_pages;
 mod webhooks;
+mod workers;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/{name}", get(asset))
         .route("/status/{slug}", get(public::status_page))
         .route("/status-pages", get(status_pages::list))
+        .route("/workers", get(workers::workers))
         .route(
             "/status-pages/new",
             get(status_pages::new_form).post(status_pages::create),

@@ -125,7 +125,12 @@ fn every_route_works_end_to_end() {
     assert_eq!(ep["headers"]["X-Key"], "v");
     let mut got = api.ok("GET", &format!("/api/v1/endpoints/{eid}"), None, 200);
     let stats = got.as_object_mut().expect("object").remove("stats");
-    assert_eq!(got, ep, "get is the endpoint as created, plus stats");
+    let regions = got.as_object_mut().expect("object").remove("region_status");
+    assert_eq!(
+        got, ep,
+        "get is the endpoint as created, plus stats and its regions' status"
+    );
+    assert_eq!(regions.expect("region_status")[0]["status"], "unknown");
     assert_eq!(stats.expect("stats")["checks_24h"], 0);
     let off = api.ok(
         "PATCH",

@@ -368,7 +368,7 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
 
     // At phone width the page still works: the monitor and its status are there.
     c.set_window_size(360, 800).await.expect("resize");
-    until_in(&c, status, 5, "the overview at 360 px", |t| t == "paused").await;
+    until_in(&c, status, 15, "the overview at 360 px", |t| t == "paused").await;
     let fits: bool = c
         .execute(
             "return document.documentElement.scrollWidth <= window.innerWidth;",
@@ -415,6 +415,64 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     assert!(text.contains("every day at 03:00 Europe/Berlin"), "{text}");
     assert!(text.contains("backup done: 42 files"), "{text}");
     screenshot(&c, "heartbeat").await;
+
+    // A worker of a region: the workers page lists it and the region, also at phone width; the endpoint it checks
+    // shows that region's status.
+    home.json(&["regions", "create", "eu-west"]);
+    let eu = home.endpoint(
+        &home.json(&["services", "get", "Shop"])["id"]
+            .as_str()
+            .expect("shop id")
+            .to_owned(),
+        &format!("{}/eu", target.base),
+        &["--interval", "1", "--regions", "eu-west"],
+    );
+    let token = home.json(&[
+        "tokens", "create", "--name", "probe", "--scope", "worker", "--region", "eu-west",
+    ])["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let _worker = crate::workers::Worker::start(home.command(&[
+        "worker",
+        "--token",
+        &token,
+        "--name",
+        "probe-eu-1",
+    ]));
+    crate::harness::eventually(Duration::from_secs(20), "the worker's first checks", || {
+        (target.hits("/eu") > 0).then_some(())
+    });
+    c.goto(&format!("{base}/workers")).await.expect("open");
+    let text = until(&c, 20, "the worker listed", |t| t.contains("probe-eu-1")).await;
+    assert!(text.contains("eu-west"), "{text}");
+    screenshot(&c, "workers").await;
+    c.goto(&format!("{base}/endpoints/{eu}"))
+        .await
+        .expect("open");
+    let text = until(&c, 20, "the region up on the endpoint page", |t| {
+        t.contains("eu-west") && t.contains("Regions") && !t.contains("never")
+    })
+    .await;
+    assert!(text.contains("an incident opens when 1 of 1"), "{text}");
+    screenshot(&c, "endpoint-regions").await;
+    c.set_window_size(360, 800).await.expect("resize");
+    c.goto(&format!("{base}/workers")).await.expect("open");
+    until(&c, 10, "the workers page at phone width", |t| {
+        t.contains("probe-eu-1")
+    })
+    .await;
+    let fits: bool = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("width")
+        .as_bool()
+        .unwrap_or(false);
+    assert!(fits, "the workers page scrolls sideways at 360 px");
+    screenshot(&c, "workers-phone").await;
 
     // Sign out: back to the sign-in page, and the overview is closed.
     c.set_window_size(1280, 900).await.expect("resize");

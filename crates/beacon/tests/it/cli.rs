@@ -127,7 +127,12 @@ fn crud(home: &Home) {
     // `get` shows the endpoint as created, plus its statistics (none yet).
     let mut got = home.json(&["endpoints", "get", &eid]);
     let stats = got.as_object_mut().expect("object").remove("stats");
+    let regions = got.as_object_mut().expect("object").remove("region_status");
     assert_eq!(got, ep);
+    assert_eq!(
+        regions.expect("get shows each region")[0]["region"],
+        "default"
+    );
     let stats = stats.expect("get shows stats");
     assert_eq!(stats["checks_24h"], 0);
     assert!(

@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A running `beacon worker` and what it logged.
-struct Worker {
+pub(crate) struct Worker {
     child: Child,
     log: Arc<Mutex<String>>,
 }
 
 impl Worker {
-    fn start(mut cmd: Command) -> Self {
+    pub(crate) fn start(mut cmd: Command) -> Self {
         let mut child = cmd
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -56,7 +56,7 @@ impl Worker {
         self.wait(Duration::from_secs(30))
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().expect("log").clone()
     }
 }
