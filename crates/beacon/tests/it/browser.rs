@@ -419,11 +419,9 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     // A worker of a region: the workers page lists it and the region, also at phone width; the endpoint it checks
     // shows that region's status.
     home.json(&["regions", "create", "eu-west"]);
+    let shop = crate::harness::id(&home.json(&["services", "get", "Shop"]));
     let eu = home.endpoint(
-        &home.json(&["services", "get", "Shop"])["id"]
-            .as_str()
-            .expect("shop id")
-            .to_owned(),
+        &shop,
         &format!("{}/eu", target.base),
         &["--interval", "1", "--regions", "eu-west"],
     );
