@@ -314,6 +314,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
             Err(e) => tracing::debug!(error = ?e, "per-monitor metrics unavailable"),
         }
     }
+    match state.app.worker_metrics().await {
+        Ok(series) => text.push_str(&series),
+        Err(e) => tracing::debug!(error = ?e, "worker metrics unavailable"),
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -78,7 +78,7 @@ fn render(samples: &[Sample]) -> String {
 }
 
 /// A label value as Prometheus' text format needs it.
-fn escape(v: &str) -> String {
+pub(super) fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

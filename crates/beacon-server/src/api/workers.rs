@@ -245,6 +245,69 @@ impl App {
     }
 }
 
+impl App {
+    /// Per-region and per-worker series in Prometheus' text format: workers connected per region, and each
+    /// listed worker's load as it last reported it.
+    pub async fn worker_metrics(&self) -> Result<String, ApiError> {
+        use std::fmt::Write;
+        let regions = self.store.list_regions().await?;
+        let workers = self.list_workers().await?.data;
+        let mut out = String::from(
+            "# HELP beacon_region_workers_connected Workers of the region that claimed within the last 30 s.\n\
+             # TYPE beacon_region_workers_connected gauge\n",
+        );
+        for r in &regions {
+            let n = workers
+                .iter()
+                .filter(|w| w.connected && w.region == r.name)
+                .count();
+            let _ = writeln!(
+                out,
+                "beacon_region_workers_connected{{region=\"{}\"}} {n}",
+                super::monitors::escape(&r.name)
+            );
+        }
+        let series: [Series; 4] = [
+            (
+                "beacon_worker_in_flight",
+                "Checks the worker was running at its last claim.",
+                |w| f64::from(w.in_flight),
+            ),
+            (
+                "beacon_worker_checks_per_second",
+                "Checks the worker finished per second over the last minute.",
+                |w| w.checks_per_second,
+            ),
+            (
+                "beacon_worker_results_pending",
+                "Results the worker held, not yet acknowledged by a server.",
+                |w| f64::from(w.results_pending),
+            ),
+            (
+                "beacon_worker_connected",
+                "1 when the worker claimed within the last 30 s.",
+                |w| f64::from(u8::from(w.connected)),
+            ),
+        ];
+        for (name, help, value) in series {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for w in &workers {
+                let _ = writeln!(
+                    out,
+                    "{name}{{worker=\"{}\",region=\"{}\"}} {}",
+                    super::monitors::escape(&w.name),
+                    super::monitors::escape(&w.region),
+                    value(w)
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A per-worker series: name, help, and its value for a worker.
+type Series = (&'static str, &'static str, fn(&WorkerView) -> f64);
+
 /// How often a waiting claim looks again.
 const CLAIM_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 

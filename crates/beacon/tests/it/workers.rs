@@ -182,6 +182,20 @@ fn a_worker_runs_its_regions_checks_and_nothing_else() {
     );
     assert_eq!(w["connected"], true);
     assert_eq!(w["address"], "127.0.0.1");
+    let server = home.remote.as_ref().expect("server");
+    let (_, metrics) = server.get("/metrics");
+    assert!(
+        metrics.contains("beacon_worker_connected{worker=\"probe-1\",region=\"eu-west\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("beacon_region_workers_connected{region=\"eu-west\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# HELP beacon_worker_in_flight"),
+        "{metrics}"
+    );
     let table = home.run(&["workers", "list"]);
     assert!(
         table.stdout.contains("probe-1") && table.stdout.contains("CHECKS/S"),
