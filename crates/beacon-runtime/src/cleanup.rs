@@ -110,6 +110,9 @@ pub async fn cleanup_once(
         }
         report.deleted.push((what.label(), total));
     }
+    // Workers gone for a week are no longer worth a row.
+    let forgotten = store.forget_workers(now - 7 * 24 * 3_600_000).await?;
+    report.deleted.push(("workers", forgotten));
     // A bounded number of small steps: each holds the write lock for a moment only.
     const PAGES_PER_STEP: u32 = 1_000;
     for _ in 0..1_000 {

@@ -18,6 +18,8 @@ use uuid::Uuid;
 pub trait Maintenance: Send + Sync + 'static {
     /// Which backend this is ("sqlite" or "postgres"), for logs and health output.
     fn backend(&self) -> &'static str;
+    /// Forget workers not seen since `before` (`workers list` shows the last day's).
+    async fn forget_workers(&self, before: Millis) -> Result<u64>;
     /// A cheap round trip, for readiness and health.
     async fn round_trip(&self) -> Result<()>;
     /// Delete rows of `what` older than `before` for up to `endpoints` endpoints after endpoint pk `after`, in
@@ -216,8 +218,6 @@ pub trait Regions: Send + Sync + 'static {
     async fn record_worker(&self, report: &WorkerReport) -> Result<()>;
     /// Workers seen at or after `seen_since`, by region and name.
     async fn list_workers(&self, seen_since: Millis) -> Result<Vec<WorkerReport>>;
-    /// Forget workers not seen since `before`.
-    async fn forget_workers(&self, before: Millis) -> Result<u64>;
     /// Record a client certificate issued to worker `name` of `region` (a validation error on `region` if no
     /// region has that name).
     async fn add_worker_cert(&self, cert: &WorkerCert) -> Result<()>;

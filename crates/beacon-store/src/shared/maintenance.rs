@@ -4,6 +4,14 @@ use super::*;
 
 #[async_trait]
 impl Maintenance for This {
+    async fn forget_workers(&self, before: Millis) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM workers WHERE last_seen_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     fn backend(&self) -> &'static str {
         BACKEND
     }

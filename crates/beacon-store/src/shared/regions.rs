@@ -214,14 +214,6 @@ impl Regions for This {
             revoked_at: row.try_get("revoked_at")?,
         }))
     }
-
-    async fn forget_workers(&self, before: Millis) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM workers WHERE last_seen_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
-    }
 }
 
 #[async_trait]
