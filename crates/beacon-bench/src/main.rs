@@ -6,6 +6,8 @@
 //! achieved checks/s, schedule lateness (start − slot) percentiles, CPU per check, peak RSS, and how long after
 //! start every endpoint had been checked once. A benchmark, not a test: it prints figures for BENCHMARKS.md.
 
+mod workers;
+
 use anyhow::{Context, Result, bail};
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
 use beacon_store::roles::*;
@@ -28,6 +30,10 @@ enum Bench {
     Deliveries(DeliveriesArgs),
     /// One endpoint with days of results (rollups included) for the stats query; prints its id.
     StatsData(StatsDataArgs),
+    /// Lease claims on PostgreSQL by concurrent claimers: slots/s, none handed out twice.
+    Claims(workers::ClaimsArgs),
+    /// Remote workers against nginx, on PostgreSQL: checks/s and lateness for 1..K worker processes.
+    Workers(workers::WorkersArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -213,6 +219,8 @@ async fn main() -> Result<()> {
         Bench::HeartbeatData(args) => heartbeat_data(args).await,
         Bench::Deliveries(args) => deliveries(args).await,
         Bench::StatsData(args) => stats_data(args).await,
+        Bench::Claims(args) => workers::claims(args).await,
+        Bench::Workers(args) => workers::workers(args).await,
     }
 }
 
