@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod browser;
+mod chaos;
 mod cli;
 mod cli_env;
 mod delivery;

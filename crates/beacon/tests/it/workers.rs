@@ -56,6 +56,10 @@ impl Worker {
         self.wait(Duration::from_secs(30))
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn log(&self) -> String {
         self.log.lock().expect("log").clone()
     }
