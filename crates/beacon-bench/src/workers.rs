@@ -58,6 +58,12 @@ pub struct WorkersArgs {
     warmup: Option<u64>,
     #[arg(long)]
     beacon: Option<PathBuf>,
+    /// SIGSTOP worker 0 this many seconds into the window (and report how late its leased slots ran elsewhere).
+    #[arg(long)]
+    stop_one_after: Option<u64>,
+    /// Check timeout in seconds (the lease is slot + timeout + 15 s).
+    #[arg(long, default_value_t = 5.0)]
+    timeout: f64,
 }
 
 /// A fresh schema in `url`: the URL that uses it, and the schema's name.
@@ -93,6 +99,7 @@ async fn endpoints(
     store: &Arc<dyn Store>,
     n: u32,
     interval: i64,
+    timeout: f64,
     base: &str,
     region: &str,
 ) -> Result<()> {
@@ -103,7 +110,7 @@ async fn endpoints(
             name: Some(format!("e{i}")),
             url: Some(format!("{base}/e/{i}")),
             interval_seconds: Some(interval),
-            timeout_seconds: Some(5.0_f64.min(interval as f64)),
+            timeout_seconds: Some(timeout.min(interval as f64)),
             regions: Some(vec![region.to_owned()]),
             ..Default::default()
         })?;
@@ -116,7 +123,15 @@ pub async fn claims(args: ClaimsArgs) -> Result<()> {
     let (url, schema) = fresh_schema(&args.database).await?;
     let store = beacon_store::open(&DatabaseUrl::parse(&url)?).await?;
     let t = Instant::now();
-    endpoints(&store, args.endpoints, 3_600, "http://127.0.0.1:9", "bench").await?;
+    endpoints(
+        &store,
+        args.endpoints,
+        3_600,
+        5.0,
+        "http://127.0.0.1:9",
+        "bench",
+    )
+    .await?;
     eprintln!(
         "{} endpoints in {:.1} s",
         args.endpoints,
@@ -210,6 +225,7 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         &store,
         args.endpoints,
         args.interval,
+        args.timeout,
         &format!("http://127.0.0.1:{port}"),
         "bench",
     )
@@ -271,7 +287,21 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         .map(|p| sample(p.child.id()).map_or(0.0, |s| s.0))
         .collect();
     let nginx0 = super::target_cpu(nginx.child.id());
-    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    let mut stopped_at = None;
+    match args.stop_one_after {
+        Some(after) if after < args.duration && procs.len() > 1 => {
+            tokio::time::sleep(Duration::from_secs(after)).await;
+            stopped_at = Some(now_ms());
+            Command::new("kill")
+                .args(["-STOP", &procs[1].child.id().to_string()])
+                .status()?;
+            tokio::time::sleep(Duration::from_secs(args.duration - after)).await;
+            Command::new("kill")
+                .args(["-CONT", &procs[1].child.id().to_string()])
+                .status()?;
+        }
+        _ => tokio::time::sleep(Duration::from_secs(args.duration)).await,
+    }
     let to = now_ms();
     let cpu1: Vec<f64> = procs
         .iter()
@@ -306,6 +336,30 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         delays.last().copied().unwrap_or(0),
         (from - started) as f64 / 1000.0,
     );
+    if let Some(at) = stopped_at {
+        // Slots that ran later than their timeout were re-runs of the stopped worker's leases: how long after the
+        // lease ran out (slot + timeout + 15 s) did another worker start them?
+        let lease = (args.timeout * 1000.0) as i64 + 15_000;
+        let rows = sqlx::query(
+            "SELECT slot, start_delay FROM pings WHERE slot >= $1 AND slot < $2 AND start_delay > $3",
+        )
+        .bind(at - 5_000)
+        .bind(to)
+        .bind((args.timeout * 1000.0) as i32)
+        .fetch_all(&pool)
+        .await?;
+        let mut after: Vec<i64> = rows
+            .iter()
+            .map(|r| i64::from(r.get::<i32, _>(1)) - lease)
+            .collect();
+        after.sort_unstable();
+        println!(
+            "  worker 0 stopped: {} slots re-run by another worker; started after the lease ran out by p50 {} / max {} ms",
+            after.len(),
+            percentile(&after, 50.0),
+            after.last().copied().unwrap_or(0)
+        );
+    }
     for (i, name) in std::iter::once("server".to_owned())
         .chain((0..args.workers).map(|i| format!("worker {i}")))
         .enumerate()
