@@ -1,8 +1,8 @@
 //! Benchmarks of the scale-out path on PostgreSQL.
 //!
 //! `beacon-bench claims`: N endpoints all due, then K concurrent claimers (distinct lease owners, as K workers'
-//! servers would be) lease them in batches through the store until none is left: slots leased per second, and
-//! a check that no slot was handed out twice.
+//! servers would be) lease them in batches through the store and complete each batch (the schedules move on, as
+//! after a check) until none is left: slots per second, and a check that no slot was handed out twice.
 //!
 //! `beacon-bench workers`: N endpoints in region `bench` against nginx, a `beacon server --no-local-worker` on a
 //! fresh PostgreSQL schema, and K `beacon worker` processes (optionally each pinned to a CPU with `taskset`);
@@ -12,7 +12,7 @@
 use super::{Nginx, free_port, now_ms, percentile, sample};
 use anyhow::{Context, Result, bail};
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
-use beacon_store::{Claim, DatabaseUrl, Store};
+use beacon_store::{Claim, Completion, DatabaseUrl, Store};
 use sqlx::Row;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -87,6 +87,10 @@ fn uuid_like() -> String {
 }
 
 async fn drop_schema(url: &str, schema: &str) {
+    if std::env::var_os("BENCH_KEEP_SCHEMA").is_some() {
+        eprintln!("kept schema {schema}");
+        return;
+    }
     if let Ok(pool) = sqlx::PgPool::connect(url).await {
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
             .execute(&pool)
@@ -116,6 +120,14 @@ async fn endpoints(
         })?;
         store.create_endpoint(svc.id, &spec, now_ms()).await?;
     }
+    Ok(())
+}
+
+/// Planner statistics for the tables just filled, as autovacuum would have them in a running deployment (a
+/// fresh table's empty statistics make PostgreSQL pick plans it never would at this size).
+async fn analyze(url: &str) -> Result<()> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    sqlx::query("ANALYZE").execute(&pool).await?;
     Ok(())
 }
 
@@ -149,7 +161,9 @@ pub async fn claims(args: ClaimsArgs) -> Result<()> {
             let owner = format!("claimer-{k}");
             let mut mine = Vec::new();
             let mut claims = 0u32;
+            let mut claiming = Duration::ZERO;
             loop {
+                let t = Instant::now();
                 let got = store
                     .claim_slots(&Claim {
                         owner: &owner,
@@ -160,33 +174,50 @@ pub async fn claims(args: ClaimsArgs) -> Result<()> {
                         lease_margin_ms: 60_000,
                     })
                     .await?;
+                claiming += t.elapsed();
                 claims += 1;
                 if got.is_empty() {
                     break;
                 }
-                mine.extend(got.into_iter().map(|c| c.schedule_pk));
+                // Done with them, as a worker would be: each schedule moves on (past the claims' horizon here), so
+                // the leased set stays what is in flight, as in steady state.
+                let done: Vec<Completion> = got
+                    .iter()
+                    .map(|c| Completion {
+                        schedule_pk: c.schedule_pk,
+                        endpoint_pk: c.endpoint_pk,
+                        slot: c.slot,
+                        next_slot: c.slot + 2 * 3_600_000,
+                        ping: None,
+                    })
+                    .collect();
+                store.complete_slots(&owner, region, &done).await?;
+                mine.extend(got.into_iter().map(|c| (c.schedule_pk, c.slot)));
             }
-            anyhow::Ok((mine, claims))
+            anyhow::Ok((mine, claims, claiming))
         }));
     }
     let mut all = Vec::new();
     let mut per = Vec::new();
     let mut claims = 0;
+    let mut claiming = Duration::ZERO;
     for t in tasks {
-        let (mine, c) = t.await??;
+        let (mine, c, spent) = t.await??;
         per.push(mine.len());
         claims += c;
+        claiming += spent;
         all.extend(mine);
     }
     let took = started.elapsed().as_secs_f64();
-    let unique: HashSet<i64> = all.iter().copied().collect();
+    let unique: HashSet<(i64, i64)> = all.iter().copied().collect();
     println!(
-        "claims: {} slots leased by {} claimers ({per:?}) in {took:.2} s = {:.0} slots/s; {claims} claims of up to {}; \
-         handed out twice: {}; never handed out: {}",
+        "claims: {} slots leased and completed by {} claimers ({per:?}) in {took:.2} s = {:.0} slots/s; {claims} claims \
+         of up to {} (mean {:.1} ms each, completion excluded); handed out twice: {}; never handed out: {}",
         all.len(),
         args.claimers,
         all.len() as f64 / took,
         args.batch,
+        claiming.as_secs_f64() * 1000.0 / f64::from(claims.max(1)),
         all.len() - unique.len(),
         args.endpoints as usize - unique.len(),
     );
@@ -230,6 +261,7 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         "bench",
     )
     .await?;
+    analyze(&url).await?;
     let new = beacon_core::token::generate(uuid::Uuid::new_v4(), rand::random());
     store
         .create_worker_token("bench", "bench", &new, now_ms())
