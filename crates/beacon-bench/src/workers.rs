@@ -66,6 +66,20 @@ pub struct WorkersArgs {
     timeout: f64,
 }
 
+/// CPU seconds of every PostgreSQL process on this machine.
+fn postgres_cpu() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(|pid| sample(pid).map(|s| s.0))
+        .sum()
+}
+
 /// A fresh schema in `url`: the URL that uses it, and the schema's name.
 async fn fresh_schema(url: &str) -> Result<(String, String)> {
     let schema = format!("bench_{}", uuid_like());
@@ -144,6 +158,7 @@ pub async fn claims(args: ClaimsArgs) -> Result<()> {
         "bench",
     )
     .await?;
+    analyze(&url).await?;
     eprintln!(
         "{} endpoints in {:.1} s",
         args.endpoints,
@@ -274,7 +289,7 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
             .env("BEACON_DATA_DIR", dir.join("data"))
             .env("BEACON_LOG_LEVEL", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("server.log"))?)
             .spawn()
             .context("starting beacon server")?,
     };
@@ -306,11 +321,27 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         .env("WORKER_CONCURRENCY", args.concurrency.to_string())
         .env("BEACON_LOG_LEVEL", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(dir.join(format!("worker-{i}.log")))?);
         procs.push(Proc {
             child: cmd.spawn().context("starting beacon worker")?,
         });
     }
+    // This machine's PostgreSQL runs without autovacuum; a deployment has it. Do its work every 10 s, so the
+    // schedules' dead row versions and statistics are what they would be in production.
+    let vacuum = {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let Ok(pool) = sqlx::PgPool::connect(&url).await else {
+                return;
+            };
+            loop {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                let _ = sqlx::query("VACUUM ANALYZE schedules, endpoints")
+                    .execute(&pool)
+                    .await;
+            }
+        })
+    };
     let warmup = args.warmup.unwrap_or(args.interval as u64 + 5);
     tokio::time::sleep(Duration::from_secs(warmup)).await;
     let from = now_ms();
@@ -319,6 +350,7 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         .map(|p| sample(p.child.id()).map_or(0.0, |s| s.0))
         .collect();
     let nginx0 = super::target_cpu(nginx.child.id());
+    let pg0 = postgres_cpu();
     let mut stopped_at = None;
     match args.stop_one_after {
         Some(after) if after < args.duration && procs.len() > 1 => {
@@ -335,11 +367,13 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         _ => tokio::time::sleep(Duration::from_secs(args.duration)).await,
     }
     let to = now_ms();
+    vacuum.abort();
     let cpu1: Vec<f64> = procs
         .iter()
         .map(|p| sample(p.child.id()).map_or(0.0, |s| s.0))
         .collect();
     let nginx1 = super::target_cpu(nginx.child.id());
+    let pg1 = postgres_cpu();
     let secs = (to - from) as f64 / 1000.0;
     // Let results in flight arrive before reading.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -399,10 +433,18 @@ pub async fn workers(args: WorkersArgs) -> Result<()> {
         println!("  {name}: {:.2} cores", (cpu1[i] - cpu0[i]) / secs);
     }
     println!("  nginx: {:.2} cores", (nginx1 - nginx0) / secs);
+    println!(
+        "  postgres (all its processes): {:.2} cores",
+        (pg1 - pg0) / secs
+    );
     drop(procs);
     drop(nginx);
     drop(pool);
     drop_schema(&args.database, &schema).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("BENCH_KEEP_SCHEMA").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("kept logs in {}", dir.display());
+    }
     Ok(())
 }

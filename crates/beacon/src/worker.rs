@@ -94,6 +94,52 @@ pub struct Remote {
     refused: Mutex<Option<ApiError>>,
 }
 
+/// POST `body` to the server and decode its answer (or its error).
+async fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    path: &str,
+    body: &B,
+    timeout: Duration,
+) -> Result<T, ApiError> {
+    let mut req = http
+        .post(format!("{base}{path}"))
+        .json(body)
+        .timeout(timeout);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let unreachable = |e: reqwest::Error| {
+        ApiError::new(
+            reqwest::StatusCode::SERVICE_UNAVAILABLE,
+            "unreachable",
+            format!("cannot reach the server at {}: {e}", base),
+        )
+    };
+    let resp = req.send().await.map_err(unreachable)?;
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(unreachable)?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                reqwest::StatusCode::BAD_GATEWAY,
+                "bad_response",
+                format!("unexpected answer from {}: {e}", base),
+            )
+        });
+    }
+    Err(match serde_json::from_slice::<ErrorResponse>(&bytes) {
+        Ok(e) => ApiError {
+            status: status.as_u16(),
+            code: e.error.code,
+            message: e.error.message,
+            field: e.error.field,
+        },
+        Err(_) => ApiError::new(status, "http_error", format!("{} answered {status}", base)),
+    })
+}
+
 impl Remote {
     async fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
         &self,
@@ -101,46 +147,15 @@ impl Remote {
         body: &B,
         timeout: Duration,
     ) -> Result<T, ApiError> {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(body)
-            .timeout(timeout);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        let unreachable = |e: reqwest::Error| {
-            ApiError::new(
-                reqwest::StatusCode::SERVICE_UNAVAILABLE,
-                "unreachable",
-                format!("cannot reach the server at {}: {e}", self.base),
-            )
-        };
-        let resp = req.send().await.map_err(unreachable)?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(unreachable)?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                ApiError::new(
-                    reqwest::StatusCode::BAD_GATEWAY,
-                    "bad_response",
-                    format!("unexpected answer from {}: {e}", self.base),
-                )
-            });
-        }
-        Err(match serde_json::from_slice::<ErrorResponse>(&bytes) {
-            Ok(e) => ApiError {
-                status: status.as_u16(),
-                code: e.error.code,
-                message: e.error.message,
-                field: e.error.field,
-            },
-            Err(_) => ApiError::new(
-                status,
-                "http_error",
-                format!("{} answered {status}", self.base),
-            ),
-        })
+        post(
+            &self.http,
+            &self.base,
+            self.token.as_deref(),
+            path,
+            body,
+            timeout,
+        )
+        .await
     }
 
     /// A refusal that no retry can fix ends the worker: remember it and stop.
@@ -228,16 +243,33 @@ impl Schedules for Remote {
     ) -> beacon_store::Result<CompleteReport> {
         let mut report = CompleteReport::default();
         let c = &self.counters;
+        // The chunks go at once: the server stores each in its own transaction, in parallel.
+        let mut pushes = tokio::task::JoinSet::new();
         for chunk in batch.chunks(PUSH_MAX) {
             let req = ResultsRequest {
                 hello: self.hello(),
                 results: chunk.iter().map(slot_result).collect(),
             };
+            let (http, base, token) = (self.http.clone(), self.base.clone(), self.token.clone());
             c.pending.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            let answer = self
-                .post::<_, ResultsResponse>("/api/v1/worker/results", &req, Duration::from_secs(60))
+            pushes.spawn(async move {
+                let path = "/api/v1/worker/results";
+                let answer = post::<_, ResultsResponse>(
+                    &http,
+                    &base,
+                    token.as_deref(),
+                    path,
+                    &req,
+                    Duration::from_secs(60),
+                )
                 .await;
-            c.pending.fetch_sub(chunk.len() as u64, Ordering::Relaxed);
+                (req.results.len(), answer)
+            });
+        }
+        let mut failed = None;
+        while let Some(done) = pushes.join_next().await {
+            let Ok((n, answer)) = done else { continue };
+            c.pending.fetch_sub(n as u64, Ordering::Relaxed);
             match answer {
                 Ok(r) => {
                     if r.refused > 0 {
@@ -248,18 +280,21 @@ impl Schedules for Remote {
                     }
                     report.inserted += r.stored as usize;
                     report.duplicates += (r.duplicates + r.refused) as usize;
-                    c.acknowledged(chunk.len() as u64);
+                    c.acknowledged(n as u64);
                 }
                 // Malformed for this server: no retry makes it right.
                 Err(e) if e.status == 400 || e.status == 413 => {
-                    warn!(error = %e.message, size = chunk.len(), "the server refused a batch of results; dropped");
-                    c.acknowledged(0);
+                    warn!(error = %e.message, size = n, "the server refused a batch of results; dropped");
                 }
                 Err(e) => {
                     self.refuse(&e);
-                    return Err(unavailable(&e));
+                    failed.get_or_insert(e);
                 }
             }
+        }
+        // A failed chunk sends the whole batch again later: what was stored already is ignored then.
+        if let Some(e) = failed {
+            return Err(unavailable(&e));
         }
         Ok(report)
     }

@@ -414,6 +414,8 @@ impl Schedules for This {
             Self::apply_rollups(&mut tx, region_pk, &fresh).await?;
         }
         for chunk in batch.chunks(CHUNK) {
+            // The owner is a column of the values, not a constant: as a constant PostgreSQL takes it for a
+            // selective filter and scans every schedule against every value.
             let mut qb = QueryBuilder::<Db>::new(
                 "UPDATE schedules SET next_slot_at = v.column3, lease_owner = NULL, lease_expires_at = NULL \
                  FROM (",
@@ -428,12 +430,14 @@ impl Schedules for This {
                 b.push("CAST(")
                     .push_bind_unseparated(c.next_slot)
                     .push_unseparated(" AS BIGINT)");
+                b.push("CAST(")
+                    .push_bind_unseparated(owner.to_owned())
+                    .push_unseparated(" AS TEXT)");
             });
             qb.push(
                 ") AS v WHERE schedules.pk = v.column1 AND schedules.next_slot_at = v.column2 \
-                     AND schedules.lease_owner = ",
+                     AND schedules.lease_owner = v.column4",
             );
-            qb.push_bind(owner.to_owned());
             qb.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
