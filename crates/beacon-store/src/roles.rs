@@ -223,6 +223,8 @@ pub trait Regions: Send + Sync + 'static {
     async fn add_worker_cert(&self, cert: &WorkerCert) -> Result<()>;
     /// The certificate with this SHA-256 (of its DER), if one was issued.
     async fn worker_cert(&self, fingerprint: &[u8; 32]) -> Result<Option<WorkerCert>>;
+    /// Revoke every certificate issued to worker `name` not revoked yet; how many.
+    async fn revoke_worker_certs(&self, name: &str, now: Millis) -> Result<u64>;
 }
 
 /// What is published: status pages (their services, in order) and badge keys of monitors.

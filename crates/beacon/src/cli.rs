@@ -605,6 +605,12 @@ pub enum CertsCmd {
         #[arg(long, default_value_t = 365)]
         days: u32,
     },
+    /// Revoke the certificates issued to a worker: servers refuse them within 5 s (their cache).
+    Revoke {
+        /// The worker's name, as given to issue-worker
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

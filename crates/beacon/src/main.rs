@@ -230,6 +230,26 @@ async fn run(cli: Cli) -> Result<()> {
                     );
                     Ok(())
                 }
+                cli::CertsCmd::Revoke { name } => {
+                    let url = config::database_url(&cli.global)?;
+                    existing_database(&cli.global, &url)?;
+                    let store = beacon_store::open(&url)
+                        .await
+                        .with_context(|| format!("opening database {}", url.redacted()))?;
+                    let now = beacon_core::clock::Clock::now(&beacon_core::clock::SystemClock);
+                    match store.revoke_worker_certs(&name, now).await? {
+                        0 => Err(error::UsageError(format!(
+                            "no certificate of a worker named {name:?} is in force"
+                        ))
+                        .into()),
+                        n => {
+                            eprintln!(
+                                "revoked {n} certificate(s) of {name}; servers refuse them within 5 s"
+                            );
+                            Ok(())
+                        }
+                    }
+                }
                 cli::CertsCmd::IssueWorker {
                     name,
                     region,

@@ -194,6 +194,17 @@ impl Regions for This {
         Ok(())
     }
 
+    async fn revoke_worker_certs(&self, name: &str, now: Millis) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE worker_certs SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+        )
+        .bind(name)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
     async fn worker_cert(&self, fingerprint: &[u8; 32]) -> Result<Option<WorkerCert>> {
         let Some(row) = sqlx::query(
             "SELECT c.name, r.name AS region, c.created_at, c.expires_at, c.revoked_at FROM worker_certs c \

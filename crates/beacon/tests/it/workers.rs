@@ -621,6 +621,25 @@ fn mutual_tls_maps_a_workers_certificate_to_its_region() {
     assert_eq!(wrong.wait(Duration::from_secs(30)), 1, "{}", wrong.log());
     assert!(wrong.log().contains("us-east"), "{}", wrong.log());
     assert_eq!(worker.terminate(), 0, "{}", worker.log());
+    // Revoked: the certificate still passes the handshake (the CA signed it) but names no worker any more.
+    let out = home.run(&["certs", "revoke", "--name", "probe-eu"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(home.run(&["certs", "revoke", "--name", "probe-eu"]).code, 1);
+    eventually(
+        Duration::from_secs(15),
+        "the revoked certificate refused",
+        || {
+            (status(
+                &probe,
+                reqwest::Method::POST,
+                "/api/v1/worker/claims",
+                claim("eu-west"),
+            )
+            .ok()
+                == Some(401))
+            .then_some(())
+        },
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -333,6 +333,28 @@ pub async fn worker_tokens_and_reports(store: Arc<dyn Store>) {
         Some(cert.clone())
     );
     assert_eq!(store.worker_cert(&[8; 32]).await.expect("read"), None);
+    assert_eq!(
+        store
+            .revoke_worker_certs("probe-1", T0 + 1)
+            .await
+            .expect("revoke"),
+        1
+    );
+    assert_eq!(
+        store
+            .revoke_worker_certs("probe-1", T0 + 2)
+            .await
+            .expect("again"),
+        0
+    );
+    assert_eq!(
+        store
+            .worker_cert(&[9; 32])
+            .await
+            .expect("read")
+            .and_then(|c| c.revoked_at),
+        Some(T0 + 1)
+    );
     assert!(matches!(
         store.add_worker_cert(&WorkerCert { fingerprint: [1; 32], region: "mars".into(), ..cert }).await,
         Err(StoreError::Invalid(e)) if e.field == "region"
