@@ -2,7 +2,8 @@
 //! `Remote` implements the check loop's `Schedules` role over the worker protocol — claims long-poll the server
 //! for leases of the region's due slots, results go back in batches (the server stores each once per endpoint,
 //! region and slot, so a push repeated after a lost answer does nothing) — and the loop, the writer and the
-//! probers are the very ones a server's in-process pool runs. Outbound HTTP(S) only.
+//! probers are the very ones a server's in-process pool runs; two such loops share the process (`PIPELINES`), so
+//! one waits on the server while the other works. Outbound HTTP(S) only.
 //!
 //! While the server is away, claims back off (up to 5 s apart) and finished results stay in memory (at most
 //! `max_pending` slots) and are pushed again until the server takes them. SIGTERM: stop claiming, let running
@@ -30,6 +31,10 @@ use tracing::{info, warn};
 
 /// How long a claim waits on the server for due slots.
 const CLAIM_WAIT_MS: u32 = 5_000;
+
+/// Check loops per worker, each with its own claims and writer: while one waits for the server (a claim, a push),
+/// the other works, so one worker process is not bound by the round trips of a single loop.
+const PIPELINES: usize = 2;
 
 /// Results per push (well under the server's request body limit).
 const PUSH_MAX: usize = 500;
@@ -92,6 +97,8 @@ pub struct Remote {
     stop: CancellationToken,
     /// Set when the server refuses this worker for good (bad token, wrong region, other protocol).
     refused: Mutex<Option<ApiError>>,
+    /// Check loops still running: the leases are given back when the last one stops.
+    loops: std::sync::atomic::AtomicUsize,
 }
 
 /// POST `body` to the server and decode its answer (or its error).
@@ -300,6 +307,11 @@ impl Schedules for Remote {
     }
 
     async fn release_leases(&self, _owner: &str) -> beacon_store::Result<u64> {
+        // The loops share one lease owner: only the last to stop gives the leases back, so none is released
+        // while the other loop still runs its checks.
+        if self.loops.fetch_sub(1, Ordering::SeqCst) > 1 {
+            return Ok(0);
+        }
         let req = ReleaseRequest {
             hello: self.hello(),
         };
@@ -391,11 +403,13 @@ pub async fn run(base: String, token: Option<String>, args: WorkerArgs) -> Resul
         failures: AtomicU32::new(0),
         stop: stop.clone(),
         refused: Mutex::new(None),
+        loops: std::sync::atomic::AtomicUsize::new(PIPELINES),
     });
+    let concurrency = args.concurrency.unwrap_or(256).max(1);
     let config = CheckConfig {
         owner: format!("worker:{instance}"),
-        concurrency: args.concurrency.unwrap_or(256).max(1),
-        max_pending: 20_000,
+        concurrency: concurrency.div_ceil(PIPELINES),
+        max_pending: 10_000,
         poll_interval: Duration::from_millis(20),
         batch_max: 2_000,
         flush_interval: Duration::from_millis(200),
@@ -404,23 +418,29 @@ pub async fn run(base: String, token: Option<String>, args: WorkerArgs) -> Resul
         ..CheckConfig::default()
     };
     let prober = Arc::new(Probers::new().context("building the TLS configuration")?);
-    info!(server = %remote.base, %name, region = args.region.as_deref().unwrap_or("(the token's)"), concurrency = config.concurrency, "worker started");
-    let checks = tokio::spawn(beacon_runtime::checks::run(
-        remote.clone(),
-        prober,
-        Arc::new(ServerClock { offset_ms }),
-        config,
-        stop.clone(),
-    ));
+    info!(server = %remote.base, %name, region = args.region.as_deref().unwrap_or("(the token's)"), concurrency, "worker started");
+    let clock: Arc<dyn Clock> = Arc::new(ServerClock { offset_ms });
+    let mut loops = tokio::task::JoinSet::new();
+    for _ in 0..PIPELINES {
+        loops.spawn(beacon_runtime::checks::run(
+            remote.clone(),
+            prober.clone(),
+            clock.clone(),
+            config.clone(),
+            stop.clone(),
+        ));
+    }
     tokio::select! {
         s = crate::server::shutdown_signal() => info!(signal = s?, "stopping: finishing running checks"),
         () = stop.cancelled() => {}
     }
     stop.cancel();
-    match checks.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => warn!(error = %e, "giving leases back failed; they expire on their own"),
-        Err(e) => warn!(error = %e, "check loop failed"),
+    while let Some(done) = loops.join_next().await {
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(error = %e, "giving leases back failed; they expire on their own"),
+            Err(e) => warn!(error = %e, "check loop failed"),
+        }
     }
     if let Some(e) = remote.refused.lock().ok().and_then(|mut r| r.take()) {
         return Err(anyhow::Error::new(e)
