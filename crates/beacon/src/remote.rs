@@ -15,6 +15,55 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Send a request to the server at `base`: its status and body when it succeeded; otherwise the server's
+/// `ApiError` (or one saying the server could not be reached, or answered something that is not Beacon's error).
+/// The CLI's client and `beacon worker` both talk to the server through it.
+pub(crate) async fn exchange(
+    req: reqwest::RequestBuilder,
+    base: &str,
+) -> Result<(StatusCode, bytes::Bytes), ApiError> {
+    let unreachable = |e: reqwest::Error| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unreachable",
+            format!("cannot reach the server at {base}: {e}"),
+        )
+    };
+    let resp = req.send().await.map_err(unreachable)?;
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(unreachable)?;
+    if status.is_success() {
+        return Ok((status, bytes));
+    }
+    Err(match serde_json::from_slice::<ErrorResponse>(&bytes) {
+        Ok(e) => ApiError {
+            status: status.as_u16(),
+            code: e.error.code,
+            message: e.error.message,
+            field: e.error.field,
+        },
+        Err(_) => ApiError::new(
+            status,
+            "http_error",
+            format!(
+                "{base} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            ),
+        ),
+    })
+}
+
+/// A successful answer's JSON body as `T`.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], base: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "bad_response",
+            format!("unexpected answer from {base}: {e}"),
+        )
+    })
+}
+
 pub struct Remote {
     base: String,
     token: Option<String>,
@@ -66,44 +115,18 @@ impl Remote {
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
-        let unreachable = |e: reqwest::Error| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unreachable",
-                format!("cannot reach the server at {}: {e}", self.base),
-            )
-        };
-        let resp = req.send().await.map_err(unreachable)?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(unreachable)?;
-        if status.is_success() {
-            return Ok((status, bytes));
-        }
-        Err(match serde_json::from_slice::<ErrorResponse>(&bytes) {
-            Ok(e) if status == StatusCode::UNAUTHORIZED && self.token.is_none() => ApiError {
-                status: status.as_u16(),
-                code: e.error.code,
-                message: format!(
-                    "{}: no API token was sent ({}); pass --token or set BEACON_TOKEN",
-                    e.error.message, self.token_hint
-                ),
-                field: e.error.field,
-            },
-            Ok(e) => ApiError {
-                status: status.as_u16(),
-                code: e.error.code,
-                message: e.error.message,
-                field: e.error.field,
-            },
-            Err(_) => ApiError::new(
-                status,
-                "http_error",
-                format!(
-                    "{} answered {status}: {}",
-                    self.base,
-                    String::from_utf8_lossy(&bytes)
-                ),
-            ),
+        exchange(req, &self.base).await.map_err(|e| {
+            if e.status == StatusCode::UNAUTHORIZED.as_u16() && self.token.is_none() {
+                ApiError {
+                    message: format!(
+                        "{}: no API token was sent ({}); pass --token or set BEACON_TOKEN",
+                        e.message, self.token_hint
+                    ),
+                    ..e
+                }
+            } else {
+                e
+            }
         })
     }
 
@@ -115,13 +138,7 @@ impl Remote {
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<T, ApiError> {
         let (_, bytes) = self.send(method, path, query, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "bad_response",
-                format!("unexpected answer from {}: {e}", self.base),
-            )
-        })
+        decode(&bytes, &self.base)
     }
 }
 

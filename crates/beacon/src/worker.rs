@@ -19,7 +19,7 @@ use beacon_core::endpoint::EndpointSpec;
 use beacon_probe::Probers;
 use beacon_runtime::CheckConfig;
 use beacon_server::api::endpoint_input;
-use beacon_server::error::{ApiError, ErrorResponse};
+use beacon_server::error::ApiError;
 use beacon_server::wire::*;
 use beacon_store::{Claim, ClaimedSlot, CompleteReport, Completion, Schedules, StoreError};
 use std::collections::VecDeque;
@@ -117,34 +117,8 @@ async fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    let unreachable = |e: reqwest::Error| {
-        ApiError::new(
-            reqwest::StatusCode::SERVICE_UNAVAILABLE,
-            "unreachable",
-            format!("cannot reach the server at {}: {e}", base),
-        )
-    };
-    let resp = req.send().await.map_err(unreachable)?;
-    let status = resp.status();
-    let bytes = resp.bytes().await.map_err(unreachable)?;
-    if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(
-                reqwest::StatusCode::BAD_GATEWAY,
-                "bad_response",
-                format!("unexpected answer from {}: {e}", base),
-            )
-        });
-    }
-    Err(match serde_json::from_slice::<ErrorResponse>(&bytes) {
-        Ok(e) => ApiError {
-            status: status.as_u16(),
-            code: e.error.code,
-            message: e.error.message,
-            field: e.error.field,
-        },
-        Err(_) => ApiError::new(status, "http_error", format!("{} answered {status}", base)),
-    })
+    let (_, bytes) = crate::remote::exchange(req, base).await?;
+    crate::remote::decode(&bytes, base)
 }
 
 impl Remote {

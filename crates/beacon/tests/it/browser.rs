@@ -103,6 +103,18 @@ async fn until_in(
     }
 }
 
+/// Whether the page fits the window's width (nothing scrolls sideways).
+async fn fits_width(c: &Client) -> bool {
+    c.execute(
+        "return document.documentElement.scrollWidth <= window.innerWidth;",
+        vec![],
+    )
+    .await
+    .expect("width")
+    .as_bool()
+    .unwrap_or(false)
+}
+
 /// Type into the field with this id, replacing what it held.
 async fn fill(c: &Client, id: &str, text: &str) {
     let field = c.find(Locator::Id(id)).await.expect(id);
@@ -369,16 +381,10 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     // At phone width the page still works: the monitor and its status are there.
     c.set_window_size(360, 800).await.expect("resize");
     until_in(&c, status, 15, "the overview at 360 px", |t| t == "paused").await;
-    let fits: bool = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .expect("width")
-        .as_bool()
-        .unwrap_or(false);
-    assert!(fits, "the overview scrolls sideways at 360 px");
+    assert!(
+        fits_width(&c).await,
+        "the overview scrolls sideways at 360 px"
+    );
     screenshot(&c, "overview-phone").await;
 
     // A heartbeat's page, reached from the overview: schedule in words, the ping URL to copy, its pings.
@@ -460,16 +466,10 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         t.contains("probe-eu-1")
     })
     .await;
-    let fits: bool = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .expect("width")
-        .as_bool()
-        .unwrap_or(false);
-    assert!(fits, "the workers page scrolls sideways at 360 px");
+    assert!(
+        fits_width(&c).await,
+        "the workers page scrolls sideways at 360 px"
+    );
     screenshot(&c, "workers-phone").await;
 
     // Sign out: back to the sign-in page, and the overview is closed.
@@ -511,16 +511,10 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     assert!(!text.contains("Sign out"), "nothing of the dashboard");
     screenshot(&c, "status-page").await;
     c.set_window_size(360, 800).await.expect("resize");
-    let fits: bool = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .expect("width")
-        .as_bool()
-        .unwrap_or(false);
-    assert!(fits, "the status page scrolls sideways at 360 px");
+    assert!(
+        fits_width(&c).await,
+        "the status page scrolls sideways at 360 px"
+    );
     screenshot(&c, "status-page-phone").await;
     c.close().await.expect("close");
 }

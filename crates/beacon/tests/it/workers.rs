@@ -451,6 +451,23 @@ fn mutual_tls_maps_a_workers_certificate_to_its_region() {
         !tls.join("workers/probe-eu.pem").exists(),
         "files written for a refused region"
     );
+    for (args, says) in [
+        (&["--name", "probe eu", "--region", "eu-west"][..], "--name"),
+        (
+            &["--name", "probe-eu", "--region", "eu-west", "--days", "0"][..],
+            "--days",
+        ),
+    ] {
+        let mut all = vec!["certs", "issue-worker"];
+        all.extend(args);
+        let out = home.run(&all);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+    assert!(
+        !tls.join("workers/probe-eu.pem").exists(),
+        "files written for refused input"
+    );
     let issued = home.json(&[
         "certs",
         "issue-worker",
