@@ -5,6 +5,7 @@
 //!
 //! Optional fields with serde defaults keep payloads written by earlier versions readable.
 
+pub use crate::kubernetes::ObjectEvent;
 use crate::{Millis, ValidationError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -21,23 +22,31 @@ pub enum EventKind {
     HeartbeatUp,
     /// A test sent by `webhooks test`.
     Test,
+    /// The Kubernetes watcher saw an annotated object appear (created, or the annotation added).
+    KubernetesCreated,
+    /// A tracked Kubernetes object disappeared (deleted, or the annotation removed).
+    KubernetesDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
         EventKind::HeartbeatUp,
         EventKind::Test,
+        EventKind::KubernetesCreated,
+        EventKind::KubernetesDeleted,
     ];
 
     /// The kinds a webhook may subscribe to (a test goes to the webhook it tests, subscribed or not).
-    pub const SUBSCRIBABLE: [EventKind; 4] = [
+    pub const SUBSCRIBABLE: [EventKind; 6] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
         EventKind::HeartbeatUp,
+        EventKind::KubernetesCreated,
+        EventKind::KubernetesDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +56,8 @@ impl EventKind {
             EventKind::HeartbeatDown => "heartbeat_down",
             EventKind::HeartbeatUp => "heartbeat_up",
             EventKind::Test => "test",
+            EventKind::KubernetesCreated => "kubernetes_created",
+            EventKind::KubernetesDeleted => "kubernetes_deleted",
         }
     }
 
@@ -159,6 +170,8 @@ pub enum Payload {
     HeartbeatDown(HeartbeatChanged),
     HeartbeatUp(HeartbeatChanged),
     Test(TestMessage),
+    KubernetesCreated(ObjectEvent),
+    KubernetesDeleted(ObjectEvent),
 }
 
 impl Payload {
@@ -169,6 +182,8 @@ impl Payload {
             Payload::HeartbeatDown(_) => EventKind::HeartbeatDown,
             Payload::HeartbeatUp(_) => EventKind::HeartbeatUp,
             Payload::Test(_) => EventKind::Test,
+            Payload::KubernetesCreated(_) => EventKind::KubernetesCreated,
+            Payload::KubernetesDeleted(_) => EventKind::KubernetesDeleted,
         }
     }
 }

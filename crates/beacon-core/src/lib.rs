@@ -9,6 +9,7 @@ pub mod endpoint;
 pub mod event;
 pub mod heartbeat;
 pub mod incident;
+pub mod kubernetes;
 pub mod net;
 pub mod ping;
 pub mod region;

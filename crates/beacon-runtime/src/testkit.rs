@@ -253,6 +253,7 @@ pub fn delivery(pk: i64) -> MemDelivery {
             url: CheckUrl::parse("http://127.0.0.1:9/hook").expect("url"),
             secret: WebhookSecret::generate([7; 24]),
             headers: Vec::new(),
+            options: Default::default(),
         },
         status: "pending",
         next_attempt_at: T0,

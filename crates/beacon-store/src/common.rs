@@ -16,6 +16,8 @@ pub(crate) const CHUNK: usize = 500;
 pub(crate) enum Owner {
     Endpoint(i64),
     Heartbeat(i64),
+    /// A Kubernetes object's record; its events go to the webhooks of the service it was recorded for.
+    KubeObject(i64),
 }
 
 /// A schedule as its columns: `period_seconds`, or `cron` and `tz`.

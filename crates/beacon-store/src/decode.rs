@@ -221,6 +221,7 @@ where
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<i64>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     i32: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let url: String = row.try_get("url")?;
     let events: String = row.try_get("events")?;
@@ -243,10 +244,18 @@ where
             secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
             headers: serde_json::from_str(&headers).map_err(corrupt)?,
         },
+        options: webhook_options(row.try_get("options")?)?,
         consecutive_failures: to_u32(row.try_get("consecutive_failures")?, "consecutive_failures")?,
         last_attempt_at: row.try_get("last_attempt_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// A webhook's `options` column (NULL for webhooks made before it existed, or without options).
+pub(crate) fn webhook_options(json: Option<String>) -> Result<WebhookOptions> {
+    json.map_or(Ok(WebhookOptions::default()), |j| {
+        serde_json::from_str(&j).map_err(corrupt)
     })
 }
 

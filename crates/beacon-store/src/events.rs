@@ -30,6 +30,12 @@ pub(crate) fn from_columns(kind: &str, payload: &str) -> Result<Payload> {
         }
         EventKind::HeartbeatUp => Payload::HeartbeatUp(serde_json::from_str(payload).map_err(bad)?),
         EventKind::Test => Payload::Test(serde_json::from_str(payload).map_err(bad)?),
+        EventKind::KubernetesCreated => {
+            Payload::KubernetesCreated(serde_json::from_str(payload).map_err(bad)?)
+        }
+        EventKind::KubernetesDeleted => {
+            Payload::KubernetesDeleted(serde_json::from_str(payload).map_err(bad)?)
+        }
     })
 }
 

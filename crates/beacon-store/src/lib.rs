@@ -42,6 +42,7 @@ pub trait Store:
     + Heartbeats
     + HeartbeatIntake
     + Maintenance
+    + Kubernetes
 {
 }
 
@@ -60,6 +61,7 @@ impl<T> Store for T where
         + Heartbeats
         + HeartbeatIntake
         + Maintenance
+        + Kubernetes
 {
 }
 

@@ -433,3 +433,40 @@ pub trait Schedules: Send + Sync + 'static {
     /// Slots due at `now` with no live lease.
     async fn queue_depth(&self, region_pk: i32, now: Millis) -> Result<i64>;
 }
+
+/// The Kubernetes watcher's records: objects by uid, their `created`/`deleted` events (outbox rows of the
+/// watcher's service, delivered in order per object), and each watch's resume position. Every change is
+/// conditional on the record's state in the same statement, so two processes seeing the same object store
+/// its event once.
+#[async_trait]
+pub trait Kubernetes: Send + Sync + 'static {
+    /// Make the watcher's service (by name) and its managed webhook, or bring the webhook in line with the
+    /// configuration.
+    async fn kube_target(&self, target: &KubeTarget, now: Millis) -> Result<KubeTargetIds>;
+    /// Apply a watch's sightings in order, in one transaction, and store the watch's position with them.
+    async fn kube_record(
+        &self,
+        service_id: Uuid,
+        sightings: &[beacon_core::kubernetes::Sighting],
+        position: Option<(&str, &str)>,
+        now: Millis,
+    ) -> Result<Vec<KubeRecorded>>;
+    /// A full listing of `scope` against the records active in it: the `created` and `deleted` events that
+    /// were missed, in one transaction, with the watch's position.
+    async fn kube_reconcile(
+        &self,
+        service_id: Uuid,
+        scope: &KubeScope,
+        listed: &[beacon_core::kubernetes::Sighting],
+        position: Option<(&str, &str)>,
+        now: Millis,
+    ) -> Result<Vec<KubeRecorded>>;
+    /// The resourceVersion a watch last stored.
+    async fn kube_position(&self, watch: &str) -> Result<Option<String>>;
+    async fn list_kube_objects(&self, filter: &KubeObjectFilter) -> Result<Vec<KubeObject>>;
+    async fn list_kube_events(&self, filter: &KubeEventFilter) -> Result<Vec<KubeEventRow>>;
+    /// Delete records of objects deleted before `before` whose deliveries all succeeded (with their events);
+    /// objects with a failed or pending delivery stay for review. Returns the objects deleted.
+    async fn kube_cleanup(&self, before: Millis) -> Result<u64>;
+    async fn kube_counts(&self) -> Result<KubeCounts>;
+}

@@ -15,7 +15,7 @@ use beacon_core::endpoint::CheckUrl;
 use beacon_core::net;
 use beacon_store::{
     AttemptRecord, ClaimedDelivery, DeliveryDetail, FinishedAttempt, NextStep, Outbox, Store,
-    StoreError,
+    StoreError, WebhookFormat,
 };
 
 use serde_json::{Value, json};
@@ -215,18 +215,43 @@ impl Transport for Sender {
         let body = body(d).to_string();
         let msg_id = d.id.to_string();
         let ts = now / 1000;
-        let mut headers: Vec<(String, String)> = vec![
-            ("content-type".into(), "application/json".into()),
-            ("user-agent".into(), USER_AGENT.into()),
-            ("webhook-id".into(), msg_id.clone()),
-            ("webhook-timestamp".into(), ts.to_string()),
-            (
-                "webhook-signature".into(),
-                d.secret.sign(&msg_id, ts, body.as_bytes()),
-            ),
-        ];
-        headers.extend(d.headers.iter().map(|h| (h.name.clone(), h.value.clone())));
-        let mut req = self.http.post(d.url.as_str()).body(body.clone());
+        let user_agent = d.options.user_agent.as_deref().unwrap_or(USER_AGENT);
+        let mut headers: Vec<(String, String)> = match d.format {
+            // Seed 001's headers; the request id is the delivery's, the same on every retry.
+            WebhookFormat::CloudEvents => vec![
+                (
+                    "content-type".into(),
+                    "application/cloudevents+json; charset=UTF-8".into(),
+                ),
+                ("user-agent".into(), user_agent.into()),
+                ("x-request-id".into(), msg_id.clone()),
+            ],
+            WebhookFormat::Standard | WebhookFormat::Pulse => vec![
+                ("content-type".into(), "application/json".into()),
+                ("user-agent".into(), user_agent.into()),
+                ("webhook-id".into(), msg_id.clone()),
+                ("webhook-timestamp".into(), ts.to_string()),
+                (
+                    "webhook-signature".into(),
+                    d.secret.sign(&msg_id, ts, body.as_bytes()),
+                ),
+            ],
+        };
+        // Configured headers come after the standard ones and replace them, except the body's type.
+        for h in &d.headers {
+            let name = h.name.to_ascii_lowercase();
+            if name == "content-type" {
+                continue;
+            }
+            headers.retain(|(k, _)| *k != name);
+            headers.push((h.name.clone(), h.value.clone()));
+        }
+        let method = match d.options.method.as_deref() {
+            Some("PUT") => reqwest::Method::PUT,
+            Some("PATCH") => reqwest::Method::PATCH,
+            _ => reqwest::Method::POST,
+        };
+        let mut req = self.http.request(method, d.url.as_str()).body(body.clone());
         for (k, v) in &headers {
             req = req.header(k.as_str(), v.as_str());
         }

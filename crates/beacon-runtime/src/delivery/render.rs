@@ -4,7 +4,7 @@
 
 use beacon_core::Millis;
 use beacon_core::event::{Monitor, Payload};
-use beacon_store::{ClaimedDelivery, WebhookFormat};
+use beacon_store::{ClaimedDelivery, CloudEventsOptions, WebhookFormat};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -20,7 +20,82 @@ pub fn body(d: &ClaimedDelivery) -> Value {
     match d.format {
         WebhookFormat::Standard => standard(d.event_id, d.webhook_id, &d.event, d.event_at),
         WebhookFormat::Pulse => pulse(&d.event, d.event_at),
+        WebhookFormat::CloudEvents => cloud_event(
+            d.event_id,
+            d.webhook_id,
+            &d.event,
+            d.event_at,
+            &d.options.cloud_events.clone().unwrap_or_default(),
+        ),
     }
+}
+
+/// Seed 001's CloudEvents 1.0 structured-mode body for a Kubernetes object's event: `source` is
+/// `{source}/{namespace}/{Kind}`, `type` `{type_prefix}.created|deleted`, `subject` the object's name, and
+/// `data` the resource and the metadata the options let through (annotations only those listed, labels all
+/// unless some are listed). Other events keep their Standard Webhooks `data` under `{type_prefix}.{kind}`.
+pub fn cloud_event(
+    event_id: Uuid,
+    webhook_id: Uuid,
+    event: &Payload,
+    at: Millis,
+    o: &CloudEventsOptions,
+) -> Value {
+    let (e, change) = match event {
+        Payload::KubernetesCreated(e) => (e, "created"),
+        Payload::KubernetesDeleted(e) => (e, "deleted"),
+        other => {
+            let data = standard(event_id, webhook_id, other, at)
+                .get("data")
+                .cloned()
+                .unwrap_or(Value::Null);
+            return json!({
+                "specversion": "1.0",
+                "id": event_id,
+                "source": o.source,
+                "type": format!("{}.{}", o.type_prefix, other.kind()),
+                "time": rfc3339(at),
+                "datacontenttype": "application/json",
+                "data": data,
+            });
+        }
+    };
+    let obj = &e.object;
+    let namespace = obj.namespace.as_deref().unwrap_or("");
+    let annotations: serde_json::Map<String, Value> = o
+        .annotations
+        .iter()
+        .filter_map(|k| Some((k.clone(), json!(obj.annotations.get(k)?))))
+        .collect();
+    let labels: serde_json::Map<String, Value> = obj
+        .labels
+        .iter()
+        .filter(|(k, _)| o.labels.is_empty() || o.labels.contains(k))
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    json!({
+        "specversion": "1.0",
+        "id": event_id,
+        "source": format!("{}/{}/{}", o.source, namespace, obj.kind),
+        "type": format!("{}.{}", o.type_prefix, change),
+        "subject": obj.name,
+        "time": rfc3339(at),
+        "datacontenttype": "application/json",
+        "data": {
+            "resource": {
+                "uid": obj.uid,
+                "type": obj.kind,
+                "name": obj.name,
+                "namespace": namespace,
+                "annotationValue": e.annotation_value,
+            },
+            "metadata": {
+                "annotations": annotations,
+                "labels": labels,
+                "resourceVersion": obj.resource_version,
+            },
+        },
+    })
 }
 
 /// The Standard Webhooks body of event `event_id` (at `at`) sent to webhook `webhook_id`.
@@ -71,6 +146,19 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
             data
         }
         Payload::Test(p) => json!({ "webhook_id": webhook_id, "message": p.message }),
+        Payload::KubernetesCreated(p) | Payload::KubernetesDeleted(p) => json!({
+            "uid": p.object.uid,
+            "api_version": p.object.api_version,
+            "kind": p.object.kind,
+            "name": p.object.name,
+            "namespace": p.object.namespace,
+            "annotation_value": p.annotation_value,
+            "labels": p.object.labels,
+            "annotations": p.object.annotations,
+            "resource_version": p.object.resource_version,
+            "reason": p.reason.as_str(),
+            "detected_at": rfc3339(p.detected_at),
+        }),
     };
     if let Some(obj) = data.as_object_mut() {
         obj.insert("event".into(), json!(kind.as_str()));
@@ -124,6 +212,9 @@ pub fn pulse(event: &Payload, at: Millis) -> Value {
             (None, None, event.kind().as_str(), "success", None)
         }
         Payload::Test(p) => (p.endpoint_id, None, event.kind().as_str(), "success", None),
+        Payload::KubernetesCreated(_) | Payload::KubernetesDeleted(_) => {
+            (None, None, event.kind().as_str(), "success", None)
+        }
     };
     let mut body = json!({
         "check_id": check_id,
@@ -136,4 +227,79 @@ pub fn pulse(event: &Payload, at: Millis) -> Value {
         obj.insert("error".into(), json!(err));
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beacon_core::kubernetes::{ObjectEvent, ObjectMeta, Reason};
+
+    /// Seed 001's body, field by field: source and type from the options, the annotations filtered to the listed
+    /// keys, the labels to the listed ones when some are listed.
+    #[test]
+    fn cloud_events_carry_seed_001s_shape() {
+        let id = Uuid::from_u128(7);
+        let object = ObjectMeta {
+            uid: "u-1".into(),
+            api_version: "serving.kserve.io/v1alpha1".into(),
+            kind: "LLMInferenceService".into(),
+            name: "llama".into(),
+            namespace: Some("models".into()),
+            labels: [("app", "llm"), ("tier", "gpu")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            annotations: [("bakerapps.net.maas", "true"), ("owner", "ml"), ("x", "y")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            resource_version: "42".into(),
+        };
+        let event = Payload::KubernetesDeleted(ObjectEvent {
+            object,
+            annotation_value: "true".into(),
+            reason: Reason::Removed,
+            detected_at: 0,
+        });
+        let options = CloudEventsOptions {
+            source: "/beacon".into(),
+            type_prefix: "net.bakerapps.beacon.resource".into(),
+            annotations: vec!["owner".into(), "absent".into()],
+            labels: vec!["app".into()],
+        };
+        let body = cloud_event(id, id, &event, 1_700_000_000_000, &options);
+        assert_eq!(
+            body,
+            json!({
+                "specversion": "1.0",
+                "id": id,
+                "source": "/beacon/models/LLMInferenceService",
+                "type": "net.bakerapps.beacon.resource.deleted",
+                "subject": "llama",
+                "time": "2023-11-14T22:13:20.000Z",
+                "datacontenttype": "application/json",
+                "data": {
+                    "resource": {
+                        "uid": "u-1",
+                        "type": "LLMInferenceService",
+                        "name": "llama",
+                        "namespace": "models",
+                        "annotationValue": "true",
+                    },
+                    "metadata": {
+                        "annotations": { "owner": "ml" },
+                        "labels": { "app": "llm" },
+                        "resourceVersion": "42",
+                    },
+                },
+            })
+        );
+        let all = CloudEventsOptions::default();
+        let body = cloud_event(id, id, &event, 0, &all);
+        assert_eq!(body["data"]["metadata"]["annotations"], json!({}));
+        assert_eq!(
+            body["data"]["metadata"]["labels"],
+            json!({"app": "llm", "tier": "gpu"})
+        );
+    }
 }

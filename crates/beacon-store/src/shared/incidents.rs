@@ -72,7 +72,8 @@ impl This {
             resolved_by: ResolvedBy::Paused.as_str().to_owned(),
             run_status: None,
         });
-        Self::insert_event(tx, Owner::Endpoint(endpoint_pk), &payload, now, false).await
+        Self::insert_event(tx, Owner::Endpoint(endpoint_pk), &payload, now, false).await?;
+        Ok(())
     }
 }
 

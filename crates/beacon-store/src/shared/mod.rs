@@ -13,6 +13,7 @@ mod heartbeat_rows;
 mod heartbeats;
 mod incidents;
 mod intake;
+mod kubernetes;
 mod maintenance;
 mod outbox;
 mod publishing;

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// Delivery order keys of Kubernetes objects: their own range, so an object's events never queue behind an
+/// endpoint's (endpoints use their pk, heartbeats its negative).
+const KUBE_ORDER_BASE: i64 = 1 << 48;
+
 impl This {
     /// Write an event about an endpoint or a heartbeat and, in the same transaction, one pending delivery
     /// for each webhook of its service that subscribes to the event's kind (the transactional outbox), and
@@ -13,7 +17,7 @@ impl This {
         payload: &Payload,
         now: Millis,
         to_endpoint_webhook: bool,
-    ) -> Result<()> {
+    ) -> Result<Uuid> {
         let (sql, owner_pk, order_key) = match owner {
             Owner::Endpoint(pk) => (
                 "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
@@ -28,11 +32,19 @@ impl This {
                 pk,
                 -pk,
             ),
+            // Kubernetes objects' order keys sit above any endpoint's.
+            Owner::KubeObject(pk) => (
+                "INSERT INTO events (id, kind, payload, created_at, kube_object_pk, service_pk) \
+                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM kube_objects WHERE pk = $5)) RETURNING pk, service_pk",
+                pk,
+                KUBE_ORDER_BASE + pk,
+            ),
         };
         log_event(payload);
         let (kind, payload) = events::to_columns(payload)?;
+        let event_id = Uuid::new_v4();
         let row = sqlx::query(sql)
-            .bind(Uuid::new_v4())
+            .bind(event_id)
             .bind(kind)
             .bind(payload)
             .bind(now)
@@ -51,7 +63,7 @@ impl This {
                 .execute(&mut **tx)
                 .await?;
         }
-        Ok(())
+        Ok(event_id)
     }
 }
 
@@ -86,6 +98,15 @@ fn log_event(payload: &Payload) {
             "incident resolved: heartbeat up"
         ),
         Payload::Test(_) => {}
+        Payload::KubernetesCreated(e) | Payload::KubernetesDeleted(e) => tracing::info!(
+            uid = %e.object.uid,
+            kind = %e.object.kind,
+            namespace = e.object.namespace.as_deref().unwrap_or(""),
+            name = %e.object.name,
+            reason = e.reason.as_str(),
+            "kubernetes object {}",
+            if matches!(payload, Payload::KubernetesCreated(_)) { "created" } else { "deleted" }
+        ),
     }
 }
 
@@ -157,6 +178,7 @@ impl Outbox for This {
             url: hook.spec.url,
             secret: hook.spec.secret,
             headers: hook.spec.headers,
+            options: hook.options,
         })
     }
 
@@ -182,7 +204,7 @@ impl Outbox for This {
         }
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT d.pk, d.id, d.attempts, d.created_at, ev.id AS event_id, ev.kind, ev.payload, \
-             ev.created_at AS event_at, w.id AS webhook_id, w.format, w.url, w.secret, w.headers \
+             ev.created_at AS event_at, w.id AS webhook_id, w.format, w.url, w.secret, w.headers, w.options \
              FROM deliveries d JOIN events ev ON ev.pk = d.event_pk JOIN webhooks w ON w.pk = d.webhook_pk \
              WHERE d.pk IN (",
         );
@@ -215,6 +237,7 @@ impl Outbox for This {
                     url: CheckUrl::parse(&url).map_err(corrupt)?,
                     secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
                     headers: serde_json::from_str(&headers).map_err(corrupt)?,
+                    options: webhook_options(row.try_get("options")?)?,
                 })
             })
             .collect()

@@ -97,6 +97,7 @@ impl Webhooks for This {
             endpoint_id: None,
             format: WebhookFormat::Standard,
             spec: spec.clone(),
+            options: WebhookOptions::default(),
             consecutive_failures: 0,
             last_attempt_at: None,
             created_at: now,

@@ -73,6 +73,9 @@ both_backends!(
     leader_leases_have_one_holder,
     incidents_follow_the_regional_quorum,
     worker_tokens_and_reports,
+    kube_objects_follow_their_annotation,
+    kube_reconciliation_finds_what_was_missed,
+    kube_cleanup_keeps_failed_notifications,
 );
 
 /// Two instances on one database, as two processes would open it.
@@ -86,7 +89,8 @@ mod twins {
         let path = dir.join("beacon.db");
         let a: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open a"));
         let b: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open b"));
-        super::intake::two_instances_see_each_others_pings_and_changes(a, b).await;
+        super::intake::two_instances_see_each_others_pings_and_changes(a.clone(), b.clone()).await;
+        super::conformance::kubernetes::two_instances_record_an_object_once(a, b).await;
     }
 
     #[tokio::test]
@@ -102,7 +106,8 @@ mod twins {
                 .await
                 .expect("open b"),
         );
-        super::intake::two_instances_see_each_others_pings_and_changes(a, b).await;
+        super::intake::two_instances_see_each_others_pings_and_changes(a.clone(), b.clone()).await;
+        super::conformance::kubernetes::two_instances_record_an_object_once(a, b).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
