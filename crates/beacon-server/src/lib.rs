@@ -50,6 +50,22 @@ pub struct HttpConfig {
     pub limits: listener::ListenerLimits,
     /// Serve HTTPS with this configuration (and verify client certificates if it names a client CA).
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Further paths for `/metrics`, `/healthz` and `/ready` (seed 001's `metrics.path`, `health.*Path`).
+    pub ops_paths: OpsPaths,
+}
+
+/// Paths the ops endpoints answer on besides their own.
+#[derive(Debug, Clone, Default)]
+pub struct OpsPaths {
+    pub metrics: Option<String>,
+    pub liveness: Option<String>,
+    pub readiness: Option<String>,
+}
+
+/// A part of the process that `/ready` asks besides the database (the Kubernetes watcher: `kubernetes`,
+/// `watchers`): each check by name, Ok with a detail or Err with what is wrong.
+pub trait Readiness: Send + Sync {
+    fn checks(&self) -> Vec<(&'static str, Result<String, String>)>;
 }
 
 impl Default for HttpConfig {
@@ -61,6 +77,7 @@ impl Default for HttpConfig {
             per_monitor_metrics: true,
             limits: listener::ListenerLimits::default(),
             tls: None,
+            ops_paths: OpsPaths::default(),
         }
     }
 }
@@ -78,6 +95,8 @@ pub struct AppState {
     pub storage: StorageThresholds,
     /// Public status pages as last rendered, each with the reading it was rendered from.
     pub rendered: Arc<pages::RenderedPages>,
+    /// What `/ready` asks besides the database.
+    pub readiness: Vec<Arc<dyn Readiness>>,
 }
 
 impl AppState {
@@ -91,6 +110,7 @@ impl AppState {
             started: Instant::now(),
             storage: StorageThresholds::default(),
             rendered: Arc::default(),
+            readiness: Vec::new(),
         }
     }
 }
@@ -110,6 +130,7 @@ impl AppState {
         (name = "heartbeats", description = "Push monitors: jobs ping them; silence turns them down"),
         (name = "status-pages", description = "Public status pages and monitors' badges"),
         (name = "regions", description = "Where checks run from"),
+        (name = "kubernetes", description = "Kubernetes objects the watcher tracks, and their events"),
     )
 )]
 struct ApiDoc;
@@ -134,6 +155,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(routes::publishing::router())
         .merge(routes::regions::router())
         .merge(routes::workers::router())
+        .merge(routes::kubernetes::router())
         .split_for_parts()
         .1
 }
@@ -145,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::publishing::router())
         .merge(routes::regions::router())
         .merge(routes::workers::router())
+        .merge(routes::kubernetes::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);
@@ -161,7 +184,23 @@ pub fn router(state: AppState) -> Router {
         Router::new().route("/metrics", get(metrics))
     };
     let config = state.config.clone();
+    let mut ops = Router::new();
+    let paths = &config.ops_paths;
+    for (path, own) in [(&paths.liveness, "/healthz"), (&paths.readiness, "/ready")] {
+        if let Some(p) = path.as_deref().filter(|p| *p != own) {
+            ops = if own == "/ready" {
+                ops.route(p, get(ready))
+            } else {
+                ops.route(p, get(healthz))
+            };
+        }
+    }
+    let metrics_route = match paths.metrics.as_deref().filter(|p| *p != "/metrics") {
+        Some(p) if !config.metrics_require_token => metrics_route.route(p, get(metrics)),
+        _ => metrics_route,
+    };
     Router::new()
+        .merge(ops)
         .merge(protected)
         .merge(routes::heartbeats::intake_router())
         .merge(pages::router())
@@ -232,19 +271,43 @@ async fn check_database(store: &dyn Maintenance) -> Result<Duration, String> {
     }
 }
 
+/// 200 when the database answers and every other part asked (`AppState::readiness`) is ready; 503 with each
+/// check's status otherwise.
 async fn ready(State(state): State<AppState>) -> Response {
+    let mut ok = true;
+    let mut checks = serde_json::Map::new();
     match check_database(&*state.store).await {
-        Ok(_) => axum::Json(json!({"status": "ready", "timestamp": now_rfc3339()})).into_response(),
-        Err(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({
-                "status": "unavailable",
-                "timestamp": now_rfc3339(),
-                "checks": {"database": {"status": "down", "error": error}},
-            })),
-        )
-            .into_response(),
+        Ok(_) => {
+            checks.insert("database".into(), json!({"status": "up"}));
+        }
+        Err(error) => {
+            ok = false;
+            checks.insert("database".into(), json!({"status": "down", "error": error}));
+        }
     }
+    for part in &state.readiness {
+        for (name, result) in part.checks() {
+            let check = match result {
+                Ok(detail) => json!({"status": "up", "detail": detail}),
+                Err(error) => {
+                    ok = false;
+                    json!({"status": "down", "error": error})
+                }
+            };
+            checks.insert(name.into(), check);
+        }
+    }
+    let body = json!({
+        "status": if ok { "ready" } else { "unavailable" },
+        "timestamp": now_rfc3339(),
+        "checks": checks,
+    });
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(body)).into_response()
 }
 
 async fn health(State(state): State<AppState>) -> Response {

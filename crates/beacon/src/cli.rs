@@ -104,6 +104,9 @@ pub enum Command {
     /// Workers that run checks for a region (`beacon worker`), as they last reported.
     #[command(subcommand)]
     Workers(WorkersCmd),
+    /// Watch Kubernetes objects carrying an annotation, and notify an endpoint of their creation and deletion.
+    #[command(subcommand)]
+    Kubernetes(KubernetesCmd),
     /// Run the scheduler, checks, REST API and ops endpoints.
     Server(ServerArgs),
     /// Run the checks of one region for a server (--server URL --token T): no database, outbound HTTPS only.
@@ -549,6 +552,67 @@ pub enum TokensCmd {
     Revoke {
         /// The token's UUID
         id: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubernetesCmd {
+    /// Run the watcher in one process (watch, store, deliver, reconcile, clean up, /metrics /healthz /ready),
+    /// configured by the watcher's YAML file; SQLite at storage.dbPath unless --database is given.
+    Run(KubeRunArgs),
+    /// Objects the watcher tracks: active while annotated, deleted after (kept until cleanup).
+    #[command(subcommand)]
+    Objects(KubeObjectsCmd),
+    /// The created and deleted events of tracked objects, with their deliveries.
+    #[command(subcommand)]
+    Events(KubeEventsCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct KubeRunArgs {
+    /// The watcher's YAML file [default: /config/config.yaml]
+    #[arg(long, env = "CONFIG_PATH")]
+    pub config: Option<PathBuf>,
+    /// Address for the HTTP endpoints [default: 0.0.0.0:<metrics.port>]
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeObjectsCmd {
+    /// Tracked objects, newest first.
+    List {
+        /// Only this kind, e.g. ConfigMap
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this namespace
+        #[arg(long)]
+        namespace: Option<String>,
+        /// active or deleted
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many (1-1000)
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeEventsCmd {
+    /// Events, newest first, with their deliveries by status (each in `deliveries list`).
+    List {
+        /// Only this object's (its id from `kubernetes objects list`)
+        #[arg(long)]
+        object: Option<Uuid>,
+        /// Only this kind, e.g. ConfigMap
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this namespace
+        #[arg(long)]
+        namespace: Option<String>,
+        /// At most this many (1-1000)
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
     },
 }
 

@@ -6,7 +6,7 @@ use crate::cli::{
     IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd, TokensCmd, UsersCmd,
     WebhooksCmd,
 };
-use crate::cli::{RegionsCmd, WorkersCmd};
+use crate::cli::{KubeEventsCmd, KubeObjectsCmd, KubernetesCmd, RegionsCmd, WorkersCmd};
 use crate::error::UsageError;
 use crate::names::{self, Named, maybe};
 use crate::output;
@@ -540,6 +540,43 @@ pub async fn regions(ops: &dyn Operations, out: Output, cmd: RegionsCmd) -> Resu
             output::region(out, &ops.create_region(RegionCreate { name }).await?)
         }
         RegionsCmd::List => output::regions(out, &ops.list_regions().await?.data),
+    }
+}
+
+pub async fn kubernetes(ops: &dyn Operations, out: Output, cmd: KubernetesCmd) -> Result<()> {
+    match cmd {
+        KubernetesCmd::Objects(KubeObjectsCmd::List {
+            kind,
+            namespace,
+            status,
+            limit,
+        }) => {
+            let q = KubeObjectQuery {
+                kind,
+                namespace,
+                status,
+                limit: Some(limit),
+            };
+            output::kube_objects(out, &ops.list_kube_objects(q).await?.data)
+        }
+        KubernetesCmd::Events(KubeEventsCmd::List {
+            object,
+            kind,
+            namespace,
+            limit,
+        }) => {
+            let q = KubeEventQuery {
+                object_id: object,
+                kind,
+                namespace,
+                limit: Some(limit),
+            };
+            output::kube_events(out, &ops.list_kube_events(q).await?.data)
+        }
+        KubernetesCmd::Run(_) => Err(UsageError(
+            "kubernetes run is a process of its own, not an operation".into(),
+        )
+        .into()),
     }
 }
 

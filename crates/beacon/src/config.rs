@@ -39,6 +39,8 @@ struct FileSettings {
     storage: StorageFile,
     #[serde(default)]
     tls: TlsFile,
+    /// The Kubernetes watcher (seed 001's keys; see docs/kubernetes.md).
+    kubernetes: Option<crate::kubernetes::KubeSection>,
 }
 
 /// HTTPS served by the server itself: its certificate and key (PEM), and the CA of workers' client certificates.
@@ -140,6 +142,8 @@ pub struct Settings {
     pub heartbeats: HeartbeatConfig,
     pub retention: RetentionConfig,
     pub storage: StorageThresholds,
+    /// The Kubernetes watcher, when configured.
+    pub kubernetes: Option<crate::kubernetes::KubeSettings>,
 }
 
 /// The database a command uses: `--database` wins over `--data-dir`.
@@ -226,6 +230,7 @@ impl Settings {
                     .max(1),
             },
             tls: None,
+            ops_paths: beacon_server::OpsPaths::default(),
         };
         let data_dir = global
             .data_dir
@@ -292,7 +297,9 @@ impl Settings {
             )
             .into());
         }
+        let kubernetes = file.kubernetes.as_ref().map(|k| k.settings()).transpose()?;
         Ok(Self {
+            kubernetes,
             retention,
             storage,
             listen: args
@@ -312,6 +319,61 @@ impl Settings {
             public_url: args.public_url.clone().or(file.public_url),
             heartbeats,
         })
+    }
+}
+
+impl Settings {
+    /// `beacon kubernetes run`: a server whose configuration is the watcher's file — SQLite at its
+    /// `storage.dbPath` (unless `--database`), the ops endpoints on `metrics.port` and its paths, the delivery
+    /// engine with its endpoint's timeout, retry and TLS settings.
+    pub fn for_kubernetes(
+        global: &Global,
+        run: crate::kubernetes::RunSettings,
+        listen: Option<String>,
+    ) -> Result<Self> {
+        let args = ServerArgs {
+            listen: Some(listen.unwrap_or_else(|| format!("0.0.0.0:{}", run.port))),
+            config: None,
+            concurrency: None,
+            public_url: None,
+            no_local_worker: false,
+            tls_cert: None,
+            tls_key: None,
+            client_ca: None,
+        };
+        let mut s = Self::load(global, &args)?;
+        if global.database.is_none() {
+            s.database = DatabaseUrl::Sqlite(run.db_path.clone());
+        }
+        if global.data_dir.is_none() {
+            s.data_dir = run
+                .db_path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        }
+        s.http.ops_paths = beacon_server::OpsPaths {
+            metrics: Some(run.metrics_path),
+            liveness: Some(run.liveness_path),
+            readiness: Some(run.readiness_path),
+        };
+        s.delivery.request_timeout = run.delivery_timeout;
+        s.delivery.policy = run.retry;
+        s.delivery.poll_interval = run.poll_interval;
+        s.delivery.concurrency = run.concurrency;
+        s.delivery.accept_invalid_certs = run.insecure_skip_verify;
+        if let Some(ca) = &run.extra_root_ca {
+            s.delivery.extra_root_ca =
+                Some(std::fs::read(ca).map_err(|e| {
+                    UsageError(format!("endpoint.tls.caFile {}: {e}", ca.display()))
+                })?);
+        }
+        s.storage = StorageThresholds {
+            warning_percent: run.warning_percent,
+            critical_percent: run.critical_percent,
+        };
+        s.kubernetes = Some(run.kube);
+        Ok(s)
     }
 }
 

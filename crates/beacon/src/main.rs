@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod error;
+mod kubernetes;
 mod names;
 mod output;
 mod remote;
@@ -19,16 +20,29 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-fn init_logging(global: &Global, default_level: &str) {
+fn init_logging(global: &Global, default_level: &str, json: bool) {
     let filter = EnvFilter::try_new(global.log_level.as_deref().unwrap_or(default_level))
         .unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
-    match global.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Pretty => builder.init(),
+    if json || global.log_format == LogFormat::Json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// `kubernetes run` logs as its file's `app` section says (level unless --log-level; `json` by default, as the
+/// watcher's deployments expect); a file that cannot be read is reported by the command itself.
+fn kubernetes_logging(args: &cli::KubeRunArgs) -> (String, bool) {
+    match kubernetes::read_seed_file(args.config.as_deref()) {
+        Ok((_, file)) => (
+            file.app.log_level.clone().unwrap_or_else(|| "info".into()),
+            file.app.log_format.as_deref() != Some("text"),
+        ),
+        Err(_) => ("info".into(), false),
     }
 }
 
@@ -128,6 +142,12 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Server(args) => {
             let settings = config::Settings::load(&cli.global, &args)?;
+            server::run(settings).await
+        }
+        Command::Kubernetes(cli::KubernetesCmd::Run(args)) => {
+            let (_, file) = kubernetes::read_seed_file(args.config.as_deref())?;
+            let run = file.settings()?;
+            let settings = config::Settings::for_kubernetes(&cli.global, run, args.listen)?;
             server::run(settings).await
         }
         Command::Cleanup(args) => {
@@ -308,6 +328,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Users(cmd) => commands::users(&*ops, out, cmd).await,
                 Command::Regions(cmd) => commands::regions(&*ops, out, cmd).await,
                 Command::Workers(cmd) => commands::workers(&*ops, out, cmd).await,
+                Command::Kubernetes(cmd) => commands::kubernetes(&*ops, out, cmd).await,
                 Command::StatusPages(cmd) => commands::status_pages(&*ops, out, cmd).await,
                 Command::Badges(cmd) => commands::badges(&*ops, out, cmd).await,
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
@@ -335,14 +356,12 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
-    init_logging(
-        &cli.global,
-        if matches!(cli.command, Command::Server(_) | Command::Worker(_)) {
-            "info"
-        } else {
-            "warn"
-        },
-    );
+    let (level, json) = match &cli.command {
+        Command::Kubernetes(cli::KubernetesCmd::Run(args)) => kubernetes_logging(args),
+        Command::Server(_) | Command::Worker(_) => ("info".into(), false),
+        _ => ("warn".into(), false),
+    };
+    init_logging(&cli.global, &level, json);
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

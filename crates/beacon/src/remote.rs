@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use beacon_server::api::{
-    ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, ListParams,
-    PingParams, RegionOps, ServiceOps, StatsParams, StatusPageOps, TokenOps, UserOps, WebhookOps,
-    WorkerOps,
+    ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, KubernetesOps,
+    ListParams, PingParams, RegionOps, ServiceOps, StatsParams, StatusPageOps, TokenOps, UserOps,
+    WebhookOps, WorkerOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -348,6 +348,19 @@ impl RegionOps for Remote {
 impl WorkerOps for Remote {
     async fn list_workers(&self) -> Result<WorkerList, ApiError> {
         self.call(Method::GET, "/api/v1/workers", NO_QUERY, NO_BODY)
+            .await
+    }
+}
+
+#[async_trait]
+impl KubernetesOps for Remote {
+    async fn list_kube_objects(&self, q: KubeObjectQuery) -> Result<KubeObjectList, ApiError> {
+        self.call(Method::GET, "/api/v1/kubernetes/objects", Some(&q), NO_BODY)
+            .await
+    }
+
+    async fn list_kube_events(&self, q: KubeEventQuery) -> Result<KubeEventList, ApiError> {
+        self.call(Method::GET, "/api/v1/kubernetes/events", Some(&q), NO_BODY)
             .await
     }
 }

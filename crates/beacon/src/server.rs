@@ -283,6 +283,77 @@ pub(crate) async fn shutdown_signal() -> Result<&'static str> {
     })
 }
 
+/// The Kubernetes watcher, ready to start: a client, each configured kind found in the cluster, and where its
+/// events go.
+struct PreparedKube {
+    client: beacon_kube::Client,
+    resolved: Vec<beacon_kube::Resolved>,
+    service_id: uuid::Uuid,
+    status: beacon_kube::WatchStatus,
+    settings: crate::kubernetes::KubeSettings,
+}
+
+/// `/ready`'s `kubernetes` and `watchers` checks.
+struct KubeReadiness(beacon_kube::WatchStatus);
+
+impl beacon_server::Readiness for KubeReadiness {
+    fn checks(&self) -> Vec<(&'static str, Result<String, String>)> {
+        vec![
+            ("kubernetes", self.0.kubernetes()),
+            ("watchers", self.0.watchers()),
+        ]
+    }
+}
+
+/// Connect, find every configured kind (a kind the cluster does not serve, or a bad kubeconfig, is an input
+/// error; an unreachable API server an environment one), and settle the service and webhook events go to.
+async fn prepare_kubernetes(
+    store: &dyn beacon_store::Store,
+    clock: &dyn Clock,
+    settings: crate::kubernetes::KubeSettings,
+) -> Result<PreparedKube> {
+    let fail = |e: beacon_kube::KubeError| -> anyhow::Error {
+        match e {
+            beacon_kube::KubeError::Input(m) => crate::error::UsageError(m).into(),
+            beacon_kube::KubeError::Environment(m) => anyhow::anyhow!(m),
+        }
+    };
+    let client = beacon_kube::connect(settings.kubeconfig.as_deref())
+        .await
+        .map_err(fail)?;
+    let resolved = beacon_kube::resolve(&client, &settings.resources)
+        .await
+        .map_err(fail)?;
+    let ids = store
+        .kube_target(&settings.target, clock.now())
+        .await
+        .context("setting up where kubernetes events go")?;
+    if let (Some(secret), Some(id)) = (&ids.new_secret, ids.webhook_id)
+        && settings
+            .target
+            .webhook
+            .as_ref()
+            .is_some_and(|w| w.format == beacon_store::WebhookFormat::Standard)
+    {
+        println!(
+            "Created webhook {id} for kubernetes events; its signing secret (shown once):\n{}",
+            secret.expose()
+        );
+    }
+    for r in &resolved {
+        info!(api_version = %r.config.api_version, kind = %r.config.kind, plural = %r.resource.plural,
+            namespaced = r.namespaced, "watching");
+    }
+    let stall = settings.watch.watch_timeout + Duration::from_secs(30);
+    Ok(PreparedKube {
+        client,
+        resolved,
+        service_id: ids.service_id,
+        status: beacon_kube::WatchStatus::new(stall),
+        settings,
+    })
+}
+
 pub async fn run(settings: Settings) -> Result<()> {
     // Bind first: a port in use fails before anything is created on disk.
     let listener = tokio::net::TcpListener::bind(&settings.listen)
@@ -314,6 +385,16 @@ pub async fn run(settings: Settings) -> Result<()> {
         .with_public_url(&public_url);
     let mut state = AppState::new(app, metrics.clone(), settings.http);
     state.storage = settings.storage;
+    let kube = match settings.kubernetes {
+        Some(k) => {
+            let prepared = prepare_kubernetes(&*store, &*clock, k).await?;
+            state
+                .readiness
+                .push(Arc::new(KubeReadiness(prepared.status.clone())));
+            Some(prepared)
+        }
+        None => None,
+    };
     if let Some(token) = state.app.bootstrap_admin_token().await? {
         let path = write_admin_token(&settings.data_dir, &token)?;
         println!(
@@ -367,6 +448,28 @@ pub async fn run(settings: Settings) -> Result<()> {
         beacon_runtime::leader::LEASE_TTL,
         stop_loops.clone(),
     ));
+    let kube_tasks = kube.map(|k| {
+        let watcher = tokio::spawn(beacon_kube::run_while_leader(
+            leader.clone(),
+            store.clone(),
+            k.client,
+            k.resolved,
+            k.service_id,
+            k.settings.watch,
+            clock.clone(),
+            k.status,
+            stop_loops.clone(),
+        ));
+        let upkeep = tokio::spawn(beacon_kube::run_upkeep(
+            store.clone(),
+            clock.clone(),
+            leader.clone(),
+            k.settings.retention,
+            k.settings.cleanup_interval,
+            stop_loops.clone(),
+        ));
+        (watcher, upkeep)
+    });
     let cleanup = tokio::spawn(beacon_runtime::cleanup::run(
         store.clone(),
         clock.clone(),
@@ -426,6 +529,11 @@ pub async fn run(settings: Settings) -> Result<()> {
         }
         Ok(Err(e)) => warn!(error = %e, "delivery engine failed"),
         Err(_) => warn!("delivery engine did not stop in time; its leases expire on their own"),
+    }
+    if let Some((watcher, upkeep)) = kube_tasks {
+        // A batch being stored finishes; nothing past it was read, so nothing is lost.
+        let _ = tokio::time::timeout(Duration::from_secs(10), watcher).await;
+        let _ = upkeep.await;
     }
     let _ = gauges.await;
     let _ = evaluator.await;

@@ -43,6 +43,10 @@ pub struct DeliveryConfig {
     /// Of a receiver's answer, this many bytes are read and kept in the attempt log; then the connection is
     /// closed (a receiver streaming an endless body cannot fill our memory).
     pub max_response_body: usize,
+    /// Also trust certificates signed by this CA (PEM), e.g. a receiver inside a cluster.
+    pub extra_root_ca: Option<Vec<u8>>,
+    /// Do not verify receivers' certificates at all (seed 001's `endpoint.tls.insecureSkipVerify`).
+    pub accept_invalid_certs: bool,
 }
 
 impl Default for DeliveryConfig {
@@ -56,6 +60,8 @@ impl Default for DeliveryConfig {
             policy: RetryPolicy::default(),
             deny_private_networks: false,
             max_response_body: 64 * 1024,
+            extra_root_ca: None,
+            accept_invalid_certs: false,
         }
     }
 }
@@ -184,6 +190,14 @@ impl Sender {
             .timeout(config.request_timeout);
         if config.deny_private_networks {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        if let Some(pem) = &config.extra_root_ca {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| StoreError::Unavailable(format!("the receivers' CA: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        if config.accept_invalid_certs {
+            builder = builder.tls_danger_accept_invalid_certs(true);
         }
         let http = builder
             .build()

@@ -9,6 +9,7 @@ mod compat;
 mod endpoints;
 mod heartbeats;
 mod incidents;
+mod kubernetes;
 mod monitors;
 mod overview;
 mod regions;
@@ -23,6 +24,7 @@ pub use endpoints::endpoint_input;
 pub use endpoints::{EndpointOps, PingParams, StatsParams};
 pub use heartbeats::HeartbeatOps;
 pub use incidents::{IncidentOps, IncidentParams};
+pub use kubernetes::KubernetesOps;
 pub use overview::{
     MonitorRow, OVERVIEW_PAGE, Overview, OverviewQuery, Recent, SORTS, STATUS_GROUPS,
 };
@@ -117,6 +119,7 @@ pub trait Operations:
     + StatusPageOps
     + RegionOps
     + WorkerOps
+    + KubernetesOps
 {
 }
 
@@ -131,6 +134,7 @@ impl<T> Operations for T where
         + StatusPageOps
         + RegionOps
         + WorkerOps
+        + KubernetesOps
 {
 }
 

@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod heartbeats;
+pub mod kubernetes;
 pub mod publishing;
 pub mod regions;
 pub mod users;

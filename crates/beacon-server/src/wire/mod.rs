@@ -29,6 +29,7 @@ macro_rules! list_type {
 mod endpoints;
 mod heartbeats;
 mod incidents;
+mod kubernetes;
 mod regions;
 mod services;
 mod status_pages;
@@ -40,6 +41,7 @@ mod workers;
 pub use endpoints::*;
 pub use heartbeats::*;
 pub use incidents::*;
+pub use kubernetes::*;
 pub use regions::*;
 pub use services::*;
 pub use status_pages::*;

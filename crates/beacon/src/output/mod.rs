@@ -1,6 +1,10 @@
 //! Printing results: human tables by default, JSON (`-o json`) for machines. Objects print as one JSON object,
 //! lists as an array. Tables show RFC 3339 times, with relative ones where recency matters.
 
+mod kubernetes;
+
+pub use kubernetes::*;
+
 use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
