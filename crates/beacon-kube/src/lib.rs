@@ -12,6 +12,8 @@
 //!   the same task, so a listing never races the watch it interrupts.
 //! - `WatchStatus`: what `/ready` reports (`kubernetes`, `watchers`).
 
+#[cfg(feature = "fake-apiserver")]
+pub mod fake;
 mod status;
 mod upkeep;
 mod watch;
@@ -19,7 +21,7 @@ mod watch;
 pub use kube::Client;
 pub use status::WatchStatus;
 pub use upkeep::{cleanup_once, run_upkeep};
-pub use watch::{WatchConfig, run, run_while_leader};
+pub use watch::{WatchConfig, Watcher};
 
 use beacon_store::KubeScope;
 use kube::api::ApiResource;

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long every watch may be disconnected before the API server counts as unreachable.
+const RECONNECT_GRACE: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone)]
 struct Watch {
     /// The first listing was stored.
@@ -93,17 +96,15 @@ impl WatchStatus {
         self.update(key, |w| {
             w.connected = connected;
             w.last_seen = Instant::now();
+            if connected {
+                w.error = None;
+            }
         });
+        if connected {
+            self.with(|i| i.api_error = None);
+        }
         metrics::gauge!("beacon_kube_watch_connected", "watch" => key.to_owned())
             .set(if connected { 1.0 } else { 0.0 });
-    }
-
-    pub(crate) fn alive(&self, key: &str) {
-        self.update(key, |w| {
-            w.last_seen = Instant::now();
-            w.error = None;
-        });
-        self.with(|i| i.api_error = None);
     }
 
     pub(crate) fn failed(&self, key: &str, error: String) {
@@ -114,12 +115,34 @@ impl WatchStatus {
         });
     }
 
-    /// The `kubernetes` check: the API server answered last time.
+    /// The `kubernetes` check: the API server answered the last request, and some watch is connected (or
+    /// was within `RECONNECT_GRACE`: a watch ending on its timeout is opened again at once). The client retries
+    /// some failures itself (503, 429) before it reports them, so silence counts as well as errors.
     pub fn kubernetes(&self) -> Result<String, String> {
-        self.with(|i| match (&i.api_error, i.standby) {
-            (_, true) => Ok("standby: another server watches".to_owned()),
-            (Some(e), _) => Err(e.clone()),
-            (None, _) => Ok("reachable".to_owned()),
+        self.with(|i| {
+            if i.standby {
+                return Ok("standby: another server watches".to_owned());
+            }
+            if let Some(e) = &i.api_error {
+                return Err(e.clone());
+            }
+            let quiet = i
+                .watches
+                .values()
+                .map(|w| {
+                    if w.connected {
+                        Duration::ZERO
+                    } else {
+                        w.last_seen.elapsed()
+                    }
+                })
+                .min();
+            match quiet {
+                Some(q) if i.started && q > RECONNECT_GRACE => {
+                    Err(format!("no watch has been connected for {} s", q.as_secs()))
+                }
+                _ => Ok("reachable".to_owned()),
+            }
         })
     }
 

@@ -25,7 +25,8 @@ pub struct WatchConfig {
     pub reconcile_interval: Duration,
     /// A listing and its reconciliation that take longer are abandoned and retried.
     pub reconcile_timeout: Duration,
-    /// Each watch request's `timeoutSeconds`; a stream silent for this plus 30 s is dropped and resumed.
+    /// Each watch request's `timeoutSeconds`; a stream silent for this plus `idle_margin` is dropped and
+    /// resumed.
     pub watch_timeout: Duration,
     /// Objects per list page.
     pub page_size: u32,
@@ -33,6 +34,14 @@ pub struct WatchConfig {
     pub batch_max: usize,
     /// Longest wait between reconnects.
     pub max_backoff: Duration,
+}
+
+impl WatchConfig {
+    /// How long a watch may send nothing (not even a bookmark) before it is dropped and resumed: its timeout
+    /// plus as much again, at most 30 s more.
+    pub fn idle_after(&self) -> Duration {
+        self.watch_timeout + self.watch_timeout.min(Duration::from_secs(30))
+    }
 }
 
 impl Default for WatchConfig {
@@ -60,103 +69,89 @@ struct Ctx {
     service_id: Uuid,
 }
 
-/// Watch every set of every resolved resource until `shutdown`.
-pub async fn run(
-    store: Arc<dyn Kubernetes>,
-    client: kube::Client,
-    resolved: Vec<Resolved>,
-    service_id: Uuid,
-    config: WatchConfig,
-    clock: Arc<dyn Clock>,
-    status: WatchStatus,
-    shutdown: CancellationToken,
-) {
-    let ctx = Arc::new(Ctx {
-        store,
-        clock,
-        config,
-        status: status.clone(),
-        service_id,
-    });
-    let mut tasks = Vec::new();
-    for r in &resolved {
-        for (namespace, scope) in r.sets() {
-            let api: Api<DynamicObject> = match &namespace {
-                Some(ns) => Api::namespaced_with(client.clone(), ns, &r.resource),
-                None => Api::all_with(client.clone(), &r.resource),
-            };
-            let key = format!(
-                "{}/{}/{}",
-                r.config.api_version,
-                r.config.kind,
-                namespace.as_deref().unwrap_or("*")
-            );
-            status.register(&key);
-            let set = WatchSet {
-                ctx: ctx.clone(),
-                api,
-                key,
-                scope,
-                label_selector: r.config.label_selector.clone(),
-            };
-            tasks.push(tokio::spawn(set.run(shutdown.clone())));
-        }
-    }
-    status.set_started(true, false);
-    info!(watches = tasks.len(), "kubernetes watcher started");
-    for t in tasks {
-        let _ = t.await;
-    }
-    info!("kubernetes watcher stopped");
+/// The watcher, ready to run: where to store, what to watch, how.
+#[derive(Clone)]
+pub struct Watcher {
+    pub store: Arc<dyn Kubernetes>,
+    pub client: kube::Client,
+    pub resolved: Vec<Resolved>,
+    /// The service whose webhooks receive the events.
+    pub service_id: Uuid,
+    pub config: WatchConfig,
+    pub clock: Arc<dyn Clock>,
+    pub status: WatchStatus,
 }
 
-/// Run the watcher only while this server is the leader: start it when the lease is taken, stop it when the
-/// lease is lost, so one process watches however many servers share the database.
-#[allow(clippy::too_many_arguments)]
-pub async fn run_while_leader(
-    leader: Leader,
-    store: Arc<dyn Kubernetes>,
-    client: kube::Client,
-    resolved: Vec<Resolved>,
-    service_id: Uuid,
-    config: WatchConfig,
-    clock: Arc<dyn Clock>,
-    status: WatchStatus,
-    shutdown: CancellationToken,
-) {
-    let tick = Duration::from_millis(500);
-    loop {
-        status.set_started(false, true);
-        while !leader.is_leader() {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(tick) => {}
+impl Watcher {
+    /// Watch every set of every resolved resource until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let ctx = Arc::new(Ctx {
+            store: self.store,
+            clock: self.clock,
+            config: self.config,
+            status: self.status.clone(),
+            service_id: self.service_id,
+        });
+        let mut tasks = Vec::new();
+        for r in &self.resolved {
+            for (namespace, scope) in r.sets() {
+                let api: Api<DynamicObject> = match &namespace {
+                    Some(ns) => Api::namespaced_with(self.client.clone(), ns, &r.resource),
+                    None => Api::all_with(self.client.clone(), &r.resource),
+                };
+                let key = format!(
+                    "{}/{}/{}",
+                    r.config.api_version,
+                    r.config.kind,
+                    namespace.as_deref().unwrap_or("*")
+                );
+                self.status.register(&key);
+                let set = WatchSet {
+                    ctx: ctx.clone(),
+                    api,
+                    key,
+                    scope,
+                    label_selector: r.config.label_selector.clone(),
+                };
+                tasks.push(tokio::spawn(set.run(shutdown.clone())));
             }
         }
-        status.set_started(false, false);
-        let stop = shutdown.child_token();
-        let watching = tokio::spawn(run(
-            store.clone(),
-            client.clone(),
-            resolved.clone(),
-            service_id,
-            config.clone(),
-            clock.clone(),
-            status.clone(),
-            stop.clone(),
-        ));
-        while leader.is_leader() && !shutdown.is_cancelled() {
-            tokio::select! {
-                () = shutdown.cancelled() => {}
-                () = tokio::time::sleep(tick) => {}
+        self.status.set_started(true, false);
+        info!(watches = tasks.len(), "kubernetes watcher started");
+        for t in tasks {
+            let _ = t.await;
+        }
+        info!("kubernetes watcher stopped");
+    }
+
+    /// Run only while this server is the leader: start when the lease is taken, stop when it is lost, so one
+    /// process watches however many servers share the database.
+    pub async fn run_while_leader(self, leader: Leader, shutdown: CancellationToken) {
+        let tick = Duration::from_millis(500);
+        loop {
+            self.status.set_started(false, true);
+            while !leader.is_leader() {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(tick) => {}
+                }
             }
+            self.status.set_started(false, false);
+            let stop = shutdown.child_token();
+            let watching = tokio::spawn(self.clone().run(stop.clone()));
+            while leader.is_leader() && !shutdown.is_cancelled() {
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(tick) => {}
+                }
+            }
+            stop.cancel();
+            let _ = watching.await;
+            if shutdown.is_cancelled() {
+                return;
+            }
+            info!("leadership lost: the kubernetes watcher stopped here");
         }
-        stop.cancel();
-        let _ = watching.await;
-        if shutdown.is_cancelled() {
-            return;
-        }
-        info!("leadership lost: the kubernetes watcher stopped here");
     }
 }
 
@@ -384,9 +379,9 @@ impl WatchSet {
             Err(e) if is_gone(&e) => return Leave::Relist("gone"),
             Err(e) => return Leave::Failed(e.to_string()),
         };
-        self.ctx.status.connected(&self.key, true);
+        // Connected once something arrives: an API server that refuses the watch answers inside the stream.
         let mut stream = std::pin::pin!(stream);
-        let idle = cfg.watch_timeout + Duration::from_secs(30);
+        let idle = cfg.idle_after();
         loop {
             let reconcile = async {
                 if cfg.reconcile_enabled {
@@ -418,6 +413,7 @@ impl WatchSet {
             let mut sightings = Vec::with_capacity(items.len());
             let mut position = rv.clone();
             let mut leave = None;
+            let answered = items.iter().any(Result::is_ok);
             for item in items {
                 let kind = self.scope.kind.clone();
                 match item {
@@ -458,7 +454,9 @@ impl WatchSet {
                 return Leave::Shutdown;
             }
             *rv = position;
-            self.ctx.status.alive(&self.key);
+            if answered {
+                self.ctx.status.connected(&self.key, true);
+            }
             if let Some(l) = leave {
                 return l;
             }

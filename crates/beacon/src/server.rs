@@ -84,7 +84,7 @@ enum Metric {
 }
 
 /// `# HELP` of every metric Beacon exports (Prometheus' linter wants one per family).
-const METRIC_HELP: [(Metric, &str, &str); 38] = [
+const METRIC_HELP: [(Metric, &str, &str); 50] = [
     (
         Metric::Counter,
         "beacon_worker_slots_leased_total",
@@ -271,6 +271,66 @@ const METRIC_HELP: [(Metric, &str, &str); 38] = [
         "beacon_cleanup_deleted_total",
         "Rows deleted by the retention cleanup, by table.",
     ),
+    (
+        Metric::Counter,
+        "beacon_kube_events_total",
+        "Kubernetes object events recorded, by kind, event (created|deleted) and source (watch|reconcile).",
+    ),
+    (
+        Metric::Counter,
+        "beacon_kube_watch_events_total",
+        "Watch events received, by kind and type (update|deleted|bookmark).",
+    ),
+    (
+        Metric::Counter,
+        "beacon_kube_watch_restarts_total",
+        "Watches ended and opened again, by kind and reason (ended|silent|gone|reconcile|error).",
+    ),
+    (
+        Metric::Gauge,
+        "beacon_kube_watch_connected",
+        "1 while a watch stream is open, by watch (apiVersion/kind/namespace).",
+    ),
+    (
+        Metric::Counter,
+        "beacon_kube_reconcile_runs_total",
+        "Listings reconciled against the database, by kind and result (ok|error).",
+    ),
+    (
+        Metric::Histogram,
+        "beacon_kube_reconcile_duration_seconds",
+        "Time to list a watched set and reconcile it, by kind.",
+    ),
+    (
+        Metric::Gauge,
+        "beacon_kube_objects_listed",
+        "Objects in a watched set at its last listing, by watch.",
+    ),
+    (
+        Metric::Histogram,
+        "beacon_kube_store_duration_seconds",
+        "Time to store one batch of watch events.",
+    ),
+    (
+        Metric::Gauge,
+        "beacon_kube_objects",
+        "Tracked Kubernetes objects, by status (active|deleted).",
+    ),
+    (
+        Metric::Gauge,
+        "beacon_kube_notifications",
+        "Deliveries of Kubernetes object events not delivered, by status (pending|failed).",
+    ),
+    (
+        Metric::Counter,
+        "beacon_kube_cleanup_runs_total",
+        "Cleanups of deleted objects' records, by result (ok|error).",
+    ),
+    (
+        Metric::Counter,
+        "beacon_kube_cleanup_deleted_total",
+        "Records of deleted objects removed by cleanup.",
+    ),
 ];
 
 pub(crate) async fn shutdown_signal() -> Result<&'static str> {
@@ -305,13 +365,11 @@ impl beacon_server::Readiness for KubeReadiness {
     }
 }
 
-/// Connect, find every configured kind (a kind the cluster does not serve, or a bad kubeconfig, is an input
-/// error; an unreachable API server an environment one), and settle the service and webhook events go to.
-async fn prepare_kubernetes(
-    store: &dyn beacon_store::Store,
-    clock: &dyn Clock,
-    settings: crate::kubernetes::KubeSettings,
-) -> Result<PreparedKube> {
+/// Connect and find every configured kind: a kind the cluster does not serve, or a bad kubeconfig, is an input
+/// error; an unreachable API server an environment one. Runs before anything is written.
+async fn connect_kubernetes(
+    settings: &crate::kubernetes::KubeSettings,
+) -> Result<(beacon_kube::Client, Vec<beacon_kube::Resolved>)> {
     let fail = |e: beacon_kube::KubeError| -> anyhow::Error {
         match e {
             beacon_kube::KubeError::Input(m) => crate::error::UsageError(m).into(),
@@ -324,6 +382,16 @@ async fn prepare_kubernetes(
     let resolved = beacon_kube::resolve(&client, &settings.resources)
         .await
         .map_err(fail)?;
+    Ok((client, resolved))
+}
+
+/// Settle the service and webhook the watcher's events go to.
+async fn prepare_kubernetes(
+    store: &dyn beacon_store::Store,
+    clock: &dyn Clock,
+    settings: crate::kubernetes::KubeSettings,
+    (client, resolved): (beacon_kube::Client, Vec<beacon_kube::Resolved>),
+) -> Result<PreparedKube> {
     let ids = store
         .kube_target(&settings.target, clock.now())
         .await
@@ -344,7 +412,7 @@ async fn prepare_kubernetes(
         info!(api_version = %r.config.api_version, kind = %r.config.kind, plural = %r.resource.plural,
             namespaced = r.namespaced, "watching");
     }
-    let stall = settings.watch.watch_timeout + Duration::from_secs(30);
+    let stall = settings.watch.idle_after();
     Ok(PreparedKube {
         client,
         resolved,
@@ -360,6 +428,10 @@ pub async fn run(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
+    let kube_client = match &settings.kubernetes {
+        Some(k) => Some(connect_kubernetes(k).await?),
+        None => None,
+    };
     let store = beacon_store::open(&settings.database)
         .await
         .with_context(|| format!("opening database {}", settings.database.redacted()))?;
@@ -385,9 +457,9 @@ pub async fn run(settings: Settings) -> Result<()> {
         .with_public_url(&public_url);
     let mut state = AppState::new(app, metrics.clone(), settings.http);
     state.storage = settings.storage;
-    let kube = match settings.kubernetes {
-        Some(k) => {
-            let prepared = prepare_kubernetes(&*store, &*clock, k).await?;
+    let kube = match settings.kubernetes.zip(kube_client) {
+        Some((k, client)) => {
+            let prepared = prepare_kubernetes(&*store, &*clock, k, client).await?;
             state
                 .readiness
                 .push(Arc::new(KubeReadiness(prepared.status.clone())));
@@ -449,17 +521,16 @@ pub async fn run(settings: Settings) -> Result<()> {
         stop_loops.clone(),
     ));
     let kube_tasks = kube.map(|k| {
-        let watcher = tokio::spawn(beacon_kube::run_while_leader(
-            leader.clone(),
-            store.clone(),
-            k.client,
-            k.resolved,
-            k.service_id,
-            k.settings.watch,
-            clock.clone(),
-            k.status,
-            stop_loops.clone(),
-        ));
+        let watcher = beacon_kube::Watcher {
+            store: store.clone(),
+            client: k.client,
+            resolved: k.resolved,
+            service_id: k.service_id,
+            config: k.settings.watch,
+            clock: clock.clone(),
+            status: k.status,
+        };
+        let watcher = tokio::spawn(watcher.run_while_leader(leader.clone(), stop_loops.clone()));
         let upkeep = tokio::spawn(beacon_kube::run_upkeep(
             store.clone(),
             clock.clone(),

@@ -217,8 +217,17 @@ impl Home {
     pub fn server(&self, extra: &[&str]) -> Server {
         let mut args = vec!["server", "--listen", "127.0.0.1:0", "--log-format", "json"];
         args.extend(extra);
-        let mut child = self
-            .command(&args)
+        self.spawn_server(&args, &[])
+    }
+
+    /// Start `beacon <args>` (a command that serves HTTP) with extra environment variables, and wait until
+    /// it logs the address it listens on.
+    pub fn spawn_server(&self, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()

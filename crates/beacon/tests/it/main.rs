@@ -11,6 +11,7 @@ mod delivery;
 mod forms;
 mod harness;
 mod heartbeats;
+mod kubernetes;
 mod layout;
 mod leader;
 mod ops;
