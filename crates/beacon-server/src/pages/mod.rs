@@ -8,6 +8,7 @@ mod endpoint;
 mod form;
 mod heartbeat;
 mod incidents;
+mod kubernetes;
 mod overview;
 mod public;
 mod services;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/status/{slug}", get(public::status_page))
         .route("/status-pages", get(status_pages::list))
         .route("/workers", get(workers::workers))
+        .route("/kubernetes", get(kubernetes::kubernetes))
         .route(
             "/status-pages/new",
             get(status_pages::new_form).post(status_pages::create),

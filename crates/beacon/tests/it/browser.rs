@@ -122,6 +122,19 @@ async fn fill(c: &Client, id: &str, text: &str) {
     field.send_keys(text).await.expect("type");
 }
 
+/// Fill in the first-run form (the page must show it) as the first admin, Ada, and send it.
+async fn set_up_first_admin(c: &Client) {
+    fill(c, "name", "Ada").await;
+    fill(c, "email", "ada@example.com").await;
+    fill(c, "password", "long enough pw").await;
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+}
+
 async fn submit(c: &Client) {
     c.find(Locator::Css("main button[type=submit]"))
         .await
@@ -149,30 +162,7 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
             .ends_with("/setup")
     );
     screenshot(&c, "setup").await;
-    c.find(Locator::Id("name"))
-        .await
-        .expect("name")
-        .send_keys("Ada")
-        .await
-        .expect("type");
-    c.find(Locator::Id("email"))
-        .await
-        .expect("email")
-        .send_keys("ada@example.com")
-        .await
-        .expect("type");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password")
-        .send_keys("long enough pw")
-        .await
-        .expect("type");
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    set_up_first_admin(&c).await;
     until(&c, 10, "the overview after setup", |t| {
         t.contains("No monitors yet")
     })
@@ -516,5 +506,100 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         "the status page scrolls sideways at 360 px"
     );
     screenshot(&c, "status-page-phone").await;
+    c.close().await.expect("close");
+}
+
+/// The Kubernetes page of a `beacon kubernetes run`: the watcher's checks, tracked objects with their status, a
+/// filter, and each event with its deliveries (a failed one shown as such), also at phone width.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kubernetes_page_shows_objects_events_and_the_watcher() {
+    use crate::kubernetes::{KEY, Receiver, cluster, config, run};
+    let home = Home::sqlite();
+    let k = cluster();
+    let receiver = Receiver::start();
+    k.apply(
+        "configmaps",
+        "default",
+        "api-gateway",
+        &[(KEY, "managed")],
+        &[],
+    );
+    k.apply(
+        "llminferenceservices",
+        "models",
+        "llama-70b",
+        &[(KEY, "true")],
+        &[],
+    );
+    let server = run(&home, &config(&home, &k, &receiver, ""));
+    receiver.wait_for(&[("created", "api-gateway"), ("created", "llama-70b")]);
+    // The receiver refuses the next one for good: the page shows it failed.
+    receiver.set(404);
+    k.delete("configmaps", "default", "api-gateway");
+    crate::harness::eventually(Duration::from_secs(20), "the failed delivery", || {
+        let events = crate::harness::array(home.json(&["kubernetes", "events", "list"]));
+        events
+            .iter()
+            .any(|e| e["deliveries"]["failed"] == 1)
+            .then_some(())
+    });
+    let base = format!("http://{}", server.addr);
+    let driver = Driver::start();
+    let c = driver.browser(1280, 900).await;
+    c.goto(&format!("{base}/")).await.expect("open");
+    until(&c, 10, "the first-run form", |t| t.contains("Create")).await;
+    set_up_first_admin(&c).await;
+    until(&c, 10, "the overview", |t| t.contains("Overview")).await;
+    c.goto(&format!("{base}/kubernetes")).await.expect("open");
+    let text = until(&c, 10, "the objects", |t| {
+        t.contains("llama-70b") && t.contains("api-gateway")
+    })
+    .await;
+    assert!(
+        text.contains("watchers") && text.contains("2 watching"),
+        "{text}"
+    );
+    assert!(text.contains("LLMInferenceService"), "{text}");
+    assert!(text.contains("missed creation"), "{text}");
+    let failed = c
+        .find(Locator::Css("td .status.down"))
+        .await
+        .expect("a failed delivery marked")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(failed, "1");
+    screenshot(&c, "kubernetes").await;
+    // Filter: only deleted objects.
+    c.find(Locator::Css("select[name=status] option[value=deleted]"))
+        .await
+        .expect("option")
+        .click()
+        .await
+        .expect("click");
+    c.find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .expect("filter")
+        .click()
+        .await
+        .expect("click");
+    let text = until(&c, 10, "the filtered list", |t| {
+        !t.contains("llama-70b models")
+    })
+    .await;
+    let objects = text.split("Events").next().unwrap_or("");
+    assert!(objects.contains("api-gateway"), "{text}");
+    assert!(!objects.contains("llama-70b"), "{text}");
+    c.set_window_size(360, 800).await.expect("resize");
+    c.goto(&format!("{base}/kubernetes")).await.expect("open");
+    until(&c, 10, "the page at phone width", |t| {
+        t.contains("llama-70b")
+    })
+    .await;
+    screenshot(&c, "kubernetes-phone").await;
+    assert!(
+        fits_width(&c).await,
+        "the kubernetes page scrolls sideways at 360 px"
+    );
     c.close().await.expect("close");
 }

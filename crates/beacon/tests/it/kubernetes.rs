@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const KEY: &str = "bakerapps.net.maas";
+pub(crate) const KEY: &str = "bakerapps.net.maas";
 const WAIT: Duration = Duration::from_secs(30);
 
 /// One request the receiver got.
@@ -21,14 +21,14 @@ struct Got {
 }
 
 /// An HTTP receiver answering with a status the test sets, recording every request.
-struct Receiver {
+pub(crate) struct Receiver {
     url: String,
     status: Arc<AtomicU16>,
     got: Arc<Mutex<Vec<Got>>>,
 }
 
 impl Receiver {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/events", listener.local_addr().expect("addr"));
         let status = Arc::new(AtomicU16::new(200));
@@ -54,7 +54,7 @@ impl Receiver {
         Self { url, status, got }
     }
 
-    fn set(&self, code: u16) {
+    pub(crate) fn set(&self, code: u16) {
         self.status.store(code, Ordering::SeqCst);
     }
 
@@ -76,7 +76,7 @@ impl Receiver {
             .collect()
     }
 
-    fn wait_for(&self, want: &[(&str, &str)]) {
+    pub(crate) fn wait_for(&self, want: &[(&str, &str)]) {
         eventually(WAIT, &format!("{want:?} delivered"), || {
             let seen = self.seen();
             want.iter()
@@ -93,7 +93,7 @@ impl Receiver {
     }
 }
 
-fn cluster() -> FakeCluster {
+pub(crate) fn cluster() -> FakeCluster {
     FakeCluster::start(vec![
         KindDef::new("v1", "ConfigMap", "configmaps", true),
         KindDef::new(
@@ -106,7 +106,7 @@ fn cluster() -> FakeCluster {
     ])
 }
 
-fn config(
+pub(crate) fn config(
     home: &Home,
     cluster: &FakeCluster,
     receiver: &Receiver,
@@ -155,7 +155,7 @@ watch:
     path
 }
 
-fn run(home: &Home, config: &std::path::Path) -> Server {
+pub(crate) fn run(home: &Home, config: &std::path::Path) -> Server {
     home.spawn_server(
         &[
             "kubernetes",
@@ -617,4 +617,64 @@ fn bad_configurations_are_refused_naming_the_cause() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.yaml"));
+}
+
+/// Two servers on one PostgreSQL database, both configured with the watcher: only the leader watches, every
+/// event is stored and delivered once, and when the leader dies the other takes over.
+#[test]
+fn two_servers_on_postgresql_watch_once_and_hand_over() {
+    let home = Home::postgres();
+    let k = cluster();
+    let receiver = Receiver::start();
+    let path = home.dir.join("server.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "kubernetes:\n  kubeconfig: {}\n  resources:\n    - apiVersion: v1\n      kind: ConfigMap\n  \
+             endpoint:\n    url: {}\n  watch:\n    timeout: 3s\n",
+            k.kubeconfig(&home.dir).display(),
+            receiver.url
+        ),
+    )
+    .expect("config");
+    let config = path.to_str().expect("path");
+    let a = home.server(&["--config", config]);
+    let b = home.server(&["--config", config]);
+    for i in 0..5 {
+        k.apply(
+            "configmaps",
+            "default",
+            &format!("cm-{i}"),
+            &[(KEY, "")],
+            &[],
+        );
+    }
+    receiver.wait_for(&[("created", "cm-0"), ("created", "cm-4")]);
+    let detail = |s: &Server| {
+        let (_, body) = s.get("/ready");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        v["checks"]["watchers"]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let a_leads = eventually(WAIT, "one leader, one standby", || {
+        let (da, db) = (detail(&a), detail(&b));
+        match (da.contains("standby"), db.contains("standby")) {
+            (false, true) if da.contains("watching") => Some(true),
+            (true, false) if db.contains("watching") => Some(false),
+            _ => None,
+        }
+    });
+    let (leader, follower) = if a_leads { (a, b) } else { (b, a) };
+    leader.kill();
+    eventually(WAIT, "the other server takes over", || {
+        detail(&follower).contains("watching").then_some(())
+    });
+    k.apply("configmaps", "default", "after-handover", &[(KEY, "")], &[]);
+    receiver.wait_for(&[("created", "after-handover")]);
+    std::thread::sleep(Duration::from_secs(1));
+    for name in ["cm-0", "cm-1", "cm-2", "cm-3", "cm-4", "after-handover"] {
+        assert_eq!(receiver.count("created", name), 1, "{name} once");
+    }
 }
