@@ -6,6 +6,7 @@
 //! achieved checks/s, schedule lateness (start − slot) percentiles, CPU per check, peak RSS, and how long after
 //! start every endpoint had been checked once. A benchmark, not a test: it prints figures for BENCHMARKS.md.
 
+mod kube;
 mod workers;
 
 use anyhow::{Context, Result, bail};
@@ -34,6 +35,8 @@ enum Bench {
     Claims(workers::ClaimsArgs),
     /// Remote workers against nginx, on PostgreSQL: checks/s and lateness for 1..K worker processes.
     Workers(workers::WorkersArgs),
+    /// The Kubernetes watcher against a fake API server: reconciliation time, event latency, memory.
+    Kube(kube::KubeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -221,6 +224,7 @@ async fn main() -> Result<()> {
         Bench::StatsData(args) => stats_data(args).await,
         Bench::Claims(args) => workers::claims(args).await,
         Bench::Workers(args) => workers::workers(args).await,
+        Bench::Kube(args) => tokio::task::block_in_place(|| kube::kube(args)),
     }
 }
 

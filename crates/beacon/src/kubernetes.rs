@@ -758,6 +758,22 @@ health:
         assert_eq!((s.warning_percent, s.critical_percent), (70.0, 85.0));
     }
 
+    /// The configuration shipped in deploy/kubernetes/configmap.yaml reads and validates.
+    #[test]
+    fn the_shipped_configmap_is_valid() {
+        #[derive(Deserialize)]
+        struct ConfigMap {
+            data: BTreeMap<String, String>,
+        }
+        let text = include_str!("../../../deploy/kubernetes/configmap.yaml");
+        let cm: ConfigMap = serde_saphyr::from_str(text).expect("a ConfigMap");
+        let file: SeedFile =
+            serde_saphyr::from_str(&cm.data["config.yaml"]).expect("its config.yaml");
+        let s = file.settings().expect("valid");
+        assert_eq!(s.db_path, PathBuf::from("/data/events.db"));
+        assert_eq!(s.kube.resources.len(), 2);
+    }
+
     #[test]
     fn bad_files_name_the_key() {
         let cases = [

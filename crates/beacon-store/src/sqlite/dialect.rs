@@ -27,7 +27,8 @@ pub const STORAGE_USAGE: &str = "SELECT (SELECT page_count FROM pragma_page_coun
 pub const TABLE_ROWS: &str = "SELECT 'pings', COUNT(*) FROM pings UNION ALL SELECT 'rollups', COUNT(*) FROM rollups \
      UNION ALL SELECT 'heartbeat_pings', COUNT(*) FROM heartbeat_pings UNION ALL SELECT 'events', COUNT(*) FROM events \
      UNION ALL SELECT 'deliveries', COUNT(*) FROM deliveries UNION ALL SELECT 'incidents', COUNT(*) FROM incidents \
-     UNION ALL SELECT 'heartbeat_log', COUNT(*) FROM heartbeat_log";
+     UNION ALL SELECT 'heartbeat_log', COUNT(*) FROM heartbeat_log \
+     UNION ALL SELECT 'kube_objects', COUNT(*) FROM kube_objects";
 /// $1 new ping pks as a JSON array: the write lock is held, so the next ones after the maximum.
 pub const NEXT_PING_PKS: &str = "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
      SELECT json_group_array((SELECT COALESCE(MAX(pk), 0) FROM heartbeat_pings) + i) FROM n";
