@@ -545,6 +545,13 @@ impl Handler {
                     c = live.recv() => match c {
                         Ok(c) if c.rv > last && matches(&c) => {
                             last = c.rv;
+                            // Silenced while it came: held back until the silence ends.
+                            while silent() {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                if tx.is_closed() {
+                                    return;
+                                }
+                            }
                             if tx.send(Ok(line(c.kind, &c.object))).await.is_err() { return; }
                         }
                         // Not for this watch, but seen in order: a bookmark may say so.

@@ -678,3 +678,101 @@ fn two_servers_on_postgresql_watch_once_and_hand_over() {
         assert_eq!(receiver.count("created", name), 1, "{name} once");
     }
 }
+
+/// The reconciliation timer finds what a watch never showed, the label selector and namespace exclusion narrow
+/// what counts, and the cleanup removes deleted objects' records once delivered, keeping a failed one.
+#[test]
+fn periodic_reconciliation_selectors_and_cleanup() {
+    let home = Home::sqlite();
+    let k = cluster();
+    let receiver = Receiver::start();
+    let path = home.dir.join("config.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "app:\n  logFormat: json\nresources:\n  - apiVersion: v1\n    kind: ConfigMap\n    \
+             excludeNamespaces: [kube-system]\n    labelSelector: team=sre\n\
+             endpoint:\n  url: {}\n  retry:\n    initialBackoff: 100ms\n    maxBackoff: 200ms\n\
+             reconciliation:\n  interval: 2s\n  onStartup: true\nretention:\n  cleanupInterval: 1s\n  \
+             retentionPeriod: 1s\nstorage:\n  dbPath: {}\nkubeconfig: {}\nwatch:\n  timeout: 30s\n",
+            receiver.url,
+            home.dir.join("data").join("beacon.db").display(),
+            k.kubeconfig(&home.dir).display()
+        ),
+    )
+    .expect("config");
+    let server = run(&home, &path);
+    ready(&server);
+    k.apply(
+        "configmaps",
+        "default",
+        "sre",
+        &[(KEY, "")],
+        &[("team", "sre")],
+    );
+    k.apply(
+        "configmaps",
+        "default",
+        "web",
+        &[(KEY, "")],
+        &[("team", "web")],
+    );
+    k.apply(
+        "configmaps",
+        "kube-system",
+        "system",
+        &[(KEY, "")],
+        &[("team", "sre")],
+    );
+    receiver.wait_for(&[("created", "sre")]);
+    // A change the open watch never shows (it hangs): the next reconciliation finds it.
+    k.set_silent(true);
+    k.apply(
+        "configmaps",
+        "other",
+        "hidden",
+        &[(KEY, "")],
+        &[("team", "sre")],
+    );
+    receiver.wait_for(&[("created", "hidden")]);
+    k.set_silent(false);
+    let events = array(home.json(&["kubernetes", "events", "list"]));
+    let hidden = events
+        .iter()
+        .find(|e| e["name"] == "hidden")
+        .expect("hidden's event");
+    assert_eq!(hidden["reason"], "missed_creation");
+    assert_eq!(
+        receiver.count("created", "web"),
+        0,
+        "outside the label selector"
+    );
+    assert_eq!(
+        receiver.count("created", "system"),
+        0,
+        "in an excluded namespace"
+    );
+
+    // Deleted and delivered: cleaned up after the retention. Deleted but refused: kept for review.
+    k.delete("configmaps", "default", "sre");
+    receiver.wait_for(&[("deleted", "sre")]);
+    receiver.set(422);
+    k.delete("configmaps", "other", "hidden");
+    eventually(WAIT, "sre's record cleaned up, hidden's kept", || {
+        let objects = array(home.json(&["kubernetes", "objects", "list"]));
+        let names: Vec<&str> = objects.iter().filter_map(|o| o["name"].as_str()).collect();
+        (!names.contains(&"sre") && names.contains(&"hidden")).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let objects = array(home.json(&["kubernetes", "objects", "list", "--status", "deleted"]));
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert_eq!(objects[0]["name"], "hidden");
+    let failed = array(home.json(&["deliveries", "list", "--status", "failed"]));
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let (_, metrics) = server.get("/metrics");
+    assert!(
+        metrics.contains("beacon_kube_cleanup_deleted_total 1"),
+        "cleanup counted"
+    );
+    assert_eq!(server.terminate(), 0);
+}
