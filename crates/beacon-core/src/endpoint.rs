@@ -208,6 +208,22 @@ pub struct Header {
 }
 
 impl Header {
+    /// Whether a header of this name carries a credential (Authorization, cookies, tokens, keys, secrets,
+    /// passwords): its value is masked wherever it is shown or logged.
+    pub fn is_secret_name(name: &str) -> bool {
+        let n = name.to_ascii_lowercase();
+        [
+            "authorization",
+            "cookie",
+            "token",
+            "secret",
+            "key",
+            "password",
+        ]
+        .iter()
+        .any(|s| n.contains(s))
+    }
+
     /// A header for a check's request: `Name: value`, the name not one Beacon sets itself.
     pub fn for_check(s: &str) -> Result<Self, ValidationError> {
         let h: Header = s.parse()?;

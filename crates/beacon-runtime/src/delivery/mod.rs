@@ -66,21 +66,6 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// Header names whose values are never stored in the attempt log.
-fn is_secret_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "authorization",
-        "cookie",
-        "token",
-        "secret",
-        "key",
-        "password",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
-}
-
 /// Resolves names like the system resolver but drops private and special-purpose addresses, so a webhook host
 /// cannot be pointed at an internal service by DNS (including a record that changes after the URL was checked).
 struct PublicOnly;
@@ -274,7 +259,7 @@ impl Transport for Sender {
             .map(|(k, v)| {
                 (
                     k.clone(),
-                    json!(if is_secret_header(k) {
+                    json!(if beacon_core::endpoint::Header::is_secret_name(k) {
                         "[redacted]"
                     } else {
                         v.as_str()
