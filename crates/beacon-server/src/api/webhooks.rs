@@ -107,9 +107,7 @@ impl WebhookOps for App {
     }
 
     async fn get_webhook(&self, id: Uuid) -> Result<WebhookView, ApiError> {
-        let mut view = WebhookView::from(&self.store.get_webhook(id).await?);
-        mask_secret_values(&mut view.headers);
-        Ok(view)
+        Ok((&self.store.get_webhook(id).await?).into())
     }
 
     async fn update_webhook(
@@ -125,24 +123,6 @@ impl WebhookOps for App {
         if let Some(events) = &body.events {
             check_events(events)?;
         }
-        let mut body = body;
-        // A credential shown masked and sent back as it was keeps its stored value.
-        if let Some(headers) = body.headers.as_mut()
-            && headers.values().any(|v| v == MASKED)
-        {
-            let stored = self.store.get_webhook(id).await?;
-            for (name, value) in headers.iter_mut().filter(|(_, v)| *v == MASKED) {
-                *value = stored
-                    .spec
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(name))
-                    .map(|h| h.value.clone())
-                    .ok_or_else(|| {
-                        ValidationError::new("header", format!("give the value of header {name}"))
-                    })?;
-            }
-        }
         let patch = WebhookPatch {
             url,
             events: body.events,
@@ -153,9 +133,7 @@ impl WebhookOps for App {
                 .transpose()?,
             headers: webhook_headers(body.headers)?,
         };
-        let mut view = WebhookView::from(&self.store.update_webhook(id, patch, self.now()).await?);
-        mask_secret_values(&mut view.headers);
-        Ok(view)
+        Ok((&self.store.update_webhook(id, patch, self.now()).await?).into())
     }
 
     async fn delete_webhook(&self, id: Uuid) -> Result<(), ApiError> {

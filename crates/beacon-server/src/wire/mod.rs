@@ -70,13 +70,3 @@ pub fn mask_values(headers: &mut BTreeMap<String, String>) {
         MASKED.clone_into(value);
     }
 }
-
-/// Replace the values of credential headers (`Header::is_secret_name`) with `MASKED`. Sent back unchanged in
-/// an update, a masked value keeps what is stored.
-pub fn mask_secret_values(headers: &mut BTreeMap<String, String>) {
-    for (name, value) in headers.iter_mut() {
-        if beacon_core::endpoint::Header::is_secret_name(name) {
-            MASKED.clone_into(value);
-        }
-    }
-}

@@ -331,34 +331,14 @@ fn annotated_objects_are_delivered_as_cloud_events_in_order() {
         "other namespaces are not watched"
     );
 
-    // The endpoint's token is masked wherever the webhook is shown; sent back masked in an edit, it stays.
-    let hooks = array(home.json(&["webhooks", "list"]));
-    let hook = hooks
-        .iter()
+    // The endpoint's token is never listed (writers see it on `webhooks get`, to edit it, as any header).
+    let hooks = home.json(&["webhooks", "list"]);
+    let hook = array(hooks.clone())
+        .into_iter()
         .find(|h| h["format"] == "cloudevents")
         .expect("the watcher's webhook");
-    let shown = home.json(&["webhooks", "get", &id(hook)]);
-    assert_eq!(shown["headers"]["Authorization"], "********", "{shown}");
-    assert_eq!(shown["headers"]["X-Team"], "platform");
-    assert!(!shown.to_string().contains("s3cret-token"));
-    home.json(&[
-        "webhooks",
-        "update",
-        &id(hook),
-        "--header",
-        "Authorization: ********",
-        "--header",
-        "X-Team: platform-2",
-    ]);
-    k.apply("configmaps", "default", "after-edit", &[(KEY, "")], &[]);
-    receiver.wait_for(&[("created", "after-edit")]);
-    let edited = receiver
-        .got()
-        .into_iter()
-        .find(|g| g.body["subject"] == "after-edit")
-        .expect("after-edit");
-    assert_eq!(edited.headers["authorization"], "Bearer s3cret-token");
-    assert_eq!(edited.headers["x-team"], "platform-2");
+    assert_eq!(hook["headers"]["Authorization"], "********", "{hook}");
+    assert!(!hooks.to_string().contains("s3cret-token"));
 
     // What the CLI and the API show.
     let objects = array(home.json(&["kubernetes", "objects", "list", "--status", "active"]));
@@ -367,7 +347,6 @@ fn annotated_objects_are_delivered_as_cloud_events_in_order() {
     assert_eq!(
         names,
         vec![
-            "after-edit",
             "after-gone",
             "burst-0",
             "burst-2",
