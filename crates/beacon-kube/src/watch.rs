@@ -4,6 +4,7 @@
 use crate::{Resolved, WatchStatus};
 use beacon_core::kubernetes::{self as core, AnnotationRule, ObjectMeta, Sighting};
 use beacon_runtime::Clock;
+use beacon_runtime::delivery::Wake;
 use beacon_runtime::leader::Leader;
 use beacon_store::{KubeRecorded, KubeScope, Kubernetes};
 use futures_util::{FutureExt, StreamExt};
@@ -67,6 +68,7 @@ struct Ctx {
     config: WatchConfig,
     status: WatchStatus,
     service_id: Uuid,
+    wake: Wake,
 }
 
 /// The watcher, ready to run: where to store, what to watch, how.
@@ -80,6 +82,8 @@ pub struct Watcher {
     pub config: WatchConfig,
     pub clock: Arc<dyn Clock>,
     pub status: WatchStatus,
+    /// Nudged when events are recorded, so the delivery engine sends them at once.
+    pub wake: Wake,
 }
 
 impl Watcher {
@@ -91,6 +95,7 @@ impl Watcher {
             config: self.config,
             status: self.status.clone(),
             service_id: self.service_id,
+            wake: self.wake,
         });
         let mut tasks = Vec::new();
         for r in &self.resolved {
@@ -205,6 +210,9 @@ impl WatchSet {
     }
 
     fn count(&self, recorded: &[KubeRecorded], source: &'static str) {
+        if !recorded.is_empty() {
+            self.ctx.wake.wake();
+        }
         for r in recorded {
             metrics::counter!("beacon_kube_events_total", "kind" => self.scope.kind.clone(),
                 "event" => r.change.as_str(), "source" => source)

@@ -42,6 +42,8 @@ pub struct CheckConfig {
     pub write_retry_for: Duration,
     /// On shutdown, how long running checks may take to finish.
     pub shutdown_grace: Duration,
+    /// Woken when a batch opens or resolves incidents, so their notifications go out at once.
+    pub delivery_wake: delivery::Wake,
 }
 
 impl Default for CheckConfig {
@@ -58,6 +60,7 @@ impl Default for CheckConfig {
             flush_interval: Duration::from_millis(100),
             write_retry_for: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(10),
+            delivery_wake: delivery::Wake::default(),
         }
     }
 }

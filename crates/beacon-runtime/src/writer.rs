@@ -65,6 +65,9 @@ async fn write(
                 metrics::counter!("beacon_results_duplicate_total")
                     .increment(report.duplicates as u64);
                 debug!(size = batch.len(), ?report, "batch written");
+                if report.incidents_opened + report.incidents_resolved > 0 {
+                    config.delivery_wake.wake();
+                }
                 batch.clear();
                 return;
             }

@@ -482,12 +482,16 @@ pub async fn run(settings: Settings) -> Result<()> {
     let grace = settings.checks.shutdown_grace;
     let holder = settings.checks.owner.clone();
     let region_pk = settings.checks.region_pk;
+    // Writers of events in this process (check results, the Kubernetes watcher) wake the delivery engine.
+    let wake = settings.delivery.wake.clone();
+    let mut check_config = settings.checks;
+    check_config.delivery_wake = wake.clone();
     let checks = if settings.local_worker {
         tokio::spawn(beacon_runtime::checks::run(
             store.clone(),
             prober,
             clock.clone(),
-            settings.checks,
+            check_config,
             stop_loops.clone(),
         ))
     } else {
@@ -529,6 +533,7 @@ pub async fn run(settings: Settings) -> Result<()> {
             config: k.settings.watch,
             clock: clock.clone(),
             status: k.status,
+            wake: wake.clone(),
         };
         let watcher = tokio::spawn(watcher.run_while_leader(leader.clone(), stop_loops.clone()));
         let upkeep = tokio::spawn(beacon_kube::run_upkeep(

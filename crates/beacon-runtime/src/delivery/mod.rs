@@ -28,6 +28,17 @@ use tracing::{debug, info, warn};
 
 const USER_AGENT: &str = concat!("beacon/", env!("CARGO_PKG_VERSION"));
 
+/// A nudge for the delivery engine: whoever writes events in this process calls `wake`, and an idle engine
+/// claims at once instead of at its next poll (events written by other processes wait for the poll).
+#[derive(Debug, Clone, Default)]
+pub struct Wake(Arc<tokio::sync::Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
     pub owner: String,
@@ -47,6 +58,8 @@ pub struct DeliveryConfig {
     pub extra_root_ca: Option<Vec<u8>>,
     /// Do not verify receivers' certificates at all (seed 001's `endpoint.tls.insecureSkipVerify`).
     pub accept_invalid_certs: bool,
+    /// Woken by this process's event writers (check results, the Kubernetes watcher).
+    pub wake: Wake,
 }
 
 impl Default for DeliveryConfig {
@@ -62,6 +75,7 @@ impl Default for DeliveryConfig {
             max_response_body: 64 * 1024,
             extra_root_ca: None,
             accept_invalid_certs: false,
+            wake: Wake::default(),
         }
     }
 }
@@ -429,6 +443,7 @@ pub async fn run(
             drop(first);
             tokio::select! {
                 () = shutdown.cancelled() => {}
+                () = config.wake.0.notified() => {}
                 () = tokio::time::sleep(config.poll_interval) => {}
             }
             continue;
@@ -553,6 +568,39 @@ mod tests {
         shutdown.cancel();
         task.await.expect("join").expect("engine ends cleanly");
         outbox.with(|all| all[0].clone())
+    }
+
+    /// An idle engine sleeps for its poll interval; a wake from an event writer of this process makes it claim
+    /// at once.
+    #[tokio::test(start_paused = true)]
+    async fn a_woken_engine_sends_at_once_without_waiting_for_its_poll() {
+        let outbox = Arc::new(MemOutbox::new(Vec::new()));
+        let shutdown = CancellationToken::new();
+        let config = DeliveryConfig {
+            poll_interval: Duration::from_secs(60),
+            ..config(3)
+        };
+        let wake = config.wake.clone();
+        let task = tokio::spawn(run(
+            outbox.clone(),
+            Arc::new(ScriptedTransport::new(&[(Some(200), None)])),
+            Arc::new(TokioClock::new()),
+            config,
+            shutdown.clone(),
+        ));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        outbox.with(|all| all.push(delivery(1)));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            outbox.with(|all| all[0].status),
+            "pending",
+            "not before its poll"
+        );
+        wake.wake();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(outbox.with(|all| all[0].status), "delivered");
+        shutdown.cancel();
+        task.await.expect("join").expect("engine ends cleanly");
     }
 
     /// A receiver that answers 200 and then streams an endless body: the attempt keeps the configured prefix,
