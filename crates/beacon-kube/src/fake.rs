@@ -87,6 +87,8 @@ struct State {
 pub struct FakeCluster {
     pub base: String,
     pub token: String,
+    /// The CA (PEM) of the server's certificate, when it serves HTTPS (`start_tls`).
+    pub ca_pem: Option<String>,
     state: Arc<Mutex<State>>,
     changes: broadcast::Sender<Change>,
     control: broadcast::Sender<Control>,
@@ -121,11 +123,45 @@ fn selects(selector: Option<&String>, object: &Value) -> bool {
 }
 
 impl FakeCluster {
-    /// Serve on a free port of 127.0.0.1.
+    /// Serve plain HTTP on a free port of 127.0.0.1.
     pub fn start(kinds: Vec<KindDef>) -> Self {
+        Self::serve(kinds, None)
+    }
+
+    /// Serve HTTPS on a free port of 127.0.0.1, with a certificate for 127.0.0.1 signed by a CA made now (its PEM
+    /// in `ca_pem`, and in the kubeconfig as `certificate-authority-data`), as real API servers do.
+    pub fn start_tls(kinds: Vec<KindDef>) -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+        let issuer = Issuer::new(ca, ca_key);
+        let server_key = KeyPair::generate().expect("server key");
+        let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .expect("server params")
+            .signed_by(&server_key, &issuer)
+            .expect("server certificate");
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![server.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+            )
+            .expect("server TLS configuration");
+        let mut cluster = Self::serve(kinds, Some(Arc::new(config)));
+        cluster.ca_pem = Some(ca_cert.pem());
+        cluster
+    }
+
+    fn serve(kinds: Vec<KindDef>, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake API server");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{}", listener.local_addr().expect("address"));
         let state = Arc::new(Mutex::new(State {
             kinds,
             rv: 1000,
@@ -137,6 +173,7 @@ impl FakeCluster {
         let cluster = Self {
             base,
             token: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            ca_pem: None,
             state,
             changes,
             control,
@@ -157,7 +194,12 @@ impl FakeCluster {
                         async move { h.handle(req, q).await }
                     },
                 );
-                let _ = axum::serve(listener, app).await;
+                match tls {
+                    None => {
+                        let _ = axum::serve(listener, app).await;
+                    }
+                    Some(config) => serve_tls(listener, app, config).await,
+                }
             });
         });
         cluster
@@ -179,9 +221,20 @@ impl FakeCluster {
 
     /// A kubeconfig naming this server and its token, written into `dir`.
     pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
+        use base64::Engine;
         let path = dir.join("kubeconfig");
+        let ca = self
+            .ca_pem
+            .as_ref()
+            .map(|pem| {
+                format!(
+                    "    certificate-authority-data: {}\n",
+                    base64::engine::general_purpose::STANDARD.encode(pem)
+                )
+            })
+            .unwrap_or_default();
         let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\n\
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\n{ca}\
              contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n\
              current-context: fake\nusers:\n- name: fake\n  user:\n    token: {}\n",
             self.base, self.token
@@ -315,6 +368,30 @@ impl FakeCluster {
     /// The current resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.with(|s| s.rv)
+    }
+}
+
+/// Accept TLS connections and serve `app` on each over HTTP/1.1.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    config: Arc<rustls::ServerConfig>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await;
+        });
     }
 }
 

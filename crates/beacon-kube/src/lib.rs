@@ -81,6 +81,22 @@ impl Resolved {
     }
 }
 
+/// An error with every cause under it (the client's own message stops at "client error (Connect)"; the reason,
+/// such as an unknown certificate issuer, is further down).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        next = cause.source();
+    }
+    text
+}
+
 /// A client: from `kubeconfig` (a file) when given, else the pod's service account when in a cluster, else
 /// `$KUBECONFIG` or `~/.kube/config`.
 pub async fn connect(kubeconfig: Option<&Path>) -> Result<kube::Client, KubeError> {
@@ -134,8 +150,10 @@ pub async fn resolve(
                         r.kind, r.api_version
                     )),
                     _ => KubeError::Environment(format!(
-                        "asking the Kubernetes API about {} {}: {e}",
-                        r.api_version, r.kind
+                        "asking the Kubernetes API about {} {}: {}",
+                        r.api_version,
+                        r.kind,
+                        causes(&e)
                     )),
                 })?;
         if let Some(plural) = &r.plural {

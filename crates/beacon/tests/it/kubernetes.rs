@@ -796,3 +796,58 @@ fn periodic_reconciliation_selectors_and_cleanup() {
     );
     assert_eq!(server.terminate(), 0);
 }
+
+/// Real API servers speak HTTPS with their own CA: the watcher trusts the kubeconfig's
+/// `certificate-authority-data` and refuses a server whose certificate that CA did not sign.
+#[test]
+fn the_watcher_speaks_tls_to_the_api_server_and_checks_its_certificate() {
+    let home = Home::sqlite();
+    let k = FakeCluster::start_tls(vec![KindDef::new("v1", "ConfigMap", "configmaps", true)]);
+    assert!(k.base.starts_with("https://"));
+    let receiver = Receiver::start();
+    let config = |kubeconfig: &std::path::Path| {
+        let path = home.dir.join("tls.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "resources:\n  - apiVersion: v1\n    kind: ConfigMap\nendpoint:\n  url: {}\nstorage:\n  dbPath: {}\nkubeconfig: {}\n",
+                receiver.url,
+                home.dir.join("data").join("beacon.db").display(),
+                kubeconfig.display()
+            ),
+        )
+        .expect("config");
+        path
+    };
+    // A kubeconfig whose CA is another one: the handshake fails, and Beacon says so and stops.
+    let other = FakeCluster::start_tls(vec![]);
+    let wrong = home.dir.join("wrong-kubeconfig");
+    std::fs::write(
+        &wrong,
+        std::fs::read_to_string(other.kubeconfig(&home.dir))
+            .expect("read")
+            .replace(&other.base, &k.base)
+            .replace(&other.token, &k.token),
+    )
+    .expect("write");
+    let out = home.run(&[
+        "kubernetes",
+        "run",
+        "--config",
+        config(&wrong).to_str().expect("path"),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        out.stderr
+    );
+
+    let server = run(&home, &config(&k.kubeconfig(&home.dir)));
+    ready(&server);
+    k.apply("configmaps", "default", "over-tls", &[(KEY, "")], &[]);
+    receiver.wait_for(&[("created", "over-tls")]);
+    assert_eq!(server.terminate(), 0);
+}
