@@ -36,6 +36,8 @@ pub struct HeartbeatConfig {
     pub prune_every: Duration,
     /// Pings looked at per pruning step (each step one short statement).
     pub prune_step: u32,
+    /// Woken when the evaluator moved due heartbeats (a deadline passed: likely a `heartbeat_down` to send).
+    pub delivery_wake: crate::delivery::Wake,
 }
 
 impl Default for HeartbeatConfig {
@@ -47,6 +49,7 @@ impl Default for HeartbeatConfig {
             keep_pings: 1_000,
             prune_every: Duration::from_secs(60),
             prune_step: 5_000,
+            delivery_wake: crate::delivery::Wake::default(),
         }
     }
 }
@@ -203,12 +206,14 @@ pub async fn run_evaluator(
             // A full page: more may be due; go on at once.
             Ok(n) if n >= LIMIT => {
                 failing = false;
+                config.delivery_wake.wake();
                 continue;
             }
             Ok(n) => {
                 failing = false;
                 if n > 0 {
                     debug!(evaluated = n, "due heartbeats evaluated");
+                    config.delivery_wake.wake();
                 }
             }
             Err(e) => {

@@ -507,11 +507,13 @@ pub async fn run(settings: Settings) -> Result<()> {
         settings.delivery,
         stop_loops.clone(),
     ));
+    let mut heartbeat_config = settings.heartbeats;
+    heartbeat_config.delivery_wake = wake.clone();
     let evaluator = tokio::spawn(beacon_runtime::heartbeats::run_evaluator(
         store.clone(),
         intake_failures,
         clock.clone(),
-        settings.heartbeats,
+        heartbeat_config,
         stop_loops.clone(),
     ));
     // Duties that run once per database, on the server holding the leader lease.
