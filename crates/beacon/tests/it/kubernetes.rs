@@ -18,6 +18,8 @@ struct Got {
     method: String,
     headers: axum::http::HeaderMap,
     body: Value,
+    /// The body as sent (for signatures).
+    raw: String,
 }
 
 /// An HTTP receiver answering with a status the test sets, recording every request.
@@ -44,6 +46,7 @@ impl Receiver {
                             method: method.to_string(),
                             headers,
                             body: serde_json::from_str(&body).unwrap_or(Value::Null),
+                            raw: body,
                         });
                     }
                     axum::http::StatusCode::from_u16(code).expect("status")
@@ -849,5 +852,79 @@ fn the_watcher_speaks_tls_to_the_api_server_and_checks_its_certificate() {
     ready(&server);
     k.apply("configmaps", "default", "over-tls", &[(KEY, "")], &[]);
     receiver.wait_for(&[("created", "over-tls")]);
+    assert_eq!(server.terminate(), 0);
+}
+
+/// `endpoint.format: standard` sends the events as signed Standard Webhooks: the signing secret is printed once,
+/// by the start that made the webhook, and every request verifies with it.
+#[test]
+fn the_standard_format_is_signed_with_a_secret_shown_once() {
+    use std::io::BufRead;
+    let home = Home::sqlite();
+    let k = cluster();
+    let receiver = Receiver::start();
+    let cfg = config(&home, &k, &receiver, "");
+    let text = std::fs::read_to_string(&cfg)
+        .expect("read")
+        .replace("  timeout: 5s\n", "  timeout: 5s\n  format: standard\n");
+    std::fs::write(&cfg, text).expect("write");
+    let mut child = home
+        .command(&[
+            "kubernetes",
+            "run",
+            "--config",
+            cfg.to_str().expect("path"),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.starts_with("whsec_") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let secret = rx.recv_timeout(WAIT).expect("the signing secret printed");
+    k.apply("configmaps", "default", "signed", &[(KEY, "v")], &[]);
+    let got = eventually(WAIT, "the signed event", || {
+        receiver
+            .got()
+            .into_iter()
+            .find(|g| g.body["data"]["name"] == "signed")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(got.body["type"], "kubernetes_created.v1");
+    // Made while the first listing may still run: seen by the watch or by that listing.
+    let reason = got.body["data"]["reason"].as_str().unwrap_or("");
+    assert!(matches!(reason, "added" | "missed_creation"), "{reason}");
+    assert_eq!(got.body["data"]["annotation_value"], "v");
+    assert!(
+        crate::delivery::signature_valid(&secret, &got.headers, &got.raw),
+        "the signature verifies with the printed secret"
+    );
+    assert!(
+        !crate::delivery::signature_valid(
+            "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0",
+            &got.headers,
+            &got.raw
+        ),
+        "and not with another"
+    );
+    // Started again, the webhook exists: no new secret is printed, and it stays the only one.
+    let server = run(&home, &cfg);
+    ready(&server);
+    let hooks = array(home.json(&["webhooks", "list"]));
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0]["format"], "standard");
     assert_eq!(server.terminate(), 0);
 }
