@@ -5,7 +5,7 @@
 
 use crate::{Millis, ValidationError};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 /// Seed 001's annotation key.
 pub const DEFAULT_ANNOTATION_KEY: &str = "bakerapps.net.maas";
@@ -186,15 +186,15 @@ pub fn on_sighting(known: Known, s: &Sighting) -> Option<(Change, Reason)> {
 /// and are not active → `created`; active records whose object is missing or no longer counts → `deleted`. In
 /// listing order, then the missing ones by uid.
 pub fn reconcile<'a>(
-    active: &HashMap<&str, ()>,
+    active: &HashSet<&str>,
     listed: &'a [Sighting],
     missing_meta: impl Fn(&str) -> Option<&'a ObjectMeta>,
 ) -> Vec<(Change, &'a ObjectMeta)> {
     let mut out = Vec::new();
-    let mut seen: HashMap<&str, ()> = HashMap::with_capacity(listed.len());
+    let mut seen: HashSet<&str> = HashSet::with_capacity(listed.len());
     for s in listed {
-        seen.insert(s.meta.uid.as_str(), ());
-        let is_active = active.contains_key(s.meta.uid.as_str());
+        seen.insert(s.meta.uid.as_str());
+        let is_active = active.contains(s.meta.uid.as_str());
         match (is_active, s.counts()) {
             (false, true) => out.push((Change::Created, &s.meta)),
             (true, false) => out.push((Change::Deleted, &s.meta)),
@@ -202,9 +202,9 @@ pub fn reconcile<'a>(
         }
     }
     let mut gone: Vec<&str> = active
-        .keys()
+        .iter()
         .copied()
-        .filter(|uid| !seen.contains_key(uid))
+        .filter(|uid| !seen.contains(uid))
         .collect();
     gone.sort_unstable();
     for uid in gone {
@@ -315,9 +315,7 @@ mod tests {
             Sighting::new(meta("plain", &[]), &rule, true),
         ];
         let gone_meta = meta("gone", &[(DEFAULT_ANNOTATION_KEY, "")]);
-        let active: HashMap<&str, ()> = [("kept", ()), ("unannotated", ()), ("gone", ())]
-            .into_iter()
-            .collect();
+        let active: HashSet<&str> = ["kept", "unannotated", "gone"].into_iter().collect();
         let out = reconcile(&active, &listed, |uid| {
             (uid == "gone").then_some(&gone_meta)
         });
@@ -331,7 +329,7 @@ mod tests {
             ]
         );
         // A second pass over the state the first produced finds nothing.
-        let active: HashMap<&str, ()> = [("kept", ()), ("new", ())].into_iter().collect();
+        let active: HashSet<&str> = ["kept", "new"].into_iter().collect();
         assert!(reconcile(&active, &listed, |_| None).is_empty());
     }
 

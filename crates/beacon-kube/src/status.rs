@@ -181,14 +181,4 @@ impl WatchStatus {
             }
         })
     }
-
-    /// Each watch as (key, synced, connected, error), for the dashboard.
-    pub fn watches(&self) -> Vec<(String, bool, bool, Option<String>)> {
-        self.with(|i| {
-            i.watches
-                .iter()
-                .map(|(k, w)| (k.clone(), w.synced, w.connected, w.error.clone()))
-                .collect()
-        })
-    }
 }

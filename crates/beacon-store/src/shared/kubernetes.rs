@@ -80,7 +80,7 @@ impl This {
                  annotations = excluded.annotations, resource_version = excluded.resource_version, \
                  status = 'active', updated_at = excluded.updated_at, deleted_at = NULL, \
                  service_pk = excluded.service_pk \
-                 WHERE kube_objects.status = 'deleted' RETURNING pk, id",
+                 WHERE kube_objects.status = 'deleted' RETURNING pk, id, annotation_value",
             )
             .bind(Uuid::new_v4())
             .bind(&meta.uid)
@@ -99,7 +99,7 @@ impl This {
             Change::Deleted => sqlx::query(
                 "UPDATE kube_objects SET status = 'deleted', deleted_at = $2, updated_at = $2, name = $3, \
                  labels = $4, annotations = $5, resource_version = $6 \
-                 WHERE uid = $1 AND status = 'active' RETURNING pk, id",
+                 WHERE uid = $1 AND status = 'active' RETURNING pk, id, annotation_value",
             )
             .bind(&meta.uid)
             .bind(now)
@@ -113,18 +113,9 @@ impl This {
         let Some(row) = row else {
             return Ok(None);
         };
-        let (pk, object_id): (i64, Uuid) = (row.try_get(0)?, row.try_get(1)?);
-        let annotation_value = match change {
-            Change::Created => annotation_value.to_owned(),
-            // The value it was tracked with (a deleted object may have lost the annotation).
-            Change::Deleted => {
-                sqlx::query("SELECT annotation_value FROM kube_objects WHERE pk = $1")
-                    .bind(pk)
-                    .fetch_one(&mut **tx)
-                    .await?
-                    .try_get(0)?
-            }
-        };
+        // For a deletion, the value it was tracked with (the object may have lost the annotation).
+        let (pk, object_id, annotation_value): (i64, Uuid, String) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let event = ObjectEvent {
             object: meta.clone(),
             annotation_value,
@@ -376,7 +367,7 @@ impl Kubernetes for This {
                 stored.insert(o.meta.uid.clone(), o);
             }
         }
-        let active: HashMap<&str, ()> = stored.keys().map(|k| (k.as_str(), ())).collect();
+        let active: HashSet<&str> = stored.keys().map(String::as_str).collect();
         let changes = kube::reconcile(&active, listed, |uid| stored.get(uid).map(|o| &o.meta));
         let tracked: HashMap<&str, &str> = listed
             .iter()

@@ -628,6 +628,25 @@ fn bad_configurations_are_refused_naming_the_cause() {
             out.stderr
         );
     }
+    // The lists refuse filters they cannot apply, naming the field.
+    for (args, field) in [
+        (
+            &["kubernetes", "objects", "list", "--status", "gone"][..],
+            "status",
+        ),
+        (
+            &["kubernetes", "objects", "list", "--limit", "0"][..],
+            "limit",
+        ),
+        (
+            &["kubernetes", "events", "list", "--limit", "5000"][..],
+            "limit",
+        ),
+    ] {
+        let out = home.run(args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(field), "{args:?}: {}", out.stderr);
+    }
     assert!(
         !home.dir.join("k.db").exists(),
         "nothing was written for a refused configuration"

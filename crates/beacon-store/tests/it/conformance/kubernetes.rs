@@ -52,6 +52,35 @@ pub(crate) async fn target(store: &Arc<dyn Store>) -> KubeTargetIds {
         .expect("target")
 }
 
+async fn record(store: &Arc<dyn Store>, svc: Uuid, batch: &[Sighting]) -> Vec<KubeRecorded> {
+    store
+        .kube_record(svc, batch, None, T0)
+        .await
+        .expect("record")
+}
+
+/// Every object (or those of one status), newest first.
+async fn all_objects(store: &Arc<dyn Store>, status: Option<KubeObjectStatus>) -> Vec<KubeObject> {
+    store
+        .list_kube_objects(&KubeObjectFilter {
+            status,
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("objects")
+}
+
+async fn all_events(store: &Arc<dyn Store>) -> Vec<KubeEventRow> {
+    store
+        .list_kube_events(&KubeEventFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("events")
+}
+
 fn changes(r: &[KubeRecorded]) -> Vec<(&str, Change, Reason)> {
     r.iter()
         .map(|r| (r.uid.as_str(), r.change, r.reason))
@@ -120,13 +149,7 @@ pub async fn kube_objects_follow_their_annotation(store: Arc<dyn Store>) {
         ]
     );
 
-    let objects = store
-        .list_kube_objects(&KubeObjectFilter {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("objects");
+    let objects = all_objects(&store, None).await;
     assert_eq!(objects.len(), 1, "the unannotated object is not recorded");
     assert_eq!(objects[0].status, KubeObjectStatus::Deleted);
     assert_eq!(objects[0].annotation_value, "managed");
@@ -167,13 +190,7 @@ pub async fn kube_objects_follow_their_annotation(store: Arc<dyn Store>) {
     }
 
     // Four events, delivered one at a time in order, in the CloudEvents format with the options stored.
-    let events = store
-        .list_kube_events(&KubeEventFilter {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("events");
+    let events = all_events(&store).await;
     assert_eq!(events.len(), 4);
     assert!(events.iter().all(|e| e.pending == 1 && e.delivered == 0));
     assert_eq!(events[0].change, Change::Deleted, "newest first");
@@ -233,20 +250,17 @@ pub async fn kube_objects_follow_their_annotation(store: Arc<dyn Store>) {
 
 pub async fn kube_reconciliation_finds_what_was_missed(store: Arc<dyn Store>) {
     let svc = target(&store).await.service_id;
-    store
-        .kube_record(
-            svc,
-            &[
-                seen(object("gone", "default", true, 1), true),
-                seen(object("kept", "default", true, 2), true),
-                seen(object("unannotated", "default", true, 3), true),
-                seen(object("elsewhere", "other", true, 4), true),
-            ],
-            None,
-            T0,
-        )
-        .await
-        .expect("record");
+    record(
+        &store,
+        svc,
+        &[
+            seen(object("gone", "default", true, 1), true),
+            seen(object("kept", "default", true, 2), true),
+            seen(object("unannotated", "default", true, 3), true),
+            seen(object("elsewhere", "other", true, 4), true),
+        ],
+    )
+    .await;
     let scope = KubeScope {
         api_version: "v1".into(),
         kind: "ConfigMap".into(),
@@ -278,14 +292,7 @@ pub async fn kube_reconciliation_finds_what_was_missed(store: Arc<dyn Store>) {
     .into_iter()
     .collect();
     assert_eq!(got, want, "the other namespace's object is out of scope");
-    let kept = store
-        .list_kube_objects(&KubeObjectFilter {
-            status: Some(KubeObjectStatus::Active),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("list");
+    let kept = all_objects(&store, Some(KubeObjectStatus::Active)).await;
     let mut uids: Vec<&str> = kept.iter().map(|o| o.meta.uid.as_str()).collect();
     uids.sort_unstable();
     assert_eq!(uids, vec!["elsewhere", "kept", "new"]);
@@ -310,21 +317,18 @@ pub async fn kube_reconciliation_finds_what_was_missed(store: Arc<dyn Store>) {
 
 pub async fn kube_cleanup_keeps_failed_notifications(store: Arc<dyn Store>) {
     let svc = target(&store).await.service_id;
-    store
-        .kube_record(
-            svc,
-            &[
-                seen(object("ok", "default", true, 1), true),
-                seen(object("bad", "default", true, 2), true),
-                seen(object("live", "default", true, 3), true),
-                seen(object("ok", "default", true, 4), false),
-                seen(object("bad", "default", true, 5), false),
-            ],
-            None,
-            T0,
-        )
-        .await
-        .expect("record");
+    record(
+        &store,
+        svc,
+        &[
+            seen(object("ok", "default", true, 1), true),
+            seen(object("bad", "default", true, 2), true),
+            seen(object("live", "default", true, 3), true),
+            seen(object("ok", "default", true, 4), false),
+            seen(object("bad", "default", true, 5), false),
+        ],
+    )
+    .await;
     // Deliver everything, except that "bad"'s deletion fails for good.
     loop {
         let claimed = store
@@ -359,23 +363,11 @@ pub async fn kube_cleanup_keeps_failed_notifications(store: Arc<dyn Store>) {
         "nothing is older than the retention yet"
     );
     assert_eq!(store.kube_cleanup(T0 + 1).await.expect("cleanup"), 1);
-    let left = store
-        .list_kube_objects(&KubeObjectFilter {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("list");
+    let left = all_objects(&store, None).await;
     let mut uids: Vec<&str> = left.iter().map(|o| o.meta.uid.as_str()).collect();
     uids.sort_unstable();
     assert_eq!(uids, vec!["bad", "live"]);
-    let events = store
-        .list_kube_events(&KubeEventFilter {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("events");
+    let events = all_events(&store).await;
     assert_eq!(events.len(), 3, "the cleaned object's events went with it");
     assert_eq!(
         store
@@ -402,14 +394,5 @@ pub async fn two_instances_record_an_object_once(a: Arc<dyn Store>, b: Arc<dyn S
         b.kube_record(svc, &gone, None, T0 + 1)
     );
     assert_eq!(ra.expect("a").len() + rb.expect("b").len(), 1);
-    assert_eq!(
-        a.list_kube_events(&KubeEventFilter {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .expect("events")
-        .len(),
-        2
-    );
+    assert_eq!(all_events(&a).await.len(), 2);
 }
