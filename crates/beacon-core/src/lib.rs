@@ -2,6 +2,7 @@
 //! incident state machine. Plain values and pure functions: no I/O, no async. Time comes in as `Millis`; the
 //! `clock` module holds the injected `Clock` trait and `SystemClock`, the one place wall-clock time is read.
 
+pub mod channel;
 pub mod check;
 pub mod clock;
 pub mod delivery;
@@ -11,6 +12,7 @@ pub mod heartbeat;
 pub mod incident;
 pub mod kubernetes;
 pub mod net;
+pub mod notify;
 pub mod ping;
 pub mod region;
 pub mod rollup;

@@ -6,7 +6,7 @@ use super::*;
 use crate::api::{
     EndpointOps, IncidentOps, IncidentParams, PingParams, ServiceOps, StatsParams, StatusPageOps,
 };
-use crate::wire::{EndpointPatch, EndpointView, PingView, mask_values};
+use crate::wire::{EndpointPatch, EndpointView, PingView, RegionStatusView, mask_values};
 use axum::Form;
 use axum::extract::{Path, State};
 use beacon_core::user::Role;
@@ -24,12 +24,31 @@ pub struct PingLine {
     total: String,
 }
 
-/// The part of an endpoint's page that updates by itself: its status and recent checks.
+/// The part of an endpoint's page that updates by itself: its status, how each region sees it, recent checks.
 #[derive(Template)]
 #[template(path = "endpoint_live.html")]
 struct EndpointLive {
     live_status: String,
+    regions: Option<Vec<RegionStatusView>>,
+    alert_regions: u32,
+    region_count: usize,
     pings: Vec<PingLine>,
+}
+
+impl EndpointLive {
+    fn new(e: &EndpointView, pings: &[PingView]) -> Self {
+        let mut regions = e.region_status.clone();
+        for r in regions.iter_mut().flatten() {
+            r.last_checked_at = r.last_checked_at.as_deref().map(when);
+        }
+        EndpointLive {
+            live_status: e.status.clone(),
+            regions,
+            alert_regions: e.alert_regions,
+            region_count: e.regions.len(),
+            pings: pings.iter().map(line).collect(),
+        }
+    }
 }
 
 /// GET /fragments/endpoints/<id>: the live part of its page.
@@ -47,10 +66,7 @@ pub async fn endpoint_live(
         state.app.get_endpoint(id).await,
         state.app.list_pings(id, recent).await,
     ) {
-        (Ok(e), Ok(p)) => render(&EndpointLive {
-            live_status: e.status,
-            pings: p.data.iter().map(line).collect(),
-        }),
+        (Ok(e), Ok(p)) => render(&EndpointLive::new(&e, &p.data)),
         (Err(e), _) | (_, Err(e)) => e.into_response(),
     }
 }
@@ -61,11 +77,10 @@ const RECENT_CHECKS: u32 = 20;
 #[derive(Template)]
 #[template(path = "endpoint.html")]
 struct EndpointPage {
-    live_status: String,
+    live: EndpointLive,
     nav: Nav,
     e: EndpointView,
     uptime: Vec<(&'static str, String)>,
-    pings: Vec<PingLine>,
     /// (started, status, cause)
     incidents: Vec<(String, String, String)>,
     /// The last 90 days, a day a cell.
@@ -174,9 +189,6 @@ pub async fn endpoint(State(state): State<AppState>, Me(me): Me, Path(id): Path<
     if me.user.role < Role::Editor {
         mask_values(&mut e.headers);
     }
-    for r in e.region_status.iter_mut().flatten() {
-        r.last_checked_at = r.last_checked_at.as_deref().map(when);
-    }
     let pings = state
         .app
         .list_pings(
@@ -226,10 +238,9 @@ pub async fn endpoint(State(state): State<AppState>, Me(me): Me, Path(id): Path<
         uptime_90d: percent(e.stats.as_ref().and_then(|s| s.uptime_90d)),
         uptime,
         days: cells(&daily, day_label),
-        live_status: e.status.clone(),
+        live: EndpointLive::new(&e, &pings),
         badge,
         monitor_path: format!("/endpoints/{id}"),
-        pings: pings.iter().map(line).collect(),
         incidents: incidents
             .into_iter()
             .map(|i| (when(&i.started_at), i.status, i.cause))
