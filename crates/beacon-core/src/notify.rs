@@ -193,14 +193,13 @@ impl Message {
                     at,
                 }
             }
-            Payload::Test(t) => Message {
+            Payload::Test(_) => Message {
                 kind: event.kind(),
                 severity: Severity::Info,
                 title: "Beacon test notification".to_owned(),
-                summary: format!(
-                    "{} If you read this, the channel works.",
-                    t.message.replace("`beacon webhooks test`", "a test")
-                ),
+                summary:
+                    "This is a test notification from Beacon: if you read this, the channel works."
+                        .to_owned(),
                 facts: Vec::new(),
                 link: link("/channels".to_owned()),
                 incident_key: None,

@@ -254,6 +254,7 @@ pub fn delivery(pk: i64) -> MemDelivery {
             secret: WebhookSecret::generate([7; 24]),
             headers: Vec::new(),
             options: Default::default(),
+            channel: beacon_core::channel::ChannelSpec::Webhook,
         },
         status: "pending",
         next_attempt_at: T0,

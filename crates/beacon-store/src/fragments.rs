@@ -33,8 +33,8 @@ macro_rules! heartbeat_json {
 macro_rules! webhook_select {
     () => {
         "SELECT w.pk, w.id, s.id AS service_id, e.id AS endpoint_id, w.format, w.url, w.events, w.secret, w.headers, \
-         w.consecutive_failures, w.last_attempt_at, w.created_at, w.updated_at, w.options FROM webhooks w \
-         JOIN services s ON s.pk = w.service_pk LEFT JOIN endpoints e ON e.pk = w.endpoint_pk"
+         w.consecutive_failures, w.last_attempt_at, w.created_at, w.updated_at, w.options, w.kind, w.settings FROM webhooks w \
+         LEFT JOIN services s ON s.pk = w.service_pk LEFT JOIN endpoints e ON e.pk = w.endpoint_pk"
     };
 }
 

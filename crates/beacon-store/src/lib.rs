@@ -33,6 +33,7 @@ pub trait Store:
     + Results
     + Incidents
     + Webhooks
+    + Channels
     + Outbox
     + Tokens
     + Users
@@ -52,6 +53,7 @@ impl<T> Store for T where
         + Results
         + Incidents
         + Webhooks
+        + Channels
         + Outbox
         + Tokens
         + Users

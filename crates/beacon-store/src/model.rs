@@ -11,7 +11,9 @@ use beacon_core::token::Scope;
 use beacon_core::webhook::WebhookSecret;
 use uuid::Uuid;
 
+mod channels;
 mod kubernetes;
+pub use channels::*;
 pub use kubernetes::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,7 +351,8 @@ impl WebhookFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
     pub id: Uuid,
-    pub service_id: Uuid,
+    /// The service it was made for; `None` for a webhook channel made on its own (`channels create`).
+    pub service_id: Option<Uuid>,
     /// Set for the webhook that carries an endpoint's `webhook_url`: it is managed through the endpoint, receives
     /// only that endpoint's events, and cannot be changed or deleted on its own.
     pub endpoint_id: Option<Uuid>,
@@ -448,6 +451,9 @@ pub struct ClaimedDelivery {
     pub secret: WebhookSecret,
     pub headers: Vec<Header>,
     pub options: WebhookOptions,
+    /// The channel's kind and settings; `ChannelSpec::Webhook` for a webhook (then `format`, `url`, `secret`,
+    /// `headers` and `options` say how to send).
+    pub channel: beacon_core::channel::ChannelSpec,
 }
 
 /// Settings of a webhook beyond its spec, stored as JSON (`webhooks.options`): the HTTP method, the

@@ -115,6 +115,25 @@ pub trait Incidents: Send + Sync + 'static {
     async fn count_open_incidents(&self) -> Result<i64>;
 }
 
+/// Notification channels of every kind and their subscriptions (routes). Webhooks are channels too: what
+/// `Webhooks` does to them is seen here and the other way round.
+#[async_trait]
+pub trait Channels: Send + Sync + 'static {
+    /// Conflict when the name is taken or the first route's service is unknown (NotFound).
+    async fn create_channel(&self, new: &NewChannel, now: Millis) -> Result<Channel>;
+    async fn list_channels(&self) -> Result<Vec<Channel>>;
+    async fn get_channel(&self, id: Uuid) -> Result<Channel>;
+    /// Conflict for an endpoint's own webhook and a taken name.
+    async fn update_channel(&self, id: Uuid, patch: ChannelPatch, now: Millis) -> Result<Channel>;
+    /// Deletes its deliveries too. Conflict for an endpoint's own webhook.
+    async fn delete_channel(&self, id: Uuid) -> Result<()>;
+    /// Subscribe the channel to these event kinds of a service (replacing that service's earlier list).
+    async fn subscribe_channel(&self, id: Uuid, route: &Route, now: Millis) -> Result<Channel>;
+    /// NotFound when the channel is not subscribed to that service.
+    async fn unsubscribe_channel(&self, id: Uuid, service_id: Uuid, now: Millis)
+    -> Result<Channel>;
+}
+
 /// Webhook configuration and the record of what was sent: events, deliveries, attempts.
 #[async_trait]
 pub trait Webhooks: Send + Sync + 'static {

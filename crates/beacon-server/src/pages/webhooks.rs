@@ -59,7 +59,10 @@ pub async fn webhooks(State(state): State<AppState>, Me(me): Me) -> Response {
     let webhooks = hooks
         .into_iter()
         .map(|w| {
-            let service = names.get(&w.service_id).cloned().unwrap_or_default();
+            let service = w
+                .service_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_default();
             (w, service)
         })
         .collect();
@@ -80,9 +83,12 @@ async fn webhook_page(state: &AppState, me: &SessionInfo, id: Uuid, tested: Stri
     if me.user.role < beacon_core::user::Role::Editor {
         mask_values(&mut w.headers);
     }
-    let service = match state.app.get_service(w.service_id).await {
-        Ok(s) => s.name,
-        Err(e) => return error_page(&e),
+    let service = match w.service_id {
+        Some(sid) => match state.app.get_service(sid).await {
+            Ok(s) => s.name,
+            Err(e) => return error_page(&e),
+        },
+        None => String::new(),
     };
     let mut deliveries = deliveries;
     deliveries.sort_by(|a, b| b.created_at.cmp(&a.created_at));

@@ -6,7 +6,9 @@ use super::*;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct WebhookView {
     pub id: Uuid,
-    pub service_id: Uuid,
+    /// The service it was made for; null for a webhook channel made with `channels create` (its subscriptions
+    /// are on the channel).
+    pub service_id: Option<Uuid>,
     /// Set when this webhook carries an endpoint's `webhook_url`: it receives only that endpoint's events, in
     /// Pulse's alert format, and is changed through the endpoint.
     pub endpoint_id: Option<Uuid>,

@@ -8,9 +8,11 @@ pub const CLAIM_DELIVERIES: &str = concat!(
      WHERE deliveries.pk = due.pk RETURNING deliveries.pk"
 );
 pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
-     SELECT gen_random_uuid(), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
-     WHERE w.events LIKE '%,' || $4 || ',%' \
-       AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) ORDER BY w.pk";
+     SELECT gen_random_uuid(), t.pk, $1, 'pending', $2, $2, $5 FROM (\
+       SELECT w.pk FROM webhooks w WHERE w.events LIKE '%,' || $4 || ',%' \
+         AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) \
+       UNION SELECT r.channel_pk FROM channel_routes r WHERE r.service_pk = $3 AND r.events LIKE '%,' || $4 || ',%'\
+     ) t ORDER BY t.pk";
 pub const JSON_PAGE_OPEN: &str =
     "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
 pub const BEGIN_WRITE: &str = "BEGIN";

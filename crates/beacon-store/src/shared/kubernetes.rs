@@ -44,7 +44,10 @@ fn json_map(m: &BTreeMap<String, String>) -> Result<String> {
 }
 
 impl This {
-    async fn service_pk_of(tx: &mut sqlx::Transaction<'static, Db>, id: Uuid) -> Result<i64> {
+    pub(crate) async fn service_pk_of(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        id: Uuid,
+    ) -> Result<i64> {
         sqlx::query("SELECT pk FROM services WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut **tx)

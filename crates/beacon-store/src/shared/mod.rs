@@ -9,6 +9,7 @@
 //! heartbeat files share.
 
 mod catalog;
+mod channels;
 mod heartbeat_rows;
 mod heartbeats;
 mod incidents;

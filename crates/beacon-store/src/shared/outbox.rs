@@ -120,22 +120,25 @@ impl Outbox for This {
         now: Millis,
     ) -> Result<ClaimedDelivery> {
         let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
-        let hook = webhook_from_row(
-            &sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
-                .bind(webhook_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound {
-                    kind: "webhook",
-                    id: webhook_id,
-                })?,
+        let row = sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
+            .bind(webhook_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound {
+                kind: "channel",
+                id: webhook_id,
+            })?;
+        let hook = webhook_from_row(&row)?;
+        let channel = super::channels::channel_spec(
+            &row.try_get::<String, _>("kind")?,
+            row.try_get::<Option<String>, _>("settings")?.as_deref(),
         )?;
         let (event_id, id) = (Uuid::new_v4(), Uuid::new_v4());
         let event = Payload::Test(TestMessage {
             webhook_id,
-            service_id: Some(hook.service_id),
+            service_id: hook.service_id,
             endpoint_id: hook.endpoint_id,
-            message: "This is a test event sent by `beacon webhooks test`.".to_owned(),
+            message: "This is a test event sent by `beacon channels test`.".to_owned(),
         });
         let (kind, payload) = events::to_columns(&event)?;
         let event_pk: i64 = sqlx::query(
@@ -179,6 +182,7 @@ impl Outbox for This {
             secret: hook.spec.secret,
             headers: hook.spec.headers,
             options: hook.options,
+            channel,
         })
     }
 
@@ -204,7 +208,8 @@ impl Outbox for This {
         }
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT d.pk, d.id, d.attempts, d.created_at, ev.id AS event_id, ev.kind, ev.payload, \
-             ev.created_at AS event_at, w.id AS webhook_id, w.format, w.url, w.secret, w.headers, w.options \
+             ev.created_at AS event_at, w.id AS webhook_id, w.format, w.url, w.secret, w.headers, w.options, \
+             w.kind AS channel_kind, w.settings \
              FROM deliveries d JOIN events ev ON ev.pk = d.event_pk JOIN webhooks w ON w.pk = d.webhook_pk \
              WHERE d.pk IN (",
         );
@@ -238,6 +243,10 @@ impl Outbox for This {
                     secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
                     headers: serde_json::from_str(&headers).map_err(corrupt)?,
                     options: webhook_options(row.try_get("options")?)?,
+                    channel: super::channels::channel_spec(
+                        &row.try_get::<String, _>("channel_kind")?,
+                        row.try_get::<Option<String>, _>("settings")?.as_deref(),
+                    )?,
                 })
             })
             .collect()

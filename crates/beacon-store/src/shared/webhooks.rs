@@ -93,7 +93,7 @@ impl Webhooks for This {
         .await?;
         Ok(Webhook {
             id,
-            service_id,
+            service_id: Some(service_id),
             endpoint_id: None,
             format: WebhookFormat::Standard,
             spec: spec.clone(),
@@ -106,10 +106,11 @@ impl Webhooks for This {
     }
 
     async fn list_webhooks(&self, service_id: Option<Uuid>) -> Result<Vec<Webhook>> {
-        let mut qb = QueryBuilder::<Db>::new(webhook_select!());
+        let mut qb =
+            QueryBuilder::<Db>::new(concat!(webhook_select!(), " WHERE w.kind = 'webhook'"));
         if let Some(sid) = service_id {
             let service_pk = self.service_pk(sid).await?;
-            qb.push(" WHERE w.service_pk = ").push_bind(service_pk);
+            qb.push(" AND w.service_pk = ").push_bind(service_pk);
         }
         qb.push(" ORDER BY w.pk");
         qb.build()
@@ -121,27 +122,33 @@ impl Webhooks for This {
     }
 
     async fn get_webhook(&self, id: Uuid) -> Result<Webhook> {
-        let row = sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound {
-                kind: "webhook",
-                id,
-            })?;
+        let row = sqlx::query(concat!(
+            webhook_select!(),
+            " WHERE w.id = $1 AND w.kind = 'webhook'"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound {
+            kind: "webhook",
+            id,
+        })?;
         webhook_from_row(&row)
     }
 
     async fn update_webhook(&self, id: Uuid, patch: WebhookPatch, now: Millis) -> Result<Webhook> {
         let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
-        let row = sqlx::query(concat!(webhook_select!(), " WHERE w.id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound {
-                kind: "webhook",
-                id,
-            })?;
+        let row = sqlx::query(concat!(
+            webhook_select!(),
+            " WHERE w.id = $1 AND w.kind = 'webhook'"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound {
+            kind: "webhook",
+            id,
+        })?;
         let current = webhook_from_row(&row)?;
         if let Some(endpoint) = current.endpoint_id {
             return Err(StoreError::Conflict(format!(

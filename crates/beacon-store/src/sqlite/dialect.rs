@@ -6,12 +6,14 @@ pub const CLAIM_DELIVERIES: &str = concat!(
     delivery_filter!(),
     " ORDER BY d.next_attempt_at, d.pk LIMIT $4) RETURNING pk"
 );
-/// Fan an event out to the webhooks of its service that subscribe to its kind, and (unless $6 is false) to
-/// the endpoint's own webhook: one pending delivery each.
+/// Fan an event out to the channels subscribed to its kind for its service (a webhook's own service, or a route),
+/// and (unless $6 is false) to the endpoint's own webhook: one pending delivery each, once per channel.
 pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
-     SELECT randomblob(16), w.pk, $1, 'pending', $2, $2, $5 FROM webhooks w \
-     WHERE w.events LIKE '%,' || $4 || ',%' \
-       AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) ORDER BY w.pk";
+     SELECT randomblob(16), t.pk, $1, 'pending', $2, $2, $5 FROM (\
+       SELECT w.pk FROM webhooks w WHERE w.events LIKE '%,' || $4 || ',%' \
+         AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) \
+       UNION SELECT r.channel_pk FROM channel_routes r WHERE r.service_pk = $3 AND r.events LIKE '%,' || $4 || ',%'\
+     ) t ORDER BY t.pk";
 /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
 /// which costs more than the rows themselves; one value per page avoids that.
 pub const JSON_PAGE_OPEN: &str = "SELECT json_group_array(json(j)) FROM (SELECT json_array(";

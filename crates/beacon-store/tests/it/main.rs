@@ -58,6 +58,8 @@ both_backends!(
     lists_page_with_cursors,
     tokens_bootstrap_once_and_revoke,
     events_fan_out_to_subscribed_webhooks,
+    channels_route_events_of_the_services_they_subscribe,
+    channel_names_are_unique_and_kinds_fixed,
     deliveries_are_claimed_in_order_and_finished_once,
     deliveries_of_different_endpoints_go_out_in_parallel,
     endpoint_webhooks_updates_tests_and_health,

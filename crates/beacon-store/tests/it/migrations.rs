@@ -3,7 +3,7 @@
 //! made before ping URLs (0010) get a secret ping URL and a ping key.
 
 use beacon_core::check::CheckSpec;
-use beacon_store::{PostgresStore, SqliteStore, Store};
+use beacon_store::{Channels, PostgresStore, SqliteStore, Store, Webhooks};
 use sqlx::migrate::Migrator;
 use std::path::{Path, PathBuf};
 
@@ -161,4 +161,65 @@ async fn postgres_http_columns_move_into_config() {
         .await
         .expect("open with 0009");
     assert_preserved(&store, id).await;
+}
+
+/// 0018 rebuilds SQLite's `webhooks` table (a channel may belong to no service): a webhook with its delivery
+/// and attempt made before it keeps them all, and still receives its service's events.
+#[tokio::test]
+async fn sqlite_webhooks_become_channels_with_their_deliveries() {
+    let path = std::env::temp_dir()
+        .join(format!("beacon-migrate-{}", uuid::Uuid::new_v4()))
+        .join("beacon.db");
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .expect("open");
+    Migrator::new(first_migrations("sqlite", 17))
+        .await
+        .expect("migrator")
+        .run(&pool)
+        .await
+        .expect("migrate to 0017");
+    let (service, hook, delivery) = (
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+    );
+    for (sql, id) in [
+        (SERVICE, service),
+        (
+            "INSERT INTO webhooks (id, service_pk, url, events, secret, headers, created_at, updated_at) \
+             VALUES ($1, 1, 'https://hooks.example.com/b', ',incident_start,', \
+             'whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz', '[]', 1000, 1000)",
+            hook,
+        ),
+        (
+            "INSERT INTO events (id, kind, payload, created_at, service_pk) VALUES ($1, 'test', \
+             '{\"webhook_id\":\"00000000-0000-0000-0000-000000000000\",\"message\":\"hi\"}', 1000, 1)",
+            uuid::Uuid::new_v4(),
+        ),
+        (
+            "INSERT INTO deliveries (id, webhook_pk, event_pk, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, 1, 1, 'failed', 1, 1000, 1000)",
+            delivery,
+        ),
+    ] {
+        sqlx::query(sql).bind(id).execute(&pool).await.expect(sql);
+    }
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.expect("open with 0018");
+    let hooks = store.list_webhooks(Some(service)).await.expect("webhooks");
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        (hooks[0].id, hooks[0].spec.events.clone()),
+        (hook, vec!["incident_start".to_owned()])
+    );
+    let channel = store
+        .get_channel(hook)
+        .await
+        .expect("the webhook is a channel");
+    assert_eq!(channel.kind().as_str(), "webhook");
+    assert_eq!(channel.routes.len(), 1);
+    let kept = store.get_delivery(delivery).await.expect("delivery kept");
+    assert_eq!(kept.delivery.webhook_id, hook);
 }

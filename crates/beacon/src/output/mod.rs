@@ -522,7 +522,9 @@ pub fn webhooks(out: Output, list: &[WebhookView], names: &HashMap<Uuid, String>
                 };
                 t.add_row(vec![
                     w.id.to_string(),
-                    name_of(names, w.service_id),
+                    w.service_id
+                        .map(|id| name_of(names, id))
+                        .unwrap_or_else(|| "-".to_owned()),
                     url,
                     w.events.join(","),
                     if w.consecutive_failures == 0 {

@@ -109,6 +109,7 @@ fn json(payload: &beacon_core::event::Payload) -> serde_json::Value {
 }
 
 mod catalog;
+mod channels;
 mod deliveries;
 mod heartbeats;
 mod incidents;
@@ -120,6 +121,7 @@ mod tokens;
 mod users;
 
 pub use catalog::*;
+pub use channels::*;
 pub use deliveries::*;
 pub use heartbeats::*;
 pub use incidents::*;

@@ -1,0 +1,71 @@
+//! Models of notification channels: a channel of a kind with its settings, and its subscriptions (routes).
+
+use beacon_core::Millis;
+use beacon_core::channel::{ChannelKind, ChannelSpec};
+use beacon_core::endpoint::{CheckUrl, Header};
+use beacon_core::webhook::WebhookSecret;
+use uuid::Uuid;
+
+/// A service's subscription of a channel to event kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub service_id: Uuid,
+    pub events: Vec<String>,
+}
+
+/// Where notifications go. A channel of kind `webhook` is the same row as a webhook (`webhooks` commands see it):
+/// its URL, signing secret and headers are in `webhook`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    pub id: Uuid,
+    /// `None` for webhooks made before channels had names.
+    pub name: Option<String>,
+    pub spec: ChannelSpec,
+    pub webhook: Option<WebhookTarget>,
+    /// The service a webhook was made for (deleted with it); `None` for a channel made on its own.
+    pub service_id: Option<Uuid>,
+    /// Set for the webhook that carries an endpoint's `webhook_url`.
+    pub endpoint_id: Option<Uuid>,
+    /// `kubernetes` for the webhook the watcher's configuration owns.
+    pub managed_by: Option<String>,
+    /// Every service subscription: its own service's first, then the others in the order they were made.
+    pub routes: Vec<Route>,
+    pub consecutive_failures: u32,
+    pub last_attempt_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl Channel {
+    pub fn kind(&self) -> ChannelKind {
+        self.spec.kind()
+    }
+}
+
+/// A webhook channel's request settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookTarget {
+    pub url: CheckUrl,
+    pub secret: WebhookSecret,
+    pub headers: Vec<Header>,
+}
+
+/// A channel to make.
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub name: String,
+    pub spec: ChannelSpec,
+    /// Required for (and only for) the webhook kind.
+    pub webhook: Option<WebhookTarget>,
+    /// A first subscription, made in the same transaction.
+    pub route: Option<Route>,
+}
+
+/// Changes to a channel; `None` keeps the current value. A new spec must be of the channel's kind.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelPatch {
+    pub name: Option<String>,
+    pub spec: Option<ChannelSpec>,
+    pub url: Option<CheckUrl>,
+    pub headers: Option<Vec<Header>>,
+}
