@@ -33,6 +33,8 @@ pub struct Message {
     pub title: String,
     /// A sentence or two: since when, the cause, how long it lasted.
     pub summary: String,
+    /// What it is about, as people name it (`Shop / API`, a heartbeat's name, a Kubernetes object).
+    pub subject: String,
     /// Labelled details, in order (Service, URL, Cause, Started, Duration, …).
     pub facts: Vec<(String, String)>,
     /// The monitor's page in the dashboard, when the dashboard's public URL is known.
@@ -107,6 +109,7 @@ impl Message {
                     kind: event.kind(),
                     severity: Severity::Down,
                     title: format!("{what} is down"),
+                    subject: what.clone(),
                     summary: format!(
                         "{what} has been failing since {}: {} ({} failed checks in a row).",
                         when(e.started_at),
@@ -144,6 +147,7 @@ impl Message {
                     severity: Severity::Up,
                     title: format!("{what} is up again"),
                     summary: format!("{what} is up again after {lasted} down: {by}."),
+                    subject: what.clone(),
                     facts,
                     link: link(format!("/endpoints/{}", e.monitor.endpoint_id)),
                     incident_key: Some(e.incident_id.to_string()),
@@ -187,6 +191,7 @@ impl Message {
                     severity: if down { Severity::Down } else { Severity::Up },
                     title,
                     summary,
+                    subject: what,
                     facts,
                     link: link(format!("/heartbeats/{}", e.heartbeat_id)),
                     incident_key: Some(e.incident_id.to_string()),
@@ -197,6 +202,7 @@ impl Message {
                 kind: event.kind(),
                 severity: Severity::Info,
                 title: "Beacon test notification".to_owned(),
+                subject: "Beacon".to_owned(),
                 summary:
                     "This is a test notification from Beacon: if you read this, the channel works."
                         .to_owned(),
@@ -216,6 +222,7 @@ impl Message {
                     kind: event.kind(),
                     severity: Severity::Info,
                     title: format!("{path} {}", if created { "created" } else { "deleted" }),
+                    subject: path.clone(),
                     summary: format!(
                         "Kubernetes {path} was {} ({}).",
                         if created { "created" } else { "deleted" },

@@ -3,16 +3,20 @@
 //! on every retry —, records the attempt, and decides by `beacon_core::delivery`: delivered, failed for good, or
 //! another try later with backoff and jitter. Redirects are not followed. Leases are released on shutdown.
 
+pub mod channels;
 mod render;
+mod smtp;
 
 pub use render::{body, pulse, standard};
 
 use crate::Clock;
 use async_trait::async_trait;
 use beacon_core::Millis;
+use beacon_core::channel::ChannelSpec;
 use beacon_core::delivery::{self, AttemptOutcome, RetryPolicy};
 use beacon_core::endpoint::CheckUrl;
 use beacon_core::net;
+use beacon_core::notify::Message;
 use beacon_store::{
     AttemptRecord, ClaimedDelivery, DeliveryDetail, FinishedAttempt, NextStep, Outbox, Store,
     StoreError, WebhookFormat,
@@ -60,6 +64,8 @@ pub struct DeliveryConfig {
     pub accept_invalid_certs: bool,
     /// Woken by this process's event writers (check results, the Kubernetes watcher).
     pub wake: Wake,
+    /// The dashboard's public URL (no trailing slash): messages link to the monitor's page there.
+    pub public_url: Option<String>,
 }
 
 impl Default for DeliveryConfig {
@@ -76,6 +82,7 @@ impl Default for DeliveryConfig {
             extra_root_ca: None,
             accept_invalid_certs: false,
             wake: Wake::default(),
+            public_url: None,
         }
     }
 }
@@ -137,7 +144,8 @@ pub struct Posted {
     pub status: Option<u16>,
     /// How long the receiver asked us to wait before trying again (`Retry-After`).
     pub retry_after: Option<Duration>,
-    /// Not sent at all: the destination is forbidden (the deny-list); never retried.
+    /// Never retried: not sent at all (the destination is forbidden by the deny-list, an email's address is
+    /// unusable) or refused for good by an SMTP server (5xx).
     pub refused: bool,
 }
 
@@ -177,9 +185,11 @@ pub fn decide(
 #[derive(Clone)]
 pub struct Sender {
     http: reqwest::Client,
+    smtp: smtp::Smtp,
     policy: RetryPolicy,
     deny_private: bool,
     max_body: usize,
+    public_url: Option<String>,
 }
 
 impl Sender {
@@ -203,9 +213,11 @@ impl Sender {
             .map_err(|e| StoreError::Unavailable(format!("building the HTTP client: {e}")))?;
         Ok(Self {
             http,
+            smtp: smtp::Smtp::new(config),
             policy: config.policy,
             deny_private: config.deny_private_networks,
             max_body: config.max_response_body,
+            public_url: config.public_url.clone(),
         })
     }
 
@@ -225,6 +237,53 @@ impl Sender {
 #[async_trait]
 impl Transport for Sender {
     async fn post(&self, d: &ClaimedDelivery, now: Millis) -> Posted {
+        let message = || Message::from_event(&d.event, d.event_at, self.public_url.as_deref());
+        match &d.channel {
+            ChannelSpec::Webhook => self.post_webhook(d, now).await,
+            ChannelSpec::Email(spec) => self.smtp.send(spec, &message(), d.id, now).await,
+            spec => match channels::request(spec, &message(), d.id) {
+                Some(out) => self.post_channel(spec, out, now).await,
+                None => unreachable!("every kind but webhook and email renders a request"),
+            },
+        }
+    }
+}
+
+impl Sender {
+    /// A channel of an HTTP kind: its service's request, logged without its secrets.
+    async fn post_channel(
+        &self,
+        spec: &ChannelSpec,
+        out: channels::Outgoing,
+        now: Millis,
+    ) -> Posted {
+        let body = out.body.to_string();
+        let mut req = self
+            .http
+            .request(out.method.clone(), out.url.as_str())
+            .header("user-agent", USER_AGENT)
+            .body(body);
+        for (k, v) in &out.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let record = AttemptRecord {
+            started_at: now,
+            request_url: out.logged_url.clone(),
+            request_headers: logged_headers(&out.headers),
+            request_body: out.logged_body.to_string(),
+            ..AttemptRecord::default()
+        };
+        let mut posted = self.send(req, &out.url, record, now).await;
+        if let (Some(status), Some(body)) = (posted.status, &posted.record.response_body)
+            && let Some(hint) = channels::retry_hint(spec, status, body)
+        {
+            posted.retry_after = Some(hint);
+        }
+        posted
+    }
+
+    /// A webhook: its format's body and headers, signed unless CloudEvents.
+    async fn post_webhook(&self, d: &ClaimedDelivery, now: Millis) -> Posted {
         let body = body(d).to_string();
         let msg_id = d.id.to_string();
         let ts = now / 1000;
@@ -268,28 +327,28 @@ impl Transport for Sender {
         for (k, v) in &headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        let logged: serde_json::Map<String, Value> = headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    json!(if beacon_core::endpoint::Header::is_secret_name(k) {
-                        "[redacted]"
-                    } else {
-                        v.as_str()
-                    }),
-                )
-            })
-            .collect();
-        let mut record = AttemptRecord {
+        let record = AttemptRecord {
             started_at: now,
             request_url: redacted_url(&d.url),
-            request_headers: Value::Object(logged).to_string(),
+            request_headers: logged_headers(&headers),
             request_body: body,
             ..AttemptRecord::default()
         };
+        self.send(req, d.url.as_str(), record, now).await
+    }
+
+    /// Send a request (unless the deny-list forbids its destination) and log the answer's status, headers and
+    /// the first `max_response_body` bytes of its body.
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        url: &str,
+        mut record: AttemptRecord,
+        now: Millis,
+    ) -> Posted {
         if self.deny_private
-            && let Some(reason) = denied_destination(&d.url).await
+            && let Ok(url) = CheckUrl::parse(url)
+            && let Some(reason) = denied_destination(&url).await
         {
             record.error = Some(reason);
             return Posted {
@@ -346,6 +405,24 @@ impl Transport for Sender {
             refused: false,
         }
     }
+}
+
+/// Request headers as the attempt log keeps them: values of secret ones (by name) replaced.
+fn logged_headers(headers: &[(String, String)]) -> String {
+    let logged: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!(if beacon_core::endpoint::Header::is_secret_name(k) {
+                    "[redacted]"
+                } else {
+                    v.as_str()
+                }),
+            )
+        })
+        .collect();
+    Value::Object(logged).to_string()
 }
 
 /// The URL as the attempt log keeps it: credentials in it (`https://user:secret@host/`) are replaced, as secret
