@@ -127,6 +127,7 @@ impl AppState {
         (name = "incidents", description = "Outages"),
         (name = "tokens", description = "API tokens (admin scope)"),
         (name = "webhooks", description = "Notification targets and their deliveries"),
+        (name = "channels", description = "Where notifications go: channels of every kind and their subscriptions"),
         (name = "heartbeats", description = "Push monitors: jobs ping them; silence turns them down"),
         (name = "status-pages", description = "Public status pages and monitors' badges"),
         (name = "regions", description = "Where checks run from"),
@@ -156,6 +157,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(routes::regions::router())
         .merge(routes::workers::router())
         .merge(routes::kubernetes::router())
+        .merge(routes::channels::router())
         .split_for_parts()
         .1
 }
@@ -168,6 +170,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::regions::router())
         .merge(routes::workers::router())
         .merge(routes::kubernetes::router())
+        .merge(routes::channels::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);

@@ -77,6 +77,10 @@ pub enum Command {
     /// Outages opened by consecutive failures.
     #[command(subcommand)]
     Incidents(IncidentsCmd),
+    /// Where notifications go: email, Slack, Discord, Teams, Google Chat, Telegram, PagerDuty, ntfy, Gotify,
+    /// Pushover, Matrix and signed webhooks; which services' events each receives.
+    #[command(subcommand)]
+    Channels(ChannelsCmd),
     /// Notification targets (signed, retried webhooks).
     #[command(subcommand)]
     Webhooks(WebhooksCmd),
@@ -352,6 +356,133 @@ pub enum IncidentsCmd {
     Resolve {
         /// The incident's UUID
         id: Uuid,
+    },
+}
+
+/// A channel kind's settings as flags; each kind takes its own (another kind's flag is an error naming it).
+/// Secrets are read from standard input (`--*-stdin`), never from the command line, except PagerDuty's routing
+/// key and Pushover's user key, which are keys of a destination rather than credentials of an account.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ChannelFlags {
+    /// Webhook URL (webhook, slack, discord, teams, google-chat), or the kind's API base (telegram,
+    /// pagerduty, ntfy, gotify, pushover, matrix: a self-hosted server)
+    #[arg(long)]
+    pub url: Option<String>,
+    /// email: the SMTP server's host
+    #[arg(long)]
+    pub smtp_host: Option<String>,
+    /// email: its port [default: 587 for starttls, 465 for tls, 25 for none]
+    #[arg(long)]
+    pub smtp_port: Option<u16>,
+    /// email: starttls (default), tls or none
+    #[arg(long)]
+    pub smtp_security: Option<String>,
+    /// email: the SMTP user (with --smtp-password-stdin)
+    #[arg(long)]
+    pub smtp_user: Option<String>,
+    /// email: read the SMTP password from standard input
+    #[arg(long)]
+    pub smtp_password_stdin: bool,
+    /// email: the sender, e.g. 'Beacon <beacon@example.com>'
+    #[arg(long)]
+    pub from: Option<String>,
+    /// email: comma-separated recipients
+    #[arg(long, value_delimiter = ',')]
+    pub to: Option<Vec<String>>,
+    /// pagerduty: the Events API v2 integration (routing) key
+    #[arg(long)]
+    pub routing_key: Option<String>,
+    /// telegram: read the bot token from standard input
+    #[arg(long)]
+    pub bot_token_stdin: bool,
+    /// telegram: the chat's id (-100… for groups and channels) or @channelname
+    #[arg(long)]
+    pub chat_id: Option<String>,
+    /// telegram: a forum topic's thread id
+    #[arg(long)]
+    pub thread_id: Option<i64>,
+    /// ntfy: the topic
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// ntfy (optional), gotify, pushover, matrix: read the access or application token from standard input
+    #[arg(long)]
+    pub token_stdin: bool,
+    /// pushover: the user (or group) key
+    #[arg(long)]
+    pub user_key: Option<String>,
+    /// matrix: the room's id, e.g. '!abcdef:matrix.org'
+    #[arg(long)]
+    pub room_id: Option<String>,
+    /// webhook: extra request header 'Name: value' (repeatable)
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelsCmd {
+    /// Create a channel; a webhook's signing secret is shown once.
+    Create {
+        /// webhook, email, slack, discord, teams, google-chat, telegram, pagerduty, ntfy, gotify, pushover, matrix
+        #[arg(long)]
+        kind: String,
+        /// Its name (unique; escalation steps name channels by it)
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        flags: ChannelFlags,
+        /// Subscribe it to this service's events at once (UUID or name; with --events)
+        #[arg(long, visible_alias = "service", requires = "events")]
+        service_id: Option<Named>,
+        /// Comma-separated event kinds: incident_start, incident_resolved, heartbeat_down, heartbeat_up,
+        /// kubernetes_created, kubernetes_deleted
+        #[arg(long, value_delimiter = ',', requires = "service_id")]
+        events: Option<Vec<String>>,
+    },
+    /// Channels with their subscriptions and health.
+    List,
+    /// One channel (secrets masked).
+    Get {
+        /// The channel's UUID or name
+        id: Named,
+    },
+    /// Change a channel's name or settings; what is not given stays. Its kind cannot change.
+    Update {
+        /// The channel's UUID or name
+        id: Named,
+        /// New name
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        flags: ChannelFlags,
+    },
+    /// Delete a channel; its pending deliveries are dropped.
+    Delete {
+        /// The channel's UUID or name
+        id: Named,
+    },
+    /// Send a test message through the channel now and print the attempt (exit 2 if it was not delivered).
+    Test {
+        /// The channel's UUID or name
+        id: Named,
+    },
+    /// Subscribe a channel to event kinds of a service (replaces that service's earlier list).
+    Subscribe {
+        /// The channel's UUID or name
+        id: Named,
+        /// The service's UUID or name
+        #[arg(long, visible_alias = "service")]
+        service_id: Named,
+        /// Comma-separated event kinds
+        #[arg(long, value_delimiter = ',', required = true)]
+        events: Vec<String>,
+    },
+    /// Stop a channel receiving a service's events.
+    Unsubscribe {
+        /// The channel's UUID or name
+        id: Named,
+        /// The service's UUID or name
+        #[arg(long, visible_alias = "service")]
+        service_id: Named,
     },
 }
 

@@ -2,9 +2,9 @@
 //! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
 use crate::cli::{
-    BadgesCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg,
-    IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd, TokensCmd, UsersCmd,
-    WebhooksCmd,
+    BadgesCmd, ChannelFlags, ChannelsCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd,
+    HeartbeatsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs,
+    StatusPagesCmd, TokensCmd, UsersCmd, WebhooksCmd,
 };
 use crate::cli::{KubeEventsCmd, KubeObjectsCmd, KubernetesCmd, RegionsCmd, WorkersCmd};
 use crate::error::UsageError;
@@ -510,13 +510,22 @@ async fn table_names(
 
 /// The password on standard input (its first line, without the line break).
 fn password_from_stdin() -> Result<String> {
+    first_line("password")
+}
+
+/// A channel's secret on standard input (its first line).
+fn secret_from_stdin() -> Result<String> {
+    first_line("secret")
+}
+
+fn first_line(what: &str) -> Result<String> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\n', '\r']).to_owned();
-    if password.is_empty() {
-        return Err(UsageError("no password on standard input".into()).into());
+    let value = line.trim_end_matches(['\n', '\r']).to_owned();
+    if value.is_empty() {
+        return Err(UsageError(format!("no {what} on standard input")).into());
     }
-    Ok(password)
+    Ok(value)
 }
 
 /// A user by UUID or email.
@@ -743,6 +752,146 @@ pub async fn users(ops: &dyn Operations, out: Output, cmd: UsersCmd) -> Result<(
             ops.set_user_password(id, PasswordSet { password }).await?;
             eprintln!("password set; the user's sessions have ended");
             Ok(())
+        }
+    }
+}
+
+/// The one secret a channel kind reads from standard input, if a `--*-stdin` flag asks for it.
+fn channel_secret(f: &ChannelFlags) -> Result<Option<String>> {
+    let asked = [f.smtp_password_stdin, f.bot_token_stdin, f.token_stdin]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    match asked {
+        0 => Ok(None),
+        1 => Ok(Some(secret_from_stdin()?)),
+        _ => Err(UsageError(
+            "give one --*-stdin flag: a channel reads one secret from standard input".into(),
+        )
+        .into()),
+    }
+}
+
+/// Flags to the API's channel fields.
+fn channel_fields(f: ChannelFlags) -> Result<ChannelFields> {
+    let secret = channel_secret(&f)?;
+    let map = header_map(&f.headers)?;
+    Ok(ChannelFields {
+        url: f.url,
+        smtp_host: f.smtp_host,
+        smtp_port: f.smtp_port,
+        smtp_security: f.smtp_security,
+        smtp_user: f.smtp_user,
+        smtp_password: secret.clone().filter(|_| f.smtp_password_stdin),
+        from: f.from,
+        to: f.to,
+        routing_key: f.routing_key,
+        bot_token: secret.clone().filter(|_| f.bot_token_stdin),
+        chat_id: f.chat_id,
+        thread_id: f.thread_id,
+        topic: f.topic,
+        token: secret.filter(|_| f.token_stdin),
+        user_key: f.user_key,
+        room_id: f.room_id,
+        headers: (!map.is_empty()).then_some(map),
+    })
+}
+
+pub async fn channels(ops: &dyn Operations, out: Output, cmd: ChannelsCmd) -> Result<()> {
+    match cmd {
+        ChannelsCmd::Create {
+            kind,
+            name,
+            flags,
+            service_id,
+            events,
+        } => {
+            let service_id =
+                maybe(service_id, |n| async move { names::service(ops, &n).await }).await?;
+            let body = ChannelCreate {
+                kind,
+                name,
+                fields: channel_fields(flags)?,
+                service_id,
+                events: events.map(event_list),
+            };
+            let created = ops.create_channel(body).await?;
+            output::created_channel(out, &created, &table_names(ops, out).await?)
+        }
+        ChannelsCmd::List => {
+            let list = ops.list_channels().await?.data;
+            output::channels(out, &list, &table_names(ops, out).await?)
+        }
+        ChannelsCmd::Get { id } => {
+            let id = names::channel(ops, &id).await?;
+            output::channel(
+                out,
+                &ops.get_channel(id).await?,
+                &table_names(ops, out).await?,
+            )
+        }
+        ChannelsCmd::Update { id, name, flags } => {
+            let id = names::channel(ops, &id).await?;
+            let fields = channel_fields(flags)?;
+            if name.is_none()
+                && serde_json::to_value(&fields)?
+                    .as_object()
+                    .is_none_or(|o| o.is_empty())
+            {
+                return Err(UsageError(
+                    "nothing to change: give --name or a setting of the channel's kind".into(),
+                )
+                .into());
+            }
+            let updated = ops
+                .update_channel(id, ChannelPatchBody { name, fields })
+                .await?;
+            output::channel(out, &updated, &table_names(ops, out).await?)
+        }
+        ChannelsCmd::Delete { id } => {
+            let id = names::channel(ops, &id).await?;
+            ops.delete_channel(id).await?;
+            output::deleted(out, "channel", id)
+        }
+        ChannelsCmd::Test { id } => {
+            let id = names::channel(ops, &id).await?;
+            let detail = ops.test_channel(id).await?;
+            output::delivery_detail(out, &detail)?;
+            if detail.delivery.status != "delivered" {
+                let why = detail
+                    .attempts
+                    .last()
+                    .and_then(|a| a.error.clone())
+                    .unwrap_or_else(|| "no attempt was made".into());
+                anyhow::bail!("the test message was not delivered: {why}");
+            }
+            Ok(())
+        }
+        ChannelsCmd::Subscribe {
+            id,
+            service_id,
+            events,
+        } => {
+            let id = names::channel(ops, &id).await?;
+            let service_id = names::service(ops, &service_id).await?;
+            let body = SubscribeBody {
+                service_id,
+                events: event_list(events),
+            };
+            output::channel(
+                out,
+                &ops.subscribe_channel(id, body).await?,
+                &table_names(ops, out).await?,
+            )
+        }
+        ChannelsCmd::Unsubscribe { id, service_id } => {
+            let id = names::channel(ops, &id).await?;
+            let service_id = names::service(ops, &service_id).await?;
+            output::channel(
+                out,
+                &ops.unsubscribe_channel(id, service_id).await?,
+                &table_names(ops, out).await?,
+            )
         }
     }
 }

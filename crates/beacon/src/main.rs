@@ -331,6 +331,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Kubernetes(cmd) => commands::kubernetes(&*ops, out, cmd).await,
                 Command::StatusPages(cmd) => commands::status_pages(&*ops, out, cmd).await,
                 Command::Badges(cmd) => commands::badges(&*ops, out, cmd).await,
+                Command::Channels(cmd) => commands::channels(&*ops, out, cmd).await,
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
                 Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
                 Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,

@@ -111,6 +111,20 @@ fn in_service(services: &[ServiceView], id: Uuid) -> String {
         .map_or_else(String::new, |s| format!(" (service {})", s.name))
 }
 
+pub async fn channel(ops: &dyn Operations, given: &Named) -> Result<Uuid> {
+    if let Ok(id) = Uuid::try_parse(&given.0) {
+        return Ok(id);
+    }
+    let all: Vec<Candidate> = ops
+        .list_channels()
+        .await?
+        .data
+        .into_iter()
+        .filter_map(|c| Some((c.id, c.name?, String::new())))
+        .collect();
+    pick("channel", given, &all)
+}
+
 pub async fn service(ops: &dyn Operations, given: &Named) -> Result<Uuid> {
     if let Ok(id) = Uuid::try_parse(&given.0) {
         return Ok(id);

@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use beacon_server::api::{
-    ByServiceParams, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams, KubernetesOps,
-    ListParams, PingParams, RegionOps, ServiceOps, StatsParams, StatusPageOps, TokenOps, UserOps,
-    WebhookOps, WorkerOps,
+    ByServiceParams, ChannelOps, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams,
+    KubernetesOps, ListParams, PingParams, RegionOps, ServiceOps, StatsParams, StatusPageOps,
+    TokenOps, UserOps, WebhookOps, WorkerOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -472,6 +472,63 @@ impl UserOps for Remote {
         )
         .await
         .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl ChannelOps for Remote {
+    async fn create_channel(&self, body: ChannelCreate) -> Result<CreatedChannelView, ApiError> {
+        self.call(Method::POST, "/api/v1/channels", NO_QUERY, Some(&body))
+            .await
+    }
+
+    async fn list_channels(&self) -> Result<ChannelList, ApiError> {
+        self.call(Method::GET, "/api/v1/channels", NO_QUERY, NO_BODY)
+            .await
+    }
+
+    async fn get_channel(&self, id: Uuid) -> Result<ChannelView, ApiError> {
+        let path = format!("/api/v1/channels/{id}");
+        self.call(Method::GET, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn update_channel(
+        &self,
+        id: Uuid,
+        body: ChannelPatchBody,
+    ) -> Result<ChannelView, ApiError> {
+        let path = format!("/api/v1/channels/{id}");
+        self.call(Method::PATCH, &path, NO_QUERY, Some(&body)).await
+    }
+
+    async fn delete_channel(&self, id: Uuid) -> Result<(), ApiError> {
+        let path = format!("/api/v1/channels/{id}");
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY)
+            .await
+            .map(|_| ())
+    }
+
+    async fn test_channel(&self, id: Uuid) -> Result<DeliveryDetailView, ApiError> {
+        let path = format!("/api/v1/channels/{id}/test");
+        self.call(Method::POST, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn subscribe_channel(
+        &self,
+        id: Uuid,
+        body: SubscribeBody,
+    ) -> Result<ChannelView, ApiError> {
+        let path = format!("/api/v1/channels/{id}/subscriptions");
+        self.call(Method::POST, &path, NO_QUERY, Some(&body)).await
+    }
+
+    async fn unsubscribe_channel(
+        &self,
+        id: Uuid,
+        service_id: Uuid,
+    ) -> Result<ChannelView, ApiError> {
+        let path = format!("/api/v1/channels/{id}/subscriptions/{service_id}");
+        self.call(Method::DELETE, &path, NO_QUERY, NO_BODY).await
     }
 }
 

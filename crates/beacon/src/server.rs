@@ -422,7 +422,7 @@ async fn prepare_kubernetes(
     })
 }
 
-pub async fn run(settings: Settings) -> Result<()> {
+pub async fn run(mut settings: Settings) -> Result<()> {
     // Bind first: a port in use fails before anything is created on disk.
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -451,6 +451,8 @@ pub async fn run(settings: Settings) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
+    // Messages link to the monitor's page in the dashboard.
+    settings.delivery.public_url = Some(public_url.trim_end_matches('/').to_owned());
     let intake_failures = intake.failures();
     let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery)
         .with_intake(intake)

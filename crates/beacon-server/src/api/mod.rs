@@ -5,6 +5,7 @@
 //! (`ServiceOps`, `EndpointOps`, ...); `Operations` is their union, implemented here and by the CLI's HTTP
 //! client. The store is private to this module: nothing outside it reaches past `App`.
 
+mod channels;
 mod compat;
 mod endpoints;
 mod heartbeats;
@@ -20,6 +21,7 @@ mod users;
 mod webhooks;
 mod workers;
 
+pub use channels::ChannelOps;
 pub use endpoints::endpoint_input;
 pub use endpoints::{EndpointOps, PingParams, StatsParams};
 pub use heartbeats::HeartbeatOps;
@@ -114,6 +116,7 @@ pub trait Operations:
     + IncidentOps
     + TokenOps
     + WebhookOps
+    + ChannelOps
     + HeartbeatOps
     + UserOps
     + StatusPageOps
@@ -129,6 +132,7 @@ impl<T> Operations for T where
         + IncidentOps
         + TokenOps
         + WebhookOps
+        + ChannelOps
         + HeartbeatOps
         + UserOps
         + StatusPageOps

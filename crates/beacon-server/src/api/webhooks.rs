@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn check_events(events: &[String]) -> Result<(), ValidationError> {
+pub(crate) fn check_events(events: &[String]) -> Result<(), ValidationError> {
     if events.is_empty() {
         return Err(ValidationError::new(
             "events",
@@ -22,7 +22,7 @@ fn check_events(events: &[String]) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn webhook_headers(
+pub(crate) fn webhook_headers(
     map: Option<BTreeMap<String, String>>,
 ) -> Result<Option<Vec<Header>>, ValidationError> {
     headers(map)?

@@ -1,6 +1,7 @@
 //! HTTP routes: the REST API (`v1`), seed 002's `/checks` compatibility surface (`checks`), and what they share:
 //! extractors that turn every rejection into the JSON error shape, and bearer-token authentication.
 
+pub mod channels;
 pub mod checks;
 pub mod heartbeats;
 pub mod kubernetes;

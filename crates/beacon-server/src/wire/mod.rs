@@ -26,6 +26,7 @@ macro_rules! list_type {
     };
 }
 
+mod channels;
 mod endpoints;
 mod heartbeats;
 mod incidents;
@@ -38,6 +39,7 @@ mod users;
 mod webhooks;
 mod workers;
 
+pub use channels::*;
 pub use endpoints::*;
 pub use heartbeats::*;
 pub use incidents::*;

@@ -1,8 +1,10 @@
 //! Printing results: human tables by default, JSON (`-o json`) for machines. Objects print as one JSON object,
 //! lists as an array. Tables show RFC 3339 times, with relative ones where recency matters.
 
+mod channels;
 mod kubernetes;
 
+pub use channels::*;
 pub use kubernetes::*;
 
 use crate::cli::Output;
