@@ -250,7 +250,7 @@ pub fn delivery(pk: i64) -> MemDelivery {
             event_at: T0,
             webhook_id: id,
             format: WebhookFormat::Standard,
-            url: CheckUrl::parse("http://127.0.0.1:9/hook").expect("url"),
+            url: Some(CheckUrl::parse("http://127.0.0.1:9/hook").expect("url")),
             secret: WebhookSecret::generate([7; 24]),
             headers: Vec::new(),
             options: Default::default(),

@@ -447,7 +447,8 @@ pub struct ClaimedDelivery {
     pub event_at: Millis,
     pub webhook_id: Uuid,
     pub format: WebhookFormat,
-    pub url: CheckUrl,
+    /// A webhook's URL (`None` for other kinds: their settings say where they send).
+    pub url: Option<CheckUrl>,
     pub secret: WebhookSecret,
     pub headers: Vec<Header>,
     pub options: WebhookOptions,

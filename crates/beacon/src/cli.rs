@@ -396,7 +396,7 @@ pub struct ChannelFlags {
     #[arg(long)]
     pub bot_token_stdin: bool,
     /// telegram: the chat's id (-100… for groups and channels) or @channelname
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub chat_id: Option<String>,
     /// telegram: a forum topic's thread id
     #[arg(long)]

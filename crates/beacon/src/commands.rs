@@ -794,6 +794,7 @@ fn channel_fields(f: ChannelFlags) -> Result<ChannelFields> {
         user_key: f.user_key,
         room_id: f.room_id,
         headers: (!map.is_empty()).then_some(map),
+        unknown: BTreeMap::new(),
     })
 }
 

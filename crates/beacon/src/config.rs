@@ -93,6 +93,9 @@ struct DeliveryFile {
     deny_private_networks: Option<bool>,
     /// Bytes of a receiver's answer read and kept; the rest is not read.
     max_response_body_bytes: Option<usize>,
+    /// Also trust certificates signed by this CA (PEM file) when sending: a receiver or SMTP server with a
+    /// certificate of an internal CA.
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,6 +282,12 @@ impl Settings {
             },
             deny_private_networks: d.deny_private_networks.unwrap_or(dd.deny_private_networks),
             max_response_body: d.max_response_body_bytes.unwrap_or(dd.max_response_body),
+            extra_root_ca: match &d.ca_file {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    UsageError(format!("delivery.ca_file {}: {e}", path.display()))
+                })?),
+                None => None,
+            },
             ..dd
         };
         let retention = retention(&file.retention)?;

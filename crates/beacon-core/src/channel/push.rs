@@ -143,7 +143,6 @@ impl MatrixSpec {
         let kind = ChannelKind::Matrix;
         input.only(kind, &["url", "token", "room_id"])?;
         let base = base_url(&input.url, None, kind)?;
-        let token = secret(&input.token, "token", kind)?;
         let room_id = required(&input.room_id, "room_id", kind)?;
         if !room_id.starts_with('!')
             || !room_id.contains(':')
@@ -156,6 +155,7 @@ impl MatrixSpec {
                 ),
             ));
         }
+        let token = secret(&input.token, "token", kind)?;
         Ok(Self {
             base,
             token,

@@ -284,6 +284,18 @@ impl Sender {
 
     /// A webhook: its format's body and headers, signed unless CloudEvents.
     async fn post_webhook(&self, d: &ClaimedDelivery, now: Millis) -> Posted {
+        let Some(url) = &d.url else {
+            return Posted {
+                record: AttemptRecord {
+                    started_at: now,
+                    error: Some("the webhook has no URL".into()),
+                    ..AttemptRecord::default()
+                },
+                status: None,
+                retry_after: None,
+                refused: true,
+            };
+        };
         let body = body(d).to_string();
         let msg_id = d.id.to_string();
         let ts = now / 1000;
@@ -323,18 +335,18 @@ impl Sender {
             Some("PATCH") => reqwest::Method::PATCH,
             _ => reqwest::Method::POST,
         };
-        let mut req = self.http.request(method, d.url.as_str()).body(body.clone());
+        let mut req = self.http.request(method, url.as_str()).body(body.clone());
         for (k, v) in &headers {
             req = req.header(k.as_str(), v.as_str());
         }
         let record = AttemptRecord {
             started_at: now,
-            request_url: redacted_url(&d.url),
+            request_url: redacted_url(url),
             request_headers: logged_headers(&headers),
             request_body: body,
             ..AttemptRecord::default()
         };
-        self.send(req, d.url.as_str(), record, now).await
+        self.send(req, url.as_str(), record, now).await
     }
 
     /// Send a request (unless the deny-list forbids its destination) and log the answer's status, headers and
@@ -588,7 +600,10 @@ pub async fn run(
 fn log_failure(d: &ClaimedDelivery, record: &AttemptRecord, next: &NextStep) {
     let attempt = d.attempts + 1;
     let error = record.error.as_deref().unwrap_or("");
-    let url = redacted_url(&d.url);
+    let url = match &d.url {
+        Some(u) => redacted_url(u),
+        None => d.channel.kind().as_str().to_owned(),
+    };
     match next {
         NextStep::Delivered => {}
         NextStep::Retry { .. } if attempt < 3 => info!(
@@ -710,7 +725,7 @@ mod tests {
         };
         let sender = Sender::new(&config).expect("sender");
         let mut d = delivery(1).d;
-        d.url = CheckUrl::parse(&format!("http://{addr}/hook")).expect("url");
+        d.url = Some(CheckUrl::parse(&format!("http://{addr}/hook")).expect("url"));
         let posted = sender.post(&d, T0).await;
         assert_eq!(posted.status, Some(200));
         assert_eq!(posted.record.error, None);
@@ -767,7 +782,7 @@ mod tests {
         });
         let sender = Sender::new(&DeliveryConfig::default()).expect("sender");
         let mut d = delivery(1).d;
-        d.url = CheckUrl::parse(&format!("http://user:s3cret@{addr}/hook")).expect("url");
+        d.url = Some(CheckUrl::parse(&format!("http://user:s3cret@{addr}/hook")).expect("url"));
         let posted = sender.post(&d, T0).await;
         assert_eq!(posted.status, Some(200));
         assert_eq!(

@@ -31,6 +31,16 @@ pub trait ChannelOps: Send + Sync {
 }
 
 /// A channel's name: as a service's, and without `,` or `:` (escalation steps list channels as `15m:a,b`).
+/// Refuse a field no channel kind has, naming it (400, as the JSON extractor answers unknown fields elsewhere).
+fn known_fields(f: &ChannelFields) -> Result<(), ApiError> {
+    match f.unknown_field() {
+        Some(name) => {
+            Err(ApiError::bad_request(format!("unknown field `{name}`")).with_field(name))
+        }
+        None => Ok(()),
+    }
+}
+
 fn channel_name(name: &str) -> Result<String, ValidationError> {
     let name = beacon_core::endpoint::validate_name(name)?;
     if name.contains([',', ':']) {
@@ -76,6 +86,7 @@ impl App {
 #[async_trait]
 impl ChannelOps for App {
     async fn create_channel(&self, body: ChannelCreate) -> Result<CreatedChannelView, ApiError> {
+        known_fields(&body.fields)?;
         let kind = ChannelKind::parse(&body.kind)?;
         let name = channel_name(&body.name)?;
         let input = body.fields.input();
@@ -168,6 +179,7 @@ impl ChannelOps for App {
         body: ChannelPatchBody,
     ) -> Result<ChannelView, ApiError> {
         // Everything is validated before the database is touched.
+        known_fields(&body.fields)?;
         let current = self.store.get_channel(id).await?;
         let name = body.name.as_deref().map(channel_name).transpose()?;
         let input = body.fields.input();

@@ -135,9 +135,18 @@ pub struct ChannelFields {
     /// A webhook's extra request headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<BTreeMap<String, String>>,
+    /// Fields no kind knows, refused by name (serde cannot deny unknown fields through `flatten`).
+    #[serde(flatten, skip_serializing)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 impl ChannelFields {
+    /// The first field no kind knows, if any.
+    pub fn unknown_field(&self) -> Option<&str> {
+        self.unknown.keys().next().map(String::as_str)
+    }
+
     /// The kind's settings as the domain takes them (a webhook's headers go their own way).
     pub fn input(&self) -> ChannelInput {
         ChannelInput {

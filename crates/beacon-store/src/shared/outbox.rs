@@ -2,6 +2,7 @@
 //! the delivery engine leases due deliveries, records attempts, and gives leases back.
 
 use super::*;
+use beacon_core::channel::ChannelSpec;
 
 /// Delivery order keys of Kubernetes objects: their own range, so an object's events never queue behind an
 /// endpoint's (endpoints use their pk, heartbeats its negative).
@@ -128,16 +129,25 @@ impl Outbox for This {
                 kind: "channel",
                 id: webhook_id,
             })?;
-        let hook = webhook_from_row(&row)?;
         let channel = super::channels::channel_spec(
             &row.try_get::<String, _>("kind")?,
             row.try_get::<Option<String>, _>("settings")?.as_deref(),
         )?;
+        let url: String = row.try_get("url")?;
+        let url = match channel {
+            ChannelSpec::Webhook => Some(CheckUrl::parse(&url).map_err(corrupt)?),
+            _ => None,
+        };
+        let format: String = row.try_get("format")?;
+        let secret: String = row.try_get("secret")?;
+        let headers: String = row.try_get("headers")?;
+        let service_id: Option<Uuid> = row.try_get("service_id")?;
+        let endpoint_id: Option<Uuid> = row.try_get("endpoint_id")?;
         let (event_id, id) = (Uuid::new_v4(), Uuid::new_v4());
         let event = Payload::Test(TestMessage {
             webhook_id,
-            service_id: hook.service_id,
-            endpoint_id: hook.endpoint_id,
+            service_id,
+            endpoint_id,
             message: "This is a test event sent by `beacon channels test`.".to_owned(),
         });
         let (kind, payload) = events::to_columns(&event)?;
@@ -177,11 +187,12 @@ impl Outbox for This {
             event,
             event_at: now,
             webhook_id,
-            format: hook.format,
-            url: hook.spec.url,
-            secret: hook.spec.secret,
-            headers: hook.spec.headers,
-            options: hook.options,
+            format: WebhookFormat::parse(&format)
+                .ok_or_else(|| corrupt(format!("webhook format {format:?}")))?,
+            url,
+            secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
+            headers: serde_json::from_str(&headers).map_err(corrupt)?,
+            options: webhook_options(row.try_get("options")?)?,
             channel,
         })
     }
@@ -225,6 +236,10 @@ impl Outbox for This {
             .map(|row| {
                 let payload: String = row.try_get("payload")?;
                 let url: String = row.try_get("url")?;
+                let channel = super::channels::channel_spec(
+                    &row.try_get::<String, _>("channel_kind")?,
+                    row.try_get::<Option<String>, _>("settings")?.as_deref(),
+                )?;
                 let secret: String = row.try_get("secret")?;
                 let headers: String = row.try_get("headers")?;
                 let format: String = row.try_get("format")?;
@@ -239,14 +254,14 @@ impl Outbox for This {
                     webhook_id: row.try_get("webhook_id")?,
                     format: WebhookFormat::parse(&format)
                         .ok_or_else(|| corrupt(format!("webhook format {format:?}")))?,
-                    url: CheckUrl::parse(&url).map_err(corrupt)?,
+                    url: match channel {
+                        ChannelSpec::Webhook => Some(CheckUrl::parse(&url).map_err(corrupt)?),
+                        _ => None,
+                    },
                     secret: WebhookSecret::parse(&secret).map_err(corrupt)?,
                     headers: serde_json::from_str(&headers).map_err(corrupt)?,
                     options: webhook_options(row.try_get("options")?)?,
-                    channel: super::channels::channel_spec(
-                        &row.try_get::<String, _>("channel_kind")?,
-                        row.try_get::<Option<String>, _>("settings")?.as_deref(),
-                    )?,
+                    channel,
                 })
             })
             .collect()

@@ -32,7 +32,7 @@ fn tokens_are_shown_once_listed_and_revoked() {
 }
 
 /// Run `beacon args` with `input` on standard input.
-fn with_stdin(home: &Home, args: &[&str], input: &str) -> (i32, String, String) {
+pub(crate) fn with_stdin(home: &Home, args: &[&str], input: &str) -> (i32, String, String) {
     use std::io::Write;
     let mut child = home
         .command(args)

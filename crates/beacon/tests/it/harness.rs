@@ -290,6 +290,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+
     pub fn get(&self, path: &str) -> (u16, String) {
         http_get(&format!("http://{}{path}", self.addr))
     }

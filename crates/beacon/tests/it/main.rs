@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod browser;
+mod channels;
 mod chaos;
 mod cli;
 mod cli_env;
@@ -18,6 +19,7 @@ mod ops;
 mod pages;
 mod regions;
 mod scheduling;
+mod smtp;
 mod stats;
 mod status;
 mod web;
