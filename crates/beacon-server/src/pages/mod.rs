@@ -4,6 +4,7 @@
 //! bound to a `beacon_csrf` cookie — and a POST without the matching token is refused with 403.
 
 mod auth;
+mod channels;
 mod endpoint;
 mod form;
 mod heartbeat;
@@ -89,6 +90,16 @@ pub fn router() -> Router<AppState> {
         .route(
             "/heartbeats/{id}/edit",
             get(heartbeat::edit_form).post(heartbeat::update),
+        )
+        .route("/channels", get(channels::channels))
+        .route(
+            "/channels/new",
+            get(channels::new_form).post(channels::create),
+        )
+        .route("/channels/{id}", get(channels::channel))
+        .route(
+            "/channels/{id}/{action}",
+            axum::routing::post(channels::act),
         )
         .route("/webhooks", get(webhooks::webhooks))
         .route("/webhooks/{id}", get(webhooks::webhook))

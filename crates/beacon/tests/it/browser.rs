@@ -603,3 +603,107 @@ async fn the_kubernetes_page_shows_objects_events_and_the_watcher() {
     );
     c.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channel_is_made_tested_and_shown_with_its_secrets_masked_in_a_browser() {
+    let home = Home::sqlite();
+    let port = crate::harness::free_port();
+    let seen = crate::delivery::receiver(port);
+    let server = home.server(&[]);
+    let base = format!("http://{}", server.addr);
+    let driver = Driver::start();
+    let c = driver.browser(1280, 900).await;
+    c.goto(&format!("{base}/")).await.expect("open");
+    until(&c, 10, "the first-run form", |t| t.contains("Create")).await;
+    set_up_first_admin(&c).await;
+    until(&c, 10, "the overview", |t| t.contains("Overview")).await;
+    c.goto(&format!("{base}/channels")).await.expect("open");
+    until(&c, 10, "the empty list", |t| t.contains("No channels yet")).await;
+    c.find(Locator::LinkText("New channel"))
+        .await
+        .expect("the new-channel link")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the form", |t| t.contains("Bot token")).await;
+    // A field of another kind: the form comes back with that field named and what was typed kept.
+    let choose = |kind: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(&format!(
+                "select[name=kind] option[value={kind}]"
+            )))
+            .await
+            .expect("kind option")
+            .click()
+            .await
+            .expect("choose");
+        }
+    };
+    choose("ntfy").await;
+    fill(&c, "f-name", "phones").await;
+    fill(&c, "f-topic", "alerts").await;
+    fill(&c, "f-chat_id", "42").await;
+    submit(&c).await;
+    let text = until(&c, 10, "the error", |t| t.contains("chat_id")).await;
+    assert!(text.contains("a ntfy channel has no chat_id"), "{text}");
+    let kept = c
+        .find(Locator::Id("f-topic"))
+        .await
+        .expect("topic")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("alerts"));
+    screenshot(&c, "channel-form-error").await;
+    fill(&c, "f-chat_id", "").await;
+    fill(&c, "f-url", &format!("http://127.0.0.1:{port}/ntfy/")).await;
+    fill(&c, "f-token", "tk_browsersecret").await;
+    submit(&c).await;
+    let text = until(&c, 10, "the channel's page", |t| {
+        t.contains("Recent deliveries")
+    })
+    .await;
+    assert!(text.contains("phones") && text.contains("ntfy"), "{text}");
+    assert!(
+        text.contains("********") && !text.contains("tk_browsersecret"),
+        "{text}"
+    );
+    c.find(Locator::Css("main form[action$='/test'] button"))
+        .await
+        .expect("the test button")
+        .click()
+        .await
+        .expect("click");
+    let text = until(&c, 10, "the test's outcome", |t| {
+        t.contains("The test message")
+    })
+    .await;
+    assert!(text.contains("was delivered"), "{text}");
+    assert!(
+        text.contains("delivered") && text.contains("test"),
+        "{text}"
+    );
+    {
+        let seen = seen.lock().expect("seen");
+        let (headers, body) = seen.last().expect("the test message arrived");
+        assert!(body.contains("\"topic\":\"alerts\""), "{body}");
+        assert_eq!(
+            headers.get("authorization").and_then(|v| v.to_str().ok()),
+            Some("Bearer tk_browsersecret")
+        );
+    }
+    screenshot(&c, "channel").await;
+    c.goto(&format!("{base}/channels")).await.expect("open");
+    let text = until(&c, 10, "the list", |t| t.contains("phones")).await;
+    assert!(text.contains("ntfy"), "{text}");
+    screenshot(&c, "channels").await;
+    c.set_window_size(360, 800).await.expect("resize");
+    c.goto(&format!("{base}/channels")).await.expect("open");
+    until(&c, 10, "the list at phone width", |t| t.contains("phones")).await;
+    assert!(
+        fits_width(&c).await,
+        "the channels page scrolls sideways at 360 px"
+    );
+    c.close().await.expect("close");
+}

@@ -560,7 +560,7 @@ fn every_kind_reaches_its_service_as_documented_and_keeps_its_secrets() {
     let slack: Vec<&Seen> = seen.iter().filter(|x| x.kind == "slack").collect();
     let first = slack[0].body.to_string();
     assert!(
-        first.contains("is down") && first.contains("status 500") || first.contains("500"),
+        first.contains("is down") && first.contains("500"),
         "{first}"
     );
     assert!(
