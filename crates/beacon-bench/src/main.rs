@@ -7,6 +7,7 @@
 //! start every endpoint had been checked once. A benchmark, not a test: it prints figures for BENCHMARKS.md.
 
 mod kube;
+mod notify;
 mod workers;
 
 use anyhow::{Context, Result, bail};
@@ -37,6 +38,8 @@ enum Bench {
     Workers(workers::WorkersArgs),
     /// The Kubernetes watcher against a fake API server: reconciliation time, event latency, memory.
     Kube(kube::KubeArgs),
+    /// N incidents opening at once across channels of several kinds: time until all are received, per-kind rate.
+    Notify(notify::NotifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -221,6 +224,7 @@ async fn main() -> Result<()> {
         Bench::ApiData(args) => api_data(args).await,
         Bench::HeartbeatData(args) => heartbeat_data(args).await,
         Bench::Deliveries(args) => deliveries(args).await,
+        Bench::Notify(args) => notify::run(args).await,
         Bench::StatsData(args) => stats_data(args).await,
         Bench::Claims(args) => workers::claims(args).await,
         Bench::Workers(args) => workers::workers(args).await,
