@@ -26,10 +26,12 @@ pub enum EventKind {
     KubernetesCreated,
     /// A tracked Kubernetes object disappeared (deleted, or the annotation removed).
     KubernetesDeleted,
+    /// An incident is still open and nobody has acknowledged it (sent at the service's reminder cadence).
+    Reminder,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
@@ -37,14 +39,16 @@ impl EventKind {
         EventKind::Test,
         EventKind::KubernetesCreated,
         EventKind::KubernetesDeleted,
+        EventKind::Reminder,
     ];
 
     /// The kinds a webhook may subscribe to (a test goes to the webhook it tests, subscribed or not).
-    pub const SUBSCRIBABLE: [EventKind; 6] = [
+    pub const SUBSCRIBABLE: [EventKind; 7] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
         EventKind::HeartbeatUp,
+        EventKind::Reminder,
         EventKind::KubernetesCreated,
         EventKind::KubernetesDeleted,
     ];
@@ -58,6 +62,7 @@ impl EventKind {
             EventKind::Test => "test",
             EventKind::KubernetesCreated => "kubernetes_created",
             EventKind::KubernetesDeleted => "kubernetes_deleted",
+            EventKind::Reminder => "reminder",
         }
     }
 
@@ -161,6 +166,24 @@ pub struct TestMessage {
     pub message: String,
 }
 
+/// `reminder`: an incident is still open and unacknowledged. Written when the incident opens, one per reminder,
+/// each delivered when due unless the incident is acknowledged or resolved first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub incident_id: Uuid,
+    /// What is down, as messages name it (`Shop / API`, a heartbeat's name).
+    pub subject: String,
+    /// The monitor's page in the dashboard, relative (`/endpoints/<id>`, `/heartbeats/<id>`).
+    pub path: String,
+    pub started_at: Millis,
+    pub cause: String,
+    /// This is reminder `number` of at most `of`.
+    pub number: u32,
+    pub of: u32,
+    /// When it is sent.
+    pub due_at: Millis,
+}
+
 /// An event's payload; its variant is its kind. Serialises as the inner struct (the kind is stored beside it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -172,6 +195,7 @@ pub enum Payload {
     Test(TestMessage),
     KubernetesCreated(ObjectEvent),
     KubernetesDeleted(ObjectEvent),
+    Reminder(Reminder),
 }
 
 impl Payload {
@@ -184,6 +208,7 @@ impl Payload {
             Payload::Test(_) => EventKind::Test,
             Payload::KubernetesCreated(_) => EventKind::KubernetesCreated,
             Payload::KubernetesDeleted(_) => EventKind::KubernetesDeleted,
+            Payload::Reminder(_) => EventKind::Reminder,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! incident state machine. Plain values and pure functions: no I/O, no async. Time comes in as `Millis`; the
 //! `clock` module holds the injected `Clock` trait and `SystemClock`, the one place wall-clock time is read.
 
+pub mod ack;
 pub mod channel;
 pub mod check;
 pub mod clock;

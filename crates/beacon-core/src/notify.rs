@@ -41,6 +41,9 @@ pub struct Message {
     pub link: Option<String>,
     /// One key per incident, the same for its start and its end (PagerDuty's `dedup_key`).
     pub incident_key: Option<String>,
+    /// A one-click link that acknowledges the incident (set by the sender for open incidents, when it can sign
+    /// one).
+    pub ack_link: Option<String>,
     /// When the event happened.
     pub at: Millis,
 }
@@ -84,6 +87,17 @@ fn named(service: Option<&str>, name: Option<&str>, fallback: &str) -> String {
 }
 
 impl Message {
+    /// The incident a person may still acknowledge from this message: a monitor going or staying down.
+    pub fn open_incident(&self) -> Option<uuid::Uuid> {
+        match self.severity {
+            Severity::Down => self
+                .incident_key
+                .as_deref()
+                .and_then(|k| uuid::Uuid::try_parse(k).ok()),
+            _ => None,
+        }
+    }
+
     /// The message for an event that happened at `at`; `dashboard` is the dashboard's public URL without a
     /// trailing slash, if known.
     pub fn from_event(event: &Payload, at: Millis, dashboard: Option<&str>) -> Message {
@@ -119,6 +133,7 @@ impl Message {
                     facts,
                     link: link(format!("/endpoints/{}", e.monitor.endpoint_id)),
                     incident_key: Some(e.incident_id.to_string()),
+                    ack_link: None,
                     at,
                 }
             }
@@ -151,6 +166,7 @@ impl Message {
                     facts,
                     link: link(format!("/endpoints/{}", e.monitor.endpoint_id)),
                     incident_key: Some(e.incident_id.to_string()),
+                    ack_link: None,
                     at,
                 }
             }
@@ -195,6 +211,7 @@ impl Message {
                     facts,
                     link: link(format!("/heartbeats/{}", e.heartbeat_id)),
                     incident_key: Some(e.incident_id.to_string()),
+                    ack_link: None,
                     at,
                 }
             }
@@ -209,6 +226,28 @@ impl Message {
                 facts: Vec::new(),
                 link: link("/channels".to_owned()),
                 incident_key: None,
+                ack_link: None,
+                at,
+            },
+            Payload::Reminder(r) => Message {
+                kind: event.kind(),
+                severity: Severity::Down,
+                title: format!("{} is still down", r.subject),
+                summary: format!(
+                    "{} has been down for {} ({}), and nobody has acknowledged it yet.",
+                    r.subject,
+                    duration(r.due_at - r.started_at),
+                    r.cause
+                ),
+                subject: r.subject.clone(),
+                facts: vec![
+                    ("Down since".to_owned(), when(r.started_at)),
+                    ("Cause".to_owned(), r.cause.clone()),
+                    ("Reminder".to_owned(), format!("{} of {}", r.number, r.of)),
+                ],
+                link: link(r.path.clone()),
+                incident_key: Some(r.incident_id.to_string()),
+                ack_link: None,
                 at,
             },
             Payload::KubernetesCreated(o) | Payload::KubernetesDeleted(o) => {
@@ -234,6 +273,7 @@ impl Message {
                     ],
                     link: link("/kubernetes".to_owned()),
                     incident_key: None,
+                    ack_link: None,
                     at,
                 }
             }

@@ -36,6 +36,7 @@ pub(crate) fn from_columns(kind: &str, payload: &str) -> Result<Payload> {
         EventKind::KubernetesDeleted => {
             Payload::KubernetesDeleted(serde_json::from_str(payload).map_err(bad)?)
         }
+        EventKind::Reminder => Payload::Reminder(serde_json::from_str(payload).map_err(bad)?),
     })
 }
 

@@ -41,7 +41,8 @@ macro_rules! webhook_select {
 macro_rules! incident_select {
     () => {
         "SELECT i.pk, i.id, e.id AS endpoint_id, h.id AS heartbeat_id, i.status, i.started_at, i.resolved_at, i.cause, \
-         i.failure_count, i.resolved_by FROM incidents i LEFT JOIN endpoints e ON e.pk = i.endpoint_pk \
+         i.failure_count, i.resolved_by, i.acknowledged_at, i.acknowledged_by, i.ack_note FROM incidents i \
+         LEFT JOIN endpoints e ON e.pk = i.endpoint_pk \
          LEFT JOIN heartbeats h ON h.pk = i.heartbeat_pk"
     };
 }

@@ -21,8 +21,17 @@ pub struct Service {
     pub id: Uuid,
     pub name: String,
     pub description: String,
+    /// Reminders while an incident of its stays open and unacknowledged.
+    pub reminders: Option<Reminders>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// Remind every `every_ms`, at most `max` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reminders {
+    pub every_ms: i64,
+    pub max: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +121,10 @@ pub struct Incident {
     pub cause: String,
     pub failure_count: u32,
     pub resolved_by: Option<ResolvedBy>,
+    /// Set when someone took it: no reminders and no later escalation steps follow.
+    pub acknowledged_at: Option<Millis>,
+    pub acknowledged_by: Option<String>,
+    pub ack_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -401,6 +414,8 @@ pub enum DeliveryStatus {
     Pending,
     Delivered,
     Failed,
+    /// A reminder not sent: its incident was acknowledged or resolved first.
+    Cancelled,
 }
 
 impl DeliveryStatus {
@@ -409,6 +424,7 @@ impl DeliveryStatus {
             Self::Pending => "pending",
             Self::Delivered => "delivered",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -416,6 +432,7 @@ impl DeliveryStatus {
             "pending" => Some(Self::Pending),
             "delivered" => Some(Self::Delivered),
             "failed" => Some(Self::Failed),
+            "cancelled" => Some(Self::Cancelled),
             _ => None,
         }
     }

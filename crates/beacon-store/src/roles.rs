@@ -53,6 +53,13 @@ pub trait Catalog: Send + Sync + 'static {
         description: Option<&str>,
         now: Millis,
     ) -> Result<Service>;
+    /// Reminders of the service's incidents opened from now on (`None`: none).
+    async fn set_service_reminders(
+        &self,
+        id: Uuid,
+        reminders: Option<Reminders>,
+        now: Millis,
+    ) -> Result<Service>;
     /// Refuses with `Conflict` while the service has endpoints, unless `cascade`.
     async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<()>;
     /// Creates the endpoint and its schedule (first slot at or after `now`) in one transaction.
@@ -112,6 +119,17 @@ pub trait Incidents: Send + Sync + 'static {
     async fn get_incident(&self, id: Uuid) -> Result<Incident>;
     /// Resolves by hand and resets the endpoint's failure count; writes an `incident_resolved` event.
     async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<Incident>;
+    /// Someone took an open incident (Conflict when resolved): its reminders and later escalation steps are
+    /// cancelled in the same transaction. A second acknowledgement keeps the first.
+    async fn acknowledge_incident(
+        &self,
+        id: Uuid,
+        by: &str,
+        note: Option<&str>,
+        now: Millis,
+    ) -> Result<Incident>;
+    /// The key the servers share under `name`, made from `fresh` by whoever asks first.
+    async fn server_key(&self, name: &str, fresh: &[u8], now: Millis) -> Result<Vec<u8>>;
     async fn count_open_incidents(&self) -> Result<i64>;
 }
 

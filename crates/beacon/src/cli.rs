@@ -168,6 +168,12 @@ pub enum ServicesCmd {
         /// New description
         #[arg(long)]
         description: Option<String>,
+        /// While an incident stays open and unacknowledged, remind every SPAN (30m, 2h; 10s..7d), or 'off'
+        #[arg(long)]
+        remind_every: Option<String>,
+        /// At most this many reminders per incident (1..100, default 10)
+        #[arg(long)]
+        remind_max: Option<u32>,
     },
     /// Refuses while the service has endpoints, unless --cascade.
     Delete {
@@ -352,10 +358,18 @@ pub enum IncidentsCmd {
     /// Resolve by hand; failures count afresh afterwards.
     ///
     /// An endpoint that is still failing opens a new incident once it has failed `alert_threshold` more times
-    /// (there is no acknowledgement yet: `endpoints pause ID` stops checking it while you work on it).
+    /// (`incidents ack` takes an incident without resolving it).
     Resolve {
         /// The incident's UUID
         id: Uuid,
+    },
+    /// Acknowledge an open incident: you are on it. Its reminders stop; it shows who and when.
+    Ack {
+        /// The incident's UUID
+        id: Uuid,
+        /// What you are doing about it
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 

@@ -108,13 +108,17 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
             id,
             name,
             description,
+            remind_every,
+            remind_max,
         } => {
             let id = names::service(ops, &id).await?;
-            output::service(
-                out,
-                &ops.update_service(id, ServicePatch { name, description })
-                    .await?,
-            )
+            let body = ServicePatch {
+                name,
+                description,
+                remind_every,
+                remind_max,
+            };
+            output::service(out, &ops.update_service(id, body).await?)
         }
         ServicesCmd::Delete { id, cascade } => {
             let id = names::service(ops, &id).await?;
@@ -260,6 +264,12 @@ pub async fn incidents(ops: &dyn Operations, out: Output, cmd: IncidentsCmd) -> 
         }
         IncidentsCmd::Get { id } => output::incident(out, &ops.get_incident(id).await?),
         IncidentsCmd::Resolve { id } => output::incident(out, &ops.resolve_incident(id).await?),
+        IncidentsCmd::Ack { id, note } => {
+            // On the database the acknowledgement names the account; through a server, the token.
+            let by =
+                std::env::var("USER").map_or_else(|_| "cli".to_owned(), |u| format!("{u} (cli)"));
+            output::incident(out, &ops.ack_incident(id, AckBody { note }, &by).await?)
+        }
     }
 }
 

@@ -306,6 +306,17 @@ impl IncidentOps for Remote {
         )
         .await
     }
+
+    /// The server records the caller's token as who acknowledged; `_by` is not sent.
+    async fn ack_incident(
+        &self,
+        id: Uuid,
+        body: AckBody,
+        _by: &str,
+    ) -> Result<IncidentView, ApiError> {
+        let path = format!("/api/v1/incidents/{id}/ack");
+        self.call(Method::POST, &path, NO_QUERY, Some(&body)).await
+    }
 }
 
 #[async_trait]

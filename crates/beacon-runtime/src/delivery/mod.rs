@@ -66,6 +66,8 @@ pub struct DeliveryConfig {
     pub wake: Wake,
     /// The dashboard's public URL (no trailing slash): messages link to the monitor's page there.
     pub public_url: Option<String>,
+    /// Signs the one-click acknowledgement links in messages (with `public_url`; the servers' shared key).
+    pub ack_key: Option<Vec<u8>>,
 }
 
 impl Default for DeliveryConfig {
@@ -83,6 +85,7 @@ impl Default for DeliveryConfig {
             accept_invalid_certs: false,
             wake: Wake::default(),
             public_url: None,
+            ack_key: None,
         }
     }
 }
@@ -190,6 +193,7 @@ pub struct Sender {
     deny_private: bool,
     max_body: usize,
     public_url: Option<String>,
+    ack_key: Option<Vec<u8>>,
 }
 
 impl Sender {
@@ -218,6 +222,7 @@ impl Sender {
             deny_private: config.deny_private_networks,
             max_body: config.max_response_body,
             public_url: config.public_url.clone(),
+            ack_key: config.ack_key.clone(),
         })
     }
 
@@ -237,7 +242,7 @@ impl Sender {
 #[async_trait]
 impl Transport for Sender {
     async fn post(&self, d: &ClaimedDelivery, now: Millis) -> Posted {
-        let message = || Message::from_event(&d.event, d.event_at, self.public_url.as_deref());
+        let message = || self.message(d, now);
         match &d.channel {
             ChannelSpec::Webhook => self.post_webhook(d, now).await,
             ChannelSpec::Email(spec) => self.smtp.send(spec, &message(), d.id, now).await,
@@ -250,6 +255,19 @@ impl Transport for Sender {
 }
 
 impl Sender {
+    /// The message of a delivery, with a link that acknowledges its incident while it is open.
+    fn message(&self, d: &ClaimedDelivery, now: Millis) -> Message {
+        let mut msg = Message::from_event(&d.event, d.event_at, self.public_url.as_deref());
+        if let (Some(incident), Some(key), Some(base)) =
+            (msg.open_incident(), &self.ack_key, &self.public_url)
+        {
+            let token =
+                beacon_core::ack::sign(key, incident, now + beacon_core::ack::LINK_VALIDITY);
+            msg.ack_link = Some(format!("{}/ack/{token}", base.trim_end_matches('/')));
+        }
+        msg
+    }
+
     /// A channel of an HTTP kind: its service's request, logged without its secrets.
     async fn post_channel(
         &self,

@@ -21,6 +21,38 @@ pub trait IncidentOps: Send + Sync {
     async fn list_incidents(&self, params: IncidentParams) -> Result<IncidentList, ApiError>;
     async fn get_incident(&self, id: Uuid) -> Result<IncidentView, ApiError>;
     async fn resolve_incident(&self, id: Uuid) -> Result<IncidentView, ApiError>;
+    /// Someone takes the incident: reminders stop. `by` names them (the server decides it from the caller's
+    /// credential; a client's value is not sent).
+    async fn ack_incident(
+        &self,
+        id: Uuid,
+        body: AckBody,
+        by: &str,
+    ) -> Result<IncidentView, ApiError>;
+}
+
+impl App {
+    /// The key that signs acknowledgement links (shared by every server on the database).
+    pub async fn ack_key(&self) -> Result<Vec<u8>, ApiError> {
+        let fresh: [u8; 32] = rand::random();
+        Ok(self
+            .store
+            .server_key("ack_links", &fresh, self.now())
+            .await?)
+    }
+
+    /// The incident an acknowledgement link names, if the link is genuine and unexpired.
+    pub async fn ack_link_incident(&self, token: &str) -> Result<IncidentView, ApiError> {
+        let key = self.ack_key().await?;
+        let id = beacon_core::ack::verify(&key, token, self.now()).map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                e.to_string(),
+            )
+        })?;
+        self.get_incident(id).await
+    }
 }
 
 #[async_trait]
@@ -52,6 +84,33 @@ impl IncidentOps for App {
 
     async fn get_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {
         Ok((&self.store.get_incident(id).await?).into())
+    }
+
+    async fn ack_incident(
+        &self,
+        id: Uuid,
+        body: AckBody,
+        by: &str,
+    ) -> Result<IncidentView, ApiError> {
+        let note = body
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        if note.is_some_and(|n| {
+            n.chars().count() > 1000 || n.chars().any(|c| c.is_control() && c != '\n')
+        }) {
+            return Err(ValidationError::new(
+                "note",
+                "at most 1,000 characters, without control characters",
+            )
+            .into());
+        }
+        let i = self
+            .store
+            .acknowledge_incident(id, by, note, self.now())
+            .await?;
+        Ok((&i).into())
     }
 
     async fn resolve_incident(&self, id: Uuid) -> Result<IncidentView, ApiError> {

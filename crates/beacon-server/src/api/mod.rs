@@ -107,6 +107,8 @@ pub struct Grant {
     pub scope: Scope,
     /// A worker's region (a worker token's, or a client certificate's).
     pub region: Option<String>,
+    /// Who it is, as an acknowledgement records it (`token <id>`, `worker <name>`).
+    pub who: String,
 }
 
 /// Every operation of the API. `App` implements it on the database; the CLI's client implements it over HTTP.

@@ -45,6 +45,59 @@ impl ServiceOps for App {
     }
 
     async fn update_service(&self, id: Uuid, body: ServicePatch) -> Result<ServiceView, ApiError> {
+        // Validated before anything is written.
+        if let Some(name) = &body.name {
+            beacon_core::endpoint::validate_name(name)?;
+        }
+        let reminders = match (&body.remind_every, body.remind_max) {
+            (None, None) => None,
+            (every, max) => {
+                if max.is_some_and(|m| !(1..=100).contains(&m)) {
+                    return Err(ValidationError::new("remind_max", "must be 1..100").into());
+                }
+                let current = self.store.get_service(id).await?.reminders;
+                let every_ms = match every.as_deref().map(str::trim) {
+                    Some("off") => None,
+                    Some(e) => {
+                        let ms = rollup::parse_span(e).map_err(|_| {
+                            ValidationError::new(
+                                "remind_every",
+                                format!("{e:?} is not a span like 30m, 2h or 1d, nor off"),
+                            )
+                        })?;
+                        if !(10_000..=7 * 86_400_000).contains(&ms) {
+                            return Err(ValidationError::new(
+                                "remind_every",
+                                "must be from 10s to 7d",
+                            )
+                            .into());
+                        }
+                        Some(ms)
+                    }
+                    None => match current {
+                        Some(c) => Some(c.every_ms),
+                        None => {
+                            return Err(ValidationError::new(
+                                "remind_every",
+                                "give the cadence too, e.g. 30m",
+                            )
+                            .into());
+                        }
+                    },
+                };
+                Some(every_ms.map(|every_ms| beacon_store::Reminders {
+                    every_ms,
+                    max: max.or(current.map(|c| c.max)).unwrap_or(10),
+                }))
+            }
+        };
+        if body.name.is_none() && body.description.is_none() {
+            if let Some(r) = reminders {
+                return Ok((&self.store.set_service_reminders(id, r, self.now()).await?).into());
+            }
+        } else if let Some(r) = reminders {
+            self.store.set_service_reminders(id, r, self.now()).await?;
+        }
         let s = self
             .store
             .update_service(

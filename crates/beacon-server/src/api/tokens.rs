@@ -47,6 +47,7 @@ impl App {
         let grant = Grant {
             scope,
             region: creds.region,
+            who: format!("token {id}"),
         };
         if let Ok(mut cache) = self.tokens.lock() {
             cache.retain(|_, (_, _, at)| at.elapsed() < TOKEN_CACHE_TTL);
@@ -82,6 +83,7 @@ impl App {
         }
         let grant = Grant {
             scope: Scope::Worker,
+            who: format!("worker {}", cert.name),
             region: Some(cert.region),
         };
         if let Ok(mut cache) = self.certs.lock() {

@@ -54,6 +54,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(status_pages::delete),
         )
         .route("/badge/{key}/{file}", get(public::badge))
+        .route(
+            "/ack/{token}",
+            get(incidents::ack_link).post(incidents::ack_link_post),
+        )
         .route("/endpoints/{id}", get(endpoint::endpoint))
         .route("/endpoints/{id}/latency", get(endpoint::latency))
         .route("/fragments/endpoints/{id}", get(endpoint::endpoint_live))
@@ -131,6 +135,7 @@ pub fn router() -> Router<AppState> {
             "/incidents/{id}/resolve",
             axum::routing::post(incidents::resolve),
         )
+        .route("/incidents/{id}/ack", axum::routing::post(incidents::ack))
         .route("/settings", get(settings::settings))
         .route(
             "/settings/password",

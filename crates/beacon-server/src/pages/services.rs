@@ -196,6 +196,7 @@ pub async fn update(
     let body = ServicePatch {
         name: Some(posted.text("name").unwrap_or_default()),
         description: Some(posted.text("description").unwrap_or_default()),
+        ..Default::default()
     };
     match state.app.update_service(id, body).await {
         Ok(_) => Redirect::to(&format!("/services/{id}")).into_response(),

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_incidents))
         .routes(routes!(get_incident))
         .routes(routes!(resolve_incident))
+        .routes(routes!(ack_incident))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(list_webhooks, create_webhook))
@@ -282,6 +283,24 @@ async fn resolve_incident(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<IncidentView> {
     Ok(Json(s.app.resolve_incident(id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/ack", tag = "incidents", params(("id" = Uuid, Path)),
+    request_body = AckBody,
+    responses((status = 200, description = "Acknowledged (a second acknowledgement keeps the first)",
+            body = IncidentView), (status = 404, body = ErrorResponse),
+        (status = 409, description = "Already resolved", body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn ack_incident(
+    State(s): State<AppState>,
+    grant: Option<Extension<crate::api::Grant>>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<AckBody>,
+) -> ApiResult<IncidentView> {
+    let by = grant.map_or_else(|| "api".to_owned(), |g| g.0.who);
+    Ok(Json(s.app.ack_incident(id, body, &by).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",

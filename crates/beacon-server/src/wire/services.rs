@@ -11,6 +11,10 @@ pub struct ServiceView {
     /// on create and get only, to tokens that may write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ping_key: Option<String>,
+    /// While an incident of this service stays open and unacknowledged, a `reminder` every this long (`30m`),
+    /// at most `remind_max` times; null: no reminders.
+    pub remind_every: Option<String>,
+    pub remind_max: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -22,6 +26,8 @@ impl From<&Service> for ServiceView {
             name: s.name.clone(),
             description: s.description.clone(),
             ping_key: None,
+            remind_every: s.reminders.map(|r| span(r.every_ms)),
+            remind_max: s.reminders.map(|r| r.max),
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
         }
@@ -45,6 +51,22 @@ pub struct ServicePatch {
     pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Reminder cadence: a span from 10s to 7d (`30m`, `2h`), or `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_every: Option<String>,
+    /// At most this many reminders per incident, 1..100 (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_max: Option<u32>,
+}
+
+/// A span as people write it: `90s`, `30m`, `2h`, `1d`.
+fn span(ms: i64) -> String {
+    match ms {
+        ms if ms % 86_400_000 == 0 => format!("{}d", ms / 86_400_000),
+        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        ms => format!("{}s", ms / 1000),
+    }
 }
 
 list_type!(ServiceList, ServiceView);

@@ -90,10 +90,19 @@ impl This {
     }
 
     pub(crate) fn service_from_row(row: &<Db as sqlx::Database>::Row) -> Result<Service> {
+        let every: Option<i64> = row.try_get("remind_every_ms")?;
+        let max: Option<i32> = row.try_get("remind_max")?;
         Ok(Service {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             description: row.try_get("description")?,
+            reminders: match (every, max) {
+                (Some(every_ms), Some(max)) => Some(Reminders {
+                    every_ms,
+                    max: to_u32(max, "remind_max")?,
+                }),
+                _ => None,
+            },
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -156,6 +165,7 @@ impl Catalog for This {
             id: Uuid::new_v4(),
             name: beacon_core::endpoint::validate_name(name)?,
             description: description.trim().to_owned(),
+            reminders: None,
             created_at: now,
             updated_at: now,
         };
@@ -175,7 +185,7 @@ impl Catalog for This {
 
     async fn list_services(&self, page: Page) -> Result<Paged<Service>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT pk, id, name, description, created_at, updated_at FROM services WHERE pk > ",
+            "SELECT pk, id, name, description, remind_every_ms, remind_max, created_at, updated_at FROM services WHERE pk > ",
         );
         qb.push_bind(page.after.unwrap_or(0)).push(" ORDER BY pk");
         push_limit(&mut qb, page);
@@ -191,7 +201,7 @@ impl Catalog for This {
 
     async fn get_service(&self, id: Uuid) -> Result<Service> {
         let row = sqlx::query(
-            "SELECT id, name, description, created_at, updated_at FROM services WHERE id = $1",
+            "SELECT id, name, description, remind_every_ms, remind_max, created_at, updated_at FROM services WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -213,11 +223,31 @@ impl Catalog for This {
         let name = name.map(beacon_core::endpoint::validate_name).transpose()?;
         let row = sqlx::query(
             "UPDATE services SET name = COALESCE($2, name), description = COALESCE($3, description), \
-             updated_at = $4 WHERE id = $1 RETURNING id, name, description, created_at, updated_at",
+             updated_at = $4 WHERE id = $1 RETURNING id, name, description, remind_every_ms, remind_max, created_at, updated_at",
         )
         .bind(id)
         .bind(name)
         .bind(description.map(str::trim))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound { kind: "service", id })?;
+        Self::service_from_row(&row)
+    }
+
+    async fn set_service_reminders(
+        &self,
+        id: Uuid,
+        reminders: Option<Reminders>,
+        now: Millis,
+    ) -> Result<Service> {
+        let row = sqlx::query(
+            "UPDATE services SET remind_every_ms = $2, remind_max = $3, updated_at = $4 WHERE id = $1 \
+             RETURNING id, name, description, remind_every_ms, remind_max, created_at, updated_at",
+        )
+        .bind(id)
+        .bind(reminders.map(|r| r.every_ms))
+        .bind(reminders.map(|r| i32::try_from(r.max).unwrap_or(i32::MAX)))
         .bind(now)
         .fetch_optional(&self.pool)
         .await?

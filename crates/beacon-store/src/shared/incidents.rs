@@ -22,11 +22,31 @@ impl This {
                     ResolvedBy::parse(&s).ok_or_else(|| corrupt(format!("resolved_by {s:?}")))?,
                 ),
             },
+            acknowledged_at: row.try_get("acknowledged_at")?,
+            acknowledged_by: row.try_get("acknowledged_by")?,
+            ack_note: row.try_get("ack_note")?,
         })
     }
 }
 
 impl This {
+    /// Cancel an incident's reminders and escalation steps that have not gone out yet (acknowledged or resolved).
+    pub(crate) async fn cancel_follow_ups(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        incident_pk: i64,
+        now: Millis,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', finished_at = $2, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE status = 'pending' AND event_pk IN (SELECT pk FROM events WHERE incident_pk = $1 AND follow_up)",
+        )
+        .bind(incident_pk)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+    }
+
     /// Pausing (disabling) an endpoint: its open incident resolves (`resolved_by: paused`, with an
     /// `incident_resolved` event for its service's webhooks — not its own `webhook_url`, whose alerts come from
     /// check runs), and its health starts afresh (`unknown`), so after it resumes a new outage is a new incident.
@@ -120,6 +140,62 @@ impl Incidents for This {
                 id,
             })?;
         Self::incident_from_row(&row)
+    }
+
+    async fn acknowledge_incident(
+        &self,
+        id: Uuid,
+        by: &str,
+        note: Option<&str>,
+        now: Millis,
+    ) -> Result<Incident> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let row = sqlx::query(sql::INCIDENT_BY_ID_LOCKED)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound {
+                kind: "incident",
+                id,
+            })?;
+        let incident_pk: i64 = row.try_get("pk")?;
+        if row.try_get::<String, _>("status")? != "open" {
+            return Err(StoreError::Conflict(format!(
+                "incident {id} is resolved; only an open incident can be acknowledged"
+            )));
+        }
+        // The first acknowledgement stands; a second one changes nothing.
+        sqlx::query(
+            "UPDATE incidents SET acknowledged_at = $2, acknowledged_by = $3, ack_note = $4 \
+             WHERE pk = $1 AND acknowledged_at IS NULL",
+        )
+        .bind(incident_pk)
+        .bind(now)
+        .bind(by)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        Self::cancel_follow_ups(&mut tx, incident_pk, now).await?;
+        tx.commit().await?;
+        self.get_incident(id).await
+    }
+
+    async fn server_key(&self, name: &str, fresh: &[u8], now: Millis) -> Result<Vec<u8>> {
+        sqlx::query(
+            "INSERT INTO server_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query("SELECT secret FROM server_keys WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?,
+        )
     }
 
     async fn resolve_incident(&self, id: Uuid, now: Millis) -> Result<Incident> {

@@ -3,6 +3,8 @@
 
 use super::*;
 use beacon_core::channel::ChannelSpec;
+use beacon_core::event::Reminder;
+use sqlx::AssertSqlSafe;
 
 /// Delivery order keys of Kubernetes objects: their own range, so an object's events never queue behind an
 /// endpoint's (endpoints use their pk, heartbeats its negative).
@@ -42,6 +44,7 @@ impl This {
             ),
         };
         log_event(payload);
+        let typed = payload;
         let (kind, payload) = events::to_columns(payload)?;
         let event_id = Uuid::new_v4();
         let row = sqlx::query(sql)
@@ -53,6 +56,19 @@ impl This {
             .fetch_one(&mut **tx)
             .await?;
         let (event_pk, service_pk): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+        // An incident's events name it: its follow-ups are found (and cancelled) by it.
+        let incident_pk: Option<i64> = match incident_of(typed) {
+            Some(id) => sqlx::query("UPDATE events SET incident_pk = (SELECT pk FROM incidents WHERE id = $2) WHERE pk = $1 RETURNING incident_pk")
+                .bind(event_pk)
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get(0)?,
+            None => None,
+        };
+        if let (Some(incident_pk), true) = (incident_pk, ends_incident(typed)) {
+            Self::cancel_follow_ups(tx, incident_pk, now).await?;
+        }
         if let Some(service_pk) = service_pk {
             sqlx::query(sql::FAN_OUT)
                 .bind(event_pk)
@@ -63,9 +79,129 @@ impl This {
                 .bind(to_endpoint_webhook && matches!(owner, Owner::Endpoint(_)))
                 .execute(&mut **tx)
                 .await?;
+            if let (Some(incident_pk), Some(first)) = (incident_pk, reminder_of(typed)) {
+                Self::schedule_reminders(tx, owner, service_pk, incident_pk, order_key, first, now)
+                    .await?;
+            }
         }
         Ok(event_id)
     }
+
+    /// An opening incident's reminders, if its service sets a cadence: one `reminder` event per reminder (at most
+    /// `remind_max`), each with deliveries to the channels subscribed to reminders delayed until it is due.
+    #[allow(clippy::too_many_arguments)]
+    async fn schedule_reminders(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        owner: Owner,
+        service_pk: i64,
+        incident_pk: i64,
+        order_key: i64,
+        first: Reminder,
+        now: Millis,
+    ) -> Result<()> {
+        let row = sqlx::query("SELECT remind_every_ms, remind_max FROM services WHERE pk = $1")
+            .bind(service_pk)
+            .fetch_one(&mut **tx)
+            .await?;
+        let (every, max): (Option<i64>, Option<i32>) = (row.try_get(0)?, row.try_get(1)?);
+        let (Some(every), Some(max)) = (every.filter(|e| *e > 0), max.filter(|m| *m > 0)) else {
+            return Ok(());
+        };
+        let (owner_column, owner_pk) = match owner {
+            Owner::Endpoint(pk) => ("endpoint_pk", pk),
+            Owner::Heartbeat(pk) => ("heartbeat_pk", pk),
+            Owner::KubeObject(_) => return Ok(()),
+        };
+        let of = u32::try_from(max).unwrap_or(0);
+        for n in 1..=of {
+            let due = now.saturating_add(every.saturating_mul(i64::from(n)));
+            let reminder = Payload::Reminder(Reminder {
+                number: n,
+                of,
+                due_at: due,
+                ..first.clone()
+            });
+            let (kind, payload) = events::to_columns(&reminder)?;
+            let event_pk: i64 = sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO events (id, kind, payload, created_at, {owner_column}, service_pk, incident_pk, follow_up) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE) RETURNING pk"
+            )))
+            .bind(Uuid::new_v4())
+            .bind(kind)
+            .bind(payload)
+            .bind(now)
+            .bind(owner_pk)
+            .bind(service_pk)
+            .bind(incident_pk)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+            sqlx::query(sql::FAN_OUT)
+                .bind(event_pk)
+                .bind(due)
+                .bind(service_pk)
+                .bind(kind)
+                .bind(order_key)
+                .bind(false)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The incident an event is about, if any.
+fn incident_of(p: &Payload) -> Option<Uuid> {
+    match p {
+        Payload::IncidentStart(e) => Some(e.incident_id),
+        Payload::IncidentResolved(e) => Some(e.incident_id),
+        Payload::HeartbeatDown(e) | Payload::HeartbeatUp(e) => Some(e.incident_id),
+        Payload::Reminder(r) => Some(r.incident_id),
+        Payload::Test(_) | Payload::KubernetesCreated(_) | Payload::KubernetesDeleted(_) => None,
+    }
+}
+
+/// Whether the event ends its incident (its follow-ups are cancelled).
+fn ends_incident(p: &Payload) -> bool {
+    matches!(p, Payload::IncidentResolved(_) | Payload::HeartbeatUp(_))
+}
+
+/// For an incident opening, the reminder its follow-ups are made from (numbered later).
+fn reminder_of(p: &Payload) -> Option<Reminder> {
+    let (incident_id, subject, path, started_at, cause) = match p {
+        Payload::IncidentStart(e) => (
+            e.incident_id,
+            match (&e.monitor.service_name, &e.monitor.endpoint_name) {
+                (Some(s), Some(n)) => format!("{s} / {n}"),
+                (_, Some(n)) => n.clone(),
+                _ => "endpoint".to_owned(),
+            },
+            format!("/endpoints/{}", e.monitor.endpoint_id),
+            e.started_at,
+            e.cause.clone(),
+        ),
+        Payload::HeartbeatDown(e) => (
+            e.incident_id,
+            e.name
+                .clone()
+                .or_else(|| e.slug.clone())
+                .unwrap_or_else(|| "heartbeat".to_owned()),
+            format!("/heartbeats/{}", e.heartbeat_id),
+            e.started_at,
+            e.cause.clone(),
+        ),
+        _ => return None,
+    };
+    Some(Reminder {
+        incident_id,
+        subject,
+        path,
+        started_at,
+        cause,
+        number: 0,
+        of: 0,
+        due_at: started_at,
+    })
 }
 
 /// Incidents opening and closing are logged at info level as they are recorded (the transaction that records
@@ -98,7 +234,7 @@ fn log_event(payload: &Payload) {
             name = e.name.as_deref().unwrap_or(""),
             "incident resolved: heartbeat up"
         ),
-        Payload::Test(_) => {}
+        Payload::Test(_) | Payload::Reminder(_) => {}
         Payload::KubernetesCreated(e) | Payload::KubernetesDeleted(e) => tracing::info!(
             uid = %e.object.uid,
             kind = %e.object.kind,

@@ -1,7 +1,7 @@
 //! Discord webhooks: one embed (title, summary, facts as inline fields, colour by severity, time), no mentions.
 //! A 429's body says how many seconds to wait (`retry_after`, fractional).
 
-use super::{Outgoing, cut, mark};
+use super::{ACK, Outgoing, cut, mark};
 use beacon_core::channel::{ChatSpec, masked_url};
 use beacon_core::notify::{Message, Severity, rfc3339};
 use serde_json::{Value, json};
@@ -32,6 +32,9 @@ pub fn request(spec: &ChatSpec, msg: &Message) -> Outgoing {
     });
     if let Some(link) = &msg.link {
         embed["url"] = json!(link);
+    }
+    if let (Some(ack), Some(fields)) = (&msg.ack_link, embed["fields"].as_array_mut()) {
+        fields.push(json!({"name": ACK, "value": format!("[{ACK}]({ack})"), "inline": false}));
     }
     Outgoing::post(
         spec.url.as_str().to_owned(),

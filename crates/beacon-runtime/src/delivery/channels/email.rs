@@ -1,6 +1,6 @@
 //! An email's subject and bodies: plain text and HTML with the same content (title, summary, facts, link).
 
-use super::{OPEN, html, mark};
+use super::{ACK, OPEN, html, mark};
 use beacon_core::notify::{Message, Severity};
 
 pub struct Email {
@@ -40,6 +40,10 @@ pub fn render(msg: &Message) -> Email {
     if let Some(link) = &msg.link {
         text.push_str(&format!("\n{OPEN}: {link}\n"));
         rich.push_str(&format!("<p><a href=\"{}\">{OPEN}</a></p>", html(link)));
+    }
+    if let Some(ack) = &msg.ack_link {
+        text.push_str(&format!("{ACK}: {ack}\n"));
+        rich.push_str(&format!("<p><a href=\"{}\">{ACK}</a></p>", html(ack)));
     }
     text.push_str("\n-- \nSent by Beacon\n");
     rich.push_str("<p style=\"color:#586069;font-size:12px\">Sent by Beacon</p></body></html>");

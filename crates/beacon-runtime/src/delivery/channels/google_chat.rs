@@ -1,7 +1,7 @@
 //! Google Chat incoming webhooks: `text` for the notification, and a card (`cardsV2`) with a header, the facts
 //! as decorated text and a button.
 
-use super::{OPEN, Outgoing, html, mark};
+use super::{ACK, OPEN, Outgoing, html, mark};
 use beacon_core::channel::{ChatSpec, masked_url};
 use beacon_core::notify::Message;
 use serde_json::{Value, json};
@@ -12,10 +12,15 @@ pub fn request(spec: &ChatSpec, msg: &Message) -> Outgoing {
     widgets.extend(msg.facts.iter().map(
         |(k, v)| json!({"decoratedText": {"topLabel": k, "text": html(v), "wrapText": true}}),
     ));
+    let mut buttons: Vec<Value> = Vec::new();
     if let Some(link) = &msg.link {
-        widgets.push(json!({"buttonList": {"buttons": [
-            {"text": OPEN, "onClick": {"openLink": {"url": link}}}
-        ]}}));
+        buttons.push(json!({"text": OPEN, "onClick": {"openLink": {"url": link}}}));
+    }
+    if let Some(ack) = &msg.ack_link {
+        buttons.push(json!({"text": ACK, "onClick": {"openLink": {"url": ack}}}));
+    }
+    if !buttons.is_empty() {
+        widgets.push(json!({"buttonList": {"buttons": buttons}}));
     }
     Outgoing::post(
         spec.url.as_str().to_owned(),

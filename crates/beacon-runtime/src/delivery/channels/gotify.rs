@@ -1,7 +1,7 @@
 //! Gotify's `POST /message` with the application token in `X-Gotify-Key`: title, Markdown message, priority by
 //! severity, the monitor's page as the notification's click URL.
 
-use super::{OPEN, Outgoing, join};
+use super::{ACK, OPEN, Outgoing, join};
 use beacon_core::channel::GotifySpec;
 use beacon_core::notify::{Message, Severity};
 use serde_json::json;
@@ -21,6 +21,9 @@ pub fn request(spec: &GotifySpec, msg: &Message) -> Outgoing {
     if let Some(link) = &msg.link {
         text.push_str(&format!("\n\n[{OPEN}]({link})"));
         extras["client::notification"] = json!({"click": {"url": link}});
+    }
+    if let Some(ack) = &msg.ack_link {
+        text.push_str(&format!("\n\n[{ACK}]({ack})"));
     }
     let mut out = Outgoing::post(
         join(spec.base.as_str(), "/message"),

@@ -2,7 +2,7 @@
 //! access token as `Authorization: Bearer`. The transaction id is the delivery's id, so a retried delivery is
 //! one message (the homeserver deduplicates). A 429's body says `retry_after_ms`.
 
-use super::{OPEN, Outgoing, html, join, mark};
+use super::{ACK, OPEN, Outgoing, html, join, mark};
 use beacon_core::channel::MatrixSpec;
 use beacon_core::notify::Message;
 use serde_json::{Value, json};
@@ -44,6 +44,10 @@ pub fn request(spec: &MatrixSpec, msg: &Message, delivery_id: Uuid) -> Outgoing 
     if let Some(link) = &msg.link {
         plain.push_str(&format!("\n{OPEN}: {link}"));
         rich.push_str(&format!("<p><a href=\"{}\">{OPEN}</a></p>", html(link)));
+    }
+    if let Some(ack) = &msg.ack_link {
+        plain.push_str(&format!("\n{ACK}: {ack}"));
+        rich.push_str(&format!("<p><a href=\"{}\">{ACK}</a></p>", html(ack)));
     }
     let url = join(
         spec.base.as_str(),

@@ -118,6 +118,9 @@ pub fn html(text: &str) -> String {
 /// The label of the link to the monitor's page.
 pub const OPEN: &str = "Open in Beacon";
 
+/// The label of the one-click acknowledgement link.
+pub const ACK: &str = "Acknowledge";
+
 /// `base` (with or without a trailing slash) joined with `path` (starting with `/`).
 pub fn join(base: &str, path: &str) -> String {
     format!("{}{path}", base.trim_end_matches('/'))
@@ -142,7 +145,7 @@ pub(crate) mod sample {
     }
 
     pub fn down() -> Message {
-        Message::from_event(
+        let mut m = Message::from_event(
             &Payload::IncidentStart(IncidentStarted {
                 incident_id: Uuid::from_u128(7),
                 monitor: monitor(),
@@ -154,7 +157,9 @@ pub(crate) mod sample {
             }),
             T,
             Some("https://beacon.example.com"),
-        )
+        );
+        m.ack_link = Some("https://beacon.example.com/ack/TOKEN".into());
+        m
     }
 
     pub fn up() -> Message {

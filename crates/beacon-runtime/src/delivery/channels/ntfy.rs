@@ -1,7 +1,7 @@
 //! ntfy's JSON publishing (`POST` to the server's root): topic, title, message, priority and tags by severity,
 //! the monitor's page as the click action. An access token goes in `Authorization: Bearer`.
 
-use super::{OPEN, Outgoing, cut};
+use super::{ACK, OPEN, Outgoing, cut};
 use beacon_core::channel::NtfySpec;
 use beacon_core::notify::{Message, Severity};
 use serde_json::json;
@@ -26,6 +26,13 @@ pub fn request(spec: &NtfySpec, msg: &Message) -> Outgoing {
     if let Some(link) = &msg.link {
         body["click"] = json!(link);
         body["actions"] = json!([{"action": "view", "label": OPEN, "url": link}]);
+    }
+    if let Some(ack) = &msg.ack_link {
+        let action = json!({"action": "view", "label": ACK, "url": ack});
+        match body["actions"].as_array_mut() {
+            Some(actions) => actions.push(action),
+            None => body["actions"] = json!([action]),
+        }
     }
     let mut out = Outgoing::post(spec.base.as_str().to_owned(), body);
     if let Some(t) = &spec.token {

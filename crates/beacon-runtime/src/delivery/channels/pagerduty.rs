@@ -3,7 +3,7 @@
 //! Other events (tests, Kubernetes objects) are `info` triggers with a key of their own. The routing key is in
 //! the body: the logged body hides it.
 
-use super::{OPEN, Outgoing, cut, join};
+use super::{ACK, OPEN, Outgoing, cut, join};
 use beacon_core::channel::PagerDutySpec;
 use beacon_core::notify::{Message, Severity, rfc3339};
 use serde_json::{Map, Value, json};
@@ -39,6 +39,9 @@ pub fn request(spec: &PagerDutySpec, msg: &Message, delivery_id: Uuid) -> Outgoi
         if let Some(link) = &msg.link {
             b["links"] = json!([{"href": link, "text": OPEN}]);
             b["client_url"] = json!(link);
+        }
+        if let (Some(ack), Some(links)) = (&msg.ack_link, b["links"].as_array_mut()) {
+            links.push(json!({"href": ack, "text": ACK}));
         }
         b
     };

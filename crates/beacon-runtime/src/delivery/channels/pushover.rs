@@ -1,7 +1,7 @@
 //! Pushover's `POST /1/messages.json`: application token and user key in the body (hidden in the log), HTML
 //! message, priority by severity (high for down), the monitor's page as the supplementary URL.
 
-use super::{OPEN, Outgoing, cut, html, join};
+use super::{ACK, OPEN, Outgoing, cut, html, join};
 use beacon_core::channel::PushoverSpec;
 use beacon_core::notify::{Message, Severity};
 use serde_json::json;
@@ -15,6 +15,9 @@ pub fn request(spec: &PushoverSpec, msg: &Message) -> Outgoing {
     let mut text = html(&msg.summary);
     for (k, v) in &msg.facts {
         text.push_str(&format!("\n<b>{}:</b> {}", html(k), html(v)));
+    }
+    if let Some(ack) = &msg.ack_link {
+        text.push_str(&format!("\n<a href=\"{}\">{ACK}</a>", html(ack)));
     }
     let mut body = json!({
         "title": cut(&msg.title, 250),

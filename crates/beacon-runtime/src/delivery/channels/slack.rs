@@ -1,7 +1,7 @@
 //! Slack incoming webhooks (and Mattermost's, which take the same body): a Block Kit message — a header, the
 //! summary, the facts as fields, a button to the monitor — with `text` as the notification's fallback.
 
-use super::{OPEN, Outgoing, cut, mark};
+use super::{ACK, OPEN, Outgoing, cut, mark};
 use beacon_core::channel::{ChatSpec, masked_url};
 use beacon_core::notify::Message;
 use serde_json::{Value, json};
@@ -32,6 +32,14 @@ pub fn request(spec: &ChatSpec, msg: &Message) -> Outgoing {
         blocks.push(json!({"type": "actions", "elements": [
             {"type": "button", "text": {"type": "plain_text", "text": OPEN}, "url": link}
         ]}));
+    }
+    if let Some(ack) = &msg.ack_link {
+        let last = blocks.len() - 1;
+        let button = json!({"type": "button", "style": "danger", "text": {"type": "plain_text", "text": ACK}, "url": ack});
+        match blocks[last]["elements"].as_array_mut() {
+            Some(elements) => elements.push(button),
+            None => blocks.push(json!({"type": "actions", "elements": [button]})),
+        }
     }
     Outgoing::post(
         spec.url.as_str().to_owned(),

@@ -1,7 +1,7 @@
 //! Microsoft Teams through a Workflows webhook ("Post to a channel when a webhook request is received"): a
 //! message with one Adaptive Card (title coloured by severity, the summary, a fact set, a button).
 
-use super::{OPEN, Outgoing, mark};
+use super::{ACK, OPEN, Outgoing, mark};
 use beacon_core::channel::{ChatSpec, masked_url};
 use beacon_core::notify::{Message, Severity};
 use serde_json::{Value, json};
@@ -30,6 +30,13 @@ pub fn request(spec: &ChatSpec, msg: &Message) -> Outgoing {
     });
     if let Some(link) = &msg.link {
         card["actions"] = json!([{"type": "Action.OpenUrl", "title": OPEN, "url": link}]);
+    }
+    if let Some(ack) = &msg.ack_link {
+        let action = json!({"type": "Action.OpenUrl", "title": ACK, "url": ack});
+        match card["actions"].as_array_mut() {
+            Some(actions) => actions.push(action),
+            None => card["actions"] = json!([action]),
+        }
     }
     Outgoing::post(
         spec.url.as_str().to_owned(),

@@ -2,7 +2,7 @@
 //! forum topic. The bot token is in the URL's path, so the logged URL hides it. A 429 says how long to wait in
 //! `parameters.retry_after` (seconds).
 
-use super::{OPEN, Outgoing, cut, html, join, mark};
+use super::{ACK, OPEN, Outgoing, cut, html, join, mark};
 use beacon_core::channel::TelegramSpec;
 use beacon_core::notify::Message;
 use serde_json::{Value, json};
@@ -20,6 +20,9 @@ pub fn request(spec: &TelegramSpec, msg: &Message) -> Outgoing {
     }
     if let Some(link) = &msg.link {
         text.push_str(&format!("\n\n<a href=\"{}\">{OPEN}</a>", html(link)));
+    }
+    if let Some(ack) = &msg.ack_link {
+        text.push_str(&format!("\n<a href=\"{}\">{ACK}</a>", html(ack)));
     }
     let mut body = json!({
         "chat_id": spec.chat_id,

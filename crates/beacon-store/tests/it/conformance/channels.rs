@@ -206,3 +206,159 @@ pub async fn channel_names_are_unique_and_kinds_fixed(store: Arc<dyn Store>) {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+pub async fn reminders_are_delayed_rows_that_ack_and_resolution_cancel(store: Arc<dyn Store>) {
+    let (svc, _) = setup(&store, 60).await;
+    store
+        .set_service_reminders(
+            svc.id,
+            Some(Reminders {
+                every_ms: 600_000,
+                max: 3,
+            }),
+            T0,
+        )
+        .await
+        .expect("reminders");
+    assert_eq!(
+        store.get_service(svc.id).await.expect("service").reminders,
+        Some(Reminders {
+            every_ms: 600_000,
+            max: 3
+        })
+    );
+    let pager = store
+        .create_channel(
+            &NewChannel {
+                name: "pager".into(),
+                spec: slack("https://hooks.slack.com/services/T0/B0/p"),
+                webhook: None,
+                route: Some(Route {
+                    service_id: svc.id,
+                    events: vec![
+                        "incident_start".into(),
+                        "reminder".into(),
+                        "incident_resolved".into(),
+                    ],
+                }),
+            },
+            T0,
+        )
+        .await
+        .expect("channel");
+    // Opens at the second failure (threshold 2).
+    run_slot(&store, T0 + 60_000, false).await;
+    run_slot(&store, T0 + 120_000, false).await;
+    let opened_at = T0 + 120_000;
+    let of = |kind: &str| {
+        let kind = kind.to_owned();
+        let store = store.clone();
+        async move {
+            store
+                .list_deliveries(Some(pager.id), None)
+                .await
+                .expect("deliveries")
+                .into_iter()
+                .filter(|d| d.event_kind.as_str() == kind)
+                .collect::<Vec<_>>()
+        }
+    };
+    let reminders = of("reminder").await;
+    assert_eq!(reminders.len(), 3, "one delayed row per reminder");
+    let mut due: Vec<i64> = reminders.iter().map(|d| d.next_attempt_at).collect();
+    due.sort_unstable();
+    // Due every ten minutes from when the incident's start was written.
+    let written = of("incident_start").await[0].created_at;
+    assert_eq!(
+        due,
+        [written + 600_000, written + 1_200_000, written + 1_800_000]
+    );
+    let opened_at = written;
+    // Not claimable before they are due; the first is at its time.
+    let early = store
+        .claim_deliveries("engine", opened_at + 599_999, 30_000, 100)
+        .await
+        .expect("claim");
+    assert!(
+        early.iter().all(|d| d.event.kind().as_str() != "reminder"),
+        "{early:?}"
+    );
+    let incident = store
+        .list_incidents(IncidentFilter::default(), Page::default())
+        .await
+        .expect("incidents")
+        .items[0]
+        .clone();
+    let acked = store
+        .acknowledge_incident(incident.id, "ada", Some("on it"), opened_at + 60_000)
+        .await
+        .expect("ack");
+    assert_eq!(acked.acknowledged_by.as_deref(), Some("ada"));
+    assert_eq!(acked.ack_note.as_deref(), Some("on it"));
+    let again = store
+        .acknowledge_incident(incident.id, "bob", None, opened_at + 70_000)
+        .await
+        .expect("second ack");
+    assert_eq!(
+        again.acknowledged_by.as_deref(),
+        Some("ada"),
+        "the first acknowledgement stands"
+    );
+    let reminders = of("reminder").await;
+    assert!(
+        reminders.iter().all(|d| d.status.as_str() == "cancelled"),
+        "ack cancels what has not gone out: {reminders:?}"
+    );
+    // Resolution still reaches the channel (nothing pending blocks it), and a resolved incident cannot be taken.
+    run_slot(&store, T0 + 180_000, true).await;
+    run_slot(&store, T0 + 240_000, true).await;
+    assert_eq!(of("incident_resolved").await.len(), 1);
+    let later = opened_at + 3_600_000;
+    let claimed = store
+        .claim_deliveries("engine", later, 30_000, 100)
+        .await
+        .expect("claim");
+    let kinds: Vec<&str> = claimed.iter().map(|d| d.event.kind().as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["incident_start"],
+        "first in line; no reminder goes out"
+    );
+    store
+        .finish_attempt(
+            "engine",
+            &FinishedAttempt {
+                delivery_pk: claimed[0].pk,
+                attempt: AttemptRecord::default(),
+                next: NextStep::Delivered,
+            },
+        )
+        .await
+        .expect("finish");
+    let claimed = store
+        .claim_deliveries("engine", later, 30_000, 100)
+        .await
+        .expect("claim");
+    let kinds: Vec<&str> = claimed.iter().map(|d| d.event.kind().as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["incident_resolved"],
+        "cancelled reminders block nothing"
+    );
+    assert!(matches!(
+        store
+            .acknowledge_incident(incident.id, "ada", None, T0 + 300_000)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // The link key is made once and shared.
+    let k1 = store
+        .server_key("ack_links", &[1; 32], T0)
+        .await
+        .expect("key");
+    let k2 = store
+        .server_key("ack_links", &[2; 32], T0)
+        .await
+        .expect("key");
+    assert_eq!((k1.clone(), k1), (k2, vec![1; 32]));
+}
