@@ -899,3 +899,158 @@ fn the_api_refuses_unknown_fields_and_subscribes_services() {
     let again = home.run(&["channels", "unsubscribe", "n", "--service-id", &sid]);
     assert_ne!(again.code, 0);
 }
+
+/// The ack link of the last Slack message that has one.
+fn ack_link(log: &Log) -> Option<String> {
+    let seen = log.lock().expect("log");
+    seen.iter()
+        .rev()
+        .filter(|x| x.kind == "slack")
+        .find_map(|x| {
+            x.body["blocks"].as_array()?.iter().find_map(|b| {
+                b["elements"].as_array()?.iter().find_map(|e| {
+                    (e["text"]["text"] == "Acknowledge")
+                        .then(|| e["url"].as_str().map(str::to_owned))?
+                })
+            })
+        })
+}
+
+#[test]
+fn reminders_go_out_until_someone_acknowledges_from_the_message_or_the_cli() {
+    let home = Home::sqlite();
+    let (base, log) = services();
+    let target = Target::start();
+    let sid = home.service();
+    let eid = home.endpoint(
+        &sid,
+        &format!("{}/shop", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    let bad = home.run(&["services", "update", &sid, "--remind-every", "5s"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("remind_every"), "{}", bad.stderr);
+    let svc = home.json(&[
+        "services",
+        "update",
+        &sid,
+        "--remind-every",
+        "10s",
+        "--remind-max",
+        "3",
+    ]);
+    assert_eq!(
+        (svc["remind_every"].as_str(), svc["remind_max"].as_u64()),
+        (Some("10s"), Some(3))
+    );
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "slack",
+        "--name",
+        "oncall",
+        "--url",
+        &format!("{base}/slack/services/T0/B0/{SLACK_SECRET}"),
+        "--service-id",
+        &sid,
+        "--events",
+        "incident_start,reminder,incident_resolved",
+    ]);
+    let port = crate::harness::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let server = home.spawn_server(
+        &["server", "--listen", &listen, "--public-url", &public],
+        &[],
+    );
+
+    // An incident: its message carries a link that acknowledges it.
+    target.set(Mode::Error500);
+    let link = eventually(
+        Duration::from_secs(20),
+        "a message with an ack link",
+        || ack_link(&log),
+    );
+    assert!(link.starts_with(&format!("{public}/ack/")), "{link}");
+    let (status, page) = crate::harness::http_get(&link);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Acknowledge this incident?")
+            && page.contains("Health")
+            && page.contains("500"),
+        "{page}"
+    );
+    let forged = format!("{}x", &link[..link.len() - 1]);
+    assert_eq!(
+        crate::harness::http_get(&forged).0,
+        403,
+        "a changed link is refused"
+    );
+    let done = crate::harness::http(
+        &link,
+        "POST",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(b"note=on+it"),
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Acknowledged"), "{}", done.body);
+    let incident = home
+        .incidents(&eid)
+        .into_iter()
+        .find(|i| i["status"] == "open")
+        .expect("open incident");
+    assert_eq!(
+        incident["acknowledged_by"], "a link in a message",
+        "{incident}"
+    );
+    assert_eq!(incident["ack_note"], "on it");
+    let reminders = |status: &str| {
+        home.json(&["deliveries", "list", "--status", status])
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|d| d["event"] == "reminder")
+            .count()
+    };
+    assert_eq!(
+        reminders("cancelled"),
+        3,
+        "the acknowledgement cancels every reminder"
+    );
+
+    // The next incident, unacknowledged: its first reminder goes out when due, then the CLI takes it.
+    target.set(Mode::Ok);
+    eventually(Duration::from_secs(20), "the resolution", || {
+        home.incidents(&eid)
+            .into_iter()
+            .all(|i| i["status"] == "resolved")
+            .then_some(())
+    });
+    target.set(Mode::Error500);
+    let second = eventually(Duration::from_secs(20), "a second incident", || {
+        home.incidents(&eid)
+            .into_iter()
+            .find(|i| i["status"] == "open")
+    });
+    eventually(Duration::from_secs(30), "the first reminder", || {
+        let seen = log.lock().expect("log");
+        seen.iter()
+            .any(|x| x.kind == "slack" && x.body.to_string().contains("is still down"))
+            .then_some(())
+    });
+    let acked = home.json(&["incidents", "ack", &id(&second), "--note", "restarting it"]);
+    assert!(
+        acked["acknowledged_by"]
+            .as_str()
+            .is_some_and(|b| b.contains("cli")),
+        "{acked}"
+    );
+    assert_eq!(reminders("delivered"), 1, "one reminder went out");
+    assert_eq!(
+        reminders("cancelled"),
+        5,
+        "the other two of the second incident are cancelled"
+    );
+    assert_eq!(server.terminate(), 0);
+}
