@@ -660,7 +660,7 @@ pub enum DeliveriesCmd {
         /// Only this webhook's (UUID)
         #[arg(long)]
         webhook_id: Option<Uuid>,
-        /// pending, delivered or failed
+        /// pending, delivered, failed or cancelled (reminders not sent)
         #[arg(long)]
         status: Option<String>,
     },

@@ -168,7 +168,7 @@ impl WebhookOps for App {
             None | Some("") => None,
             Some(st) => Some(beacon_store::DeliveryStatus::parse(st).ok_or_else(|| {
                 ApiError::bad_request(format!(
-                    "unknown status {st:?}: use pending, delivered or failed"
+                    "unknown status {st:?}: use pending, delivered, failed or cancelled"
                 ))
                 .with_field("status")
             })?),

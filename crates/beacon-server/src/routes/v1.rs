@@ -341,7 +341,7 @@ pub struct WebhookListParams {
 #[into_params(parameter_in = Query)]
 pub struct DeliveryListParams {
     pub webhook_id: Option<Uuid>,
-    /// pending, delivered or failed.
+    /// pending, delivered, failed or cancelled (reminders not sent).
     pub status: Option<String>,
 }
 
