@@ -28,10 +28,12 @@ pub enum EventKind {
     KubernetesDeleted,
     /// An incident is still open and nobody has acknowledged it (sent at the service's reminder cadence).
     Reminder,
+    /// A step of the service's escalation policy: an unacknowledged incident reaches its next channels.
+    Escalation,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
@@ -40,6 +42,7 @@ impl EventKind {
         EventKind::KubernetesCreated,
         EventKind::KubernetesDeleted,
         EventKind::Reminder,
+        EventKind::Escalation,
     ];
 
     /// The kinds a webhook may subscribe to (a test goes to the webhook it tests, subscribed or not).
@@ -63,6 +66,7 @@ impl EventKind {
             EventKind::KubernetesCreated => "kubernetes_created",
             EventKind::KubernetesDeleted => "kubernetes_deleted",
             EventKind::Reminder => "reminder",
+            EventKind::Escalation => "escalation",
         }
     }
 
@@ -166,10 +170,11 @@ pub struct TestMessage {
     pub message: String,
 }
 
-/// `reminder`: an incident is still open and unacknowledged. Written when the incident opens, one per reminder,
-/// each delivered when due unless the incident is acknowledged or resolved first.
+/// `reminder` and `escalation`: an incident is still open and unacknowledged. Written when the incident opens,
+/// one per reminder or escalation step, each delivered when due unless the incident is acknowledged or resolved
+/// first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reminder {
+pub struct FollowUp {
     pub incident_id: Uuid,
     /// What is down, as messages name it (`Shop / API`, a heartbeat's name).
     pub subject: String,
@@ -177,7 +182,7 @@ pub struct Reminder {
     pub path: String,
     pub started_at: Millis,
     pub cause: String,
-    /// This is reminder `number` of at most `of`.
+    /// This is reminder (or escalation step) `number` of `of`.
     pub number: u32,
     pub of: u32,
     /// When it is sent.
@@ -195,7 +200,8 @@ pub enum Payload {
     Test(TestMessage),
     KubernetesCreated(ObjectEvent),
     KubernetesDeleted(ObjectEvent),
-    Reminder(Reminder),
+    Reminder(FollowUp),
+    Escalation(FollowUp),
 }
 
 impl Payload {
@@ -209,6 +215,7 @@ impl Payload {
             Payload::KubernetesCreated(_) => EventKind::KubernetesCreated,
             Payload::KubernetesDeleted(_) => EventKind::KubernetesDeleted,
             Payload::Reminder(_) => EventKind::Reminder,
+            Payload::Escalation(_) => EventKind::Escalation,
         }
     }
 }

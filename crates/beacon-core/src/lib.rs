@@ -8,6 +8,7 @@ pub mod check;
 pub mod clock;
 pub mod delivery;
 pub mod endpoint;
+pub mod escalation;
 pub mod event;
 pub mod heartbeat;
 pub mod incident;

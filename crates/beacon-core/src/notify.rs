@@ -229,27 +229,56 @@ impl Message {
                 ack_link: None,
                 at,
             },
-            Payload::Reminder(r) => Message {
-                kind: event.kind(),
-                severity: Severity::Down,
-                title: format!("{} is still down", r.subject),
-                summary: format!(
-                    "{} has been down for {} ({}), and nobody has acknowledged it yet.",
-                    r.subject,
-                    duration(r.due_at - r.started_at),
-                    r.cause
-                ),
-                subject: r.subject.clone(),
-                facts: vec![
-                    ("Down since".to_owned(), when(r.started_at)),
-                    ("Cause".to_owned(), r.cause.clone()),
-                    ("Reminder".to_owned(), format!("{} of {}", r.number, r.of)),
-                ],
-                link: link(r.path.clone()),
-                incident_key: Some(r.incident_id.to_string()),
-                ack_link: None,
-                at,
-            },
+            Payload::Reminder(r) | Payload::Escalation(r) => {
+                let escalation = matches!(event, Payload::Escalation(_));
+                let down_for = duration(r.due_at - r.started_at);
+                let (title, summary, label) = if escalation && r.due_at == r.started_at {
+                    (
+                        format!("{} is down", r.subject),
+                        format!(
+                            "{} has been failing since {}: {}.",
+                            r.subject,
+                            when(r.started_at),
+                            r.cause
+                        ),
+                        "Escalation step",
+                    )
+                } else if escalation {
+                    (
+                        format!("{} is still down: escalated", r.subject),
+                        format!(
+                            "{} has been down for {down_for} ({}) and nobody has acknowledged it: you are the next to know.",
+                            r.subject, r.cause
+                        ),
+                        "Escalation step",
+                    )
+                } else {
+                    (
+                        format!("{} is still down", r.subject),
+                        format!(
+                            "{} has been down for {down_for} ({}), and nobody has acknowledged it yet.",
+                            r.subject, r.cause
+                        ),
+                        "Reminder",
+                    )
+                };
+                Message {
+                    kind: event.kind(),
+                    severity: Severity::Down,
+                    title,
+                    summary,
+                    subject: r.subject.clone(),
+                    facts: vec![
+                        ("Down since".to_owned(), when(r.started_at)),
+                        ("Cause".to_owned(), r.cause.clone()),
+                        (label.to_owned(), format!("{} of {}", r.number, r.of)),
+                    ],
+                    link: link(r.path.clone()),
+                    incident_key: Some(r.incident_id.to_string()),
+                    ack_link: None,
+                    at,
+                }
+            }
             Payload::KubernetesCreated(o) | Payload::KubernetesDeleted(o) => {
                 let obj = &o.object;
                 let created = matches!(event, Payload::KubernetesCreated(_));

@@ -37,6 +37,7 @@ pub(crate) fn from_columns(kind: &str, payload: &str) -> Result<Payload> {
             Payload::KubernetesDeleted(serde_json::from_str(payload).map_err(bad)?)
         }
         EventKind::Reminder => Payload::Reminder(serde_json::from_str(payload).map_err(bad)?),
+        EventKind::Escalation => Payload::Escalation(serde_json::from_str(payload).map_err(bad)?),
     })
 }
 

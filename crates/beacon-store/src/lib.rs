@@ -34,6 +34,7 @@ pub trait Store:
     + Incidents
     + Webhooks
     + Channels
+    + Escalations
     + Outbox
     + Tokens
     + Users
@@ -54,6 +55,7 @@ impl<T> Store for T where
         + Incidents
         + Webhooks
         + Channels
+        + Escalations
         + Outbox
         + Tokens
         + Users

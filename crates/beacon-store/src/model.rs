@@ -23,8 +23,28 @@ pub struct Service {
     pub description: String,
     /// Reminders while an incident of its stays open and unacknowledged.
     pub reminders: Option<Reminders>,
+    /// Its escalation policy: later steps reach more channels while an incident stays unacknowledged.
+    pub escalation_policy_id: Option<Uuid>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// An escalation policy: steps of channels, each this long after an incident opens, run `repeat` more times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationPolicy {
+    pub id: Uuid,
+    pub name: String,
+    pub steps: Vec<PolicyStep>,
+    pub repeat: u32,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyStep {
+    pub delay_ms: Millis,
+    /// Channel ids.
+    pub channels: Vec<Uuid>,
 }
 
 /// Remind every `every_ms`, at most `max` times.

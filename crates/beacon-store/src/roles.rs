@@ -152,6 +152,30 @@ pub trait Channels: Send + Sync + 'static {
     -> Result<Channel>;
 }
 
+/// Escalation policies, and which service follows which.
+#[async_trait]
+pub trait Escalations: Send + Sync + 'static {
+    /// Conflict when the name is taken; NotFound naming a channel that does not exist.
+    async fn create_policy(
+        &self,
+        name: &str,
+        steps: &[PolicyStep],
+        repeat: u32,
+        now: Millis,
+    ) -> Result<EscalationPolicy>;
+    async fn list_policies(&self) -> Result<Vec<EscalationPolicy>>;
+    async fn get_policy(&self, id: Uuid) -> Result<EscalationPolicy>;
+    /// Services that followed it follow none afterwards.
+    async fn delete_policy(&self, id: Uuid) -> Result<()>;
+    /// The policy the service's incidents opened from now on follow (`None`: none).
+    async fn set_service_policy(
+        &self,
+        service_id: Uuid,
+        policy_id: Option<Uuid>,
+        now: Millis,
+    ) -> Result<Service>;
+}
+
 /// Webhook configuration and the record of what was sent: events, deliveries, attempts.
 #[async_trait]
 pub trait Webhooks: Send + Sync + 'static {

@@ -146,13 +146,13 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
             data
         }
         Payload::Test(p) => json!({ "webhook_id": webhook_id, "message": p.message }),
-        Payload::Reminder(p) => json!({
+        Payload::Reminder(p) | Payload::Escalation(p) => json!({
             "incident_id": p.incident_id,
             "subject": p.subject,
             "started_at": rfc3339(p.started_at),
             "message": p.cause,
             "cause": p.cause,
-            "reminder": p.number,
+            "number": p.number,
             "of": p.of,
         }),
         Payload::KubernetesCreated(p) | Payload::KubernetesDeleted(p) => json!({
@@ -221,9 +221,10 @@ pub fn pulse(event: &Payload, at: Millis) -> Value {
             (None, None, event.kind().as_str(), "success", None)
         }
         Payload::Test(p) => (p.endpoint_id, None, event.kind().as_str(), "success", None),
-        Payload::KubernetesCreated(_) | Payload::KubernetesDeleted(_) | Payload::Reminder(_) => {
-            (None, None, event.kind().as_str(), "success", None)
-        }
+        Payload::KubernetesCreated(_)
+        | Payload::KubernetesDeleted(_)
+        | Payload::Reminder(_)
+        | Payload::Escalation(_) => (None, None, event.kind().as_str(), "success", None),
     };
     let mut body = json!({
         "check_id": check_id,

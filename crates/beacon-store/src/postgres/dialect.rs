@@ -13,6 +13,15 @@ pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, sta
          AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) \
        UNION SELECT r.channel_pk FROM channel_routes r WHERE r.service_pk = $3 AND r.events LIKE '%,' || $4 || ',%'\
      ) t ORDER BY t.pk";
+/// The resolution of incident $4 (event $1) to every channel one of its escalation steps reached that does not
+/// have it yet.
+pub const FAN_OUT_ESCALATED: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+     SELECT gen_random_uuid(), x.webhook_pk, $1, 'pending', $2, $2, $3 FROM (SELECT DISTINCT d.webhook_pk FROM deliveries d \
+       JOIN events e ON e.pk = d.event_pk WHERE e.incident_pk = $4 AND e.kind = 'escalation' AND d.status = 'delivered') x \
+     WHERE NOT EXISTS (SELECT 1 FROM deliveries y WHERE y.event_pk = $1 AND y.webhook_pk = x.webhook_pk) ORDER BY x.webhook_pk";
+/// One delivery of event $2 to channel $1, due at $3, without an order key (a follow-up).
+pub const DELIVERY_TO: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+     SELECT gen_random_uuid(), w.pk, $2, 'pending', $3, $3, NULL FROM webhooks w WHERE w.pk = $1";
 pub const JSON_PAGE_OPEN: &str =
     "SELECT COALESCE(json_agg(j)::text, '[]') FROM (SELECT json_build_array(";
 pub const BEGIN_WRITE: &str = "BEGIN";

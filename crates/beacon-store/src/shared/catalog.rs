@@ -103,6 +103,7 @@ impl This {
                 }),
                 _ => None,
             },
+            escalation_policy_id: row.try_get("escalation_policy_id")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -166,6 +167,7 @@ impl Catalog for This {
             name: beacon_core::endpoint::validate_name(name)?,
             description: description.trim().to_owned(),
             reminders: None,
+            escalation_policy_id: None,
             created_at: now,
             updated_at: now,
         };
@@ -185,7 +187,9 @@ impl Catalog for This {
 
     async fn list_services(&self, page: Page) -> Result<Paged<Service>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT pk, id, name, description, remind_every_ms, remind_max, created_at, updated_at FROM services WHERE pk > ",
+            "SELECT pk, id, name, description, remind_every_ms, remind_max, created_at, updated_at, \
+             (SELECT p.id FROM escalation_policies p WHERE p.pk = services.escalation_policy_pk) AS escalation_policy_id \
+             FROM services WHERE pk > ",
         );
         qb.push_bind(page.after.unwrap_or(0)).push(" ORDER BY pk");
         push_limit(&mut qb, page);
@@ -201,7 +205,9 @@ impl Catalog for This {
 
     async fn get_service(&self, id: Uuid) -> Result<Service> {
         let row = sqlx::query(
-            "SELECT id, name, description, remind_every_ms, remind_max, created_at, updated_at FROM services WHERE id = $1",
+            "SELECT id, name, description, remind_every_ms, remind_max, created_at, updated_at, \
+             (SELECT p.id FROM escalation_policies p WHERE p.pk = services.escalation_policy_pk) AS escalation_policy_id \
+             FROM services WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -221,18 +227,23 @@ impl Catalog for This {
         now: Millis,
     ) -> Result<Service> {
         let name = name.map(beacon_core::endpoint::validate_name).transpose()?;
-        let row = sqlx::query(
+        let updated = sqlx::query(
             "UPDATE services SET name = COALESCE($2, name), description = COALESCE($3, description), \
-             updated_at = $4 WHERE id = $1 RETURNING id, name, description, remind_every_ms, remind_max, created_at, updated_at",
+             updated_at = $4 WHERE id = $1",
         )
         .bind(id)
         .bind(name)
         .bind(description.map(str::trim))
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound { kind: "service", id })?;
-        Self::service_from_row(&row)
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                kind: "service",
+                id,
+            });
+        }
+        self.get_service(id).await
     }
 
     async fn set_service_reminders(
@@ -241,18 +252,22 @@ impl Catalog for This {
         reminders: Option<Reminders>,
         now: Millis,
     ) -> Result<Service> {
-        let row = sqlx::query(
-            "UPDATE services SET remind_every_ms = $2, remind_max = $3, updated_at = $4 WHERE id = $1 \
-             RETURNING id, name, description, remind_every_ms, remind_max, created_at, updated_at",
+        let updated = sqlx::query(
+            "UPDATE services SET remind_every_ms = $2, remind_max = $3, updated_at = $4 WHERE id = $1",
         )
         .bind(id)
         .bind(reminders.map(|r| r.every_ms))
         .bind(reminders.map(|r| i32::try_from(r.max).unwrap_or(i32::MAX)))
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound { kind: "service", id })?;
-        Self::service_from_row(&row)
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                kind: "service",
+                id,
+            });
+        }
+        self.get_service(id).await
     }
 
     async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<()> {

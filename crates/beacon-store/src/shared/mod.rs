@@ -10,6 +10,7 @@
 
 mod catalog;
 mod channels;
+mod escalations;
 mod heartbeat_rows;
 mod heartbeats;
 mod incidents;

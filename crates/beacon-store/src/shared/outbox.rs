@@ -3,7 +3,7 @@
 
 use super::*;
 use beacon_core::channel::ChannelSpec;
-use beacon_core::event::Reminder;
+use beacon_core::event::FollowUp;
 use sqlx::AssertSqlSafe;
 
 /// Delivery order keys of Kubernetes objects: their own range, so an object's events never queue behind an
@@ -79,49 +79,55 @@ impl This {
                 .bind(to_endpoint_webhook && matches!(owner, Owner::Endpoint(_)))
                 .execute(&mut **tx)
                 .await?;
-            if let (Some(incident_pk), Some(first)) = (incident_pk, reminder_of(typed)) {
-                Self::schedule_reminders(tx, owner, service_pk, incident_pk, order_key, first, now)
+            if let (Some(incident_pk), Some(first)) = (incident_pk, follow_up_of(typed)) {
+                Self::schedule_follow_ups(tx, owner, service_pk, incident_pk, first, now).await?;
+            }
+            if let (Some(incident_pk), true) = (incident_pk, ends_incident(typed)) {
+                // Whoever an escalation step reached hears of the resolution too.
+                sqlx::query(sql::FAN_OUT_ESCALATED)
+                    .bind(event_pk)
+                    .bind(now)
+                    .bind(order_key)
+                    .bind(incident_pk)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
         Ok(event_id)
     }
 
-    /// An opening incident's reminders, if its service sets a cadence: one `reminder` event per reminder (at most
-    /// `remind_max`), each with deliveries to the channels subscribed to reminders delayed until it is due.
-    #[allow(clippy::too_many_arguments)]
-    async fn schedule_reminders(
+    /// An opening incident's follow-ups: its reminders, if its service sets a cadence (one `reminder` event per
+    /// reminder, with deliveries to the channels subscribed to reminders), and its escalation steps, if the
+    /// service has a policy (one `escalation` event per step and round, with deliveries to the step's channels),
+    /// each delivery delayed until due. Follow-ups have no order key: a pending one never holds up another
+    /// delivery (the incident's resolution cancels what is left of them).
+    async fn schedule_follow_ups(
         tx: &mut sqlx::Transaction<'static, Db>,
         owner: Owner,
         service_pk: i64,
         incident_pk: i64,
-        order_key: i64,
-        first: Reminder,
+        first: FollowUp,
         now: Millis,
     ) -> Result<()> {
-        let row = sqlx::query("SELECT remind_every_ms, remind_max FROM services WHERE pk = $1")
-            .bind(service_pk)
-            .fetch_one(&mut **tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT s.remind_every_ms, s.remind_max, p.steps, p.repeat FROM services s \
+             LEFT JOIN escalation_policies p ON p.pk = s.escalation_policy_pk WHERE s.pk = $1",
+        )
+        .bind(service_pk)
+        .fetch_one(&mut **tx)
+        .await?;
         let (every, max): (Option<i64>, Option<i32>) = (row.try_get(0)?, row.try_get(1)?);
-        let (Some(every), Some(max)) = (every.filter(|e| *e > 0), max.filter(|m| *m > 0)) else {
-            return Ok(());
-        };
+        let (steps, repeat): (Option<String>, Option<i32>) = (row.try_get(2)?, row.try_get(3)?);
         let (owner_column, owner_pk) = match owner {
             Owner::Endpoint(pk) => ("endpoint_pk", pk),
             Owner::Heartbeat(pk) => ("heartbeat_pk", pk),
             Owner::KubeObject(_) => return Ok(()),
         };
-        let of = u32::try_from(max).unwrap_or(0);
-        for n in 1..=of {
-            let due = now.saturating_add(every.saturating_mul(i64::from(n)));
-            let reminder = Payload::Reminder(Reminder {
-                number: n,
-                of,
-                due_at: due,
-                ..first.clone()
-            });
-            let (kind, payload) = events::to_columns(&reminder)?;
+        let mut write = async |payload: Payload,
+                               due: Millis,
+                               channels: Option<&[i64]>|
+               -> Result<()> {
+            let (kind, payload) = events::to_columns(&payload)?;
             let event_pk: i64 = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO events (id, kind, payload, created_at, {owner_column}, service_pk, incident_pk, follow_up) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE) RETURNING pk"
@@ -136,18 +142,75 @@ impl This {
             .fetch_one(&mut **tx)
             .await?
             .try_get(0)?;
-            sqlx::query(sql::FAN_OUT)
-                .bind(event_pk)
-                .bind(due)
-                .bind(service_pk)
-                .bind(kind)
-                .bind(order_key)
-                .bind(false)
-                .execute(&mut **tx)
+            match channels {
+                None => {
+                    sqlx::query(sql::FAN_OUT)
+                        .bind(event_pk)
+                        .bind(due)
+                        .bind(service_pk)
+                        .bind(kind)
+                        .bind(None::<i64>)
+                        .bind(false)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Some(channels) => {
+                    for channel in channels {
+                        sqlx::query(sql::DELIVERY_TO)
+                            .bind(channel)
+                            .bind(event_pk)
+                            .bind(due)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                }
+            }
+            Ok(())
+        };
+        if let (Some(every), Some(max)) = (every.filter(|e| *e > 0), max.filter(|m| *m > 0)) {
+            let of = u32::try_from(max).unwrap_or(0);
+            for n in 1..=of {
+                let due = now.saturating_add(every.saturating_mul(i64::from(n)));
+                let reminder = FollowUp {
+                    number: n,
+                    of,
+                    due_at: due,
+                    ..first.clone()
+                };
+                write(Payload::Reminder(reminder), due, None).await?;
+            }
+        }
+        if let (Some(steps), Some(repeat)) = (steps, repeat) {
+            let steps: Vec<StoredStep> = serde_json::from_str(&steps).map_err(corrupt)?;
+            let delays: Vec<Millis> = steps.iter().map(|s| s.delay_ms).collect();
+            let plan =
+                beacon_core::escalation::schedule(&delays, u32::try_from(repeat).unwrap_or(0));
+            let of = u32::try_from(plan.len()).unwrap_or(u32::MAX);
+            for (n, (step, _round, offset)) in (1..).zip(plan) {
+                let due = now.saturating_add(offset);
+                let escalation = FollowUp {
+                    number: n,
+                    of,
+                    due_at: first.started_at.saturating_add(offset),
+                    ..first.clone()
+                };
+                write(
+                    Payload::Escalation(escalation),
+                    due,
+                    Some(&steps[step].channels),
+                )
                 .await?;
+            }
         }
         Ok(())
     }
+}
+
+/// An escalation policy's step as stored (`escalation_policies.steps`): its delay and its channels' pks.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredStep {
+    pub delay_ms: Millis,
+    pub channels: Vec<i64>,
 }
 
 /// The incident an event is about, if any.
@@ -156,7 +219,7 @@ fn incident_of(p: &Payload) -> Option<Uuid> {
         Payload::IncidentStart(e) => Some(e.incident_id),
         Payload::IncidentResolved(e) => Some(e.incident_id),
         Payload::HeartbeatDown(e) | Payload::HeartbeatUp(e) => Some(e.incident_id),
-        Payload::Reminder(r) => Some(r.incident_id),
+        Payload::Reminder(r) | Payload::Escalation(r) => Some(r.incident_id),
         Payload::Test(_) | Payload::KubernetesCreated(_) | Payload::KubernetesDeleted(_) => None,
     }
 }
@@ -167,7 +230,7 @@ fn ends_incident(p: &Payload) -> bool {
 }
 
 /// For an incident opening, the reminder its follow-ups are made from (numbered later).
-fn reminder_of(p: &Payload) -> Option<Reminder> {
+fn follow_up_of(p: &Payload) -> Option<FollowUp> {
     let (incident_id, subject, path, started_at, cause) = match p {
         Payload::IncidentStart(e) => (
             e.incident_id,
@@ -192,7 +255,7 @@ fn reminder_of(p: &Payload) -> Option<Reminder> {
         ),
         _ => return None,
     };
-    Some(Reminder {
+    Some(FollowUp {
         incident_id,
         subject,
         path,
@@ -234,7 +297,7 @@ fn log_event(payload: &Payload) {
             name = e.name.as_deref().unwrap_or(""),
             "incident resolved: heartbeat up"
         ),
-        Payload::Test(_) | Payload::Reminder(_) => {}
+        Payload::Test(_) | Payload::Reminder(_) | Payload::Escalation(_) => {}
         Payload::KubernetesCreated(e) | Payload::KubernetesDeleted(e) => tracing::info!(
             uid = %e.object.uid,
             kind = %e.object.kind,

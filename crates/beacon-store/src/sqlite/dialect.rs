@@ -16,6 +16,15 @@ pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, sta
      ) t ORDER BY t.pk";
 /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
 /// which costs more than the rows themselves; one value per page avoids that.
+/// The resolution of incident $4 (event $1) to every channel one of its escalation steps reached that does not
+/// have it yet.
+pub const FAN_OUT_ESCALATED: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+     SELECT randomblob(16), x.webhook_pk, $1, 'pending', $2, $2, $3 FROM (SELECT DISTINCT d.webhook_pk FROM deliveries d \
+       JOIN events e ON e.pk = d.event_pk WHERE e.incident_pk = $4 AND e.kind = 'escalation' AND d.status = 'delivered') x \
+     WHERE NOT EXISTS (SELECT 1 FROM deliveries y WHERE y.event_pk = $1 AND y.webhook_pk = x.webhook_pk) ORDER BY x.webhook_pk";
+/// One delivery of event $2 to channel $1, due at $3, without an order key (a follow-up).
+pub const DELIVERY_TO: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
+     SELECT randomblob(16), w.pk, $2, 'pending', $3, $3, NULL FROM webhooks w WHERE w.pk = $1";
 pub const JSON_PAGE_OPEN: &str = "SELECT json_group_array(json(j)) FROM (SELECT json_array(";
 /// Take the write lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
 /// without waiting when another connection wrote in between.

@@ -249,7 +249,6 @@ pub async fn reminders_are_delayed_rows_that_ack_and_resolution_cancel(store: Ar
     // Opens at the second failure (threshold 2).
     run_slot(&store, T0 + 60_000, false).await;
     run_slot(&store, T0 + 120_000, false).await;
-    let opened_at = T0 + 120_000;
     let of = |kind: &str| {
         let kind = kind.to_owned();
         let store = store.clone();
@@ -361,4 +360,190 @@ pub async fn reminders_are_delayed_rows_that_ack_and_resolution_cancel(store: Ar
         .await
         .expect("key");
     assert_eq!((k1.clone(), k1), (k2, vec![1; 32]));
+}
+
+pub async fn escalation_steps_reach_their_channels_unless_acknowledged(store: Arc<dyn Store>) {
+    let (svc, _) = setup(&store, 60).await;
+    let chan = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .create_channel(
+                    &NewChannel {
+                        name: name.into(),
+                        spec: slack(&format!("https://hooks.slack.com/services/T0/B0/{name}")),
+                        webhook: None,
+                        route: None,
+                    },
+                    T0,
+                )
+                .await
+                .expect("channel")
+        }
+    };
+    let (a, b, c) = (chan("a").await, chan("b").await, chan("c").await);
+    let policy = store
+        .create_policy(
+            "oncall",
+            &[
+                PolicyStep {
+                    delay_ms: 0,
+                    channels: vec![a.id],
+                },
+                PolicyStep {
+                    delay_ms: 900_000,
+                    channels: vec![b.id, c.id],
+                },
+            ],
+            1,
+            T0,
+        )
+        .await
+        .expect("policy");
+    assert_eq!(
+        store.list_policies().await.expect("list"),
+        vec![policy.clone()]
+    );
+    assert!(matches!(
+        store.create_policy("oncall", &[], 0, T0).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .create_policy(
+                "ghost",
+                &[PolicyStep {
+                    delay_ms: 0,
+                    channels: vec![Uuid::new_v4()]
+                }],
+                0,
+                T0
+            )
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let followed = store
+        .set_service_policy(svc.id, Some(policy.id), T0)
+        .await
+        .expect("attach");
+    assert_eq!(followed.escalation_policy_id, Some(policy.id));
+
+    run_slot(&store, T0 + 60_000, false).await;
+    run_slot(&store, T0 + 120_000, false).await;
+    let to = |ch: Uuid| {
+        let store = store.clone();
+        async move {
+            let mut d: Vec<(i64, String)> = store
+                .list_deliveries(Some(ch), None)
+                .await
+                .expect("deliveries")
+                .into_iter()
+                .map(|d| (d.next_attempt_at, d.status.as_str().to_owned()))
+                .collect();
+            d.sort();
+            d
+        }
+    };
+    let first_a = to(a.id).await;
+    assert_eq!(
+        first_a.len(),
+        2,
+        "step 1 now and again in round 2: {first_a:?}"
+    );
+    let opened = first_a[0].0;
+    assert_eq!(
+        first_a[1].0,
+        opened + 1_800_000,
+        "round 2 starts one gap after the last step"
+    );
+    let bs = to(b.id).await;
+    assert_eq!(
+        bs.iter().map(|d| d.0 - opened).collect::<Vec<_>>(),
+        [900_000, 2_700_000]
+    );
+    // Step 1 goes out now; step 2 is not due yet.
+    let now = store
+        .claim_deliveries("engine", opened, 30_000, 100)
+        .await
+        .expect("claim");
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].webhook_id, a.id);
+    for d in &now {
+        store
+            .finish_attempt(
+                "engine",
+                &FinishedAttempt {
+                    delivery_pk: d.pk,
+                    attempt: AttemptRecord::default(),
+                    next: NextStep::Delivered,
+                },
+            )
+            .await
+            .expect("finish");
+    }
+    // Step 2 at 15 minutes: b and c.
+    let step2 = store
+        .claim_deliveries("engine", opened + 900_000, 30_000, 100)
+        .await
+        .expect("claim");
+    let mut who: Vec<Uuid> = step2.iter().map(|d| d.webhook_id).collect();
+    who.sort();
+    let mut want = vec![b.id, c.id];
+    want.sort();
+    assert_eq!(who, want);
+    store
+        .finish_attempt(
+            "engine",
+            &FinishedAttempt {
+                delivery_pk: step2.iter().find(|d| d.webhook_id == b.id).expect("b").pk,
+                attempt: AttemptRecord::default(),
+                next: NextStep::Delivered,
+            },
+        )
+        .await
+        .expect("finish");
+    // Acknowledged: round 2 never goes out.
+    let incident = store
+        .list_incidents(IncidentFilter::default(), Page::default())
+        .await
+        .expect("incidents")
+        .items[0]
+        .clone();
+    store
+        .acknowledge_incident(incident.id, "ada", None, opened + 1_000_000)
+        .await
+        .expect("ack");
+    let later = store
+        .claim_deliveries("other", opened + 10_000_000, 30_000, 100)
+        .await
+        .expect("claim");
+    assert!(
+        later.is_empty(),
+        "nothing after the acknowledgement: {later:?}"
+    );
+    // The resolution reaches a and b, whom the escalation reached, though neither subscribes to the service.
+    run_slot(&store, T0 + 180_000, true).await;
+    run_slot(&store, T0 + 240_000, true).await;
+    let resolved = |ch: Uuid| {
+        let store = store.clone();
+        async move {
+            store
+                .list_deliveries(Some(ch), None)
+                .await
+                .expect("deliveries")
+                .iter()
+                .filter(|d| d.event_kind.as_str() == "incident_resolved")
+                .count()
+        }
+    };
+    assert_eq!((resolved(a.id).await, resolved(b.id).await), (1, 1));
+    store.delete_policy(policy.id).await.expect("delete");
+    assert_eq!(
+        store
+            .get_service(svc.id)
+            .await
+            .expect("service")
+            .escalation_policy_id,
+        None
+    );
 }
