@@ -26,7 +26,11 @@ pub fn parse_step(s: &str) -> Result<StepInput, ValidationError> {
     };
     let (delay, channels) = s.split_once(':').ok_or_else(|| bad("no ':'"))?;
     let delay = delay.trim();
-    let delay_ms = if delay == "0" {
+    let digits = delay.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let delay_ms = if !digits.is_empty()
+        && digits.chars().all(|c| c == '0')
+        && delay.len() - digits.len() <= 1
+    {
         0
     } else {
         crate::rollup::parse_span(delay)

@@ -158,6 +158,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(routes::workers::router())
         .merge(routes::kubernetes::router())
         .merge(routes::channels::router())
+        .merge(routes::escalations::router())
         .split_for_parts()
         .1
 }
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::workers::router())
         .merge(routes::kubernetes::router())
         .merge(routes::channels::router())
+        .merge(routes::escalations::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);

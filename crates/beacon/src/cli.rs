@@ -81,6 +81,9 @@ pub enum Command {
     /// Pushover, Matrix and signed webhooks; which services' events each receives.
     #[command(subcommand)]
     Channels(ChannelsCmd),
+    /// Escalation policies: channels notified step by step while an incident stays unacknowledged.
+    #[command(subcommand)]
+    Escalations(EscalationsCmd),
     /// Notification targets (signed, retried webhooks).
     #[command(subcommand)]
     Webhooks(WebhooksCmd),
@@ -174,6 +177,9 @@ pub enum ServicesCmd {
         /// At most this many reminders per incident (1..100, default 10)
         #[arg(long)]
         remind_max: Option<u32>,
+        /// The escalation policy its incidents follow (name or UUID), or 'none'
+        #[arg(long)]
+        escalation_policy: Option<String>,
     },
     /// Refuses while the service has endpoints, unless --cascade.
     Delete {
@@ -497,6 +503,35 @@ pub enum ChannelsCmd {
         /// The service's UUID or name
         #[arg(long, visible_alias = "service")]
         service_id: Named,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EscalationsCmd {
+    /// Create a policy: each --step notifies its channels that long after an incident opens, unless it has been
+    /// acknowledged or resolved by then. Attach it with `services update S --escalation-policy NAME`.
+    Create {
+        /// Its name
+        #[arg(long)]
+        name: String,
+        /// DELAY:channel[,channel] (channels by name or UUID), e.g. --step 0m:oncall --step 15m:lead,pager
+        #[arg(long = "step", required = true)]
+        steps: Vec<String>,
+        /// Run the steps this many more times (0..10); a round starts one step-gap after its last step
+        #[arg(long, default_value_t = 0)]
+        repeat: u32,
+    },
+    /// Policies with their steps.
+    List,
+    /// One policy.
+    Get {
+        /// The policy's UUID or name
+        id: String,
+    },
+    /// Delete a policy; services that followed it follow none.
+    Delete {
+        /// The policy's UUID or name
+        id: String,
     },
 }
 

@@ -3,8 +3,8 @@
 
 use crate::cli::{
     BadgesCmd, ChannelFlags, ChannelsCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd,
-    HeartbeatsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs,
-    StatusPagesCmd, TokensCmd, UsersCmd, WebhooksCmd,
+    EscalationsCmd, HeartbeatsCmd, IncidentStatusArg, IncidentsCmd, Output, PingsCmd, ServicesCmd,
+    StatsArgs, StatusPagesCmd, TokensCmd, UsersCmd, WebhooksCmd,
 };
 use crate::cli::{KubeEventsCmd, KubeObjectsCmd, KubernetesCmd, RegionsCmd, WorkersCmd};
 use crate::error::UsageError;
@@ -110,6 +110,7 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
             description,
             remind_every,
             remind_max,
+            escalation_policy,
         } => {
             let id = names::service(ops, &id).await?;
             let body = ServicePatch {
@@ -117,6 +118,7 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
                 description,
                 remind_every,
                 remind_max,
+                escalation_policy,
             };
             output::service(out, &ops.update_service(id, body).await?)
         }
@@ -903,6 +905,49 @@ pub async fn channels(ops: &dyn Operations, out: Output, cmd: ChannelsCmd) -> Re
                 &ops.unsubscribe_channel(id, service_id).await?,
                 &table_names(ops, out).await?,
             )
+        }
+    }
+}
+
+/// A policy by UUID or name.
+async fn policy_id(ops: &dyn Operations, given: &str) -> Result<uuid::Uuid> {
+    if let Ok(id) = uuid::Uuid::try_parse(given) {
+        return Ok(id);
+    }
+    ops.list_policies()
+        .await?
+        .data
+        .into_iter()
+        .find(|p| p.name == given)
+        .map(|p| p.id)
+        .ok_or_else(|| {
+            UsageError(format!("no escalation policy has the id or name {given:?}")).into()
+        })
+}
+
+pub async fn escalations(ops: &dyn Operations, out: Output, cmd: EscalationsCmd) -> Result<()> {
+    match cmd {
+        EscalationsCmd::Create {
+            name,
+            steps,
+            repeat,
+        } => {
+            let body = EscalationCreate {
+                name,
+                steps,
+                repeat: Some(repeat),
+            };
+            output::policies(out, &[ops.create_policy(body).await?])
+        }
+        EscalationsCmd::List => output::policies(out, &ops.list_policies().await?.data),
+        EscalationsCmd::Get { id } => {
+            let id = policy_id(ops, &id).await?;
+            output::policies(out, &[ops.get_policy(id).await?])
+        }
+        EscalationsCmd::Delete { id } => {
+            let id = policy_id(ops, &id).await?;
+            ops.delete_policy(id).await?;
+            output::deleted(out, "escalation policy", id)
         }
     }
 }

@@ -332,6 +332,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::StatusPages(cmd) => commands::status_pages(&*ops, out, cmd).await,
                 Command::Badges(cmd) => commands::badges(&*ops, out, cmd).await,
                 Command::Channels(cmd) => commands::channels(&*ops, out, cmd).await,
+                Command::Escalations(cmd) => commands::escalations(&*ops, out, cmd).await,
                 Command::Webhooks(cmd) => commands::webhooks(&*ops, out, cmd).await,
                 Command::Deliveries(cmd) => commands::deliveries(&*ops, out, cmd).await,
                 Command::Heartbeats(cmd) => commands::heartbeats(&*ops, out, cmd).await,

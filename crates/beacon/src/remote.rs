@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use beacon_server::api::{
-    ByServiceParams, ChannelOps, EndpointOps, HeartbeatOps, IncidentOps, IncidentParams,
-    KubernetesOps, ListParams, PingParams, RegionOps, ServiceOps, StatsParams, StatusPageOps,
-    TokenOps, UserOps, WebhookOps, WorkerOps,
+    ByServiceParams, ChannelOps, EndpointOps, EscalationOps, HeartbeatOps, IncidentOps,
+    IncidentParams, KubernetesOps, ListParams, PingParams, RegionOps, ServiceOps, StatsParams,
+    StatusPageOps, TokenOps, UserOps, WebhookOps, WorkerOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -483,6 +483,44 @@ impl UserOps for Remote {
         )
         .await
         .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl EscalationOps for Remote {
+    async fn create_policy(
+        &self,
+        body: EscalationCreate,
+    ) -> Result<EscalationPolicyView, ApiError> {
+        self.call(
+            Method::POST,
+            "/api/v1/escalation-policies",
+            NO_QUERY,
+            Some(&body),
+        )
+        .await
+    }
+
+    async fn list_policies(&self) -> Result<EscalationPolicyList, ApiError> {
+        self.call(
+            Method::GET,
+            "/api/v1/escalation-policies",
+            NO_QUERY,
+            NO_BODY,
+        )
+        .await
+    }
+
+    async fn get_policy(&self, id: Uuid) -> Result<EscalationPolicyView, ApiError> {
+        let path = format!("/api/v1/escalation-policies/{id}");
+        self.call(Method::GET, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn delete_policy(&self, id: Uuid) -> Result<(), ApiError> {
+        let path = format!("/api/v1/escalation-policies/{id}");
+        self.send(Method::DELETE, &path, NO_QUERY, NO_BODY)
+            .await
+            .map(|_| ())
     }
 }
 

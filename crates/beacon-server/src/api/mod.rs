@@ -8,6 +8,7 @@
 mod channels;
 mod compat;
 mod endpoints;
+mod escalations;
 mod heartbeats;
 mod incidents;
 mod kubernetes;
@@ -24,6 +25,7 @@ mod workers;
 pub use channels::ChannelOps;
 pub use endpoints::endpoint_input;
 pub use endpoints::{EndpointOps, PingParams, StatsParams};
+pub use escalations::EscalationOps;
 pub use heartbeats::HeartbeatOps;
 pub use incidents::{IncidentOps, IncidentParams};
 pub use kubernetes::KubernetesOps;
@@ -119,6 +121,7 @@ pub trait Operations:
     + TokenOps
     + WebhookOps
     + ChannelOps
+    + EscalationOps
     + HeartbeatOps
     + UserOps
     + StatusPageOps
@@ -135,6 +138,7 @@ impl<T> Operations for T where
         + TokenOps
         + WebhookOps
         + ChannelOps
+        + EscalationOps
         + HeartbeatOps
         + UserOps
         + StatusPageOps

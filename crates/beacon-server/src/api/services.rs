@@ -91,12 +91,19 @@ impl ServiceOps for App {
                 }))
             }
         };
-        if body.name.is_none() && body.description.is_none() {
-            if let Some(r) = reminders {
-                return Ok((&self.store.set_service_reminders(id, r, self.now()).await?).into());
-            }
-        } else if let Some(r) = reminders {
+        let policy = match body.escalation_policy.as_deref().map(str::trim) {
+            None => None,
+            Some("none") => Some(None),
+            Some(given) => Some(Some(self.policy_id(given).await?)),
+        };
+        if let Some(p) = policy {
+            self.store.set_service_policy(id, p, self.now()).await?;
+        }
+        if let Some(r) = reminders {
             self.store.set_service_reminders(id, r, self.now()).await?;
+        }
+        if body.name.is_none() && body.description.is_none() {
+            return Ok((&self.store.get_service(id).await?).into());
         }
         let s = self
             .store

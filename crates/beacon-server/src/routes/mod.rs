@@ -3,6 +3,7 @@
 
 pub mod channels;
 pub mod checks;
+pub mod escalations;
 pub mod heartbeats;
 pub mod kubernetes;
 pub mod publishing;

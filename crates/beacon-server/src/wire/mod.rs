@@ -28,6 +28,7 @@ macro_rules! list_type {
 
 mod channels;
 mod endpoints;
+mod escalations;
 mod heartbeats;
 mod incidents;
 mod kubernetes;
@@ -41,6 +42,7 @@ mod workers;
 
 pub use channels::*;
 pub use endpoints::*;
+pub use escalations::*;
 pub use heartbeats::*;
 pub use incidents::*;
 pub use kubernetes::*;

@@ -15,6 +15,8 @@ pub struct ServiceView {
     /// at most `remind_max` times; null: no reminders.
     pub remind_every: Option<String>,
     pub remind_max: Option<u32>,
+    /// The escalation policy its incidents follow.
+    pub escalation_policy_id: Option<Uuid>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -28,6 +30,7 @@ impl From<&Service> for ServiceView {
             ping_key: None,
             remind_every: s.reminders.map(|r| span(r.every_ms)),
             remind_max: s.reminders.map(|r| r.max),
+            escalation_policy_id: s.escalation_policy_id,
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
         }
@@ -57,10 +60,16 @@ pub struct ServicePatch {
     /// At most this many reminders per incident, 1..100 (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remind_max: Option<u32>,
+    /// The escalation policy its incidents follow, by id or name, or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
 }
 
-/// A span as people write it: `90s`, `30m`, `2h`, `1d`.
-fn span(ms: i64) -> String {
+/// A span as people write it: `0m`, `90s`, `30m`, `2h`, `1d`.
+pub fn span(ms: i64) -> String {
+    if ms == 0 {
+        return "0m".to_owned();
+    }
     match ms {
         ms if ms % 86_400_000 == 0 => format!("{}d", ms / 86_400_000),
         ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),

@@ -3,7 +3,7 @@
 use super::{json, table};
 use crate::cli::Output;
 use anyhow::Result;
-use beacon_server::wire::{ChannelView, CreatedChannelView};
+use beacon_server::wire::{ChannelView, CreatedChannelView, EscalationPolicyView};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -74,6 +74,47 @@ pub fn created_channel(
             if let Some(secret) = &c.secret {
                 println!("Signing secret (shown only now): {secret}");
             }
+            Ok(())
+        }
+    }
+}
+
+/// Policies, one step per row (a single policy from `create`/`get` prints as a list of one).
+pub fn policies(out: Output, list: &[EscalationPolicyView]) -> Result<()> {
+    match out {
+        Output::Json if list.len() == 1 => json(&list[0]),
+        Output::Json => json(list),
+        Output::Table => {
+            let mut t = table(&["ID", "NAME", "STEP", "AFTER", "CHANNELS", "REPEAT"]);
+            for p in list {
+                for (i, s) in p.steps.iter().enumerate() {
+                    t.add_row(vec![
+                        if i == 0 {
+                            p.id.to_string()
+                        } else {
+                            String::new()
+                        },
+                        if i == 0 {
+                            p.name.clone()
+                        } else {
+                            String::new()
+                        },
+                        (i + 1).to_string(),
+                        s.delay.clone(),
+                        s.channels
+                            .iter()
+                            .map(|c| c.name.clone().unwrap_or_else(|| c.id.to_string()))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if i == 0 {
+                            p.repeat.to_string()
+                        } else {
+                            String::new()
+                        },
+                    ]);
+                }
+            }
+            println!("{t}");
             Ok(())
         }
     }

@@ -1054,3 +1054,159 @@ fn reminders_go_out_until_someone_acknowledges_from_the_message_or_the_cli() {
     );
     assert_eq!(server.terminate(), 0);
 }
+
+#[test]
+fn escalation_steps_wait_for_an_acknowledgement_and_survive_a_crash() {
+    let home = Home::sqlite();
+    let (base, log) = services();
+    let target = Target::start();
+    let sid = home.service();
+    let eid = home.endpoint(
+        &sid,
+        &format!("{}/shop", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "slack",
+        "--name",
+        "first",
+        "--url",
+        &format!("{base}/slack/services/T0/B0/{SLACK_SECRET}"),
+    ]);
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "discord",
+        "--name",
+        "second",
+        "--url",
+        &format!("{base}/discord/api/webhooks/1/second"),
+    ]);
+    // Bad steps are refused by name, and nothing is stored.
+    for (steps, what) in [
+        (vec!["--step", "0s:first", "--step", "4s:nobody"], "nobody"),
+        (vec!["--step", "4s:first", "--step", "0s:second"], "longer"),
+        (vec!["--step", "soon:first"], "span"),
+    ] {
+        let mut args = vec!["escalations", "create", "--name", "bad"];
+        args.extend(steps);
+        let out = home.run(&args);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("step") && out.stderr.contains(what),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(home.json(&["escalations", "list"]), json!([]));
+    let policy = home.json(&[
+        "escalations",
+        "create",
+        "--name",
+        "oncall",
+        "--step",
+        "0s:first",
+        "--step",
+        "4s:second",
+    ]);
+    assert_eq!(
+        policy["steps"][1]["channels"][0]["name"], "second",
+        "{policy}"
+    );
+    let svc = home.json(&["services", "update", &sid, "--escalation-policy", "oncall"]);
+    assert_eq!(svc["escalation_policy_id"], policy["id"]);
+    let table = home.run(&["escalations", "list"]).stdout;
+    assert!(
+        table.contains("oncall") && table.contains("4s") && table.contains("second"),
+        "{table}"
+    );
+
+    let got = |kind: &str| {
+        log.lock()
+            .expect("log")
+            .iter()
+            .filter(|x| x.kind == kind && x.status < 300)
+            .count()
+    };
+    let escalations_to = |name: &str, status: &str| {
+        let cid = id(&home.json(&["channels", "get", name]));
+        home.json(&[
+            "deliveries",
+            "list",
+            "--webhook-id",
+            &cid,
+            "--status",
+            status,
+        ])
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|d| d["event"] == "escalation")
+        .count()
+    };
+    let server = home.server(&[]);
+    // Step 1 at once; acknowledged before step 2 is due, step 2 is never sent.
+    target.set(Mode::Error500);
+    eventually(Duration::from_secs(20), "step 1", || {
+        (got("slack") >= 1).then_some(())
+    });
+    let open = home
+        .incidents(&eid)
+        .into_iter()
+        .find(|i| i["status"] == "open")
+        .expect("open");
+    home.json(&["incidents", "ack", &id(&open)]);
+    assert_eq!(
+        escalations_to("second", "cancelled"),
+        1,
+        "step 2 cancelled by the acknowledgement"
+    );
+    target.set(Mode::Ok);
+    eventually(Duration::from_secs(20), "the resolution", || {
+        home.incidents(&eid)
+            .into_iter()
+            .all(|i| i["status"] == "resolved")
+            .then_some(())
+    });
+    assert_eq!(got("discord"), 0, "step 2 never went out");
+
+    // Unacknowledged, with the server killed between the steps: step 2 goes out once after the restart.
+    target.set(Mode::Error500);
+    eventually(
+        Duration::from_secs(20),
+        "step 1 of the second incident",
+        || (got("slack") >= 3).then_some(()),
+    );
+    server.kill();
+    let server = home.server(&[]);
+    eventually(Duration::from_secs(30), "step 2 after the restart", || {
+        (got("discord") >= 1).then_some(())
+    });
+    assert_eq!(escalations_to("second", "delivered"), 1);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(got("discord"), 1, "sent once");
+    let message = log
+        .lock()
+        .expect("log")
+        .iter()
+        .find(|x| x.kind == "discord")
+        .expect("discord")
+        .body
+        .to_string();
+    assert!(
+        message.contains("escalated") && message.contains("Acknowledge"),
+        "{message}"
+    );
+    // The resolution reaches step 2's channel, which subscribes to nothing.
+    target.set(Mode::Ok);
+    eventually(
+        Duration::from_secs(20),
+        "the resolution to step 2's channel",
+        || (got("discord") >= 2).then_some(()),
+    );
+    assert_eq!(server.terminate(), 0);
+}
