@@ -29,31 +29,6 @@ pub struct Service {
     pub updated_at: Millis,
 }
 
-/// An escalation policy: steps of channels, each this long after an incident opens, run `repeat` more times.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EscalationPolicy {
-    pub id: Uuid,
-    pub name: String,
-    pub steps: Vec<PolicyStep>,
-    pub repeat: u32,
-    pub created_at: Millis,
-    pub updated_at: Millis,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyStep {
-    pub delay_ms: Millis,
-    /// Channel ids.
-    pub channels: Vec<Uuid>,
-}
-
-/// Remind every `every_ms`, at most `max` times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reminders {
-    pub every_ms: i64,
-    pub max: u32,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     pub id: Uuid,

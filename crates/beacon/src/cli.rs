@@ -364,7 +364,8 @@ pub enum IncidentsCmd {
     /// Resolve by hand; failures count afresh afterwards.
     ///
     /// An endpoint that is still failing opens a new incident once it has failed `alert_threshold` more times
-    /// (`incidents ack` takes an incident without resolving it).
+    /// (`incidents ack` takes an incident without resolving it; `endpoints pause ID` stops checking it while you
+    /// work on it).
     Resolve {
         /// The incident's UUID
         id: Uuid,
@@ -449,7 +450,7 @@ pub enum ChannelsCmd {
         #[arg(long)]
         name: String,
         #[command(flatten)]
-        flags: ChannelFlags,
+        flags: Box<ChannelFlags>,
         /// Subscribe it to this service's events at once (UUID or name; with --events)
         #[arg(long, visible_alias = "service", requires = "events")]
         service_id: Option<Named>,
@@ -473,7 +474,7 @@ pub enum ChannelsCmd {
         #[arg(long)]
         name: Option<String>,
         #[command(flatten)]
-        flags: ChannelFlags,
+        flags: Box<ChannelFlags>,
     },
     /// Delete a channel; its pending deliveries are dropped.
     Delete {

@@ -824,7 +824,7 @@ pub async fn channels(ops: &dyn Operations, out: Output, cmd: ChannelsCmd) -> Re
             let body = ChannelCreate {
                 kind,
                 name,
-                fields: channel_fields(flags)?,
+                fields: channel_fields(*flags)?,
                 service_id,
                 events: events.map(event_list),
             };
@@ -845,7 +845,7 @@ pub async fn channels(ops: &dyn Operations, out: Output, cmd: ChannelsCmd) -> Re
         }
         ChannelsCmd::Update { id, name, flags } => {
             let id = names::channel(ops, &id).await?;
-            let fields = channel_fields(flags)?;
+            let fields = channel_fields(*flags)?;
             if name.is_none()
                 && serde_json::to_value(&fields)?
                     .as_object()

@@ -307,13 +307,28 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         t.contains("Health")
     })
     .await;
+    // Acknowledging records who took it; the button goes.
+    c.find(Locator::Css(
+        "tr[data-incident] form[action$='/ack'] button",
+    ))
+    .await
+    .expect("acknowledge button")
+    .click()
+    .await
+    .expect("click");
+    until(&c, 10, "the incident acknowledged by Ada", |t| {
+        t.contains("Acknowledged by Ada")
+    })
+    .await;
     screenshot(&c, "incidents").await;
-    c.find(Locator::Css("tr[data-incident] form button"))
-        .await
-        .expect("resolve button")
-        .click()
-        .await
-        .expect("click");
+    c.find(Locator::Css(
+        "tr[data-incident] form[action$='/resolve'] button",
+    ))
+    .await
+    .expect("resolve button")
+    .click()
+    .await
+    .expect("click");
     until(&c, 10, "the incident resolved by hand", |t| {
         t.contains("manual")
     })
