@@ -93,9 +93,9 @@ pub struct CreatedChannelView {
 }
 
 /// A kind's settings, as fields of the create and patch bodies (each kind takes its own; another kind's is an
-/// error naming it).
+/// error naming it). Not `deny_unknown_fields`: it is flattened into the bodies (their other fields would be
+/// unknown to it, and the OpenAPI schemas would contradict each other); `unknown` catches the rest by name.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ChannelFields {
     /// A webhook's or chat service's webhook URL, or the kind's API base (self-hosted ntfy, Gotify, Matrix).
     #[serde(default, skip_serializing_if = "Option::is_none")]
