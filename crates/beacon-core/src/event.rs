@@ -30,10 +30,12 @@ pub enum EventKind {
     Reminder,
     /// A step of the service's escalation policy: an unacknowledged incident reaches its next channels.
     Escalation,
+    /// A monitor began flapping (its notifications are held back), or is stable again.
+    Flapping,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
@@ -43,6 +45,7 @@ impl EventKind {
         EventKind::KubernetesDeleted,
         EventKind::Reminder,
         EventKind::Escalation,
+        EventKind::Flapping,
     ];
 
     /// The kinds a webhook may subscribe to (a test goes to the webhook it tests, subscribed or not).
@@ -67,6 +70,7 @@ impl EventKind {
             EventKind::KubernetesDeleted => "kubernetes_deleted",
             EventKind::Reminder => "reminder",
             EventKind::Escalation => "escalation",
+            EventKind::Flapping => "flapping",
         }
     }
 
@@ -189,6 +193,19 @@ pub struct FollowUp {
     pub due_at: Millis,
 }
 
+/// `flapping`: a monitor began flapping (`started`), or has been stable for a window again; `state` is its
+/// state then (`down` or `up`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flapping {
+    #[serde(flatten)]
+    pub monitor: Monitor,
+    pub started: bool,
+    pub state: String,
+    /// State changes within the window when it began.
+    pub changes: u32,
+    pub window_ms: Millis,
+}
+
 /// An event's payload; its variant is its kind. Serialises as the inner struct (the kind is stored beside it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -202,6 +219,7 @@ pub enum Payload {
     KubernetesDeleted(ObjectEvent),
     Reminder(FollowUp),
     Escalation(FollowUp),
+    Flapping(Flapping),
 }
 
 impl Payload {
@@ -216,6 +234,7 @@ impl Payload {
             Payload::KubernetesDeleted(_) => EventKind::KubernetesDeleted,
             Payload::Reminder(_) => EventKind::Reminder,
             Payload::Escalation(_) => EventKind::Escalation,
+            Payload::Flapping(_) => EventKind::Flapping,
         }
     }
 }

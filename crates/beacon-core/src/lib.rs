@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod endpoint;
 pub mod escalation;
 pub mod event;
+pub mod flapping;
 pub mod heartbeat;
 pub mod incident;
 pub mod kubernetes;

@@ -279,6 +279,47 @@ impl Message {
                     at,
                 }
             }
+            Payload::Flapping(f) => {
+                let what = named(
+                    f.monitor.service_name.as_deref(),
+                    f.monitor.endpoint_name.as_deref(),
+                    "endpoint",
+                );
+                let window = duration(f.window_ms);
+                let (title, summary) = if f.started {
+                    (
+                        format!("{what} is flapping"),
+                        format!(
+                            "{what} changed state {} times within {window}; its up and down notifications are held back until it has been stable for {window}. It is {} now.",
+                            f.changes, f.state
+                        ),
+                    )
+                } else {
+                    (
+                        format!("{what} is stable again: {}", f.state),
+                        format!(
+                            "{what} has not changed state for {window}; it is {} and notifications resume.",
+                            f.state
+                        ),
+                    )
+                };
+                Message {
+                    kind: event.kind(),
+                    severity: if f.state == "down" {
+                        Severity::Down
+                    } else {
+                        Severity::Up
+                    },
+                    title,
+                    summary,
+                    subject: what,
+                    facts: vec![("State".to_owned(), f.state.clone())],
+                    link: link(format!("/endpoints/{}", f.monitor.endpoint_id)),
+                    incident_key: None,
+                    ack_link: None,
+                    at,
+                }
+            }
             Payload::KubernetesCreated(o) | Payload::KubernetesDeleted(o) => {
                 let obj = &o.object;
                 let created = matches!(event, Payload::KubernetesCreated(_));

@@ -38,6 +38,7 @@ pub(crate) fn from_columns(kind: &str, payload: &str) -> Result<Payload> {
         }
         EventKind::Reminder => Payload::Reminder(serde_json::from_str(payload).map_err(bad)?),
         EventKind::Escalation => Payload::Escalation(serde_json::from_str(payload).map_err(bad)?),
+        EventKind::Flapping => Payload::Flapping(serde_json::from_str(payload).map_err(bad)?),
     })
 }
 

@@ -155,6 +155,17 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
             "number": p.number,
             "of": p.of,
         }),
+        Payload::Flapping(p) => {
+            let mut data = incident(Uuid::nil(), &p.monitor, at, "flapping", p.changes);
+            if let Some(obj) = data.as_object_mut() {
+                obj.remove("incident_id");
+                obj.insert("started".into(), json!(p.started));
+                obj.insert("state".into(), json!(p.state));
+                obj.insert("changes".into(), json!(p.changes));
+                obj.insert("window_seconds".into(), json!(p.window_ms / 1000));
+            }
+            data
+        }
         Payload::KubernetesCreated(p) | Payload::KubernetesDeleted(p) => json!({
             "uid": p.object.uid,
             "api_version": p.object.api_version,
@@ -224,7 +235,8 @@ pub fn pulse(event: &Payload, at: Millis) -> Value {
         Payload::KubernetesCreated(_)
         | Payload::KubernetesDeleted(_)
         | Payload::Reminder(_)
-        | Payload::Escalation(_) => (None, None, event.kind().as_str(), "success", None),
+        | Payload::Escalation(_)
+        | Payload::Flapping(_) => (None, None, event.kind().as_str(), "success", None),
     };
     let mut body = json!({
         "check_id": check_id,

@@ -3,7 +3,8 @@
 
 use super::*;
 use beacon_core::channel::ChannelSpec;
-use beacon_core::event::FollowUp;
+use beacon_core::event::{EventKind, Flapping, FollowUp};
+use beacon_core::flapping::FlapRule;
 use sqlx::AssertSqlSafe;
 
 /// Delivery order keys of Kubernetes objects: their own range, so an object's events never queue behind an
@@ -69,7 +70,14 @@ impl This {
         if let (Some(incident_pk), true) = (incident_pk, ends_incident(typed)) {
             Self::cancel_follow_ups(tx, incident_pk, now).await?;
         }
-        if let Some(service_pk) = service_pk {
+        // A flapping endpoint's incidents are recorded, but their notifications are held back.
+        let held = match (owner, typed) {
+            (Owner::Endpoint(pk), Payload::IncidentStart(_) | Payload::IncidentResolved(_)) => {
+                Self::flap_check(tx, pk, typed, now).await?
+            }
+            _ => false,
+        };
+        if let (Some(service_pk), false) = (service_pk, held) {
             sqlx::query(sql::FAN_OUT)
                 .bind(event_pk)
                 .bind(now)
@@ -94,6 +102,90 @@ impl This {
             }
         }
         Ok(event_id)
+    }
+
+    /// Whether an endpoint's incident event is held back because the endpoint flaps: it is already flapping, or
+    /// this change makes it so — then one `flapping` event goes to the channels that get its incidents.
+    async fn flap_check(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        endpoint_pk: i64,
+        typed: &Payload,
+        now: Millis,
+    ) -> Result<bool> {
+        let rule = FlapRule::default();
+        let since: Option<i64> = sqlx::query("SELECT flapping_since FROM endpoints WHERE pk = $1")
+            .bind(endpoint_pk)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        if since.is_some() {
+            return Ok(true);
+        }
+        let changes: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM events WHERE endpoint_pk = $1 \
+             AND kind IN ('incident_start', 'incident_resolved') AND created_at > $2",
+        )
+        .bind(endpoint_pk)
+        .bind(now - rule.window_ms)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+        let changes = u32::try_from(changes).unwrap_or(u32::MAX);
+        if !rule.flapping(changes) {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE endpoints SET flapping_since = $2 WHERE pk = $1")
+            .bind(endpoint_pk)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        let (monitor, state) = match typed {
+            Payload::IncidentStart(e) => (e.monitor.clone(), "down"),
+            Payload::IncidentResolved(e) => (e.monitor.clone(), "up"),
+            _ => return Ok(false),
+        };
+        let notice = Payload::Flapping(Flapping {
+            monitor,
+            started: true,
+            state: state.to_owned(),
+            changes,
+            window_ms: rule.window_ms,
+        });
+        Self::write_flapping(tx, endpoint_pk, &notice, now).await?;
+        Ok(true)
+    }
+
+    /// A `flapping` event of an endpoint, to the channels that get its incidents' starts (in order with them).
+    pub(crate) async fn write_flapping(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        endpoint_pk: i64,
+        notice: &Payload,
+        now: Millis,
+    ) -> Result<()> {
+        log_event(notice);
+        let (kind, payload) = events::to_columns(notice)?;
+        let row = sqlx::query(
+            "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
+             VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
+        )
+        .bind(Uuid::new_v4())
+        .bind(kind)
+        .bind(payload)
+        .bind(now)
+        .bind(endpoint_pk)
+        .fetch_one(&mut **tx)
+        .await?;
+        let (event_pk, service_pk): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        sqlx::query(sql::FAN_OUT)
+            .bind(event_pk)
+            .bind(now)
+            .bind(service_pk)
+            .bind(EventKind::IncidentStart.as_str())
+            .bind(endpoint_pk)
+            .bind(false)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     /// An opening incident's follow-ups: its reminders, if its service sets a cadence (one `reminder` event per
@@ -220,7 +312,10 @@ fn incident_of(p: &Payload) -> Option<Uuid> {
         Payload::IncidentResolved(e) => Some(e.incident_id),
         Payload::HeartbeatDown(e) | Payload::HeartbeatUp(e) => Some(e.incident_id),
         Payload::Reminder(r) | Payload::Escalation(r) => Some(r.incident_id),
-        Payload::Test(_) | Payload::KubernetesCreated(_) | Payload::KubernetesDeleted(_) => None,
+        Payload::Test(_)
+        | Payload::KubernetesCreated(_)
+        | Payload::KubernetesDeleted(_)
+        | Payload::Flapping(_) => None,
     }
 }
 
@@ -298,6 +393,12 @@ fn log_event(payload: &Payload) {
             "incident resolved: heartbeat up"
         ),
         Payload::Test(_) | Payload::Reminder(_) | Payload::Escalation(_) => {}
+        Payload::Flapping(f) => tracing::info!(
+            endpoint = %f.monitor.endpoint_id,
+            state = %f.state,
+            "{}",
+            if f.started { "monitor is flapping: notifications held back" } else { "monitor is stable again" }
+        ),
         Payload::KubernetesCreated(e) | Payload::KubernetesDeleted(e) => tracing::info!(
             uid = %e.object.uid,
             kind = %e.object.kind,

@@ -222,6 +222,43 @@ impl This {
             .execute(&mut **tx)
             .await?;
         }
+        // A flapping endpoint in this batch that has not changed state for a whole window is stable again.
+        let flapping: Vec<i64> =
+            sqlx::query("SELECT pk FROM endpoints WHERE flapping_since IS NOT NULL")
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+        if !flapping.is_empty() {
+            let now = results.iter().map(|(_, r)| r.started_at).max().unwrap_or(0);
+            let rule = beacon_core::flapping::FlapRule::default();
+            for pk in flapping.iter().filter(|pk| states.contains_key(pk)) {
+                let last: Option<i64> = sqlx::query(
+                    "SELECT MAX(created_at) FROM events WHERE endpoint_pk = $1 \
+                     AND kind IN ('incident_start', 'incident_resolved')",
+                )
+                .bind(pk)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get(0)?;
+                if !rule.stable(last.unwrap_or(0), now) {
+                    continue;
+                }
+                sqlx::query("UPDATE endpoints SET flapping_since = NULL WHERE pk = $1")
+                    .bind(pk)
+                    .execute(&mut **tx)
+                    .await?;
+                let notice = Payload::Flapping(beacon_core::event::Flapping {
+                    monitor: Self::monitor(tx, *pk).await?,
+                    started: false,
+                    state: if states[pk].open { "down" } else { "up" }.to_owned(),
+                    changes: 0,
+                    window_ms: rule.window_ms,
+                });
+                Self::write_flapping(tx, *pk, &notice, now).await?;
+            }
+        }
         // The endpoint row carries the quorum's outcome and the last result's region's counts; each region's
         // row its own health.
         let mut endpoint_rows = Vec::with_capacity(states.len());

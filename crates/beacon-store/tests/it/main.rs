@@ -62,6 +62,7 @@ both_backends!(
     channel_names_are_unique_and_kinds_fixed,
     reminders_are_delayed_rows_that_ack_and_resolution_cancel,
     escalation_steps_reach_their_channels_unless_acknowledged,
+    a_flapping_endpoint_notifies_once_then_once_when_stable,
     deliveries_are_claimed_in_order_and_finished_once,
     deliveries_of_different_endpoints_go_out_in_parallel,
     endpoint_webhooks_updates_tests_and_health,

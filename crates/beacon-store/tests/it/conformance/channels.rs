@@ -547,3 +547,96 @@ pub async fn escalation_steps_reach_their_channels_unless_acknowledged(store: Ar
         None
     );
 }
+
+pub async fn a_flapping_endpoint_notifies_once_then_once_when_stable(store: Arc<dyn Store>) {
+    let (svc, ep) = setup(&store, 60).await;
+    let ch = store
+        .create_channel(
+            &NewChannel {
+                name: "ops".into(),
+                spec: slack("https://hooks.slack.com/services/T0/B0/ops"),
+                webhook: None,
+                route: Some(Route {
+                    service_id: svc.id,
+                    events: vec!["incident_start".into(), "incident_resolved".into()],
+                }),
+            },
+            T0,
+        )
+        .await
+        .expect("channel");
+    let kinds = || {
+        let store = store.clone();
+        async move {
+            let mut d = store
+                .list_deliveries(Some(ch.id), None)
+                .await
+                .expect("deliveries");
+            d.sort_by_key(|d| d.created_at);
+            d.iter()
+                .map(|d| d.event_kind.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Thresholds 2/2: each fail-fail-ok-ok is two changes. Three outages, then a fourth start: seven changes in
+    // a quarter of an hour.
+    let mut t = T0;
+    let mut slot = |ok: bool| {
+        t += 60_000;
+        run_slot(&store, t, ok)
+    };
+    for _ in 0..3 {
+        for ok in [false, false, true, true] {
+            slot(ok).await;
+        }
+    }
+    slot(false).await;
+    slot(false).await;
+    let mut want: Vec<&str> = [["incident_start", "incident_resolved"]; 3].concat();
+    want.push("flapping");
+    assert_eq!(
+        kinds().await,
+        want,
+        "the seventh change is a flapping notice, not a start"
+    );
+    // Still flapping: the next recovery is recorded, not sent.
+    slot(true).await;
+    slot(true).await;
+    assert_eq!(kinds().await, want);
+    let incidents = store
+        .list_incidents(
+            IncidentFilter {
+                endpoint_id: Some(ep.id),
+                ..IncidentFilter::default()
+            },
+            Page::default(),
+        )
+        .await
+        .expect("incidents")
+        .items;
+    assert_eq!(incidents.len(), 4, "every incident is recorded");
+    // Half an hour without a change: one more notice, with the state it settled in.
+    for _ in 0..31 {
+        slot(true).await;
+    }
+    want.push("flapping");
+    assert_eq!(kinds().await, want);
+    let events = store.list_events(0, 1000).await.expect("events");
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e.payload.kind().as_str() == "flapping")
+        .expect("the notice");
+    match &last.payload {
+        beacon_core::event::Payload::Flapping(f) => {
+            assert!(!f.started);
+            assert_eq!(f.state, "up");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Notifications resume: the next outage is sent as usual.
+    slot(false).await;
+    slot(false).await;
+    want.push("incident_start");
+    assert_eq!(kinds().await, want);
+}
