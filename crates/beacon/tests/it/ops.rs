@@ -20,7 +20,17 @@ fn health_ready_and_metrics() {
     let (code, body) = server.get("/health");
     assert_eq!(code, 200);
     let health: serde_json::Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(health["status"], "ok");
+    // "ok", unless a dependency says why not: a slow database round trip (this machine is shared and the suite
+    // runs in parallel) or storage pressure make it "degraded", and only those.
+    let deps = &health["dependencies"];
+    let slow = deps["database"]["status"] == "degraded";
+    let pressure =
+        ["warning", "critical"].contains(&deps["storage"]["status"].as_str().unwrap_or(""));
+    assert_eq!(
+        health["status"],
+        if slow || pressure { "degraded" } else { "ok" },
+        "{health}"
+    );
     assert!(health["uptime_seconds"].is_u64());
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
     assert!(
@@ -28,7 +38,10 @@ fn health_ready_and_metrics() {
             .as_str()
             .is_some_and(|s| s.ends_with('Z'))
     );
-    assert_eq!(health["dependencies"]["database"]["status"], "ok");
+    assert!(
+        ["ok", "degraded"].contains(&deps["database"]["status"].as_str().unwrap_or("")),
+        "{health}"
+    );
     assert!(health["dependencies"]["database"]["latency_ms"].is_f64());
 
     // The lag histogram is recorded when a check starts, the duration when it ends, the gauges every 5 s: wait
