@@ -462,12 +462,26 @@ fn failed_ping(slot: i64) -> beacon_core::ping::PingRecord {
 
 /// Open one incident on each of `endpoints` (threshold 1, one failed result each) through the store, as a
 /// worker would; each writes one event and one delivery to the webhook.
+/// Claimed slots completed with a failing result each.
+fn failing(claimed: &[beacon_store::ClaimedSlot]) -> Vec<beacon_store::Completion> {
+    claimed
+        .iter()
+        .map(|c| beacon_store::Completion {
+            schedule_pk: c.schedule_pk,
+            endpoint_pk: c.endpoint_pk,
+            slot: c.slot,
+            next_slot: c.slot + c.spec.interval_ms(),
+            ping: Some(failed_ping(c.slot)),
+        })
+        .collect()
+}
+
 async fn open_incidents(
     store: &SqliteStore,
     endpoints: &[beacon_store::Endpoint],
     at: i64,
 ) -> Result<()> {
-    use beacon_store::{Claim, Completion};
+    use beacon_store::Claim;
     let mut done = 0;
     while done < endpoints.len() {
         // Claim only what is still wanted: other due slots belong to endpoints held for later.
@@ -481,16 +495,7 @@ async fn open_incidents(
         };
         let claimed = store.claim_slots(&claim).await?;
         anyhow::ensure!(!claimed.is_empty(), "no slots due");
-        let batch: Vec<Completion> = claimed
-            .iter()
-            .map(|c| Completion {
-                schedule_pk: c.schedule_pk,
-                endpoint_pk: c.endpoint_pk,
-                slot: c.slot,
-                next_slot: c.slot + c.spec.interval_ms(),
-                ping: Some(failed_ping(c.slot)),
-            })
-            .collect();
+        let batch = failing(&claimed);
         done += batch.len();
         store.complete_slots("bench", 1, &batch).await?;
     }

@@ -2,13 +2,13 @@
 //! different kinds, all pointed at a local nginx; the real `beacon server` delivers them. Reports the time from
 //! the batch's commit to the last message received, and deliveries/s per channel kind.
 
-use crate::{Nginx, failed_ping, free_port, now_ms};
+use crate::{Nginx, failing, free_port, now_ms};
 use anyhow::{Context, Result};
 use beacon_core::channel::{ChannelInput, ChannelKind, ChannelSpec};
 use beacon_core::endpoint::{CheckUrl, EndpointInput, EndpointSpec};
 use beacon_core::webhook::WebhookSecret;
 use beacon_store::roles::*;
-use beacon_store::{Claim, Completion, NewChannel, Route, SqliteStore, WebhookTarget};
+use beacon_store::{Claim, NewChannel, Route, SqliteStore, WebhookTarget};
 use sqlx::Row;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -153,16 +153,7 @@ pub async fn run(args: NotifyArgs) -> Result<()> {
         .spawn()
         .context("starting beacon server")?;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let batch: Vec<Completion> = held
-        .iter()
-        .map(|c| Completion {
-            schedule_pk: c.schedule_pk,
-            endpoint_pk: c.endpoint_pk,
-            slot: c.slot,
-            next_slot: c.slot + c.spec.interval_ms(),
-            ping: Some(failed_ping(c.slot)),
-        })
-        .collect();
+    let batch = failing(&held);
     let t0 = now_ms();
     store.complete_slots("bench", 1, &batch).await?;
     let committed = now_ms();

@@ -77,7 +77,8 @@ pub fn duration(ms: Millis) -> String {
     }
 }
 
-fn named(service: Option<&str>, name: Option<&str>, fallback: &str) -> String {
+/// What a message calls a monitor: `Shop / API`, or whichever part is known, or `fallback`.
+pub fn named(service: Option<&str>, name: Option<&str>, fallback: &str) -> String {
     match (service, name) {
         (Some(s), Some(n)) => format!("{s} / {n}"),
         (None, Some(n)) => n.to_owned(),

@@ -131,29 +131,9 @@ impl FakeCluster {
     /// Serve HTTPS on a free port of 127.0.0.1, with a certificate for 127.0.0.1 signed by a CA made now (its PEM
     /// in `ca_pem`, and in the kubeconfig as `certificate-authority-data`), as real API servers do.
     pub fn start_tls(kinds: Vec<KindDef>) -> Self {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-        let issuer = Issuer::new(ca, ca_key);
-        let server_key = KeyPair::generate().expect("server key");
-        let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-            .expect("server params")
-            .signed_by(&server_key, &issuer)
-            .expect("server certificate");
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![server.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
-            )
-            .expect("server TLS configuration");
+        let (config, ca_pem) = localhost_tls();
         let mut cluster = Self::serve(kinds, Some(Arc::new(config)));
-        cluster.ca_pem = Some(ca_cert.pem());
+        cluster.ca_pem = Some(ca_pem);
         cluster
     }
 
@@ -657,4 +637,31 @@ impl Handler {
         )
             .into_response()
     }
+}
+
+/// A TLS server configuration for 127.0.0.1, its certificate signed by a CA made now, and that CA's PEM: what a
+/// test's own server (this API server, the e2e tests' SMTP server) presents to a client told to trust the CA.
+pub fn localhost_tls() -> (rustls::ServerConfig, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca, ca_key);
+    let server_key = KeyPair::generate().expect("server key");
+    let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("server params")
+        .signed_by(&server_key, &issuer)
+        .expect("server certificate");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+        )
+        .expect("server TLS configuration");
+    (config, ca_cert.pem())
 }

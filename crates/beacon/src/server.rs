@@ -454,12 +454,7 @@ pub async fn run(mut settings: Settings) -> Result<()> {
     // Messages link to the monitor's page in the dashboard.
     settings.delivery.public_url = Some(public_url.trim_end_matches('/').to_owned());
     // The key of acknowledgement links, shared by every server on this database.
-    let fresh = [
-        *uuid::Uuid::new_v4().as_bytes(),
-        *uuid::Uuid::new_v4().as_bytes(),
-    ]
-    .concat();
-    settings.delivery.ack_key = Some(store.server_key("ack_links", &fresh, clock.now()).await?);
+    settings.delivery.ack_key = Some(beacon_server::api::ack_key(&*store, clock.now()).await?);
     let intake_failures = intake.failures();
     let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery)
         .with_intake(intake)

@@ -31,14 +31,19 @@ pub trait IncidentOps: Send + Sync {
     ) -> Result<IncidentView, ApiError>;
 }
 
+/// The key that signs acknowledgement links, shared by every server on the database (made by the first to ask).
+pub async fn ack_key(
+    store: &dyn beacon_store::Incidents,
+    now: Millis,
+) -> Result<Vec<u8>, beacon_store::StoreError> {
+    let fresh: [u8; 32] = rand::random();
+    store.server_key("ack_links", &fresh, now).await
+}
+
 impl App {
-    /// The key that signs acknowledgement links (shared by every server on the database).
+    /// The key that signs acknowledgement links.
     pub async fn ack_key(&self) -> Result<Vec<u8>, ApiError> {
-        let fresh: [u8; 32] = rand::random();
-        Ok(self
-            .store
-            .server_key("ack_links", &fresh, self.now())
-            .await?)
+        Ok(ack_key(self.store.as_ref(), self.now()).await?)
     }
 
     /// The incident an acknowledgement link names, if the link is genuine and unexpired.

@@ -27,7 +27,7 @@ pub use endpoints::endpoint_input;
 pub use endpoints::{EndpointOps, PingParams, StatsParams};
 pub use escalations::EscalationOps;
 pub use heartbeats::HeartbeatOps;
-pub use incidents::{IncidentOps, IncidentParams};
+pub use incidents::{IncidentOps, IncidentParams, ack_key};
 pub use kubernetes::KubernetesOps;
 pub use overview::{
     MonitorRow, OVERVIEW_PAGE, Overview, OverviewQuery, Recent, SORTS, STATUS_GROUPS,

@@ -123,19 +123,7 @@ pub async fn act(
     match action.as_str() {
         "test" => {
             let tested = match state.app.test_channel(id).await {
-                Ok(d) => match d.attempts.last() {
-                    Some(a) if d.delivery.status == "delivered" => {
-                        format!("The test message was delivered in {:.0} ms.", a.latency_ms)
-                    }
-                    Some(a) => format!(
-                        "The test message was not delivered: {}.",
-                        a.error.clone().unwrap_or_else(|| format!(
-                            "the service answered {}",
-                            a.response_status.unwrap_or_default()
-                        ))
-                    ),
-                    None => "The test message was not sent.".into(),
-                },
+                Ok(d) => super::webhooks::test_outcome(&d, "message"),
                 Err(e) => return error_page(&e),
             };
             channel_page(&state, &me, id, tested).await

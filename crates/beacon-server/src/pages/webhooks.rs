@@ -41,6 +41,25 @@ struct DeliveryPage {
     d: DeliveryDetailView,
 }
 
+/// What a test delivery came to, in a sentence (`what`: "event", "message").
+pub fn test_outcome(d: &DeliveryDetailView, what: &str) -> String {
+    match d.attempts.last() {
+        Some(a) if d.delivery.status == "delivered" => format!(
+            "The test {what} was delivered: {} in {:.0} ms.",
+            a.response_status.unwrap_or_default(),
+            a.latency_ms
+        ),
+        Some(a) => format!(
+            "The test {what} was not delivered: {}.",
+            a.error.clone().unwrap_or_else(|| format!(
+                "the receiver answered {}",
+                a.response_status.unwrap_or_default()
+            ))
+        ),
+        None => format!("The test {what} was not sent."),
+    }
+}
+
 /// JSON as indented text for the attempt log.
 pub fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
@@ -137,21 +156,7 @@ pub async fn act(
     match action.as_str() {
         "test" => {
             let tested = match state.app.test_webhook(id).await {
-                Ok(d) => match d.attempts.last() {
-                    Some(a) if d.delivery.status == "delivered" => format!(
-                        "The test event was delivered: {} in {:.0} ms.",
-                        a.response_status.unwrap_or_default(),
-                        a.latency_ms
-                    ),
-                    Some(a) => format!(
-                        "The test event was not delivered: {}.",
-                        a.error.clone().unwrap_or_else(|| format!(
-                            "the receiver answered {}",
-                            a.response_status.unwrap_or_default()
-                        ))
-                    ),
-                    None => "The test event was not sent.".into(),
-                },
+                Ok(d) => test_outcome(&d, "event"),
                 Err(e) => return error_page(&e),
             };
             webhook_page(&state, &me, id, tested).await

@@ -24,22 +24,25 @@ impl This {
     ) -> Result<Uuid> {
         let (sql, owner_pk, order_key) = match owner {
             Owner::Endpoint(pk) => (
-                "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
-                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
+                "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk, incident_pk) \
+                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5), \
+                 (SELECT pk FROM incidents WHERE id = $6)) RETURNING pk, service_pk, incident_pk",
                 pk,
                 pk,
             ),
             // Negative order keys keep heartbeats' delivery order groups apart from endpoints'.
             Owner::Heartbeat(pk) => (
-                "INSERT INTO events (id, kind, payload, created_at, heartbeat_pk, service_pk) \
-                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM heartbeats WHERE pk = $5)) RETURNING pk, service_pk",
+                "INSERT INTO events (id, kind, payload, created_at, heartbeat_pk, service_pk, incident_pk) \
+                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM heartbeats WHERE pk = $5), \
+                 (SELECT pk FROM incidents WHERE id = $6)) RETURNING pk, service_pk, incident_pk",
                 pk,
                 -pk,
             ),
             // Kubernetes objects' order keys sit above any endpoint's.
             Owner::KubeObject(pk) => (
-                "INSERT INTO events (id, kind, payload, created_at, kube_object_pk, service_pk) \
-                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM kube_objects WHERE pk = $5)) RETURNING pk, service_pk",
+                "INSERT INTO events (id, kind, payload, created_at, kube_object_pk, service_pk, incident_pk) \
+                 VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM kube_objects WHERE pk = $5), \
+                 (SELECT pk FROM incidents WHERE id = $6)) RETURNING pk, service_pk, incident_pk",
                 pk,
                 KUBE_ORDER_BASE + pk,
             ),
@@ -54,19 +57,12 @@ impl This {
             .bind(payload)
             .bind(now)
             .bind(owner_pk)
+            // An incident's events name it: its follow-ups are found (and cancelled) by it.
+            .bind(incident_of(typed))
             .fetch_one(&mut **tx)
             .await?;
-        let (event_pk, service_pk): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
-        // An incident's events name it: its follow-ups are found (and cancelled) by it.
-        let incident_pk: Option<i64> = match incident_of(typed) {
-            Some(id) => sqlx::query("UPDATE events SET incident_pk = (SELECT pk FROM incidents WHERE id = $2) WHERE pk = $1 RETURNING incident_pk")
-                .bind(event_pk)
-                .bind(id)
-                .fetch_one(&mut **tx)
-                .await?
-                .try_get(0)?,
-            None => None,
-        };
+        let (event_pk, service_pk, incident_pk): (i64, Option<i64>, Option<i64>) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         if let (Some(incident_pk), true) = (incident_pk, ends_incident(typed)) {
             Self::cancel_follow_ups(tx, incident_pk, now).await?;
         }
@@ -113,23 +109,19 @@ impl This {
         now: Millis,
     ) -> Result<bool> {
         let rule = FlapRule::default();
-        let since: Option<i64> = sqlx::query("SELECT flapping_since FROM endpoints WHERE pk = $1")
-            .bind(endpoint_pk)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
-        if since.is_some() {
-            return Ok(true);
-        }
-        let changes: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM events WHERE endpoint_pk = $1 \
-             AND kind IN ('incident_start', 'incident_resolved') AND created_at > $2",
+        // Whether it flaps already, and its state changes within the window (this one included): one statement.
+        let row = sqlx::query(
+            "SELECT flapping_since, (SELECT COUNT(*) FROM events WHERE endpoint_pk = $1 \
+             AND kind IN ('incident_start', 'incident_resolved') AND created_at > $2) FROM endpoints WHERE pk = $1",
         )
         .bind(endpoint_pk)
         .bind(now - rule.window_ms)
         .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
+        .await?;
+        let (since, changes): (Option<i64>, i64) = (row.try_get(0)?, row.try_get(1)?);
+        if since.is_some() {
+            return Ok(true);
+        }
         let changes = u32::try_from(changes).unwrap_or(u32::MAX);
         if !rule.flapping(changes) {
             return Ok(false);
@@ -329,11 +321,11 @@ fn follow_up_of(p: &Payload) -> Option<FollowUp> {
     let (incident_id, subject, path, started_at, cause) = match p {
         Payload::IncidentStart(e) => (
             e.incident_id,
-            match (&e.monitor.service_name, &e.monitor.endpoint_name) {
-                (Some(s), Some(n)) => format!("{s} / {n}"),
-                (_, Some(n)) => n.clone(),
-                _ => "endpoint".to_owned(),
-            },
+            beacon_core::notify::named(
+                e.monitor.service_name.as_deref(),
+                e.monitor.endpoint_name.as_deref(),
+                "endpoint",
+            ),
             format!("/endpoints/{}", e.monitor.endpoint_id),
             e.started_at,
             e.cause.clone(),

@@ -670,6 +670,12 @@ async fn a_channel_is_made_tested_and_shown_with_its_secrets_masked_in_a_browser
         .await
         .expect("value");
     assert_eq!(kept.as_deref(), Some("alerts"));
+    c.execute(
+        "document.querySelector('[aria-invalid=true]').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await
+    .expect("scroll to the field at fault");
     screenshot(&c, "channel-form-error").await;
     fill(&c, "f-chat_id", "").await;
     fill(&c, "f-url", &format!("http://127.0.0.1:{port}/ntfy/")).await;

@@ -9,6 +9,7 @@ mod chaos;
 mod cli;
 mod cli_env;
 mod delivery;
+mod follow_ups;
 mod forms;
 mod harness;
 mod heartbeats;

@@ -1,6 +1,6 @@
 //! An SMTP server for the email tests, on a free port of 127.0.0.1, speaking RFC 5321 as mail servers do:
 //! greeting, EHLO with STARTTLS offered, the upgrade to TLS with a certificate for 127.0.0.1 signed by a CA made
-//! now (its PEM in `ca_pem`), AUTH PLAIN/LOGIN offered only over TLS, MAIL, RCPT (one address refused for good
+//! now (`beacon_kube::fake::localhost_tls`, its PEM in `ca_pem`), AUTH PLAIN/LOGIN offered only over TLS, MAIL, RCPT (one address refused for good
 //! with 550 when the test names it), DATA with dot-stuffing, RSET, NOOP, QUIT. What it accepts is kept for the
 //! test to read.
 
@@ -29,27 +29,7 @@ pub struct Smtp {
 impl Smtp {
     /// Start the server; RCPT of `refuse` (if any) is answered `550` (a permanent failure).
     pub fn start(refuse: Option<&str>) -> Self {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-        let issuer = Issuer::new(ca, ca_key);
-        let key = KeyPair::generate().expect("server key");
-        let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-            .expect("server params")
-            .signed_by(&key, &issuer)
-            .expect("server certificate");
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )
-            .expect("TLS configuration");
+        let (config, ca_pem) = beacon_kube::fake::localhost_tls();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind SMTP");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -85,7 +65,7 @@ impl Smtp {
         });
         Self {
             port,
-            ca_pem: ca_cert.pem(),
+            ca_pem,
             mails,
         }
     }

@@ -1,0 +1,329 @@
+//! Follow-ups of an incident end to end: reminders until someone acknowledges (from the link in a message, with
+//! its confirmation page, or from the CLI), and escalation steps that wait for an acknowledgement and survive a
+//! crash between them. Messages go to the stand-in services of `channels.rs`.
+
+use crate::channels::{Log, SLACK_SECRET, services};
+use crate::harness::{Home, Mode, Target, eventually, id};
+use serde_json::json;
+use std::time::Duration;
+
+/// The ack link of the last Slack message that has one.
+fn ack_link(log: &Log) -> Option<String> {
+    let seen = log.lock().expect("log");
+    seen.iter()
+        .rev()
+        .filter(|x| x.kind == "slack")
+        .find_map(|x| {
+            x.body["blocks"].as_array()?.iter().find_map(|b| {
+                b["elements"].as_array()?.iter().find_map(|e| {
+                    (e["text"]["text"] == "Acknowledge")
+                        .then(|| e["url"].as_str().map(str::to_owned))?
+                })
+            })
+        })
+}
+
+#[test]
+fn reminders_go_out_until_someone_acknowledges_from_the_message_or_the_cli() {
+    let home = Home::sqlite();
+    let (base, log) = services();
+    let target = Target::start();
+    let sid = home.service();
+    let eid = home.endpoint(
+        &sid,
+        &format!("{}/shop", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    let bad = home.run(&["services", "update", &sid, "--remind-every", "5s"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("remind_every"), "{}", bad.stderr);
+    let svc = home.json(&[
+        "services",
+        "update",
+        &sid,
+        "--remind-every",
+        "10s",
+        "--remind-max",
+        "3",
+    ]);
+    assert_eq!(
+        (svc["remind_every"].as_str(), svc["remind_max"].as_u64()),
+        (Some("10s"), Some(3))
+    );
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "slack",
+        "--name",
+        "oncall",
+        "--url",
+        &format!("{base}/slack/services/T0/B0/{SLACK_SECRET}"),
+        "--service-id",
+        &sid,
+        "--events",
+        "incident_start,reminder,incident_resolved",
+    ]);
+    let port = crate::harness::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let server = home.spawn_server(
+        &["server", "--listen", &listen, "--public-url", &public],
+        &[],
+    );
+
+    // An incident: its message carries a link that acknowledges it.
+    target.set(Mode::Error500);
+    let link = eventually(
+        Duration::from_secs(20),
+        "a message with an ack link",
+        || ack_link(&log),
+    );
+    assert!(link.starts_with(&format!("{public}/ack/")), "{link}");
+    let (status, page) = crate::harness::http_get(&link);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Acknowledge this incident?")
+            && page.contains("Health")
+            && page.contains("500"),
+        "{page}"
+    );
+    let forged = format!("{}x", &link[..link.len() - 1]);
+    assert_eq!(
+        crate::harness::http_get(&forged).0,
+        403,
+        "a changed link is refused"
+    );
+    let done = crate::harness::http(
+        &link,
+        "POST",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(b"note=on+it"),
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Acknowledged"), "{}", done.body);
+    let incident = home
+        .incidents(&eid)
+        .into_iter()
+        .find(|i| i["status"] == "open")
+        .expect("open incident");
+    assert_eq!(
+        incident["acknowledged_by"], "a link in a message",
+        "{incident}"
+    );
+    assert_eq!(incident["ack_note"], "on it");
+    let reminders = |status: &str| {
+        home.json(&["deliveries", "list", "--status", status])
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|d| d["event"] == "reminder")
+            .count()
+    };
+    assert_eq!(
+        reminders("cancelled"),
+        3,
+        "the acknowledgement cancels every reminder"
+    );
+
+    // The next incident, unacknowledged: its first reminder goes out when due, then the CLI takes it.
+    let long = "x".repeat(1001);
+    let out = home.run(&["incidents", "ack", &id(&incident), "--note", &long]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("note"), "{}", out.stderr);
+    target.set(Mode::Ok);
+    eventually(Duration::from_secs(20), "the resolution", || {
+        home.incidents(&eid)
+            .into_iter()
+            .all(|i| i["status"] == "resolved")
+            .then_some(())
+    });
+    let out = home.run(&["incidents", "ack", &id(&incident)]);
+    assert_ne!(out.code, 0, "a resolved incident cannot be acknowledged");
+    assert!(out.stderr.contains("resolved"), "{}", out.stderr);
+    target.set(Mode::Error500);
+    let second = eventually(Duration::from_secs(20), "a second incident", || {
+        home.incidents(&eid)
+            .into_iter()
+            .find(|i| i["status"] == "open")
+    });
+    eventually(Duration::from_secs(30), "the first reminder", || {
+        let seen = log.lock().expect("log");
+        seen.iter()
+            .any(|x| x.kind == "slack" && x.body.to_string().contains("is still down"))
+            .then_some(())
+    });
+    let acked = home.json(&["incidents", "ack", &id(&second), "--note", "restarting it"]);
+    assert!(
+        acked["acknowledged_by"]
+            .as_str()
+            .is_some_and(|b| b.contains("cli")),
+        "{acked}"
+    );
+    assert_eq!(reminders("delivered"), 1, "one reminder went out");
+    assert_eq!(
+        reminders("cancelled"),
+        5,
+        "the other two of the second incident are cancelled"
+    );
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn escalation_steps_wait_for_an_acknowledgement_and_survive_a_crash() {
+    let home = Home::sqlite();
+    let (base, log) = services();
+    let target = Target::start();
+    let sid = home.service();
+    let eid = home.endpoint(
+        &sid,
+        &format!("{}/shop", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "slack",
+        "--name",
+        "first",
+        "--url",
+        &format!("{base}/slack/services/T0/B0/{SLACK_SECRET}"),
+    ]);
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "discord",
+        "--name",
+        "second",
+        "--url",
+        &format!("{base}/discord/api/webhooks/1/second"),
+    ]);
+    // Bad steps are refused by name, and nothing is stored.
+    for (steps, what) in [
+        (vec!["--step", "0s:first", "--step", "4s:nobody"], "nobody"),
+        (vec!["--step", "4s:first", "--step", "0s:second"], "longer"),
+        (vec!["--step", "soon:first"], "span"),
+    ] {
+        let mut args = vec!["escalations", "create", "--name", "bad"];
+        args.extend(steps);
+        let out = home.run(&args);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("step") && out.stderr.contains(what),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(home.json(&["escalations", "list"]), json!([]));
+    let policy = home.json(&[
+        "escalations",
+        "create",
+        "--name",
+        "oncall",
+        "--step",
+        "0s:first",
+        "--step",
+        "4s:second",
+    ]);
+    assert_eq!(
+        policy["steps"][1]["channels"][0]["name"], "second",
+        "{policy}"
+    );
+    let svc = home.json(&["services", "update", &sid, "--escalation-policy", "oncall"]);
+    assert_eq!(svc["escalation_policy_id"], policy["id"]);
+    let out = home.run(&["services", "update", &sid, "--escalation-policy", "nobody"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("escalation_policy"), "{}", out.stderr);
+    let table = home.run(&["escalations", "list"]).stdout;
+    assert!(
+        table.contains("oncall") && table.contains("4s") && table.contains("second"),
+        "{table}"
+    );
+
+    let got = |kind: &str| {
+        log.lock()
+            .expect("log")
+            .iter()
+            .filter(|x| x.kind == kind && x.status < 300)
+            .count()
+    };
+    let escalations_to = |name: &str, status: &str| {
+        let cid = id(&home.json(&["channels", "get", name]));
+        home.json(&[
+            "deliveries",
+            "list",
+            "--webhook-id",
+            &cid,
+            "--status",
+            status,
+        ])
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|d| d["event"] == "escalation")
+        .count()
+    };
+    let server = home.server(&[]);
+    // Step 1 at once; acknowledged before step 2 is due, step 2 is never sent.
+    target.set(Mode::Error500);
+    eventually(Duration::from_secs(20), "step 1", || {
+        (got("slack") >= 1).then_some(())
+    });
+    let open = home
+        .incidents(&eid)
+        .into_iter()
+        .find(|i| i["status"] == "open")
+        .expect("open");
+    home.json(&["incidents", "ack", &id(&open)]);
+    assert_eq!(
+        escalations_to("second", "cancelled"),
+        1,
+        "step 2 cancelled by the acknowledgement"
+    );
+    target.set(Mode::Ok);
+    eventually(Duration::from_secs(20), "the resolution", || {
+        home.incidents(&eid)
+            .into_iter()
+            .all(|i| i["status"] == "resolved")
+            .then_some(())
+    });
+    assert_eq!(got("discord"), 0, "step 2 never went out");
+
+    // Unacknowledged, with the server killed between the steps: step 2 goes out once after the restart.
+    target.set(Mode::Error500);
+    eventually(
+        Duration::from_secs(20),
+        "step 1 of the second incident",
+        || (got("slack") >= 3).then_some(()),
+    );
+    server.kill();
+    let server = home.server(&[]);
+    eventually(Duration::from_secs(30), "step 2 after the restart", || {
+        (got("discord") >= 1).then_some(())
+    });
+    assert_eq!(escalations_to("second", "delivered"), 1);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(got("discord"), 1, "sent once");
+    let message = log
+        .lock()
+        .expect("log")
+        .iter()
+        .find(|x| x.kind == "discord")
+        .expect("discord")
+        .body
+        .to_string();
+    assert!(
+        message.contains("escalated") && message.contains("Acknowledge"),
+        "{message}"
+    );
+    // The resolution reaches step 2's channel, which subscribes to nothing.
+    target.set(Mode::Ok);
+    eventually(
+        Duration::from_secs(20),
+        "the resolution to step 2's channel",
+        || (got("discord") >= 2).then_some(()),
+    );
+    assert_eq!(server.terminate(), 0);
+}
