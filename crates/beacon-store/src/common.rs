@@ -20,6 +20,22 @@ pub(crate) enum Owner {
     KubeObject(i64),
 }
 
+impl Owner {
+    pub(crate) fn endpoint_pk(self) -> Option<i64> {
+        match self {
+            Owner::Endpoint(pk) => Some(pk),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn heartbeat_pk(self) -> Option<i64> {
+        match self {
+            Owner::Heartbeat(pk) => Some(pk),
+            _ => None,
+        }
+    }
+}
+
 /// A schedule as its columns: `period_seconds`, or `cron` and `tz`.
 pub(crate) fn schedule_columns(schedule: &Schedule) -> (Option<i32>, Option<&str>, Option<&str>) {
     match schedule {

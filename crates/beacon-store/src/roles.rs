@@ -147,9 +147,20 @@ pub trait Channels: Send + Sync + 'static {
     async fn delete_channel(&self, id: Uuid) -> Result<()>;
     /// Subscribe the channel to these event kinds of a service (replacing that service's earlier list).
     async fn subscribe_channel(&self, id: Uuid, route: &Route, now: Millis) -> Result<Channel>;
-    /// NotFound when the channel is not subscribed to that service.
-    async fn unsubscribe_channel(&self, id: Uuid, service_id: Uuid, now: Millis)
-    -> Result<Channel>;
+    /// Remove the channel's subscription to a service's or a monitor's events (`target`: its id). NotFound
+    /// when there is none.
+    async fn unsubscribe_channel(&self, id: Uuid, target: Uuid, now: Millis) -> Result<Channel>;
+    /// Add the channel to a monitor (an endpoint or heartbeat, by id) for these event kinds, or with `None` mute
+    /// it there; either replaces the monitor's earlier subscription or mute of the channel.
+    async fn route_monitor(
+        &self,
+        id: Uuid,
+        monitor_id: Uuid,
+        events: Option<&[String]>,
+        now: Millis,
+    ) -> Result<Channel>;
+    /// NotFound when the channel is not muted on that monitor.
+    async fn unmute_channel(&self, id: Uuid, monitor_id: Uuid, now: Millis) -> Result<Channel>;
 }
 
 /// Escalation policies, and which service follows which.
@@ -167,6 +178,17 @@ pub trait Escalations: Send + Sync + 'static {
     async fn get_policy(&self, id: Uuid) -> Result<EscalationPolicy>;
     /// Services that followed it follow none afterwards.
     async fn delete_policy(&self, id: Uuid) -> Result<()>;
+    /// A monitor's (endpoint's or heartbeat's) own reminders, policy and channels. NotFound for no such monitor.
+    async fn monitor_notifications(&self, monitor_id: Uuid) -> Result<MonitorNotifications>;
+    /// Set what a monitor's incidents opened from now on are followed by; `None` keeps a setting. NotFound
+    /// for an unknown monitor or policy.
+    async fn set_monitor_follow_ups(
+        &self,
+        monitor_id: Uuid,
+        reminders: Option<Setting<Reminders>>,
+        escalation: Option<Setting<Uuid>>,
+        now: Millis,
+    ) -> Result<MonitorNotifications>;
     /// The policy the service's incidents opened from now on follow (`None`: none).
     async fn set_service_policy(
         &self,

@@ -277,6 +277,8 @@ pub enum EndpointsCmd {
         url: Option<String>,
         #[command(flatten)]
         flags: Box<EndpointFlags>,
+        #[command(flatten)]
+        follow: FollowUpFlags,
     },
     /// Delete an endpoint with its pings and incidents.
     Delete {
@@ -486,25 +488,73 @@ pub enum ChannelsCmd {
         /// The channel's UUID or name
         id: Named,
     },
-    /// Subscribe a channel to event kinds of a service (replaces that service's earlier list).
+    /// Subscribe a channel to event kinds of a service, or of one monitor (added to its service's channels);
+    /// replaces that service's or monitor's earlier list.
     Subscribe {
         /// The channel's UUID or name
         id: Named,
-        /// The service's UUID or name
-        #[arg(long, visible_alias = "service")]
-        service_id: Named,
+        #[command(flatten)]
+        target: SubscriptionTarget,
         /// Comma-separated event kinds
         #[arg(long, value_delimiter = ',', required = true)]
         events: Vec<String>,
     },
-    /// Stop a channel receiving a service's events.
+    /// Stop a channel receiving a service's or a monitor's events.
     Unsubscribe {
         /// The channel's UUID or name
         id: Named,
-        /// The service's UUID or name
-        #[arg(long, visible_alias = "service")]
-        service_id: Named,
+        #[command(flatten)]
+        target: SubscriptionTarget,
     },
+    /// Silence a channel for one monitor: it hears nothing of it, whatever its service subscribes it to.
+    Mute {
+        /// The channel's UUID or name
+        id: Named,
+        /// The endpoint's or heartbeat's UUID or name
+        #[arg(long, visible_alias = "monitor")]
+        monitor_id: Named,
+    },
+    /// Let a muted channel hear of a monitor again.
+    Unmute {
+        /// The channel's UUID or name
+        id: Named,
+        /// The endpoint's or heartbeat's UUID or name
+        #[arg(long, visible_alias = "monitor")]
+        monitor_id: Named,
+    },
+}
+
+/// A service, or one monitor (endpoint or heartbeat).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct SubscriptionTarget {
+    /// The service's UUID or name
+    #[arg(long, visible_alias = "service")]
+    pub service_id: Option<Named>,
+    /// The endpoint's or heartbeat's UUID or name
+    #[arg(long, visible_alias = "monitor")]
+    pub monitor_id: Option<Named>,
+}
+
+/// A monitor's own reminders and escalation policy, over its service's.
+#[derive(Debug, Args, Default)]
+pub struct FollowUpFlags {
+    /// Remind every SPAN (30m, 2h; 10s..7d) while an incident stays open and unacknowledged, 'off', or
+    /// 'inherit' (the service's)
+    #[arg(long)]
+    pub remind_every: Option<String>,
+    /// At most this many reminders per incident (1..100, default 10)
+    #[arg(long)]
+    pub remind_max: Option<u32>,
+    /// The escalation policy its incidents follow (name or UUID), 'none', or 'inherit' (the service's)
+    #[arg(long)]
+    pub escalation_policy: Option<String>,
+}
+
+impl FollowUpFlags {
+    pub fn given(&self) -> bool {
+        self.remind_every.is_some() || self.remind_max.is_some() || self.escalation_policy.is_some()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -655,6 +705,8 @@ pub enum HeartbeatsCmd {
         /// Seconds of grace before a late heartbeat is down
         #[arg(long)]
         grace: Option<i64>,
+        #[command(flatten)]
+        follow: FollowUpFlags,
     },
     /// Delete a heartbeat with its pings and incidents.
     Delete {

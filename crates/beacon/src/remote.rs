@@ -522,6 +522,20 @@ impl EscalationOps for Remote {
             .await
             .map(|_| ())
     }
+
+    async fn monitor_notifications(&self, id: Uuid) -> Result<MonitorNotificationsView, ApiError> {
+        let path = format!("/api/v1/monitors/{id}/notifications");
+        self.call(Method::GET, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn update_monitor_notifications(
+        &self,
+        id: Uuid,
+        body: MonitorNotificationsPatch,
+    ) -> Result<MonitorNotificationsView, ApiError> {
+        let path = format!("/api/v1/monitors/{id}/notifications");
+        self.call(Method::PATCH, &path, NO_QUERY, Some(&body)).await
+    }
 }
 
 #[async_trait]
@@ -571,12 +585,18 @@ impl ChannelOps for Remote {
         self.call(Method::POST, &path, NO_QUERY, Some(&body)).await
     }
 
-    async fn unsubscribe_channel(
-        &self,
-        id: Uuid,
-        service_id: Uuid,
-    ) -> Result<ChannelView, ApiError> {
-        let path = format!("/api/v1/channels/{id}/subscriptions/{service_id}");
+    async fn unsubscribe_channel(&self, id: Uuid, target: Uuid) -> Result<ChannelView, ApiError> {
+        let path = format!("/api/v1/channels/{id}/subscriptions/{target}");
+        self.call(Method::DELETE, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn mute_channel(&self, id: Uuid, body: MuteBody) -> Result<ChannelView, ApiError> {
+        let path = format!("/api/v1/channels/{id}/mutes");
+        self.call(Method::POST, &path, NO_QUERY, Some(&body)).await
+    }
+
+    async fn unmute_channel(&self, id: Uuid, monitor_id: Uuid) -> Result<ChannelView, ApiError> {
+        let path = format!("/api/v1/channels/{id}/mutes/{monitor_id}");
         self.call(Method::DELETE, &path, NO_QUERY, NO_BODY).await
     }
 }

@@ -23,11 +23,11 @@ pub trait ChannelOps: Send + Sync {
         id: Uuid,
         body: SubscribeBody,
     ) -> Result<ChannelView, ApiError>;
-    async fn unsubscribe_channel(
-        &self,
-        id: Uuid,
-        service_id: Uuid,
-    ) -> Result<ChannelView, ApiError>;
+    /// Remove its subscription to a service's or a monitor's events (`target`: the service's or monitor's id).
+    async fn unsubscribe_channel(&self, id: Uuid, target: Uuid) -> Result<ChannelView, ApiError>;
+    /// Silence the channel for one monitor, whatever its service subscribes it to.
+    async fn mute_channel(&self, id: Uuid, body: MuteBody) -> Result<ChannelView, ApiError>;
+    async fn unmute_channel(&self, id: Uuid, monitor_id: Uuid) -> Result<ChannelView, ApiError>;
 }
 
 /// A channel's name: as a service's, and without `,` or `:` (escalation steps list channels as `15m:a,b`).
@@ -233,21 +233,51 @@ impl ChannelOps for App {
         body: SubscribeBody,
     ) -> Result<ChannelView, ApiError> {
         check_events(&body.events)?;
-        let route = Route {
-            service_id: body.service_id,
-            events: body.events,
+        let now = self.now();
+        let c = match (body.service_id, body.monitor_id) {
+            (Some(service_id), None) => {
+                let route = Route {
+                    service_id,
+                    events: body.events,
+                };
+                self.store.subscribe_channel(id, &route, now).await?
+            }
+            (None, Some(monitor_id)) => {
+                self.store
+                    .route_monitor(id, monitor_id, Some(&body.events), now)
+                    .await?
+            }
+            _ => {
+                return Err(ValidationError::new(
+                    "service_id",
+                    "name either a service (service_id) or a monitor (monitor_id)",
+                )
+                .into());
+            }
         };
-        Ok((&self.store.subscribe_channel(id, &route, self.now()).await?).into())
+        Ok((&c).into())
     }
 
-    async fn unsubscribe_channel(
-        &self,
-        id: Uuid,
-        service_id: Uuid,
-    ) -> Result<ChannelView, ApiError> {
+    async fn unsubscribe_channel(&self, id: Uuid, target: Uuid) -> Result<ChannelView, ApiError> {
         Ok((&self
             .store
-            .unsubscribe_channel(id, service_id, self.now())
+            .unsubscribe_channel(id, target, self.now())
+            .await?)
+            .into())
+    }
+
+    async fn mute_channel(&self, id: Uuid, body: MuteBody) -> Result<ChannelView, ApiError> {
+        Ok((&self
+            .store
+            .route_monitor(id, body.monitor_id, None, self.now())
+            .await?)
+            .into())
+    }
+
+    async fn unmute_channel(&self, id: Uuid, monitor_id: Uuid) -> Result<ChannelView, ApiError> {
+        Ok((&self
+            .store
+            .unmute_channel(id, monitor_id, self.now())
             .await?)
             .into())
     }

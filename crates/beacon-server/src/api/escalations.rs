@@ -3,8 +3,61 @@
 
 use super::*;
 use beacon_core::escalation;
-use beacon_store::PolicyStep;
+use beacon_store::{MonitorNotifications, PolicyStep, Reminders, Setting};
 use std::collections::HashMap;
+
+/// A change of reminders as asked: `every` a span from 10s to 7d, `off`, or (`inherit_ok`, for monitors)
+/// `inherit`; `max` 1..100. `None` when neither is given; a new `max` alone keeps `current`'s cadence.
+pub(crate) fn reminder_change(
+    every: Option<&str>,
+    max: Option<u32>,
+    current: Option<Reminders>,
+    inherit_ok: bool,
+) -> Result<Option<Setting<Reminders>>, ApiError> {
+    if every.is_none() && max.is_none() {
+        return Ok(None);
+    }
+    if max.is_some_and(|m| !(1..=100).contains(&m)) {
+        return Err(ValidationError::new("remind_max", "must be 1..100").into());
+    }
+    let every_ms = match every.map(str::trim) {
+        Some("off") => None,
+        Some("inherit") if inherit_ok => return Ok(Some(Setting::Inherit)),
+        Some(e) => {
+            let ms = rollup::parse_span(e).map_err(|_| {
+                let also = if inherit_ok {
+                    ", off or inherit"
+                } else {
+                    " nor off"
+                };
+                ValidationError::new(
+                    "remind_every",
+                    format!("{e:?} is not a span like 30m, 2h or 1d{also}"),
+                )
+            })?;
+            if !(10_000..=7 * 86_400_000).contains(&ms) {
+                return Err(ValidationError::new("remind_every", "must be from 10s to 7d").into());
+            }
+            Some(ms)
+        }
+        None => match current {
+            Some(c) => Some(c.every_ms),
+            None => {
+                return Err(
+                    ValidationError::new("remind_every", "give the cadence too, e.g. 30m").into(),
+                );
+            }
+        },
+    };
+    Ok(Some(Setting::Own(every_ms.map(|every_ms| Reminders {
+        every_ms,
+        max: max.or(current.map(|c| c.max)).unwrap_or(10),
+    }))))
+}
+
+fn from(own: bool) -> String {
+    if own { "monitor" } else { "service" }.to_owned()
+}
 
 #[async_trait]
 pub trait EscalationOps: Send + Sync {
@@ -13,9 +66,63 @@ pub trait EscalationOps: Send + Sync {
     async fn list_policies(&self) -> Result<EscalationPolicyList, ApiError>;
     async fn get_policy(&self, id: Uuid) -> Result<EscalationPolicyView, ApiError>;
     async fn delete_policy(&self, id: Uuid) -> Result<(), ApiError>;
+    /// What follows a monitor's incidents, its own or its service's, and the channels it adds or mutes.
+    async fn monitor_notifications(&self, id: Uuid) -> Result<MonitorNotificationsView, ApiError>;
+    async fn update_monitor_notifications(
+        &self,
+        id: Uuid,
+        body: MonitorNotificationsPatch,
+    ) -> Result<MonitorNotificationsView, ApiError>;
 }
 
 impl App {
+    /// A monitor's notifications as shown: its own settings, or its service's where it follows the service.
+    async fn notifications_view(
+        &self,
+        id: Uuid,
+        n: MonitorNotifications,
+    ) -> Result<MonitorNotificationsView, ApiError> {
+        let service_id = match self.store.get_endpoint(id).await {
+            Ok(e) => e.service_id,
+            Err(_) => {
+                self.store
+                    .get_heartbeat(&beacon_store::HeartbeatRef::Id(id))
+                    .await?
+                    .service_id
+            }
+        };
+        let service = match (n.reminders, n.escalation) {
+            (Setting::Own(_), Setting::Own(_)) => None,
+            _ => Some(self.store.get_service(service_id).await?),
+        };
+        let reminders = match n.reminders {
+            Setting::Own(r) => r,
+            Setting::Inherit => service.as_ref().and_then(|s| s.reminders),
+        };
+        let escalation = match n.escalation {
+            Setting::Own(p) => p,
+            Setting::Inherit => service.as_ref().and_then(|s| s.escalation_policy_id),
+        };
+        Ok(MonitorNotificationsView {
+            monitor_id: id,
+            remind_every: reminders.map(|r| span(r.every_ms)),
+            remind_max: reminders.map(|r| r.max),
+            reminders_from: from(matches!(n.reminders, Setting::Own(_))),
+            escalation_policy_id: escalation,
+            escalation_from: from(matches!(n.escalation, Setting::Own(_))),
+            channels: n
+                .channels
+                .into_iter()
+                .map(|(channel_id, name, r)| MonitorChannelView {
+                    channel_id,
+                    name,
+                    events: r.events,
+                    muted: r.muted,
+                })
+                .collect(),
+        })
+    }
+
     async fn channel_names(&self) -> Result<HashMap<Uuid, Option<String>>, ApiError> {
         Ok(self
             .store
@@ -121,5 +228,35 @@ impl EscalationOps for App {
 
     async fn delete_policy(&self, id: Uuid) -> Result<(), ApiError> {
         Ok(self.store.delete_policy(id).await?)
+    }
+
+    async fn monitor_notifications(&self, id: Uuid) -> Result<MonitorNotificationsView, ApiError> {
+        let n = self.store.monitor_notifications(id).await?;
+        self.notifications_view(id, n).await
+    }
+
+    async fn update_monitor_notifications(
+        &self,
+        id: Uuid,
+        body: MonitorNotificationsPatch,
+    ) -> Result<MonitorNotificationsView, ApiError> {
+        // Validated before anything is written.
+        let current = self.store.monitor_notifications(id).await?;
+        let own = match current.reminders {
+            Setting::Own(r) => r,
+            Setting::Inherit => None,
+        };
+        let reminders = reminder_change(body.remind_every.as_deref(), body.remind_max, own, true)?;
+        let escalation = match body.escalation_policy.as_deref().map(str::trim) {
+            None => None,
+            Some("inherit") => Some(Setting::Inherit),
+            Some("none") => Some(Setting::Own(None)),
+            Some(given) => Some(Setting::Own(Some(self.policy_id(given).await?))),
+        };
+        let n = self
+            .store
+            .set_monitor_follow_ups(id, reminders, escalation, self.now())
+            .await?;
+        self.notifications_view(id, n).await
     }
 }

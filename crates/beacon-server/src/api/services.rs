@@ -1,6 +1,8 @@
 //! Services: create, list, read, change, delete (with `--cascade`).
 
+use super::escalations::reminder_change;
 use super::*;
+use beacon_store::Setting;
 
 #[async_trait]
 pub trait ServiceOps: Send + Sync {
@@ -49,48 +51,20 @@ impl ServiceOps for App {
         if let Some(name) = &body.name {
             beacon_core::endpoint::validate_name(name)?;
         }
-        let reminders = match (&body.remind_every, body.remind_max) {
+        let current = match (&body.remind_every, body.remind_max) {
             (None, None) => None,
-            (every, max) => {
-                if max.is_some_and(|m| !(1..=100).contains(&m)) {
-                    return Err(ValidationError::new("remind_max", "must be 1..100").into());
-                }
-                let current = self.store.get_service(id).await?.reminders;
-                let every_ms = match every.as_deref().map(str::trim) {
-                    Some("off") => None,
-                    Some(e) => {
-                        let ms = rollup::parse_span(e).map_err(|_| {
-                            ValidationError::new(
-                                "remind_every",
-                                format!("{e:?} is not a span like 30m, 2h or 1d, nor off"),
-                            )
-                        })?;
-                        if !(10_000..=7 * 86_400_000).contains(&ms) {
-                            return Err(ValidationError::new(
-                                "remind_every",
-                                "must be from 10s to 7d",
-                            )
-                            .into());
-                        }
-                        Some(ms)
-                    }
-                    None => match current {
-                        Some(c) => Some(c.every_ms),
-                        None => {
-                            return Err(ValidationError::new(
-                                "remind_every",
-                                "give the cadence too, e.g. 30m",
-                            )
-                            .into());
-                        }
-                    },
-                };
-                Some(every_ms.map(|every_ms| beacon_store::Reminders {
-                    every_ms,
-                    max: max.or(current.map(|c| c.max)).unwrap_or(10),
-                }))
-            }
+            _ => self.store.get_service(id).await?.reminders,
         };
+        let reminders = reminder_change(
+            body.remind_every.as_deref(),
+            body.remind_max,
+            current,
+            false,
+        )?
+        .map(|r| match r {
+            Setting::Own(r) => r,
+            Setting::Inherit => None,
+        });
         let policy = match body.escalation_policy.as_deref().map(str::trim) {
             None => None,
             Some("none") => Some(None),

@@ -34,30 +34,28 @@ struct ChannelPage {
 }
 
 fn subscriptions(c: &ChannelView, names: &HashMap<Uuid, String>) -> String {
-    c.subscriptions
-        .iter()
-        .map(|s| {
-            format!(
-                "{}: {}",
-                names
-                    .get(&s.service_id)
-                    .cloned()
-                    .unwrap_or_else(|| s.service_id.to_string()),
-                s.events.join(", ")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    c.subscription_lines(names).join("; ")
 }
 
+/// Names of services and monitors by id.
 async fn service_names(state: &AppState) -> Result<HashMap<Uuid, String>, crate::error::ApiError> {
-    Ok(state
+    let mut names: HashMap<Uuid, String> = state
         .app
         .all_services()
         .await?
         .into_iter()
         .map(|s| (s.id, s.name))
-        .collect())
+        .collect();
+    names.extend(
+        state
+            .app
+            .monitors()
+            .await?
+            .0
+            .iter()
+            .map(|m| (m.id, m.name.clone())),
+    );
+    Ok(names)
 }
 
 pub async fn channels(State(state): State<AppState>, Me(me): Me) -> Response {

@@ -22,6 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(test_channel))
         .routes(routes!(subscribe_channel))
         .routes(routes!(unsubscribe_channel))
+        .routes(routes!(mute_channel))
+        .routes(routes!(unmute_channel))
 }
 
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
@@ -109,15 +111,44 @@ async fn subscribe_channel(
     Ok(Json(s.app.subscribe_channel(id, body).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/channels/{id}/subscriptions/{service_id}", tag = "channels",
-    params(("id" = Uuid, Path), ("service_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/channels/{id}/subscriptions/{target_id}", tag = "channels",
+    params(("id" = Uuid, Path), ("target_id" = Uuid, Path, description = "The service's or monitor's id")),
     responses((status = 200, body = ChannelView), (status = 404, body = ErrorResponse),
         (status = 409, description = "The channel carries an endpoint's webhook_url", body = ErrorResponse),
         CommonErrors),
     security(("bearer" = [])))]
 async fn unsubscribe_channel(
     State(s): State<AppState>,
-    ApiPath((id, service_id)): ApiPath<(Uuid, Uuid)>,
+    ApiPath((id, target_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ChannelView> {
-    Ok(Json(s.app.unsubscribe_channel(id, service_id).await?))
+    Ok(Json(s.app.unsubscribe_channel(id, target_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/channels/{id}/mutes", tag = "channels", params(("id" = Uuid, Path)),
+    request_body = MuteBody,
+    responses((status = 200, description = "The channel hears nothing of the monitor", body = ChannelView),
+        (status = 404, body = ErrorResponse),
+        (status = 409, description = "The channel carries an endpoint's webhook_url", body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn mute_channel(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<MuteBody>,
+) -> ApiResult<ChannelView> {
+    Ok(Json(s.app.mute_channel(id, body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/channels/{id}/mutes/{monitor_id}", tag = "channels",
+    params(("id" = Uuid, Path), ("monitor_id" = Uuid, Path)),
+    responses((status = 200, body = ChannelView), (status = 404, body = ErrorResponse),
+        (status = 409, description = "The channel carries an endpoint's webhook_url", body = ErrorResponse),
+        CommonErrors),
+    security(("bearer" = [])))]
+async fn unmute_channel(
+    State(s): State<AppState>,
+    ApiPath((id, monitor_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<ChannelView> {
+    Ok(Json(s.app.unmute_channel(id, monitor_id).await?))
 }

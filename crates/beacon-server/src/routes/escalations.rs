@@ -16,6 +16,33 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_policies, create_policy))
         .routes(routes!(get_policy, delete_policy))
+        .routes(routes!(monitor_notifications, update_monitor_notifications))
+}
+
+#[utoipa::path(get, path = "/api/v1/monitors/{id}/notifications", tag = "channels",
+    params(("id" = Uuid, Path, description = "An endpoint's or heartbeat's id")),
+    responses((status = 200, body = MonitorNotificationsView), (status = 404, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn monitor_notifications(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<MonitorNotificationsView>, ApiError> {
+    Ok(Json(s.app.monitor_notifications(id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/monitors/{id}/notifications", tag = "channels",
+    params(("id" = Uuid, Path, description = "An endpoint's or heartbeat's id")),
+    request_body = MonitorNotificationsPatch,
+    responses((status = 200, body = MonitorNotificationsView), (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn update_monitor_notifications(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<MonitorNotificationsPatch>,
+) -> Result<Json<MonitorNotificationsView>, ApiError> {
+    Ok(Json(s.app.update_monitor_notifications(id, body).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/escalation-policies", tag = "channels",

@@ -3,6 +3,7 @@
 use super::*;
 use beacon_core::channel::ChannelInput;
 use beacon_store::Channel;
+use std::collections::HashMap;
 
 /// A service's subscription of a channel to event kinds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
@@ -27,6 +28,8 @@ pub struct ChannelView {
     pub settings: BTreeMap<String, String>,
     /// The services whose events it receives, and which.
     pub subscriptions: Vec<SubscriptionView>,
+    /// Monitors that add it for their own events, or mute it.
+    pub monitors: Vec<MonitorRouteView>,
     /// For a webhook made for a service (`webhooks create`): that service, with which it is deleted.
     pub service_id: Option<Uuid>,
     /// Set for the webhook that carries an endpoint's `webhook_url` (changed through the endpoint).
@@ -38,6 +41,25 @@ pub struct ChannelView {
     pub last_attempt_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl ChannelView {
+    /// Its subscriptions as a person reads them, services first: `name: kind,kind`, `muted on name`; ids
+    /// without a name in `names` are shown as ids.
+    pub fn subscription_lines(&self, names: &HashMap<Uuid, String>) -> Vec<String> {
+        let name = |id: &Uuid| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+        self.subscriptions
+            .iter()
+            .map(|s| format!("{}: {}", name(&s.service_id), s.events.join(", ")))
+            .chain(self.monitors.iter().map(|m| {
+                if m.muted {
+                    format!("muted on {}", name(&m.monitor_id))
+                } else {
+                    format!("{}: {}", name(&m.monitor_id), m.events.join(", "))
+                }
+            }))
+            .collect()
+    }
 }
 
 impl From<&Channel> for ChannelView {
@@ -68,6 +90,16 @@ impl From<&Channel> for ChannelView {
                 .map(|r| SubscriptionView {
                     service_id: r.service_id,
                     events: r.events.clone(),
+                })
+                .collect(),
+            monitors: c
+                .monitors
+                .iter()
+                .map(|m| MonitorRouteView {
+                    monitor_id: m.monitor_id,
+                    monitor_kind: m.monitor_kind.to_owned(),
+                    events: m.events.clone(),
+                    muted: m.muted,
                 })
                 .collect(),
             service_id: c.service_id,
@@ -193,10 +225,78 @@ pub struct ChannelPatchBody {
     pub fields: ChannelFields,
 }
 
-/// Subscribe a channel to a service's event kinds (replacing that service's earlier list).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// Subscribe a channel to a service's event kinds, or to one monitor's (an endpoint or heartbeat, which adds the
+/// channel to its service's): exactly one of `service_id` and `monitor_id`. Replaces that service's or
+/// monitor's earlier list (and a monitor's mute of the channel).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeBody {
-    pub service_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_id: Option<Uuid>,
     pub events: Vec<String>,
+}
+
+/// Mute a channel on one monitor: it hears nothing of the monitor through any subscription.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MuteBody {
+    pub monitor_id: Uuid,
+}
+
+/// A monitor's own use of a channel: subscribed to event kinds, or muted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorRouteView {
+    pub monitor_id: Uuid,
+    /// endpoint or heartbeat.
+    pub monitor_kind: String,
+    /// Empty when muted.
+    pub events: Vec<String>,
+    pub muted: bool,
+}
+
+/// A channel a monitor adds or mutes, as the monitor lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorChannelView {
+    pub channel_id: Uuid,
+    pub name: Option<String>,
+    /// Empty when muted.
+    pub events: Vec<String>,
+    pub muted: bool,
+}
+
+/// What follows a monitor's incidents: reminders and an escalation policy (its own, or its service's, as
+/// `*_from` says), and the channels it adds to its service's or mutes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorNotificationsView {
+    pub monitor_id: Uuid,
+    /// Null: no reminders.
+    pub remind_every: Option<String>,
+    pub remind_max: Option<u32>,
+    /// `monitor` (its own) or `service` (inherited).
+    pub reminders_from: String,
+    /// Null: no escalation.
+    pub escalation_policy_id: Option<Uuid>,
+    /// `monitor` (its own) or `service` (inherited).
+    pub escalation_from: String,
+    pub channels: Vec<MonitorChannelView>,
+}
+
+/// Change what follows a monitor's incidents; an absent field keeps its setting.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorNotificationsPatch {
+    /// A span from 10s to 7d (`30m`), `off` (none, whatever the service says), or `inherit` (the service's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_every: Option<String>,
+    /// At most this many reminders per incident, 1..100 (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_max: Option<u32>,
+    /// A policy by id or name, `none`, or `inherit` (the service's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<String>,
 }

@@ -30,6 +30,8 @@ pub struct Channel {
     pub managed_by: Option<String>,
     /// Every service subscription: its own service's first, then the others in the order they were made.
     pub routes: Vec<Route>,
+    /// Monitors that add the channel for themselves or mute it.
+    pub monitors: Vec<MonitorRoute>,
     pub consecutive_failures: u32,
     pub last_attempt_at: Option<Millis>,
     pub created_at: Millis,
@@ -93,4 +95,36 @@ pub struct PolicyStep {
 pub struct Reminders {
     pub every_ms: i64,
     pub max: u32,
+}
+
+/// A channel a monitor (endpoint or heartbeat) adds to its service's, subscribed to event kinds, or mutes: a
+/// muted channel hears nothing of the monitor through any subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorRoute {
+    pub monitor_id: Uuid,
+    /// `endpoint` or `heartbeat`.
+    pub monitor_kind: &'static str,
+    /// Empty for a mute.
+    pub events: Vec<String>,
+    pub muted: bool,
+}
+
+/// A monitor's own setting, or its service's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Setting<T> {
+    /// Follow the service.
+    #[default]
+    Inherit,
+    /// The monitor's own: `None` is none at all.
+    Own(Option<T>),
+}
+
+/// What a monitor's incidents are followed by, over its service's; and the channels it adds or mutes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MonitorNotifications {
+    pub reminders: Setting<Reminders>,
+    /// An escalation policy's id.
+    pub escalation: Setting<Uuid>,
+    /// The channels the monitor adds or mutes: (channel id, its name, the route).
+    pub channels: Vec<(Uuid, Option<String>, MonitorRoute)>,
 }

@@ -90,6 +90,7 @@ impl This {
                 .await?
             }
         };
+        let mut monitors = Self::read_monitor_routes(ex, id).await?;
         let mut routes: HashMap<i64, Vec<Route>> = HashMap::new();
         for r in &route_rows {
             let events: String = r.try_get(2)?;
@@ -138,6 +139,7 @@ impl This {
                     endpoint_id,
                     managed_by: row.try_get("managed_by")?,
                     routes: all,
+                    monitors: monitors.remove(&pk).unwrap_or_default(),
                     consecutive_failures: to_u32(
                         row.try_get("consecutive_failures")?,
                         "consecutive_failures",
@@ -325,35 +327,80 @@ impl Channels for This {
         self.one_channel(id).await
     }
 
-    async fn unsubscribe_channel(
-        &self,
-        id: Uuid,
-        service_id: Uuid,
-        now: Millis,
-    ) -> Result<Channel> {
+    async fn unsubscribe_channel(&self, id: Uuid, target: Uuid, now: Millis) -> Result<Channel> {
         let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
         let pk = Self::changeable_channel(&mut tx, id).await?;
-        let service_pk = Self::service_pk_of(&mut tx, service_id).await?;
-        let own = sqlx::query(
-            "UPDATE webhooks SET events = ',', updated_at = $3 WHERE pk = $1 AND service_pk = $2 AND events <> ','",
-        )
-        .bind(pk)
-        .bind(service_pk)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let routed =
-            sqlx::query("DELETE FROM channel_routes WHERE channel_pk = $1 AND service_pk = $2")
+        let service_pk: Option<i64> = sqlx::query("SELECT pk FROM services WHERE id = $1")
+            .bind(target)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        let removed = match service_pk {
+            Some(service_pk) => {
+                let own = sqlx::query(
+                    "UPDATE webhooks SET events = ',', updated_at = $3 WHERE pk = $1 AND service_pk = $2 AND events <> ','",
+                )
+                .bind(pk)
+                .bind(service_pk)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let routed = sqlx::query(
+                    "DELETE FROM channel_routes WHERE channel_pk = $1 AND service_pk = $2",
+                )
                 .bind(pk)
                 .bind(service_pk)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-        if own + routed == 0 {
+                own + routed > 0
+            }
+            None => {
+                let monitor =
+                    Self::monitor_pk(&mut *tx, target)
+                        .await
+                        .map_err(|_| StoreError::NotFound {
+                            kind: "service or monitor",
+                            id: target,
+                        })?;
+                Self::drop_monitor_route(&mut tx, pk, monitor, false).await?
+            }
+        };
+        if !removed {
             return Err(StoreError::NotFound {
-                kind: "subscription of the channel to service",
-                id: service_id,
+                kind: "subscription of the channel to",
+                id: target,
+            });
+        }
+        tx.commit().await?;
+        self.one_channel(id).await
+    }
+
+    async fn route_monitor(
+        &self,
+        id: Uuid,
+        monitor_id: Uuid,
+        events: Option<&[String]>,
+        now: Millis,
+    ) -> Result<Channel> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let pk = Self::changeable_channel(&mut tx, id).await?;
+        let monitor = Self::monitor_pk(&mut *tx, monitor_id).await?;
+        Self::put_monitor_route(&mut tx, pk, monitor, events, now).await?;
+        tx.commit().await?;
+        self.one_channel(id).await
+    }
+
+    async fn unmute_channel(&self, id: Uuid, monitor_id: Uuid, _now: Millis) -> Result<Channel> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let pk = Self::changeable_channel(&mut tx, id).await?;
+        let monitor = Self::monitor_pk(&mut *tx, monitor_id).await?;
+        if !Self::drop_monitor_route(&mut tx, pk, monitor, true).await? {
+            return Err(StoreError::NotFound {
+                kind: "mute of the channel on monitor",
+                id: monitor_id,
             });
         }
         tx.commit().await?;

@@ -150,6 +150,22 @@ impl Escalations for This {
         Ok(())
     }
 
+    async fn monitor_notifications(&self, monitor_id: Uuid) -> Result<MonitorNotifications> {
+        self.read_monitor_notifications(monitor_id).await
+    }
+
+    async fn set_monitor_follow_ups(
+        &self,
+        monitor_id: Uuid,
+        reminders: Option<Setting<Reminders>>,
+        escalation: Option<Setting<Uuid>>,
+        now: Millis,
+    ) -> Result<MonitorNotifications> {
+        self.write_monitor_follow_ups(monitor_id, reminders, escalation, now)
+            .await?;
+        self.read_monitor_notifications(monitor_id).await
+    }
+
     async fn set_service_policy(
         &self,
         service_id: Uuid,

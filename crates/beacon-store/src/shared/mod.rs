@@ -17,6 +17,7 @@ mod incidents;
 mod intake;
 mod kubernetes;
 mod maintenance;
+mod monitor_routes;
 mod outbox;
 mod publishing;
 mod regions;

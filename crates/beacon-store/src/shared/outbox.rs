@@ -81,6 +81,8 @@ impl This {
                 .bind(kind)
                 .bind(order_key)
                 .bind(to_endpoint_webhook && matches!(owner, Owner::Endpoint(_)))
+                .bind(owner.endpoint_pk())
+                .bind(owner.heartbeat_pk())
                 .execute(&mut **tx)
                 .await?;
             if let (Some(incident_pk), Some(first)) = (incident_pk, follow_up_of(typed)) {
@@ -175,6 +177,8 @@ impl This {
             .bind(EventKind::IncidentStart.as_str())
             .bind(endpoint_pk)
             .bind(false)
+            .bind(endpoint_pk)
+            .bind(None::<i64>)
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -193,20 +197,26 @@ impl This {
         first: FollowUp,
         now: Millis,
     ) -> Result<()> {
-        let row = sqlx::query(
-            "SELECT s.remind_every_ms, s.remind_max, p.steps, p.repeat FROM services s \
-             LEFT JOIN escalation_policies p ON p.pk = s.escalation_policy_pk WHERE s.pk = $1",
-        )
-        .bind(service_pk)
-        .fetch_one(&mut **tx)
-        .await?;
-        let (every, max): (Option<i64>, Option<i32>) = (row.try_get(0)?, row.try_get(1)?);
-        let (steps, repeat): (Option<String>, Option<i32>) = (row.try_get(2)?, row.try_get(3)?);
         let (owner_column, owner_pk) = match owner {
             Owner::Endpoint(pk) => ("endpoint_pk", pk),
             Owner::Heartbeat(pk) => ("heartbeat_pk", pk),
             Owner::KubeObject(_) => return Ok(()),
         };
+        // The monitor's own reminders and policy where it has them, else its service's.
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT CASE WHEN f.remind_own THEN f.remind_every_ms ELSE s.remind_every_ms END, \
+             CASE WHEN f.remind_own THEN f.remind_max ELSE s.remind_max END, p.steps, p.repeat FROM services s \
+             LEFT JOIN monitor_follow_ups f ON f.{owner_column} = $2 \
+             LEFT JOIN escalation_policies p ON p.pk = \
+               CASE WHEN f.escalation_own THEN f.escalation_policy_pk ELSE s.escalation_policy_pk END \
+             WHERE s.pk = $1"
+        )))
+        .bind(service_pk)
+        .bind(owner_pk)
+        .fetch_one(&mut **tx)
+        .await?;
+        let (every, max): (Option<i64>, Option<i32>) = (row.try_get(0)?, row.try_get(1)?);
+        let (steps, repeat): (Option<String>, Option<i32>) = (row.try_get(2)?, row.try_get(3)?);
         let mut write = async |payload: Payload,
                                due: Millis,
                                channels: Option<&[i64]>|
@@ -235,6 +245,8 @@ impl This {
                         .bind(kind)
                         .bind(None::<i64>)
                         .bind(false)
+                        .bind(owner.endpoint_pk())
+                        .bind(owner.heartbeat_pk())
                         .execute(&mut **tx)
                         .await?;
                 }

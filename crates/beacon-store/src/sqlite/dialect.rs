@@ -7,13 +7,17 @@ pub const CLAIM_DELIVERIES: &str = concat!(
     " ORDER BY d.next_attempt_at, d.pk LIMIT $4) RETURNING pk"
 );
 /// Fan an event out to the channels subscribed to its kind for its service (a webhook's own service, or a route),
-/// and (unless $6 is false) to the endpoint's own webhook: one pending delivery each, once per channel.
+/// to the channels its monitor (endpoint $7 or heartbeat $8) adds, and (unless $6 is false) to the endpoint's own
+/// webhook, leaving out the channels the monitor mutes: one pending delivery each, once per channel.
 pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
      SELECT randomblob(16), t.pk, $1, 'pending', $2, $2, $5 FROM (\
        SELECT w.pk FROM webhooks w WHERE w.events LIKE '%,' || $4 || ',%' \
-         AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $5)) \
-       UNION SELECT r.channel_pk FROM channel_routes r WHERE r.service_pk = $3 AND r.events LIKE '%,' || $4 || ',%'\
-     ) t ORDER BY t.pk";
+         AND ((w.endpoint_pk IS NULL AND w.service_pk = $3) OR ($6 AND w.endpoint_pk = $7)) \
+       UNION SELECT r.channel_pk FROM channel_routes r WHERE r.service_pk = $3 AND r.events LIKE '%,' || $4 || ',%' \
+       UNION SELECT m.channel_pk FROM monitor_routes m WHERE (m.endpoint_pk = $7 OR m.heartbeat_pk = $8) \
+         AND NOT m.muted AND m.events LIKE '%,' || $4 || ',%'\
+     ) t WHERE NOT EXISTS (SELECT 1 FROM monitor_routes x WHERE x.channel_pk = t.pk AND x.muted \
+       AND (x.endpoint_pk = $7 OR x.heartbeat_pk = $8)) ORDER BY t.pk";
 /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
 /// which costs more than the rows themselves; one value per page avoids that.
 /// The resolution of incident $4 (event $1) to every channel one of its escalation steps reached that does not

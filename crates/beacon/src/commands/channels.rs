@@ -1,7 +1,9 @@
 //! `channels` and `escalations`: where notifications go, and who hears of an incident when, over `Operations`.
 
 use super::{event_list, header_map, secret_from_stdin, table_names, tested};
-use crate::cli::{ChannelFlags, ChannelsCmd, EscalationsCmd, Output};
+use crate::cli::{
+    ChannelFlags, ChannelsCmd, EscalationsCmd, FollowUpFlags, Output, SubscriptionTarget,
+};
 use crate::error::UsageError;
 use crate::names::{self, maybe};
 use crate::output;
@@ -112,15 +114,12 @@ pub async fn channels(ops: &dyn Operations, out: Output, cmd: ChannelsCmd) -> Re
             let id = names::channel(ops, &id).await?;
             tested(out, &ops.test_channel(id).await?, "message")
         }
-        ChannelsCmd::Subscribe {
-            id,
-            service_id,
-            events,
-        } => {
+        ChannelsCmd::Subscribe { id, target, events } => {
             let id = names::channel(ops, &id).await?;
-            let service_id = names::service(ops, &service_id).await?;
+            let (service_id, monitor_id) = subscription_target(ops, target).await?;
             let body = SubscribeBody {
                 service_id,
+                monitor_id,
                 events: event_list(events),
             };
             output::channel(
@@ -129,16 +128,85 @@ pub async fn channels(ops: &dyn Operations, out: Output, cmd: ChannelsCmd) -> Re
                 &table_names(ops, out).await?,
             )
         }
-        ChannelsCmd::Unsubscribe { id, service_id } => {
+        ChannelsCmd::Unsubscribe { id, target } => {
             let id = names::channel(ops, &id).await?;
-            let service_id = names::service(ops, &service_id).await?;
+            let (service_id, monitor_id) = subscription_target(ops, target).await?;
+            let target = service_id.or(monitor_id).expect("clap requires one");
             output::channel(
                 out,
-                &ops.unsubscribe_channel(id, service_id).await?,
+                &ops.unsubscribe_channel(id, target).await?,
+                &table_names(ops, out).await?,
+            )
+        }
+        ChannelsCmd::Mute { id, monitor_id } => {
+            let id = names::channel(ops, &id).await?;
+            let monitor_id = names::monitor(ops, &monitor_id).await?;
+            output::channel(
+                out,
+                &ops.mute_channel(id, MuteBody { monitor_id }).await?,
+                &table_names(ops, out).await?,
+            )
+        }
+        ChannelsCmd::Unmute { id, monitor_id } => {
+            let id = names::channel(ops, &id).await?;
+            let monitor_id = names::monitor(ops, &monitor_id).await?;
+            output::channel(
+                out,
+                &ops.unmute_channel(id, monitor_id).await?,
                 &table_names(ops, out).await?,
             )
         }
     }
+}
+
+/// A subscription's service or monitor, resolved to ids.
+async fn subscription_target(
+    ops: &dyn Operations,
+    t: SubscriptionTarget,
+) -> Result<(Option<uuid::Uuid>, Option<uuid::Uuid>)> {
+    Ok((
+        maybe(
+            t.service_id,
+            |n| async move { names::service(ops, &n).await },
+        )
+        .await?,
+        maybe(
+            t.monitor_id,
+            |n| async move { names::monitor(ops, &n).await },
+        )
+        .await?,
+    ))
+}
+
+/// Apply a monitor's `--remind-*`/`--escalation-policy` flags, if given; with `print`, show what follows its
+/// incidents afterwards.
+pub async fn follow_ups(
+    ops: &dyn Operations,
+    out: Output,
+    monitor: uuid::Uuid,
+    f: FollowUpFlags,
+    print: bool,
+) -> Result<()> {
+    if !f.given() {
+        return Ok(());
+    }
+    let body = MonitorNotificationsPatch {
+        remind_every: f.remind_every,
+        remind_max: f.remind_max,
+        escalation_policy: f.escalation_policy,
+    };
+    let n = ops.update_monitor_notifications(monitor, body).await?;
+    if print {
+        let policies = ops
+            .list_policies()
+            .await?
+            .data
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        output::monitor_notifications(out, &n, &policies)?;
+    }
+    Ok(())
 }
 
 /// A policy by UUID or name.

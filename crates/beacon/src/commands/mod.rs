@@ -161,9 +161,14 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
             name,
             url,
             flags,
+            follow,
         } => {
             let patch = patch(name, url, *flags)?;
             let id = names::endpoint(ops, &id).await?;
+            if follow.given() && patch == EndpointPatch::default() {
+                return channels::follow_ups(ops, out, id, follow, true).await;
+            }
+            channels::follow_ups(ops, out, id, follow, false).await?;
             output::endpoint(out, &ops.update_endpoint(id, patch).await?)
         }
         EndpointsCmd::Delete { id } => {
@@ -450,6 +455,7 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
             cron,
             tz,
             grace,
+            follow,
         } => {
             let body = HeartbeatPatch {
                 name,
@@ -458,18 +464,24 @@ pub async fn heartbeats(ops: &dyn Operations, out: Output, cmd: HeartbeatsCmd) -
                 tz,
                 grace_seconds: grace,
             };
-            if body.name.is_none()
+            let unchanged = body.name.is_none()
                 && body.period_seconds.is_none()
                 && body.cron.is_none()
                 && body.tz.is_none()
-                && body.grace_seconds.is_none()
-            {
+                && body.grace_seconds.is_none();
+            if unchanged && !follow.given() {
                 return Err(UsageError(
-                    "nothing to change: give --name, --period, --cron, --tz or --grace".into(),
+                    "nothing to change: give --name, --period, --cron, --tz, --grace, --remind-every, \
+                     --remind-max or --escalation-policy"
+                        .into(),
                 )
                 .into());
             }
             let id = names::heartbeat(ops, &id).await?;
+            if unchanged {
+                return channels::follow_ups(ops, out, id, follow, true).await;
+            }
+            channels::follow_ups(ops, out, id, follow, false).await?;
             output::heartbeat(out, &ops.update_heartbeat(id, body).await?)
         }
         HeartbeatsCmd::Delete { id } => {

@@ -3,25 +3,53 @@
 use super::{json, table};
 use crate::cli::Output;
 use anyhow::Result;
-use beacon_server::wire::{ChannelView, CreatedChannelView, EscalationPolicyView};
+use beacon_server::wire::{
+    ChannelView, CreatedChannelView, EscalationPolicyView, MonitorNotificationsView,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 fn subscriptions(c: &ChannelView, names: &HashMap<Uuid, String>) -> String {
-    if c.subscriptions.is_empty() {
+    let all = c.subscription_lines(names);
+    if all.is_empty() {
         return "-".into();
     }
-    c.subscriptions
-        .iter()
-        .map(|s| {
-            let service = names
-                .get(&s.service_id)
-                .cloned()
-                .unwrap_or_else(|| s.service_id.to_string());
-            format!("{service}: {}", s.events.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    all.join("; ")
+}
+
+/// What follows a monitor's incidents, and the channels it adds or mutes.
+pub fn monitor_notifications(
+    out: Output,
+    n: &MonitorNotificationsView,
+    policies: &HashMap<Uuid, String>,
+) -> Result<()> {
+    match out {
+        Output::Json => json(n),
+        Output::Table => {
+            let reminders = match (&n.remind_every, n.remind_max) {
+                (Some(every), Some(max)) => format!("every {every}, at most {max}"),
+                _ => "off".to_owned(),
+            };
+            let policy = n.escalation_policy_id.map_or_else(
+                || "none".to_owned(),
+                |id| policies.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+            );
+            println!("reminders: {reminders} (from the {})", n.reminders_from);
+            println!(
+                "escalation policy: {policy} (from the {})",
+                n.escalation_from
+            );
+            for c in &n.channels {
+                let name = c.name.clone().unwrap_or_else(|| c.channel_id.to_string());
+                if c.muted {
+                    println!("channel {name}: muted");
+                } else {
+                    println!("channel {name}: {}", c.events.join(","));
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 pub fn channels(out: Output, list: &[ChannelView], names: &HashMap<Uuid, String>) -> Result<()> {

@@ -327,3 +327,198 @@ fn escalation_steps_wait_for_an_acknowledgement_and_survive_a_crash() {
     );
     assert_eq!(server.terminate(), 0);
 }
+
+/// The Slack messages one hook received, as their fallback text.
+fn slack_texts(log: &Log, hook: &str) -> Vec<String> {
+    log.lock()
+        .expect("log")
+        .iter()
+        .filter(|x| x.kind == "slack" && x.path.contains(hook))
+        .map(|x| x.body["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_monitor_adds_its_own_channel_mutes_its_services_and_sets_its_own_reminders() {
+    let home = Home::sqlite();
+    let (base, log) = services();
+    let target = Target::start();
+    let sid = home.service();
+    let endpoint = |name: &str| {
+        id(&home.json(&[
+            "endpoints",
+            "create",
+            "--service-id",
+            &sid,
+            "--name",
+            name,
+            "--url",
+            &format!("{}/{name}", target.base),
+            "--interval",
+            "1",
+            "--alert-threshold",
+            "1",
+        ]))
+    };
+    endpoint("checkout");
+    endpoint("search");
+    let slack = |name: &str, extra: &[&str]| {
+        let url = format!(
+            "{base}/slack/services/T0/{}/{SLACK_SECRET}",
+            name.to_uppercase()
+        );
+        let mut args = vec![
+            "channels", "create", "--kind", "slack", "--name", name, "--url", &url,
+        ];
+        args.extend(extra);
+        home.json(&args);
+    };
+    slack(
+        "team",
+        &["--service-id", &sid, "--events", "incident_start"],
+    );
+    slack("oncall", &[]);
+
+    // The checkout mutes the team's channel and pages on-call itself, with one reminder of its own.
+    let muted = home.json(&["channels", "mute", "team", "--monitor", "checkout"]);
+    assert_eq!(muted["monitors"][0]["muted"], true, "{muted}");
+    let added = home.json(&[
+        "channels",
+        "subscribe",
+        "oncall",
+        "--monitor",
+        "checkout",
+        "--events",
+        "incident_start,reminder",
+    ]);
+    assert_eq!(
+        added["monitors"][0]["events"],
+        json!(["incident_start", "reminder"]),
+        "{added}"
+    );
+    let table = home.run(&["channels", "get", "team"]);
+    assert!(
+        table.stdout.contains("muted on checkout"),
+        "{}",
+        table.stdout
+    );
+    let bad = home.run(&[
+        "endpoints",
+        "update",
+        "checkout",
+        "--remind-every",
+        "sometimes",
+    ]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("remind_every"), "{}", bad.stderr);
+    let bad = home.run(&[
+        "endpoints",
+        "update",
+        "checkout",
+        "--escalation-policy",
+        "nobody",
+    ]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("escalation_policy"), "{}", bad.stderr);
+    let both = home.run(&[
+        "channels",
+        "subscribe",
+        "oncall",
+        "--service-id",
+        &sid,
+        "--monitor",
+        "checkout",
+        "--events",
+        "reminder",
+    ]);
+    assert_ne!(both.code, 0, "a service or a monitor, not both");
+    let n = home.json(&[
+        "endpoints",
+        "update",
+        "checkout",
+        "--remind-every",
+        "10s",
+        "--remind-max",
+        "1",
+    ]);
+    assert_eq!(
+        (
+            n["remind_every"].as_str(),
+            n["remind_max"].as_u64(),
+            n["reminders_from"].as_str(),
+            n["escalation_from"].as_str()
+        ),
+        (Some("10s"), Some(1), Some("monitor"), Some("service")),
+        "{n}"
+    );
+    let shown = home.run(&["endpoints", "update", "checkout", "--remind-max", "1"]);
+    assert!(
+        shown
+            .stdout
+            .contains("reminders: every 10s, at most 1 (from the monitor)")
+            && shown
+                .stdout
+                .contains("channel oncall: incident_start,reminder")
+            && shown.stdout.contains("channel team: muted"),
+        "{}",
+        shown.stdout
+    );
+    let before = home.json(&["deliveries", "list"]);
+
+    let server = home.spawn_server(&["server"], &[]);
+    target.set(Mode::Error500);
+    eventually(
+        Duration::from_secs(30),
+        "on-call's start and reminder",
+        || {
+            let texts = slack_texts(&log, "/ONCALL/");
+            (texts.iter().any(|t| t.contains("still down"))).then_some(())
+        },
+    );
+    eventually(Duration::from_secs(20), "the team's start", || {
+        (!slack_texts(&log, "/TEAM/").is_empty()).then_some(())
+    });
+    let oncall = slack_texts(&log, "/ONCALL/");
+    assert!(
+        oncall
+            .iter()
+            .all(|t| t.contains("checkout") && !t.contains("search")),
+        "{oncall:?}"
+    );
+    assert_eq!(
+        oncall.len(),
+        2,
+        "one start and its one reminder: {oncall:?}"
+    );
+    let team = slack_texts(&log, "/TEAM/");
+    assert!(
+        team.iter()
+            .all(|t| t.contains("search") && !t.contains("checkout")),
+        "muted on checkout: {team:?}"
+    );
+    assert_eq!(server.terminate(), 0);
+    assert!(
+        before.as_array().is_some_and(Vec::is_empty),
+        "nothing sent before the server ran"
+    );
+
+    // Unmuted and unsubscribed, the monitor follows its service again.
+    home.json(&["channels", "unmute", "team", "--monitor", "checkout"]);
+    let left = home.json(&["channels", "unsubscribe", "oncall", "--monitor", "checkout"]);
+    assert_eq!(left["monitors"], json!([]), "{left}");
+    let again = home.run(&["channels", "unmute", "team", "--monitor", "checkout"]);
+    assert_ne!(again.code, 0, "not muted any more");
+    assert!(again.stderr.contains("not found"), "{}", again.stderr);
+    let back = home.json(&[
+        "endpoints",
+        "update",
+        "checkout",
+        "--remind-every",
+        "inherit",
+    ]);
+    assert_eq!(back["reminders_from"], "service", "{back}");
+    assert!(
+        back["remind_every"].is_null(),
+        "the service has none: {back}"
+    );
+}
