@@ -146,11 +146,13 @@ impl HttpProber {
                 continue;
             }
             let kept = read_prefix(response.into_body(), self.max_body).await?;
+            // A failure quotes the start of the response: what the server said is often the cause.
+            let said = snippet(&kept).map_or_else(String::new, |s| format!("; response: {s:?}"));
             if !spec.expected_status.matches(status) {
                 return Err((
                     ErrorKind::Status,
                     format!(
-                        "unexpected status {status} (expected {})",
+                        "unexpected status {status} (expected {}){said}",
                         spec.expected_status
                     ),
                 ));
@@ -160,7 +162,7 @@ impl HttpProber {
             {
                 return Err((
                     ErrorKind::Body,
-                    format!("response body does not contain {needle:?}"),
+                    format!("response body does not contain {needle:?}{said}"),
                 ));
             }
             return Ok(());
@@ -286,6 +288,39 @@ where
 }
 
 /// Read the body up to its end or `max` bytes, whichever comes first; dropping the rest closes the connection.
+/// Characters of a failed response's body quoted in its error.
+const SNIPPET_CHARS: usize = 120;
+
+/// The start of a response body as one line of text for a person (whitespace runs folded, at most
+/// `SNIPPET_CHARS` characters, `…` when cut); `None` for an empty or binary body.
+fn snippet(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
+    let cut = head.len() < body.len();
+    let lossy = String::from_utf8_lossy(head);
+    // A character cut in two at the end is not a sign of binary.
+    let text = if cut {
+        lossy.trim_end_matches(char::REPLACEMENT_CHARACTER)
+    } else {
+        &lossy
+    };
+    if text
+        .chars()
+        .any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && !c.is_whitespace()))
+    {
+        return None;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() {
+        return None;
+    }
+    let line = words.join(" ");
+    let mut out: String = line.chars().take(SNIPPET_CHARS).collect();
+    if out.len() < line.len() || cut {
+        out.push('…');
+    }
+    Some(out)
+}
+
 async fn read_prefix(mut body: hyper::body::Incoming, max: usize) -> Result<Vec<u8>, Failure> {
     let mut kept = Vec::new();
     while kept.len() < max
@@ -307,4 +342,27 @@ async fn read_prefix(mut body: hyper::body::Incoming, max: usize) -> Result<Vec<
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snippet;
+
+    #[test]
+    fn snippets_are_one_short_line_of_text() {
+        assert_eq!(
+            snippet(b"  Service Unavailable:\n\tdatabase   down \n").as_deref(),
+            Some("Service Unavailable: database down")
+        );
+        assert_eq!(snippet(b" \n "), None, "nothing to quote");
+        assert_eq!(snippet(&[0x89, b'P', b'N', b'G', 0, 1, 2]), None, "binary");
+        let long = "é".repeat(300);
+        let cut = snippet(long.as_bytes()).expect("text");
+        assert_eq!(cut.chars().count(), 121, "120 characters and an ellipsis");
+        assert!(cut.ends_with("é…"), "{cut}");
+        // A multi-byte character cut at the byte limit is not binary.
+        let mut body = "a".repeat(479).into_bytes();
+        body.extend("é".repeat(10).as_bytes());
+        assert!(snippet(&body).is_some_and(|s| s.ends_with('…')));
+    }
 }

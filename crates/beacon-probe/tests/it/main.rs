@@ -109,7 +109,7 @@ async fn failures_are_classified() {
         (
             spec(format!("{base}/fail"), |_| {}),
             ErrorKind::Status,
-            "unexpected status 500 (expected 200-299)",
+            "unexpected status 500 (expected 200-299); response: \"boom\"",
         ),
         (
             spec(format!("{base}/slow"), |i| i.timeout_seconds = Some(0.3)),
@@ -131,7 +131,7 @@ async fn failures_are_classified() {
                 i.expect_body_contains = Some("missing".into())
             }),
             ErrorKind::Body,
-            "does not contain \"missing\"",
+            "does not contain \"missing\"; response: \"all good\"",
         ),
         (
             spec(format!("{base}/hop/9"), |_| {}),

@@ -88,7 +88,8 @@ fn pings_record_timings_and_incidents_follow_the_target() {
     let inc = eventually(WAIT, "an open incident", || open_incident(&home, &eid));
     assert_eq!(
         inc["cause"],
-        "status: unexpected status 500 (expected 200-299)"
+        "status: unexpected status 500 (expected 200-299); response: \"boom\"",
+        "the cause quotes what the server said"
     );
     assert!(
         inc["failure_count"].as_u64().is_some_and(|n| n >= 2),
