@@ -6,6 +6,7 @@ pub mod ack;
 pub mod channel;
 pub mod check;
 pub mod clock;
+pub mod condition;
 pub mod delivery;
 pub mod endpoint;
 pub mod escalation;

@@ -87,8 +87,7 @@ fn pings_record_timings_and_incidents_follow_the_target() {
     target.set(Mode::Error500);
     let inc = eventually(WAIT, "an open incident", || open_incident(&home, &eid));
     assert_eq!(
-        inc["cause"],
-        "status: unexpected status 500 (expected 200-299); response: \"boom\"",
+        inc["cause"], "status: unexpected status 500 (expected 200-299); response: \"boom\"",
         "the cause quotes what the server said"
     );
     assert!(
