@@ -9,7 +9,7 @@
 //! `!=`. Literals are numbers, durations (`300ms`, `30s`, `5m`, `72h`, `14d`: compared in milliseconds, as
 //! `[RESPONSE_TIME]` and `[CERTIFICATE_EXPIRATION]` are), bare words (`UP`, `NOERROR`) and quoted strings.
 //! Parsing and printing round-trip (`Display` is the canonical form); evaluation is pure, against an
-//! `Observation` the prober fills in, and reports the observed values (`[STATUS] (503) == 200`).
+//! `Observed` the prober fills in, and reports the observed values (`[STATUS] (503) == 200`).
 
 use serde_json::Value;
 use std::fmt;
@@ -73,8 +73,8 @@ pub enum Step {
     Index(usize),
 }
 
-/// A literal value.
-#[derive(Debug, Clone, PartialEq)]
+/// A literal value. Numbers are equal when their bits are (so `Eq` holds: a parsed number is never NaN).
+#[derive(Debug, Clone)]
 pub enum Literal {
     Number(f64),
     /// A span as written (`72h` stays `72h`); compared in milliseconds (`Literal::millis`).
@@ -84,6 +84,25 @@ pub enum Literal {
     },
     Text(String),
 }
+
+impl PartialEq for Literal {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Literal::Number(a), Literal::Number(b)) => a.to_bits() == b.to_bits(),
+            (
+                Literal::Duration { amount, unit },
+                Literal::Duration {
+                    amount: a2,
+                    unit: u2,
+                },
+            ) => amount == a2 && unit == u2,
+            (Literal::Text(a), Literal::Text(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Literal {}
 
 impl Literal {
     /// A duration's milliseconds.
@@ -99,7 +118,7 @@ impl Literal {
 }
 
 /// A value a comparison reads.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operand {
     /// A placeholder, with a path into the body for `[BODY]`.
     Value(Placeholder, Vec<Step>),
@@ -109,7 +128,7 @@ pub enum Operand {
 }
 
 /// The right side of a comparison.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rhs {
     Operand(Operand),
     /// Equal to any of these.
@@ -142,7 +161,7 @@ impl Op {
 }
 
 /// One condition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
     pub left: Operand,
     pub op: Op,
@@ -203,7 +222,7 @@ impl Condition {
     }
 
     /// Evaluate against what a check observed.
-    pub fn evaluate(&self, obs: &Observation<'_>) -> Outcome {
+    pub fn evaluate(&self, obs: &Observed<'_>) -> Outcome {
         let left = obs.read(&self.left);
         let (ok, right) = match &self.right {
             Rhs::Operand(o) => {
@@ -271,9 +290,9 @@ pub fn parse_all(texts: &[String]) -> Result<Vec<Condition>, crate::ValidationEr
         .collect()
 }
 
-/// What a check observed, for conditions to read. `json` is the body parsed once (see `Observation::new`).
+/// What a check observed, for conditions to read. `json` is the body parsed once (see `Observed::new`).
 #[derive(Debug, Clone, Default)]
-pub struct Observation<'a> {
+pub struct Observed<'a> {
     pub status: Option<u16>,
     pub body: Option<&'a str>,
     pub json: Option<Value>,
@@ -284,7 +303,7 @@ pub struct Observation<'a> {
     pub ip: Option<String>,
 }
 
-impl<'a> Observation<'a> {
+impl<'a> Observed<'a> {
     /// With the body given, parsed as JSON when it is JSON (only when some condition reads into it).
     pub fn with_body(mut self, body: &'a str, parse_json: bool) -> Self {
         self.body = Some(body);

@@ -3,6 +3,7 @@
 
 use crate::ValidationError;
 use crate::check::{CheckKind, CheckSpec};
+use crate::condition::{self, Condition};
 use crate::region::DEFAULT_REGION;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -302,6 +303,8 @@ pub struct EndpointSpec {
     pub regions: Vec<String>,
     /// How many regions must each see `alert_threshold` consecutive failures to open an incident (the quorum).
     pub alert_regions: u32,
+    /// What every result must meet besides its kind's own checks; each names only what its kind observes.
+    pub conditions: Vec<Condition>,
 }
 
 /// Unparsed user input for creating or changing an endpoint. `None` means "not given": on create the default
@@ -326,6 +329,25 @@ pub struct EndpointInput {
     /// Region names; an empty list means the default region.
     pub regions: Option<Vec<String>>,
     pub alert_regions: Option<i64>,
+    /// The check's kind: http (the default), tcp, dns or tls. Fixed once made.
+    pub kind: Option<String>,
+    /// host:port for tcp and tls checks; the name looked up for dns checks.
+    pub target: Option<String>,
+    pub record_type: Option<String>,
+    /// A DNS server as host[:port]; empty: the system's resolver.
+    pub dns_server: Option<String>,
+    /// Expected DNS answers, or substrings a TCP target must send back.
+    pub expect: Option<Vec<String>>,
+    pub send: Option<String>,
+    pub tls: Option<bool>,
+    pub sni: Option<String>,
+    pub cert_fail_days: Option<i64>,
+    pub cert_warn_days: Option<i64>,
+    /// Conditions every result must meet (replacing the earlier list; empty clears it).
+    pub conditions: Option<Vec<String>>,
+    /// `$.path` into a JSON body with the value it must equal: a condition `[BODY].path == value`.
+    pub expect_json_path: Option<String>,
+    pub equals: Option<String>,
 }
 
 fn parse_name(name: &str) -> Result<String, ValidationError> {
@@ -425,7 +447,11 @@ impl EndpointSpec {
             .as_deref()
             .ok_or_else(|| ValidationError::new("name", "is required"))?;
         let name = parse_name(name)?;
-        let check = CheckSpec::create(CheckKind::Http, &input)?;
+        let kind = match input.kind.as_deref() {
+            Some(k) => CheckKind::parse(k)?,
+            None => CheckKind::Http,
+        };
+        let check = CheckSpec::create(kind, &input)?;
         let interval_seconds = parse_interval(
             input
                 .interval_seconds
@@ -442,6 +468,7 @@ impl EndpointSpec {
             webhook_url: None,
             regions: vec![DEFAULT_REGION.to_owned()],
             alert_regions: 1,
+            conditions: Vec::new(),
         };
         // The check already has the kind's fields; the rest of the input applies to the common ones.
         base.apply_common(EndpointInput {
@@ -453,6 +480,17 @@ impl EndpointSpec {
 
     /// A copy with the given changes applied, validated as a whole.
     pub fn apply(&self, input: EndpointInput) -> Result<Self, ValidationError> {
+        if let Some(k) = &input.kind
+            && CheckKind::parse(k)? != self.check.kind()
+        {
+            return Err(ValidationError::new(
+                "kind",
+                format!(
+                    "a check's kind cannot change (this one is {}); make a new endpoint",
+                    self.check.kind().as_str()
+                ),
+            ));
+        }
         let check = self.check.apply(&input)?;
         let mut next = self.apply_common(input)?;
         next.check = check;
@@ -496,6 +534,38 @@ impl EndpointSpec {
         if let Some(n) = input.alert_regions {
             next.alert_regions = parse_threshold("alert_regions", n)?;
         }
+        if let Some(texts) = &input.conditions {
+            next.conditions = condition::parse_all(texts)?;
+        }
+        match (&input.expect_json_path, &input.equals) {
+            (Some(path), Some(value)) => next.conditions.push(json_path_condition(path, value)?),
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(ValidationError::new(
+                    "equals",
+                    "give the value expect_json_path must equal",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ValidationError::new(
+                    "expect_json_path",
+                    "give the JSON path ($.status) that must equal it",
+                ));
+            }
+        }
+        let kind = next.check.kind();
+        for c in &next.conditions {
+            if let Some(p) = c.placeholders().into_iter().find(|p| !kind.produces(*p)) {
+                return Err(ValidationError::new(
+                    "conditions",
+                    format!(
+                        "{c}: a {} check has no [{}]",
+                        kind.as_str(),
+                        p.as_str()
+                    ),
+                ));
+            }
+        }
         if next.alert_regions as usize > next.regions.len() {
             return Err(ValidationError::new(
                 "alert_regions",
@@ -523,6 +593,24 @@ impl EndpointSpec {
     pub fn interval_ms(&self) -> i64 {
         i64::from(self.interval_seconds) * 1000
     }
+}
+
+/// `$.a.b[0]` with its value as the condition `[BODY].a.b[0] == value`.
+fn json_path_condition(path: &str, value: &str) -> Result<Condition, ValidationError> {
+    let path = path.trim();
+    let Some(rest) = path.strip_prefix('$') else {
+        return Err(ValidationError::new(
+            "expect_json_path",
+            format!("{path:?} must start with $, e.g. $.status"),
+        ));
+    };
+    let value = condition::Literal::Text(value.to_owned());
+    Condition::parse(&format!("[BODY]{rest} == {value}")).map_err(|e| {
+        ValidationError::new(
+            "expect_json_path",
+            format!("{path:?} is not a path like $.data.items[0].state ({e})"),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -15,10 +15,12 @@ pub enum ErrorKind {
     Status,
     Body,
     Other,
+    /// A condition did not hold.
+    Condition,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::Dns,
         ErrorKind::Connect,
         ErrorKind::Tls,
@@ -26,6 +28,7 @@ impl ErrorKind {
         ErrorKind::Status,
         ErrorKind::Body,
         ErrorKind::Other,
+        ErrorKind::Condition,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl ErrorKind {
             ErrorKind::Status => "status",
             ErrorKind::Body => "body",
             ErrorKind::Other => "other",
+            ErrorKind::Condition => "condition",
         }
     }
 
@@ -50,6 +54,7 @@ impl ErrorKind {
             ErrorKind::Status => 5,
             ErrorKind::Body => 6,
             ErrorKind::Other => 7,
+            ErrorKind::Condition => 8,
         }
     }
 
@@ -64,7 +69,7 @@ pub fn run_status(kind: Option<ErrorKind>) -> &'static str {
     match kind {
         None => "success",
         Some(ErrorKind::Timeout) => "timeout",
-        Some(ErrorKind::Status | ErrorKind::Body) => "fail",
+        Some(ErrorKind::Status | ErrorKind::Body | ErrorKind::Condition) => "fail",
         Some(_) => "error",
     }
 }

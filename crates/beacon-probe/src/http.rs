@@ -1,7 +1,9 @@
 //! The HTTP check: our own TCP connect and TLS handshake (so each phase can be timed on its own), then hyper's
 //! HTTP/1.1 client connection on top. One connection per check, closed afterwards, like a user's first visit.
 
+use crate::net::{Failure, judge, micros, not_after, reads, until};
 use beacon_core::check::HttpSpec;
+use beacon_core::condition::{Condition, Observed, Placeholder};
 use beacon_core::endpoint::Method;
 use beacon_core::ping::{ErrorKind, Observation, Timings};
 use bytes::Bytes;
@@ -22,7 +24,19 @@ const MAX_REDIRECTS: usize = 5;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 const USER_AGENT_VALUE: &str = concat!("beacon/", env!("CARGO_PKG_VERSION"));
 
-type Failure = (ErrorKind, String);
+/// One run of a check: its settings, its conditions, and when it began.
+struct Check<'a> {
+    spec: &'a HttpSpec,
+    conditions: &'a [Condition],
+    start: Instant,
+}
+
+/// What the final hop's connection showed: the address, and the certificate's expiry (https).
+#[derive(Default)]
+struct Seen {
+    ip: Option<std::net::IpAddr>,
+    cert_expires_at: Option<beacon_core::Millis>,
+}
 
 /// Runs HTTP checks. Cheap to clone; holds the TLS configuration (Mozilla's root certificates, via webpki-roots).
 #[derive(Clone)]
@@ -31,9 +45,6 @@ pub struct HttpProber {
     max_body: usize,
 }
 
-fn micros(d: Duration) -> u32 {
-    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
-}
 
 impl HttpProber {
     pub fn new() -> Result<Self, rustls::Error> {
@@ -65,13 +76,23 @@ impl HttpProber {
 
     /// Run the check `spec` describes once, within `timeout_ms`. Never fails: every problem becomes a classified
     /// failure.
-    pub async fn probe(&self, spec: &HttpSpec, timeout_ms: u32) -> Observation {
+    pub async fn probe(
+        &self,
+        spec: &HttpSpec,
+        conditions: &[Condition],
+        timeout_ms: u32,
+    ) -> Observation {
         let start = Instant::now();
         let mut timings = Timings::default();
         let mut status = None;
         let timeout = Duration::from_millis(u64::from(timeout_ms));
+        let check = Check {
+            spec,
+            conditions,
+            start,
+        };
         let outcome =
-            tokio::time::timeout(timeout, self.run(spec, &mut timings, &mut status)).await;
+            tokio::time::timeout(timeout, self.run(&check, &mut timings, &mut status)).await;
         timings.total_us = micros(start.elapsed());
         let failure = match outcome {
             Err(_) => Some((
@@ -92,10 +113,12 @@ impl HttpProber {
 
     async fn run(
         &self,
-        spec: &HttpSpec,
+        check: &Check<'_>,
         timings: &mut Timings,
         status_out: &mut Option<u16>,
     ) -> Result<(), Failure> {
+        let spec = check.spec;
+        let mut seen = Seen::default();
         let mut url = spec.url.as_url().clone();
         let mut method = spec.method;
         let mut body = spec.body.clone();
@@ -103,7 +126,7 @@ impl HttpProber {
             // Phase timings describe the hop that produced the final response.
             *timings = Timings::default();
             let response = self
-                .exchange(&url, method, spec, body.as_deref(), timings)
+                .exchange(&url, method, spec, body.as_deref(), timings, &mut seen)
                 .await?;
             let status = response.status().as_u16();
             *status_out = Some(status);
@@ -148,7 +171,8 @@ impl HttpProber {
             let kept = read_prefix(response.into_body(), self.max_body).await?;
             // A failure quotes the start of the response: what the server said is often the cause.
             let said = snippet(&kept).map_or_else(String::new, |s| format!("; response: {s:?}"));
-            if !spec.expected_status.matches(status) {
+            // A condition on [STATUS] decides the status instead of expected_status.
+            if !reads(check.conditions, Placeholder::Status) && !spec.expected_status.matches(status) {
                 return Err((
                     ErrorKind::Status,
                     format!(
@@ -165,7 +189,20 @@ impl HttpProber {
                     format!("response body does not contain {needle:?}{said}"),
                 ));
             }
-            return Ok(());
+            if check.conditions.is_empty() {
+                return Ok(());
+            }
+            let text = String::from_utf8_lossy(&kept);
+            let observed = Observed {
+                status: Some(status),
+                response_time_ms: Some(check.start.elapsed().as_secs_f64() * 1000.0),
+                certificate_expires_in_ms: seen.cert_expires_at.map(until),
+                connected: Some(true),
+                ip: seen.ip.map(|ip| ip.to_string()),
+                ..Observed::default()
+            }
+            .with_body(&text, true);
+            return judge(check.conditions, &observed);
         }
         Err((
             ErrorKind::Other,
@@ -181,6 +218,7 @@ impl HttpProber {
         spec: &HttpSpec,
         body: Option<&str>,
         timings: &mut Timings,
+        seen: &mut Seen,
     ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
         let host = url
             .host()
@@ -218,6 +256,7 @@ impl HttpProber {
         }
         let tcp = tcp.ok_or_else(|| (ErrorKind::Connect, last_err.unwrap_or_default()))?;
         timings.connect_us = Some(micros(t.elapsed()));
+        seen.ip = tcp.peer_addr().ok().map(|a| a.ip());
         let _ = tcp.set_nodelay(true);
 
         let authority = match url.port() {
@@ -258,6 +297,12 @@ impl HttpProber {
                 .await
                 .map_err(|e| (ErrorKind::Tls, format!("TLS handshake failed: {e}")))?;
             timings.tls_us = Some(micros(t.elapsed()));
+            seen.cert_expires_at = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|leaf| not_after(leaf));
             send(TokioIo::new(tls), request, timings).await
         } else {
             send(TokioIo::new(tcp), request, timings).await
@@ -293,7 +338,7 @@ const SNIPPET_CHARS: usize = 120;
 
 /// The start of a response body as one line of text for a person (whitespace runs folded, at most
 /// `SNIPPET_CHARS` characters, `…` when cut); `None` for an empty or binary body.
-fn snippet(body: &[u8]) -> Option<String> {
+pub(crate) fn snippet(body: &[u8]) -> Option<String> {
     let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
     let cut = head.len() < body.len();
     let lossy = String::from_utf8_lossy(head);

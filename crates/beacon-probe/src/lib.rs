@@ -1,15 +1,25 @@
 //! Executes checks. `Prober` runs one check of any kind and reports phase timings and a classified failure;
-//! `Probers` dispatches by kind to one module per kind (`http`: one request over a fresh connection, timing DNS,
-//! connect, TLS, first byte and total). It knows nothing of schedules or storage.
+//! `Probers` dispatches by kind to one module per kind of the same shape (`http`: one request over a fresh
+//! connection, timing DNS, connect, TLS, first byte and total; `tcp`: connect, optional TLS, send and expect;
+//! `dns`: one timed query to a chosen server; `tls`: the leaf certificate's trust, name and expiry). Each judges
+//! the check's conditions against what it observed (`net::judge`). It knows nothing of schedules or storage.
 
+mod dns;
 mod http;
+mod net;
+mod tcp;
+mod tls;
 
+pub use dns::DnsProber;
 pub use http::{DEFAULT_MAX_BODY_BYTES, HttpProber};
+pub use tcp::TcpProber;
+pub use tls::TlsProber;
 
 use async_trait::async_trait;
 use beacon_core::check::CheckSpec;
 use beacon_core::endpoint::EndpointSpec;
 use beacon_core::ping::Observation;
+use std::sync::Arc;
 
 /// Runs checks. The check loop holds an `Arc<dyn Prober>`; tests may give it their own.
 #[async_trait]
@@ -22,22 +32,54 @@ pub trait Prober: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Probers {
     pub http: HttpProber,
+    pub tcp: TcpProber,
+    pub dns: DnsProber,
+    pub tls: TlsProber,
 }
 
 impl Probers {
     /// Probers trusting Mozilla's root certificates (webpki-roots).
     pub fn new() -> Result<Self, rustls::Error> {
+        Self::with_roots(rustls::RootCertStore::from_iter(
+            webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
+        ))
+    }
+
+    /// Probers that trust exactly `roots` (e.g. a private CA) for https, TCP with TLS, and TLS checks.
+    pub fn with_roots(roots: rustls::RootCertStore) -> Result<Self, rustls::Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let roots = Arc::new(roots);
+        let tcp_tls = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
         Ok(Self {
-            http: HttpProber::new()?,
+            http: HttpProber::with_roots(roots.as_ref().clone())?,
+            tcp: TcpProber {
+                tls: tokio_rustls::TlsConnector::from(Arc::new(tcp_tls)),
+            },
+            dns: DnsProber::default(),
+            tls: TlsProber { roots, provider },
         })
+    }
+
+    /// Read the system's DNS server from this file instead of /etc/resolv.conf.
+    #[must_use]
+    pub fn with_resolv_conf(mut self, path: std::path::PathBuf) -> Self {
+        self.dns.resolv_conf = Some(path);
+        self
     }
 }
 
 #[async_trait]
 impl Prober for Probers {
     async fn probe(&self, spec: &EndpointSpec) -> Observation {
+        let (c, t) = (&spec.conditions, spec.timeout_ms);
         match &spec.check {
-            CheckSpec::Http(http) => self.http.probe(http, spec.timeout_ms).await,
+            CheckSpec::Http(http) => self.http.probe(http, c, t).await,
+            CheckSpec::Tcp(tcp) => self.tcp.probe(tcp, c, t).await,
+            CheckSpec::Dns(dns) => self.dns.probe(dns, c, t).await,
+            CheckSpec::Tls(tls) => self.tls.probe(tls, c, t).await,
         }
     }
 }

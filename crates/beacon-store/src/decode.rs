@@ -74,9 +74,11 @@ pub(crate) fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
     let uuid = |s: &str| Uuid::try_parse(s).map_err(|e| corrupt(format!("id {s:?}: {e}")));
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
+        let (check, conditions) = checks::from_columns(&r.kind, &r.config)?;
         let spec = EndpointSpec {
             name: r.name,
-            check: checks::from_columns(&r.kind, &r.config)?,
+            check,
+            conditions,
             interval_seconds: to_u32(r.interval_seconds, "interval")?,
             timeout_ms: to_u32(r.timeout_ms, "timeout")?,
             alert_threshold: to_u32(r.alert_threshold, "alert_threshold")?,

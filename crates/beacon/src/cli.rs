@@ -236,11 +236,52 @@ pub struct EndpointFlags {
     /// How many regions must see it down to open an incident [default: 1]
     #[arg(long, allow_negative_numbers = true)]
     pub alert_regions: Option<i64>,
+    /// A condition every result must meet (repeatable; on update, replaces them all), e.g. '[STATUS] == 200',
+    /// '[BODY].status == UP', '[RESPONSE_TIME] < 300', '[CERTIFICATE_EXPIRATION] > 72h'
+    #[arg(long = "condition")]
+    pub conditions: Vec<String>,
+    /// Remove every condition
+    #[arg(long, conflicts_with = "conditions")]
+    pub clear_conditions: bool,
+    /// http: a JSON path ($.status) into the body that must equal --equals (added as a condition)
+    #[arg(long, requires = "equals")]
+    pub expect_json_path: Option<String>,
+    /// http: the value --expect-json-path must equal
+    #[arg(long, requires = "expect_json_path")]
+    pub equals: Option<String>,
+    /// tcp and tls: HOST:PORT to connect to; dns: the NAME to look up
+    #[arg(long)]
+    pub target: Option<String>,
+    /// dns: A, AAAA, CNAME, MX, TXT, NS or SOA [default: A]
+    #[arg(long)]
+    pub record_type: Option<String>,
+    /// dns: the server to ask, HOST[:PORT] [default: this machine's resolver]
+    #[arg(long)]
+    pub dns_server: Option<String>,
+    /// dns: an answer that must be among the records ('any': any answer); tcp: text the target must send back
+    /// (repeatable)
+    #[arg(long)]
+    pub expect: Vec<String>,
+    /// tcp: text to send after connecting (\r, \n, \xNN escapes)
+    #[arg(long)]
+    pub send: Option<String>,
+    /// tcp: complete a TLS handshake after connecting
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub tls: Option<bool>,
+    /// tls: the server name to ask for and match, if not the target's host
+    #[arg(long)]
+    pub sni: Option<String>,
+    /// tls: fail when the certificate expires within DAYS [default: 14]
+    #[arg(long, allow_negative_numbers = true)]
+    pub cert_fail_days: Option<i64>,
+    /// tls: warn when it expires within DAYS [default: 30]
+    #[arg(long, allow_negative_numbers = true)]
+    pub cert_warn_days: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum EndpointsCmd {
-    /// Create an endpoint: an HTTP check run every --interval seconds.
+    /// Create an endpoint: a check of a kind (http, tcp, dns, tls) run every --interval seconds.
     Create {
         /// The service's UUID or name
         #[arg(long, visible_alias = "service")]
@@ -248,9 +289,12 @@ pub enum EndpointsCmd {
         /// Its name, unique within the service
         #[arg(long)]
         name: String,
-        /// The URL to check (http or https)
+        /// http (the default), tcp, dns or tls
         #[arg(long)]
-        url: String,
+        kind: Option<String>,
+        /// http: the URL to check (http or https)
+        #[arg(long)]
+        url: Option<String>,
         #[command(flatten)]
         flags: Box<EndpointFlags>,
     },

@@ -98,19 +98,19 @@ fn parse_errors_name_the_position() {
     );
 }
 
-fn http(status: u16, body: &str, ms: f64) -> Observation<'_> {
-    Observation {
+fn http(status: u16, body: &str, ms: f64) -> Observed<'_> {
+    Observed {
         status: Some(status),
         response_time_ms: Some(ms),
         certificate_expires_in_ms: Some(20 * 86_400_000 + 3 * 3_600_000),
         connected: Some(true),
         ip: Some("127.0.0.1".into()),
-        ..Observation::default()
+        ..Observed::default()
     }
     .with_body(body, true)
 }
 
-fn holds(text: &str, obs: &Observation<'_>) -> bool {
+fn holds(text: &str, obs: &Observed<'_>) -> bool {
     c(text).evaluate(obs).ok
 }
 
@@ -162,9 +162,9 @@ fn every_operator_and_placeholder_evaluates() {
     ] {
         assert_eq!(holds(text, &o), want, "{text}");
     }
-    let dns = Observation {
+    let dns = Observed {
         dns_rcode: Some("NXDOMAIN"),
-        ..Observation::default()
+        ..Observed::default()
     };
     assert!(holds("[DNS_RCODE] == NXDOMAIN", &dns));
     assert!(holds("[DNS_RCODE] != NOERROR", &dns));
@@ -205,9 +205,9 @@ fn outcomes_show_what_was_observed() {
         c("[BODY] == y").evaluate(&long).shown,
         format!("[BODY] ({}…) == y", "x".repeat(60))
     );
-    let expired = Observation {
+    let expired = Observed {
         certificate_expires_in_ms: Some(-(2 * 86_400_000 + 3_600_000)),
-        ..Observation::default()
+        ..Observed::default()
     };
     assert_eq!(
         c("[CERTIFICATE_EXPIRATION] > 0").evaluate(&expired).shown,

@@ -275,9 +275,7 @@ async fn https_times_the_handshake_and_verifies_the_certificate() {
     let url = format!("https://localhost:{port}/");
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert).expect("root");
-    let trusting = Probers {
-        http: HttpProber::with_roots(roots).expect("tls config"),
-    };
+    let trusting = Probers::with_roots(roots).expect("tls config");
     let obs = trusting
         .probe(&spec(url.clone(), |i| {
             i.expect_body_contains = Some("secure".into())
@@ -336,6 +334,7 @@ async fn an_endless_body_is_read_up_to_the_limit_then_the_check_hangs_up() {
         http: HttpProber::new()
             .expect("tls config")
             .with_max_body(256 * 1024),
+        ..Probers::new().expect("tls config")
     };
     let s = spec(url, |i| {
         i.timeout_seconds = Some(10.0);

@@ -48,6 +48,19 @@ pub fn endpoint_input(p: EndpointPatch) -> Result<EndpointInput, ValidationError
         webhook_url: p.webhook_url,
         regions: p.regions,
         alert_regions: p.alert_regions,
+        kind: p.kind,
+        target: p.target,
+        record_type: p.record_type,
+        dns_server: p.dns_server,
+        expect: p.expect,
+        send: p.send,
+        tls: p.tls,
+        sni: p.sni,
+        cert_fail_days: p.cert_fail_days,
+        cert_warn_days: p.cert_warn_days,
+        conditions: p.conditions,
+        expect_json_path: p.expect_json_path,
+        equals: p.equals,
     })
 }
 

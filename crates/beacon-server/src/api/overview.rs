@@ -145,11 +145,12 @@ impl MonitorRow {
                 .map(|k| k.as_str().to_owned())
                 .unwrap_or_default(),
             last: e.last_checked_at.map(rfc3339),
-            target: match &e.spec.check {
+            target: Some(match &e.spec.check {
                 beacon_core::check::CheckSpec::Http(h) => {
-                    Some(beacon_core::status_page::shown_url(h.url.as_url()))
+                    beacon_core::status_page::shown_url(h.url.as_url())
                 }
-            },
+                other => other.target(),
+            }),
         }
     }
 

@@ -8,7 +8,8 @@ use crate::api::{
 };
 use crate::wire::{EndpointPatch, EndpointView, PingView, RegionStatusView, mask_values};
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use beacon_core::check::{CheckKind, RecordType};
 use beacon_core::user::Role;
 use uuid::Uuid;
 
@@ -281,49 +282,54 @@ pub async fn act(
 
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/// The endpoint form: every field of `beacon endpoints create`, named as its flags are (and as validation errors
-/// name them), with the same defaults.
-fn form(nav: Nav, title: String, action: String, cancel: String) -> FormPage {
+/// The endpoint form for one kind of check: the kind's fields and every kind's, named as the API's fields and
+/// the CLI's flags are (validation errors name them), with the same defaults. A new endpoint's form links to the
+/// other kinds' (`tabs`); an endpoint's kind is fixed.
+fn form(
+    nav: Nav,
+    title: String,
+    action: String,
+    cancel: String,
+    kind: CheckKind,
+    tabs_base: Option<&str>,
+) -> FormPage {
     let mut page = FormPage::new(nav, title, action);
     page.cancel = cancel;
-    page.fields = vec![
+    if let Some(base) = tabs_base {
+        page.tabs = CheckKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str().to_uppercase(),
+                    format!("{base}?kind={}", k.as_str()),
+                    *k == kind,
+                )
+            })
+            .collect();
+    }
+    let mut fields = vec![
+        Field::new("kind", "Kind", Input::Hidden).value(kind.as_str()),
         Field::new("name", "Name", Input::Text)
             .required()
             .help("Unique within the service."),
-        Field::new("url", "URL", Input::Url)
-            .required()
-            .help("The URL to check (http or https)."),
-        Field::new(
-            "method",
-            "Method",
-            Input::Select(
-                METHODS
-                    .iter()
-                    .map(|m| ((*m).to_owned(), (*m).to_owned()))
-                    .collect(),
-            ),
-        )
-        .value("GET"),
+    ];
+    fields.extend(kind_fields(kind));
+    fields.extend([
         Field::new("interval", "Interval (seconds)", Input::Number)
             .value("60")
             .help("Seconds between checks, 1..86400."),
         Field::new("timeout", "Timeout (seconds)", Input::Number)
             .help("Decimals allowed; empty: the smaller of 10 and the interval."),
-        Field::new("expected_status", "Expected status", Input::Text)
-            .value("200-299")
-            .help("Accepted status codes: 200, 200-299, 200,201."),
-        Field::new("header", "Request headers", Input::Textarea)
-            .help("One 'Name: value' per line."),
-        Field::new("body", "Request body", Input::Textarea),
-        Field::new("expect_body_contains", "Body must contain", Input::Text)
-            .help("Fail unless the response body contains this text."),
+        Field::new("conditions", "Conditions", Input::Textarea).help(
+            "One per line, all must hold: [STATUS] == 200, [BODY].status == UP, [RESPONSE_TIME] < 300, \
+             [CERTIFICATE_EXPIRATION] > 72h, [DNS_RCODE] == NOERROR.",
+        ),
         Field::new("alert_threshold", "Alert threshold", Input::Number)
             .value("3")
             .help("Consecutive failures that open an incident."),
         Field::new("recovery_threshold", "Recovery threshold", Input::Number)
             .value("1")
             .help("Consecutive successes that resolve it."),
-        Field::new("follow_redirects", "Follow up to 5 redirects", Input::Check).value("on"),
         Field::new("enabled", "Checked (untick to pause)", Input::Check).value("on"),
         Field::new("webhook_url", "Alert webhook of this endpoint", Input::Url)
             .help("Optional: receives this endpoint's alerts in Pulse's format."),
@@ -335,44 +341,180 @@ fn form(nav: Nav, title: String, action: String, cancel: String) -> FormPage {
         Field::new("alert_regions", "Alert regions", Input::Number)
             .value("1")
             .help("How many regions must see it down to open an incident."),
-    ];
+    ]);
+    page.fields = fields;
     page
 }
 
-/// The endpoint's fields as posted (every field is sent: an emptied text field clears it).
+/// The fields of one kind of check.
+fn kind_fields(kind: CheckKind) -> Vec<Field> {
+    match kind {
+        CheckKind::Http => vec![
+            Field::new("url", "URL", Input::Url)
+                .required()
+                .help("The URL to check (http or https)."),
+            Field::new(
+                "method",
+                "Method",
+                Input::Select(
+                    METHODS
+                        .iter()
+                        .map(|m| ((*m).to_owned(), (*m).to_owned()))
+                        .collect(),
+                ),
+            )
+            .value("GET"),
+            Field::new("expected_status", "Expected status", Input::Text)
+                .value("200-299")
+                .help("Accepted status codes: 200, 200-299, 200,201 (a condition on [STATUS] replaces it)."),
+            Field::new("header", "Request headers", Input::Textarea)
+                .help("One 'Name: value' per line."),
+            Field::new("body", "Request body", Input::Textarea),
+            Field::new("expect_body_contains", "Body must contain", Input::Text)
+                .help("Fail unless the response body contains this text."),
+            Field::new("follow_redirects", "Follow up to 5 redirects", Input::Check).value("on"),
+        ],
+        CheckKind::Tcp => vec![
+            Field::new("target", "Host and port", Input::Text)
+                .required()
+                .help("host:port, e.g. db.internal:5432 or [::1]:6379."),
+            Field::new("tls", "Complete a TLS handshake after connecting", Input::Check),
+            Field::new("send", "Send", Input::Text)
+                .help("Optional text sent after connecting; \\r, \\n and \\xNN escapes."),
+            Field::new("expect", "Expect", Input::Textarea)
+                .help("Text the target must send back, one per line (all must appear)."),
+        ],
+        CheckKind::Dns => vec![
+            Field::new("target", "Name", Input::Text)
+                .required()
+                .help("The name to look up, e.g. example.com."),
+            Field::new(
+                "record_type",
+                "Record type",
+                Input::Select(
+                    RecordType::ALL
+                        .iter()
+                        .map(|t| (t.as_str().to_owned(), t.as_str().to_owned()))
+                        .collect(),
+                ),
+            )
+            .value("A"),
+            Field::new("dns_server", "DNS server", Input::Text)
+                .help("host[:port] to ask (port 53 if left out); empty: this machine's resolver."),
+            Field::new("expect", "Expected answers", Input::Textarea)
+                .help("One per line, all must be among the answers (10.0.0.1, 10 mail.example.com.); empty: any answer."),
+        ],
+        CheckKind::Tls => vec![
+            Field::new("target", "Host and port", Input::Text)
+                .required()
+                .help("host:port (port 443 if left out)."),
+            Field::new("sni", "Server name", Input::Text)
+                .help("The name to ask for and match, if not the host."),
+            Field::new("cert_fail_days", "Fail below (days)", Input::Number)
+                .value("14")
+                .help("Fail when the certificate expires within this many days."),
+            Field::new("cert_warn_days", "Warn below (days)", Input::Number)
+                .value("30")
+                .help("Warn when it expires within this many days."),
+        ],
+    }
+}
+
+/// The posted kind (http when none, or one that is not a kind: validation then names it).
+fn posted_kind(p: &Posted) -> CheckKind {
+    p.get("kind")
+        .and_then(|k| CheckKind::parse(k).ok())
+        .unwrap_or(CheckKind::Http)
+}
+
+/// Lines of a textarea, trimmed, the empty ones left out.
+fn lines(p: &Posted, name: &str) -> Vec<String> {
+    p.get(name)
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The endpoint's fields as posted (every field of its kind is sent: an emptied text field clears it).
 fn posted_fields(p: &Posted) -> Result<EndpointPatch, ApiError> {
     let text = |name: &str| Some(p.get(name).unwrap_or("").trim().to_owned());
-    Ok(EndpointPatch {
+    let kind = posted_kind(p);
+    let mut patch = EndpointPatch {
         name: text("name"),
-        url: text("url"),
-        method: p.text("method"),
+        kind: p.text("kind"),
         interval_seconds: p.int("interval")?,
         timeout_seconds: p.number("timeout")?,
-        expected_status: p.text("expected_status"),
-        headers: Some(p.headers("header")?),
-        body: Some(p.get("body").unwrap_or("").to_owned()),
+        conditions: Some(lines(p, "conditions")),
         alert_threshold: p.int("alert_threshold")?,
         recovery_threshold: p.int("recovery_threshold")?,
-        expect_body_contains: Some(p.get("expect_body_contains").unwrap_or("").to_owned()),
-        follow_redirects: Some(p.ticked("follow_redirects")),
         enabled: Some(p.ticked("enabled")),
         webhook_url: text("webhook_url"),
         regions: Some(vec![p.get("regions").unwrap_or("").to_owned()]),
         alert_regions: p.int("alert_regions")?,
-    })
+        ..EndpointPatch::default()
+    };
+    match kind {
+        CheckKind::Http => {
+            patch.url = text("url");
+            patch.method = p.text("method");
+            patch.expected_status = p.text("expected_status");
+            patch.headers = Some(p.headers("header")?);
+            patch.body = Some(p.get("body").unwrap_or("").to_owned());
+            patch.expect_body_contains =
+                Some(p.get("expect_body_contains").unwrap_or("").to_owned());
+            patch.follow_redirects = Some(p.ticked("follow_redirects"));
+        }
+        CheckKind::Tcp => {
+            patch.target = text("target");
+            patch.tls = Some(p.ticked("tls"));
+            patch.send = Some(p.get("send").unwrap_or("").to_owned());
+            patch.expect = Some(lines(p, "expect"));
+        }
+        CheckKind::Dns => {
+            patch.target = text("target");
+            patch.record_type = p.text("record_type");
+            patch.dns_server = text("dns_server");
+            patch.expect = Some(lines(p, "expect"));
+        }
+        CheckKind::Tls => {
+            patch.target = text("target");
+            patch.sni = text("sni");
+            patch.cert_fail_days = p.int("cert_fail_days")?;
+            patch.cert_warn_days = p.int("cert_warn_days")?;
+        }
+    }
+    Ok(patch)
+}
+
+/// The kind a new endpoint's form is for: `?kind=` (http when absent or unknown).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct KindQuery {
+    kind: Option<String>,
 }
 
 pub async fn new_form(
     State(state): State<AppState>,
     Me(me): Me,
     Path(service): Path<Uuid>,
+    Query(q): Query<KindQuery>,
 ) -> Response {
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(|k| CheckKind::parse(k).ok())
+        .unwrap_or(CheckKind::Http);
+    let base = format!("/services/{service}/endpoints/new");
     match state.app.get_service(service).await {
         Ok(s) => render(&form(
             Nav::new(&me, "services"),
-            format!("New endpoint in {}", s.name),
-            format!("/services/{service}/endpoints/new"),
+            format!("New {} check in {}", kind.as_str().to_uppercase(), s.name),
+            base.clone(),
             format!("/services/{service}"),
+            kind,
+            Some(&base),
         )),
         Err(e) => error_page(&e),
     }
@@ -392,13 +534,16 @@ pub async fn create(
         Ok(fields) => state.app.create_endpoint_fields(service, fields).await,
         Err(e) => Err(e),
     };
+    let base = format!("/services/{service}/endpoints/new");
     match done {
         Ok(e) => Redirect::to(&format!("/endpoints/{}", e.id)).into_response(),
         Err(e) => form(
             Nav::new(&me, "services"),
             "New endpoint".into(),
-            format!("/services/{service}/endpoints/new"),
+            base.clone(),
             format!("/services/{service}"),
+            posted_kind(&posted),
+            Some(&base),
         )
         .fill(&posted)
         .failed(&e),
@@ -414,29 +559,45 @@ pub async fn edit_form(
         Ok(e) => e,
         Err(e) => return error_page(&e),
     };
+    let kind = CheckKind::parse(&e.kind).unwrap_or(CheckKind::Http);
     let mut page = form(
         Nav::new(&me, "services"),
         format!("Edit {}", e.name),
         format!("/endpoints/{id}/edit"),
         format!("/endpoints/{id}"),
+        kind,
+        None,
     );
     let on = |b: bool| if b { "on" } else { "" }.to_owned();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let num = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
     for f in &mut page.fields {
         f.value = match f.name {
+            "kind" => e.kind.clone(),
             "name" => e.name.clone(),
             "url" => e.url.clone(),
-            "method" => e.method.clone(),
+            "method" => opt(&e.method),
             "interval" => e.interval_seconds.to_string(),
             "timeout" => e.timeout_seconds.to_string(),
-            "expected_status" => e.expected_status.clone(),
+            "expected_status" => opt(&e.expected_status),
             "header" => header_lines(&e.headers),
-            "body" => e.body.clone().unwrap_or_default(),
-            "expect_body_contains" => e.expect_body_contains.clone().unwrap_or_default(),
+            "body" => opt(&e.body),
+            "expect_body_contains" => opt(&e.expect_body_contains),
+            "follow_redirects" => on(e.follow_redirects.unwrap_or(false)),
+            "target" => opt(&e.target),
+            "tls" => on(e.tls.unwrap_or(false)),
+            "send" => opt(&e.send),
+            "expect" => e.expect.join("\n"),
+            "record_type" => opt(&e.record_type),
+            "dns_server" => opt(&e.dns_server),
+            "sni" => opt(&e.sni),
+            "cert_fail_days" => num(e.cert_fail_days),
+            "cert_warn_days" => num(e.cert_warn_days),
+            "conditions" => e.conditions.join("\n"),
             "alert_threshold" => e.alert_threshold.to_string(),
             "recovery_threshold" => e.recovery_threshold.to_string(),
-            "follow_redirects" => on(e.follow_redirects),
             "enabled" => on(e.enabled),
-            "webhook_url" => e.webhook_url.clone().unwrap_or_default(),
+            "webhook_url" => opt(&e.webhook_url),
             "regions" => e.regions.join(", "),
             "alert_regions" => e.alert_regions.to_string(),
             _ => continue,
@@ -466,6 +627,8 @@ pub async fn update(
             "Edit endpoint".into(),
             format!("/endpoints/{id}/edit"),
             format!("/endpoints/{id}"),
+            posted_kind(&posted),
+            None,
         )
         .fill(&posted)
         .failed(&e),

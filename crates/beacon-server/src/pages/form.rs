@@ -17,6 +17,8 @@ pub enum Input {
     Check,
     /// Several checkboxes under one name: (value, label, ticked).
     Checks(Vec<(String, String, bool)>),
+    /// Sent with the form, not shown.
+    Hidden,
 }
 
 pub struct Field {
@@ -71,6 +73,8 @@ pub struct FormPage {
     pub error: String,
     /// Heartbeat forms: the next due times of the schedule as typed, updated while typing.
     pub preview: Option<String>,
+    /// Links to the same form for another kind: (label, href, whether it is this one).
+    pub tabs: Vec<(String, String, bool)>,
 }
 
 impl FormPage {
@@ -86,6 +90,7 @@ impl FormPage {
             error_field: String::new(),
             error: String::new(),
             preview: None,
+            tabs: Vec::new(),
         }
     }
 

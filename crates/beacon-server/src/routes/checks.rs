@@ -98,26 +98,32 @@ struct CheckView {
 
 fn check_view(e: &Endpoint) -> CheckView {
     let s = &e.spec;
-    // Seed 002's checks are HTTP checks (the only kind so far).
-    let CheckSpec::Http(h) = &s.check;
-    let expected = h.expected_status.to_string();
-    let first_code = expected
-        .split([',', '-'])
-        .next()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(200);
+    // Seed 002's checks are HTTP checks; another kind shows its target as the URL, with no method or status.
+    let (method, headers, first_code, body_contains) = match &s.check {
+        CheckSpec::Http(h) => (
+            h.method.as_str().to_owned(),
+            h.headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            h.expected_status
+                .to_string()
+                .split([',', '-'])
+                .next()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(200),
+            h.expect_body_contains.clone(),
+        ),
+        _ => (String::new(), Default::default(), 0, None),
+    };
     CheckView {
         id: e.id,
         name: s.name.clone(),
-        url: h.url.as_str().to_owned(),
-        method: h.method.as_str().to_owned(),
-        headers: h
-            .headers
-            .iter()
-            .map(|h| (h.name.clone(), h.value.clone()))
-            .collect(),
+        url: s.check.target(),
+        method,
+        headers,
         expected_status: first_code,
-        body_contains: h.expect_body_contains.clone(),
+        body_contains,
         timeout_ms: s.timeout_ms,
         webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
         interval_seconds: s.interval_seconds,

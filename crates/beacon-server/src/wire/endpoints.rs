@@ -7,18 +7,50 @@ pub struct EndpointView {
     pub id: Uuid,
     pub service_id: Uuid,
     pub name: String,
+    /// http, tcp, dns or tls.
+    pub kind: String,
+    /// What it checks: an http check's URL; `tcp://host:port`, `tls://host:port`, `dns:name?type=A` otherwise.
     pub url: String,
-    pub method: String,
+    /// http only (as are the fields to follow_redirects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     pub interval_seconds: u32,
     pub timeout_seconds: f64,
-    pub expected_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_status: Option<String>,
     /// Request headers; values read `********` in lists and to tokens that cannot change the endpoint.
     pub headers: BTreeMap<String, String>,
     pub body: Option<String>,
     pub alert_threshold: u32,
     pub recovery_threshold: u32,
     pub expect_body_contains: Option<String>,
-    pub follow_redirects: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_redirects: Option<bool>,
+    /// tcp and tls: host:port; dns: the name looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// dns only (with dns_server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_server: Option<String>,
+    /// dns: expected answers; tcp: expected text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect: Vec<String>,
+    /// tcp only (with tls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
+    /// tls only (with cert_fail_days and cert_warn_days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_fail_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_warn_days: Option<u32>,
+    /// Conditions every result must meet.
+    pub conditions: Vec<String>,
     pub enabled: bool,
     pub webhook_url: Option<String>,
     /// up, down, failing (the last checks failed, fewer than alert_threshold so far: no incident yet), paused
@@ -125,27 +157,32 @@ pub fn shown_status(e: &Endpoint) -> &'static str {
 impl From<&Endpoint> for EndpointView {
     fn from(e: &Endpoint) -> Self {
         let s = &e.spec;
-        // The only kind so far; the next kinds make these fields optional (a compile error here says so).
-        let CheckSpec::Http(h) = &s.check;
-        Self {
+        let mut v = Self {
             id: e.id,
             service_id: e.service_id,
             name: s.name.clone(),
-            url: h.url.as_str().to_owned(),
-            method: h.method.as_str().to_owned(),
+            kind: s.check.kind().as_str().to_owned(),
+            url: s.check.target(),
+            method: None,
             interval_seconds: s.interval_seconds,
             timeout_seconds: f64::from(s.timeout_ms) / 1000.0,
-            expected_status: h.expected_status.to_string(),
-            headers: h
-                .headers
-                .iter()
-                .map(|hd| (hd.name.clone(), hd.value.clone()))
-                .collect(),
-            body: h.body.clone(),
+            expected_status: None,
+            headers: BTreeMap::new(),
+            body: None,
             alert_threshold: s.alert_threshold,
             recovery_threshold: s.recovery_threshold,
-            expect_body_contains: h.expect_body_contains.clone(),
-            follow_redirects: h.follow_redirects,
+            expect_body_contains: None,
+            follow_redirects: None,
+            target: None,
+            record_type: None,
+            dns_server: None,
+            expect: Vec::new(),
+            send: None,
+            tls: None,
+            sni: None,
+            cert_fail_days: None,
+            cert_warn_days: None,
+            conditions: s.conditions.iter().map(ToString::to_string).collect(),
             enabled: s.enabled,
             webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
             // A paused (disabled) endpoint is not checked: its last health is not its status.
@@ -159,7 +196,40 @@ impl From<&Endpoint> for EndpointView {
             alert_regions: s.alert_regions,
             stats: None,
             region_status: None,
+        };
+        match &s.check {
+            CheckSpec::Http(h) => {
+                v.method = Some(h.method.as_str().to_owned());
+                v.expected_status = Some(h.expected_status.to_string());
+                v.headers = h
+                    .headers
+                    .iter()
+                    .map(|hd| (hd.name.clone(), hd.value.clone()))
+                    .collect();
+                v.body = h.body.clone();
+                v.expect_body_contains = h.expect_body_contains.clone();
+                v.follow_redirects = Some(h.follow_redirects);
+            }
+            CheckSpec::Tcp(t) => {
+                v.target = Some(t.target.to_string());
+                v.expect = t.expect.clone();
+                v.send = t.send.clone();
+                v.tls = Some(t.tls);
+            }
+            CheckSpec::Dns(d) => {
+                v.target = Some(d.name.clone());
+                v.record_type = Some(d.record_type.as_str().to_owned());
+                v.dns_server = d.server.as_ref().map(ToString::to_string);
+                v.expect = d.expect.clone();
+            }
+            CheckSpec::Tls(t) => {
+                v.target = Some(t.target.to_string());
+                v.sni = t.sni.clone();
+                v.cert_fail_days = Some(t.fail_days);
+                v.cert_warn_days = Some(t.warn_days);
+            }
         }
+        v
     }
 }
 
@@ -213,149 +283,108 @@ impl From<&Ping> for PingView {
     }
 }
 
-/// Fields of an endpoint a client may set; absent fields take defaults on create and stay unchanged on update.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+/// The create and patch bodies of an endpoint share every field but the service and the name; the list is
+/// written once here.
+macro_rules! endpoint_bodies {
+    ($( $(#[$attr:meta])* $field:ident : $ty:ty ),* $(,)?) => {
+        /// Fields of an endpoint a client may set; absent fields take defaults on create and stay unchanged on
+        /// update. Fields of another kind of check than the endpoint's are refused by name.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct EndpointPatch {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[schema(min_length = 1, max_length = 200)]
+            pub name: Option<String>,
+            $( $(#[$attr])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
+        }
+
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct EndpointCreate {
+            pub service_id: Uuid,
+            #[schema(min_length = 1, max_length = 200)]
+            pub name: String,
+            $( $(#[$attr])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
+        }
+
+        impl EndpointCreate {
+            /// The create request for `service_id` with these fields (the name is required: empty if absent,
+            /// which validation then reports).
+            pub fn new(service_id: Uuid, p: EndpointPatch) -> Self {
+                Self { service_id, name: p.name.unwrap_or_default(), $( $field: p.$field, )* }
+            }
+
+            /// Split into the service and the settable fields.
+            pub fn split(self) -> (Uuid, EndpointPatch) {
+                (self.service_id, EndpointPatch { name: Some(self.name), $( $field: self.$field, )* })
+            }
+        }
+    };
+}
+
+endpoint_bodies! {
+    /// The URL of an http check (required for http).
+    url: String,
+    method: String,
     /// 1..86400, default 60.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 86400)]
-    pub interval_seconds: Option<i64>,
+    interval_seconds: i64,
     /// Decimals allowed; default the smaller of 10 and the interval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(exclusive_minimum = 0.0, maximum = 86400.0)]
-    pub timeout_seconds: Option<f64>,
+    timeout_seconds: f64,
     /// e.g. 200, 200-299, 200,201; default 200-299.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_status: Option<String>,
+    expected_status: String,
     /// Replaces all request headers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    headers: BTreeMap<String, String>,
+    body: String,
     #[schema(minimum = 1, maximum = 10000)]
-    pub alert_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alert_threshold: i64,
     #[schema(minimum = 1, maximum = 10000)]
-    pub recovery_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect_body_contains: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follow_redirects: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
+    recovery_threshold: i64,
+    expect_body_contains: String,
+    follow_redirects: bool,
+    enabled: bool,
     /// Empty string clears it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook_url: Option<String>,
+    webhook_url: String,
     /// Regions to check from (names made with `regions create`); default `default`. Each region is its own
     /// stream of checks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_items = 16)]
-    pub regions: Option<Vec<String>>,
+    regions: Vec<String>,
     /// How many regions must see the endpoint down to open an incident (default 1; at most the number of
     /// regions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 16)]
-    pub alert_regions: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointCreate {
-    pub service_id: Uuid,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 86400)]
-    pub interval_seconds: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(exclusive_minimum = 0.0, maximum = 86400.0)]
-    pub timeout_seconds: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 10000)]
-    pub alert_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 10000)]
-    pub recovery_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect_body_contains: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follow_redirects: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_items = 16)]
-    pub regions: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 16)]
-    pub alert_regions: Option<i64>,
-}
-
-impl EndpointCreate {
-    /// The create request for `service_id` with these fields (name and URL are required; empty if absent, which
-    /// validation then reports).
-    pub fn new(service_id: Uuid, p: EndpointPatch) -> Self {
-        Self {
-            service_id,
-            name: p.name.unwrap_or_default(),
-            url: p.url.unwrap_or_default(),
-            method: p.method,
-            interval_seconds: p.interval_seconds,
-            timeout_seconds: p.timeout_seconds,
-            expected_status: p.expected_status,
-            headers: p.headers,
-            body: p.body,
-            alert_threshold: p.alert_threshold,
-            recovery_threshold: p.recovery_threshold,
-            expect_body_contains: p.expect_body_contains,
-            follow_redirects: p.follow_redirects,
-            enabled: p.enabled,
-            webhook_url: p.webhook_url,
-            regions: p.regions,
-            alert_regions: p.alert_regions,
-        }
-    }
-
-    /// Split into the service and the settable fields.
-    pub fn split(self) -> (Uuid, EndpointPatch) {
-        let patch = EndpointPatch {
-            name: Some(self.name),
-            url: Some(self.url),
-            method: self.method,
-            interval_seconds: self.interval_seconds,
-            timeout_seconds: self.timeout_seconds,
-            expected_status: self.expected_status,
-            headers: self.headers,
-            body: self.body,
-            alert_threshold: self.alert_threshold,
-            recovery_threshold: self.recovery_threshold,
-            expect_body_contains: self.expect_body_contains,
-            follow_redirects: self.follow_redirects,
-            enabled: self.enabled,
-            webhook_url: self.webhook_url,
-            regions: self.regions,
-            alert_regions: self.alert_regions,
-        };
-        (self.service_id, patch)
-    }
+    alert_regions: i64,
+    /// http (default), tcp, dns or tls; fixed once made.
+    kind: String,
+    /// host:port for tcp and tls checks (tls: port 443 if left out); the name looked up for dns checks.
+    target: String,
+    /// dns: A (default), AAAA, CNAME, MX, TXT, NS or SOA.
+    record_type: String,
+    /// dns: the server asked, host[:port] (default port 53); empty: the system's resolver.
+    dns_server: String,
+    /// dns: answers that must all be among the records (`any`: any answer); tcp: text the target must send
+    /// back.
+    #[schema(max_items = 20)]
+    expect: Vec<String>,
+    /// tcp: text sent after connecting (`\r\n`, `\xNN` escapes).
+    send: String,
+    /// tcp: complete a TLS handshake after connecting.
+    tls: bool,
+    /// tls: the name asked for and matched, when it is not the target's host.
+    sni: String,
+    /// tls: fail when the certificate expires within this many days (default 14).
+    #[schema(minimum = 0, maximum = 3650)]
+    cert_fail_days: i64,
+    /// tls: warn (degraded) when it expires within this many days (default 30).
+    #[schema(minimum = 0, maximum = 3650)]
+    cert_warn_days: i64,
+    /// Conditions every result must meet, e.g. `[STATUS] == 200`, `[BODY].status == UP`,
+    /// `[RESPONSE_TIME] < 300`; replaces the list (empty clears it).
+    #[schema(max_items = 20)]
+    conditions: Vec<String>,
+    /// http: `$.path` into a JSON body that must equal `equals` (added as a condition).
+    expect_json_path: String,
+    equals: String,
 }
 
 list_type!(EndpointList, EndpointView);

@@ -174,29 +174,52 @@ pub fn parse_time(field: &'static str, s: &str) -> Result<Millis, beacon_core::V
 impl From<&beacon_core::endpoint::EndpointSpec> for EndpointPatch {
     /// The whole check as the fields `endpoints create` takes (header values in clear: the worker sends them).
     fn from(s: &beacon_core::endpoint::EndpointSpec) -> Self {
-        let CheckSpec::Http(h) = &s.check;
-        EndpointPatch {
+        let mut p = EndpointPatch {
             name: Some(s.name.clone()),
-            url: Some(h.url.as_str().to_owned()),
-            method: Some(h.method.as_str().to_owned()),
+            kind: Some(s.check.kind().as_str().to_owned()),
             interval_seconds: Some(i64::from(s.interval_seconds)),
             timeout_seconds: Some(f64::from(s.timeout_ms) / 1000.0),
-            expected_status: Some(h.expected_status.to_string()),
-            headers: Some(
-                h.headers
-                    .iter()
-                    .map(|hd| (hd.name.clone(), hd.value.clone()))
-                    .collect(),
-            ),
-            body: h.body.clone(),
             alert_threshold: Some(i64::from(s.alert_threshold)),
             recovery_threshold: Some(i64::from(s.recovery_threshold)),
-            expect_body_contains: h.expect_body_contains.clone(),
-            follow_redirects: Some(h.follow_redirects),
             enabled: Some(s.enabled),
-            webhook_url: None,
-            regions: None,
-            alert_regions: None,
+            conditions: (!s.conditions.is_empty())
+                .then(|| s.conditions.iter().map(ToString::to_string).collect()),
+            ..EndpointPatch::default()
+        };
+        match &s.check {
+            CheckSpec::Http(h) => {
+                p.url = Some(h.url.as_str().to_owned());
+                p.method = Some(h.method.as_str().to_owned());
+                p.expected_status = Some(h.expected_status.to_string());
+                p.headers = Some(
+                    h.headers
+                        .iter()
+                        .map(|hd| (hd.name.clone(), hd.value.clone()))
+                        .collect(),
+                );
+                p.body = h.body.clone();
+                p.expect_body_contains = h.expect_body_contains.clone();
+                p.follow_redirects = Some(h.follow_redirects);
+            }
+            CheckSpec::Tcp(t) => {
+                p.target = Some(t.target.to_string());
+                p.tls = Some(t.tls);
+                p.send = t.send.clone();
+                p.expect = Some(t.expect.clone());
+            }
+            CheckSpec::Dns(d) => {
+                p.target = Some(d.name.clone());
+                p.record_type = Some(d.record_type.as_str().to_owned());
+                p.dns_server = d.server.as_ref().map(ToString::to_string);
+                p.expect = Some(d.expect.clone());
+            }
+            CheckSpec::Tls(t) => {
+                p.target = Some(t.target.to_string());
+                p.sni = t.sni.clone();
+                p.cert_fail_days = Some(i64::from(t.fail_days));
+                p.cert_warn_days = Some(i64::from(t.warn_days));
+            }
         }
+        p
     }
 }

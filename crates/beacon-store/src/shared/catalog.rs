@@ -17,7 +17,7 @@ impl This {
         query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
         spec: &EndpointSpec,
     ) -> Result<sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>> {
-        let (kind, config) = checks::to_columns(&spec.check)?;
+        let (kind, config) = checks::to_columns(&spec.check, &spec.conditions)?;
         Ok(query
             .bind(spec.name.clone())
             .bind(kind)

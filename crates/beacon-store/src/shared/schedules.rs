@@ -31,11 +31,11 @@ impl This {
         .await?;
         let kind: String = row.try_get("kind")?;
         let config: String = row.try_get("config")?;
-        let check = checks::from_columns(&kind, &config)?;
+        let (check, _) = checks::from_columns(&kind, &config)?;
         Ok(Monitor {
             endpoint_id: row.try_get("id")?,
             endpoint_name: Some(row.try_get("name")?),
-            endpoint_url: check.as_http().map(|h| h.url.as_str().to_owned()),
+            endpoint_url: Some(check.target()),
             service_name: Some(row.try_get("service")?),
         })
     }

@@ -81,7 +81,9 @@ async fn assert_preserved(store: &dyn Store, id: uuid::Uuid) {
     );
     assert_eq!((e.spec.alert_threshold, e.spec.recovery_threshold), (4, 2));
     assert!(e.spec.enabled);
-    let CheckSpec::Http(h) = &e.spec.check;
+    let CheckSpec::Http(h) = &e.spec.check else {
+        panic!("an http check: {:?}", e.spec.check)
+    };
     assert_eq!(h.url.as_str(), "https://example.com/health?x=1");
     assert_eq!(h.method.as_str(), "POST");
     assert_eq!(h.expected_status.to_string(), "200,201,301-308");

@@ -54,6 +54,23 @@ fn patch(
         webhook_url: f.webhook_url,
         regions: f.regions.map(|r| vec![r]),
         alert_regions: f.alert_regions,
+        conditions: if f.clear_conditions {
+            Some(Vec::new())
+        } else {
+            (!f.conditions.is_empty()).then_some(f.conditions)
+        },
+        expect_json_path: f.expect_json_path,
+        equals: f.equals,
+        target: f.target,
+        record_type: f.record_type,
+        dns_server: f.dns_server,
+        expect: (!f.expect.is_empty()).then_some(f.expect),
+        send: f.send,
+        tls: f.tls,
+        sni: f.sni,
+        cert_fail_days: f.cert_fail_days,
+        cert_warn_days: f.cert_warn_days,
+        kind: None,
     })
 }
 
@@ -139,10 +156,14 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
         EndpointsCmd::Create {
             service_id,
             name,
+            kind,
             url,
             flags,
         } => {
-            let patch = patch(Some(name), Some(url), *flags)?;
+            let patch = EndpointPatch {
+                kind,
+                ..patch(Some(name), url, *flags)?
+            };
             let service_id = names::service(ops, &service_id).await?;
             let body = EndpointCreate::new(service_id, patch);
             output::endpoint(out, &ops.create_endpoint(body).await?)

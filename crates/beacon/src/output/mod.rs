@@ -142,27 +142,24 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
                         ("id", e.id.to_string()),
                         ("service_id", e.service_id.to_string()),
                         ("name", e.name.clone()),
+                        ("kind", e.kind.clone()),
                         ("url", e.url.clone()),
-                        ("method", e.method.clone()),
+                    ]
+                    .into_iter()
+                    .chain(kind_details(e, &headers))
+                    .chain([
                         ("interval", format!("{}s", e.interval_seconds)),
                         ("timeout", format!("{}s", e.timeout_seconds)),
-                        ("expected_status", e.expected_status.clone()),
                         (
-                            "headers",
-                            if headers.is_empty() {
+                            "conditions",
+                            if e.conditions.is_empty() {
                                 "-".into()
                             } else {
-                                headers.join("\n")
+                                e.conditions.join("\n")
                             }
-                        ),
-                        ("body", opt(e.body.as_deref())),
-                        (
-                            "expect_body_contains",
-                            opt(e.expect_body_contains.as_deref())
                         ),
                         ("alert_threshold", e.alert_threshold.to_string()),
                         ("recovery_threshold", e.recovery_threshold.to_string()),
-                        ("follow_redirects", e.follow_redirects.to_string()),
                         ("enabled", e.enabled.to_string()),
                         ("webhook_url", opt(e.webhook_url.as_deref())),
                         ("regions", e.regions.join(", ")),
@@ -185,8 +182,7 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
                         ),
                         ("created_at", short(&e.created_at)),
                         ("updated_at", short(&e.updated_at)),
-                    ]
-                    .into_iter()
+                    ])
                     .chain(
                         e.stats
                             .as_ref()
@@ -303,6 +299,50 @@ pub fn stats(out: Output, s: &StatsView) -> Result<()> {
     }
 }
 
+/// The rows only an endpoint's kind has.
+fn kind_details(e: &EndpointView, headers: &[String]) -> Vec<(&'static str, String)> {
+    let o = |v: &Option<String>| opt(v.as_deref());
+    let days = |v: Option<u32>| v.map_or("-".into(), |d| format!("{d} days"));
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join("\n")
+        }
+    };
+    match e.kind.as_str() {
+        "http" => vec![
+            ("method", o(&e.method)),
+            ("expected_status", o(&e.expected_status)),
+            ("headers", list(headers)),
+            ("body", o(&e.body)),
+            ("expect_body_contains", o(&e.expect_body_contains)),
+            (
+                "follow_redirects",
+                e.follow_redirects.unwrap_or(false).to_string(),
+            ),
+        ],
+        "tcp" => vec![
+            ("target", o(&e.target)),
+            ("tls", e.tls.unwrap_or(false).to_string()),
+            ("send", o(&e.send)),
+            ("expect", list(&e.expect)),
+        ],
+        "dns" => vec![
+            ("target", o(&e.target)),
+            ("record_type", o(&e.record_type)),
+            ("dns_server", e.dns_server.clone().unwrap_or_else(|| "system".into())),
+            ("expect", if e.expect.is_empty() { "any".into() } else { list(&e.expect) }),
+        ],
+        _ => vec![
+            ("target", o(&e.target)),
+            ("sni", o(&e.sni)),
+            ("cert_fail_days", days(e.cert_fail_days)),
+            ("cert_warn_days", days(e.cert_warn_days)),
+        ],
+    }
+}
+
 pub fn endpoints(out: Output, list: &[EndpointView]) -> Result<()> {
     match out {
         Output::Json => json(list),
@@ -321,7 +361,7 @@ pub fn endpoints(out: Output, list: &[EndpointView]) -> Result<()> {
                 t.add_row(vec![
                     e.id.to_string(),
                     e.name.clone(),
-                    e.method.clone(),
+                    e.method.clone().unwrap_or_else(|| e.kind.to_uppercase()),
                     e.url.clone(),
                     format!("{}s", e.interval_seconds),
                     if e.enabled { "yes".into() } else { "no".into() },

@@ -1,0 +1,89 @@
+//! What the probers share: resolving and connecting (each phase timed), reading a certificate's expiry, and
+//! judging a result's conditions.
+
+use beacon_core::Millis;
+use beacon_core::condition::{Condition, Observed};
+use beacon_core::ping::{ErrorKind, Timings};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+pub(crate) type Failure = (ErrorKind, String);
+
+pub(crate) fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+}
+
+/// Resolve `host` (timed as the DNS phase unless it is an IP address) and connect to the first address that
+/// answers (timed as the connect phase).
+pub(crate) async fn connect(
+    host: &str,
+    port: u16,
+    timings: &mut Timings,
+) -> Result<TcpStream, Failure> {
+    let addrs: Vec<SocketAddr> = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => {
+            let t = Instant::now();
+            let found = tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| (ErrorKind::Dns, format!("cannot resolve {host}: {e}")))?
+                .collect::<Vec<_>>();
+            timings.dns_us = Some(micros(t.elapsed()));
+            if found.is_empty() {
+                return Err((ErrorKind::Dns, format!("{host} has no addresses")));
+            }
+            found
+        }
+    };
+    let t = Instant::now();
+    let mut last_err = None;
+    for addr in &addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                timings.connect_us = Some(micros(t.elapsed()));
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last_err = Some(format!("cannot connect to {addr}: {e}")),
+        }
+    }
+    Err((ErrorKind::Connect, last_err.unwrap_or_default()))
+}
+
+/// When a DER certificate stops being valid, in Unix milliseconds.
+pub(crate) fn not_after(der: &[u8]) -> Option<Millis> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    cert.validity()
+        .not_after
+        .timestamp()
+        .checked_mul(1000)
+}
+
+/// Milliseconds from now until `at`.
+pub(crate) fn until(at: Millis) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    at.saturating_sub(now)
+}
+
+/// Every condition that does not hold, with what was observed, as one failure.
+pub(crate) fn judge(conditions: &[Condition], observed: &Observed<'_>) -> Result<(), Failure> {
+    let failed: Vec<String> = conditions
+        .iter()
+        .map(|c| c.evaluate(observed))
+        .filter(|o| !o.ok)
+        .map(|o| o.shown)
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err((ErrorKind::Condition, failed.join("; ")))
+    }
+}
+
+/// Whether any condition reads `p` (then it decides what the kind's own default check would).
+pub(crate) fn reads(conditions: &[Condition], p: beacon_core::condition::Placeholder) -> bool {
+    conditions.iter().any(|c| c.placeholders().contains(&p))
+}

@@ -1,0 +1,144 @@
+//! The TCP check: connect (DNS and connect timed), optionally complete a TLS handshake (timed, verified against
+//! the prober's roots), optionally send bytes, and read back what the expectations and conditions need.
+
+use crate::net::{Failure, connect, judge, micros, not_after, reads, until};
+use crate::http::snippet;
+use beacon_core::check::TcpSpec;
+use beacon_core::condition::{Condition, Observed, Placeholder};
+use beacon_core::ping::{ErrorKind, Observation, Timings};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_rustls::TlsConnector;
+
+/// The most read back from a TCP target.
+const MAX_READ: usize = 64 * 1024;
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// Runs TCP checks. Cheap to clone.
+#[derive(Clone)]
+pub struct TcpProber {
+    pub(crate) tls: TlsConnector,
+}
+
+impl TcpProber {
+    pub async fn probe(
+        &self,
+        spec: &TcpSpec,
+        conditions: &[Condition],
+        timeout_ms: u32,
+    ) -> Observation {
+        let start = Instant::now();
+        let mut timings = Timings::default();
+        let run = self.run(spec, conditions, start, &mut timings);
+        let outcome = tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), run).await;
+        timings.total_us = micros(start.elapsed());
+        let failure = match outcome {
+            Err(_) => Some((
+                ErrorKind::Timeout,
+                format!(
+                    "no {} within {} s",
+                    if spec.expect.is_empty() {
+                        "connection"
+                    } else {
+                        "expected answer"
+                    },
+                    f64::from(timeout_ms) / 1000.0
+                ),
+            )),
+            Ok(result) => result.err(),
+        };
+        Observation {
+            status_code: None,
+            timings,
+            failure,
+        }
+    }
+
+    async fn run(
+        &self,
+        spec: &TcpSpec,
+        conditions: &[Condition],
+        start: Instant,
+        timings: &mut Timings,
+    ) -> Result<(), Failure> {
+        let tcp = connect(&spec.target.host, spec.target.port, timings).await?;
+        let ip = tcp.peer_addr().ok().map(|a| a.ip().to_string());
+        let mut cert_expires_at = None;
+        let mut stream: Box<dyn Stream> = if spec.tls {
+            let name = rustls::pki_types::ServerName::try_from(spec.target.host.clone())
+                .map_err(|e| (ErrorKind::Tls, format!("invalid TLS server name: {e}")))?;
+            let t = Instant::now();
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(|e| (ErrorKind::Tls, format!("TLS handshake failed: {e}")))?;
+            timings.tls_us = Some(micros(t.elapsed()));
+            cert_expires_at = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|leaf| not_after(leaf));
+            Box::new(tls)
+        } else {
+            Box::new(tcp)
+        };
+        let sent = Instant::now();
+        if let Some(bytes) = spec.send_bytes() {
+            stream
+                .write_all(&bytes)
+                .await
+                .map_err(|e| (ErrorKind::Connect, format!("cannot send: {e}")))?;
+        }
+        let mut got = Vec::new();
+        if !spec.expect.is_empty() || reads(conditions, Placeholder::Body) {
+            let mut buf = vec![0; 4096];
+            loop {
+                let n = stream
+                    .read(&mut buf)
+                    .await
+                    .map_err(|e| (ErrorKind::Connect, format!("cannot read: {e}")))?;
+                if n == 0 {
+                    break;
+                }
+                if got.is_empty() {
+                    timings.first_byte_us = Some(micros(sent.elapsed()));
+                }
+                got.extend_from_slice(&buf[..n]);
+                // Without expectations, what the target says first (a banner, an answer) is what it says.
+                let done = spec.expect.is_empty()
+                    || spec.expect.iter().all(|e| contains(&got, e.as_bytes()));
+                if done || got.len() >= MAX_READ {
+                    break;
+                }
+            }
+        }
+        if let Some(missing) = spec.expect.iter().find(|e| !contains(&got, e.as_bytes())) {
+            let said = snippet(&got).map_or_else(
+                || "nothing".to_owned(),
+                |s| format!("{s:?}"),
+            );
+            return Err((
+                ErrorKind::Body,
+                format!("did not send back {missing:?}; it sent {said}"),
+            ));
+        }
+        let text = String::from_utf8_lossy(&got);
+        let observed = Observed {
+            response_time_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
+            certificate_expires_in_ms: cert_expires_at.map(until),
+            connected: Some(true),
+            ip,
+            ..Observed::default()
+        }
+        .with_body(&text, true);
+        judge(conditions, &observed)
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
