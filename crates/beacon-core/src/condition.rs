@@ -861,6 +861,22 @@ impl Parser {
     }
 
     fn number(&mut self) -> Result<Literal, ParseError> {
+        // A word that starts with a digit but is neither a number nor a duration is text: an address
+        // (`10.0.0.1`, `[::1]` aside), a version (`2.4.1`).
+        let run: String = self.chars[self.at..]
+            .iter()
+            .enumerate()
+            .take_while(|(i, c)| bare_char(**c) || (*i == 0 && **c == '-'))
+            .map(|(_, c)| *c)
+            .collect();
+        let numeric = run.trim_start_matches('-');
+        let body = numeric.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let simple =
+            body.chars().all(|c| c.is_ascii_digit() || c == '.') && body.matches('.').count() <= 1;
+        if !simple || body.is_empty() {
+            self.at += run.chars().count();
+            return Ok(Literal::Text(run));
+        }
         let start = self.at;
         let text: String = self.chars[self.at..]
             .iter()

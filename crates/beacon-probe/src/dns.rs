@@ -66,10 +66,7 @@ impl DnsProber {
         let failure = match outcome {
             Err(_) => Some((
                 ErrorKind::Timeout,
-                format!(
-                    "no DNS answer within {} s",
-                    f64::from(timeout_ms) / 1000.0
-                ),
+                format!("no DNS answer within {} s", f64::from(timeout_ms) / 1000.0),
             )),
             Ok(result) => result.err(),
         };
@@ -90,7 +87,12 @@ impl DnsProber {
                 .await
                 .ok()
                 .and_then(|mut a| a.next())
-                .ok_or_else(|| (ErrorKind::Dns, format!("cannot resolve the DNS server {}", s.host)));
+                .ok_or_else(|| {
+                    (
+                        ErrorKind::Dns,
+                        format!("cannot resolve the DNS server {}", s.host),
+                    )
+                });
         }
         let path = self
             .resolv_conf
@@ -105,7 +107,10 @@ impl DnsProber {
             .ok_or_else(|| {
                 (
                     ErrorKind::Dns,
-                    format!("{} names no nameserver; give the check a DNS server", path.display()),
+                    format!(
+                        "{} names no nameserver; give the check a DNS server",
+                        path.display()
+                    ),
                 )
             })
     }
@@ -146,20 +151,35 @@ impl DnsProber {
             if answer.metadata.response_code != ResponseCode::NoError {
                 return Err((
                     ErrorKind::Dns,
-                    format!("{server} answered {rcode} for {} {}", spec.record_type.as_str(), spec.name),
+                    format!(
+                        "{server} answered {rcode} for {} {}",
+                        spec.record_type.as_str(),
+                        spec.name
+                    ),
                 ));
             }
             if texts.is_empty() {
                 return Err((
                     ErrorKind::Dns,
-                    format!("{server} has no {} record for {}", spec.record_type.as_str(), spec.name),
+                    format!(
+                        "{server} has no {} record for {}",
+                        spec.record_type.as_str(),
+                        spec.name
+                    ),
                 ));
             }
         }
-        if let Some(missing) = spec.expect.iter().find(|e| !texts.iter().any(|t| same(t, e))) {
+        if let Some(missing) = spec
+            .expect
+            .iter()
+            .find(|e| !texts.iter().any(|t| same(t, e)))
+        {
             return Err((
                 ErrorKind::Body,
-                format!("expected {missing:?} among the answers, got {}", quoted(&texts)),
+                format!(
+                    "expected {missing:?} among the answers, got {}",
+                    quoted(&texts)
+                ),
             ));
         }
         let ip = records.iter().find_map(|d| match d {
@@ -217,7 +237,10 @@ async fn udp(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, Failu
             Ok(m) if m.metadata.id == id => return Ok(m),
             Ok(_) => continue,
             Err(e) => {
-                return Err((ErrorKind::Dns, format!("{server} sent a malformed answer: {e}")));
+                return Err((
+                    ErrorKind::Dns,
+                    format!("{server} sent a malformed answer: {e}"),
+                ));
             }
         }
     }
@@ -227,7 +250,8 @@ async fn udp(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, Failu
 async fn tcp(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, Failure> {
     let io = |e: std::io::Error| (ErrorKind::Connect, format!("DNS over TCP to {server}: {e}"));
     let mut s = TcpStream::connect(server).await.map_err(io)?;
-    let len = u16::try_from(query.len()).map_err(|_| (ErrorKind::Other, "query too long".to_owned()))?;
+    let len =
+        u16::try_from(query.len()).map_err(|_| (ErrorKind::Other, "query too long".to_owned()))?;
     s.write_all(&len.to_be_bytes()).await.map_err(io)?;
     s.write_all(query).await.map_err(io)?;
     let n = usize::from(s.read_u16().await.map_err(io)?);
@@ -236,6 +260,9 @@ async fn tcp(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, Failu
     match Message::from_vec(&buf) {
         Ok(m) if m.metadata.id == id => Ok(m),
         Ok(_) => Err((ErrorKind::Dns, format!("{server} answered another query"))),
-        Err(e) => Err((ErrorKind::Dns, format!("{server} sent a malformed answer: {e}"))),
+        Err(e) => Err((
+            ErrorKind::Dns,
+            format!("{server} sent a malformed answer: {e}"),
+        )),
     }
 }

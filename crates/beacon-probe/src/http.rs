@@ -45,7 +45,6 @@ pub struct HttpProber {
     max_body: usize,
 }
 
-
 impl HttpProber {
     pub fn new() -> Result<Self, rustls::Error> {
         let roots =
@@ -172,7 +171,9 @@ impl HttpProber {
             // A failure quotes the start of the response: what the server said is often the cause.
             let said = snippet(&kept).map_or_else(String::new, |s| format!("; response: {s:?}"));
             // A condition on [STATUS] decides the status instead of expected_status.
-            if !reads(check.conditions, Placeholder::Status) && !spec.expected_status.matches(status) {
+            if !reads(check.conditions, Placeholder::Status)
+                && !spec.expected_status.matches(status)
+            {
                 return Err((
                     ErrorKind::Status,
                     format!(

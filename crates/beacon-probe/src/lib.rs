@@ -8,6 +8,8 @@ mod dns;
 mod http;
 mod net;
 mod tcp;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod tls;
 
 pub use dns::DnsProber;

@@ -54,10 +54,7 @@ pub(crate) async fn connect(
 /// When a DER certificate stops being valid, in Unix milliseconds.
 pub(crate) fn not_after(der: &[u8]) -> Option<Millis> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    cert.validity()
-        .not_after
-        .timestamp()
-        .checked_mul(1000)
+    cert.validity().not_after.timestamp().checked_mul(1000)
 }
 
 /// Milliseconds from now until `at`.

@@ -1,8 +1,8 @@
 //! The TCP check: connect (DNS and connect timed), optionally complete a TLS handshake (timed, verified against
 //! the prober's roots), optionally send bytes, and read back what the expectations and conditions need.
 
-use crate::net::{Failure, connect, judge, micros, not_after, reads, until};
 use crate::http::snippet;
+use crate::net::{Failure, connect, judge, micros, not_after, reads, until};
 use beacon_core::check::TcpSpec;
 use beacon_core::condition::{Condition, Observed, Placeholder};
 use beacon_core::ping::{ErrorKind, Observation, Timings};
@@ -117,10 +117,7 @@ impl TcpProber {
             }
         }
         if let Some(missing) = spec.expect.iter().find(|e| !contains(&got, e.as_bytes())) {
-            let said = snippet(&got).map_or_else(
-                || "nothing".to_owned(),
-                |s| format!("{s:?}"),
-            );
+            let said = snippet(&got).map_or_else(|| "nothing".to_owned(), |s| format!("{s:?}"));
             return Err((
                 ErrorKind::Body,
                 format!("did not send back {missing:?}; it sent {said}"),

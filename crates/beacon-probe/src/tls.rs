@@ -93,13 +93,17 @@ fn refused(e: &rustls::Error, name: &str, left: Option<i64>) -> String {
     match e {
         rustls::Error::InvalidCertificate(CertificateError::Expired)
         | rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {
-            format!("certificate expired {}", left.map_or_else(String::new, when))
+            format!(
+                "certificate expired {}",
+                left.map_or_else(String::new, when)
+            )
         }
         rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ) => format!("certificate is not valid for {name}"),
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            "certificate is not signed by a trusted authority (self-signed or unknown issuer)".to_owned()
+            "certificate is not signed by a trusted authority (self-signed or unknown issuer)"
+                .to_owned()
         }
         rustls::Error::InvalidCertificate(CertificateError::NotValidYet)
         | rustls::Error::InvalidCertificate(CertificateError::NotValidYetContext { .. }) => {
@@ -145,9 +149,10 @@ impl TlsProber {
         start: Instant,
         timings: &mut Timings,
     ) -> Result<(), Failure> {
-        let inner = WebPkiServerVerifier::builder_with_provider(self.roots.clone(), self.provider.clone())
-            .build()
-            .map_err(|e| (ErrorKind::Other, format!("TLS verifier: {e}")))?;
+        let inner =
+            WebPkiServerVerifier::builder_with_provider(self.roots.clone(), self.provider.clone())
+                .build()
+                .map_err(|e| (ErrorKind::Other, format!("TLS verifier: {e}")))?;
         let recording = Arc::new(Recording {
             inner,
             verdict: Mutex::new(None),
@@ -175,12 +180,22 @@ impl TlsProber {
             .peer_certificates()
             .and_then(|c| c.first())
             .and_then(|leaf| not_after(leaf))
-            .ok_or_else(|| (ErrorKind::Tls, "the server sent no readable certificate".to_owned()))?;
+            .ok_or_else(|| {
+                (
+                    ErrorKind::Tls,
+                    "the server sent no readable certificate".to_owned(),
+                )
+            })?;
         let left = until(expires_at);
         let verdict = recording.verdict.lock().ok().and_then(|mut v| v.take());
         match verdict {
             Some(Err(e)) => return Err((ErrorKind::Tls, refused(&e, &name, Some(left)))),
-            None => return Err((ErrorKind::Tls, "the certificate was not verified".to_owned())),
+            None => {
+                return Err((
+                    ErrorKind::Tls,
+                    "the certificate was not verified".to_owned(),
+                ));
+            }
             Some(Ok(())) => {}
         }
         if left < i64::from(spec.fail_days) * DAY_MS {

@@ -219,7 +219,10 @@ mod tests {
         }
         for (kind, config) in [
             ("tcp", config.as_str()),
-            ("http", r#"{"url":"http://x","method":"GET","expected_status":"200","headers":[],"body":null,"expect_body_contains":null,"follow_redirects":true,"conditions":["[STATUS] = 1"]}"#),
+            (
+                "http",
+                r#"{"url":"http://x","method":"GET","expected_status":"200","headers":[],"body":null,"expect_body_contains":null,"follow_redirects":true,"conditions":["[STATUS] = 1"]}"#,
+            ),
             ("http", "{}"),
             ("http", "not json"),
             (

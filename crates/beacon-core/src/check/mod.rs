@@ -28,7 +28,12 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
-    pub const ALL: [CheckKind; 4] = [CheckKind::Http, CheckKind::Tcp, CheckKind::Dns, CheckKind::Tls];
+    pub const ALL: [CheckKind; 4] = [
+        CheckKind::Http,
+        CheckKind::Tcp,
+        CheckKind::Dns,
+        CheckKind::Tls,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -192,11 +197,7 @@ impl CheckSpec {
 }
 
 /// Expected values as given: trimmed, none empty, at most `max` of at most `len` characters each.
-fn parse_expect(
-    list: &[String],
-    max: usize,
-    len: usize,
-) -> Result<Vec<String>, ValidationError> {
+fn parse_expect(list: &[String], max: usize, len: usize) -> Result<Vec<String>, ValidationError> {
     if list.len() > max {
         return Err(ValidationError::new(
             "expect",

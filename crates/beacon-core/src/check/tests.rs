@@ -37,7 +37,11 @@ fn each_kind_is_made_from_its_own_fields() {
         panic!("{dns:?}")
     };
     assert_eq!(
-        (d.name.as_str(), d.record_type, d.server.as_ref().map(|s| s.port)),
+        (
+            d.name.as_str(),
+            d.record_type,
+            d.server.as_ref().map(|s| s.port)
+        ),
         ("example.com", RecordType::Mx, Some(5353))
     );
     let any = dns

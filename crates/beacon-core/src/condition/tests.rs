@@ -305,3 +305,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn addresses_and_versions_are_text() {
+    for (given, text) in [
+        ("[IP] == 10.0.0.1", "10.0.0.1"),
+        ("[BODY].version == 2.4.1", "2.4.1"),
+        ("[IP] == 127.0.0.1:53", "127.0.0.1:53"),
+    ] {
+        let parsed = c(given);
+        assert_eq!(
+            parsed.right,
+            Rhs::Operand(Operand::Literal(Literal::Text(text.into()))),
+            "{given}"
+        );
+        assert_eq!(c(&parsed.to_string()), parsed);
+    }
+}

@@ -1,4 +1,7 @@
-//! The HTTP prober against real HTTP servers on 127.0.0.1: success with timings, and each failure class.
+//! The probers against real servers on 127.0.0.1: HTTP success with timings and each failure class (here), TCP,
+//! DNS, TLS and conditions (`kinds`).
+
+mod kinds;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};

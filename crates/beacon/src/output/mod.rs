@@ -331,8 +331,18 @@ fn kind_details(e: &EndpointView, headers: &[String]) -> Vec<(&'static str, Stri
         "dns" => vec![
             ("target", o(&e.target)),
             ("record_type", o(&e.record_type)),
-            ("dns_server", e.dns_server.clone().unwrap_or_else(|| "system".into())),
-            ("expect", if e.expect.is_empty() { "any".into() } else { list(&e.expect) }),
+            (
+                "dns_server",
+                e.dns_server.clone().unwrap_or_else(|| "system".into()),
+            ),
+            (
+                "expect",
+                if e.expect.is_empty() {
+                    "any".into()
+                } else {
+                    list(&e.expect)
+                },
+            ),
         ],
         _ => vec![
             ("target", o(&e.target)),
