@@ -558,7 +558,7 @@ impl EndpointSpec {
             if let Some(p) = c.placeholders().into_iter().find(|p| !kind.produces(*p)) {
                 return Err(ValidationError::new(
                     "conditions",
-                    format!("{c}: a {} check has no [{}]", kind.as_str(), p.as_str()),
+                    format!("{c}: {} has no [{}]", kind.a_check(), p.as_str()),
                 ));
             }
         }

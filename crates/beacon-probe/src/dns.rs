@@ -4,7 +4,7 @@
 
 use crate::net::{Failure, judge, micros};
 use beacon_core::check::{DnsSpec, RecordType};
-use beacon_core::condition::{Condition, Observed, Placeholder};
+use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
 use beacon_core::ping::{ErrorKind, Observation, Timings};
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType as Rt};
@@ -52,15 +52,16 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 impl DnsProber {
-    pub async fn probe(
+    pub async fn attempt(
         &self,
         spec: &DnsSpec,
         conditions: &[Condition],
         timeout_ms: u32,
-    ) -> Observation {
+    ) -> crate::Tried {
+        let mut outcomes = Vec::new();
         let start = Instant::now();
         let mut timings = Timings::default();
-        let run = self.run(spec, conditions, start, &mut timings);
+        let run = self.run(spec, conditions, start, &mut timings, &mut outcomes);
         let outcome = tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), run).await;
         timings.total_us = micros(start.elapsed());
         let failure = match outcome {
@@ -70,11 +71,23 @@ impl DnsProber {
             )),
             Ok(result) => result.err(),
         };
-        Observation {
-            status_code: None,
-            timings,
-            failure,
+        crate::Tried {
+            observation: Observation {
+                status_code: None,
+                timings,
+                failure,
+            },
+            conditions: outcomes,
         }
+    }
+
+    pub async fn probe(
+        &self,
+        spec: &DnsSpec,
+        conditions: &[Condition],
+        timeout_ms: u32,
+    ) -> Observation {
+        self.attempt(spec, conditions, timeout_ms).await.observation
     }
 
     /// The server to ask: the check's (its name resolved by the system), or the system's first nameserver.
@@ -121,6 +134,7 @@ impl DnsProber {
         conditions: &[Condition],
         start: Instant,
         timings: &mut Timings,
+        outcomes: &mut Vec<Outcome>,
     ) -> Result<(), Failure> {
         let server = self.server(spec).await?;
         let name = Name::from_ascii(&spec.name)
@@ -195,7 +209,7 @@ impl DnsProber {
             ..Observed::default()
         }
         .with_body(&body, false);
-        judge(conditions, &observed)
+        judge(conditions, &observed, outcomes)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::net::{Failure, judge, micros, not_after, reads, until};
 use beacon_core::check::HttpSpec;
-use beacon_core::condition::{Condition, Observed, Placeholder};
+use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
 use beacon_core::endpoint::Method;
 use beacon_core::ping::{ErrorKind, Observation, Timings};
 use bytes::Bytes;
@@ -81,6 +81,17 @@ impl HttpProber {
         conditions: &[Condition],
         timeout_ms: u32,
     ) -> Observation {
+        self.attempt(spec, conditions, timeout_ms).await.observation
+    }
+
+    /// As `probe`, with every condition's outcome.
+    pub async fn attempt(
+        &self,
+        spec: &HttpSpec,
+        conditions: &[Condition],
+        timeout_ms: u32,
+    ) -> crate::Tried {
+        let mut outcomes = Vec::new();
         let start = Instant::now();
         let mut timings = Timings::default();
         let mut status = None;
@@ -90,8 +101,11 @@ impl HttpProber {
             conditions,
             start,
         };
-        let outcome =
-            tokio::time::timeout(timeout, self.run(&check, &mut timings, &mut status)).await;
+        let outcome = tokio::time::timeout(
+            timeout,
+            self.run(&check, &mut timings, &mut status, &mut outcomes),
+        )
+        .await;
         timings.total_us = micros(start.elapsed());
         let failure = match outcome {
             Err(_) => Some((
@@ -103,10 +117,13 @@ impl HttpProber {
             )),
             Ok(result) => result.err(),
         };
-        Observation {
-            status_code: status,
-            timings,
-            failure,
+        crate::Tried {
+            observation: Observation {
+                status_code: status,
+                timings,
+                failure,
+            },
+            conditions: outcomes,
         }
     }
 
@@ -115,6 +132,7 @@ impl HttpProber {
         check: &Check<'_>,
         timings: &mut Timings,
         status_out: &mut Option<u16>,
+        outcomes: &mut Vec<Outcome>,
     ) -> Result<(), Failure> {
         let spec = check.spec;
         let mut seen = Seen::default();
@@ -203,7 +221,7 @@ impl HttpProber {
                 ..Observed::default()
             }
             .with_body(&text, true);
-            return judge(check.conditions, &observed);
+            return judge(check.conditions, &observed, outcomes);
         }
         Err((
             ErrorKind::Other,

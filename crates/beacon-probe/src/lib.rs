@@ -19,15 +19,32 @@ pub use tls::TlsProber;
 
 use async_trait::async_trait;
 use beacon_core::check::CheckSpec;
+use beacon_core::condition::Outcome;
 use beacon_core::endpoint::EndpointSpec;
 use beacon_core::ping::Observation;
 use std::sync::Arc;
+
+/// One check run to be shown rather than stored: what was observed, and each condition's outcome (those
+/// reached: a check that fails before its conditions are judged has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tried {
+    pub observation: Observation,
+    pub conditions: Vec<Outcome>,
+}
 
 /// Runs checks. The check loop holds an `Arc<dyn Prober>`; tests may give it their own.
 #[async_trait]
 pub trait Prober: Send + Sync + 'static {
     /// Run `spec`'s check once, within its timeout. Never fails: every problem becomes a classified failure.
     async fn probe(&self, spec: &EndpointSpec) -> Observation;
+
+    /// As `probe`, with every condition's outcome (`beacon checks run`).
+    async fn attempt(&self, spec: &EndpointSpec) -> Tried {
+        Tried {
+            observation: self.probe(spec).await,
+            conditions: Vec::new(),
+        }
+    }
 }
 
 /// A prober for every kind. Cheap to clone.
@@ -45,6 +62,26 @@ impl Probers {
         Self::with_roots(rustls::RootCertStore::from_iter(
             webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
         ))
+    }
+
+    /// Probers trusting Mozilla's roots and the CA certificates in `pem` (an internal CA).
+    pub fn trusting_also(pem: &[u8]) -> Result<Self, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots =
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| format!("not a PEM certificate: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("not a CA certificate: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err("no PEM certificate in the file".into());
+        }
+        Self::with_roots(roots).map_err(|e| e.to_string())
     }
 
     /// Probers that trust exactly `roots` (e.g. a private CA) for https, TCP with TLS, and TLS checks.
@@ -76,12 +113,16 @@ impl Probers {
 #[async_trait]
 impl Prober for Probers {
     async fn probe(&self, spec: &EndpointSpec) -> Observation {
+        self.attempt(spec).await.observation
+    }
+
+    async fn attempt(&self, spec: &EndpointSpec) -> Tried {
         let (c, t) = (&spec.conditions, spec.timeout_ms);
         match &spec.check {
-            CheckSpec::Http(http) => self.http.probe(http, c, t).await,
-            CheckSpec::Tcp(tcp) => self.tcp.probe(tcp, c, t).await,
-            CheckSpec::Dns(dns) => self.dns.probe(dns, c, t).await,
-            CheckSpec::Tls(tls) => self.tls.probe(tls, c, t).await,
+            CheckSpec::Http(http) => self.http.attempt(http, c, t).await,
+            CheckSpec::Tcp(tcp) => self.tcp.attempt(tcp, c, t).await,
+            CheckSpec::Dns(dns) => self.dns.attempt(dns, c, t).await,
+            CheckSpec::Tls(tls) => self.tls.attempt(tls, c, t).await,
         }
     }
 }

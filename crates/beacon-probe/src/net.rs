@@ -2,7 +2,7 @@
 //! judging a result's conditions.
 
 use beacon_core::Millis;
-use beacon_core::condition::{Condition, Observed};
+use beacon_core::condition::{Condition, Observed, Outcome};
 use beacon_core::ping::{ErrorKind, Timings};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -65,13 +65,17 @@ pub(crate) fn until(at: Millis) -> i64 {
     at.saturating_sub(now)
 }
 
-/// Every condition that does not hold, with what was observed, as one failure.
-pub(crate) fn judge(conditions: &[Condition], observed: &Observed<'_>) -> Result<(), Failure> {
-    let failed: Vec<String> = conditions
+/// Every condition's outcome into `outcomes`; those that do not hold, with what was observed, as one failure.
+pub(crate) fn judge(
+    conditions: &[Condition],
+    observed: &Observed<'_>,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<(), Failure> {
+    outcomes.extend(conditions.iter().map(|c| c.evaluate(observed)));
+    let failed: Vec<&str> = outcomes
         .iter()
-        .map(|c| c.evaluate(observed))
         .filter(|o| !o.ok)
-        .map(|o| o.shown)
+        .map(|o| o.shown.as_str())
         .collect();
     if failed.is_empty() {
         Ok(())

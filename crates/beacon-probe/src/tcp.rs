@@ -4,7 +4,7 @@
 use crate::http::snippet;
 use crate::net::{Failure, connect, judge, micros, not_after, reads, until};
 use beacon_core::check::TcpSpec;
-use beacon_core::condition::{Condition, Observed, Placeholder};
+use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
 use beacon_core::ping::{ErrorKind, Observation, Timings};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -23,15 +23,16 @@ pub struct TcpProber {
 }
 
 impl TcpProber {
-    pub async fn probe(
+    pub async fn attempt(
         &self,
         spec: &TcpSpec,
         conditions: &[Condition],
         timeout_ms: u32,
-    ) -> Observation {
+    ) -> crate::Tried {
+        let mut outcomes = Vec::new();
         let start = Instant::now();
         let mut timings = Timings::default();
-        let run = self.run(spec, conditions, start, &mut timings);
+        let run = self.run(spec, conditions, start, &mut timings, &mut outcomes);
         let outcome = tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), run).await;
         timings.total_us = micros(start.elapsed());
         let failure = match outcome {
@@ -49,11 +50,23 @@ impl TcpProber {
             )),
             Ok(result) => result.err(),
         };
-        Observation {
-            status_code: None,
-            timings,
-            failure,
+        crate::Tried {
+            observation: Observation {
+                status_code: None,
+                timings,
+                failure,
+            },
+            conditions: outcomes,
         }
+    }
+
+    pub async fn probe(
+        &self,
+        spec: &TcpSpec,
+        conditions: &[Condition],
+        timeout_ms: u32,
+    ) -> Observation {
+        self.attempt(spec, conditions, timeout_ms).await.observation
     }
 
     async fn run(
@@ -62,6 +75,7 @@ impl TcpProber {
         conditions: &[Condition],
         start: Instant,
         timings: &mut Timings,
+        outcomes: &mut Vec<Outcome>,
     ) -> Result<(), Failure> {
         let tcp = connect(&spec.target.host, spec.target.port, timings).await?;
         let ip = tcp.peer_addr().ok().map(|a| a.ip().to_string());
@@ -132,7 +146,7 @@ impl TcpProber {
             ..Observed::default()
         }
         .with_body(&text, true);
-        judge(conditions, &observed)
+        judge(conditions, &observed, outcomes)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::net::{Failure, connect, judge, micros, not_after, until};
 use beacon_core::check::TlsSpec;
-use beacon_core::condition::{Condition, Observed};
+use beacon_core::condition::{Condition, Observed, Outcome};
 use beacon_core::ping::{ErrorKind, Observation, Timings};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -114,15 +114,16 @@ fn refused(e: &rustls::Error, name: &str, left: Option<i64>) -> String {
 }
 
 impl TlsProber {
-    pub async fn probe(
+    pub async fn attempt(
         &self,
         spec: &TlsSpec,
         conditions: &[Condition],
         timeout_ms: u32,
-    ) -> Observation {
+    ) -> crate::Tried {
+        let mut outcomes = Vec::new();
         let start = Instant::now();
         let mut timings = Timings::default();
-        let run = self.run(spec, conditions, start, &mut timings);
+        let run = self.run(spec, conditions, start, &mut timings, &mut outcomes);
         let outcome = tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), run).await;
         timings.total_us = micros(start.elapsed());
         let failure = match outcome {
@@ -135,11 +136,23 @@ impl TlsProber {
             )),
             Ok(result) => result.err(),
         };
-        Observation {
-            status_code: None,
-            timings,
-            failure,
+        crate::Tried {
+            observation: Observation {
+                status_code: None,
+                timings,
+                failure,
+            },
+            conditions: outcomes,
         }
+    }
+
+    pub async fn probe(
+        &self,
+        spec: &TlsSpec,
+        conditions: &[Condition],
+        timeout_ms: u32,
+    ) -> Observation {
+        self.attempt(spec, conditions, timeout_ms).await.observation
     }
 
     async fn run(
@@ -148,6 +161,7 @@ impl TlsProber {
         conditions: &[Condition],
         start: Instant,
         timings: &mut Timings,
+        outcomes: &mut Vec<Outcome>,
     ) -> Result<(), Failure> {
         let inner =
             WebPkiServerVerifier::builder_with_provider(self.roots.clone(), self.provider.clone())
@@ -215,6 +229,6 @@ impl TlsProber {
             ip,
             ..Observed::default()
         };
-        judge(conditions, &observed)
+        judge(conditions, &observed, outcomes)
     }
 }

@@ -66,9 +66,12 @@ pub enum Command {
     /// Groups of endpoints.
     #[command(subcommand)]
     Services(ServicesCmd),
-    /// HTTP checks.
+    /// Checks (http, tcp, dns, tls) run on a schedule.
     #[command(subcommand)]
     Endpoints(EndpointsCmd),
+    /// Try a check before saving it: run it once now and print the result; nothing is stored.
+    #[command(subcommand)]
+    Checks(ChecksCmd),
     /// Check results.
     #[command(subcommand)]
     Pings(PingsCmd),
@@ -277,6 +280,22 @@ pub struct EndpointFlags {
     /// tls: warn when it expires within DAYS [default: 30]
     #[arg(long, allow_negative_numbers = true)]
     pub cert_warn_days: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecksCmd {
+    /// Run one check now — from this machine, or from the server with --server — and print its timings and
+    /// each condition's outcome (exit 2 if it fails). Takes the flags of `endpoints create`.
+    Run {
+        /// http (the default), tcp, dns or tls
+        #[arg(long)]
+        kind: Option<String>,
+        /// http: the URL to check
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        flags: Box<EndpointFlags>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -919,6 +938,9 @@ pub struct WorkerArgs {
     /// Trust the server's certificate when it is signed by this CA (PEM) [default: the system's roots]
     #[arg(long, env = "BEACON_SERVER_CA")]
     pub ca: Option<PathBuf>,
+    /// Checks (https, TCP with TLS, TLS certificates) also trust certificates signed by this CA (PEM)
+    #[arg(long, env = "BEACON_CHECKS_CA")]
+    pub checks_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

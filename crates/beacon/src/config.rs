@@ -125,6 +125,8 @@ struct WorkerFile {
     shutdown_grace_seconds: Option<u64>,
     /// Bytes of a check's response body read (assertions see this prefix); the rest is not read.
     max_response_body_bytes: Option<usize>,
+    /// Checks also trust certificates signed by this CA (PEM file): internal services' certificates.
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -138,6 +140,8 @@ pub struct Settings {
     pub local_worker: bool,
     /// Bytes of a check's response body the prober reads.
     pub check_max_body: usize,
+    /// A CA (PEM) checks trust besides Mozilla's roots.
+    pub check_ca: Option<Vec<u8>>,
     pub http: HttpConfig,
     pub delivery: DeliveryConfig,
     /// Base of ping URLs; `http://<bound address>` when not set.
@@ -323,6 +327,14 @@ impl Settings {
             check_max_body: w
                 .max_response_body_bytes
                 .unwrap_or(beacon_probe::DEFAULT_MAX_BODY_BYTES),
+            check_ca: match &w.ca_file {
+                Some(path) => {
+                    Some(std::fs::read(path).map_err(|e| {
+                        UsageError(format!("worker.ca_file {}: {e}", path.display()))
+                    })?)
+                }
+                None => None,
+            },
             http,
             delivery,
             public_url: args.public_url.clone().or(file.public_url),

@@ -322,6 +322,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Services(cmd) => commands::services(&*ops, out, cmd).await,
                 Command::Endpoints(cmd) => commands::endpoints(&*ops, out, cmd).await,
                 Command::Pings(cmd) => commands::pings(&*ops, out, cmd).await,
+                Command::Checks(cmd) => commands::checks(&*ops, out, cmd).await,
                 Command::Stats(args) => commands::stats(&*ops, out, args).await,
                 Command::Incidents(cmd) => commands::incidents(&*ops, out, cmd).await,
                 Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,

@@ -200,6 +200,11 @@ impl EndpointOps for Remote {
         .await
     }
 
+    async fn try_check(&self, body: EndpointPatch) -> Result<TriedView, ApiError> {
+        self.call(Method::POST, "/api/v1/endpoints/try", NO_QUERY, Some(&body))
+            .await
+    }
+
     async fn create_endpoint(&self, body: EndpointCreate) -> Result<EndpointView, ApiError> {
         self.call(Method::POST, "/api/v1/endpoints", NO_QUERY, Some(&body))
             .await

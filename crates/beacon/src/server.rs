@@ -436,7 +436,11 @@ pub async fn run(mut settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("opening database {}", settings.database.redacted()))?;
     let metrics = install_metrics()?;
-    let mut probers = Probers::new().context("building the TLS configuration")?;
+    let mut probers = match &settings.check_ca {
+        Some(pem) => Probers::trusting_also(pem)
+            .map_err(|e| crate::error::UsageError(format!("worker.ca_file: {e}")))?,
+        None => Probers::new().context("building the TLS configuration")?,
+    };
     probers.http = probers.http.with_max_body(settings.check_max_body);
     let prober = Arc::new(probers);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -458,7 +462,8 @@ pub async fn run(mut settings: Settings) -> Result<()> {
     let intake_failures = intake.failures();
     let app = App::with_delivery(store.clone(), clock.clone(), &settings.delivery)
         .with_intake(intake)
-        .with_public_url(&public_url);
+        .with_public_url(&public_url)
+        .with_prober(prober.clone());
     let mut state = AppState::new(app, metrics.clone(), settings.http);
     state.storage = settings.storage;
     let kube = match settings.kubernetes.zip(kube_client) {

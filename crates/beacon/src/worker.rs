@@ -11,6 +11,7 @@
 //! the server's `server_time`.
 
 use crate::cli::WorkerArgs;
+use crate::error::UsageError;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use beacon_core::Millis;
@@ -391,7 +392,16 @@ pub async fn run(base: String, token: Option<String>, args: WorkerArgs) -> Resul
         write_retry_for: Duration::from_secs(24 * 3600),
         ..CheckConfig::default()
     };
-    let prober = Arc::new(Probers::new().context("building the TLS configuration")?);
+    let probers = match &args.checks_ca {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| UsageError(format!("--checks-ca {}: {e}", path.display())))?;
+            Probers::trusting_also(&pem)
+                .map_err(|e| UsageError(format!("--checks-ca {}: {e}", path.display())))?
+        }
+        None => Probers::new().context("building the TLS configuration")?,
+    };
+    let prober = Arc::new(probers);
     info!(server = %remote.base, %name, region = args.region.as_deref().unwrap_or("(the token's)"), concurrency, "worker started");
     let clock: Arc<dyn Clock> = Arc::new(ServerClock { offset_ms });
     let mut loops = tokio::task::JoinSet::new();

@@ -48,6 +48,12 @@ impl CheckKind {
         crate::parse_named(&Self::ALL, Self::as_str, s.trim(), "kind", "check kind")
     }
 
+    /// "an http check", "a tcp check".
+    pub fn a_check(self) -> String {
+        let article = if self == CheckKind::Http { "an" } else { "a" };
+        format!("{article} {} check", self.as_str())
+    }
+
     /// Whether its checks observe what the placeholder names (so a condition may read it).
     pub fn produces(self, p: Placeholder) -> bool {
         use Placeholder as P;
@@ -121,8 +127,8 @@ fn refuse_foreign(kind: CheckKind, input: &EndpointInput) -> Result<(), Validati
             return Err(ValidationError::new(
                 field,
                 format!(
-                    "a {} check has no {field}; it is for {} checks",
-                    kind.as_str(),
+                    "{} has no {field}; it is for {} checks",
+                    kind.a_check(),
                     owners.join(" and ")
                 ),
             ));

@@ -82,6 +82,8 @@ pub trait EndpointOps: Send + Sync {
     /// Statistics of one endpoint over a range, from rollup windows.
     async fn endpoint_stats(&self, id: Uuid, params: StatsParams) -> Result<StatsView, ApiError>;
     async fn endpoint_uptime(&self, id: Uuid) -> Result<UptimeView, ApiError>;
+    /// Run a check described by these fields once, now, from here; store nothing.
+    async fn try_check(&self, body: EndpointPatch) -> Result<TriedView, ApiError>;
 }
 
 impl App {
@@ -311,6 +313,36 @@ impl EndpointOps for App {
         Ok(PingList {
             data: pings.iter().map(Into::into).collect(),
             next_cursor: next,
+        })
+    }
+
+    async fn try_check(&self, body: EndpointPatch) -> Result<TriedView, ApiError> {
+        let mut input = endpoint_input(body)?;
+        // A name is not needed to try a check.
+        input.name = Some(input.name.unwrap_or_else(|| "try".into()));
+        let spec = EndpointSpec::create(input)?;
+        let prober = self
+            .prober
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("no prober: TLS configuration failed"))?;
+        let tried = prober.attempt(&spec).await;
+        let o = &tried.observation;
+        Ok(TriedView {
+            kind: spec.check.kind().as_str().to_owned(),
+            target: spec.check.target(),
+            success: o.success(),
+            status_code: o.status_code,
+            error_kind: o.failure.as_ref().map(|(k, _)| k.as_str().to_owned()),
+            error: o.failure.as_ref().map(|(_, m)| m.clone()),
+            timings: TimingsView::from(&o.timings),
+            conditions: tried
+                .conditions
+                .iter()
+                .map(|c| ConditionOutcomeView {
+                    condition: c.shown.clone(),
+                    ok: c.ok,
+                })
+                .collect(),
         })
     }
 }

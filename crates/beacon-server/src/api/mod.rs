@@ -171,6 +171,8 @@ pub struct App {
     certs: Arc<CertCache>,
     /// Region names to keys, as worker requests name them (regions are never renamed or deleted).
     region_keys: Arc<std::sync::Mutex<std::collections::HashMap<String, i32>>>,
+    /// Runs checks tried now (`checks run`); the server's own probers, or Mozilla's roots by default.
+    prober: Option<Arc<dyn beacon_probe::Prober>>,
 }
 
 fn limit(l: Option<u32>) -> Result<u32, ApiError> {
@@ -244,7 +246,16 @@ impl App {
             certs: Arc::default(),
             intake: None,
             public_url: "http://127.0.0.1:8080".into(),
+            prober: beacon_probe::Probers::new()
+                .ok()
+                .map(|p| Arc::new(p) as Arc<dyn beacon_probe::Prober>),
         }
+    }
+
+    /// Checks tried now run with `prober` (the server's, with its trusted CAs and body limit).
+    pub fn with_prober(mut self, prober: Arc<dyn beacon_probe::Prober>) -> Self {
+        self.prober = Some(prober);
+        self
     }
 
     /// Accept pings through `intake`.

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_pings))
         .routes(routes!(endpoint_stats))
         .routes(routes!(endpoint_uptime))
+        .routes(routes!(try_check))
         .routes(routes!(list_incidents))
         .routes(routes!(get_incident))
         .routes(routes!(resolve_incident))
@@ -155,6 +156,18 @@ async fn create_endpoint(
         StatusCode::CREATED,
         Json(s.app.create_endpoint(body).await?),
     ))
+}
+
+#[utoipa::path(post, path = "/api/v1/endpoints/try", tag = "endpoints", request_body = EndpointPatch,
+    responses((status = 200, description = "The check ran once now; nothing is stored", body = TriedView),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 422, body = ErrorResponse), CommonErrors),
+    security(("bearer" = [])))]
+async fn try_check(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<EndpointPatch>,
+) -> ApiResult<TriedView> {
+    Ok(Json(s.app.try_check(body).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/endpoints/{id}", tag = "endpoints", params(("id" = Uuid, Path)),

@@ -242,6 +242,41 @@ pub struct TimingsView {
     pub total_ms: f64,
 }
 
+impl From<&beacon_core::ping::Timings> for TimingsView {
+    fn from(t: &beacon_core::ping::Timings) -> Self {
+        TimingsView {
+            dns_ms: t.dns_us.map(ms),
+            connect_ms: t.connect_us.map(ms),
+            tls_ms: t.tls_us.map(ms),
+            first_byte_ms: t.first_byte_us.map(ms),
+            total_ms: ms(t.total_us),
+        }
+    }
+}
+
+/// One condition's outcome in a check run now.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct ConditionOutcomeView {
+    /// The condition with the observed values: `[STATUS] (503) == 200`.
+    pub condition: String,
+    pub ok: bool,
+}
+
+/// A check run now and not stored (`beacon checks run`, `POST /api/v1/endpoints/try`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct TriedView {
+    pub kind: String,
+    /// What it checked.
+    pub target: String,
+    pub success: bool,
+    pub status_code: Option<u16>,
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+    pub timings: TimingsView,
+    /// Each condition's outcome, in order (none when the check failed before they were judged).
+    pub conditions: Vec<ConditionOutcomeView>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct PingView {
     pub endpoint_id: Uuid,
@@ -271,13 +306,7 @@ impl From<&Ping> for PingView {
             status_code: o.status_code,
             error_kind: o.failure.as_ref().map(|(k, _)| k.as_str().to_owned()),
             error: o.failure.as_ref().map(|(_, m)| m.clone()),
-            timings: TimingsView {
-                dns_ms: t.dns_us.map(ms),
-                connect_ms: t.connect_us.map(ms),
-                tls_ms: t.tls_us.map(ms),
-                first_byte_ms: t.first_byte_us.map(ms),
-                total_ms: ms(t.total_us),
-            },
+            timings: TimingsView::from(t),
             region: p.region.clone(),
         }
     }

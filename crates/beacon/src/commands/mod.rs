@@ -2,9 +2,9 @@
 //! `Operations`: the same code runs on the database (direct) or against a server (`--server`).
 
 use crate::cli::{
-    BadgesCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd, IncidentStatusArg,
-    IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd, TokensCmd, UsersCmd,
-    WebhooksCmd,
+    BadgesCmd, ChecksCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd,
+    IncidentStatusArg, IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd,
+    TokensCmd, UsersCmd, WebhooksCmd,
 };
 mod channels;
 
@@ -204,6 +204,26 @@ pub async fn endpoints(ops: &dyn Operations, out: Output, cmd: EndpointsCmd) -> 
         EndpointsCmd::Resume { id } => {
             let id = names::endpoint(ops, &id).await?;
             output::endpoint(out, &ops.set_endpoint_paused(id, false).await?)
+        }
+    }
+}
+
+pub async fn checks(ops: &dyn Operations, out: Output, cmd: ChecksCmd) -> Result<()> {
+    match cmd {
+        ChecksCmd::Run { kind, url, flags } => {
+            let body = EndpointPatch {
+                kind,
+                ..patch(None, url, *flags)?
+            };
+            let tried = ops.try_check(body).await?;
+            output::tried(out, &tried)?;
+            if !tried.success {
+                anyhow::bail!(
+                    "the check failed: {}",
+                    tried.error.as_deref().unwrap_or("no reason given")
+                );
+            }
+            Ok(())
         }
     }
 }

@@ -12,8 +12,8 @@ use anyhow::Result;
 use beacon_server::wire::{
     BadgeView, CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView,
     DeliveryView, EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView,
-    RegionView, ServiceView, StatsBucket, StatsView, StatusPageView, TokenView, UserView,
-    WebhookView, WorkerView,
+    RegionView, ServiceView, StatsBucket, StatsView, StatusPageView, TokenView, TriedView,
+    UserView, WebhookView, WorkerView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -419,6 +419,41 @@ pub fn pings(out: Output, list: &[PingView]) -> Result<()> {
                 ]);
             }
             println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+/// A check run now: the result with its phase timings, then each condition's outcome.
+pub fn tried(out: Output, t: &TriedView) -> Result<()> {
+    match out {
+        Output::Json => json(t),
+        Output::Table => {
+            let result = match (&t.error_kind, &t.error) {
+                (Some(kind), Some(e)) => format!("FAIL ({kind}): {e}"),
+                _ => "ok".to_owned(),
+            };
+            let phase = |v: Option<f64>| v.map_or("-".into(), |ms| format!("{ms:.1} ms"));
+            println!(
+                "{}",
+                details(vec![
+                    ("kind", t.kind.clone()),
+                    ("target", t.target.clone()),
+                    ("result", result),
+                    (
+                        "status",
+                        t.status_code.map_or("-".into(), |c| c.to_string())
+                    ),
+                    ("dns", phase(t.timings.dns_ms)),
+                    ("connect", phase(t.timings.connect_ms)),
+                    ("tls", phase(t.timings.tls_ms)),
+                    ("first_byte", phase(t.timings.first_byte_ms)),
+                    ("total", format!("{:.1} ms", t.timings.total_ms)),
+                ])
+            );
+            for c in &t.conditions {
+                println!("{} {}", if c.ok { "pass" } else { "FAIL" }, c.condition);
+            }
             Ok(())
         }
     }

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod channels;
 mod chaos;
+mod checks;
 mod cli;
 mod cli_env;
 mod delivery;

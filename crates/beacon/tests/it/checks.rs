@@ -1,0 +1,393 @@
+//! Check kinds end to end with the real binary: `checks run` tries a check and prints its conditions; TCP,
+//! DNS and TLS endpoints are made with their flags, refused with bad ones (nothing stored), and run on schedule
+//! against servers the test starts (beacon_probe::testkit), a failing condition showing what was seen.
+
+use crate::harness::{Home, Mode, Target, array, eventually, id};
+use beacon_probe::testkit::{Cert, TestCa, closed_port, dns_server, tcp_greeter};
+use std::time::Duration;
+
+/// A runtime for the test servers, alive as long as the test holds it.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn checks_run_tries_every_kind_and_shows_each_condition() {
+    let home = Home::sqlite();
+    let rt = runtime();
+    let greeter = rt.block_on(tcp_greeter("+OK ready\r\n"));
+    let dns = rt.block_on(dns_server()).to_string();
+    let target = Target::start();
+
+    let tcp = home.run(&[
+        "checks",
+        "run",
+        "--kind",
+        "tcp",
+        "--target",
+        &format!("127.0.0.1:{greeter}"),
+        "--send",
+        "PING\\r\\n",
+        "--expect",
+        "PONG",
+        "--condition",
+        "[CONNECTED] == true",
+        "--condition",
+        "[RESPONSE_TIME] < 5s",
+    ]);
+    assert_eq!(tcp.code, 0, "{}{}", tcp.stdout, tcp.stderr);
+    assert!(
+        tcp.stdout.contains("pass [CONNECTED] (true) == true"),
+        "{}",
+        tcp.stdout
+    );
+    assert!(
+        tcp.stdout.contains("pass [RESPONSE_TIME] ("),
+        "{}",
+        tcp.stdout
+    );
+
+    let http = home.run(&[
+        "checks",
+        "run",
+        "--url",
+        &format!("{}/health", target.base),
+        "--condition",
+        "[STATUS] == 200",
+        "--condition",
+        "[BODY] == pat(*ok*)",
+    ]);
+    assert_eq!(http.code, 0, "{}{}", http.stdout, http.stderr);
+    target.set(Mode::Error500);
+    let failing = home.run(&[
+        "checks",
+        "run",
+        "--url",
+        &format!("{}/health", target.base),
+        "--condition",
+        "[STATUS] == 200",
+        "--condition",
+        "[RESPONSE_TIME] < 5s",
+    ]);
+    assert_eq!(
+        failing.code, 2,
+        "a failing check exits 2: {}",
+        failing.stdout
+    );
+    assert!(
+        failing.stdout.contains("FAIL [STATUS] (500) == 200"),
+        "{}",
+        failing.stdout
+    );
+    assert!(
+        failing.stdout.contains("pass [RESPONSE_TIME]"),
+        "{}",
+        failing.stdout
+    );
+    assert!(
+        failing.stderr.contains("the check failed"),
+        "{}",
+        failing.stderr
+    );
+
+    let answer = home.json(&[
+        "checks",
+        "run",
+        "--kind",
+        "dns",
+        "--target",
+        "ok.test",
+        "--dns-server",
+        &dns,
+        "--expect",
+        "10.0.0.1",
+        "--condition",
+        "[DNS_RCODE] == NOERROR",
+    ]);
+    assert_eq!(answer["kind"], "dns", "{answer}");
+    assert_eq!(answer["success"], true, "{answer}");
+    assert!(answer["timings"]["dns_ms"].is_number(), "{answer}");
+    assert_eq!(
+        answer["conditions"][0]["condition"],
+        "[DNS_RCODE] (NOERROR) == NOERROR"
+    );
+
+    let bad = home.run(&[
+        "checks",
+        "run",
+        "--kind",
+        "dns",
+        "--target",
+        "ok.test",
+        "--record-type",
+        "PTRX",
+    ]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("record_type"), "{}", bad.stderr);
+    assert!(
+        home.json(&["endpoints", "list"])
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "checks run stores nothing"
+    );
+}
+
+#[test]
+fn bad_check_input_names_the_field_and_stores_nothing() {
+    let home = Home::sqlite();
+    let sid = home.service();
+    let create = |extra: &[&str]| {
+        let mut args = vec!["endpoints", "create", "--service-id", &sid, "--name", "c"];
+        args.extend(extra);
+        home.run(&args)
+    };
+    for (args, says) in [
+        (vec!["--kind", "ftp", "--target", "x:1"], "check kind"),
+        (
+            vec!["--kind", "tcp", "--url", "http://x", "--target", "x:1"],
+            "a tcp check has no url",
+        ),
+        (vec!["--kind", "tcp"], "target"),
+        (vec!["--kind", "tcp", "--target", "db:99999"], "1..65535"),
+        (vec!["--kind", "tls", "--target", "db:0"], "1..65535"),
+        (
+            vec![
+                "--kind",
+                "dns",
+                "--target",
+                "example.com",
+                "--record-type",
+                "PTRX",
+            ],
+            "PTRX",
+        ),
+        (
+            vec!["--kind", "dns", "--target", "example.com", "--send", "x"],
+            "for tcp checks",
+        ),
+        (
+            vec!["--url", "http://x", "--record-type", "A"],
+            "for dns checks",
+        ),
+        (
+            vec!["--url", "http://x", "--condition", "[DNS_RCODE] == NOERROR"],
+            "an http check has no [DNS_RCODE]",
+        ),
+        (
+            vec!["--url", "http://x", "--condition", "[STATUS] => 200"],
+            "at 10: expected an operator",
+        ),
+        (
+            vec![
+                "--kind",
+                "tls",
+                "--target",
+                "x:443",
+                "--condition",
+                "[BODY] == x",
+            ],
+            "no [BODY]",
+        ),
+        (
+            vec![
+                "--kind",
+                "tls",
+                "--target",
+                "x:443",
+                "--cert-fail-days",
+                "40",
+            ],
+            "cert_warn_days",
+        ),
+    ] {
+        let out = create(&args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+    assert!(
+        home.json(&["endpoints", "list"])
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "nothing stored"
+    );
+    // The API names the field too.
+    let server = home.server(&[]);
+    let token = home.admin_token();
+    let resp = crate::harness::http(
+        &format!("http://{}/api/v1/endpoints", server.addr),
+        "POST",
+        &[("Authorization", &format!("Bearer {token}")), ("Content-Type", "application/json")],
+        Some(
+            format!(r#"{{"service_id":"{sid}","name":"d","kind":"dns","target":"example.com","record_type":"NOPE"}}"#)
+                .as_bytes(),
+        ),
+    );
+    assert_eq!(resp.status, 422, "{}", resp.body);
+    assert!(
+        resp.body.contains("\"field\":\"record_type\""),
+        "{}",
+        resp.body
+    );
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_seen() {
+    let home = Home::sqlite();
+    let rt = runtime();
+    let ca = TestCa::new();
+    let dns = rt.block_on(dns_server()).to_string();
+    let soon = rt.block_on(ca.serve(Cert::Valid { days: 5 }, ""));
+    let greeter = rt.block_on(tcp_greeter("+OK ready\r\n"));
+    let ca_file = home.dir.join("checks-ca.pem");
+    std::fs::write(&ca_file, &ca.pem).expect("write CA");
+    let config = home.dir.join("beacon.yaml");
+    std::fs::write(
+        &config,
+        format!("worker:\n  ca_file: {}\n", ca_file.display()),
+    )
+    .expect("write config");
+    let sid = home.service();
+    let create = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "endpoints",
+            "create",
+            "--service-id",
+            &sid,
+            "--name",
+            name,
+            "--interval",
+            "1",
+            "--alert-threshold",
+            "1",
+        ];
+        args.extend(extra);
+        home.json(&args)
+    };
+    let tls = create(
+        "cert",
+        &["--kind", "tls", "--target", &format!("localhost:{soon}")],
+    );
+    assert_eq!(
+        (
+            tls["kind"].as_str(),
+            tls["cert_fail_days"].as_u64(),
+            tls["cert_warn_days"].as_u64()
+        ),
+        (Some("tls"), Some(14), Some(30)),
+        "{tls}"
+    );
+    assert!(
+        tls.get("method").is_none(),
+        "no http fields on a tls check: {tls}"
+    );
+    let rcode = create(
+        "resolver",
+        &[
+            "--kind",
+            "dns",
+            "--target",
+            "broken.test",
+            "--dns-server",
+            &dns,
+            "--condition",
+            "[DNS_RCODE] == NOERROR",
+        ],
+    );
+    assert_eq!(rcode["conditions"][0], "[DNS_RCODE] == NOERROR", "{rcode}");
+    let redis = create(
+        "redis",
+        &[
+            "--kind",
+            "tcp",
+            "--target",
+            &format!("127.0.0.1:{greeter}"),
+            "--send",
+            "PING\\r\\n",
+            "--expect",
+            "PONG",
+        ],
+    );
+    let closed = create(
+        "closed",
+        &[
+            "--kind",
+            "tcp",
+            "--target",
+            &format!("127.0.0.1:{}", closed_port()),
+        ],
+    );
+    let shown = home.run(&["endpoints", "get", "resolver"]);
+    assert!(
+        shown.stdout.contains("record_type") && shown.stdout.contains("[DNS_RCODE] == NOERROR"),
+        "{}",
+        shown.stdout
+    );
+
+    let server = home.spawn_server(
+        &[
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            &config.display().to_string(),
+        ],
+        &[],
+    );
+    let cause = |e: &serde_json::Value| {
+        eventually(Duration::from_secs(30), "an incident", || {
+            home.incidents(&id(e))
+                .into_iter()
+                .find(|i| i["status"] == "open")
+                .and_then(|i| i["cause"].as_str().map(str::to_owned))
+        })
+    };
+    assert_eq!(
+        cause(&tls),
+        "tls: certificate for localhost expires in 5 days, below the 14-day threshold"
+    );
+    assert_eq!(
+        cause(&rcode),
+        "condition: [DNS_RCODE] (SERVFAIL) == NOERROR"
+    );
+    assert!(cause(&closed).starts_with("connect: cannot connect to 127.0.0.1"));
+    let pings = eventually(Duration::from_secs(20), "redis checked", || {
+        let p = home.pings(&id(&redis));
+        (!p.is_empty()).then_some(p)
+    });
+    assert!(pings.iter().all(|p| p["success"] == true), "{pings:?}");
+    assert!(home.incidents(&id(&redis)).is_empty());
+    // A worse threshold on the same certificate makes it pass: the update applies from the next check.
+    home.json(&[
+        "endpoints",
+        "update",
+        "cert",
+        "--cert-fail-days",
+        "3",
+        "--cert-warn-days",
+        "4",
+    ]);
+    eventually(
+        Duration::from_secs(30),
+        "the certificate's incident resolved",
+        || {
+            home.incidents(&id(&tls))
+                .iter()
+                .all(|i| i["status"] == "resolved")
+                .then_some(())
+        },
+    );
+    let listed = array(home.json(&["endpoints", "list"]));
+    assert!(
+        listed
+            .iter()
+            .any(|e| e["url"] == format!("tcp://127.0.0.1:{greeter}")),
+        "{listed:?}"
+    );
+    assert_eq!(server.terminate(), 0);
+    drop(rt);
+}
