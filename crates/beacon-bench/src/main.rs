@@ -107,6 +107,10 @@ struct Args {
     expired_days: u32,
     #[arg(long, default_value_t = 5)]
     cleanup_after: u64,
+    /// The kind of check: http (to nginx), tcp (connect to nginx's port), dns (a query to a DNS server this
+    /// process runs, beacon_probe::testkit).
+    #[arg(long, default_value = "http")]
+    kind: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -662,18 +666,35 @@ async fn checks(args: Args) -> Result<()> {
 
     let port = free_port()?;
     let nginx = Nginx::start(&dir, port, args.nginx_workers)?;
+    let dns = match args.kind.as_str() {
+        "dns" => Some(beacon_probe::testkit::dns_server().await.to_string()),
+        _ => None,
+    };
     let db = dir.join("data").join("beacon.db");
     let t = Instant::now();
     {
         let store = SqliteStore::open(&db).await?;
         let svc = store.create_service("bench", "", now_ms()).await?;
         for i in 0..args.endpoints {
-            let spec = EndpointSpec::create(EndpointInput {
+            let mut input = EndpointInput {
                 name: Some(format!("e{i}")),
-                url: Some(format!("http://127.0.0.1:{port}/e/{i}")),
                 interval_seconds: Some(args.interval),
                 ..Default::default()
-            })?;
+            };
+            match args.kind.as_str() {
+                "http" => input.url = Some(format!("http://127.0.0.1:{port}/e/{i}")),
+                "tcp" => {
+                    input.kind = Some("tcp".into());
+                    input.target = Some(format!("127.0.0.1:{port}"));
+                }
+                "dns" => {
+                    input.kind = Some("dns".into());
+                    input.target = Some("ok.test".into());
+                    input.dns_server = dns.clone();
+                }
+                other => bail!("--kind {other}: http, tcp or dns"),
+            }
+            let spec = EndpointSpec::create(input)?;
             store.create_endpoint(svc.id, &spec, now_ms()).await?;
         }
     }

@@ -305,6 +305,8 @@ pub struct EndpointSpec {
     pub alert_regions: u32,
     /// What every result must meet besides its kind's own checks; each names only what its kind observes.
     pub conditions: Vec<Condition>,
+    /// A check that passes but takes longer than this (milliseconds) is degraded.
+    pub degraded_above_ms: Option<u32>,
 }
 
 /// Unparsed user input for creating or changing an endpoint. `None` means "not given": on create the default
@@ -348,6 +350,8 @@ pub struct EndpointInput {
     /// `$.path` into a JSON body with the value it must equal: a condition `[BODY].path == value`.
     pub expect_json_path: Option<String>,
     pub equals: Option<String>,
+    /// Milliseconds above which a passing check is degraded; 0 clears it.
+    pub degraded_above_ms: Option<i64>,
 }
 
 fn parse_name(name: &str) -> Result<String, ValidationError> {
@@ -469,6 +473,7 @@ impl EndpointSpec {
             regions: vec![DEFAULT_REGION.to_owned()],
             alert_regions: 1,
             conditions: Vec::new(),
+            degraded_above_ms: None,
         };
         // The check already has the kind's fields; the rest of the input applies to the common ones.
         base.apply_common(EndpointInput {
@@ -533,6 +538,18 @@ impl EndpointSpec {
         }
         if let Some(n) = input.alert_regions {
             next.alert_regions = parse_threshold("alert_regions", n)?;
+        }
+        if let Some(ms) = input.degraded_above_ms {
+            next.degraded_above_ms = match ms {
+                0 => None,
+                1..=86_400_000 => Some(ms as u32),
+                _ => {
+                    return Err(ValidationError::new(
+                        "degraded_above_ms",
+                        "must be 1..86400000 milliseconds, or 0 to clear it",
+                    ));
+                }
+            };
         }
         if let Some(texts) = &input.conditions {
             next.conditions = condition::parse_all(texts)?;

@@ -32,10 +32,14 @@ pub enum EventKind {
     Escalation,
     /// A monitor began flapping (its notifications are held back), or is stable again.
     Flapping,
+    /// An endpoint's checks pass with a warning (slow, or a certificate expiring soon).
+    DegradedStart,
+    /// A degraded endpoint's checks pass without a warning again (or it went down).
+    DegradedEnd,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
@@ -46,15 +50,19 @@ impl EventKind {
         EventKind::Reminder,
         EventKind::Escalation,
         EventKind::Flapping,
+        EventKind::DegradedStart,
+        EventKind::DegradedEnd,
     ];
 
     /// The kinds a webhook may subscribe to (a test goes to the webhook it tests, subscribed or not).
-    pub const SUBSCRIBABLE: [EventKind; 7] = [
+    pub const SUBSCRIBABLE: [EventKind; 9] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
         EventKind::HeartbeatDown,
         EventKind::HeartbeatUp,
         EventKind::Reminder,
+        EventKind::DegradedStart,
+        EventKind::DegradedEnd,
         EventKind::KubernetesCreated,
         EventKind::KubernetesDeleted,
     ];
@@ -71,6 +79,8 @@ impl EventKind {
             EventKind::Reminder => "reminder",
             EventKind::Escalation => "escalation",
             EventKind::Flapping => "flapping",
+            EventKind::DegradedStart => "degraded_start",
+            EventKind::DegradedEnd => "degraded_end",
         }
     }
 
@@ -206,6 +216,19 @@ pub struct Flapping {
     pub window_ms: Millis,
 }
 
+/// `degraded_start` / `degraded_end`: an endpoint's checks began passing with a warning (`reason`), or stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Degraded {
+    #[serde(flatten)]
+    pub monitor: Monitor,
+    /// The warning (for an end, the last one).
+    pub reason: String,
+    pub at: Millis,
+    /// When it became degraded (an end's outage of full health lasted from then to `at`).
+    #[serde(default)]
+    pub since: Option<Millis>,
+}
+
 /// An event's payload; its variant is its kind. Serialises as the inner struct (the kind is stored beside it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -220,6 +243,8 @@ pub enum Payload {
     Reminder(FollowUp),
     Escalation(FollowUp),
     Flapping(Flapping),
+    DegradedStart(Degraded),
+    DegradedEnd(Degraded),
 }
 
 impl Payload {
@@ -235,6 +260,8 @@ impl Payload {
             Payload::Reminder(_) => EventKind::Reminder,
             Payload::Escalation(_) => EventKind::Escalation,
             Payload::Flapping(_) => EventKind::Flapping,
+            Payload::DegradedStart(_) => EventKind::DegradedStart,
+            Payload::DegradedEnd(_) => EventKind::DegradedEnd,
         }
     }
 }

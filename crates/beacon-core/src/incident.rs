@@ -14,6 +14,8 @@ pub enum Status {
     Up,
     /// An incident is open.
     Down,
+    /// No incident is open, and the last check passed with a warning (slow, a certificate expiring soon).
+    Degraded,
 }
 
 impl Status {
@@ -22,6 +24,7 @@ impl Status {
             Status::Unknown => "unknown",
             Status::Up => "up",
             Status::Down => "down",
+            Status::Degraded => "degraded",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -29,6 +32,7 @@ impl Status {
             "unknown" => Some(Status::Unknown),
             "up" => Some(Status::Up),
             "down" => Some(Status::Down),
+            "degraded" => Some(Status::Degraded),
             _ => None,
         }
     }

@@ -12,6 +12,8 @@ pub enum Severity {
     Down,
     Up,
     Info,
+    /// Up, with a warning (degraded).
+    Warning,
 }
 
 impl Severity {
@@ -20,6 +22,7 @@ impl Severity {
             Severity::Down => "down",
             Severity::Up => "up",
             Severity::Info => "info",
+            Severity::Warning => "warning",
         }
     }
 }
@@ -321,6 +324,47 @@ impl Message {
                     at,
                 }
             }
+            Payload::DegradedStart(d) | Payload::DegradedEnd(d) => {
+                let what = named(
+                    d.monitor.service_name.as_deref(),
+                    d.monitor.endpoint_name.as_deref(),
+                    "endpoint",
+                );
+                let started = matches!(event, Payload::DegradedStart(_));
+                let mut facts = vec![("Warning".to_owned(), d.reason.clone())];
+                let (severity, title, summary) = if started {
+                    (
+                        Severity::Warning,
+                        format!("{what} is degraded"),
+                        format!("{what} passes its checks with a warning: {}.", d.reason),
+                    )
+                } else {
+                    if let Some(since) = d.since {
+                        facts.push(("Degraded for".to_owned(), duration(d.at - since)));
+                    }
+                    (
+                        Severity::Up,
+                        format!("{what} is no longer degraded"),
+                        format!("{what} passes its checks without a warning again."),
+                    )
+                };
+                if let Some(url) = &d.monitor.endpoint_url {
+                    facts.push(("Checks".to_owned(), url.clone()));
+                }
+                Message {
+                    kind: event.kind(),
+                    severity,
+                    title,
+                    summary,
+                    subject: what,
+                    facts,
+                    link: link(format!("/endpoints/{}", d.monitor.endpoint_id)),
+                    // One key for a degradation's start and end (PagerDuty resolves what it opened).
+                    incident_key: Some(format!("degraded-{}", d.monitor.endpoint_id)),
+                    ack_link: None,
+                    at,
+                }
+            }
             Payload::KubernetesCreated(o) | Payload::KubernetesDeleted(o) => {
                 let obj = &o.object;
                 let created = matches!(event, Payload::KubernetesCreated(_));
@@ -367,6 +411,47 @@ mod tests {
             endpoint_url: Some("https://shop.example.com/health".into()),
             service_name: Some("Shop".into()),
         }
+    }
+
+    #[test]
+    fn a_degradation_warns_and_its_end_says_how_long_under_one_key() {
+        let d = crate::event::Degraded {
+            monitor: monitor(),
+            reason: "slow: 900 ms, above 500 ms".into(),
+            at: T,
+            since: None,
+        };
+        let start = Message::from_event(&Payload::DegradedStart(d.clone()), T, Some("https://b"));
+        assert_eq!(start.severity, Severity::Warning);
+        assert_eq!(start.title, "Shop / API is degraded");
+        assert!(
+            start.summary.contains("slow: 900 ms, above 500 ms"),
+            "{}",
+            start.summary
+        );
+        assert_eq!(
+            start.link.as_deref(),
+            Some(format!("https://b/endpoints/{}", Uuid::nil()).as_str())
+        );
+        assert_eq!(start.open_incident(), None, "no acknowledgement link");
+        let end = Message::from_event(
+            &Payload::DegradedEnd(crate::event::Degraded {
+                at: T + 12 * 60_000,
+                since: Some(T),
+                ..d
+            }),
+            T + 12 * 60_000,
+            None,
+        );
+        assert_eq!(end.severity, Severity::Up);
+        assert!(
+            end.facts
+                .contains(&("Degraded for".to_owned(), "12 min".to_owned()))
+        );
+        assert_eq!(
+            start.incident_key, end.incident_key,
+            "PagerDuty resolves what it opened"
+        );
     }
 
     #[test]

@@ -17,10 +17,12 @@ pub enum ErrorKind {
     Other,
     /// A condition did not hold.
     Condition,
+    /// Not a failure: the check passed with a warning (slow, a certificate expiring soon): degraded.
+    Degraded,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Dns,
         ErrorKind::Connect,
         ErrorKind::Tls,
@@ -29,6 +31,7 @@ impl ErrorKind {
         ErrorKind::Body,
         ErrorKind::Other,
         ErrorKind::Condition,
+        ErrorKind::Degraded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl ErrorKind {
             ErrorKind::Body => "body",
             ErrorKind::Other => "other",
             ErrorKind::Condition => "condition",
+            ErrorKind::Degraded => "degraded",
         }
     }
 
@@ -55,6 +59,7 @@ impl ErrorKind {
             ErrorKind::Body => 6,
             ErrorKind::Other => 7,
             ErrorKind::Condition => 8,
+            ErrorKind::Degraded => 9,
         }
     }
 
@@ -67,7 +72,7 @@ impl ErrorKind {
 /// (could not talk to the target).
 pub fn run_status(kind: Option<ErrorKind>) -> &'static str {
     match kind {
-        None => "success",
+        None | Some(ErrorKind::Degraded) => "success",
         Some(ErrorKind::Timeout) => "timeout",
         Some(ErrorKind::Status | ErrorKind::Body | ErrorKind::Condition) => "fail",
         Some(_) => "error",
@@ -97,13 +102,22 @@ pub struct Timings {
 pub struct Observation {
     pub status_code: Option<u16>,
     pub timings: Timings,
-    /// `None` on success.
+    /// `None` on success; `ErrorKind::Degraded` with the warning for a success with one.
     pub failure: Option<(ErrorKind, String)>,
 }
 
 impl Observation {
+    /// Passed, degraded or not.
     pub fn success(&self) -> bool {
-        self.failure.is_none()
+        matches!(self.failure, None | Some((ErrorKind::Degraded, _)))
+    }
+
+    /// The warning of a check that passed degraded.
+    pub fn degraded(&self) -> Option<&str> {
+        match &self.failure {
+            Some((ErrorKind::Degraded, why)) => Some(why),
+            _ => None,
+        }
     }
 }
 

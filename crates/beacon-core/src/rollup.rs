@@ -77,6 +77,8 @@ impl Resolution {
 pub struct Window {
     pub count: u64,
     pub successes: u64,
+    /// Successes with a warning (counted in `successes` too).
+    pub degraded: u64,
     pub min_us: Option<i64>,
     pub max_us: Option<i64>,
     pub sum_us: i64,
@@ -89,7 +91,15 @@ impl Window {
     }
 
     pub fn add(&mut self, success: bool, total_us: i64) {
+        self.add_result(success, false, total_us);
+    }
+
+    /// One result; `degraded`: it passed with a warning.
+    pub fn add_result(&mut self, success: bool, degraded: bool, total_us: i64) {
         self.count += 1;
+        if success && degraded {
+            self.degraded += 1;
+        }
         if success {
             self.successes += 1;
             self.min_us = Some(self.min_us.map_or(total_us, |m| m.min(total_us)));
@@ -102,6 +112,7 @@ impl Window {
     pub fn merge(&mut self, other: &Window) {
         self.count += other.count;
         self.successes += other.successes;
+        self.degraded += other.degraded;
         self.min_us = match (self.min_us, other.min_us) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -144,6 +155,7 @@ impl Window {
             count: self.count,
             successes: self.successes,
             failures: self.failures(),
+            degraded: self.degraded,
             uptime: self.uptime(),
             p50_ms: q[0],
             p95_ms: q[1],
@@ -162,6 +174,8 @@ pub struct BucketStats {
     pub count: u64,
     pub successes: u64,
     pub failures: u64,
+    /// Successes with a warning.
+    pub degraded: u64,
     pub uptime: Option<f64>,
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use beacon_core::check::CheckSpec;
 use beacon_core::condition::Outcome;
 use beacon_core::endpoint::EndpointSpec;
-use beacon_core::ping::Observation;
+use beacon_core::ping::{ErrorKind, Observation};
 use std::sync::Arc;
 
 /// One check run to be shown rather than stored: what was observed, and each condition's outcome (those
@@ -118,11 +118,22 @@ impl Prober for Probers {
 
     async fn attempt(&self, spec: &EndpointSpec) -> Tried {
         let (c, t) = (&spec.conditions, spec.timeout_ms);
-        match &spec.check {
+        let mut tried = match &spec.check {
             CheckSpec::Http(http) => self.http.attempt(http, c, t).await,
             CheckSpec::Tcp(tcp) => self.tcp.attempt(tcp, c, t).await,
             CheckSpec::Dns(dns) => self.dns.attempt(dns, c, t).await,
             CheckSpec::Tls(tls) => self.tls.attempt(tls, c, t).await,
+        };
+        // A check that passed, but slowly, is degraded.
+        let o = &mut tried.observation;
+        if let (None, Some(limit)) = (&o.failure, spec.degraded_above_ms)
+            && u64::from(o.timings.total_us) > u64::from(limit) * 1000
+        {
+            o.failure = Some((
+                ErrorKind::Degraded,
+                format!("slow: {} ms, above {limit} ms", o.timings.total_us / 1000),
+            ));
         }
+        tried
     }
 }

@@ -229,6 +229,17 @@ impl TlsProber {
             ip,
             ..Observed::default()
         };
-        judge(conditions, &observed, outcomes)
+        judge(conditions, &observed, outcomes)?;
+        if left < i64::from(spec.warn_days) * DAY_MS {
+            return Err((
+                ErrorKind::Degraded,
+                format!(
+                    "certificate for {name} expires {}, below the {}-day warning",
+                    when(left),
+                    spec.warn_days
+                ),
+            ));
+        }
+        Ok(())
     }
 }

@@ -56,6 +56,7 @@ struct StoredTls {
 pub(crate) fn to_columns(
     check: &CheckSpec,
     conditions: &[Condition],
+    degraded_above_ms: Option<u32>,
 ) -> Result<(&'static str, String)> {
     let mut config = match check {
         CheckSpec::Http(h) => serde_json::to_value(StoredHttp {
@@ -96,12 +97,29 @@ pub(crate) fn to_columns(
             .collect();
         map.insert("conditions".into(), Value::Array(texts));
     }
+    if let (Some(ms), Value::Object(map)) = (degraded_above_ms, &mut config) {
+        map.insert("degraded_above_ms".into(), Value::from(ms));
+    }
     Ok((check.kind().as_str(), config.to_string()))
 }
 
-/// A check and its conditions from its `kind` and `config` columns.
-pub(crate) fn from_columns(kind: &str, config: &str) -> Result<(CheckSpec, Vec<Condition>)> {
+/// What every kind's `config` may hold besides the kind's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Common {
+    pub conditions: Vec<Condition>,
+    pub degraded_above_ms: Option<u32>,
+}
+
+/// A check, its conditions and its latency threshold from its `kind` and `config` columns.
+pub(crate) fn from_columns(kind: &str, config: &str) -> Result<(CheckSpec, Common)> {
     let mut value: Value = serde_json::from_str(config).map_err(corrupt)?;
+    let degraded_above_ms = match value
+        .as_object_mut()
+        .and_then(|m| m.remove("degraded_above_ms"))
+    {
+        None => None,
+        Some(v) => Some(serde_json::from_value::<u32>(v).map_err(corrupt)?),
+    };
     let conditions = match value.as_object_mut().and_then(|m| m.remove("conditions")) {
         None => Vec::new(),
         Some(list) => serde_json::from_value::<Vec<String>>(list)
@@ -152,7 +170,13 @@ pub(crate) fn from_columns(kind: &str, config: &str) -> Result<(CheckSpec, Vec<C
             })
         }
     };
-    Ok((check, conditions))
+    Ok((
+        check,
+        Common {
+            conditions,
+            degraded_above_ms,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -172,11 +196,11 @@ mod tests {
             ..Default::default()
         })
         .expect("valid");
-        let (kind, config) = to_columns(&spec.check, &spec.conditions).expect("columns");
+        let (kind, config) = to_columns(&spec.check, &spec.conditions, None).expect("columns");
         assert_eq!(kind, "http");
         assert_eq!(
             from_columns(kind, &config).expect("decodes"),
-            (spec.check.clone(), vec![])
+            (spec.check.clone(), Common::default())
         );
         for other in [
             EndpointInput {
@@ -186,6 +210,7 @@ mod tests {
                 send: Some("PING\\r\\n".into()),
                 expect: Some(vec!["PONG".into()]),
                 conditions: Some(vec!["[RESPONSE_TIME] < 50ms".into()]),
+                degraded_above_ms: Some(250),
                 ..Default::default()
             },
             EndpointInput {
@@ -210,10 +235,17 @@ mod tests {
                 ..other
             })
             .expect("valid");
-            let (kind, config) = to_columns(&spec.check, &spec.conditions).expect("columns");
+            let (kind, config) =
+                to_columns(&spec.check, &spec.conditions, spec.degraded_above_ms).expect("columns");
             assert_eq!(
                 from_columns(kind, &config).expect("decodes"),
-                (spec.check.clone(), spec.conditions.clone()),
+                (
+                    spec.check.clone(),
+                    Common {
+                        conditions: spec.conditions.clone(),
+                        degraded_above_ms: spec.degraded_above_ms,
+                    }
+                ),
                 "{config}"
             );
         }

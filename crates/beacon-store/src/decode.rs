@@ -74,11 +74,12 @@ pub(crate) fn endpoint_page(page: &str) -> Result<Vec<(i64, Endpoint)>> {
     let uuid = |s: &str| Uuid::try_parse(s).map_err(|e| corrupt(format!("id {s:?}: {e}")));
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let (check, conditions) = checks::from_columns(&r.kind, &r.config)?;
+        let (check, common) = checks::from_columns(&r.kind, &r.config)?;
         let spec = EndpointSpec {
             name: r.name,
             check,
-            conditions,
+            conditions: common.conditions,
+            degraded_above_ms: common.degraded_above_ms,
             interval_seconds: to_u32(r.interval_seconds, "interval")?,
             timeout_ms: to_u32(r.timeout_ms, "timeout")?,
             alert_threshold: to_u32(r.alert_threshold, "alert_threshold")?,
@@ -358,6 +359,7 @@ pub(crate) fn rollup_page(page: &str) -> Result<Vec<(RollupKey, Window)>> {
         max_us: Option<i64>,
         sum_us: i64,
         sketch: String,
+        degraded: i64,
     }
     let rows: Vec<RollupJson> = serde_json::from_str(page).map_err(corrupt)?;
     rows.into_iter()
@@ -372,10 +374,12 @@ pub(crate) fn rollup_page(page: &str) -> Result<Vec<(RollupKey, Window)>> {
                  max_us,
                  sum_us,
                  sketch,
+                 degraded,
              }| {
                 let window = Window {
                     count: u64::try_from(count).map_err(corrupt)?,
                     successes: u64::try_from(successes).map_err(corrupt)?,
+                    degraded: u64::try_from(degraded).map_err(corrupt)?,
                     min_us,
                     max_us,
                     sum_us,

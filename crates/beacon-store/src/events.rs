@@ -39,6 +39,10 @@ pub(crate) fn from_columns(kind: &str, payload: &str) -> Result<Payload> {
         EventKind::Reminder => Payload::Reminder(serde_json::from_str(payload).map_err(bad)?),
         EventKind::Escalation => Payload::Escalation(serde_json::from_str(payload).map_err(bad)?),
         EventKind::Flapping => Payload::Flapping(serde_json::from_str(payload).map_err(bad)?),
+        EventKind::DegradedStart => {
+            Payload::DegradedStart(serde_json::from_str(payload).map_err(bad)?)
+        }
+        EventKind::DegradedEnd => Payload::DegradedEnd(serde_json::from_str(payload).map_err(bad)?),
     })
 }
 

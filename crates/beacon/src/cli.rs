@@ -246,6 +246,9 @@ pub struct EndpointFlags {
     /// Remove every condition
     #[arg(long, conflicts_with = "conditions")]
     pub clear_conditions: bool,
+    /// A check that passes but takes longer than this is degraded (500ms, 2s; 0 clears it)
+    #[arg(long)]
+    pub degraded_above: Option<String>,
     /// http: a JSON path ($.status) into the body that must equal --equals (added as a condition)
     #[arg(long, requires = "equals")]
     pub expect_json_path: Option<String>,

@@ -1,3 +1,6 @@
+//! Check kinds made from their own fields: each kind's spec, fields of another kind refused by name, conditions
+//! checked against the placeholders a kind produces, JSON-path expectations as conditions, escapes.
+
 use super::*;
 use crate::endpoint::{EndpointInput, EndpointSpec};
 

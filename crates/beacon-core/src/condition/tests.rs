@@ -1,3 +1,6 @@
+//! The condition language against its examples: canonical printing, parse errors with positions, every
+//! operator and placeholder, observed values in outcomes, globs, and printing/parsing round trips (proptest).
+
 use super::*;
 use proptest::prelude::*;
 

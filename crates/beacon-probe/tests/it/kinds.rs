@@ -243,6 +243,17 @@ async fn tls_judges_trust_name_and_expiry() {
             "certificate for localhost expires in 5 days, below the 14-day threshold".to_owned()
         )
     );
+    let warned = p
+        .probe(&check(
+            ca.serve(Cert::Valid { days: 20 }, "").await,
+            &|_| {},
+        ))
+        .await;
+    assert!(warned.success(), "a warning is not a failure: {warned:?}");
+    assert_eq!(
+        warned.degraded(),
+        Some("certificate for localhost expires in 20 days, below the 30-day warning")
+    );
     let lenient = p
         .probe(&check(ca.serve(Cert::Valid { days: 5 }, "").await, &|i| {
             i.cert_fail_days = Some(3);
@@ -314,6 +325,13 @@ async fn http_conditions_read_status_body_json_and_time() {
         .route(
             "/health",
             get(|| async { r#"{"status":"UP","checks":[{"name":"db","state":"ok"}]}"# }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                "late but fine"
+            }),
         )
         .route(
             "/down",
@@ -390,6 +408,21 @@ async fn http_conditions_read_status_body_json_and_time() {
         expected_down.success(),
         "a condition on [STATUS] replaces expected_status: {expected_down:?}"
     );
+    let slow = p
+        .probe(&http("/slow", &[], &|i| i.degraded_above_ms = Some(5)))
+        .await;
+    assert!(slow.success(), "{slow:?}");
+    assert!(
+        slow.degraded()
+            .is_some_and(|w| w.starts_with("slow: ") && w.ends_with("ms, above 5 ms")),
+        "{slow:?}"
+    );
+    let fast = p
+        .probe(&http("/health", &[], &|i| {
+            i.degraded_above_ms = Some(60_000)
+        }))
+        .await;
+    assert_eq!(fast.failure, None, "{fast:?}");
     let no_cert = p
         .probe(&http(
             "/health",

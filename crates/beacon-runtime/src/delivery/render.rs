@@ -166,6 +166,16 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
             }
             data
         }
+        Payload::DegradedStart(p) | Payload::DegradedEnd(p) => {
+            let mut data = incident(Uuid::nil(), &p.monitor, p.since.unwrap_or(at), &p.reason, 0);
+            if let Some(obj) = data.as_object_mut() {
+                obj.remove("incident_id");
+                obj.remove("failure_count");
+                obj.insert("reason".into(), json!(p.reason));
+                obj.insert("degraded_since".into(), json!(p.since.map(rfc3339)));
+            }
+            data
+        }
         Payload::KubernetesCreated(p) | Payload::KubernetesDeleted(p) => json!({
             "uid": p.object.uid,
             "api_version": p.object.api_version,
@@ -236,7 +246,9 @@ pub fn pulse(event: &Payload, at: Millis) -> Value {
         | Payload::KubernetesDeleted(_)
         | Payload::Reminder(_)
         | Payload::Escalation(_)
-        | Payload::Flapping(_) => (None, None, event.kind().as_str(), "success", None),
+        | Payload::Flapping(_)
+        | Payload::DegradedStart(_)
+        | Payload::DegradedEnd(_) => (None, None, event.kind().as_str(), "success", None),
     };
     let mut body = json!({
         "check_id": check_id,

@@ -61,6 +61,7 @@ pub fn endpoint_input(p: EndpointPatch) -> Result<EndpointInput, ValidationError
         conditions: p.conditions,
         expect_json_path: p.expect_json_path,
         equals: p.equals,
+        degraded_above_ms: p.degraded_above_ms,
     })
 }
 

@@ -82,7 +82,7 @@ fn group(status: &str) -> &'static str {
     match status {
         "up" | "started" => "up",
         "down" => "down",
-        "failing" | "late" => "degraded",
+        "failing" | "late" | "degraded" => "degraded",
         "paused" => "paused",
         _ => "unknown",
     }

@@ -324,6 +324,8 @@ fn form(
             "One per line, all must hold: [STATUS] == 200, [BODY].status == UP, [RESPONSE_TIME] < 300, \
              [CERTIFICATE_EXPIRATION] > 72h, [DNS_RCODE] == NOERROR.",
         ),
+        Field::new("degraded_above_ms", "Degraded above (ms)", Input::Number)
+            .help("A check that passes but takes longer than this is degraded; empty: never."),
         Field::new("alert_threshold", "Alert threshold", Input::Number)
             .value("3")
             .help("Consecutive failures that open an incident."),
@@ -448,6 +450,7 @@ fn posted_fields(p: &Posted) -> Result<EndpointPatch, ApiError> {
         interval_seconds: p.int("interval")?,
         timeout_seconds: p.number("timeout")?,
         conditions: Some(lines(p, "conditions")),
+        degraded_above_ms: Some(p.int("degraded_above_ms")?.unwrap_or(0)),
         alert_threshold: p.int("alert_threshold")?,
         recovery_threshold: p.int("recovery_threshold")?,
         enabled: Some(p.ticked("enabled")),
@@ -594,6 +597,7 @@ pub async fn edit_form(
             "cert_fail_days" => num(e.cert_fail_days),
             "cert_warn_days" => num(e.cert_warn_days),
             "conditions" => e.conditions.join("\n"),
+            "degraded_above_ms" => num(e.degraded_above_ms),
             "alert_threshold" => e.alert_threshold.to_string(),
             "recovery_threshold" => e.recovery_threshold.to_string(),
             "enabled" => on(e.enabled),

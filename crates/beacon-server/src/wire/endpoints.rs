@@ -51,6 +51,9 @@ pub struct EndpointView {
     pub cert_warn_days: Option<u32>,
     /// Conditions every result must meet.
     pub conditions: Vec<String>,
+    /// A passing check slower than this is degraded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_above_ms: Option<u32>,
     pub enabled: bool,
     pub webhook_url: Option<String>,
     /// up, down, failing (the last checks failed, fewer than alert_threshold so far: no incident yet), paused
@@ -110,8 +113,12 @@ pub struct StatsBucket {
     pub count: u64,
     pub successes: u64,
     pub failures: u64,
-    /// Percent of successful checks; null without checks.
+    /// Percent of successful checks (degraded ones count as up); null without checks.
     pub uptime: Option<f64>,
+    /// Successful checks with a warning (slow, a certificate expiring soon), and their share of all checks:
+    /// the share of the bucket's time the endpoint was degraded.
+    pub degraded: u64,
+    pub degraded_percent: Option<f64>,
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
@@ -128,6 +135,8 @@ impl From<&BucketStats> for StatsBucket {
             successes: b.successes,
             failures: b.failures,
             uptime: b.uptime,
+            degraded: b.degraded,
+            degraded_percent: (b.count > 0).then(|| b.degraded as f64 * 100.0 / b.count as f64),
             p50_ms: b.p50_ms,
             p95_ms: b.p95_ms,
             p99_ms: b.p99_ms,
@@ -183,12 +192,16 @@ impl From<&Endpoint> for EndpointView {
             cert_fail_days: None,
             cert_warn_days: None,
             conditions: s.conditions.iter().map(ToString::to_string).collect(),
+            degraded_above_ms: s.degraded_above_ms,
             enabled: s.enabled,
             webhook_url: s.webhook_url.as_ref().map(|u| u.as_str().to_owned()),
             // A paused (disabled) endpoint is not checked: its last health is not its status.
             status: shown_status(e).to_owned(),
             last_checked_at: opt_rfc3339(e.last_checked_at),
-            last_error: e.last_error_kind.map(|k| k.as_str().to_owned()),
+            last_error: e
+                .last_error_kind
+                .filter(|k| *k != beacon_core::ping::ErrorKind::Degraded)
+                .map(|k| k.as_str().to_owned()),
             consecutive_failures: e.consecutive_failures,
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),
@@ -414,6 +427,9 @@ endpoint_bodies! {
     /// http: `$.path` into a JSON body that must equal `equals` (added as a condition).
     expect_json_path: String,
     equals: String,
+    /// A check that passes but takes longer than this many milliseconds is degraded; 0 clears it.
+    #[schema(minimum = 0, maximum = 86400000)]
+    degraded_above_ms: i64,
 }
 
 list_type!(EndpointList, EndpointView);

@@ -184,6 +184,7 @@ impl From<&beacon_core::endpoint::EndpointSpec> for EndpointPatch {
             enabled: Some(s.enabled),
             conditions: (!s.conditions.is_empty())
                 .then(|| s.conditions.iter().map(ToString::to_string).collect()),
+            degraded_above_ms: s.degraded_above_ms.map(i64::from),
             ..EndpointPatch::default()
         };
         match &s.check {

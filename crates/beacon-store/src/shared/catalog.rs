@@ -17,7 +17,8 @@ impl This {
         query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
         spec: &EndpointSpec,
     ) -> Result<sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>> {
-        let (kind, config) = checks::to_columns(&spec.check, &spec.conditions)?;
+        let (kind, config) =
+            checks::to_columns(&spec.check, &spec.conditions, spec.degraded_above_ms)?;
         Ok(query
             .bind(spec.name.clone())
             .bind(kind)

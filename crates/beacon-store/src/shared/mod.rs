@@ -10,6 +10,7 @@
 
 mod catalog;
 mod channels;
+mod degraded;
 mod escalations;
 mod heartbeat_rows;
 mod heartbeats;

@@ -319,7 +319,9 @@ fn incident_of(p: &Payload) -> Option<Uuid> {
         Payload::Test(_)
         | Payload::KubernetesCreated(_)
         | Payload::KubernetesDeleted(_)
-        | Payload::Flapping(_) => None,
+        | Payload::Flapping(_)
+        | Payload::DegradedStart(_)
+        | Payload::DegradedEnd(_) => None,
     }
 }
 
@@ -402,6 +404,12 @@ fn log_event(payload: &Payload) {
             state = %f.state,
             "{}",
             if f.started { "monitor is flapping: notifications held back" } else { "monitor is stable again" }
+        ),
+        Payload::DegradedStart(d) | Payload::DegradedEnd(d) => tracing::info!(
+            endpoint = %d.monitor.endpoint_id,
+            reason = %d.reason,
+            "{}",
+            if matches!(payload, Payload::DegradedStart(_)) { "endpoint degraded" } else { "endpoint no longer degraded" }
         ),
         Payload::KubernetesCreated(e) | Payload::KubernetesDeleted(e) => tracing::info!(
             uid = %e.object.uid,

@@ -17,8 +17,9 @@ impl This {
             for r in Resolution::ALL {
                 adds.entry((*endpoint_pk, r.seconds(), r.window_start(p.scheduled_at)))
                     .or_default()
-                    .add(
+                    .add_result(
                         p.observation.success(),
+                        p.observation.degraded().is_some(),
                         i64::from(p.observation.timings.total_us),
                     );
             }
@@ -38,7 +39,7 @@ impl This {
             let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
             qb.push("endpoint_pk, resolution, start, count, successes, min_us, max_us, sum_us, ");
             qb.push(sql::HEX_SKETCH);
-            qb.push(") AS j FROM rollups WHERE region_pk = ")
+            qb.push(", degraded) AS j FROM rollups WHERE region_pk = ")
                 .push_bind(region_pk);
             qb.push(" AND endpoint_pk IN (");
             let mut list = qb.separated(", ");
@@ -70,7 +71,7 @@ impl This {
         for chunk in rows.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Db>::new(
                 "INSERT INTO rollups (endpoint_pk, resolution, start, region_pk, count, successes, min_us, \
-                 max_us, sum_us, sketch) ",
+                 max_us, sum_us, sketch, degraded) ",
             );
             qb.push_values(chunk, |mut b, ((endpoint_pk, res, start), w)| {
                 b.push_bind(*endpoint_pk)
@@ -82,12 +83,14 @@ impl This {
                     .push_bind(w.min_us)
                     .push_bind(w.max_us)
                     .push_bind(w.sum_us)
-                    .push_bind(w.sketch.encode());
+                    .push_bind(w.sketch.encode())
+                    .push_bind(i64::try_from(w.degraded).unwrap_or(i64::MAX));
             });
             qb.push(
                 " ON CONFLICT (endpoint_pk, resolution, start, region_pk) DO UPDATE SET \
                  count = excluded.count, successes = excluded.successes, min_us = excluded.min_us, \
-                 max_us = excluded.max_us, sum_us = excluded.sum_us, sketch = excluded.sketch",
+                 max_us = excluded.max_us, sum_us = excluded.sum_us, sketch = excluded.sketch, \
+                 degraded = excluded.degraded",
             );
             qb.build().execute(&mut **tx).await?;
         }
@@ -145,7 +148,7 @@ impl Results for This {
         let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
         qb.push("endpoint_pk, resolution, start, count, successes, min_us, max_us, sum_us, ");
         qb.push(sql::HEX_SKETCH);
-        qb.push(") AS j FROM rollups WHERE endpoint_pk = ")
+        qb.push(", degraded) AS j FROM rollups WHERE endpoint_pk = ")
             .push_bind(pk);
         qb.push(" AND resolution = ")
             .push_bind(resolution.seconds());
@@ -194,7 +197,7 @@ impl Results for This {
         let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
         qb.push("endpoint_pk, resolution, start, count, successes, min_us, max_us, sum_us, ");
         qb.push(sql::HEX_SKETCH);
-        qb.push(") AS j FROM rollups WHERE endpoint_pk IN (");
+        qb.push(", degraded) AS j FROM rollups WHERE endpoint_pk IN (");
         let mut list = qb.separated(", ");
         for pk in ids.keys() {
             list.push_bind(*pk);

@@ -13,6 +13,10 @@ struct EndpointHealth {
     last_error_kind: Vec<Option<i32>>,
     /// Regions whose row changed (written back).
     touched: Vec<bool>,
+    /// Since when it has been degraded, and why (from its row, then as this batch leaves it).
+    degraded: Option<(Millis, String)>,
+    /// The batch's last result for it: its warning if it passed degraded, and when it ran.
+    last: Option<(Option<String>, Millis)>,
 }
 
 impl This {
@@ -54,7 +58,7 @@ impl This {
             let mut qb = QueryBuilder::<Db>::new(
                 "SELECT e.pk, e.alert_threshold, e.recovery_threshold, e.alert_regions, e.interval_seconds, \
                  e.timeout_ms, (SELECT COUNT(*) FROM incidents i WHERE i.endpoint_pk = e.pk AND i.status = 'open') \
-                 AS open_count FROM endpoints e WHERE e.enabled AND e.pk IN (",
+                 AS open_count, e.degraded_since, e.degraded_reason FROM endpoints e WHERE e.enabled AND e.pk IN (",
             );
             let mut list = qb.separated(", ");
             for pk in chunk {
@@ -81,6 +85,14 @@ impl This {
                         regions: Vec::new(),
                         last_error_kind: Vec::new(),
                         touched: Vec::new(),
+                        degraded: row
+                            .try_get::<Option<i64>, _>("degraded_since")?
+                            .map(|since| {
+                                let why: Option<String> =
+                                    row.try_get("degraded_reason").ok().flatten();
+                                (since, why.unwrap_or_default())
+                            }),
+                        last: None,
                     },
                 );
             }
@@ -142,6 +154,7 @@ impl This {
             );
             state.last_error_kind[at] = obs.failure.as_ref().map(|(k, _)| i32::from(k.code()));
             state.touched[at] = true;
+            state.last = Some((obs.degraded().map(str::to_owned), record.started_at));
             match transition {
                 Some(Transition::Open { .. }) => state.open = true,
                 Some(Transition::Resolve) => state.open = false,
@@ -259,6 +272,14 @@ impl This {
                 Self::write_flapping(tx, *pk, &notice, now).await?;
             }
         }
+        // Degraded starts with a result that passed with a warning and ends with one that did not (or with an
+        // incident): one event each.
+        for (pk, e) in states.iter_mut() {
+            if let Some((warning, at)) = e.last.take() {
+                let now = warning.filter(|_| !e.open);
+                e.degraded = Self::settle_degraded(tx, *pk, e.degraded.take(), now, at).await?;
+            }
+        }
         // The endpoint row carries the quorum's outcome and the last result's region's counts; each region's
         // row its own health.
         let mut endpoint_rows = Vec::with_capacity(states.len());
@@ -268,7 +289,11 @@ impl This {
                 continue;
             };
             let last = e.regions.iter().filter_map(|r| r.last_checked_at).max();
-            let status = if e.open { Status::Down } else { Status::Up };
+            let status = match (e.open, &e.degraded) {
+                (true, _) => Status::Down,
+                (false, Some(_)) => Status::Degraded,
+                (false, None) => Status::Up,
+            };
             endpoint_rows.push((
                 *pk,
                 status,

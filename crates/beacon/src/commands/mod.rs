@@ -70,8 +70,34 @@ fn patch(
         sni: f.sni,
         cert_fail_days: f.cert_fail_days,
         cert_warn_days: f.cert_warn_days,
+        degraded_above_ms: f
+            .degraded_above
+            .as_deref()
+            .map(|d| millis("degraded_above_ms", d))
+            .transpose()?,
         kind: None,
     })
+}
+
+/// `500ms`, `2s`, `1m` or a bare number of milliseconds (`0`).
+fn millis(field: &'static str, s: &str) -> Result<i64, beacon_core::ValidationError> {
+    let s = s.trim();
+    let bad = || {
+        beacon_core::ValidationError::new(
+            field,
+            format!("{s:?} is not a duration like 500ms, 2s or 1m"),
+        )
+    };
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let unit_ms = match unit {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(unit_ms).ok_or_else(bad)
 }
 
 /// Follow cursors until the last page.

@@ -158,6 +158,11 @@ pub fn endpoint(out: Output, e: &EndpointView) -> Result<()> {
                                 e.conditions.join("\n")
                             }
                         ),
+                        (
+                            "degraded_above",
+                            e.degraded_above_ms
+                                .map_or("-".into(), |ms| format!("{ms} ms"))
+                        ),
                         ("alert_threshold", e.alert_threshold.to_string()),
                         ("recovery_threshold", e.recovery_threshold.to_string()),
                         ("enabled", e.enabled.to_string()),

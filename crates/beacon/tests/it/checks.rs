@@ -242,6 +242,7 @@ fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_se
     let ca = TestCa::new();
     let dns = rt.block_on(dns_server()).to_string();
     let soon = rt.block_on(ca.serve(Cert::Valid { days: 5 }, ""));
+    let later = rt.block_on(ca.serve(Cert::Valid { days: 20 }, ""));
     let greeter = rt.block_on(tcp_greeter("+OK ready\r\n"));
     let ca_file = home.dir.join("checks-ca.pem");
     std::fs::write(&ca_file, &ca.pem).expect("write CA");
@@ -312,6 +313,20 @@ fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_se
             "PONG",
         ],
     );
+    let warned = create(
+        "warned",
+        &["--kind", "tls", "--target", &format!("localhost:{later}")],
+    );
+    home.json(&[
+        "webhooks",
+        "create",
+        "--service-id",
+        &sid,
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "--events",
+        "degraded_start,degraded_end",
+    ]);
     let closed = create(
         "closed",
         &[
@@ -355,6 +370,45 @@ fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_se
         "condition: [DNS_RCODE] (SERVFAIL) == NOERROR"
     );
     assert!(cause(&closed).starts_with("connect: cannot connect to 127.0.0.1"));
+    let degraded = eventually(Duration::from_secs(30), "a degraded certificate", || {
+        let e = home.json(&["endpoints", "get", &id(&warned)]);
+        (e["status"] == "degraded").then_some(e)
+    });
+    assert_eq!(
+        degraded["last_error"],
+        serde_json::Value::Null,
+        "passing: {degraded}"
+    );
+    let ping = home.pings(&id(&warned)).remove(0);
+    assert_eq!(
+        (ping["success"].as_bool(), ping["error_kind"].as_str()),
+        (Some(true), Some("degraded")),
+        "{ping}"
+    );
+    assert_eq!(
+        ping["error"],
+        "certificate for localhost expires in 20 days, below the 30-day warning"
+    );
+    assert!(
+        home.incidents(&id(&warned)).is_empty(),
+        "degraded is not down"
+    );
+    let sent = array(home.json(&["deliveries", "list"]));
+    assert_eq!(
+        sent.iter()
+            .filter(|d| d["event"] == "degraded_start")
+            .count(),
+        1,
+        "one degraded_start, however many degraded checks: {sent:?}"
+    );
+    let stats = home.json(&["stats", "--endpoint-id", &id(&warned), "--since", "1h"]);
+    assert!(
+        stats["summary"]["degraded"]
+            .as_u64()
+            .is_some_and(|n| n >= 1)
+            && stats["summary"]["uptime"] == 100.0,
+        "{stats}"
+    );
     let pings = eventually(Duration::from_secs(20), "redis checked", || {
         let p = home.pings(&id(&redis));
         (!p.is_empty()).then_some(p)

@@ -12,6 +12,7 @@ pub fn color(s: Severity) -> u32 {
         Severity::Down => 0xD7_3A_49,
         Severity::Up => 0x2E_A4_4F,
         Severity::Info => 0x03_66_D6,
+        Severity::Warning => 0xDB_AB_09,
     }
 }
 

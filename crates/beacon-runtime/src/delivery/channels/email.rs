@@ -16,6 +16,7 @@ pub fn render(msg: &Message) -> Email {
         Severity::Down => "#d73a49",
         Severity::Up => "#2ea44f",
         Severity::Info => "#0366d6",
+        Severity::Warning => "#b08800",
     };
     let mut rich = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;color:#24292e\">\

@@ -11,6 +11,7 @@ pub fn request(spec: &GotifySpec, msg: &Message) -> Outgoing {
         Severity::Down => 8,
         Severity::Up => 5,
         Severity::Info => 4,
+        Severity::Warning => 6,
     };
     let mut text = msg.summary.clone();
     text.push('\n');

@@ -94,6 +94,7 @@ pub fn mark(s: Severity) -> &'static str {
         Severity::Down => "🔴",
         Severity::Up => "✅",
         Severity::Info => "ℹ️",
+        Severity::Warning => "⚠️",
     }
 }
 

@@ -11,6 +11,7 @@ pub fn request(spec: &NtfySpec, msg: &Message) -> Outgoing {
         Severity::Down => (5, "rotating_light"),
         Severity::Up => (3, "white_check_mark"),
         Severity::Info => (3, "information_source"),
+        Severity::Warning => (4, "warning"),
     };
     let mut text = msg.summary.clone();
     for (k, v) in &msg.facts {

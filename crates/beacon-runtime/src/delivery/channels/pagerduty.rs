@@ -28,7 +28,11 @@ pub fn request(spec: &PagerDutySpec, msg: &Message, delivery_id: Uuid) -> Outgoi
             "payload": {
                 "summary": cut(&msg.summary, 1024),
                 "source": msg.subject,
-                "severity": if msg.severity == Severity::Down { "critical" } else { "info" },
+                "severity": match msg.severity {
+                    Severity::Down => "critical",
+                    Severity::Warning => "warning",
+                    _ => "info",
+                },
                 "timestamp": rfc3339(msg.at),
                 "component": msg.subject,
                 "class": msg.kind.as_str(),

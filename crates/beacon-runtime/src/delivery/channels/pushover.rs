@@ -11,6 +11,7 @@ pub fn request(spec: &PushoverSpec, msg: &Message) -> Outgoing {
         Severity::Down => 1,
         Severity::Up => 0,
         Severity::Info => -1,
+        Severity::Warning => 0,
     };
     let mut text = html(&msg.summary);
     for (k, v) in &msg.facts {

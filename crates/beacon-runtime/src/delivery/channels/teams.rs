@@ -11,6 +11,7 @@ pub fn request(spec: &ChatSpec, msg: &Message) -> Outgoing {
         Severity::Down => "Attention",
         Severity::Up => "Good",
         Severity::Info => "Accent",
+        Severity::Warning => "Warning",
     };
     let facts: Vec<Value> = msg
         .facts

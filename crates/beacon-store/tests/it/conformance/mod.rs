@@ -53,6 +53,16 @@ fn record(slot: i64, ok: bool) -> PingRecord {
 
 /// Claim the single endpoint's due slot at `now` and complete it with a result.
 async fn run_slot(store: &Arc<dyn Store>, now: i64, ok: bool) -> CompleteReport {
+    run_slot_with(store, now, |_| {}, ok).await
+}
+
+/// As `run_slot`, with the record changed by `tweak` (e.g. a warning: degraded).
+async fn run_slot_with(
+    store: &Arc<dyn Store>,
+    now: i64,
+    tweak: impl FnOnce(&mut PingRecord),
+    ok: bool,
+) -> CompleteReport {
     let claimed = store.claim_slots(&claim("w", now)).await.expect("claim");
     assert_eq!(claimed.len(), 1, "one slot due at {now}");
     let c = &claimed[0];
@@ -66,7 +76,11 @@ async fn run_slot(store: &Arc<dyn Store>, now: i64, ok: bool) -> CompleteReport 
                 endpoint_pk: c.endpoint_pk,
                 slot: c.slot,
                 next_slot: next,
-                ping: Some(record(c.slot, ok)),
+                ping: Some({
+                    let mut r = record(c.slot, ok);
+                    tweak(&mut r);
+                    r
+                }),
             }],
         )
         .await
@@ -110,6 +124,7 @@ fn json(payload: &beacon_core::event::Payload) -> serde_json::Value {
 
 mod catalog;
 mod channels;
+mod degraded;
 mod deliveries;
 mod heartbeats;
 mod incidents;
@@ -123,6 +138,7 @@ mod users;
 
 pub use catalog::*;
 pub use channels::*;
+pub use degraded::*;
 pub use deliveries::*;
 pub use heartbeats::*;
 pub use incidents::*;

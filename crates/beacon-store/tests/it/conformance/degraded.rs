@@ -1,0 +1,113 @@
+//! Conformance of degraded endpoints: a result that passes with a warning makes the endpoint degraded (one
+//! `degraded_start`), a clean one or an incident ends it (one `degraded_end`); uptime counts degraded results
+//! as up and rollups count them.
+
+use super::*;
+use beacon_core::rollup::Resolution;
+
+fn degraded(why: &'static str) -> impl FnOnce(&mut PingRecord) {
+    move |r: &mut PingRecord| {
+        r.observation.failure = Some((ErrorKind::Degraded, why.to_owned()));
+    }
+}
+
+pub async fn degraded_results_start_and_end_degradation_once(store: Arc<dyn Store>) {
+    let (svc, ep) = setup(&store, 60).await;
+    webhook_for(
+        &store,
+        svc.id,
+        &["degraded_start", "degraded_end", "incident_start"],
+    )
+    .await;
+    run_slot(&store, T0 + 60_000, true).await;
+    run_slot_with(
+        &store,
+        T0 + 120_000,
+        degraded("slow: 900 ms, above 500 ms"),
+        true,
+    )
+    .await;
+    run_slot_with(
+        &store,
+        T0 + 180_000,
+        degraded("slow: 950 ms, above 500 ms"),
+        true,
+    )
+    .await;
+    let e = store.get_endpoint(ep.id).await.expect("endpoint");
+    assert_eq!(e.status, Status::Degraded);
+    assert_eq!(e.consecutive_failures, 0, "a degraded check passed");
+    let kinds = |store: Arc<dyn Store>| async move {
+        store
+            .list_deliveries(None, None)
+            .await
+            .expect("deliveries")
+            .into_iter()
+            .map(|d| d.event_kind.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(store.clone()).await,
+        ["degraded_start"],
+        "once, not per result"
+    );
+    let start = store
+        .list_events(0, 100)
+        .await
+        .expect("events")
+        .into_iter()
+        .find(|e| e.payload.kind().as_str() == "degraded_start")
+        .expect("event");
+    match &start.payload {
+        beacon_core::event::Payload::DegradedStart(d) => {
+            assert_eq!(d.reason, "slow: 900 ms, above 500 ms");
+            // When the first degraded check ran (its slot, on the endpoint's grid, plus 7 ms).
+            assert!(d.at > T0 + 60_000 && d.at <= T0 + 120_007, "{}", d.at);
+            assert_eq!(d.since, None);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    run_slot(&store, T0 + 240_000, true).await;
+    assert_eq!(
+        store.get_endpoint(ep.id).await.expect("endpoint").status,
+        Status::Up
+    );
+    assert_eq!(
+        kinds(store.clone()).await,
+        ["degraded_start", "degraded_end"]
+    );
+    // Degraded, then down: the incident ends the degradation.
+    run_slot_with(
+        &store,
+        T0 + 300_000,
+        degraded("certificate expires in 20 days"),
+        true,
+    )
+    .await;
+    run_slot(&store, T0 + 360_000, false).await;
+    run_slot(&store, T0 + 420_000, false).await;
+    assert_eq!(
+        store.get_endpoint(ep.id).await.expect("endpoint").status,
+        Status::Down
+    );
+    assert_eq!(
+        kinds(store.clone()).await,
+        [
+            "degraded_start",
+            "degraded_end",
+            "degraded_start",
+            "degraded_end",
+            "incident_start"
+        ]
+    );
+
+    let windows = store
+        .rollup_windows(ep.id, Resolution::Hour, T0, T0 + 3_600_000, None)
+        .await
+        .expect("rollups");
+    let total: (u64, u64, u64) = windows.iter().fold((0, 0, 0), |(c, s, d), (_, w)| {
+        (c + w.count, s + w.successes, d + w.degraded)
+    });
+    assert_eq!(total, (7, 5, 3), "degraded results are up, and counted");
+}
