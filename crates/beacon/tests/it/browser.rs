@@ -728,3 +728,64 @@ async fn a_channel_is_made_tested_and_shown_with_its_secrets_masked_in_a_browser
     );
     c.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tcp_check_is_made_from_its_kinds_form_with_bad_input_named() {
+    let home = Home::sqlite();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let target = listener.local_addr().expect("addr").to_string();
+    let sid = home.service();
+    let server = home.server(&[]);
+    let base = format!("http://{}", server.addr);
+    let driver = Driver::start();
+    let c = driver.browser(1280, 900).await;
+    c.goto(&format!("{base}/")).await.expect("open");
+    until(&c, 10, "the first-run form", |t| t.contains("Create")).await;
+    set_up_first_admin(&c).await;
+    until(&c, 10, "the overview", |t| t.contains("Overview")).await;
+    c.goto(&format!("{base}/services/{sid}/endpoints/new"))
+        .await
+        .expect("open");
+    until(&c, 10, "the HTTP form", |t| t.contains("Expected status")).await;
+    c.find(Locator::LinkText("TCP"))
+        .await
+        .expect("the TCP tab")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the TCP form", |t| {
+        t.contains("Host and port") && !t.contains("Expected status")
+    })
+    .await;
+    fill(&c, "f-name", "db").await;
+    fill(&c, "f-target", "127.0.0.1:99999").await;
+    fill(&c, "f-conditions", "[CONNECTED] == true\n[STATUS] == 200").await;
+    screenshot(&c, "endpoint-form-tcp").await;
+    submit(&c).await;
+    let error = until_in(&c, "#target-error", 10, "the port named", |t| {
+        t.contains("1..65535")
+    })
+    .await;
+    assert!(error.contains("99999"), "{error}");
+    screenshot(&c, "endpoint-form-tcp-error").await;
+    fill(&c, "f-target", &target).await;
+    submit(&c).await;
+    let error = until_in(&c, "#conditions-error", 10, "the condition named", |t| {
+        t.contains("[STATUS]")
+    })
+    .await;
+    assert!(error.contains("a tcp check has no [STATUS]"), "{error}");
+    fill(&c, "f-conditions", "[CONNECTED] == true").await;
+    submit(&c).await;
+    let page = until(&c, 20, "the endpoint page", |t| t.contains("Recent checks")).await;
+    assert!(page.contains(&format!("tcp://{target}")), "{page}");
+    assert!(page.contains("[CONNECTED] == true"), "{page}");
+    let listed = home.json(&["endpoints", "get", "db"]);
+    assert_eq!(
+        (listed["kind"].as_str(), listed["target"].as_str()),
+        (Some("tcp"), Some(target.as_str())),
+        "{listed}"
+    );
+    drop(listener);
+    assert_eq!(server.terminate(), 0);
+}
