@@ -15,6 +15,7 @@ pub mod flapping;
 pub mod heartbeat;
 pub mod incident;
 pub mod kubernetes;
+pub mod maintenance;
 pub mod net;
 pub mod notify;
 pub mod ping;
