@@ -35,6 +35,7 @@ pub trait Store:
     + Webhooks
     + Channels
     + Escalations
+    + MaintenanceWindows
     + Outbox
     + Tokens
     + Users
@@ -56,6 +57,7 @@ impl<T> Store for T where
         + Webhooks
         + Channels
         + Escalations
+        + MaintenanceWindows
         + Outbox
         + Tokens
         + Users

@@ -11,6 +11,7 @@ use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
 use beacon_core::rollup::{Resolution, Window};
 use beacon_core::token::{NewToken, Scope};
 use beacon_core::user::{Role, SessionLimits};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Upkeep of the database itself: which backend, a round trip, retention, space and sizes.
@@ -161,6 +162,24 @@ pub trait Channels: Send + Sync + 'static {
     ) -> Result<Channel>;
     /// NotFound when the channel is not muted on that monitor.
     async fn unmute_channel(&self, id: Uuid, monitor_id: Uuid, now: Millis) -> Result<Channel>;
+}
+
+/// Maintenance windows of services and monitors.
+#[async_trait]
+pub trait MaintenanceWindows: Send + Sync + 'static {
+    /// NotFound for an unknown service or monitor.
+    async fn create_window(&self, new: &NewWindow, now: Millis) -> Result<MaintenanceWindow>;
+    /// Every window, newest first.
+    async fn list_windows(&self) -> Result<Vec<MaintenanceWindow>>;
+    async fn get_window(&self, id: Uuid) -> Result<MaintenanceWindow>;
+    /// End it now (Conflict when it has ended already, by hand or by its end).
+    async fn end_window(&self, id: Uuid, now: Millis) -> Result<MaintenanceWindow>;
+    /// The windows in force at `at` for these endpoints, by endpoint id (their own and their services').
+    async fn endpoints_in_maintenance(
+        &self,
+        endpoint_ids: &[Uuid],
+        at: Millis,
+    ) -> Result<HashMap<Uuid, (Millis, Millis)>>;
 }
 
 /// Escalation policies, and which service follows which.

@@ -128,3 +128,45 @@ pub struct MonitorNotifications {
     /// The channels the monitor adds or mutes: (channel id, its name, the route).
     pub channels: Vec<(Uuid, Option<String>, MonitorRoute)>,
 }
+
+/// What a maintenance window covers: a service (all its monitors) or one monitor (endpoint or heartbeat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowTarget {
+    Service(Uuid),
+    Monitor(Uuid),
+}
+
+/// A maintenance window to make.
+#[derive(Debug, Clone)]
+pub struct NewWindow {
+    pub target: WindowTarget,
+    pub reason: Option<String>,
+    pub schedule: beacon_core::maintenance::WindowSchedule,
+}
+
+/// A maintenance window: while it is in force its monitors' checks run and are stored, but no incident opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceWindow {
+    pub id: Uuid,
+    pub service_id: Option<Uuid>,
+    pub monitor_id: Option<Uuid>,
+    /// `endpoint` or `heartbeat` for a monitor's window.
+    pub monitor_kind: Option<&'static str>,
+    pub reason: Option<String>,
+    pub schedule: beacon_core::maintenance::WindowSchedule,
+    /// Ended by hand: nothing of it is in force from then.
+    pub ended_at: Option<Millis>,
+    pub created_at: Millis,
+}
+
+impl MaintenanceWindow {
+    /// The span in force at `at`, if any.
+    pub fn active_at(&self, at: Millis) -> Option<(Millis, Millis)> {
+        let (start, end) = self.schedule.active_at(at)?;
+        match self.ended_at {
+            Some(e) if e <= at => None,
+            Some(e) => Some((start, end.min(e))),
+            None => Some((start, end)),
+        }
+    }
+}

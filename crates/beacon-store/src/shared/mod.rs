@@ -27,6 +27,7 @@ mod schedules;
 mod tokens;
 mod users;
 mod webhooks;
+mod windows;
 
 use super::dialect as sql;
 use super::{BACKEND, Db, This};

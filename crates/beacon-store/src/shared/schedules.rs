@@ -131,6 +131,10 @@ impl This {
                 state.touched.push(false);
             }
         }
+        // Maintenance windows of the batch's endpoints: an incident that would open during one is held back
+        // (the region stays down, so the first failure after the window opens it).
+        let earliest = results.iter().map(|(_, r)| r.started_at).min().unwrap_or(0);
+        let windows = Self::endpoint_windows(tx, &pks, earliest).await?;
         // Failures counted on open incidents, written once per endpoint rather than once per result.
         let mut failures_during: HashMap<i64, i32> = HashMap::new();
         for (pk, record) in results {
@@ -155,6 +159,13 @@ impl This {
             state.last_error_kind[at] = obs.failure.as_ref().map(|(k, _)| i32::from(k.code()));
             state.touched[at] = true;
             state.last = Some((obs.degraded().map(str::to_owned), record.started_at));
+            let held = matches!(transition, Some(Transition::Open { .. }))
+                && windows
+                    .get(pk)
+                    .is_some_and(|ws| ws.iter().any(|w| w.active_at(record.started_at).is_some()));
+            if held {
+                continue;
+            }
             match transition {
                 Some(Transition::Open { .. }) => state.open = true,
                 Some(Transition::Resolve) => state.open = false,

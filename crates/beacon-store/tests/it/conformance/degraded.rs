@@ -4,6 +4,7 @@
 
 use super::*;
 use beacon_core::rollup::Resolution;
+use std::collections::HashMap;
 
 fn degraded(why: &'static str) -> impl FnOnce(&mut PingRecord) {
     move |r: &mut PingRecord| {
@@ -110,4 +111,127 @@ pub async fn degraded_results_start_and_end_degradation_once(store: Arc<dyn Stor
         (c + w.count, s + w.successes, d + w.degraded)
     });
     assert_eq!(total, (7, 5, 3), "degraded results are up, and counted");
+}
+
+pub async fn maintenance_holds_incidents_back_until_its_window_ends(store: Arc<dyn Store>) {
+    use beacon_core::maintenance::WindowSchedule;
+    let (svc, ep) = setup(&store, 60).await;
+    webhook_for(&store, svc.id, &["incident_start"]).await;
+    let w = store
+        .create_window(
+            &NewWindow {
+                target: WindowTarget::Service(svc.id),
+                reason: Some("database upgrade".into()),
+                schedule: WindowSchedule::Once {
+                    start: T0,
+                    end: T0 + 86_400_000,
+                },
+            },
+            T0,
+        )
+        .await
+        .expect("window");
+    assert_eq!(
+        (w.service_id, w.monitor_id, w.reason.as_deref()),
+        (Some(svc.id), None, Some("database upgrade"))
+    );
+    assert_eq!(
+        store
+            .endpoints_in_maintenance(&[ep.id], T0 + 1)
+            .await
+            .expect("in force"),
+        HashMap::from([(ep.id, (T0, T0 + 86_400_000))])
+    );
+    // Two failures reach the threshold inside the window: recorded, no incident.
+    run_slot(&store, T0 + 60_000, false).await;
+    run_slot(&store, T0 + 120_000, false).await;
+    let all = PingQuery {
+        limit: 100,
+        failed_only: false,
+        before: None,
+    };
+    let pings = store.list_pings(ep.id, all).await.expect("pings");
+    assert_eq!(pings.len(), 2);
+    let open = |store: Arc<dyn Store>| async move {
+        store
+            .list_incidents(IncidentFilter::default(), Page::default())
+            .await
+            .expect("incidents")
+            .items
+    };
+    assert!(open(store.clone()).await.is_empty(), "held back");
+    assert!(
+        store
+            .list_deliveries(None, None)
+            .await
+            .expect("deliveries")
+            .is_empty()
+    );
+    // The window ends (by hand, right after the second check); still failing after it, the incident opens then.
+    store
+        .end_window(w.id, pings[0].started_at + 1)
+        .await
+        .expect("end");
+    run_slot(&store, T0 + 180_000, false).await;
+    let incidents = open(store.clone()).await;
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    assert_eq!(
+        store
+            .list_deliveries(None, None)
+            .await
+            .expect("deliveries")
+            .len(),
+        1
+    );
+
+    // A monitor's own window, ended by hand.
+    let mine = store
+        .create_window(
+            &NewWindow {
+                target: WindowTarget::Monitor(ep.id),
+                reason: None,
+                schedule: WindowSchedule::Once {
+                    start: T0,
+                    end: T0 + 86_400_000,
+                },
+            },
+            T0,
+        )
+        .await
+        .expect("monitor window");
+    assert_eq!(
+        (mine.monitor_id, mine.monitor_kind),
+        (Some(ep.id), Some("endpoint"))
+    );
+    let ended = store.end_window(mine.id, T0 + 200_000).await.expect("end");
+    assert_eq!(ended.ended_at, Some(T0 + 200_000));
+    assert_eq!(ended.active_at(T0 + 200_001), None);
+    assert!(matches!(
+        store.end_window(mine.id, T0 + 300_000).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        matches!(
+            store.end_window(w.id, T0 + 300_000).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "ended already"
+    );
+    assert_eq!(store.list_windows().await.expect("list").len(), 2);
+    assert!(matches!(
+        store
+            .create_window(
+                &NewWindow {
+                    target: WindowTarget::Monitor(Uuid::new_v4()),
+                    reason: None,
+                    schedule: WindowSchedule::Once {
+                        start: T0,
+                        end: T0 + 1
+                    },
+                },
+                T0,
+            )
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

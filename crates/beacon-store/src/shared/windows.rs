@@ -1,0 +1,219 @@
+//! Maintenance windows (`MaintenanceWindows`): a service's or one monitor's spans or recurrences during which
+//! incidents are held back. The result writer reads the windows of a batch's endpoints (`endpoint_windows`).
+
+use super::*;
+use beacon_core::heartbeat::CronSchedule;
+use beacon_core::maintenance::WindowSchedule;
+
+const WINDOW_SELECT: &str = "SELECT w.id, s.id AS service_id, COALESCE(e.id, h.id) AS monitor_id, \
+     w.endpoint_pk IS NOT NULL AS on_endpoint, w.reason, w.starts_at, w.ends_at, w.cron, w.tz, w.duration_ms, \
+     w.ended_at, w.created_at FROM maintenance_windows w LEFT JOIN services s ON s.pk = w.service_pk \
+     LEFT JOIN endpoints e ON e.pk = w.endpoint_pk LEFT JOIN heartbeats h ON h.pk = w.heartbeat_pk";
+
+fn window(row: &<Db as sqlx::Database>::Row) -> Result<MaintenanceWindow> {
+    let cron: Option<String> = row.try_get("cron")?;
+    let schedule = match cron {
+        Some(expr) => {
+            let tz: Option<String> = row.try_get("tz")?;
+            WindowSchedule::Recurring {
+                cron: CronSchedule::parse(&expr, tz.as_deref().unwrap_or("UTC"))
+                    .map_err(corrupt)?,
+                duration_ms: row
+                    .try_get::<Option<i64>, _>("duration_ms")?
+                    .ok_or_else(|| corrupt("a recurring window without a duration"))?,
+            }
+        }
+        None => WindowSchedule::Once {
+            start: row
+                .try_get::<Option<i64>, _>("starts_at")?
+                .ok_or_else(|| corrupt("a window without a start"))?,
+            end: row
+                .try_get::<Option<i64>, _>("ends_at")?
+                .ok_or_else(|| corrupt("a window without an end"))?,
+        },
+    };
+    let monitor_id: Option<Uuid> = row.try_get("monitor_id")?;
+    Ok(MaintenanceWindow {
+        id: row.try_get("id")?,
+        service_id: row.try_get("service_id")?,
+        monitor_id,
+        monitor_kind: monitor_id.map(|_| {
+            if row.try_get::<bool, _>("on_endpoint").unwrap_or(false) {
+                "endpoint"
+            } else {
+                "heartbeat"
+            }
+        }),
+        reason: row.try_get("reason")?,
+        schedule,
+        ended_at: row.try_get("ended_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl This {
+    /// The windows (not ended by hand before `from`) of these endpoints, their own and their services', by
+    /// endpoint pk.
+    pub(crate) async fn endpoint_windows(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        endpoint_pks: &[i64],
+        from: Millis,
+    ) -> Result<HashMap<i64, Vec<MaintenanceWindow>>> {
+        let mut out: HashMap<i64, Vec<MaintenanceWindow>> = HashMap::new();
+        // Most databases have no window at all: one cheap look first.
+        let any: Option<i64> = sqlx::query(
+            "SELECT pk FROM maintenance_windows WHERE ended_at IS NULL OR ended_at > $1 LIMIT 1",
+        )
+        .bind(from)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+        if any.is_none() || endpoint_pks.is_empty() {
+            return Ok(out);
+        }
+        for chunk in endpoint_pks.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT x.pk AS endpoint_pk, w.id, s.id AS service_id, COALESCE(e.id, h.id) AS monitor_id, \
+                 w.endpoint_pk IS NOT NULL AS on_endpoint, w.reason, w.starts_at, w.ends_at, w.cron, w.tz, \
+                 w.duration_ms, w.ended_at, w.created_at FROM endpoints x JOIN maintenance_windows w \
+                 ON (w.endpoint_pk = x.pk OR w.service_pk = x.service_pk) \
+                 LEFT JOIN services s ON s.pk = w.service_pk LEFT JOIN endpoints e ON e.pk = w.endpoint_pk \
+                 LEFT JOIN heartbeats h ON h.pk = w.heartbeat_pk WHERE (w.ended_at IS NULL OR w.ended_at > ",
+            );
+            qb.push_bind(from).push(") AND x.pk IN (");
+            let mut list = qb.separated(", ");
+            for pk in chunk {
+                list.push_bind(*pk);
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(&mut **tx).await? {
+                out.entry(row.try_get("endpoint_pk")?)
+                    .or_default()
+                    .push(window(&row)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl MaintenanceWindows for This {
+    async fn create_window(&self, new: &NewWindow, now: Millis) -> Result<MaintenanceWindow> {
+        let mut tx = self.pool.begin_with(sql::BEGIN_WRITE).await?;
+        let (column, pk) = match new.target {
+            WindowTarget::Service(id) => ("service_pk", Self::service_pk_of(&mut tx, id).await?),
+            WindowTarget::Monitor(id) => {
+                let m = Self::monitor_pk(&mut *tx, id).await?;
+                (m.column, m.pk)
+            }
+        };
+        let (starts, ends, cron, tz, duration) = match &new.schedule {
+            WindowSchedule::Once { start, end } => (Some(*start), Some(*end), None, None, None),
+            WindowSchedule::Recurring { cron, duration_ms } => (
+                None,
+                None,
+                Some(cron.expr().to_owned()),
+                Some(cron.tz().to_owned()),
+                Some(*duration_ms),
+            ),
+        };
+        let id = Uuid::new_v4();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO maintenance_windows (id, {column}, reason, starts_at, ends_at, cron, tz, duration_ms, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )))
+        .bind(id)
+        .bind(pk)
+        .bind(&new.reason)
+        .bind(starts)
+        .bind(ends)
+        .bind(cron)
+        .bind(tz)
+        .bind(duration)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.get_window(id).await
+    }
+
+    async fn list_windows(&self) -> Result<Vec<MaintenanceWindow>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{WINDOW_SELECT} ORDER BY w.pk DESC"
+        )))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(window)
+        .collect()
+    }
+
+    async fn get_window(&self, id: Uuid) -> Result<MaintenanceWindow> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{WINDOW_SELECT} WHERE w.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound {
+            kind: "maintenance window",
+            id,
+        })?;
+        window(&row)
+    }
+
+    async fn end_window(&self, id: Uuid, now: Millis) -> Result<MaintenanceWindow> {
+        let w = self.get_window(id).await?;
+        let over = match (&w.ended_at, &w.schedule) {
+            (Some(_), _) => true,
+            (None, WindowSchedule::Once { end, .. }) => *end <= now,
+            (None, WindowSchedule::Recurring { .. }) => false,
+        };
+        if over {
+            return Err(StoreError::Conflict(format!(
+                "maintenance window {id} has ended already"
+            )));
+        }
+        sqlx::query(
+            "UPDATE maintenance_windows SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.get_window(id).await
+    }
+
+    async fn endpoints_in_maintenance(
+        &self,
+        endpoint_ids: &[Uuid],
+        at: Millis,
+    ) -> Result<HashMap<Uuid, (Millis, Millis)>> {
+        let mut out = HashMap::new();
+        if endpoint_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut qb = QueryBuilder::<Db>::new("SELECT pk, id FROM endpoints WHERE id IN (");
+        let mut list = qb.separated(", ");
+        for id in endpoint_ids {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        let mut ids = HashMap::new();
+        for row in qb.build().fetch_all(&mut *tx).await? {
+            ids.insert(row.try_get::<i64, _>("pk")?, row.try_get::<Uuid, _>("id")?);
+        }
+        let pks: Vec<i64> = ids.keys().copied().collect();
+        for (pk, windows) in Self::endpoint_windows(&mut tx, &pks, at).await? {
+            if let (Some(id), Some(span)) =
+                (ids.get(&pk), windows.iter().find_map(|w| w.active_at(at)))
+            {
+                out.insert(*id, span);
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
