@@ -117,12 +117,12 @@ impl AppState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Beacon API", description = "Manage services, HTTP endpoints, pings, incidents and API tokens."),
+    info(title = "Beacon API", description = "Manage services, checks, pings, incidents, notifications and API tokens."),
     modifiers(&BearerAuth),
     components(schemas(error::ErrorResponse)),
     tags(
         (name = "services", description = "Groups of endpoints"),
-        (name = "endpoints", description = "HTTP checks"),
+        (name = "endpoints", description = "Checks: http, tcp, dns, tls"),
         (name = "pings", description = "Check results"),
         (name = "incidents", description = "Outages"),
         (name = "tokens", description = "API tokens (admin scope)"),
@@ -132,6 +132,7 @@ impl AppState {
         (name = "status-pages", description = "Public status pages and monitors' badges"),
         (name = "regions", description = "Where checks run from"),
         (name = "kubernetes", description = "Kubernetes objects the watcher tracks, and their events"),
+        (name = "maintenance", description = "Maintenance windows: checks run, incidents are held back"),
     )
 )]
 struct ApiDoc;
@@ -159,6 +160,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(routes::kubernetes::router())
         .merge(routes::channels::router())
         .merge(routes::escalations::router())
+        .merge(routes::maintenance::router())
         .split_for_parts()
         .1
 }
@@ -173,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::kubernetes::router())
         .merge(routes::channels::router())
         .merge(routes::escalations::router())
+        .merge(routes::maintenance::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     let auth = middleware::from_fn_with_state(state.clone(), routes::authorize);

@@ -72,6 +72,9 @@ pub enum Command {
     /// Try a check before saving it: run it once now and print the result; nothing is stored.
     #[command(subcommand)]
     Checks(ChecksCmd),
+    /// Maintenance windows: checks keep running, incidents and notifications are held back.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCmd),
     /// Check results.
     #[command(subcommand)]
     Pings(PingsCmd),
@@ -283,6 +286,51 @@ pub struct EndpointFlags {
     /// tls: warn when it expires within DAYS [default: 30]
     #[arg(long, allow_negative_numbers = true)]
     pub cert_warn_days: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCmd {
+    /// Start or plan a window for a service or one monitor: from --start (default now) to --end, or for
+    /// --duration; or each time --cron fires (in --tz) for --duration.
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["service", "monitor"])))]
+    Create {
+        /// The service's UUID or name (all its monitors)
+        #[arg(long, visible_alias = "service-id")]
+        service: Option<Named>,
+        /// An endpoint's or heartbeat's UUID or name
+        #[arg(long, visible_alias = "monitor-id")]
+        monitor: Option<Named>,
+        /// What is being done (shown with the window)
+        #[arg(long)]
+        reason: Option<String>,
+        /// RFC 3339 start [default: now]
+        #[arg(long)]
+        start: Option<String>,
+        /// RFC 3339 end
+        #[arg(long)]
+        end: Option<String>,
+        /// How long: 30m, 2h, 1d
+        #[arg(long)]
+        duration: Option<String>,
+        /// Recurring: a five-field cron expression, e.g. "0 2 * * SUN"
+        #[arg(long)]
+        cron: Option<String>,
+        /// The time zone of --cron [default: UTC]
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Every window, newest first, with whether it is in force.
+    List,
+    /// One window.
+    Get {
+        /// The window's UUID
+        id: Uuid,
+    },
+    /// End a window now (a recurring one has no more occurrences).
+    End {
+        /// The window's UUID
+        id: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -323,6 +323,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Endpoints(cmd) => commands::endpoints(&*ops, out, cmd).await,
                 Command::Pings(cmd) => commands::pings(&*ops, out, cmd).await,
                 Command::Checks(cmd) => commands::checks(&*ops, out, cmd).await,
+                Command::Maintenance(cmd) => commands::maintenance(&*ops, out, cmd).await,
                 Command::Stats(args) => commands::stats(&*ops, out, args).await,
                 Command::Incidents(cmd) => commands::incidents(&*ops, out, cmd).await,
                 Command::Tokens(cmd) => commands::tokens(&*ops, out, cmd).await,

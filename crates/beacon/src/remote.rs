@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use beacon_server::api::{
     ByServiceParams, ChannelOps, EndpointOps, EscalationOps, HeartbeatOps, IncidentOps,
-    IncidentParams, KubernetesOps, ListParams, PingParams, RegionOps, ServiceOps, StatsParams,
-    StatusPageOps, TokenOps, UserOps, WebhookOps, WorkerOps,
+    IncidentParams, KubernetesOps, ListParams, MaintenanceOps, PingParams, RegionOps, ServiceOps,
+    StatsParams, StatusPageOps, TokenOps, UserOps, WebhookOps, WorkerOps,
 };
 use beacon_server::error::{ApiError, ErrorResponse};
 use beacon_server::wire::*;
@@ -540,6 +540,32 @@ impl EscalationOps for Remote {
     ) -> Result<MonitorNotificationsView, ApiError> {
         let path = format!("/api/v1/monitors/{id}/notifications");
         self.call(Method::PATCH, &path, NO_QUERY, Some(&body)).await
+    }
+}
+
+#[async_trait]
+impl MaintenanceOps for Remote {
+    async fn create_maintenance(
+        &self,
+        body: MaintenanceCreate,
+    ) -> Result<MaintenanceView, ApiError> {
+        self.call(Method::POST, "/api/v1/maintenance", NO_QUERY, Some(&body))
+            .await
+    }
+
+    async fn list_maintenance(&self) -> Result<MaintenanceList, ApiError> {
+        self.call(Method::GET, "/api/v1/maintenance", NO_QUERY, NO_BODY)
+            .await
+    }
+
+    async fn get_maintenance(&self, id: Uuid) -> Result<MaintenanceView, ApiError> {
+        let path = format!("/api/v1/maintenance/{id}");
+        self.call(Method::GET, &path, NO_QUERY, NO_BODY).await
+    }
+
+    async fn end_maintenance(&self, id: Uuid) -> Result<MaintenanceView, ApiError> {
+        let path = format!("/api/v1/maintenance/{id}/end");
+        self.call(Method::POST, &path, NO_QUERY, NO_BODY).await
     }
 }
 

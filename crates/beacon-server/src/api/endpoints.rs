@@ -136,17 +136,19 @@ impl EndpointOps for App {
                 page(params.limit, params.cursor.as_deref())?,
             )
             .await?;
+        // Lists never show header values (they may hold credentials); `get` does, to those who may write.
+        let mut data: Vec<EndpointView> = got
+            .items
+            .iter()
+            .map(|e| {
+                let mut view = EndpointView::from(e);
+                mask_values(&mut view.headers);
+                view
+            })
+            .collect();
+        self.mark_maintenance(&mut data).await?;
         Ok(EndpointList {
-            // Lists never show header values (they may hold credentials); `get` does, to those who may write.
-            data: got
-                .items
-                .iter()
-                .map(|e| {
-                    let mut view = EndpointView::from(e);
-                    mask_values(&mut view.headers);
-                    view
-                })
-                .collect(),
+            data,
             next_cursor: got.next.map(|n| n.to_string()),
         })
     }
@@ -154,6 +156,8 @@ impl EndpointOps for App {
     async fn get_endpoint(&self, id: Uuid) -> Result<EndpointView, ApiError> {
         let endpoint = self.store.get_endpoint(id).await?;
         let mut view: EndpointView = (&endpoint).into();
+        self.mark_maintenance(std::slice::from_mut(&mut view))
+            .await?;
         view.stats = Some(self.endpoint_uptime(id).await?);
         let now = self.now();
         let spec = &endpoint.spec;

@@ -12,6 +12,7 @@ mod escalations;
 mod heartbeats;
 mod incidents;
 mod kubernetes;
+mod maintenance;
 mod monitors;
 mod overview;
 mod regions;
@@ -29,6 +30,7 @@ pub use escalations::EscalationOps;
 pub use heartbeats::HeartbeatOps;
 pub use incidents::{IncidentOps, IncidentParams, ack_key};
 pub use kubernetes::KubernetesOps;
+pub use maintenance::MaintenanceOps;
 pub use overview::{
     MonitorRow, OVERVIEW_PAGE, Overview, OverviewQuery, Recent, SORTS, STATUS_GROUPS,
 };
@@ -128,6 +130,7 @@ pub trait Operations:
     + RegionOps
     + WorkerOps
     + KubernetesOps
+    + MaintenanceOps
 {
 }
 
@@ -145,6 +148,7 @@ impl<T> Operations for T where
         + RegionOps
         + WorkerOps
         + KubernetesOps
+        + MaintenanceOps
 {
 }
 

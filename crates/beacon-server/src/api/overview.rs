@@ -6,7 +6,7 @@ use super::*;
 use beacon_core::heartbeat::HbStatus;
 
 /// Status groups the overview counts and filters by.
-pub const STATUS_GROUPS: [&str; 5] = ["up", "down", "degraded", "paused", "unknown"];
+pub const STATUS_GROUPS: [&str; 6] = ["up", "down", "degraded", "maintenance", "paused", "unknown"];
 pub const SORTS: [&str; 3] = ["status", "name", "service"];
 pub const OVERVIEW_PAGE: usize = 100;
 
@@ -89,10 +89,10 @@ fn group(status: &str) -> &'static str {
 }
 
 fn rank(group: &str) -> usize {
-    ["down", "degraded", "unknown", "up", "paused"]
+    ["down", "degraded", "unknown", "up", "maintenance", "paused"]
         .iter()
         .position(|g| *g == group)
-        .unwrap_or(5)
+        .unwrap_or(6)
 }
 
 /// How long one reading of every monitor serves the overview as fresh: pages and their live fragments asked for
@@ -298,6 +298,16 @@ impl App {
             all.push(MonitorRow::endpoint(&e, service(&e.service_id)));
         }
         let now = self.now();
+        // Endpoints in a maintenance window read `maintenance`, in their own group (it counts as no problem).
+        let ids: Vec<Uuid> = all.iter().map(|m| m.id).collect();
+        let inside = store.endpoints_in_maintenance(&ids, now).await?;
+        for m in all
+            .iter_mut()
+            .filter(|m| inside.contains_key(&m.id) && m.status != "paused")
+        {
+            m.status = "maintenance".into();
+            m.group = "maintenance";
+        }
         for h in every(|page| store.list_heartbeats(None, page)).await? {
             all.push(MonitorRow::heartbeat(&h, service(&h.service_id), now));
         }

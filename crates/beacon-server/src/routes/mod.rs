@@ -6,6 +6,7 @@ pub mod checks;
 pub mod escalations;
 pub mod heartbeats;
 pub mod kubernetes;
+pub mod maintenance;
 pub mod publishing;
 pub mod regions;
 pub mod users;

@@ -3,8 +3,8 @@
 
 use crate::cli::{
     BadgesCmd, ChecksCmd, DeliveriesCmd, EndpointFlags, EndpointsCmd, HeartbeatsCmd,
-    IncidentStatusArg, IncidentsCmd, Output, PingsCmd, ServicesCmd, StatsArgs, StatusPagesCmd,
-    TokensCmd, UsersCmd, WebhooksCmd,
+    IncidentStatusArg, IncidentsCmd, MaintenanceCmd, Output, PingsCmd, ServicesCmd, StatsArgs,
+    StatusPagesCmd, TokensCmd, UsersCmd, WebhooksCmd,
 };
 mod channels;
 
@@ -250,6 +250,48 @@ pub async fn checks(ops: &dyn Operations, out: Output, cmd: ChecksCmd) -> Result
                 );
             }
             Ok(())
+        }
+    }
+}
+
+pub async fn maintenance(ops: &dyn Operations, out: Output, cmd: MaintenanceCmd) -> Result<()> {
+    match cmd {
+        MaintenanceCmd::Create {
+            service,
+            monitor,
+            reason,
+            start,
+            end,
+            duration,
+            cron,
+            tz,
+        } => {
+            let body = MaintenanceCreate {
+                service_id: maybe(service, |n| async move { names::service(ops, &n).await })
+                    .await?,
+                monitor_id: maybe(monitor, |n| async move { names::monitor(ops, &n).await })
+                    .await?,
+                reason,
+                start,
+                end,
+                duration,
+                cron,
+                tz,
+            };
+            let w = ops.create_maintenance(body).await?;
+            output::maintenance(out, &[w], &names::directory(ops).await?)
+        }
+        MaintenanceCmd::List => {
+            let list = ops.list_maintenance().await?.data;
+            output::maintenance(out, &list, &names::directory(ops).await?)
+        }
+        MaintenanceCmd::Get { id } => {
+            let w = ops.get_maintenance(id).await?;
+            output::maintenance(out, &[w], &names::directory(ops).await?)
+        }
+        MaintenanceCmd::End { id } => {
+            let w = ops.end_maintenance(id).await?;
+            output::maintenance(out, &[w], &names::directory(ops).await?)
         }
     }
 }

@@ -4,7 +4,8 @@ use super::{json, table};
 use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
-    ChannelView, CreatedChannelView, EscalationPolicyView, MonitorNotificationsView,
+    ChannelView, CreatedChannelView, EscalationPolicyView, MaintenanceView,
+    MonitorNotificationsView,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -141,6 +142,53 @@ pub fn policies(out: Output, list: &[EscalationPolicyView]) -> Result<()> {
                         },
                     ]);
                 }
+            }
+            println!("{t}");
+            Ok(())
+        }
+    }
+}
+
+/// Maintenance windows (one from `create`/`get`/`end` prints as a list of one; `-o json` as the object).
+pub fn maintenance(
+    out: Output,
+    list: &[MaintenanceView],
+    names: &HashMap<Uuid, String>,
+) -> Result<()> {
+    match out {
+        Output::Json if list.len() == 1 => json(&list[0]),
+        Output::Json => json(list),
+        Output::Table => {
+            let name = |id: &Uuid| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+            let mut t = table(&["ID", "FOR", "WHEN", "NOW", "REASON"]);
+            for w in list {
+                let target = match (&w.service_id, &w.monitor_id) {
+                    (Some(s), _) => format!("service {}", name(s)),
+                    (_, Some(m)) => name(m),
+                    _ => "-".into(),
+                };
+                let when = match (&w.start, &w.end, &w.cron) {
+                    (Some(s), Some(e), _) => format!("{s} to {e}"),
+                    (_, _, Some(c)) => format!(
+                        "{c} ({}) for {}",
+                        w.tz.as_deref().unwrap_or("UTC"),
+                        w.duration.as_deref().unwrap_or("-")
+                    ),
+                    _ => "-".into(),
+                };
+                let now = match (&w.active_until, &w.next_start, &w.ended_at) {
+                    (Some(until), _, _) => format!("in force until {until}"),
+                    (None, Some(next), _) => format!("next at {next}"),
+                    (None, None, Some(ended)) => format!("ended at {ended}"),
+                    (None, None, None) => "over".into(),
+                };
+                t.add_row(vec![
+                    w.id.to_string(),
+                    target,
+                    when,
+                    now,
+                    w.reason.clone().unwrap_or_else(|| "-".into()),
+                ]);
             }
             println!("{t}");
             Ok(())

@@ -445,3 +445,162 @@ fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_se
     assert_eq!(server.terminate(), 0);
     drop(rt);
 }
+
+#[test]
+fn maintenance_holds_incidents_back_and_the_failure_opens_one_when_it_ends() {
+    let home = Home::sqlite();
+    let target = Target::start();
+    let sid = home.service();
+    let eid = home.endpoint(
+        &sid,
+        &format!("{}/shop", target.base),
+        &["--interval", "1", "--alert-threshold", "1"],
+    );
+    for (args, says) in [
+        (vec!["--service", &sid, "--duration", "5x"], "duration"),
+        (vec!["--service", &sid], "give an end or a duration"),
+        (
+            vec![
+                "--service",
+                &sid,
+                "--cron",
+                "0 25 * * *",
+                "--duration",
+                "1h",
+            ],
+            "hour",
+        ),
+        (
+            vec![
+                "--service",
+                &sid,
+                "--cron",
+                "0 2 * * SUN",
+                "--tz",
+                "Mars/Base",
+                "--duration",
+                "1h",
+            ],
+            "time zone",
+        ),
+        (vec!["--service", &sid, "--end", "yesterday"], "RFC 3339"),
+        (
+            vec!["--monitor", "no-such-monitor", "--duration", "1h"],
+            "no-such-monitor",
+        ),
+    ] {
+        let mut all = vec!["maintenance", "create"];
+        all.extend(args.iter().copied());
+        let out = home.run(&all);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+    let both = home.run(&[
+        "maintenance",
+        "create",
+        "--service",
+        &sid,
+        "--monitor",
+        &eid,
+        "--duration",
+        "1h",
+    ]);
+    assert_ne!(both.code, 0, "a service or a monitor, not both");
+    assert!(
+        array(home.json(&["maintenance", "list"])).is_empty(),
+        "nothing stored"
+    );
+
+    let weekly = home.json(&[
+        "maintenance",
+        "create",
+        "--service",
+        &sid,
+        "--cron",
+        "0 2 * * SUN",
+        "--tz",
+        "Europe/Berlin",
+        "--duration",
+        "2h",
+        "--reason",
+        "weekly backups",
+    ]);
+    assert_eq!(
+        (
+            weekly["kind"].as_str(),
+            weekly["duration"].as_str(),
+            weekly["tz"].as_str()
+        ),
+        (Some("recurring"), Some("2h"), Some("Europe/Berlin")),
+        "{weekly}"
+    );
+    assert!(weekly["next_start"].is_string(), "{weekly}");
+
+    let server = home.server(&[]);
+    let token = home.admin_token();
+    // A deploy script's one-liner: a window from now for one monitor.
+    let resp = crate::harness::http(
+        &format!(
+            "http://{}/api/v1/maintenance/start?monitor={eid}&duration=30m&reason=deploy",
+            server.addr
+        ),
+        "POST",
+        &[("Authorization", &format!("Bearer {token}"))],
+        None,
+    );
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    let window: serde_json::Value = serde_json::from_str(&resp.body).expect("json");
+    assert_eq!(window["active"], true, "{window}");
+    assert_eq!(window["monitor_kind"], "endpoint");
+    let unauthenticated = crate::harness::http(
+        &format!(
+            "http://{}/api/v1/maintenance/start?monitor={eid}",
+            server.addr
+        ),
+        "POST",
+        &[],
+        None,
+    );
+    assert_eq!(unauthenticated.status, 401);
+
+    target.set(Mode::Error500);
+    let failing = eventually(Duration::from_secs(20), "failed checks stored", || {
+        let p = home.pings(&eid);
+        (p.iter().filter(|p| p["success"] == false).count() >= 3).then_some(p)
+    });
+    assert!(!failing.is_empty());
+    assert!(
+        home.incidents(&eid).is_empty(),
+        "held back during the window"
+    );
+    let shown = home.json(&["endpoints", "get", &eid]);
+    assert_eq!(shown["status"], "maintenance", "{shown}");
+    let listed = home.run(&["maintenance", "list"]);
+    assert!(
+        listed.stdout.contains("in force until"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        listed.stdout.contains("deploy") && listed.stdout.contains("weekly backups"),
+        "{}",
+        listed.stdout
+    );
+
+    let ended = home.json(&["maintenance", "end", &id(&window)]);
+    assert_eq!(ended["active"], false, "{ended}");
+    assert!(ended["ended_at"].is_string());
+    eventually(
+        Duration::from_secs(20),
+        "the incident opened after the window",
+        || {
+            home.incidents(&eid)
+                .into_iter()
+                .find(|i| i["status"] == "open")
+        },
+    );
+    let again = home.run(&["maintenance", "end", &id(&window)]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("ended already"), "{}", again.stderr);
+    assert_eq!(server.terminate(), 0);
+}
