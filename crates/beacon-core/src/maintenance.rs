@@ -17,7 +17,7 @@ pub enum WindowSchedule {
     Once { start: Millis, end: Millis },
     /// Each time `cron` fires, for `duration_ms`.
     Recurring {
-        cron: CronSchedule,
+        cron: Box<CronSchedule>,
         duration_ms: Millis,
     },
 }
@@ -57,7 +57,10 @@ impl WindowSchedule {
                         "a recurring window lasts from 1 minute to 7 days",
                     ));
                 }
-                Ok(WindowSchedule::Recurring { cron, duration_ms })
+                Ok(WindowSchedule::Recurring {
+                    cron: Box::new(cron),
+                    duration_ms,
+                })
             }
             (None, start) => {
                 if input.tz.is_some() {

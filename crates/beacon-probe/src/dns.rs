@@ -197,8 +197,8 @@ impl DnsProber {
             ));
         }
         let ip = records.iter().find_map(|d| match d {
-            RData::A(a) => Some(IpAddr::V4(Ipv4Addr::from(a.0)).to_string()),
-            RData::AAAA(a) => Some(IpAddr::V6(Ipv6Addr::from(a.0)).to_string()),
+            RData::A(a) => Some(IpAddr::V4(a.0).to_string()),
+            RData::AAAA(a) => Some(IpAddr::V6(a.0).to_string()),
             _ => None,
         });
         let body = texts.join("\n");

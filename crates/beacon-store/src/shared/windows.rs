@@ -16,8 +16,9 @@ fn window(row: &<Db as sqlx::Database>::Row) -> Result<MaintenanceWindow> {
         Some(expr) => {
             let tz: Option<String> = row.try_get("tz")?;
             WindowSchedule::Recurring {
-                cron: CronSchedule::parse(&expr, tz.as_deref().unwrap_or("UTC"))
-                    .map_err(corrupt)?,
+                cron: Box::new(
+                    CronSchedule::parse(&expr, tz.as_deref().unwrap_or("UTC")).map_err(corrupt)?,
+                ),
                 duration_ms: row
                     .try_get::<Option<i64>, _>("duration_ms")?
                     .ok_or_else(|| corrupt("a recurring window without a duration"))?,
