@@ -62,11 +62,17 @@ fn answer(query: &[u8], udp: bool) -> Option<Vec<u8>> {
 /// A DNS server for the test zone (`ok.test` A/AAAA/MX/TXT, `big.test` (truncated over UDP), `missing.test`
 /// NXDOMAIN, `broken.test` SERVFAIL, `slow.test` silent), on one port over UDP and TCP.
 pub async fn dns_server() -> SocketAddr {
-    let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
-    let addr = udp.local_addr().expect("addr");
-    let tcp = TcpListener::bind(addr)
-        .await
-        .expect("bind tcp on the same port");
+    // A free UDP port whose TCP twin is free too (another test may hold it): try again until both bind.
+    let mut tries = 0;
+    let (udp, tcp, addr) = loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        let addr = udp.local_addr().expect("addr");
+        match TcpListener::bind(addr).await {
+            Ok(tcp) => break (udp, tcp, addr),
+            Err(_) if tries < 50 => tries += 1,
+            Err(e) => panic!("no port free for both UDP and TCP: {e}"),
+        }
+    };
     tokio::spawn(async move {
         let mut buf = vec![0; 4096];
         while let Ok((n, from)) = udp.recv_from(&mut buf).await {
