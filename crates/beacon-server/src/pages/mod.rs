@@ -10,6 +10,7 @@ mod form;
 mod heartbeat;
 mod incidents;
 mod kubernetes;
+mod maintenance;
 mod overview;
 mod public;
 mod services;
@@ -104,6 +105,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/channels/{id}/{action}",
             axum::routing::post(channels::act),
+        )
+        .route("/maintenance", get(maintenance::list))
+        .route(
+            "/maintenance/new",
+            get(maintenance::new_form).post(maintenance::create),
+        )
+        .route(
+            "/maintenance/{id}/end",
+            axum::routing::post(maintenance::end),
         )
         .route("/webhooks", get(webhooks::webhooks))
         .route("/webhooks/{id}", get(webhooks::webhook))

@@ -789,3 +789,68 @@ async fn a_tcp_check_is_made_from_its_kinds_form_with_bad_input_named() {
     drop(listener);
     assert_eq!(server.terminate(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_maintenance_window_is_started_listed_and_ended_in_a_browser() {
+    let home = Home::sqlite();
+    let sid = home.service();
+    let server = home.server(&[]);
+    let base = format!("http://{}", server.addr);
+    let driver = Driver::start();
+    let c = driver.browser(1280, 900).await;
+    c.goto(&format!("{base}/")).await.expect("open");
+    until(&c, 10, "the first-run form", |t| t.contains("Create")).await;
+    set_up_first_admin(&c).await;
+    until(&c, 10, "the overview", |t| t.contains("Overview")).await;
+    c.find(Locator::LinkText("Maintenance"))
+        .await
+        .expect("the nav link")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the empty list", |t| {
+        t.contains("No maintenance windows")
+    })
+    .await;
+    c.find(Locator::LinkText("New window"))
+        .await
+        .expect("the new-window link")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the form", |t| t.contains("Recurring (cron)")).await;
+    fill(&c, "f-reason", "database upgrade").await;
+    fill(&c, "f-duration", "soon").await;
+    submit(&c).await;
+    let error = until_in(&c, "#duration-error", 10, "the duration named", |t| {
+        t.contains("soon")
+    })
+    .await;
+    assert!(error.contains("not a span"), "{error}");
+    screenshot(&c, "maintenance-form-error").await;
+    fill(&c, "f-duration", "45m").await;
+    submit(&c).await;
+    let page = until(&c, 10, "the window listed", |t| {
+        t.contains("In force until")
+    })
+    .await;
+    assert!(
+        page.contains("Production API (service)") && page.contains("database upgrade"),
+        "{page}"
+    );
+    screenshot(&c, "maintenance").await;
+    let listed = home.json(&["maintenance", "list"]);
+    assert_eq!(listed["service_id"], sid, "one window: {listed}");
+    assert_eq!(listed["active"], true);
+    c.find(Locator::Css("tr[data-window] button[type=submit]"))
+        .await
+        .expect("the End button")
+        .click()
+        .await
+        .expect("click");
+    let page = until(&c, 10, "the window ended", |t| t.contains("Ended at")).await;
+    assert!(!page.contains("In force until"), "{page}");
+    c.set_window_size(390, 844).await.expect("phone width");
+    assert!(fits_width(&c).await, "the list fits a phone");
+    assert_eq!(server.terminate(), 0);
+}
