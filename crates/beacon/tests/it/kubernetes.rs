@@ -144,6 +144,8 @@ endpoint:
   retry:
     initialBackoff: 100ms
     maxBackoff: 500ms
+    # With full jitter, the default 10 attempts can all fall inside a test's 2 s outage.
+    maxAttempts: 100
 storage:
   dbPath: {db}
 kubeconfig: {kubeconfig}
