@@ -61,20 +61,6 @@ impl MaintenanceOps for App {
                 .into());
             }
         };
-        if let WindowTarget::Monitor(m) = target
-            && self.store.get_endpoint(m).await.is_err()
-            && self
-                .store
-                .get_heartbeat(&beacon_store::HeartbeatRef::Id(m))
-                .await
-                .is_ok()
-        {
-            return Err(ValidationError::new(
-                "monitor_id",
-                "maintenance windows hold back endpoints' incidents; heartbeats are not held back yet",
-            )
-            .into());
-        }
         if body
             .reason
             .as_ref()

@@ -154,6 +154,47 @@ impl This {
         Ok(())
     }
 
+    /// Open a down heartbeat's incident (unless one is open) with its `heartbeat_down` event.
+    pub(crate) async fn open_heartbeat_incident(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        pk: i64,
+        hb: &Heartbeat,
+        from: HbStatus,
+        now: Millis,
+    ) -> Result<()> {
+        let cause = down_cause(hb, now);
+        let id = Uuid::new_v4();
+        let opened = sqlx::query(
+            "INSERT INTO incidents (id, heartbeat_pk, status, started_at, cause, failure_count) \
+             SELECT $1, $2, 'open', $3, $4, 1 WHERE NOT EXISTS \
+             (SELECT 1 FROM incidents WHERE heartbeat_pk = $2 AND status = 'open')",
+        )
+        .bind(id)
+        .bind(pk)
+        .bind(now)
+        .bind(&cause)
+        .execute(&mut **tx)
+        .await?;
+        if opened.rows_affected() > 0 {
+            let payload = Payload::HeartbeatDown(HeartbeatChanged {
+                heartbeat_id: hb.id,
+                incident_id: id,
+                service_id: Some(hb.service_id),
+                slug: Some(hb.slug.clone()),
+                name: Some(hb.spec.name.clone()),
+                status: Some(HbStatus::Down.as_str().to_owned()),
+                previous_status: Some(from.as_str().to_owned()),
+                last_ping_at: hb.last_ping_at,
+                started_at: now,
+                cause,
+                resolved_at: None,
+                resolved_by: None,
+            });
+            Self::insert_event(tx, Owner::Heartbeat(pk), &payload, now, false).await?;
+        }
+        Ok(())
+    }
+
     /// Log a status change; entering `down` opens an incident (heartbeat_down); reaching `up` again
     /// (directly, or through a run that started while down) resolves it (heartbeat_up).
     pub(crate) async fn heartbeat_transition(
@@ -190,22 +231,9 @@ impl This {
             resolved_by: None,
         };
         if to == HbStatus::Down && from != HbStatus::Down {
-            let cause = down_cause(hb, now);
-            let id = Uuid::new_v4();
-            let opened = sqlx::query(
-                "INSERT INTO incidents (id, heartbeat_pk, status, started_at, cause, failure_count) \
-                 SELECT $1, $2, 'open', $3, $4, 1 WHERE NOT EXISTS \
-                 (SELECT 1 FROM incidents WHERE heartbeat_pk = $2 AND status = 'open')",
-            )
-            .bind(id)
-            .bind(pk)
-            .bind(now)
-            .bind(&cause)
-            .execute(&mut **tx)
-            .await?;
-            if opened.rows_affected() > 0 {
-                let payload = Payload::HeartbeatDown(change(id, now, cause));
-                Self::insert_event(tx, Owner::Heartbeat(pk), &payload, now, false).await?;
+            // Inside a maintenance window the incident waits for the window's end (`release_held_heartbeats`).
+            if !Self::hold_heartbeat(tx, pk, now).await? {
+                Self::open_heartbeat_incident(tx, pk, hb, from, now).await?;
             }
         } else if (to == HbStatus::Up && matches!(from, HbStatus::Down | HbStatus::Started))
             || to == HbStatus::Paused

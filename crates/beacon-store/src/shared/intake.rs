@@ -380,6 +380,7 @@ impl HeartbeatIntake for This {
         for mut row in due {
             Self::reevaluate(&mut tx, &mut row, now, Some(resumed_at)).await?;
         }
+        Self::release_held_heartbeats(&mut tx, now).await?;
         tx.commit().await?;
         Ok(evaluated)
     }

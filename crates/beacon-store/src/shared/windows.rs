@@ -98,6 +98,85 @@ impl This {
     }
 }
 
+impl This {
+    /// Whether a maintenance window of the heartbeat, or of its service, is in force at `at`.
+    async fn heartbeat_in_window(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        heartbeat_pk: i64,
+        at: Millis,
+    ) -> Result<bool> {
+        let rows = sqlx::query(
+            "SELECT w.id, s.id AS service_id, h.id AS monitor_id, FALSE AS on_endpoint, w.reason, w.starts_at, \
+             w.ends_at, w.cron, w.tz, w.duration_ms, w.ended_at, w.created_at FROM heartbeats x \
+             JOIN maintenance_windows w ON (w.heartbeat_pk = x.pk OR w.service_pk = x.service_pk) \
+             LEFT JOIN services s ON s.pk = w.service_pk LEFT JOIN heartbeats h ON h.pk = w.heartbeat_pk \
+             WHERE x.pk = $1 AND (w.ended_at IS NULL OR w.ended_at > $2)",
+        )
+        .bind(heartbeat_pk)
+        .bind(at)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &rows {
+            if window(row)?.active_at(at).is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A heartbeat going down at `at`: inside a window, remember it (its incident waits) and say so.
+    pub(crate) async fn hold_heartbeat(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        heartbeat_pk: i64,
+        at: Millis,
+    ) -> Result<bool> {
+        if !Self::heartbeat_in_window(tx, heartbeat_pk, at).await? {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO held_heartbeats (heartbeat_pk, since) VALUES ($1, $2) ON CONFLICT (heartbeat_pk) DO NOTHING",
+        )
+        .bind(heartbeat_pk)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(true)
+    }
+
+    /// Heartbeats held back by a window that is over: open the incident of each that is still down, forget
+    /// the rest.
+    pub(crate) async fn release_held_heartbeats(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        now: Millis,
+    ) -> Result<()> {
+        let held: Vec<i64> =
+            sqlx::query("SELECT heartbeat_pk FROM held_heartbeats ORDER BY heartbeat_pk LIMIT 100")
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+        for pk in held {
+            if Self::heartbeat_in_window(tx, pk, now).await? {
+                continue;
+            }
+            sqlx::query("DELETE FROM held_heartbeats WHERE heartbeat_pk = $1")
+                .bind(pk)
+                .execute(&mut **tx)
+                .await?;
+            let mut qb = Self::heartbeats_query();
+            qb.push(" WHERE h.pk = ").push_bind(pk);
+            for row in Self::read_heartbeats_fresh(tx, qb).await? {
+                if row.hb.status == beacon_core::heartbeat::HbStatus::Down {
+                    let since = beacon_core::heartbeat::HbStatus::Down;
+                    Self::open_heartbeat_incident(tx, pk, &row.hb, since, now).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl MaintenanceWindows for This {
     async fn create_window(&self, new: &NewWindow, now: Millis) -> Result<MaintenanceWindow> {

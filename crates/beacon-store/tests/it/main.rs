@@ -66,6 +66,7 @@ both_backends!(
     a_monitor_adds_and_mutes_channels_and_has_its_own_follow_ups,
     degraded_results_start_and_end_degradation_once,
     maintenance_holds_incidents_back_until_its_window_ends,
+    maintenance_holds_a_heartbeats_incident_until_its_window_ends,
     deliveries_are_claimed_in_order_and_finished_once,
     deliveries_of_different_endpoints_go_out_in_parallel,
     endpoint_webhooks_updates_tests_and_health,

@@ -235,3 +235,94 @@ pub async fn maintenance_holds_incidents_back_until_its_window_ends(store: Arc<d
         Err(StoreError::NotFound { .. })
     ));
 }
+
+pub async fn maintenance_holds_a_heartbeats_incident_until_its_window_ends(store: Arc<dyn Store>) {
+    use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec, PingKind};
+    use beacon_core::maintenance::WindowSchedule;
+    use beacon_core::token::{generate_ping_key, hash_ping_key};
+    let svc = store.create_service("jobs", "", T0).await.expect("service");
+    let spec = HeartbeatSpec::create(HeartbeatInput {
+        name: Some("backup".into()),
+        period_seconds: Some(60),
+        grace_seconds: Some(30),
+        ..Default::default()
+    })
+    .expect("spec");
+    let (key, key_hash) = generate_ping_key([5; 24]);
+    let hb = store
+        .create_heartbeat(svc.id, "backup", &spec, &key_hash, T0)
+        .await
+        .expect("heartbeat");
+    webhook_for(&store, svc.id, &["heartbeat_down"]).await;
+    let w = store
+        .create_window(
+            &NewWindow {
+                target: WindowTarget::Service(svc.id),
+                reason: None,
+                schedule: WindowSchedule::Once {
+                    start: T0,
+                    end: T0 + 86_400_000,
+                },
+            },
+            T0,
+        )
+        .await
+        .expect("window");
+    store
+        .record_heartbeat_pings(&[IncomingPing {
+            target: HeartbeatRef::Id(hb.id),
+            key_hash: Some(hash_ping_key(&key)),
+            kind: PingKind::Success,
+            rid: None,
+            client_status: None,
+            body: None,
+            metadata: None,
+            received_at: T0 + 1_000,
+            url_authenticated: false,
+        }])
+        .await
+        .expect("ping");
+    // Its deadline passes inside the window: down, but no incident.
+    store
+        .evaluate_heartbeats(T0 + 91_001, 100, T0)
+        .await
+        .expect("evaluate");
+    let incidents = |store: Arc<dyn Store>| async move {
+        store
+            .list_incidents(IncidentFilter::default(), Page::default())
+            .await
+            .expect("incidents")
+            .items
+    };
+    assert!(incidents(store.clone()).await.is_empty(), "held back");
+    assert!(
+        store
+            .list_deliveries(None, None)
+            .await
+            .expect("deliveries")
+            .is_empty()
+    );
+    // The window ends while it is still silent: the next evaluation opens the incident.
+    store.end_window(w.id, T0 + 100_000).await.expect("end");
+    store
+        .evaluate_heartbeats(T0 + 100_001, 100, T0)
+        .await
+        .expect("evaluate");
+    let open = incidents(store.clone()).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].heartbeat_id, Some(hb.id));
+    let sent: Vec<String> = store
+        .list_deliveries(None, None)
+        .await
+        .expect("deliveries")
+        .into_iter()
+        .map(|d| d.event_kind.as_str().to_owned())
+        .collect();
+    assert_eq!(sent, ["heartbeat_down"]);
+    // Once: later evaluations open nothing more.
+    store
+        .evaluate_heartbeats(T0 + 101_000, 100, T0)
+        .await
+        .expect("evaluate");
+    assert_eq!(incidents(store.clone()).await.len(), 1);
+}
