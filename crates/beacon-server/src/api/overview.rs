@@ -230,6 +230,28 @@ impl App {
     }
 
     /// A service's monitors, read now (not from the snapshot: its page shows what was just created).
+    /// Endpoints in a maintenance window read `maintenance`, in their own group (it counts as no problem on
+    /// status pages); paused ones stay paused.
+    pub async fn mark_rows_in_maintenance(&self, rows: &mut [MonitorRow]) -> Result<(), ApiError> {
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .filter(|m| m.kind != "heartbeat")
+            .map(|m| m.id)
+            .collect();
+        let inside = self
+            .store
+            .endpoints_in_maintenance(&ids, self.now())
+            .await?;
+        for m in rows
+            .iter_mut()
+            .filter(|m| inside.contains_key(&m.id) && m.status != "paused")
+        {
+            m.status = "maintenance".into();
+            m.group = "maintenance";
+        }
+        Ok(())
+    }
+
     pub async fn service_monitors(
         &self,
         service: &ServiceView,
@@ -241,6 +263,7 @@ impl App {
             .iter()
             .map(|e| MonitorRow::endpoint(e, service.name.clone()))
             .collect();
+        self.mark_rows_in_maintenance(&mut rows).await?;
         let now = self.now();
         rows.extend(
             every(|page| store.list_heartbeats(Some(id), page))
@@ -298,16 +321,7 @@ impl App {
             all.push(MonitorRow::endpoint(&e, service(&e.service_id)));
         }
         let now = self.now();
-        // Endpoints in a maintenance window read `maintenance`, in their own group (it counts as no problem).
-        let ids: Vec<Uuid> = all.iter().map(|m| m.id).collect();
-        let inside = store.endpoints_in_maintenance(&ids, now).await?;
-        for m in all
-            .iter_mut()
-            .filter(|m| inside.contains_key(&m.id) && m.status != "paused")
-        {
-            m.status = "maintenance".into();
-            m.group = "maintenance";
-        }
+        self.mark_rows_in_maintenance(&mut all).await?;
         for h in every(|page| store.list_heartbeats(None, page)).await? {
             all.push(MonitorRow::heartbeat(&h, service(&h.service_id), now));
         }

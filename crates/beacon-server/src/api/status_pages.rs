@@ -250,7 +250,9 @@ impl App {
         match self.store.badge_monitor(key).await?.ok_or_else(unknown)? {
             BadgeMonitor::Endpoint(id) => {
                 let e = self.store.get_endpoint(id).await?;
-                let row = MonitorRow::endpoint(&e, String::new());
+                let mut row = MonitorRow::endpoint(&e, String::new());
+                self.mark_rows_in_maintenance(std::slice::from_mut(&mut row))
+                    .await?;
                 let hourly = self
                     .store
                     .rollup_windows(

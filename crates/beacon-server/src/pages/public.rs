@@ -191,6 +191,7 @@ pub async fn badge(
                 "up" => "#2e7d32",
                 "down" => "#c62828",
                 "degraded" => "#9a6700",
+                "maintenance" => "#0969da",
                 _ => "#9f9f9f",
             };
             badge_svg(&figures.name, figures.status, color)

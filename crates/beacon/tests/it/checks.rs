@@ -575,6 +575,36 @@ fn maintenance_holds_incidents_back_and_the_failure_opens_one_when_it_ends() {
     );
     let shown = home.json(&["endpoints", "get", &eid]);
     assert_eq!(shown["status"], "maintenance", "{shown}");
+    // The public status page and the badge say so, and a failing endpoint in maintenance is no problem there.
+    home.json(&[
+        "status-pages",
+        "create",
+        "--slug",
+        "shop",
+        "--title",
+        "Shop",
+        "--service",
+        &sid,
+    ]);
+    let page = crate::harness::http(
+        &format!("http://{}/status/shop.json", server.addr),
+        "GET",
+        &[],
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
+    assert_eq!(page["status"], "operational", "{page}");
+    assert!(page.to_string().contains("\"maintenance\""), "{page}");
+    let badge = home.json(&["badges", "create", &eid]);
+    let key = badge["key"].as_str().expect("key");
+    let svg = crate::harness::http(
+        &format!("http://{}/badge/{key}/status.svg", server.addr),
+        "GET",
+        &[],
+        None,
+    );
+    assert!(svg.body.contains("Health: maintenance"), "{}", svg.body);
     let listed = home.run(&["maintenance", "list"]);
     assert!(
         listed.stdout.contains("in force until"),
