@@ -174,10 +174,11 @@ pub trait MaintenanceWindows: Send + Sync + 'static {
     async fn get_window(&self, id: Uuid) -> Result<MaintenanceWindow>;
     /// End it now (Conflict when it has ended already, by hand or by its end).
     async fn end_window(&self, id: Uuid, now: Millis) -> Result<MaintenanceWindow>;
-    /// The windows in force at `at` for these endpoints, by endpoint id (their own and their services').
-    async fn endpoints_in_maintenance(
+    /// The windows in force at `at` for these monitors (endpoints and heartbeats), by id (their own and their
+    /// services').
+    async fn monitors_in_maintenance(
         &self,
-        endpoint_ids: &[Uuid],
+        monitor_ids: &[Uuid],
         at: Millis,
     ) -> Result<HashMap<Uuid, (Millis, Millis)>>;
 }

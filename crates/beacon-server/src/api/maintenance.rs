@@ -31,10 +31,7 @@ impl App {
         views: &mut [EndpointView],
     ) -> Result<(), ApiError> {
         let ids: Vec<Uuid> = views.iter().map(|v| v.id).collect();
-        let inside = self
-            .store
-            .endpoints_in_maintenance(&ids, self.now())
-            .await?;
+        let inside = self.store.monitors_in_maintenance(&ids, self.now()).await?;
         for v in views.iter_mut() {
             if inside.contains_key(&v.id) && v.status != "paused" {
                 v.status = "maintenance".into();

@@ -230,18 +230,11 @@ impl App {
     }
 
     /// A service's monitors, read now (not from the snapshot: its page shows what was just created).
-    /// Endpoints in a maintenance window read `maintenance`, in their own group (it counts as no problem on
+    /// Monitors in a maintenance window read `maintenance`, in their own group (it counts as no problem on
     /// status pages); paused ones stay paused.
     pub async fn mark_rows_in_maintenance(&self, rows: &mut [MonitorRow]) -> Result<(), ApiError> {
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .filter(|m| m.kind != "heartbeat")
-            .map(|m| m.id)
-            .collect();
-        let inside = self
-            .store
-            .endpoints_in_maintenance(&ids, self.now())
-            .await?;
+        let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+        let inside = self.store.monitors_in_maintenance(&ids, self.now()).await?;
         for m in rows
             .iter_mut()
             .filter(|m| inside.contains_key(&m.id) && m.status != "paused")
@@ -263,7 +256,6 @@ impl App {
             .iter()
             .map(|e| MonitorRow::endpoint(e, service.name.clone()))
             .collect();
-        self.mark_rows_in_maintenance(&mut rows).await?;
         let now = self.now();
         rows.extend(
             every(|page| store.list_heartbeats(Some(id), page))
@@ -271,6 +263,7 @@ impl App {
                 .iter()
                 .map(|h| MonitorRow::heartbeat(h, service.name.clone(), now)),
         );
+        self.mark_rows_in_maintenance(&mut rows).await?;
         rows.sort_by(|a, b| {
             (rank(a.group), a.name.to_lowercase()).cmp(&(rank(b.group), b.name.to_lowercase()))
         });
@@ -321,10 +314,10 @@ impl App {
             all.push(MonitorRow::endpoint(&e, service(&e.service_id)));
         }
         let now = self.now();
-        self.mark_rows_in_maintenance(&mut all).await?;
         for h in every(|page| store.list_heartbeats(None, page)).await? {
             all.push(MonitorRow::heartbeat(&h, service(&h.service_id), now));
         }
+        self.mark_rows_in_maintenance(&mut all).await?;
         let mut names: Vec<String> = services.into_values().collect();
         names.sort();
         Ok((all, names))

@@ -274,7 +274,9 @@ impl App {
             }
             BadgeMonitor::Heartbeat(id) => {
                 let h = self.store.get_heartbeat(&HeartbeatRef::Id(id)).await?;
-                let row = MonitorRow::heartbeat(&h, String::new(), now);
+                let mut row = MonitorRow::heartbeat(&h, String::new(), now);
+                self.mark_rows_in_maintenance(std::slice::from_mut(&mut row))
+                    .await?;
                 Ok(BadgeFigures {
                     name: row.name,
                     status: row.group,

@@ -105,6 +105,17 @@ impl This {
         heartbeat_pk: i64,
         at: Millis,
     ) -> Result<bool> {
+        Ok(Self::heartbeat_window(tx, heartbeat_pk, at)
+            .await?
+            .is_some())
+    }
+
+    /// The span of a window of the heartbeat, or of its service, in force at `at`.
+    async fn heartbeat_window(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        heartbeat_pk: i64,
+        at: Millis,
+    ) -> Result<Option<(Millis, Millis)>> {
         let rows = sqlx::query(
             "SELECT w.id, s.id AS service_id, h.id AS monitor_id, FALSE AS on_endpoint, w.reason, w.starts_at, \
              w.ends_at, w.cron, w.tz, w.duration_ms, w.ended_at, w.created_at FROM heartbeats x \
@@ -117,11 +128,11 @@ impl This {
         .fetch_all(&mut **tx)
         .await?;
         for row in &rows {
-            if window(row)?.active_at(at).is_some() {
-                return Ok(true);
+            if let Some(span) = window(row)?.active_at(at) {
+                return Ok(Some(span));
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// A heartbeat going down at `at`: inside a window, remember it (its incident waits) and say so.
@@ -265,19 +276,19 @@ impl MaintenanceWindows for This {
         self.get_window(id).await
     }
 
-    async fn endpoints_in_maintenance(
+    async fn monitors_in_maintenance(
         &self,
-        endpoint_ids: &[Uuid],
+        monitor_ids: &[Uuid],
         at: Millis,
     ) -> Result<HashMap<Uuid, (Millis, Millis)>> {
         let mut out = HashMap::new();
-        if endpoint_ids.is_empty() {
+        if monitor_ids.is_empty() {
             return Ok(out);
         }
         let mut tx = self.pool.begin().await?;
         let mut qb = QueryBuilder::<Db>::new("SELECT pk, id FROM endpoints WHERE id IN (");
         let mut list = qb.separated(", ");
-        for id in endpoint_ids {
+        for id in monitor_ids {
             list.push_bind(*id);
         }
         qb.push(")");
@@ -291,6 +302,30 @@ impl MaintenanceWindows for This {
                 (ids.get(&pk), windows.iter().find_map(|w| w.active_at(at)))
             {
                 out.insert(*id, span);
+            }
+        }
+        // Heartbeats, when any window exists at all (one look, as for endpoints).
+        let any: Option<i64> = sqlx::query(
+            "SELECT pk FROM maintenance_windows WHERE ended_at IS NULL OR ended_at > $1 LIMIT 1",
+        )
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+        if any.is_some() {
+            let mut qb = QueryBuilder::<Db>::new("SELECT pk, id FROM heartbeats WHERE id IN (");
+            let mut list = qb.separated(", ");
+            for id in monitor_ids {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+            let rows = qb.build().fetch_all(&mut *tx).await?;
+            for row in &rows {
+                let (pk, id): (i64, Uuid) = (row.try_get("pk")?, row.try_get("id")?);
+                if let Some(span) = Self::heartbeat_window(&mut tx, pk, at).await? {
+                    out.insert(id, span);
+                }
             }
         }
         tx.commit().await?;

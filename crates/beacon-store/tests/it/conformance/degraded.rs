@@ -137,7 +137,7 @@ pub async fn maintenance_holds_incidents_back_until_its_window_ends(store: Arc<d
     );
     assert_eq!(
         store
-            .endpoints_in_maintenance(&[ep.id], T0 + 1)
+            .monitors_in_maintenance(&[ep.id], T0 + 1)
             .await
             .expect("in force"),
         HashMap::from([(ep.id, (T0, T0 + 86_400_000))])
@@ -301,6 +301,14 @@ pub async fn maintenance_holds_a_heartbeats_incident_until_its_window_ends(store
             .await
             .expect("deliveries")
             .is_empty()
+    );
+    assert!(
+        store
+            .monitors_in_maintenance(&[hb.id], T0 + 91_001)
+            .await
+            .expect("in force")
+            .contains_key(&hb.id),
+        "its service's window covers it"
     );
     // The window ends while it is still silent: the next evaluation opens the incident.
     store.end_window(w.id, T0 + 100_000).await.expect("end");
