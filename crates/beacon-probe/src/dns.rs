@@ -2,14 +2,14 @@
 //! `nameserver` of /etc/resolv.conf), over UDP — over TCP when the answer is truncated —, timed; the answer's
 //! response code and records are judged and observed.
 
-use crate::net::{Failure, judge, micros};
+use crate::net::{Failure, Run, judge, limit, micros};
 use beacon_core::check::{DnsSpec, RecordType};
 use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
-use beacon_core::ping::{ErrorKind, Observation, Timings};
+use beacon_core::ping::{ErrorKind, Timings};
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType as Rt};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
@@ -58,36 +58,10 @@ impl DnsProber {
         conditions: &[Condition],
         timeout_ms: u32,
     ) -> crate::Tried {
-        let mut outcomes = Vec::new();
-        let start = Instant::now();
-        let mut timings = Timings::default();
-        let run = self.run(spec, conditions, start, &mut timings, &mut outcomes);
-        let outcome = tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), run).await;
-        timings.total_us = micros(start.elapsed());
-        let failure = match outcome {
-            Err(_) => Some((
-                ErrorKind::Timeout,
-                format!("no DNS answer within {} s", f64::from(timeout_ms) / 1000.0),
-            )),
-            Ok(result) => result.err(),
-        };
-        crate::Tried {
-            observation: Observation {
-                status_code: None,
-                timings,
-                failure,
-            },
-            conditions: outcomes,
-        }
-    }
-
-    pub async fn probe(
-        &self,
-        spec: &DnsSpec,
-        conditions: &[Condition],
-        timeout_ms: u32,
-    ) -> Observation {
-        self.attempt(spec, conditions, timeout_ms).await.observation
+        let mut r = Run::new();
+        let run = self.run(spec, conditions, r.start, &mut r.timings, &mut r.outcomes);
+        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        r.finish(outcome, timeout_ms, "DNS answer")
     }
 
     /// The server to ask: the check's (its name resolved by the system), or the system's first nameserver.

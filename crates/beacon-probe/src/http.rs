@@ -1,7 +1,7 @@
 //! The HTTP check: our own TCP connect and TLS handshake (so each phase can be timed on its own), then hyper's
 //! HTTP/1.1 client connection on top. One connection per check, closed afterwards, like a user's first visit.
 
-use crate::net::{Failure, judge, micros, not_after, reads, until};
+use crate::net::{Failure, Run, judge, limit, micros, not_after, reads, until};
 use beacon_core::check::HttpSpec;
 use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
 use beacon_core::endpoint::Method;
@@ -13,7 +13,7 @@ use hyper::header::{HOST, LOCATION, USER_AGENT};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use url::{Host, Url};
@@ -91,40 +91,15 @@ impl HttpProber {
         conditions: &[Condition],
         timeout_ms: u32,
     ) -> crate::Tried {
-        let mut outcomes = Vec::new();
-        let start = Instant::now();
-        let mut timings = Timings::default();
-        let mut status = None;
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        let mut r = Run::new();
         let check = Check {
             spec,
             conditions,
-            start,
+            start: r.start,
         };
-        let outcome = tokio::time::timeout(
-            timeout,
-            self.run(&check, &mut timings, &mut status, &mut outcomes),
-        )
-        .await;
-        timings.total_us = micros(start.elapsed());
-        let failure = match outcome {
-            Err(_) => Some((
-                ErrorKind::Timeout,
-                format!(
-                    "no complete response within {} s",
-                    f64::from(timeout_ms) / 1000.0
-                ),
-            )),
-            Ok(result) => result.err(),
-        };
-        crate::Tried {
-            observation: Observation {
-                status_code: status,
-                timings,
-                failure,
-            },
-            conditions: outcomes,
-        }
+        let run = self.run(&check, &mut r.timings, &mut r.status, &mut r.outcomes);
+        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        r.finish(outcome, timeout_ms, "complete response")
     }
 
     async fn run(

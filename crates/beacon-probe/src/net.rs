@@ -10,6 +10,61 @@ use tokio::net::TcpStream;
 
 pub(crate) type Failure = (ErrorKind, String);
 
+/// What one run of a check fills in as it goes (its start, phase timings, conditions' outcomes, an HTTP status),
+/// and how a run under a timeout ends: every prober's `attempt` is `Run::new`, its own `run` under
+/// `tokio::time::timeout`, then `finish`.
+pub(crate) struct Run {
+    pub start: Instant,
+    pub timings: Timings,
+    pub outcomes: Vec<Outcome>,
+    pub status: Option<u16>,
+}
+
+impl Run {
+    pub fn new() -> Self {
+        Run {
+            start: Instant::now(),
+            timings: Timings::default(),
+            outcomes: Vec::new(),
+            status: None,
+        }
+    }
+
+    /// The run's result: the total time, and the failure — a run past the timeout fails as "no {waiting_for}
+    /// within N s".
+    pub fn finish(
+        mut self,
+        outcome: Result<Result<(), Failure>, tokio::time::error::Elapsed>,
+        timeout_ms: u32,
+        waiting_for: &str,
+    ) -> crate::Tried {
+        self.timings.total_us = micros(self.start.elapsed());
+        let failure = match outcome {
+            Err(_) => Some((
+                ErrorKind::Timeout,
+                format!(
+                    "no {waiting_for} within {} s",
+                    f64::from(timeout_ms) / 1000.0
+                ),
+            )),
+            Ok(result) => result.err(),
+        };
+        crate::Tried {
+            observation: beacon_core::ping::Observation {
+                status_code: self.status,
+                timings: self.timings,
+                failure,
+            },
+            conditions: self.outcomes,
+        }
+    }
+}
+
+/// A check's timeout as a duration.
+pub(crate) fn limit(timeout_ms: u32) -> Duration {
+    Duration::from_millis(u64::from(timeout_ms))
+}
+
 pub(crate) fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }

@@ -2,11 +2,11 @@
 //! the prober's roots), optionally send bytes, and read back what the expectations and conditions need.
 
 use crate::http::snippet;
-use crate::net::{Failure, connect, judge, micros, not_after, reads, until};
+use crate::net::{Failure, Run, connect, judge, limit, micros, not_after, reads, until};
 use beacon_core::check::TcpSpec;
 use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
-use beacon_core::ping::{ErrorKind, Observation, Timings};
-use std::time::{Duration, Instant};
+use beacon_core::ping::{ErrorKind, Timings};
+use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
@@ -29,44 +29,18 @@ impl TcpProber {
         conditions: &[Condition],
         timeout_ms: u32,
     ) -> crate::Tried {
-        let mut outcomes = Vec::new();
-        let start = Instant::now();
-        let mut timings = Timings::default();
-        let run = self.run(spec, conditions, start, &mut timings, &mut outcomes);
-        let outcome = tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), run).await;
-        timings.total_us = micros(start.elapsed());
-        let failure = match outcome {
-            Err(_) => Some((
-                ErrorKind::Timeout,
-                format!(
-                    "no {} within {} s",
-                    if spec.expect.is_empty() {
-                        "connection"
-                    } else {
-                        "expected answer"
-                    },
-                    f64::from(timeout_ms) / 1000.0
-                ),
-            )),
-            Ok(result) => result.err(),
-        };
-        crate::Tried {
-            observation: Observation {
-                status_code: None,
-                timings,
-                failure,
+        let mut r = Run::new();
+        let run = self.run(spec, conditions, r.start, &mut r.timings, &mut r.outcomes);
+        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        r.finish(
+            outcome,
+            timeout_ms,
+            if spec.expect.is_empty() {
+                "connection"
+            } else {
+                "expected answer"
             },
-            conditions: outcomes,
-        }
-    }
-
-    pub async fn probe(
-        &self,
-        spec: &TcpSpec,
-        conditions: &[Condition],
-        timeout_ms: u32,
-    ) -> Observation {
-        self.attempt(spec, conditions, timeout_ms).await.observation
+        )
     }
 
     async fn run(

@@ -2,17 +2,17 @@
 //! certificate — trusted chain, valid for the name, days until it expires. The handshake records the chain's
 //! verdict instead of failing on it, so an expired or untrusted certificate is still read and described.
 
-use crate::net::{Failure, connect, judge, micros, not_after, until};
+use crate::net::{Failure, Run, connect, judge, limit, micros, not_after, until};
 use beacon_core::check::TlsSpec;
 use beacon_core::condition::{Condition, Observed, Outcome};
-use beacon_core::ping::{ErrorKind, Observation, Timings};
+use beacon_core::ping::{ErrorKind, Timings};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_rustls::TlsConnector;
 
 const DAY_MS: i64 = 86_400_000;
@@ -120,39 +120,10 @@ impl TlsProber {
         conditions: &[Condition],
         timeout_ms: u32,
     ) -> crate::Tried {
-        let mut outcomes = Vec::new();
-        let start = Instant::now();
-        let mut timings = Timings::default();
-        let run = self.run(spec, conditions, start, &mut timings, &mut outcomes);
-        let outcome = tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), run).await;
-        timings.total_us = micros(start.elapsed());
-        let failure = match outcome {
-            Err(_) => Some((
-                ErrorKind::Timeout,
-                format!(
-                    "no TLS handshake within {} s",
-                    f64::from(timeout_ms) / 1000.0
-                ),
-            )),
-            Ok(result) => result.err(),
-        };
-        crate::Tried {
-            observation: Observation {
-                status_code: None,
-                timings,
-                failure,
-            },
-            conditions: outcomes,
-        }
-    }
-
-    pub async fn probe(
-        &self,
-        spec: &TlsSpec,
-        conditions: &[Condition],
-        timeout_ms: u32,
-    ) -> Observation {
-        self.attempt(spec, conditions, timeout_ms).await.observation
+        let mut r = Run::new();
+        let run = self.run(spec, conditions, r.start, &mut r.timings, &mut r.outcomes);
+        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        r.finish(outcome, timeout_ms, "TLS handshake")
     }
 
     async fn run(
