@@ -221,7 +221,7 @@ pub struct Flapping {
 pub struct Degraded {
     #[serde(flatten)]
     pub monitor: Monitor,
-    /// The warning (for an end, the last one).
+    /// The warning it began with (an end repeats it).
     pub reason: String,
     pub at: Millis,
     /// When it became degraded (an end's outage of full health lasted from then to `at`).

@@ -6,9 +6,10 @@ use super::*;
 use beacon_core::event::Degraded;
 
 impl This {
-    /// Settle an endpoint's degraded state: `was` from its row (since, why), `now` the warning of its last result
-    /// (none: it passed cleanly, failed, or has an incident open), `at` when that ran. Writes the row's columns
-    /// and an event when the state changes; the state afterwards.
+    /// Settle an endpoint's degraded state: `was` from its row (since, the warning it began with), `now` the
+    /// warning of its last result (none: it passed cleanly, failed, or has an incident open), `at` when that ran.
+    /// Writes the row's columns and an event only when the state changes (a slow endpoint's every check has a
+    /// new warning text; it costs no write); the state afterwards.
     pub(crate) async fn settle_degraded(
         tx: &mut sqlx::Transaction<'static, Db>,
         endpoint_pk: i64,
@@ -16,13 +17,28 @@ impl This {
         now: Option<String>,
         at: Millis,
     ) -> Result<Option<(Millis, String)>> {
-        let next = match (&was, now) {
+        let (next, payload) = match (was, now) {
+            // Unchanged (still degraded keeps the warning it began with): nothing to write.
             (None, None) => return Ok(None),
-            // Still degraded: the reason is the latest warning.
-            (Some((since, why)), Some(now)) if *why == now => return Ok(Some((*since, now))),
-            (Some((since, _)), Some(now)) => Some((*since, now)),
-            (None, Some(now)) => Some((at, now)),
-            (Some(_), None) => None,
+            (Some(w), Some(_)) => return Ok(Some(w)),
+            (None, Some(why)) => (
+                Some((at, why.clone())),
+                Payload::DegradedStart(Degraded {
+                    monitor: Self::monitor(tx, endpoint_pk).await?,
+                    reason: why,
+                    at,
+                    since: None,
+                }),
+            ),
+            (Some((since, why)), None) => (
+                None,
+                Payload::DegradedEnd(Degraded {
+                    monitor: Self::monitor(tx, endpoint_pk).await?,
+                    reason: why,
+                    at,
+                    since: Some(since),
+                }),
+            ),
         };
         sqlx::query("UPDATE endpoints SET degraded_since = $2, degraded_reason = $3 WHERE pk = $1")
             .bind(endpoint_pk)
@@ -30,22 +46,6 @@ impl This {
             .bind(next.as_ref().map(|(_, why)| why.clone()))
             .execute(&mut **tx)
             .await?;
-        let payload = match (&was, &next) {
-            (None, Some((since, why))) => Payload::DegradedStart(Degraded {
-                monitor: Self::monitor(tx, endpoint_pk).await?,
-                reason: why.clone(),
-                at: *since,
-                since: None,
-            }),
-            (Some((since, why)), None) => Payload::DegradedEnd(Degraded {
-                monitor: Self::monitor(tx, endpoint_pk).await?,
-                reason: why.clone(),
-                at,
-                since: Some(*since),
-            }),
-            // A new warning while degraded: the row says it; no event.
-            _ => return Ok(next),
-        };
         Self::insert_event(tx, Owner::Endpoint(endpoint_pk), &payload, at, false).await?;
         Ok(next)
     }

@@ -52,16 +52,24 @@ fn window(row: &<Db as sqlx::Database>::Row) -> Result<MaintenanceWindow> {
     })
 }
 
+/// Monitors of one table to find windows of: by pk (the writers) or by id (the readers).
+#[derive(Clone, Copy)]
+pub(crate) enum Monitors<'a> {
+    Pks(&'a [i64]),
+    Ids(&'a [Uuid]),
+}
+
 impl This {
-    /// The windows (not ended by hand before `from`) of these endpoints, their own and their services', by
-    /// endpoint pk.
-    pub(crate) async fn endpoint_windows(
+    /// The windows (not ended by hand before `from`) of these monitors of `table` (`endpoints` or
+    /// `heartbeats`), their own and their services', as (monitor pk, monitor id, window). One query per chunk
+    /// of monitors, after one look whether any window exists at all (most databases have none).
+    pub(crate) async fn monitor_windows(
         tx: &mut sqlx::Transaction<'static, Db>,
-        endpoint_pks: &[i64],
+        table: &'static str,
+        monitors: Monitors<'_>,
         from: Millis,
-    ) -> Result<HashMap<i64, Vec<MaintenanceWindow>>> {
-        let mut out: HashMap<i64, Vec<MaintenanceWindow>> = HashMap::new();
-        // Most databases have no window at all: one cheap look first.
+    ) -> Result<Vec<(i64, Uuid, MaintenanceWindow)>> {
+        let mut out = Vec::new();
         let any: Option<i64> = sqlx::query(
             "SELECT pk FROM maintenance_windows WHERE ended_at IS NULL OR ended_at > $1 LIMIT 1",
         )
@@ -70,29 +78,66 @@ impl This {
         .await?
         .map(|r| r.try_get(0))
         .transpose()?;
-        if any.is_none() || endpoint_pks.is_empty() {
+        if any.is_none() {
             return Ok(out);
         }
-        for chunk in endpoint_pks.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Db>::new(
-                "SELECT x.pk AS endpoint_pk, w.id, s.id AS service_id, COALESCE(e.id, h.id) AS monitor_id, \
-                 w.endpoint_pk IS NOT NULL AS on_endpoint, w.reason, w.starts_at, w.ends_at, w.cron, w.tz, \
-                 w.duration_ms, w.ended_at, w.created_at FROM endpoints x JOIN maintenance_windows w \
-                 ON (w.endpoint_pk = x.pk OR w.service_pk = x.service_pk) \
+        let own = if table == "endpoints" {
+            "endpoint_pk"
+        } else {
+            "heartbeat_pk"
+        };
+        let (pks, ids) = match monitors {
+            Monitors::Pks(p) => (p, &[][..]),
+            Monitors::Ids(i) => (&[][..], i),
+        };
+        let chunks = pks.len().max(ids.len()).div_ceil(CHUNK);
+        for c in 0..chunks {
+            let mut qb = QueryBuilder::<Db>::new(format!(
+                "SELECT x.pk AS monitor_pk, x.id AS monitor_key, w.id, s.id AS service_id, \
+                 COALESCE(e.id, h.id) AS monitor_id, w.endpoint_pk IS NOT NULL AS on_endpoint, w.reason, \
+                 w.starts_at, w.ends_at, w.cron, w.tz, w.duration_ms, w.ended_at, w.created_at FROM {table} x \
+                 JOIN maintenance_windows w ON (w.{own} = x.pk OR w.service_pk = x.service_pk) \
                  LEFT JOIN services s ON s.pk = w.service_pk LEFT JOIN endpoints e ON e.pk = w.endpoint_pk \
-                 LEFT JOIN heartbeats h ON h.pk = w.heartbeat_pk WHERE (w.ended_at IS NULL OR w.ended_at > ",
-            );
-            qb.push_bind(from).push(") AND x.pk IN (");
-            let mut list = qb.separated(", ");
-            for pk in chunk {
-                list.push_bind(*pk);
+                 LEFT JOIN heartbeats h ON h.pk = w.heartbeat_pk WHERE (w.ended_at IS NULL OR w.ended_at > "
+            ));
+            qb.push_bind(from);
+            let range = c * CHUNK..((c + 1) * CHUNK);
+            if pks.is_empty() {
+                qb.push(") AND x.id IN (");
+                let mut list = qb.separated(", ");
+                for id in &ids[range.start..range.end.min(ids.len())] {
+                    list.push_bind(*id);
+                }
+            } else {
+                qb.push(") AND x.pk IN (");
+                let mut list = qb.separated(", ");
+                for pk in &pks[range.start..range.end.min(pks.len())] {
+                    list.push_bind(*pk);
+                }
             }
             qb.push(")");
             for row in qb.build().fetch_all(&mut **tx).await? {
-                out.entry(row.try_get("endpoint_pk")?)
-                    .or_default()
-                    .push(window(&row)?);
+                out.push((
+                    row.try_get("monitor_pk")?,
+                    row.try_get("monitor_key")?,
+                    window(&row)?,
+                ));
             }
+        }
+        Ok(out)
+    }
+
+    /// The windows of these endpoints by endpoint pk (the result writer's).
+    pub(crate) async fn endpoint_windows(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        endpoint_pks: &[i64],
+        from: Millis,
+    ) -> Result<HashMap<i64, Vec<MaintenanceWindow>>> {
+        let mut out: HashMap<i64, Vec<MaintenanceWindow>> = HashMap::new();
+        for (pk, _, w) in
+            Self::monitor_windows(tx, "endpoints", Monitors::Pks(endpoint_pks), from).await?
+        {
+            out.entry(pk).or_default().push(w);
         }
         Ok(out)
     }
@@ -116,23 +161,12 @@ impl This {
         heartbeat_pk: i64,
         at: Millis,
     ) -> Result<Option<(Millis, Millis)>> {
-        let rows = sqlx::query(
-            "SELECT w.id, s.id AS service_id, h.id AS monitor_id, FALSE AS on_endpoint, w.reason, w.starts_at, \
-             w.ends_at, w.cron, w.tz, w.duration_ms, w.ended_at, w.created_at FROM heartbeats x \
-             JOIN maintenance_windows w ON (w.heartbeat_pk = x.pk OR w.service_pk = x.service_pk) \
-             LEFT JOIN services s ON s.pk = w.service_pk LEFT JOIN heartbeats h ON h.pk = w.heartbeat_pk \
-             WHERE x.pk = $1 AND (w.ended_at IS NULL OR w.ended_at > $2)",
+        Ok(
+            Self::monitor_windows(tx, "heartbeats", Monitors::Pks(&[heartbeat_pk]), at)
+                .await?
+                .iter()
+                .find_map(|(_, _, w)| w.active_at(at)),
         )
-        .bind(heartbeat_pk)
-        .bind(at)
-        .fetch_all(&mut **tx)
-        .await?;
-        for row in &rows {
-            if let Some(span) = window(row)?.active_at(at) {
-                return Ok(Some(span));
-            }
-        }
-        Ok(None)
     }
 
     /// A heartbeat going down at `at`: inside a window, remember it (its incident waits) and say so.
@@ -286,44 +320,11 @@ impl MaintenanceWindows for This {
             return Ok(out);
         }
         let mut tx = self.pool.begin().await?;
-        let mut qb = QueryBuilder::<Db>::new("SELECT pk, id FROM endpoints WHERE id IN (");
-        let mut list = qb.separated(", ");
-        for id in monitor_ids {
-            list.push_bind(*id);
-        }
-        qb.push(")");
-        let mut ids = HashMap::new();
-        for row in qb.build().fetch_all(&mut *tx).await? {
-            ids.insert(row.try_get::<i64, _>("pk")?, row.try_get::<Uuid, _>("id")?);
-        }
-        let pks: Vec<i64> = ids.keys().copied().collect();
-        for (pk, windows) in Self::endpoint_windows(&mut tx, &pks, at).await? {
-            if let (Some(id), Some(span)) =
-                (ids.get(&pk), windows.iter().find_map(|w| w.active_at(at)))
+        for table in ["endpoints", "heartbeats"] {
+            for (_, id, w) in
+                Self::monitor_windows(&mut tx, table, Monitors::Ids(monitor_ids), at).await?
             {
-                out.insert(*id, span);
-            }
-        }
-        // Heartbeats, when any window exists at all (one look, as for endpoints).
-        let any: Option<i64> = sqlx::query(
-            "SELECT pk FROM maintenance_windows WHERE ended_at IS NULL OR ended_at > $1 LIMIT 1",
-        )
-        .bind(at)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
-        if any.is_some() {
-            let mut qb = QueryBuilder::<Db>::new("SELECT pk, id FROM heartbeats WHERE id IN (");
-            let mut list = qb.separated(", ");
-            for id in monitor_ids {
-                list.push_bind(*id);
-            }
-            qb.push(")");
-            let rows = qb.build().fetch_all(&mut *tx).await?;
-            for row in &rows {
-                let (pk, id): (i64, Uuid) = (row.try_get("pk")?, row.try_get("id")?);
-                if let Some(span) = Self::heartbeat_window(&mut tx, pk, at).await? {
+                if let Some(span) = w.active_at(at) {
                     out.insert(id, span);
                 }
             }
