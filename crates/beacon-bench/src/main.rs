@@ -291,6 +291,7 @@ async fn stats_data(args: StatsDataArgs) -> Result<()> {
                 scheduled_at: slot,
                 started_at: slot + 2,
                 observation: Observation {
+                    details: Default::default(),
                     status_code: Some(if ok { 200 } else { 503 }),
                     timings: Timings {
                         dns_us: None,
@@ -409,6 +410,7 @@ async fn api_data(args: ApiDataArgs) -> Result<()> {
                 scheduled_at: c.slot,
                 started_at: c.slot + 3,
                 observation: Observation {
+                    details: Default::default(),
                     status_code: Some(if ok { 200 } else { 503 }),
                     timings: Timings {
                         dns_us: None,
@@ -454,6 +456,7 @@ fn failed_ping(slot: i64) -> beacon_core::ping::PingRecord {
         scheduled_at: slot,
         started_at: now_ms(),
         observation: Observation {
+            details: Default::default(),
             status_code: Some(503),
             timings: Timings {
                 total_us: 900,

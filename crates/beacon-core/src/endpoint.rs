@@ -325,6 +325,8 @@ pub struct EndpointInput {
     pub recovery_threshold: Option<i64>,
     pub expect_body_contains: Option<String>,
     pub follow_redirects: Option<bool>,
+    /// http: speak HTTP/2 (https only, negotiated by ALPN).
+    pub http2: Option<bool>,
     pub enabled: Option<bool>,
     /// Empty string clears it.
     pub webhook_url: Option<String>,

@@ -97,6 +97,72 @@ pub struct Timings {
     pub total_us: u32,
 }
 
+/// The most answers a ping keeps of a DNS response, and the longest answer kept.
+pub const MAX_ANSWERS: usize = 16;
+pub const MAX_ANSWER_LEN: usize = 255;
+
+/// What a check saw besides its status and timings, by kind: the leaf certificate's expiry (https, TLS, TCP
+/// with TLS), the protocol an HTTP check spoke, a DNS query's response code and answers. Stored with the ping;
+/// empty when nothing was seen (most failures, plain http).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Details {
+    #[serde(rename = "cert", skip_serializing_if = "Option::is_none")]
+    pub certificate_expires_at: Option<Millis>,
+    /// `HTTP/1.1` or `HTTP/2`.
+    #[serde(rename = "proto", skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// A DNS response code (`NOERROR`, `NXDOMAIN`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcode: Option<String>,
+    /// A DNS response's answers as text (at most `MAX_ANSWERS`, each at most `MAX_ANSWER_LEN` bytes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<String>,
+}
+
+impl Details {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Within the bounds a stored ping keeps: at most `MAX_ANSWERS` answers of at most `MAX_ANSWER_LEN`
+    /// bytes, a protocol and response code of at most 16.
+    #[must_use]
+    pub fn bounded(mut self) -> Self {
+        self.answers.truncate(MAX_ANSWERS);
+        for a in &mut self.answers {
+            cut(a, MAX_ANSWER_LEN);
+        }
+        for s in [&mut self.protocol, &mut self.rcode].into_iter().flatten() {
+            cut(s, 16);
+        }
+        self
+    }
+
+    /// The compact JSON a ping stores; `None` when empty.
+    pub fn encode(&self) -> Option<String> {
+        (!self.is_empty()).then(|| serde_json::to_string(self).unwrap_or_default())
+    }
+
+    /// Stored JSON back; anything unreadable reads as empty (details are informative, never load-bearing).
+    pub fn decode(stored: Option<&str>) -> Self {
+        stored
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Cut `s` to at most `max` bytes at a character boundary.
+fn cut(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
 /// What a probe observed, before it is tied to a slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observation {
@@ -104,6 +170,7 @@ pub struct Observation {
     pub timings: Timings,
     /// `None` on success; `ErrorKind::Degraded` with the warning for a success with one.
     pub failure: Option<(ErrorKind, String)>,
+    pub details: Details,
 }
 
 impl Observation {
@@ -127,4 +194,32 @@ pub struct PingRecord {
     pub scheduled_at: Millis,
     pub started_at: Millis,
     pub observation: Observation,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Details, MAX_ANSWER_LEN, MAX_ANSWERS};
+
+    #[test]
+    fn details_are_stored_compactly_and_bounded() {
+        assert_eq!(Details::default().encode(), None, "nothing seen, nothing stored");
+        let seen = Details {
+            certificate_expires_at: Some(1_800_000_000_000),
+            protocol: Some("HTTP/2".into()),
+            ..Details::default()
+        };
+        let stored = seen.encode().expect("stored");
+        assert_eq!(stored, r#"{"cert":1800000000000,"proto":"HTTP/2"}"#);
+        assert_eq!(Details::decode(Some(&stored)), seen);
+        assert_eq!(Details::decode(Some("not json")), Details::default());
+        let many = Details {
+            answers: vec!["é".repeat(200); 40],
+            rcode: Some("X".repeat(40)),
+            ..Details::default()
+        }
+        .bounded();
+        assert_eq!(many.answers.len(), MAX_ANSWERS);
+        assert!(many.answers.iter().all(|a| a.len() <= MAX_ANSWER_LEN && a.ends_with('é')));
+        assert_eq!(many.rcode.as_deref().map(str::len), Some(16));
+    }
 }

@@ -4,8 +4,8 @@
 
 use crate::net::{Failure, Run, judge, limit, micros};
 use beacon_core::check::{DnsSpec, RecordType};
-use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
-use beacon_core::ping::{ErrorKind, Timings};
+use beacon_core::condition::{Condition, Observed, Placeholder};
+use beacon_core::ping::ErrorKind;
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType as Rt};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -59,8 +59,7 @@ impl DnsProber {
         timeout_ms: u32,
     ) -> crate::Tried {
         let mut r = Run::new();
-        let run = self.run(spec, conditions, r.start, &mut r.timings, &mut r.outcomes);
-        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        let outcome = tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
         r.finish(outcome, timeout_ms, "DNS answer")
     }
 
@@ -106,9 +105,7 @@ impl DnsProber {
         &self,
         spec: &DnsSpec,
         conditions: &[Condition],
-        start: Instant,
-        timings: &mut Timings,
-        outcomes: &mut Vec<Outcome>,
+        r: &mut Run,
     ) -> Result<(), Failure> {
         let server = self.server(spec).await?;
         let name = Name::from_ascii(&spec.name)
@@ -124,7 +121,7 @@ impl DnsProber {
         if answer.metadata.truncation {
             answer = tcp(server, &bytes, query.metadata.id).await?;
         }
-        timings.dns_us = Some(micros(t.elapsed()));
+        r.timings.dns_us = Some(micros(t.elapsed()));
         let rcode = rcode_name(answer.metadata.response_code);
         let wanted = wire_type(spec.record_type);
         let records: Vec<&RData> = answer
@@ -134,6 +131,8 @@ impl DnsProber {
             .map(|r| &r.data)
             .collect();
         let texts: Vec<String> = records.iter().map(|d| d.to_string()).collect();
+        r.details.rcode = Some(rcode.clone());
+        r.details.answers.clone_from(&texts);
         // A condition on [DNS_RCODE] decides what answer is right (e.g. NXDOMAIN for a name that must not exist).
         if !crate::net::reads(conditions, Placeholder::DnsRcode) {
             if answer.metadata.response_code != ResponseCode::NoError {
@@ -177,13 +176,13 @@ impl DnsProber {
         });
         let body = texts.join("\n");
         let observed = Observed {
-            response_time_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
+            response_time_ms: Some(r.start.elapsed().as_secs_f64() * 1000.0),
             dns_rcode: Some(&rcode),
             ip,
             ..Observed::default()
         }
         .with_body(&body, false);
-        judge(conditions, &observed, outcomes)
+        judge(conditions, &observed, &mut r.outcomes)
     }
 }
 

@@ -1,20 +1,20 @@
 //! The HTTP check: our own TCP connect and TLS handshake (so each phase can be timed on its own), then hyper's
-//! HTTP/1.1 client connection on top. One connection per check, closed afterwards, like a user's first visit.
+//! HTTP/1.1 client connection on top, or HTTP/2 when the check asks for it and ALPN agrees. One connection per
+//! check, closed afterwards, like a user's first visit (no keep-alive between checks).
 
-use crate::net::{Failure, Run, judge, limit, micros, not_after, reads, until};
+use crate::net::{Failure, Run, connect, judge, limit, micros, not_after, reads, until};
 use beacon_core::check::HttpSpec;
-use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
+use beacon_core::condition::{Condition, Observed, Placeholder};
 use beacon_core::endpoint::Method;
-use beacon_core::ping::{ErrorKind, Observation, Timings};
+use beacon_core::ping::{Details, ErrorKind, Observation, Timings};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::header::{HOST, LOCATION, USER_AGENT};
-use hyper_util::rt::TokioIo;
-use std::net::SocketAddr;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use url::{Host, Url};
 
@@ -24,24 +24,12 @@ const MAX_REDIRECTS: usize = 5;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 const USER_AGENT_VALUE: &str = concat!("beacon/", env!("CARGO_PKG_VERSION"));
 
-/// One run of a check: its settings, its conditions, and when it began.
-struct Check<'a> {
-    spec: &'a HttpSpec,
-    conditions: &'a [Condition],
-    start: Instant,
-}
-
-/// What the final hop's connection showed: the address, and the certificate's expiry (https).
-#[derive(Default)]
-struct Seen {
-    ip: Option<std::net::IpAddr>,
-    cert_expires_at: Option<beacon_core::Millis>,
-}
-
-/// Runs HTTP checks. Cheap to clone; holds the TLS configuration (Mozilla's root certificates, via webpki-roots).
+/// Runs HTTP checks. Cheap to clone; holds the TLS configurations (Mozilla's root certificates, via
+/// webpki-roots): one offering HTTP/1.1 by ALPN, one offering HTTP/2 first for checks that ask for it.
 #[derive(Clone)]
 pub struct HttpProber {
     tls: TlsConnector,
+    tls_h2: TlsConnector,
     max_body: usize,
 }
 
@@ -55,13 +43,19 @@ impl HttpProber {
     /// A prober that trusts exactly `roots` (e.g. a private CA).
     pub fn with_roots(roots: rustls::RootCertStore) -> Result<Self, rustls::Error> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let connector = |alpn: &[&[u8]]| -> Result<TlsConnector, rustls::Error> {
+            let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()?
+                .with_root_certificates(roots.clone())
+                .with_no_client_auth();
+            config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+            Ok(TlsConnector::from(Arc::new(config)))
+        };
         Ok(Self {
-            tls: TlsConnector::from(Arc::new(config)),
+            tls: connector(&[b"http/1.1"])?,
+            // HTTP/1.1 is offered too, so a server without HTTP/2 completes the handshake and the check can say
+            // what it chose instead of failing on a TLS alert.
+            tls_h2: connector(&[b"h2", b"http/1.1"])?,
             max_body: DEFAULT_MAX_BODY_BYTES,
         })
     }
@@ -92,36 +86,31 @@ impl HttpProber {
         timeout_ms: u32,
     ) -> crate::Tried {
         let mut r = Run::new();
-        let check = Check {
-            spec,
-            conditions,
-            start: r.start,
-        };
-        let run = self.run(&check, &mut r.timings, &mut r.status, &mut r.outcomes);
-        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        let outcome =
+            tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
         r.finish(outcome, timeout_ms, "complete response")
     }
 
     async fn run(
         &self,
-        check: &Check<'_>,
-        timings: &mut Timings,
-        status_out: &mut Option<u16>,
-        outcomes: &mut Vec<Outcome>,
+        spec: &HttpSpec,
+        conditions: &[Condition],
+        r: &mut Run,
     ) -> Result<(), Failure> {
-        let spec = check.spec;
-        let mut seen = Seen::default();
+        let mut ip = None;
         let mut url = spec.url.as_url().clone();
         let mut method = spec.method;
         let mut body = spec.body.clone();
         for hop in 0..=MAX_REDIRECTS {
-            // Phase timings describe the hop that produced the final response.
-            *timings = Timings::default();
+            // Phase timings and details describe the hop that produced the final response.
+            r.timings = Timings::default();
+            r.details = Details::default();
             let response = self
-                .exchange(&url, method, spec, body.as_deref(), timings, &mut seen)
+                .exchange(&url, method, spec, body.as_deref(), r, &mut ip)
                 .await?;
             let status = response.status().as_u16();
-            *status_out = Some(status);
+            r.status = Some(status);
+            r.details.protocol = protocol(response.version());
             let location = response
                 .headers()
                 .get(LOCATION)
@@ -164,9 +153,7 @@ impl HttpProber {
             // A failure quotes the start of the response: what the server said is often the cause.
             let said = snippet(&kept).map_or_else(String::new, |s| format!("; response: {s:?}"));
             // A condition on [STATUS] decides the status instead of expected_status.
-            if !reads(check.conditions, Placeholder::Status)
-                && !spec.expected_status.matches(status)
-            {
+            if !reads(conditions, Placeholder::Status) && !spec.expected_status.matches(status) {
                 return Err((
                     ErrorKind::Status,
                     format!(
@@ -183,20 +170,20 @@ impl HttpProber {
                     format!("response body does not contain {needle:?}{said}"),
                 ));
             }
-            if check.conditions.is_empty() {
+            if conditions.is_empty() {
                 return Ok(());
             }
             let text = String::from_utf8_lossy(&kept);
             let observed = Observed {
                 status: Some(status),
-                response_time_ms: Some(check.start.elapsed().as_secs_f64() * 1000.0),
-                certificate_expires_in_ms: seen.cert_expires_at.map(until),
+                response_time_ms: Some(r.start.elapsed().as_secs_f64() * 1000.0),
+                certificate_expires_in_ms: r.details.certificate_expires_at.map(until),
                 connected: Some(true),
-                ip: seen.ip.map(|ip| ip.to_string()),
+                ip: ip.map(|ip: IpAddr| ip.to_string()),
                 ..Observed::default()
             }
             .with_body(&text, true);
-            return judge(check.conditions, &observed, outcomes);
+            return judge(conditions, &observed, &mut r.outcomes);
         }
         Err((
             ErrorKind::Other,
@@ -204,15 +191,16 @@ impl HttpProber {
         ))
     }
 
-    /// One request over one new connection, up to the response head.
+    /// One request over one new connection, up to the response head; the connection's address into `ip`, its
+    /// certificate's expiry (https) into the run's details.
     async fn exchange(
         &self,
         url: &Url,
         method: Method,
         spec: &HttpSpec,
         body: Option<&str>,
-        timings: &mut Timings,
-        seen: &mut Seen,
+        r: &mut Run,
+        ip: &mut Option<IpAddr>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, Failure> {
         let host = url
             .host()
@@ -220,52 +208,31 @@ impl HttpProber {
         let port = url
             .port_or_known_default()
             .ok_or_else(|| (ErrorKind::Other, format!("URL {url} has no port")))?;
-        let addrs: Vec<SocketAddr> = match &host {
-            Host::Ipv4(ip) => vec![SocketAddr::new((*ip).into(), port)],
-            Host::Ipv6(ip) => vec![SocketAddr::new((*ip).into(), port)],
-            Host::Domain(name) => {
-                let t = Instant::now();
-                let found = tokio::net::lookup_host((*name, port))
-                    .await
-                    .map_err(|e| (ErrorKind::Dns, format!("cannot resolve {name}: {e}")))?
-                    .collect::<Vec<_>>();
-                timings.dns_us = Some(micros(t.elapsed()));
-                if found.is_empty() {
-                    return Err((ErrorKind::Dns, format!("{name} has no addresses")));
-                }
-                found
-            }
-        };
-        let t = Instant::now();
-        let mut last_err = None;
-        let mut tcp = None;
-        for addr in &addrs {
-            match TcpStream::connect(addr).await {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
-                }
-                Err(e) => last_err = Some(format!("cannot connect to {addr}: {e}")),
-            }
-        }
-        let tcp = tcp.ok_or_else(|| (ErrorKind::Connect, last_err.unwrap_or_default()))?;
-        timings.connect_us = Some(micros(t.elapsed()));
-        seen.ip = tcp.peer_addr().ok().map(|a| a.ip());
-        let _ = tcp.set_nodelay(true);
+        let tcp = connect(
+            url.host_str().unwrap_or_default(),
+            port,
+            &mut r.timings,
+        )
+        .await?;
+        *ip = tcp.peer_addr().ok().map(|a| a.ip());
 
-        let authority = match url.port() {
-            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_owned(),
-        };
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let mut request = Request::builder()
-            .method(method.as_str())
-            .uri(path)
-            .header(HOST, authority)
-            .header(USER_AGENT, USER_AGENT_VALUE);
+        // HTTP/2 checks (https only, enforced by the spec) name the authority in the URI; HTTP/1.1 in Host.
+        let h2 = spec.http2 && url.scheme() == "https";
+        let mut request = Request::builder().method(method.as_str());
+        if h2 {
+            request = request.uri(url.as_str());
+        } else {
+            let authority = match url.port() {
+                Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_owned(),
+            };
+            let path = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+            request = request.uri(path).header(HOST, authority);
+        }
+        request = request.header(USER_AGENT, USER_AGENT_VALUE);
         for h in &spec.headers {
             request = request.header(h.name.as_str(), h.value.as_str());
         }
@@ -273,55 +240,83 @@ impl HttpProber {
             .body(Full::new(Bytes::from(body.unwrap_or_default().to_owned())))
             .map_err(|e| (ErrorKind::Other, format!("cannot build request: {e}")))?;
 
-        if url.scheme() == "https" {
-            let name = match host {
-                Host::Domain(d) => rustls::pki_types::ServerName::try_from(d.to_owned()),
-                Host::Ipv4(ip) => Ok(rustls::pki_types::ServerName::IpAddress(
-                    std::net::IpAddr::from(ip).into(),
-                )),
-                Host::Ipv6(ip) => Ok(rustls::pki_types::ServerName::IpAddress(
-                    std::net::IpAddr::from(ip).into(),
-                )),
-            }
-            .map_err(|e| (ErrorKind::Tls, format!("invalid TLS server name: {e}")))?;
-            let t = Instant::now();
-            let tls = self
-                .tls
-                .connect(name, tcp)
-                .await
-                .map_err(|e| (ErrorKind::Tls, format!("TLS handshake failed: {e}")))?;
-            timings.tls_us = Some(micros(t.elapsed()));
-            seen.cert_expires_at = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .and_then(|leaf| not_after(leaf));
-            send(TokioIo::new(tls), request, timings).await
-        } else {
-            send(TokioIo::new(tcp), request, timings).await
+        if url.scheme() != "https" {
+            return send(TokioIo::new(tcp), request, false, &mut r.timings).await;
         }
+        let name = match host {
+            Host::Domain(d) => rustls::pki_types::ServerName::try_from(d.to_owned()),
+            Host::Ipv4(ip) => Ok(rustls::pki_types::ServerName::IpAddress(
+                IpAddr::from(ip).into(),
+            )),
+            Host::Ipv6(ip) => Ok(rustls::pki_types::ServerName::IpAddress(
+                IpAddr::from(ip).into(),
+            )),
+        }
+        .map_err(|e| (ErrorKind::Tls, format!("invalid TLS server name: {e}")))?;
+        let t = Instant::now();
+        let connector = if h2 { &self.tls_h2 } else { &self.tls };
+        let tls = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| (ErrorKind::Tls, format!("TLS handshake failed: {e}")))?;
+        r.timings.tls_us = Some(micros(t.elapsed()));
+        let session = tls.get_ref().1;
+        r.details.certificate_expires_at = session
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|leaf| not_after(leaf));
+        if h2 && session.alpn_protocol() != Some(b"h2") {
+            let chose = session
+                .alpn_protocol()
+                .map_or_else(|| "nothing".to_owned(), |p| String::from_utf8_lossy(p).into_owned());
+            return Err((
+                ErrorKind::Other,
+                format!("the server does not speak HTTP/2: ALPN chose {chose}"),
+            ));
+        }
+        send(TokioIo::new(tls), request, h2, &mut r.timings).await
     }
 }
 
+/// A response's protocol when it is worth keeping: anything but HTTP/1.1, the default.
+fn protocol(version: hyper::Version) -> Option<String> {
+    match version {
+        hyper::Version::HTTP_11 => None,
+        hyper::Version::HTTP_2 => Some("HTTP/2".to_owned()),
+        hyper::Version::HTTP_10 => Some("HTTP/1.0".to_owned()),
+        other => Some(format!("{other:?}")),
+    }
+}
+
+/// Send `request` over `io` as HTTP/1.1 or, with `h2`, HTTP/2; the first-byte phase runs from the handshake to
+/// the response head.
 async fn send<T>(
     io: T,
     request: Request<Full<Bytes>>,
+    h2: bool,
     timings: &mut Timings,
 ) -> Result<hyper::Response<hyper::body::Incoming>, Failure>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let t = Instant::now();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| (ErrorKind::Other, format!("HTTP handshake failed: {e}")))?;
-    // The connection task ends when the response body is consumed or dropped.
-    tokio::spawn(conn);
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| (ErrorKind::Other, format!("request failed: {e}")))?;
+    let handshake = |e: hyper::Error| (ErrorKind::Other, format!("HTTP handshake failed: {e}"));
+    let sent = if h2 {
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(handshake)?;
+        // The connection task ends when the sender is dropped and the response body consumed or dropped.
+        tokio::spawn(conn);
+        sender.send_request(request).await
+    } else {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(handshake)?;
+        tokio::spawn(conn);
+        sender.send_request(request).await
+    };
+    let response = sent.map_err(|e| (ErrorKind::Other, format!("request failed: {e}")))?;
     timings.first_byte_us = Some(micros(t.elapsed()));
     Ok(response)
 }

@@ -3,21 +3,23 @@
 
 use beacon_core::Millis;
 use beacon_core::condition::{Condition, Observed, Outcome};
-use beacon_core::ping::{ErrorKind, Timings};
+use beacon_core::ping::{Details, ErrorKind, Timings};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 pub(crate) type Failure = (ErrorKind, String);
 
-/// What one run of a check fills in as it goes (its start, phase timings, conditions' outcomes, an HTTP status),
-/// and how a run under a timeout ends: every prober's `attempt` is `Run::new`, its own `run` under
-/// `tokio::time::timeout`, then `finish`.
+/// What one run of a check fills in as it goes (its start, phase timings, conditions' outcomes, an HTTP status,
+/// the kind's details), and how a run under a timeout ends: every prober's `attempt` is `Run::new`, its own
+/// `run(.., &mut Run)` under `tokio::time::timeout`, then `finish`.
 pub(crate) struct Run {
     pub start: Instant,
     pub timings: Timings,
     pub outcomes: Vec<Outcome>,
     pub status: Option<u16>,
+    /// What the kind saw besides status and timings (kept on failures too: an expired certificate's date).
+    pub details: Details,
 }
 
 impl Run {
@@ -27,6 +29,7 @@ impl Run {
             timings: Timings::default(),
             outcomes: Vec::new(),
             status: None,
+            details: Details::default(),
         }
     }
 
@@ -54,6 +57,7 @@ impl Run {
                 status_code: self.status,
                 timings: self.timings,
                 failure,
+                details: self.details.bounded(),
             },
             conditions: self.outcomes,
         }

@@ -4,8 +4,8 @@
 use crate::http::snippet;
 use crate::net::{Failure, Run, connect, judge, limit, micros, not_after, reads, until};
 use beacon_core::check::TcpSpec;
-use beacon_core::condition::{Condition, Observed, Outcome, Placeholder};
-use beacon_core::ping::{ErrorKind, Timings};
+use beacon_core::condition::{Condition, Observed, Placeholder};
+use beacon_core::ping::ErrorKind;
 use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
@@ -30,8 +30,7 @@ impl TcpProber {
         timeout_ms: u32,
     ) -> crate::Tried {
         let mut r = Run::new();
-        let run = self.run(spec, conditions, r.start, &mut r.timings, &mut r.outcomes);
-        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        let outcome = tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
         r.finish(
             outcome,
             timeout_ms,
@@ -47,13 +46,10 @@ impl TcpProber {
         &self,
         spec: &TcpSpec,
         conditions: &[Condition],
-        start: Instant,
-        timings: &mut Timings,
-        outcomes: &mut Vec<Outcome>,
+        r: &mut Run,
     ) -> Result<(), Failure> {
-        let tcp = connect(&spec.target.host, spec.target.port, timings).await?;
+        let tcp = connect(&spec.target.host, spec.target.port, &mut r.timings).await?;
         let ip = tcp.peer_addr().ok().map(|a| a.ip().to_string());
-        let mut cert_expires_at = None;
         let mut stream: Box<dyn Stream> = if spec.tls {
             let name = rustls::pki_types::ServerName::try_from(spec.target.host.clone())
                 .map_err(|e| (ErrorKind::Tls, format!("invalid TLS server name: {e}")))?;
@@ -63,8 +59,8 @@ impl TcpProber {
                 .connect(name, tcp)
                 .await
                 .map_err(|e| (ErrorKind::Tls, format!("TLS handshake failed: {e}")))?;
-            timings.tls_us = Some(micros(t.elapsed()));
-            cert_expires_at = tls
+            r.timings.tls_us = Some(micros(t.elapsed()));
+            r.details.certificate_expires_at = tls
                 .get_ref()
                 .1
                 .peer_certificates()
@@ -93,7 +89,7 @@ impl TcpProber {
                     break;
                 }
                 if got.is_empty() {
-                    timings.first_byte_us = Some(micros(sent.elapsed()));
+                    r.timings.first_byte_us = Some(micros(sent.elapsed()));
                 }
                 got.extend_from_slice(&buf[..n]);
                 // Without expectations, what the target says first (a banner, an answer) is what it says.
@@ -113,14 +109,14 @@ impl TcpProber {
         }
         let text = String::from_utf8_lossy(&got);
         let observed = Observed {
-            response_time_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
-            certificate_expires_in_ms: cert_expires_at.map(until),
+            response_time_ms: Some(r.start.elapsed().as_secs_f64() * 1000.0),
+            certificate_expires_in_ms: r.details.certificate_expires_at.map(until),
             connected: Some(true),
             ip,
             ..Observed::default()
         }
         .with_body(&text, true);
-        judge(conditions, &observed, outcomes)
+        judge(conditions, &observed, &mut r.outcomes)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Real servers on 127.0.0.1 for tests of checks (feature `testkit`): a DNS server answering a fixed zone over
 //! UDP and TCP, TLS servers presenting certificates made for the case (valid, expiring soon, expired, for
-//! another name, self-signed), and TCP servers (a greeter, one that never answers). They run until the test's
+//! another name, self-signed) as a TCP echo or as HTTPS over HTTP/1.1 or HTTP/2, and TCP servers (a greeter,
+//! one that never answers). They run until the test's
 //! runtime ends.
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
@@ -145,6 +146,70 @@ impl TestCa {
     /// A TLS server on 127.0.0.1 presenting `cert`; after the handshake it writes `greeting` and echoes what it
     /// reads. Its port.
     pub async fn serve(&self, cert: Cert, greeting: &'static str) -> u16 {
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(self.server_config(cert, &[])));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(tcp).await {
+                        let _ = tls.write_all(greeting.as_bytes()).await;
+                        let mut buf = vec![0; 1024];
+                        while let Ok(n) = tls.read(&mut buf).await {
+                            if n == 0 || tls.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    /// An HTTPS server on 127.0.0.1 presenting `cert` and offering `alpn` (e.g. `h2`, `http/1.1`): it speaks
+    /// HTTP/2 when ALPN chose `h2`, HTTP/1.1 otherwise, and answers every request `200` with the body
+    /// `over HTTP/2` (or `over HTTP/1.1`). Its port.
+    pub async fn serve_https(&self, cert: Cert, alpn: &[&[u8]]) -> u16 {
+        use hyper::service::service_fn;
+        use hyper_util::rt::{TokioExecutor, TokioIo};
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(self.server_config(cert, alpn)));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let answer = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+            let body = format!("over {:?}", req.version()).replace(".0", "");
+            Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                http_body_util::Full::new(bytes::Bytes::from(body)),
+            ))
+        });
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                    let io = TokioIo::new(tls);
+                    if h2 {
+                        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                            .serve_connection(io, answer)
+                            .await;
+                    } else {
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, answer)
+                            .await;
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    /// A server configuration presenting a certificate of the kind `cert` (for `localhost` and 127.0.0.1
+    /// unless `WrongName`), offering the `alpn` protocols.
+    fn server_config(&self, cert: Cert, alpn: &[&[u8]]) -> rustls::ServerConfig {
         let epoch = rcgen::date_time_ymd(1970, 1, 1);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -173,7 +238,7 @@ impl TestCa {
         }
         .expect("certificate");
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("versions")
             .with_no_client_auth()
@@ -182,26 +247,8 @@ impl TestCa {
                 rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
             )
             .expect("server config");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    if let Ok(mut tls) = acceptor.accept(tcp).await {
-                        let _ = tls.write_all(greeting.as_bytes()).await;
-                        let mut buf = vec![0; 1024];
-                        while let Ok(n) = tls.read(&mut buf).await {
-                            if n == 0 || tls.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        port
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        config
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::net::{Failure, Run, connect, judge, limit, micros, not_after, until};
 use beacon_core::check::TlsSpec;
-use beacon_core::condition::{Condition, Observed, Outcome};
-use beacon_core::ping::{ErrorKind, Timings};
+use beacon_core::condition::{Condition, Observed};
+use beacon_core::ping::ErrorKind;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -121,8 +121,7 @@ impl TlsProber {
         timeout_ms: u32,
     ) -> crate::Tried {
         let mut r = Run::new();
-        let run = self.run(spec, conditions, r.start, &mut r.timings, &mut r.outcomes);
-        let outcome = tokio::time::timeout(limit(timeout_ms), run).await;
+        let outcome = tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
         r.finish(outcome, timeout_ms, "TLS handshake")
     }
 
@@ -130,9 +129,7 @@ impl TlsProber {
         &self,
         spec: &TlsSpec,
         conditions: &[Condition],
-        start: Instant,
-        timings: &mut Timings,
-        outcomes: &mut Vec<Outcome>,
+        r: &mut Run,
     ) -> Result<(), Failure> {
         let inner =
             WebPkiServerVerifier::builder_with_provider(self.roots.clone(), self.provider.clone())
@@ -151,14 +148,14 @@ impl TlsProber {
         let name = spec.server_name().to_owned();
         let server_name = ServerName::try_from(name.clone())
             .map_err(|e| (ErrorKind::Tls, format!("invalid TLS server name: {e}")))?;
-        let tcp = connect(&spec.target.host, spec.target.port, timings).await?;
+        let tcp = connect(&spec.target.host, spec.target.port, &mut r.timings).await?;
         let ip = tcp.peer_addr().ok().map(|a| a.ip().to_string());
         let t = Instant::now();
         let tls = TlsConnector::from(Arc::new(config))
             .connect(server_name, tcp)
             .await
             .map_err(|e| (ErrorKind::Tls, format!("TLS handshake failed: {e}")))?;
-        timings.tls_us = Some(micros(t.elapsed()));
+        r.timings.tls_us = Some(micros(t.elapsed()));
         let expires_at = tls
             .get_ref()
             .1
@@ -171,6 +168,7 @@ impl TlsProber {
                     "the server sent no readable certificate".to_owned(),
                 )
             })?;
+        r.details.certificate_expires_at = Some(expires_at);
         let left = until(expires_at);
         let verdict = recording.verdict.lock().ok().and_then(|mut v| v.take());
         match verdict {
@@ -194,13 +192,13 @@ impl TlsProber {
             ));
         }
         let observed = Observed {
-            response_time_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
+            response_time_ms: Some(r.start.elapsed().as_secs_f64() * 1000.0),
             certificate_expires_in_ms: Some(left),
             connected: Some(true),
             ip,
             ..Observed::default()
         };
-        judge(conditions, &observed, outcomes)?;
+        judge(conditions, &observed, &mut r.outcomes)?;
         if left < i64::from(spec.warn_days) * DAY_MS {
             return Err((
                 ErrorKind::Degraded,

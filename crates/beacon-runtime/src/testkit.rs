@@ -71,6 +71,7 @@ impl Prober for SteadyProber {
     async fn probe(&self, _spec: &EndpointSpec) -> Observation {
         tokio::time::sleep(std::time::Duration::from_millis(self.latency_ms)).await;
         Observation {
+            details: Default::default(),
             status_code: Some(200),
             timings: Timings {
                 total_us: u32::try_from(self.latency_ms * 1000).unwrap_or(u32::MAX),

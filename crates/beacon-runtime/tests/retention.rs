@@ -20,6 +20,7 @@ fn result(slot: i64) -> PingRecord {
         scheduled_at: slot,
         started_at: slot + 3,
         observation: Observation {
+            details: Default::default(),
             status_code: Some(200),
             timings: Timings {
                 dns_us: None,

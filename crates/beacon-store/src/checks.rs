@@ -22,6 +22,9 @@ struct StoredHttp {
     body: Option<String>,
     expect_body_contains: Option<String>,
     follow_redirects: bool,
+    /// Absent in checks stored before HTTP/2 probing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    http2: bool,
 }
 
 /// A TCP check's `config`.
@@ -67,6 +70,7 @@ pub(crate) fn to_columns(
             body: h.body.clone(),
             expect_body_contains: h.expect_body_contains.clone(),
             follow_redirects: h.follow_redirects,
+            http2: h.http2,
         }),
         CheckSpec::Tcp(t) => serde_json::to_value(StoredTcp {
             target: t.target.to_string(),
@@ -140,6 +144,7 @@ pub(crate) fn from_columns(kind: &str, config: &str) -> Result<(CheckSpec, Commo
                 body: s.body,
                 expect_body_contains: s.expect_body_contains,
                 follow_redirects: s.follow_redirects,
+                http2: s.http2,
             })
         }
         CheckKind::Tcp => {
@@ -193,6 +198,7 @@ mod tests {
             headers: Some(vec!["X-Token: a:b".into()]),
             expect_body_contains: Some("ok".into()),
             follow_redirects: Some(false),
+            http2: Some(true),
             ..Default::default()
         })
         .expect("valid");

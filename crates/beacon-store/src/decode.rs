@@ -11,7 +11,7 @@ use beacon_core::endpoint::{CheckUrl, EndpointSpec};
 use beacon_core::event::EventKind;
 use beacon_core::heartbeat::{CronSchedule, HbState, HbStatus, HeartbeatSpec, Schedule};
 use beacon_core::incident::Status;
-use beacon_core::ping::{ErrorKind, Observation, Timings};
+use beacon_core::ping::{Details, ErrorKind, Observation, Timings};
 use beacon_core::rollup::Window;
 use beacon_core::sketch::Sketch;
 use beacon_core::webhook::WebhookSecret;
@@ -137,6 +137,7 @@ pub(crate) struct PingJson {
     first: Option<i32>,
     total: i32,
     region: String,
+    details: Option<String>,
 }
 
 pub(crate) fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
@@ -157,6 +158,7 @@ pub(crate) fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
                  first,
                  total,
                  region,
+                 details,
              }| {
                 let failure = match kind {
                     None => None,
@@ -183,6 +185,7 @@ pub(crate) fn ping_page(endpoint_id: Uuid, page: &str) -> Result<Vec<Ping>> {
                             total_us: us(Some(total)).unwrap_or_default(),
                         },
                         failure,
+                        details: Details::decode(details.as_deref()),
                     },
                 })
             },

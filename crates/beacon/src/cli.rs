@@ -230,6 +230,9 @@ pub struct EndpointFlags {
     /// Follow up to 5 redirects [default: true]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub follow_redirects: Option<bool>,
+    /// http: speak HTTP/2, negotiated by ALPN (https URLs only) [default: false]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub http2: Option<bool>,
     /// Whether the endpoint is checked [default: true]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub enabled: Option<bool>,

@@ -320,6 +320,7 @@ fn slot_result(c: &Completion) -> SlotResult {
                 tls_us: t.tls_us,
                 first_byte_us: t.first_byte_us,
                 total_us: t.total_us,
+                details: DetailsView::of(&o.details),
             }
         }),
     }

@@ -13,6 +13,8 @@ pub struct HttpSpec {
     pub body: Option<String>,
     pub expect_body_contains: Option<String>,
     pub follow_redirects: bool,
+    /// Speak HTTP/2, negotiated by ALPN on https (a server that does not offer it fails the check).
+    pub http2: bool,
 }
 
 impl HttpSpec {
@@ -30,6 +32,7 @@ impl HttpSpec {
             body: None,
             expect_body_contains: None,
             follow_redirects: true,
+            http2: false,
         };
         base.apply(&EndpointInput {
             url: None,
@@ -63,6 +66,15 @@ impl HttpSpec {
         }
         if let Some(b) = input.follow_redirects {
             next.follow_redirects = b;
+        }
+        if let Some(b) = input.http2 {
+            next.http2 = b;
+        }
+        if next.http2 && next.url.as_url().scheme() != "https" {
+            return Err(ValidationError::new(
+                "http2",
+                "needs an https URL: HTTP/2 is negotiated in the TLS handshake (ALPN)",
+            ));
         }
         Ok(next)
     }

@@ -252,3 +252,41 @@ fn escapes_make_bytes() {
     assert!(unescape("\\xZZ", "send").is_err());
     assert!(unescape(&"x".repeat(1025), "send").is_err());
 }
+
+#[test]
+fn http2_is_for_https_urls_only() {
+    let plain = EndpointSpec::create(EndpointInput {
+        url: Some("http://api.example.com/".into()),
+        http2: Some(true),
+        ..input("http")
+    });
+    let err = plain.expect_err("cleartext");
+    assert_eq!(err.field, "http2");
+    assert!(err.message.contains("https"), "{}", err.message);
+    let h2 = EndpointSpec::create(EndpointInput {
+        url: Some("https://api.example.com/".into()),
+        http2: Some(true),
+        ..input("http")
+    })
+    .expect("https");
+    assert!(matches!(&h2.check, CheckSpec::Http(h) if h.http2));
+    let to_plain = h2.apply(EndpointInput {
+        url: Some("http://api.example.com/".into()),
+        ..Default::default()
+    });
+    assert_eq!(to_plain.expect_err("kept http2").field, "http2");
+    let off = h2
+        .apply(EndpointInput {
+            url: Some("http://api.example.com/".into()),
+            http2: Some(false),
+            ..Default::default()
+        })
+        .expect("switched off with the URL");
+    assert!(matches!(&off.check, CheckSpec::Http(h) if !h.http2));
+    let tcp = EndpointSpec::create(EndpointInput {
+        target: Some("db:5432".into()),
+        http2: Some(true),
+        ..input("tcp")
+    });
+    assert_eq!(tcp.expect_err("not tcp's").field, "http2");
+}

@@ -27,6 +27,17 @@ fn conditions(list: &[&str]) -> Option<Vec<String>> {
     Some(list.iter().map(|c| c.to_string()).collect())
 }
 
+/// Days from now until the certificate expiry a result kept, rounded (valid test certificates have an hour more).
+fn days_left(obs: &Observation) -> Option<i64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    obs.details
+        .certificate_expires_at
+        .map(|at| ((at - now) as f64 / 86_400_000.0).round() as i64)
+}
+
 #[tokio::test]
 async fn tcp_connects_sends_and_expects() {
     let p = Probers::new().expect("probers");
@@ -109,6 +120,11 @@ async fn dns_answers_rcodes_truncation_and_timeouts() {
     let a = p.probe(&dns("ok.test", &|_| {})).await;
     assert!(a.success(), "{a:?}");
     assert!(a.timings.dns_us.is_some());
+    assert_eq!(
+        (a.details.rcode.as_deref(), a.details.answers.clone()),
+        (Some("NOERROR"), vec!["10.0.0.1".to_owned(), "10.0.0.2".to_owned()]),
+        "the answers are kept with the result"
+    );
     let expected = p
         .probe(&dns("ok.test", &|i| {
             i.expect = Some(vec!["10.0.0.2".into(), "10.0.0.1".into()]);
@@ -232,6 +248,7 @@ async fn tls_judges_trust_name_and_expiry() {
         .await;
     assert!(fine.success(), "{fine:?}");
     assert!(fine.timings.tls_us.is_some());
+    assert_eq!(days_left(&fine), Some(90), "the expiry is kept with the result");
 
     let soon = p
         .probe(&check(ca.serve(Cert::Valid { days: 5 }, "").await, &|_| {}))
@@ -269,6 +286,7 @@ async fn tls_judges_trust_name_and_expiry() {
         failed(&expired),
         (ErrorKind::Tls, "certificate expired 2 days ago".to_owned())
     );
+    assert_eq!(days_left(&expired), Some(-2), "kept on failure too");
     let wrong = p
         .probe(&check(ca.serve(Cert::WrongName, "").await, &|_| {}))
         .await;
@@ -309,6 +327,7 @@ async fn tls_judges_trust_name_and_expiry() {
         }))
         .await;
     assert!(imaps.success(), "{imaps:?}");
+    assert_eq!(days_left(&imaps), Some(40));
     let untrusted = Probers::new()
         .expect("probers")
         .probe(&spec("tcp", &format!("localhost:{port}"), |i| {
@@ -434,5 +453,63 @@ async fn http_conditions_read_status_body_json_and_time() {
         failed(&no_cert).1,
         "[CERTIFICATE_EXPIRATION] (missing) > 1d",
         "plain http has no certificate"
+    );
+}
+
+#[tokio::test]
+async fn http2_is_negotiated_by_alpn_and_https_keeps_the_certificate_expiry() {
+    let ca = TestCa::new();
+    let p = Probers::with_roots(ca.roots()).expect("probers");
+    let both = ca
+        .serve_https(Cert::Valid { days: 50 }, &[b"h2", b"http/1.1"])
+        .await;
+    let http = |port: u16, h2: bool| {
+        let mut input = EndpointInput {
+            name: Some("t".into()),
+            url: Some(format!("https://localhost:{port}/")),
+            timeout_seconds: Some(2.0),
+            conditions: conditions(&["[BODY] == pat(over *)"]),
+            ..Default::default()
+        };
+        input.http2 = Some(h2);
+        EndpointSpec::create(input).expect("valid spec")
+    };
+
+    let h2 = p.attempt(&http(both, true)).await;
+    assert!(h2.observation.success(), "{h2:?}");
+    assert_eq!(h2.conditions[0].shown, r#"[BODY] (over HTTP/2) == pat("over *")"#);
+    assert_eq!(h2.observation.details.protocol.as_deref(), Some("HTTP/2"));
+    assert_eq!(days_left(&h2.observation), Some(50));
+    let t = h2.observation.timings;
+    assert!(t.tls_us.is_some() && t.first_byte_us.is_some(), "{t:?}");
+
+    // Without the option the same server is asked over HTTP/1.1, which is not worth a detail.
+    let h1 = p.attempt(&http(both, false)).await;
+    assert!(h1.observation.success(), "{h1:?}");
+    assert_eq!(h1.conditions[0].shown, r#"[BODY] (over HTTP/1.1) == pat("over *")"#);
+    assert_eq!(h1.observation.details.protocol, None);
+    assert_eq!(days_left(&h1.observation), Some(50));
+
+    // A server without HTTP/2 fails an HTTP/2 check, saying what ALPN chose.
+    let old = ca
+        .serve_https(Cert::Valid { days: 50 }, &[b"http/1.1"])
+        .await;
+    let refused = p.probe(&http(old, true)).await;
+    assert_eq!(
+        failed(&refused),
+        (
+            ErrorKind::Other,
+            "the server does not speak HTTP/2: ALPN chose http/1.1".to_owned()
+        )
+    );
+    let silent = ca.serve_https(Cert::Valid { days: 50 }, &[]).await;
+    let refused = p.probe(&http(silent, true)).await;
+    assert!(
+        failed(&refused).1.ends_with("ALPN chose nothing"),
+        "{refused:?}"
+    );
+    assert!(
+        p.probe(&http(silent, false)).await.success(),
+        "HTTP/1.1 needs no ALPN"
     );
 }

@@ -44,6 +44,7 @@ pub fn endpoint_input(p: EndpointPatch) -> Result<EndpointInput, ValidationError
         recovery_threshold: p.recovery_threshold,
         expect_body_contains: p.expect_body_contains,
         follow_redirects: p.follow_redirects,
+        http2: p.http2,
         enabled: p.enabled,
         webhook_url: p.webhook_url,
         regions: p.regions,
@@ -340,6 +341,7 @@ impl EndpointOps for App {
             error_kind: o.failure.as_ref().map(|(k, _)| k.as_str().to_owned()),
             error: o.failure.as_ref().map(|(_, m)| m.clone()),
             timings: TimingsView::from(&o.timings),
+            details: DetailsView::of(&o.details),
             conditions: tried
                 .conditions
                 .iter()

@@ -2,7 +2,7 @@
 //! push through the same idempotent path as the in-process pool, give their leases back; list them.
 
 use super::*;
-use beacon_core::ping::{ErrorKind, Observation, PingRecord, Timings};
+use beacon_core::ping::{Details, ErrorKind, Observation, PingRecord, Timings};
 use beacon_store::{Claim, Completion, WorkerReport};
 
 /// A lease lasts the slot's timeout plus this, as for the in-process pool; results pushed later still count (they
@@ -346,6 +346,20 @@ fn completion(r: SlotResult) -> Result<Completion, ApiError> {
                         total_us: p.total_us,
                     },
                     failure,
+                    details: match p.details {
+                        None => Details::default(),
+                        Some(d) => Details {
+                            certificate_expires_at: d
+                                .certificate_expires_at
+                                .as_deref()
+                                .map(|t| parse_time("details.certificate_expires_at", t))
+                                .transpose()?,
+                            protocol: d.protocol,
+                            rcode: d.rcode,
+                            answers: d.answers,
+                        }
+                        .bounded(),
+                    },
                 },
             })
         }

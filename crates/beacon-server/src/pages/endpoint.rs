@@ -375,6 +375,8 @@ fn kind_fields(kind: CheckKind) -> Vec<Field> {
             Field::new("expect_body_contains", "Body must contain", Input::Text)
                 .help("Fail unless the response body contains this text."),
             Field::new("follow_redirects", "Follow up to 5 redirects", Input::Check).value("on"),
+            Field::new("http2", "Speak HTTP/2 (https only)", Input::Check)
+                .help("Negotiated by ALPN; the check fails if the server does not offer it."),
         ],
         CheckKind::Tcp => vec![
             Field::new("target", "Host and port", Input::Text)
@@ -469,6 +471,7 @@ fn posted_fields(p: &Posted) -> Result<EndpointPatch, ApiError> {
             patch.expect_body_contains =
                 Some(p.get("expect_body_contains").unwrap_or("").to_owned());
             patch.follow_redirects = Some(p.ticked("follow_redirects"));
+            patch.http2 = Some(p.ticked("http2"));
         }
         CheckKind::Tcp => {
             patch.target = text("target");
@@ -587,6 +590,7 @@ pub async fn edit_form(
             "body" => opt(&e.body),
             "expect_body_contains" => opt(&e.expect_body_contains),
             "follow_redirects" => on(e.follow_redirects.unwrap_or(false)),
+            "http2" => on(e.http2.unwrap_or(false)),
             "target" => opt(&e.target),
             "tls" => on(e.tls.unwrap_or(false)),
             "send" => opt(&e.send),

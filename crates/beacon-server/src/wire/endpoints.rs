@@ -26,6 +26,9 @@ pub struct EndpointView {
     pub expect_body_contains: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_redirects: Option<bool>,
+    /// Whether the check speaks HTTP/2 (negotiated by ALPN; https only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http2: Option<bool>,
     /// tcp and tls: host:port; dns: the name looked up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
@@ -182,6 +185,7 @@ impl From<&Endpoint> for EndpointView {
             recovery_threshold: s.recovery_threshold,
             expect_body_contains: None,
             follow_redirects: None,
+            http2: None,
             target: None,
             record_type: None,
             dns_server: None,
@@ -222,6 +226,7 @@ impl From<&Endpoint> for EndpointView {
                 v.body = h.body.clone();
                 v.expect_body_contains = h.expect_body_contains.clone();
                 v.follow_redirects = Some(h.follow_redirects);
+                v.http2 = Some(h.http2);
             }
             CheckSpec::Tcp(t) => {
                 v.target = Some(t.target.to_string());
@@ -288,6 +293,37 @@ pub struct TriedView {
     pub timings: TimingsView,
     /// Each condition's outcome, in order (none when the check failed before they were judged).
     pub conditions: Vec<ConditionOutcomeView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<DetailsView>,
+}
+
+/// What a check saw besides its status and timings, by kind; a field is absent when it was not seen.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct DetailsView {
+    /// When the leaf certificate expires (https, tls, and tcp with TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_expires_at: Option<String>,
+    /// The HTTP protocol when it is not HTTP/1.1 (`HTTP/2`, `HTTP/1.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// A DNS response code (`NOERROR`, `NXDOMAIN`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcode: Option<String>,
+    /// A DNS response's answers of the asked type, as text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<String>,
+}
+
+impl DetailsView {
+    /// The view of `d`; `None` when nothing was seen.
+    pub fn of(d: &Details) -> Option<Self> {
+        (!d.is_empty()).then(|| Self {
+            certificate_expires_at: d.certificate_expires_at.map(rfc3339),
+            protocol: d.protocol.clone(),
+            rcode: d.rcode.clone(),
+            answers: d.answers.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
@@ -301,6 +337,8 @@ pub struct PingView {
     pub error: Option<String>,
     pub timings: TimingsView,
     pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<DetailsView>,
 }
 
 fn ms(us: u32) -> f64 {
@@ -321,6 +359,7 @@ impl From<&Ping> for PingView {
             error: o.failure.as_ref().map(|(_, m)| m.clone()),
             timings: TimingsView::from(t),
             region: p.region.clone(),
+            details: DetailsView::of(&o.details),
         }
     }
 }
@@ -385,6 +424,8 @@ endpoint_bodies! {
     recovery_threshold: i64,
     expect_body_contains: String,
     follow_redirects: bool,
+    /// http: speak HTTP/2, negotiated by ALPN (https URLs only); a server that does not offer it fails.
+    http2: bool,
     enabled: bool,
     /// Empty string clears it.
     webhook_url: String,

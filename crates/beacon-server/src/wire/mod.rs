@@ -4,6 +4,7 @@
 use beacon_core::Millis;
 use beacon_core::check::CheckSpec;
 use beacon_core::incident::Status;
+use beacon_core::ping::Details;
 use beacon_core::rollup::BucketStats;
 use beacon_store::{
     ApiToken, Delivery, DeliveryDetail, Endpoint, Incident, Ping, Service, StoredAttempt, User,

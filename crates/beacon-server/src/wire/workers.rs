@@ -107,6 +107,9 @@ pub struct PingResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_byte_us: Option<u32>,
     pub total_us: u32,
+    /// What the check saw besides status and timings (kept within bounds: 16 answers of 255 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<DetailsView>,
 }
 
 /// `POST /api/v1/worker/results`: store finished slots (idempotent: a result is stored once per endpoint, region
@@ -201,6 +204,8 @@ impl From<&beacon_core::endpoint::EndpointSpec> for EndpointPatch {
                 p.body = h.body.clone();
                 p.expect_body_contains = h.expect_body_contains.clone();
                 p.follow_redirects = Some(h.follow_redirects);
+                // Sent only when on, so a worker of a version before HTTP/2 probing still reads other checks.
+                p.http2 = h.http2.then_some(true);
             }
             CheckSpec::Tcp(t) => {
                 p.target = Some(t.target.to_string());

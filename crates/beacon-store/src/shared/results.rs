@@ -105,7 +105,7 @@ impl Results for This {
         let mut qb = QueryBuilder::<Db>::new(sql::JSON_PAGE_OPEN);
         qb.push(
             "p.slot, p.start_delay, p.status_code, p.error_kind, p.error, p.dns_us, p.connect_us, p.tls_us, \
-             p.first_byte_us, p.total_us, r.name) AS j FROM pings p JOIN regions r ON r.pk = p.region_pk \
+             p.first_byte_us, p.total_us, r.name, p.details) AS j FROM pings p JOIN regions r ON r.pk = p.region_pk \
              WHERE p.endpoint_pk = ",
         );
         qb.push_bind(pk)

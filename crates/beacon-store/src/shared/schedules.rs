@@ -449,7 +449,7 @@ impl Schedules for This {
         for chunk in with_ping.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Db>::new(
                 "INSERT INTO pings (endpoint_pk, slot, region_pk, start_delay, success, status_code, \
-                 error_kind, error, dns_us, connect_us, tls_us, first_byte_us, total_us) ",
+                 error_kind, error, dns_us, connect_us, tls_us, first_byte_us, total_us, details) ",
             );
             qb.push_values(chunk, |mut b, (c, p)| {
                 let o = &p.observation;
@@ -467,7 +467,8 @@ impl Schedules for This {
                     .push_bind(t.connect_us.map(clamp_i32))
                     .push_bind(t.tls_us.map(clamp_i32))
                     .push_bind(t.first_byte_us.map(clamp_i32))
-                    .push_bind(clamp_i32(t.total_us));
+                    .push_bind(clamp_i32(t.total_us))
+                    .push_bind(o.details.encode());
             });
             qb.push(" ON CONFLICT DO NOTHING RETURNING endpoint_pk, slot");
             for row in qb.build().fetch_all(&mut *tx).await? {

@@ -113,8 +113,10 @@ impl Tokens for This {
     }
 
     async fn revoke_token(&self, id: Uuid, now: Millis) -> Result<ApiToken> {
+        // Only a token not yet revoked is updated, so a second revoke in the same millisecond is a
+        // conflict too (comparing `revoked_at` with `now` afterwards could not tell them apart).
         let row = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL \
              RETURNING id, name, scope, created_at, revoked_at, \
              (SELECT u.id FROM users u WHERE u.pk = api_tokens.user_pk) AS owner, \
              (SELECT r.name FROM regions r WHERE r.pk = api_tokens.region_pk) AS region",
@@ -122,15 +124,22 @@ impl Tokens for This {
         .bind(id)
         .bind(now)
         .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound { kind: "token", id })?;
-        let token = token_from_row(&row)?;
-        if token.revoked_at != Some(now) {
-            return Err(StoreError::Conflict(format!(
-                "token {id} is already revoked"
-            )));
+        .await?;
+        match row {
+            Some(row) => token_from_row(&row),
+            None => {
+                let exists = sqlx::query("SELECT 1 FROM api_tokens WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .is_some();
+                Err(if exists {
+                    StoreError::Conflict(format!("token {id} is already revoked"))
+                } else {
+                    StoreError::NotFound { kind: "token", id }
+                })
+            }
         }
-        Ok(token)
     }
 
     async fn token_credentials(&self, id: Uuid) -> Result<Option<TokenCredentials>> {

@@ -65,6 +65,7 @@ both_backends!(
     a_flapping_endpoint_notifies_once_then_once_when_stable,
     a_monitor_adds_and_mutes_channels_and_has_its_own_follow_ups,
     degraded_results_start_and_end_degradation_once,
+    pings_keep_what_the_check_saw,
     maintenance_holds_incidents_back_until_its_window_ends,
     maintenance_holds_a_heartbeats_incident_until_its_window_ends,
     deliveries_are_claimed_in_order_and_finished_once,

@@ -50,6 +50,7 @@ fn patch(
         recovery_threshold: f.recovery_threshold,
         expect_body_contains: f.expect_body_contains,
         follow_redirects: f.follow_redirects,
+        http2: f.http2,
         enabled: f.enabled,
         webhook_url: f.webhook_url,
         regions: f.regions.map(|r| vec![r]),

@@ -326,6 +326,7 @@ fn kind_details(e: &EndpointView, headers: &[String]) -> Vec<(&'static str, Stri
                 "follow_redirects",
                 e.follow_redirects.unwrap_or(false).to_string(),
             ),
+            ("http2", e.http2.unwrap_or(false).to_string()),
         ],
         "tcp" => vec![
             ("target", o(&e.target)),

@@ -12,6 +12,35 @@ fn degraded(why: &'static str) -> impl FnOnce(&mut PingRecord) {
     }
 }
 
+/// A ping keeps its kind's details (a certificate's expiry, the protocol, DNS answers) and reads them back;
+/// one without any keeps none.
+pub async fn pings_keep_what_the_check_saw(store: Arc<dyn Store>) {
+    let (_, ep) = setup(&store, 60).await;
+    let seen = beacon_core::ping::Details {
+        certificate_expires_at: Some(T0 + 40 * 86_400_000),
+        protocol: Some("HTTP/2".into()),
+        rcode: Some("NOERROR".into()),
+        answers: vec!["10.0.0.1".into(), "mail.example.com.".into()],
+    };
+    let kept = seen.clone();
+    run_slot_with(
+        &store,
+        T0 + 60_000,
+        move |r: &mut PingRecord| r.observation.details = kept,
+        true,
+    )
+    .await;
+    run_slot(&store, T0 + 120_000, false).await;
+    let all = PingQuery {
+        limit: 10,
+        failed_only: false,
+        before: None,
+    };
+    let pings = store.list_pings(ep.id, all).await.expect("pings");
+    let details: Vec<_> = pings.iter().map(|p| p.observation.details.clone()).collect();
+    assert_eq!(details, [beacon_core::ping::Details::default(), seen]);
+}
+
 pub async fn degraded_results_start_and_end_degradation_once(store: Arc<dyn Store>) {
     let (svc, ep) = setup(&store, 60).await;
     webhook_for(

@@ -38,6 +38,7 @@ fn record(slot: i64, ok: bool) -> PingRecord {
         scheduled_at: slot,
         started_at: slot + 7,
         observation: Observation {
+            details: Default::default(),
             status_code: Some(if ok { 200 } else { 500 }),
             timings: Timings {
                 dns_us: None,
