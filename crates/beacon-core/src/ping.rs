@@ -202,7 +202,11 @@ mod tests {
 
     #[test]
     fn details_are_stored_compactly_and_bounded() {
-        assert_eq!(Details::default().encode(), None, "nothing seen, nothing stored");
+        assert_eq!(
+            Details::default().encode(),
+            None,
+            "nothing seen, nothing stored"
+        );
         let seen = Details {
             certificate_expires_at: Some(1_800_000_000_000),
             protocol: Some("HTTP/2".into()),
@@ -219,7 +223,11 @@ mod tests {
         }
         .bounded();
         assert_eq!(many.answers.len(), MAX_ANSWERS);
-        assert!(many.answers.iter().all(|a| a.len() <= MAX_ANSWER_LEN && a.ends_with('é')));
+        assert!(
+            many.answers
+                .iter()
+                .all(|a| a.len() <= MAX_ANSWER_LEN && a.ends_with('é'))
+        );
         assert_eq!(many.rcode.as_deref().map(str::len), Some(16));
     }
 }

@@ -208,12 +208,7 @@ impl HttpProber {
         let port = url
             .port_or_known_default()
             .ok_or_else(|| (ErrorKind::Other, format!("URL {url} has no port")))?;
-        let tcp = connect(
-            url.host_str().unwrap_or_default(),
-            port,
-            &mut r.timings,
-        )
-        .await?;
+        let tcp = connect(url.host_str().unwrap_or_default(), port, &mut r.timings).await?;
         *ip = tcp.peer_addr().ok().map(|a| a.ip());
 
         // HTTP/2 checks (https only, enforced by the spec) name the authority in the URI; HTTP/1.1 in Host.
@@ -266,9 +261,10 @@ impl HttpProber {
             .and_then(|c| c.first())
             .and_then(|leaf| not_after(leaf));
         if h2 && session.alpn_protocol() != Some(b"h2") {
-            let chose = session
-                .alpn_protocol()
-                .map_or_else(|| "nothing".to_owned(), |p| String::from_utf8_lossy(p).into_owned());
+            let chose = session.alpn_protocol().map_or_else(
+                || "nothing".to_owned(),
+                |p| String::from_utf8_lossy(p).into_owned(),
+            );
             return Err((
                 ErrorKind::Other,
                 format!("the server does not speak HTTP/2: ALPN chose {chose}"),
@@ -302,10 +298,9 @@ where
     let t = Instant::now();
     let handshake = |e: hyper::Error| (ErrorKind::Other, format!("HTTP handshake failed: {e}"));
     let sent = if h2 {
-        let (mut sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-                .await
-                .map_err(handshake)?;
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+            .await
+            .map_err(handshake)?;
         // The connection task ends when the sender is dropped and the response body consumed or dropped.
         tokio::spawn(conn);
         sender.send_request(request).await

@@ -30,7 +30,8 @@ impl TcpProber {
         timeout_ms: u32,
     ) -> crate::Tried {
         let mut r = Run::new();
-        let outcome = tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
+        let outcome =
+            tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
         r.finish(
             outcome,
             timeout_ms,

@@ -179,13 +179,15 @@ impl TestCa {
         let port = listener.local_addr().expect("addr").port();
         let answer = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
             let body = format!("over {:?}", req.version()).replace(".0", "");
-            Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                http_body_util::Full::new(bytes::Bytes::from(body)),
-            ))
+            Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(
+                bytes::Bytes::from(body),
+            )))
         });
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();
+                // As real servers do: without it Nagle holds HTTP/2's small frames for the client's delayed ACK.
+                let _ = tcp.set_nodelay(true);
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
@@ -302,4 +304,30 @@ pub async fn tcp_silent() -> u16 {
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// A listener on 127.0.0.1 that never accepts, its queue already full of connections, so a new connection's
+/// handshake is not answered (the kernel drops the SYN): a server too slow to accept. Its port; it lasts as long
+/// as the returned guard.
+pub async fn tcp_full() -> (u16, impl Sized) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = socket.listen(1).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut fillers = Vec::new();
+    // Linux queues backlog + 1 finished handshakes; then it drops new SYNs.
+    while fillers.len() < 8 {
+        match tokio::time::timeout(
+            Duration::from_millis(300),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => fillers.push(s),
+            _ => break,
+        }
+    }
+    (addr.port(), (listener, fillers))
 }

@@ -121,7 +121,8 @@ impl TlsProber {
         timeout_ms: u32,
     ) -> crate::Tried {
         let mut r = Run::new();
-        let outcome = tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
+        let outcome =
+            tokio::time::timeout(limit(timeout_ms), self.run(spec, conditions, &mut r)).await;
         r.finish(outcome, timeout_ms, "TLS handshake")
     }
 

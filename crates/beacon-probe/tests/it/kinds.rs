@@ -2,7 +2,9 @@
 
 use beacon_core::endpoint::{EndpointInput, EndpointSpec};
 use beacon_core::ping::{ErrorKind, Observation};
-use beacon_probe::testkit::{Cert, TestCa, closed_port, dns_server, tcp_greeter, tcp_silent};
+use beacon_probe::testkit::{
+    Cert, TestCa, closed_port, dns_server, tcp_full, tcp_greeter, tcp_silent,
+};
 use beacon_probe::{Prober, Probers};
 
 fn spec(kind: &str, target: &str, tweak: impl FnOnce(&mut EndpointInput)) -> EndpointSpec {
@@ -104,6 +106,16 @@ async fn tcp_connects_sends_and_expects() {
     let (kind, msg) = failed(&silent);
     assert_eq!(kind, ErrorKind::Timeout);
     assert!(msg.contains("no expected answer within 1 s"), "{msg}");
+
+    // A server too slow to accept: the handshake is never answered, and the check times out waiting for it.
+    let (port, _full) = tcp_full().await;
+    let slow = p
+        .probe(&spec("tcp", &format!("127.0.0.1:{port}"), |_| {}))
+        .await;
+    assert_eq!(
+        failed(&slow),
+        (ErrorKind::Timeout, "no connection within 1 s".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -122,7 +134,10 @@ async fn dns_answers_rcodes_truncation_and_timeouts() {
     assert!(a.timings.dns_us.is_some());
     assert_eq!(
         (a.details.rcode.as_deref(), a.details.answers.clone()),
-        (Some("NOERROR"), vec!["10.0.0.1".to_owned(), "10.0.0.2".to_owned()]),
+        (
+            Some("NOERROR"),
+            vec!["10.0.0.1".to_owned(), "10.0.0.2".to_owned()]
+        ),
         "the answers are kept with the result"
     );
     let expected = p
@@ -248,7 +263,11 @@ async fn tls_judges_trust_name_and_expiry() {
         .await;
     assert!(fine.success(), "{fine:?}");
     assert!(fine.timings.tls_us.is_some());
-    assert_eq!(days_left(&fine), Some(90), "the expiry is kept with the result");
+    assert_eq!(
+        days_left(&fine),
+        Some(90),
+        "the expiry is kept with the result"
+    );
 
     let soon = p
         .probe(&check(ca.serve(Cert::Valid { days: 5 }, "").await, &|_| {}))
@@ -477,7 +496,10 @@ async fn http2_is_negotiated_by_alpn_and_https_keeps_the_certificate_expiry() {
 
     let h2 = p.attempt(&http(both, true)).await;
     assert!(h2.observation.success(), "{h2:?}");
-    assert_eq!(h2.conditions[0].shown, r#"[BODY] (over HTTP/2) == pat("over *")"#);
+    assert_eq!(
+        h2.conditions[0].shown,
+        r#"[BODY] (over HTTP/2) == pat("over *")"#
+    );
     assert_eq!(h2.observation.details.protocol.as_deref(), Some("HTTP/2"));
     assert_eq!(days_left(&h2.observation), Some(50));
     let t = h2.observation.timings;
@@ -486,7 +508,10 @@ async fn http2_is_negotiated_by_alpn_and_https_keeps_the_certificate_expiry() {
     // Without the option the same server is asked over HTTP/1.1, which is not worth a detail.
     let h1 = p.attempt(&http(both, false)).await;
     assert!(h1.observation.success(), "{h1:?}");
-    assert_eq!(h1.conditions[0].shown, r#"[BODY] (over HTTP/1.1) == pat("over *")"#);
+    assert_eq!(
+        h1.conditions[0].shown,
+        r#"[BODY] (over HTTP/1.1) == pat("over *")"#
+    );
     assert_eq!(h1.observation.details.protocol, None);
     assert_eq!(days_left(&h1.observation), Some(50));
 

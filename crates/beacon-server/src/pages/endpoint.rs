@@ -23,6 +23,8 @@ pub struct PingLine {
     tls: String,
     first_byte: String,
     total: String,
+    /// What it saw besides status and timings, in one line (empty when nothing).
+    seen: String,
 }
 
 /// The part of an endpoint's page that updates by itself: its status, how each region sees it, recent checks.
@@ -34,10 +36,13 @@ struct EndpointLive {
     alert_regions: u32,
     region_count: usize,
     pings: Vec<PingLine>,
+    /// What the newest check that saw anything saw: the certificate's expiry with the days left, the
+    /// protocol, a DNS answer.
+    seen: Vec<(&'static str, String)>,
 }
 
 impl EndpointLive {
-    fn new(e: &EndpointView, pings: &[PingView]) -> Self {
+    fn new(e: &EndpointView, pings: &[PingView], now: beacon_core::Millis) -> Self {
         let mut regions = e.region_status.clone();
         for r in regions.iter_mut().flatten() {
             r.last_checked_at = r.last_checked_at.as_deref().map(when);
@@ -48,8 +53,43 @@ impl EndpointLive {
             alert_regions: e.alert_regions,
             region_count: e.regions.len(),
             pings: pings.iter().map(line).collect(),
+            seen: pings
+                .iter()
+                .find_map(|p| p.details.as_ref())
+                .map(|d| seen(d, now))
+                .unwrap_or_default(),
         }
     }
+}
+
+/// A check's details as labelled lines, the certificate's expiry with the days left at `now`.
+fn seen(d: &crate::wire::DetailsView, now: beacon_core::Millis) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(at) = &d.certificate_expires_at
+        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(at)
+    {
+        let days = (t.timestamp_millis() - now).div_euclid(86_400_000);
+        let left = match days {
+            d if d < 0 => format!("expired {} days ago", -d),
+            0 => "expires today".to_owned(),
+            1 => "1 day left".to_owned(),
+            d => format!("{d} days left"),
+        };
+        rows.push((
+            "Certificate expires",
+            format!("{} ({left})", t.format("%Y-%m-%d %H:%M")),
+        ));
+    }
+    if let Some(p) = &d.protocol {
+        rows.push(("Protocol", p.clone()));
+    }
+    if let Some(r) = &d.rcode {
+        rows.push(("DNS response", r.clone()));
+    }
+    if !d.answers.is_empty() {
+        rows.push(("Answers", d.answers.join(", ")));
+    }
+    rows
 }
 
 /// GET /fragments/endpoints/<id>: the live part of its page.
@@ -67,7 +107,7 @@ pub async fn endpoint_live(
         state.app.get_endpoint(id).await,
         state.app.list_pings(id, recent).await,
     ) {
-        (Ok(e), Ok(p)) => render(&EndpointLive::new(&e, &p.data)),
+        (Ok(e), Ok(p)) => render(&EndpointLive::new(&e, &p.data, state.app.clock.now())),
         (Err(e), _) | (_, Err(e)) => e.into_response(),
     }
 }
@@ -179,6 +219,11 @@ fn line(p: &PingView) -> PingLine {
         tls: ms(p.timings.tls_ms),
         first_byte: ms(p.timings.first_byte_ms),
         total: ms(Some(p.timings.total_ms)),
+        seen: p
+            .details
+            .as_ref()
+            .map(crate::wire::DetailsView::summary)
+            .unwrap_or_default(),
     }
 }
 
@@ -239,7 +284,7 @@ pub async fn endpoint(State(state): State<AppState>, Me(me): Me, Path(id): Path<
         uptime_90d: percent(e.stats.as_ref().and_then(|s| s.uptime_90d)),
         uptime,
         days: cells(&daily, day_label),
-        live: EndpointLive::new(&e, &pings),
+        live: EndpointLive::new(&e, &pings, state.app.clock.now()),
         badge,
         monitor_path: format!("/endpoints/{id}"),
         incidents: incidents

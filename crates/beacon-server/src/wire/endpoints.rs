@@ -324,6 +324,34 @@ impl DetailsView {
             answers: d.answers.clone(),
         })
     }
+
+    /// One short line for a person: `HTTP/2 · certificate until 2027-01-18 · NOERROR: 10.0.0.1, 10.0.0.2`
+    /// (at most three answers, then how many more).
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        parts.extend(self.protocol.clone());
+        if let Some(at) = &self.certificate_expires_at {
+            parts.push(format!("certificate until {}", at.get(..10).unwrap_or(at)));
+        }
+        if let Some(rcode) = &self.rcode {
+            let mut shown = self
+                .answers
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if self.answers.len() > 3 {
+                shown.push_str(&format!(" and {} more", self.answers.len() - 3));
+            }
+            parts.push(if shown.is_empty() {
+                rcode.clone()
+            } else {
+                format!("{rcode}: {shown}")
+            });
+        }
+        parts.join(" · ")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]

@@ -11,9 +11,9 @@ use crate::cli::Output;
 use anyhow::Result;
 use beacon_server::wire::{
     BadgeView, CreatedHeartbeatView, CreatedTokenView, CreatedWebhookView, DeliveryDetailView,
-    DeliveryView, EndpointView, HeartbeatPingView, HeartbeatView, IncidentView, PingView,
-    RegionView, ServiceView, StatsBucket, StatsView, StatusPageView, TokenView, TriedView,
-    UserView, WebhookView, WorkerView,
+    DeliveryView, DetailsView, EndpointView, HeartbeatPingView, HeartbeatView, IncidentView,
+    PingView, RegionView, ServiceView, StatsBucket, StatsView, StatusPageView, TokenView,
+    TriedView, UserView, WebhookView, WorkerView,
 };
 use chrono::{DateTime, Utc};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -407,6 +407,7 @@ pub fn pings(out: Output, list: &[PingView]) -> Result<()> {
                 "CODE",
                 "TOTAL MS",
                 "REGION",
+                "SEEN",
                 "ERROR",
             ]);
             for p in list {
@@ -421,6 +422,7 @@ pub fn pings(out: Output, list: &[PingView]) -> Result<()> {
                     p.status_code.map_or("-".into(), |c| c.to_string()),
                     format!("{:.1}", p.timings.total_ms),
                     p.region.clone(),
+                    p.details.as_ref().map_or("-".into(), DetailsView::summary),
                     opt(p.error.as_deref()),
                 ]);
             }
@@ -440,22 +442,40 @@ pub fn tried(out: Output, t: &TriedView) -> Result<()> {
                 _ => "ok".to_owned(),
             };
             let phase = |v: Option<f64>| v.map_or("-".into(), |ms| format!("{ms:.1} ms"));
+            let mut seen = Vec::new();
+            if let Some(d) = &t.details {
+                seen.extend(d.protocol.clone().map(|p| ("protocol", p)));
+                seen.extend(
+                    d.certificate_expires_at
+                        .as_deref()
+                        .map(|at| ("certificate_expires_at", short(at))),
+                );
+                seen.extend(d.rcode.clone().map(|r| ("rcode", r)));
+                if !d.answers.is_empty() {
+                    seen.push(("answers", d.answers.join("\n")));
+                }
+            }
             println!(
                 "{}",
-                details(vec![
-                    ("kind", t.kind.clone()),
-                    ("target", t.target.clone()),
-                    ("result", result),
-                    (
-                        "status",
-                        t.status_code.map_or("-".into(), |c| c.to_string())
-                    ),
-                    ("dns", phase(t.timings.dns_ms)),
-                    ("connect", phase(t.timings.connect_ms)),
-                    ("tls", phase(t.timings.tls_ms)),
-                    ("first_byte", phase(t.timings.first_byte_ms)),
-                    ("total", format!("{:.1} ms", t.timings.total_ms)),
-                ])
+                details(
+                    vec![
+                        ("kind", t.kind.clone()),
+                        ("target", t.target.clone()),
+                        ("result", result),
+                        (
+                            "status",
+                            t.status_code.map_or("-".into(), |c| c.to_string())
+                        ),
+                        ("dns", phase(t.timings.dns_ms)),
+                        ("connect", phase(t.timings.connect_ms)),
+                        ("tls", phase(t.timings.tls_ms)),
+                        ("first_byte", phase(t.timings.first_byte_ms)),
+                        ("total", format!("{:.1} ms", t.timings.total_ms)),
+                    ]
+                    .into_iter()
+                    .chain(seen)
+                    .collect()
+                )
             );
             for c in &t.conditions {
                 println!("{} {}", if c.ok { "pass" } else { "FAIL" }, c.condition);

@@ -854,3 +854,62 @@ async fn a_maintenance_window_is_started_listed_and_ended_in_a_browser() {
     assert!(fits_width(&c).await, "the list fits a phone");
     assert_eq!(server.terminate(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_endpoint_page_shows_what_the_last_check_saw() {
+    use beacon_probe::testkit::{Cert, TestCa};
+    let home = Home::sqlite();
+    let ca = TestCa::new();
+    let port = ca
+        .serve_https(Cert::Valid { days: 50 }, &[b"h2", b"http/1.1"])
+        .await;
+    let ca_file = home.dir.join("checks-ca.pem");
+    std::fs::write(&ca_file, &ca.pem).expect("write CA");
+    let config = home.dir.join("beacon.yaml");
+    std::fs::write(
+        &config,
+        format!("worker:\n  ca_file: {}\n", ca_file.display()),
+    )
+    .expect("write config");
+    let sid = home.service();
+    let ep = home.json(&[
+        "endpoints",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "site",
+        "--url",
+        &format!("https://localhost:{port}/"),
+        "--http2",
+        "--interval",
+        "1",
+    ]);
+    let server = home.server(&["--config", &config.display().to_string()]);
+    let base = format!("http://{}", server.addr);
+    let driver = Driver::start();
+    let c = driver.browser(1280, 900).await;
+    c.goto(&format!("{base}/")).await.expect("open");
+    until(&c, 10, "the first-run form", |t| t.contains("Create")).await;
+    set_up_first_admin(&c).await;
+    until(&c, 10, "the overview", |t| t.contains("Overview")).await;
+    c.goto(&format!(
+        "{base}/endpoints/{}",
+        ep["id"].as_str().expect("id")
+    ))
+    .await
+    .expect("open");
+    let page = until(&c, 30, "what the check saw", |t| t.contains("Last seen")).await;
+    assert!(page.contains("Certificate expires"), "{page}");
+    assert!(page.contains("(50 days left)"), "{page}");
+    assert!(page.contains("HTTP/2 · certificate until"), "{page}");
+    assert!(page.contains("over HTTP/2 · every 1 s"), "{page}");
+    c.execute(
+        "document.getElementById('seen-h').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    screenshot(&c, "endpoint-seen").await;
+    assert_eq!(server.terminate(), 0);
+}

@@ -115,6 +115,26 @@ fn checks_run_tries_every_kind_and_shows_each_condition() {
         answer["conditions"][0]["condition"],
         "[DNS_RCODE] (NOERROR) == NOERROR"
     );
+    assert_eq!(
+        answer["details"],
+        serde_json::json!({"rcode": "NOERROR", "answers": ["10.0.0.1", "10.0.0.2"]}),
+        "what the server answered is shown: {answer}"
+    );
+    let shown = home.run(&[
+        "checks",
+        "run",
+        "--kind",
+        "dns",
+        "--target",
+        "ok.test",
+        "--dns-server",
+        &dns,
+    ]);
+    assert!(
+        shown.stdout.contains("answers") && shown.stdout.contains("10.0.0.2"),
+        "{}",
+        shown.stdout
+    );
 
     let bad = home.run(&[
         "checks",
@@ -172,6 +192,11 @@ fn bad_check_input_names_the_field_and_stores_nothing() {
         (
             vec!["--url", "http://x", "--record-type", "A"],
             "for dns checks",
+        ),
+        (vec!["--url", "http://x", "--http2"], "needs an https URL"),
+        (
+            vec!["--kind", "tcp", "--target", "x:1", "--http2"],
+            "for http checks",
         ),
         (
             vec!["--url", "http://x", "--condition", "[DNS_RCODE] == NOERROR"],
@@ -244,6 +269,7 @@ fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_se
     let soon = rt.block_on(ca.serve(Cert::Valid { days: 5 }, ""));
     let later = rt.block_on(ca.serve(Cert::Valid { days: 20 }, ""));
     let greeter = rt.block_on(tcp_greeter("+OK ready\r\n"));
+    let h2 = rt.block_on(ca.serve_https(Cert::Valid { days: 50 }, &[b"h2", b"http/1.1"]));
     let ca_file = home.dir.join("checks-ca.pem");
     std::fs::write(&ca_file, &ca.pem).expect("write CA");
     let config = home.dir.join("beacon.yaml");
@@ -336,6 +362,17 @@ fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_se
             &format!("127.0.0.1:{}", closed_port()),
         ],
     );
+    let modern = create(
+        "modern",
+        &[
+            "--url",
+            &format!("https://localhost:{h2}/"),
+            "--http2",
+            "--condition",
+            "[BODY] == \"over HTTP/2\"",
+        ],
+    );
+    assert_eq!(modern["http2"], true, "{modern}");
     let shown = home.run(&["endpoints", "get", "resolver"]);
     assert!(
         shown.stdout.contains("record_type") && shown.stdout.contains("[DNS_RCODE] == NOERROR"),
@@ -415,6 +452,31 @@ fn tcp_dns_and_tls_endpoints_run_on_schedule_and_open_incidents_with_what_was_se
     });
     assert!(pings.iter().all(|p| p["success"] == true), "{pings:?}");
     assert!(home.incidents(&id(&redis)).is_empty());
+    // Each result keeps what its kind saw: the certificate's expiry, the protocol, the DNS response code.
+    assert!(
+        ping["details"]["certificate_expires_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{ping}"
+    );
+    assert_eq!(home.pings(&id(&rcode))[0]["details"]["rcode"], "SERVFAIL");
+    let spoke = eventually(Duration::from_secs(20), "the HTTP/2 check", || {
+        home.pings(&id(&modern)).into_iter().next()
+    });
+    assert_eq!(
+        (
+            spoke["success"].as_bool(),
+            spoke["details"]["protocol"].as_str()
+        ),
+        (Some(true), Some("HTTP/2")),
+        "{spoke}"
+    );
+    let table = home.run(&["pings", "list", "--endpoint-id", &id(&modern)]);
+    assert!(
+        table.stdout.contains("HTTP/2 · certificate until"),
+        "{}",
+        table.stdout
+    );
     // A worse threshold on the same certificate makes it pass: the update applies from the next check.
     home.json(&[
         "endpoints",

@@ -37,7 +37,10 @@ pub async fn pings_keep_what_the_check_saw(store: Arc<dyn Store>) {
         before: None,
     };
     let pings = store.list_pings(ep.id, all).await.expect("pings");
-    let details: Vec<_> = pings.iter().map(|p| p.observation.details.clone()).collect();
+    let details: Vec<_> = pings
+        .iter()
+        .map(|p| p.observation.details.clone())
+        .collect();
     assert_eq!(details, [beacon_core::ping::Details::default(), seen]);
 }
 
