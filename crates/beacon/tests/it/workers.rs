@@ -162,6 +162,33 @@ fn a_worker_runs_its_regions_checks_and_nothing_else() {
         "checked without a worker of its region"
     );
 
+    // A DNS check in the same region: what it saw travels from the worker with its result.
+    // The runtime's worker thread serves it for as long as the test holds the runtime.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dns = rt.block_on(beacon_probe::testkit::dns_server());
+    let resolver = id(&home.json(&[
+        "endpoints",
+        "create",
+        "--service-id",
+        &sid,
+        "--name",
+        "resolver",
+        "--kind",
+        "dns",
+        "--target",
+        "ok.test",
+        "--dns-server",
+        &dns.to_string(),
+        "--interval",
+        "1",
+        "--regions",
+        "eu-west",
+    ]));
+
     let token = worker_token(&home, "eu-west");
     let mut worker = Worker::start({
         let mut c = home.command(&["worker", "--token", &token, "--name", "probe-1"]);
@@ -174,6 +201,17 @@ fn a_worker_runs_its_regions_checks_and_nothing_else() {
     });
     assert!(pings.iter().all(|p| p["region"] == "eu-west"), "{pings:?}");
     assert!(pings.iter().all(|p| p["success"] == true), "{pings:?}");
+    let answered = eventually(Duration::from_secs(30), "the DNS check's result", || {
+        home.pings(&resolver).into_iter().next()
+    });
+    assert_eq!(
+        (answered["region"].as_str(), &answered["details"]),
+        (
+            Some("eu-west"),
+            &serde_json::json!({"rcode": "NOERROR", "answers": ["10.0.0.1", "10.0.0.2"]})
+        ),
+        "{answered}"
+    );
     let got = home.json(&["endpoints", "get", &endpoint]);
     assert_eq!(got["regions"], serde_json::json!(["eu-west"]));
     assert_eq!(got["region_status"][0]["region"], "eu-west");
@@ -284,6 +322,29 @@ fn a_worker_runs_its_regions_checks_and_nothing_else() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["refused"], 1, "{}", r.body);
+    // A result's details must read: a date that is none is named.
+    let r = home.request(
+        "POST",
+        "/api/v1/worker/results",
+        &auth,
+        Some(
+            serde_json::json!({
+                "protocol": 1, "instance": "t1", "name": "t", "version": "0",
+                "results": [{"schedule_key": 1, "endpoint_key": 999, "slot": "2026-01-01T00:00:00Z",
+                    "next_slot": "2026-01-01T00:00:01Z",
+                    "ping": {"started_at": "2026-01-01T00:00:00Z", "total_us": 5,
+                        "details": {"certificate_expires_at": "soon"}}}],
+            })
+            .to_string()
+            .as_bytes(),
+        ),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("details.certificate_expires_at"),
+        "{}",
+        r.body
+    );
 
     // SIGTERM: finish, push, give the leases back, exit 0; no more checks afterwards.
     assert_eq!(worker.terminate(), 0, "{}", worker.log());
