@@ -16,6 +16,8 @@ pub enum EventKind {
     IncidentStart,
     /// An endpoint's incident resolved (by a success, or by hand).
     IncidentResolved,
+    /// Someone acknowledged an open incident (an endpoint's or a heartbeat's).
+    IncidentAcknowledged,
     /// A heartbeat went down (its incident opened).
     HeartbeatDown,
     /// A down heartbeat is up again (its incident resolved).
@@ -39,9 +41,10 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
+        EventKind::IncidentAcknowledged,
         EventKind::HeartbeatDown,
         EventKind::HeartbeatUp,
         EventKind::Test,
@@ -55,9 +58,10 @@ impl EventKind {
     ];
 
     /// The kinds a webhook may subscribe to (a test goes to the webhook it tests, subscribed or not).
-    pub const SUBSCRIBABLE: [EventKind; 9] = [
+    pub const SUBSCRIBABLE: [EventKind; 10] = [
         EventKind::IncidentStart,
         EventKind::IncidentResolved,
+        EventKind::IncidentAcknowledged,
         EventKind::HeartbeatDown,
         EventKind::HeartbeatUp,
         EventKind::Reminder,
@@ -71,6 +75,7 @@ impl EventKind {
         match self {
             EventKind::IncidentStart => "incident_start",
             EventKind::IncidentResolved => "incident_resolved",
+            EventKind::IncidentAcknowledged => "incident_acknowledged",
             EventKind::HeartbeatDown => "heartbeat_down",
             EventKind::HeartbeatUp => "heartbeat_up",
             EventKind::Test => "test",
@@ -203,6 +208,25 @@ pub struct FollowUp {
     pub due_at: Millis,
 }
 
+/// `incident_acknowledged`: someone acknowledged an open incident; its reminders and later escalation steps are
+/// off. Sent to every channel that was told of the incident (its start, a reminder, an escalation step), and to
+/// channels subscribed to the kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledged {
+    pub incident_id: Uuid,
+    /// What is down, as messages name it (`Shop / API`, a heartbeat's name).
+    pub subject: String,
+    /// The monitor's page in the dashboard, relative.
+    pub path: String,
+    pub started_at: Millis,
+    pub cause: String,
+    /// Who acknowledged it (a user's email, a token's name, or `link` for a one-click link).
+    pub by: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub at: Millis,
+}
+
 /// `flapping`: a monitor began flapping (`started`), or has been stable for a window again; `state` is its
 /// state then (`down` or `up`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +259,7 @@ pub struct Degraded {
 pub enum Payload {
     IncidentStart(IncidentStarted),
     IncidentResolved(IncidentResolved),
+    IncidentAcknowledged(Acknowledged),
     HeartbeatDown(HeartbeatChanged),
     HeartbeatUp(HeartbeatChanged),
     Test(TestMessage),
@@ -252,6 +277,7 @@ impl Payload {
         match self {
             Payload::IncidentStart(_) => EventKind::IncidentStart,
             Payload::IncidentResolved(_) => EventKind::IncidentResolved,
+            Payload::IncidentAcknowledged(_) => EventKind::IncidentAcknowledged,
             Payload::HeartbeatDown(_) => EventKind::HeartbeatDown,
             Payload::HeartbeatUp(_) => EventKind::HeartbeatUp,
             Payload::Test(_) => EventKind::Test,

@@ -174,6 +174,31 @@ impl Message {
                     at,
                 }
             }
+            Payload::IncidentAcknowledged(a) => {
+                let mut facts = vec![
+                    ("Acknowledged by".to_owned(), a.by.clone()),
+                    ("Down since".to_owned(), when(a.started_at)),
+                    ("Cause".to_owned(), a.cause.clone()),
+                ];
+                if let Some(note) = &a.note {
+                    facts.push(("Note".to_owned(), note.clone()));
+                }
+                Message {
+                    kind: event.kind(),
+                    severity: Severity::Info,
+                    title: format!("{} is acknowledged", a.subject),
+                    summary: format!(
+                        "{} acknowledged that {} is down ({}): no more reminders or escalation steps.",
+                        a.by, a.subject, a.cause
+                    ),
+                    subject: a.subject.clone(),
+                    facts,
+                    link: link(a.path.clone()),
+                    incident_key: Some(a.incident_id.to_string()),
+                    ack_link: None,
+                    at,
+                }
+            }
             Payload::HeartbeatDown(e) | Payload::HeartbeatUp(e) => {
                 let what = e
                     .name
@@ -521,5 +546,41 @@ mod tests {
             m.incident_key.as_deref(),
             Some(Uuid::from_u128(7).to_string().as_str())
         );
+    }
+
+    #[test]
+    fn an_acknowledgement_names_who_under_the_incidents_key() {
+        let m = Message::from_event(
+            &Payload::IncidentAcknowledged(crate::event::Acknowledged {
+                incident_id: Uuid::from_u128(7),
+                subject: "Shop / API".into(),
+                path: "/endpoints/x".into(),
+                started_at: T,
+                cause: "status 503".into(),
+                by: "ada@example.com".into(),
+                note: Some("rolling back".into()),
+                at: T + 60_000,
+            }),
+            T + 60_000,
+            Some("https://b"),
+        );
+        assert_eq!(m.title, "Shop / API is acknowledged");
+        assert_eq!(m.severity, Severity::Info);
+        assert!(
+            m.summary.starts_with("ada@example.com acknowledged"),
+            "{}",
+            m.summary
+        );
+        assert!(
+            m.facts
+                .contains(&("Note".to_owned(), "rolling back".to_owned()))
+        );
+        assert_eq!(m.link.as_deref(), Some("https://b/endpoints/x"));
+        assert_eq!(
+            m.incident_key.as_deref(),
+            Some(Uuid::from_u128(7).to_string().as_str()),
+            "PagerDuty acknowledges what it opened"
+        );
+        assert_eq!(m.open_incident(), None, "nothing left to acknowledge");
     }
 }

@@ -30,6 +30,9 @@ pub(crate) fn from_columns(kind: &str, payload: &str) -> Result<Payload> {
         }
         EventKind::HeartbeatUp => Payload::HeartbeatUp(serde_json::from_str(payload).map_err(bad)?),
         EventKind::Test => Payload::Test(serde_json::from_str(payload).map_err(bad)?),
+        EventKind::IncidentAcknowledged => {
+            Payload::IncidentAcknowledged(serde_json::from_str(payload).map_err(bad)?)
+        }
         EventKind::KubernetesCreated => {
             Payload::KubernetesCreated(serde_json::from_str(payload).map_err(bad)?)
         }

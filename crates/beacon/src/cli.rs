@@ -573,8 +573,9 @@ pub enum ChannelsCmd {
         /// Subscribe it to this service's events at once (UUID or name; with --events)
         #[arg(long, visible_alias = "service", requires = "events")]
         service_id: Option<Named>,
-        /// Comma-separated event kinds: incident_start, incident_resolved, heartbeat_down, heartbeat_up,
-        /// kubernetes_created, kubernetes_deleted
+        /// Comma-separated event kinds: incident_start, incident_resolved, incident_acknowledged,
+        /// heartbeat_down, heartbeat_up, reminder, degraded_start, degraded_end, kubernetes_created,
+        /// kubernetes_deleted
         #[arg(long, value_delimiter = ',', requires = "service_id")]
         events: Option<Vec<String>>,
     },

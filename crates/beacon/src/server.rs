@@ -164,7 +164,7 @@ const METRIC_HELP: [(Metric, &str, &str); 50] = [
     (
         Metric::Counter,
         "beacon_notifications_total",
-        "Webhook delivery attempts, by what followed (delivered|failed|retry).",
+        "Notification delivery attempts, by channel kind (webhook, email, slack, ...) and what followed (delivered|failed|retry).",
     ),
     (
         Metric::Counter,

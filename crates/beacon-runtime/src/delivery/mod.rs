@@ -582,7 +582,12 @@ pub async fn run(
                     NextStep::Failed => "failed",
                     NextStep::Retry { .. } => "retry",
                 };
-                metrics::counter!("beacon_notifications_total", "result" => result).increment(1);
+                metrics::counter!(
+                    "beacon_notifications_total",
+                    "kind" => d.channel.kind().as_str(),
+                    "result" => result
+                )
+                .increment(1);
                 metrics::histogram!("beacon_notification_duration_seconds")
                     .record(record.latency_us as f64 / 1e6);
                 if d.attempts > 0 {

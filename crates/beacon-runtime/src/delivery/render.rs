@@ -146,6 +146,16 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
             data
         }
         Payload::Test(p) => json!({ "webhook_id": webhook_id, "message": p.message }),
+        Payload::IncidentAcknowledged(p) => json!({
+            "incident_id": p.incident_id,
+            "subject": p.subject,
+            "started_at": rfc3339(p.started_at),
+            "message": p.cause,
+            "cause": p.cause,
+            "acknowledged_by": p.by,
+            "note": p.note,
+            "acknowledged_at": rfc3339(p.at),
+        }),
         Payload::Reminder(p) | Payload::Escalation(p) => json!({
             "incident_id": p.incident_id,
             "subject": p.subject,
@@ -244,6 +254,7 @@ pub fn pulse(event: &Payload, at: Millis) -> Value {
         Payload::Test(p) => (p.endpoint_id, None, event.kind().as_str(), "success", None),
         Payload::KubernetesCreated(_)
         | Payload::KubernetesDeleted(_)
+        | Payload::IncidentAcknowledged(_)
         | Payload::Reminder(_)
         | Payload::Escalation(_)
         | Payload::Flapping(_)

@@ -1,10 +1,11 @@
 //! Channels: every channel with its kind, target, subscriptions and health; a channel's page with its settings
-//! (secrets masked), recent deliveries, a test button and delete; the form to make one of any kind.
+//! (secrets masked), recent deliveries, a test button and delete; the form to make one of any kind, and the form
+//! that edits one (its kind's fields, secrets left empty to keep them).
 
 use super::form::{Field, FormPage, Input, Posted};
 use super::*;
 use crate::api::{ChannelOps, WebhookOps};
-use crate::wire::{ChannelCreate, ChannelFields, ChannelView, DeliveryView};
+use crate::wire::{ChannelCreate, ChannelFields, ChannelPatchBody, ChannelView, DeliveryView};
 use axum::Form;
 use axum::extract::{Path, State};
 use beacon_core::channel::ChannelKind;
@@ -296,6 +297,98 @@ pub async fn create(
             // Secrets are never sent back to the browser: they are typed again.
             for f in &mut page.fields {
                 if matches!(f.input, Input::Password) {
+                    f.value.clear();
+                }
+            }
+            page.failed(&e)
+        }
+    }
+}
+
+/// Whether field `name` of `c` holds a secret (shown masked: a token, a chat webhook's URL).
+fn secret(c: &ChannelView, name: &str) -> bool {
+    c.settings
+        .get(name)
+        .is_some_and(|v| v.contains(beacon_core::channel::MASK))
+}
+
+/// The form of `beacon channels update`: the name and the fields of the channel's kind, filled in with its
+/// settings; a secret's field is empty and keeps the secret unless something is typed.
+fn edit_form(nav: Nav, c: &ChannelView) -> FormPage {
+    let mut page = form(nav, &[]);
+    page.title = format!(
+        "Edit channel {}",
+        c.name.as_deref().unwrap_or(c.kind.as_str())
+    );
+    page.action = format!("/channels/{}/edit", c.id);
+    page.cancel = format!("/channels/{}", c.id);
+    page.intro = format!(
+        "A {} channel; its kind cannot change. Leave a secret's field empty to keep it.",
+        c.kind
+    );
+    page.fields
+        .retain(|f| f.name == "name" || c.settings.contains_key(f.name));
+    for f in &mut page.fields {
+        if f.name == "name" {
+            f.value = c.name.clone().unwrap_or_default();
+        } else if secret(c, f.name) {
+            f.value.clear();
+            f.required = false;
+            f.help = "Leave empty to keep the current one.";
+        } else if let Some(v) = c.settings.get(f.name) {
+            f.value.clone_from(v);
+        }
+    }
+    page
+}
+
+pub async fn edit(State(state): State<AppState>, Me(me): Me, Path(id): Path<Uuid>) -> Response {
+    if me.user.role < beacon_core::user::Role::Editor {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match state.app.get_channel(id).await {
+        Ok(c) if c.kind == "webhook" => Redirect::to(&format!("/webhooks/{id}")).into_response(),
+        Ok(c) => render(&edit_form(Nav::new(&me, "channels"), &c)),
+        Err(e) => error_page(&e),
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(posted): Form<Posted>,
+) -> Response {
+    let me = match editor(&state, &headers, posted.csrf()).await {
+        Ok(me) => me,
+        Err(answer) => return answer,
+    };
+    let current = match state.app.get_channel(id).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&e),
+    };
+    let done = match body(&posted) {
+        Ok(b) => {
+            state
+                .app
+                .update_channel(
+                    id,
+                    ChannelPatchBody {
+                        name: Some(b.name),
+                        fields: b.fields,
+                    },
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => Redirect::to(&format!("/channels/{id}")).into_response(),
+        Err(e) => {
+            let mut page = edit_form(Nav::new(&me, "channels"), &current).fill(&posted);
+            // Secrets are never sent back to the browser: they are typed again.
+            for f in &mut page.fields {
+                if secret(&current, f.name) {
                     f.value.clear();
                 }
             }

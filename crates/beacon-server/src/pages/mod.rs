@@ -103,6 +103,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/channels/{id}", get(channels::channel))
         .route(
+            "/channels/{id}/edit",
+            get(channels::edit).post(channels::update),
+        )
+        .route(
             "/channels/{id}/{action}",
             axum::routing::post(channels::act),
         )

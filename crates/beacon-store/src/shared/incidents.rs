@@ -47,6 +47,46 @@ impl This {
         .rows_affected())
     }
 
+    /// An `incident_acknowledged` event, named as the incident's start named its monitor, to whoever was told
+    /// of the incident (and subscribers). An incident whose start was never written (nobody was told) has none.
+    async fn tell_acknowledged(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        owner: Owner,
+        incident_pk: i64,
+        by: &str,
+        note: Option<&str>,
+        now: Millis,
+    ) -> Result<()> {
+        let Some(start) = sqlx::query(
+            "SELECT kind, payload FROM events WHERE incident_pk = $1 \
+             AND kind IN ('incident_start', 'heartbeat_down') ORDER BY pk LIMIT 1",
+        )
+        .bind(incident_pk)
+        .fetch_optional(&mut **tx)
+        .await?
+        else {
+            return Ok(());
+        };
+        let kind: String = start.try_get(0)?;
+        let payload: String = start.try_get(1)?;
+        let Some(f) = super::outbox::follow_up_of(&crate::events::from_columns(&kind, &payload)?)
+        else {
+            return Ok(());
+        };
+        let ack = Payload::IncidentAcknowledged(beacon_core::event::Acknowledged {
+            incident_id: f.incident_id,
+            subject: f.subject,
+            path: f.path,
+            started_at: f.started_at,
+            cause: f.cause,
+            by: by.to_owned(),
+            note: note.map(str::to_owned),
+            at: now,
+        });
+        Self::insert_event(tx, owner, &ack, now, false).await?;
+        Ok(())
+    }
+
     /// Pausing (disabling) an endpoint: its open incident resolves (`resolved_by: paused`, with an
     /// `incident_resolved` event for its service's webhooks — not its own `webhook_url`, whose alerts come from
     /// check runs), and its health starts afresh (`unknown`), so after it resumes a new outage is a new incident.
@@ -164,8 +204,8 @@ impl Incidents for This {
                 "incident {id} is resolved; only an open incident can be acknowledged"
             )));
         }
-        // The first acknowledgement stands; a second one changes nothing.
-        sqlx::query(
+        // The first acknowledgement stands; a second one changes nothing (and tells nobody).
+        let first = sqlx::query(
             "UPDATE incidents SET acknowledged_at = $2, acknowledged_by = $3, ack_note = $4 \
              WHERE pk = $1 AND acknowledged_at IS NULL",
         )
@@ -174,8 +214,17 @@ impl Incidents for This {
         .bind(by)
         .bind(note)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
         Self::cancel_follow_ups(&mut tx, incident_pk, now).await?;
+        if first {
+            let owner = match row.try_get::<Option<i64>, _>("endpoint_pk")? {
+                Some(pk) => Owner::Endpoint(pk),
+                None => Owner::Heartbeat(row.try_get("heartbeat_pk")?),
+            };
+            Self::tell_acknowledged(&mut tx, owner, incident_pk, by, note, now).await?;
+        }
         tx.commit().await?;
         self.get_incident(id).await
     }

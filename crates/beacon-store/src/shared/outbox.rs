@@ -88,6 +88,16 @@ impl This {
             if let (Some(incident_pk), Some(first)) = (incident_pk, follow_up_of(typed)) {
                 Self::schedule_follow_ups(tx, owner, service_pk, incident_pk, first, now).await?;
             }
+            if let (Some(incident_pk), Payload::IncidentAcknowledged(_)) = (incident_pk, typed) {
+                // Whoever was told of the incident hears that someone is on it.
+                sqlx::query(sql::FAN_OUT_TOLD)
+                    .bind(event_pk)
+                    .bind(now)
+                    .bind(order_key)
+                    .bind(incident_pk)
+                    .execute(&mut **tx)
+                    .await?;
+            }
             if let (Some(incident_pk), true) = (incident_pk, ends_incident(typed)) {
                 // Whoever an escalation step reached hears of the resolution too.
                 sqlx::query(sql::FAN_OUT_ESCALATED)
@@ -316,6 +326,7 @@ fn incident_of(p: &Payload) -> Option<Uuid> {
         Payload::IncidentResolved(e) => Some(e.incident_id),
         Payload::HeartbeatDown(e) | Payload::HeartbeatUp(e) => Some(e.incident_id),
         Payload::Reminder(r) | Payload::Escalation(r) => Some(r.incident_id),
+        Payload::IncidentAcknowledged(a) => Some(a.incident_id),
         Payload::Test(_)
         | Payload::KubernetesCreated(_)
         | Payload::KubernetesDeleted(_)
@@ -331,7 +342,7 @@ fn ends_incident(p: &Payload) -> bool {
 }
 
 /// For an incident opening, the reminder its follow-ups are made from (numbered later).
-fn follow_up_of(p: &Payload) -> Option<FollowUp> {
+pub(crate) fn follow_up_of(p: &Payload) -> Option<FollowUp> {
     let (incident_id, subject, path, started_at, cause) = match p {
         Payload::IncidentStart(e) => (
             e.incident_id,
@@ -399,6 +410,11 @@ fn log_event(payload: &Payload) {
             "incident resolved: heartbeat up"
         ),
         Payload::Test(_) | Payload::Reminder(_) | Payload::Escalation(_) => {}
+        Payload::IncidentAcknowledged(a) => tracing::info!(
+            incident = %a.incident_id,
+            by = %a.by,
+            "incident acknowledged"
+        ),
         Payload::Flapping(f) => tracing::info!(
             endpoint = %f.monitor.endpoint_id,
             state = %f.state,

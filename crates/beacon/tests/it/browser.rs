@@ -715,6 +715,70 @@ async fn a_channel_is_made_tested_and_shown_with_its_secrets_masked_in_a_browser
         );
     }
     screenshot(&c, "channel").await;
+    // Edit: the kind's fields come filled in, the token empty; a bad URL is named; the token is kept.
+    c.find(Locator::LinkText("Edit"))
+        .await
+        .expect("the edit link")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the edit form", |t| {
+        t.contains("Edit channel phones")
+    })
+    .await;
+    let value = |id: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Id(id))
+                .await
+                .expect(id)
+                .prop("value")
+                .await
+                .expect("value")
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(value("f-topic").await, "alerts");
+    assert_eq!(
+        value("f-token").await,
+        "",
+        "a secret is never sent to the browser"
+    );
+    assert!(
+        c.find(Locator::Id("f-bot_token")).await.is_err(),
+        "only the ntfy fields"
+    );
+    fill(&c, "f-topic", "oncall").await;
+    fill(&c, "f-url", "ftp://127.0.0.1/ntfy").await;
+    submit(&c).await;
+    let error = until_in(&c, "#url-error", 10, "the URL named", |t| !t.is_empty()).await;
+    assert!(error.contains("http"), "{error}");
+    assert_eq!(value("f-topic").await, "oncall", "what was typed is kept");
+    screenshot(&c, "channel-edit-error").await;
+    fill(&c, "f-url", &format!("http://127.0.0.1:{port}/ntfy/")).await;
+    submit(&c).await;
+    let text = until(&c, 10, "the channel's page again", |t| {
+        t.contains("Recent deliveries") && t.contains("oncall")
+    })
+    .await;
+    assert!(!text.contains("tk_browsersecret"), "{text}");
+    c.find(Locator::Css("main form[action$='/test'] button"))
+        .await
+        .expect("the test button")
+        .click()
+        .await
+        .expect("click");
+    until(&c, 10, "the second test", |t| t.contains("was delivered")).await;
+    {
+        let seen = seen.lock().expect("seen");
+        let (headers, body) = seen.last().expect("the second test arrived");
+        assert!(body.contains("\"topic\":\"oncall\""), "{body}");
+        assert_eq!(
+            headers.get("authorization").and_then(|v| v.to_str().ok()),
+            Some("Bearer tk_browsersecret"),
+            "the token left empty was kept"
+        );
+    }
     c.goto(&format!("{base}/channels")).await.expect("open");
     let text = until(&c, 10, "the list", |t| t.contains("phones")).await;
     assert!(text.contains("ntfy"), "{text}");

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const TELEGRAM_TOKEN: &str = "123456:ABC-telegram-secret";
-const PD_KEY: &str = "R0UT1NGKEY0123456789abcdef012345";
+pub(crate) const PD_KEY: &str = "R0UT1NGKEY0123456789abcdef012345";
 const NTFY_TOKEN: &str = "tk_ntfysecret";
 const GOTIFY_TOKEN: &str = "AgotifyAppToken";
 const PUSHOVER_TOKEN: &str = "azGDORePK8gMaC0QOYAMyEEuzJnyUi";
@@ -540,6 +540,13 @@ fn every_kind_reaches_its_service_as_documented_and_keeps_its_secrets() {
                 (arr.len() == 2 && arr.iter().all(|x| x["status"] == "delivered")).then_some(())
             },
         );
+    }
+    // The notifier's counters say which kind of channel each attempt went to.
+    let (_, metrics) = server.get("/metrics");
+    for (kind, _) in &channels {
+        let series =
+            format!("beacon_notifications_total{{kind=\"{kind}\",result=\"delivered\"}} 2");
+        assert!(metrics.contains(&series), "{series} in {metrics}");
     }
     assert_eq!(server.terminate(), 0);
 

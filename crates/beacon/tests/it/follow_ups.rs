@@ -2,9 +2,9 @@
 //! its confirmation page, or from the CLI), and escalation steps that wait for an acknowledgement and survive a
 //! crash between them. Messages go to the stand-in services of `channels.rs`.
 
-use crate::channels::{Log, SLACK_SECRET, services};
+use crate::channels::{Log, PD_KEY, SLACK_SECRET, services};
 use crate::harness::{Home, Mode, Target, eventually, id};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The ack link of the last Slack message that has one.
@@ -63,6 +63,22 @@ fn reminders_go_out_until_someone_acknowledges_from_the_message_or_the_cli() {
         &sid,
         "--events",
         "incident_start,reminder,incident_resolved",
+    ]);
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "pagerduty",
+        "--name",
+        "pager",
+        "--url",
+        &format!("{base}/pagerduty"),
+        "--routing-key",
+        PD_KEY,
+        "--service-id",
+        &sid,
+        "--events",
+        "incident_start,incident_resolved",
     ]);
     let port = crate::harness::free_port();
     let public = format!("http://127.0.0.1:{port}");
@@ -125,6 +141,28 @@ fn reminders_go_out_until_someone_acknowledges_from_the_message_or_the_cli() {
         3,
         "the acknowledgement cancels every reminder"
     );
+    // Whoever was told of the incident hears that someone is on it: Slack reads who, PagerDuty acknowledges the
+    // incident it opened (same dedup_key).
+    let told = eventually(Duration::from_secs(20), "the acknowledgement told", || {
+        let seen = log.lock().expect("log");
+        let slack = seen
+            .iter()
+            .any(|x| x.kind == "slack" && x.body.to_string().contains("is acknowledged"));
+        let pd: Vec<Value> = seen
+            .iter()
+            .filter(|x| x.kind == "pagerduty")
+            .map(|x| x.body.clone())
+            .collect();
+        (slack && pd.iter().any(|b| b["event_action"] == "acknowledge")).then_some(pd)
+    });
+    assert_eq!(
+        told.iter()
+            .map(|b| b["event_action"].as_str().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["trigger", "acknowledge"],
+        "{told:?}"
+    );
+    assert_eq!(told[0]["dedup_key"], told[1]["dedup_key"]);
 
     // The next incident, unacknowledged: its first reminder goes out when due, then the CLI takes it.
     let long = "x".repeat(1001);
@@ -290,13 +328,19 @@ fn escalation_steps_wait_for_an_acknowledgement_and_survive_a_crash() {
             .then_some(())
     });
     assert_eq!(got("discord"), 0, "step 2 never went out");
+    // Step 1's channel was told of the acknowledgement and of the resolution.
+    eventually(
+        Duration::from_secs(20),
+        "the ack and the resolution",
+        || (got("slack") >= 3).then_some(()),
+    );
 
     // Unacknowledged, with the server killed between the steps: step 2 goes out once after the restart.
     target.set(Mode::Error500);
     eventually(
         Duration::from_secs(20),
         "step 1 of the second incident",
-        || (got("slack") >= 3).then_some(()),
+        || (got("slack") >= 4).then_some(()),
     );
     server.kill();
     let server = home.server(&[]);

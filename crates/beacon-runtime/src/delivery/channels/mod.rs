@@ -180,5 +180,22 @@ pub(crate) mod sample {
         )
     }
 
+    pub fn acknowledged() -> Message {
+        Message::from_event(
+            &Payload::IncidentAcknowledged(beacon_core::event::Acknowledged {
+                incident_id: Uuid::from_u128(7),
+                subject: "Shop / API".into(),
+                path: format!("/endpoints/{}", Uuid::from_u128(1)),
+                started_at: T,
+                cause: "status 503 <Service Unavailable>".into(),
+                by: "ada@example.com".into(),
+                note: Some("rolling back".into()),
+                at: T + 120_000,
+            }),
+            T + 120_000,
+            Some("https://beacon.example.com"),
+        )
+    }
+
     pub const ID: Uuid = Uuid::from_u128(0xd1);
 }

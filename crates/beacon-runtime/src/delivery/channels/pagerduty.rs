@@ -1,10 +1,12 @@
-//! PagerDuty Events API v2 (`POST /v2/enqueue`): a `trigger` when a monitor goes down and a `resolve` when it
-//! comes back, both with the incident's id as `dedup_key`, so PagerDuty closes the incident Beacon opened.
+//! PagerDuty Events API v2 (`POST /v2/enqueue`): a `trigger` when a monitor goes down, an `acknowledge` when
+//! someone acknowledges it in Beacon and a `resolve` when it comes back, all with the incident's id as
+//! `dedup_key`, so PagerDuty acknowledges and closes the incident Beacon opened.
 //! Other events (tests, Kubernetes objects) are `info` triggers with a key of their own. The routing key is in
 //! the body: the logged body hides it.
 
 use super::{ACK, OPEN, Outgoing, cut, join};
 use beacon_core::channel::PagerDutySpec;
+use beacon_core::event::EventKind;
 use beacon_core::notify::{Message, Severity, rfc3339};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -16,6 +18,8 @@ pub fn request(spec: &PagerDutySpec, msg: &Message, delivery_id: Uuid) -> Outgoi
     };
     let mut body = if msg.severity == Severity::Up {
         json!({"event_action": "resolve", "dedup_key": dedup_key})
+    } else if msg.kind == EventKind::IncidentAcknowledged {
+        json!({"event_action": "acknowledge", "dedup_key": dedup_key})
     } else {
         let details: Map<String, Value> = msg
             .facts
@@ -71,8 +75,14 @@ mod tests {
         };
         let down = request(&spec, &sample::down(), sample::ID);
         let up = request(&spec, &sample::up(), sample::ID);
+        let ack = request(&spec, &sample::acknowledged(), sample::ID);
         assert_eq!(down.url, "https://events.pagerduty.com/v2/enqueue");
         assert_eq!(down.body["dedup_key"], up.body["dedup_key"]);
+        assert_eq!(
+            ack.body,
+            json!({"event_action": "acknowledge", "dedup_key": down.body["dedup_key"],
+                "routing_key": "R0UT1NGKEY"})
+        );
         assert_eq!(down.body["routing_key"], "R0UT1NGKEY");
         assert!(!down.logged_body.to_string().contains("R0UT1NGKEY"));
         insta::assert_snapshot!(

@@ -246,6 +246,8 @@ pub async fn reminders_are_delayed_rows_that_ack_and_resolution_cancel(store: Ar
         )
         .await
         .expect("channel");
+    // A machine's webhook hears of the start, and of an acknowledgement only if it subscribes to it.
+    let machine = webhook_for(&store, svc.id, &["incident_start"]).await;
     // Opens at the second failure (threshold 2).
     run_slot(&store, T0 + 60_000, false).await;
     run_slot(&store, T0 + 120_000, false).await;
@@ -308,32 +310,74 @@ pub async fn reminders_are_delayed_rows_that_ack_and_resolution_cancel(store: Ar
         reminders.iter().all(|d| d.status.as_str() == "cancelled"),
         "ack cancels what has not gone out: {reminders:?}"
     );
+    // The channel told of the start is told of the acknowledgement, once; the machine's webhook is not.
+    let told = of("incident_acknowledged").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    let event = store
+        .list_events(0, 100)
+        .await
+        .expect("events")
+        .into_iter()
+        .find(|e| e.id == told[0].event_id)
+        .expect("the acknowledgement's event");
+    match &event.payload {
+        beacon_core::event::Payload::IncidentAcknowledged(a) => {
+            assert_eq!(
+                (a.by.as_str(), a.note.as_deref(), a.incident_id),
+                ("ada", Some("on it"), incident.id)
+            );
+            assert!(a.subject.starts_with("Production API / "), "{}", a.subject);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        store
+            .list_deliveries(Some(machine.id), None)
+            .await
+            .expect("deliveries")
+            .iter()
+            .all(|d| d.event_kind.as_str() == "incident_start")
+    );
     // Resolution still reaches the channel (nothing pending blocks it), and a resolved incident cannot be taken.
     run_slot(&store, T0 + 180_000, true).await;
     run_slot(&store, T0 + 240_000, true).await;
     assert_eq!(of("incident_resolved").await.len(), 1);
     let later = opened_at + 3_600_000;
-    let claimed = store
+    let mut claimed = store
         .claim_deliveries("engine", later, 30_000, 100)
         .await
         .expect("claim");
     let kinds: Vec<&str> = claimed.iter().map(|d| d.event.kind().as_str()).collect();
     assert_eq!(
         kinds,
-        ["incident_start"],
-        "first in line; no reminder goes out"
+        ["incident_start", "incident_start"],
+        "first in line at each channel; no reminder goes out"
     );
-    store
-        .finish_attempt(
-            "engine",
-            &FinishedAttempt {
-                delivery_pk: claimed[0].pk,
-                attempt: AttemptRecord::default(),
-                next: NextStep::Delivered,
-            },
-        )
-        .await
-        .expect("finish");
+    for then in ["incident_acknowledged", ""] {
+        for d in &claimed {
+            store
+                .finish_attempt(
+                    "engine",
+                    &FinishedAttempt {
+                        delivery_pk: d.pk,
+                        attempt: AttemptRecord::default(),
+                        next: NextStep::Delivered,
+                    },
+                )
+                .await
+                .expect("finish");
+        }
+        if then.is_empty() {
+            break;
+        }
+        let next = store
+            .claim_deliveries("engine", later, 30_000, 100)
+            .await
+            .expect("claim");
+        let kinds: Vec<&str> = next.iter().map(|d| d.event.kind().as_str()).collect();
+        assert_eq!(kinds, [then], "in the order they happened");
+        claimed = next;
+    }
     let claimed = store
         .claim_deliveries("engine", later, 30_000, 100)
         .await
@@ -517,10 +561,32 @@ pub async fn escalation_steps_reach_their_channels_unless_acknowledged(store: Ar
         .claim_deliveries("other", opened + 10_000_000, 30_000, 100)
         .await
         .expect("claim");
-    assert!(
-        later.is_empty(),
-        "nothing after the acknowledgement: {later:?}"
-    );
+    // Nothing more of the policy; a and b, whom it reached, hear of the acknowledgement (c's step was cancelled
+    // before it went out).
+    let mut told: Vec<(Uuid, &str)> = later
+        .iter()
+        .map(|d| (d.webhook_id, d.event.kind().as_str()))
+        .collect();
+    told.sort();
+    let mut want = vec![
+        (a.id, "incident_acknowledged"),
+        (b.id, "incident_acknowledged"),
+    ];
+    want.sort();
+    assert_eq!(told, want, "{later:?}");
+    for d in &later {
+        store
+            .finish_attempt(
+                "other",
+                &FinishedAttempt {
+                    delivery_pk: d.pk,
+                    attempt: AttemptRecord::default(),
+                    next: NextStep::Delivered,
+                },
+            )
+            .await
+            .expect("finish");
+    }
     // The resolution reaches a and b, whom the escalation reached, though neither subscribes to the service.
     run_slot(&store, T0 + 180_000, true).await;
     run_slot(&store, T0 + 240_000, true).await;
