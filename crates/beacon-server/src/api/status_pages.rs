@@ -146,8 +146,10 @@ impl App {
         let now = self.now();
         let mut services = Vec::new();
         let mut rows = Vec::new();
+        let mut service_names = std::collections::HashMap::new();
         for id in &page.spec.services {
             let s = ServiceView::from(&self.store.get_service(*id).await?);
+            service_names.insert(*id, s.name.clone());
             let monitors = self.service_monitors(&s).await?;
             rows.extend(monitors.iter().map(|m| (m.id, m.name.clone())));
             services.push((s.name, monitors));
@@ -158,6 +160,7 @@ impl App {
             .collect();
         let daily = self.daily_of(&endpoints, 90).await?;
         let names: std::collections::HashMap<Uuid, String> = rows.into_iter().collect();
+        let maintenance = self.public_maintenance(&service_names, &names, now).await?;
         let overall = Overall::of(
             services
                 .iter()
@@ -232,7 +235,50 @@ impl App {
                 .collect(),
             open_incidents: open,
             history,
+            maintenance,
         })
+    }
+
+    /// Windows of the services in `service_names` or of the monitors in `names` in force at `now` or starting
+    /// within 7 days, as a status page announces them (soonest first).
+    async fn public_maintenance(
+        &self,
+        service_names: &std::collections::HashMap<Uuid, String>,
+        names: &std::collections::HashMap<Uuid, String>,
+        now: Millis,
+    ) -> Result<Vec<PublicMaintenance>, ApiError> {
+        const AHEAD: Millis = 7 * 86_400_000;
+        let mut out: Vec<(Millis, PublicMaintenance)> = Vec::new();
+        for w in self.store.list_windows().await? {
+            let about = match (w.service_id, w.monitor_id) {
+                (Some(s), _) => service_names.get(&s),
+                (None, Some(m)) => names.get(&m),
+                (None, None) => None,
+            };
+            let Some(about) = about else { continue };
+            let span = match w.active_at(now) {
+                Some(s) => Some((s, true)),
+                None => w
+                    .schedule
+                    .next_after(now)
+                    .filter(|(s, _)| *s < now + AHEAD && w.ended_at.is_none_or(|e| *s < e))
+                    .map(|s| (s, false)),
+            };
+            if let Some(((start, end), ongoing)) = span {
+                out.push((
+                    start,
+                    PublicMaintenance {
+                        about: about.clone(),
+                        reason: w.reason.clone(),
+                        starts_at: rfc3339(start),
+                        ends_at: rfc3339(end),
+                        ongoing,
+                    },
+                ));
+            }
+        }
+        out.sort_by_key(|(start, _)| *start);
+        Ok(out.into_iter().map(|(_, m)| m).collect())
     }
 
     /// The figures of the monitor a badge key names; NotFound for an unknown or revoked key. `window_days`

@@ -20,6 +20,8 @@ struct StatusHtml<'a> {
     /// (monitor, since, for how long) of open incidents, then of the last 30 days'.
     open: Vec<(String, String, String)>,
     history: Vec<(String, String, String)>,
+    /// (what, ongoing, "from – to" in UTC, reason) of maintenance now or within 7 days.
+    maintenance: Vec<(String, bool, String, String)>,
 }
 
 /// Each public page's HTML with the reading it was rendered from: rendered once per reading (the reading is
@@ -43,6 +45,11 @@ impl RenderedPages {
             pages.insert(slug.to_owned(), (reading, html));
         }
     }
+}
+
+/// `2026-11-30 02:00` of an RFC 3339 time.
+fn minute(t: &str) -> String {
+    when(t).chars().take(16).collect()
 }
 
 fn lasted(seconds: i64) -> String {
@@ -126,6 +133,18 @@ fn render_status(p: &PublicStatus) -> Result<String, askama::Error> {
             .collect(),
         open: p.open_incidents.iter().map(line).collect(),
         history: p.history.iter().map(line).collect(),
+        maintenance: p
+            .maintenance
+            .iter()
+            .map(|m| {
+                (
+                    m.about.clone(),
+                    m.ongoing,
+                    format!("{} – {} UTC", minute(&m.starts_at), minute(&m.ends_at)),
+                    m.reason.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
         p,
     }
     .render()

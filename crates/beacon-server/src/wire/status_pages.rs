@@ -67,6 +67,21 @@ pub struct PublicStatus {
     pub open_incidents: Vec<PublicIncident>,
     /// Resolved incidents of the last 30 days, newest first.
     pub history: Vec<PublicIncident>,
+    /// Maintenance of the page's services and monitors: in force now, or starting within 7 days; soonest first.
+    pub maintenance: Vec<PublicMaintenance>,
+}
+
+/// A maintenance window as a status page announces it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct PublicMaintenance {
+    /// The service or monitor it covers, by name.
+    pub about: String,
+    /// The window's reason, as its maker wrote it.
+    pub reason: Option<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// In force now (else scheduled).
+    pub ongoing: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]

@@ -507,10 +507,27 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
         "--service",
         "Shop",
     ]);
+    // Maintenance coming up is announced with its reason.
+    home.json(&[
+        "maintenance",
+        "create",
+        "--service",
+        "Shop",
+        "--cron",
+        "0 3 * * *",
+        "--duration",
+        "30m",
+        "--reason",
+        "Nightly database upgrade",
+    ]);
     c.goto(&format!("{base}/status/shop")).await.expect("open");
     let text = until(&c, 10, "the status page", |t| t.contains("Shop status")).await;
     assert!(
         text.contains("Health") && text.contains("Nightly backup"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Maintenance") && text.contains("Nightly database upgrade"),
         "{text}"
     );
     assert!(!text.contains("Sign out"), "nothing of the dashboard");
@@ -598,8 +615,9 @@ async fn the_kubernetes_page_shows_objects_events_and_the_watcher() {
         .click()
         .await
         .expect("click");
+    // The filtered page, not the blank one between the two (which holds no llama-70b either).
     let text = until(&c, 10, "the filtered list", |t| {
-        !t.contains("llama-70b models")
+        t.contains("api-gateway") && !t.contains("llama-70b models")
     })
     .await;
     let objects = text.split("Events").next().unwrap_or("");

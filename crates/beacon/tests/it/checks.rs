@@ -657,7 +657,33 @@ fn maintenance_holds_incidents_back_and_the_failure_opens_one_when_it_ends() {
     assert_eq!(page.status, 200, "{}", page.body);
     let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
     assert_eq!(page["status"], "operational", "{page}");
-    assert!(page.to_string().contains("\"maintenance\""), "{page}");
+    let monitor = &page["services"][0]["monitors"][0];
+    assert_eq!(monitor["status"], "maintenance", "{page}");
+    // It announces the maintenance: the deploy's, in force, and the weekly backups, within the week.
+    let announced = page["maintenance"].as_array().expect("maintenance");
+    assert!(
+        announced.iter().any(|m| m["about"] == monitor["name"]
+            && m["ongoing"] == true
+            && m["reason"] == "deploy"),
+        "{page}"
+    );
+    assert!(
+        announced
+            .iter()
+            .any(|m| m["about"] == "Production API" && m["reason"] == "weekly backups"),
+        "{page}"
+    );
+    let html = crate::harness::http(
+        &format!("http://{}/status/shop", server.addr),
+        "GET",
+        &[],
+        None,
+    );
+    assert!(
+        html.body.contains("under maintenance") && html.body.contains("weekly backups"),
+        "{}",
+        html.body
+    );
     let badge = home.json(&["badges", "create", &eid]);
     let key = badge["key"].as_str().expect("key");
     let svg = crate::harness::http(
