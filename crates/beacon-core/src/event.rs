@@ -227,12 +227,51 @@ pub struct Acknowledged {
     pub at: Millis,
 }
 
-/// `flapping`: a monitor began flapping (`started`), or has been stable for a window again; `state` is its
-/// state then (`down` or `up`).
+/// A heartbeat a `flapping` event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlappingHeartbeat {
+    pub heartbeat_id: Uuid,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// What flaps: an endpoint (its fields as incident events name it) or a heartbeat. Flattened into the payload,
+/// told apart by `endpoint_id` or `heartbeat_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Flapper {
+    Endpoint(Monitor),
+    Heartbeat(FlappingHeartbeat),
+}
+
+impl Flapper {
+    /// How messages name it: `Shop / API`, a heartbeat's name.
+    pub fn name(&self) -> String {
+        match self {
+            Flapper::Endpoint(m) => crate::notify::named(
+                m.service_name.as_deref(),
+                m.endpoint_name.as_deref(),
+                "endpoint",
+            ),
+            Flapper::Heartbeat(h) => h.name.clone().unwrap_or_else(|| "heartbeat".to_owned()),
+        }
+    }
+
+    /// Its page in the dashboard, relative.
+    pub fn path(&self) -> String {
+        match self {
+            Flapper::Endpoint(m) => format!("/endpoints/{}", m.endpoint_id),
+            Flapper::Heartbeat(h) => format!("/heartbeats/{}", h.heartbeat_id),
+        }
+    }
+}
+
+/// `flapping`: a monitor (an endpoint or a heartbeat) began flapping (`started`), or has been stable for a window
+/// again; `state` is its state then (`down` or `up`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flapping {
     #[serde(flatten)]
-    pub monitor: Monitor,
+    pub monitor: Flapper,
     pub started: bool,
     pub state: String,
     /// State changes within the window when it began.
@@ -295,6 +334,35 @@ impl Payload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flapping_payload_names_an_endpoint_or_a_heartbeat_flat() {
+        let id = Uuid::from_u128(9);
+        let heartbeat = Flapping {
+            monitor: Flapper::Heartbeat(FlappingHeartbeat {
+                heartbeat_id: id,
+                name: Some("backup".into()),
+            }),
+            started: true,
+            state: "down".into(),
+            changes: 7,
+            window_ms: 1_800_000,
+        };
+        let json = serde_json::to_value(&heartbeat).expect("json");
+        assert_eq!(json["heartbeat_id"], id.to_string());
+        assert_eq!(json["name"], "backup");
+        assert!(json.get("endpoint_id").is_none(), "{json}");
+        assert_eq!(
+            serde_json::from_value::<Flapping>(json).expect("back"),
+            heartbeat
+        );
+        // An endpoint's, as versions before heartbeats flapped wrote it.
+        let old = serde_json::json!({"endpoint_id": id, "endpoint_name": "API", "service_name": "Shop",
+            "started": false, "state": "up", "changes": 0, "window_ms": 1_800_000});
+        let f: Flapping = serde_json::from_value(old).expect("old payload");
+        assert_eq!(f.monitor.name(), "Shop / API");
+        assert_eq!(f.monitor.path(), format!("/endpoints/{id}"));
+    }
 
     #[test]
     fn kinds_round_trip_and_unknown_ones_are_named() {

@@ -309,11 +309,7 @@ impl Message {
                 }
             }
             Payload::Flapping(f) => {
-                let what = named(
-                    f.monitor.service_name.as_deref(),
-                    f.monitor.endpoint_name.as_deref(),
-                    "endpoint",
-                );
+                let what = f.monitor.name();
                 let window = duration(f.window_ms);
                 let (title, summary) = if f.started {
                     (
@@ -343,7 +339,7 @@ impl Message {
                     summary,
                     subject: what,
                     facts: vec![("State".to_owned(), f.state.clone())],
-                    link: link(format!("/endpoints/{}", f.monitor.endpoint_id)),
+                    link: link(f.monitor.path()),
                     incident_key: None,
                     ack_link: None,
                     at,

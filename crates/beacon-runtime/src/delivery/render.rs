@@ -3,7 +3,7 @@
 //! Pulse alert (`pulse`). Each matches on the event's payload, so a new kind must say what it looks like here.
 
 use beacon_core::Millis;
-use beacon_core::event::{Monitor, Payload};
+use beacon_core::event::{Flapper, Monitor, Payload};
 use beacon_store::{ClaimedDelivery, CloudEventsOptions, WebhookFormat};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -166,7 +166,14 @@ pub fn standard(event_id: Uuid, webhook_id: Uuid, event: &Payload, at: Millis) -
             "of": p.of,
         }),
         Payload::Flapping(p) => {
-            let mut data = incident(Uuid::nil(), &p.monitor, at, "flapping", p.changes);
+            let mut data = match &p.monitor {
+                Flapper::Endpoint(m) => incident(Uuid::nil(), m, at, "flapping", p.changes),
+                Flapper::Heartbeat(h) => json!({
+                    "heartbeat_id": h.heartbeat_id,
+                    "name": h.name,
+                    "message": "flapping",
+                }),
+            };
             if let Some(obj) = data.as_object_mut() {
                 obj.remove("incident_id");
                 obj.insert("started".into(), json!(p.started));

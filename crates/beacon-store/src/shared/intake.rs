@@ -381,6 +381,7 @@ impl HeartbeatIntake for This {
             Self::reevaluate(&mut tx, &mut row, now, Some(resumed_at)).await?;
         }
         Self::release_held_heartbeats(&mut tx, now).await?;
+        Self::settle_flapping_heartbeats(&mut tx, now).await?;
         tx.commit().await?;
         Ok(evaluated)
     }

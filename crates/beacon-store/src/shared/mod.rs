@@ -12,6 +12,7 @@ mod catalog;
 mod channels;
 mod degraded;
 mod escalations;
+mod flapping;
 mod heartbeat_rows;
 mod heartbeats;
 mod incidents;

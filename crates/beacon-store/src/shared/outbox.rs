@@ -3,8 +3,7 @@
 
 use super::*;
 use beacon_core::channel::ChannelSpec;
-use beacon_core::event::{EventKind, Flapping, FollowUp};
-use beacon_core::flapping::FlapRule;
+use beacon_core::event::FollowUp;
 use sqlx::AssertSqlSafe;
 
 /// Delivery order keys of Kubernetes objects: their own range, so an object's events never queue behind an
@@ -66,11 +65,15 @@ impl This {
         if let (Some(incident_pk), true) = (incident_pk, ends_incident(typed)) {
             Self::cancel_follow_ups(tx, incident_pk, now).await?;
         }
-        // A flapping endpoint's incidents are recorded, but their notifications are held back.
+        // A flapping monitor's incidents are recorded, but their notifications are held back.
         let held = match (owner, typed) {
-            (Owner::Endpoint(pk), Payload::IncidentStart(_) | Payload::IncidentResolved(_)) => {
-                Self::flap_check(tx, pk, typed, now).await?
-            }
+            (
+                Owner::Endpoint(_) | Owner::Heartbeat(_),
+                Payload::IncidentStart(_)
+                | Payload::IncidentResolved(_)
+                | Payload::HeartbeatDown(_)
+                | Payload::HeartbeatUp(_),
+            ) => Self::flap_check(tx, owner, typed, now).await?,
             _ => false,
         };
         if let (Some(service_pk), false) = (service_pk, held) {
@@ -110,88 +113,6 @@ impl This {
             }
         }
         Ok(event_id)
-    }
-
-    /// Whether an endpoint's incident event is held back because the endpoint flaps: it is already flapping, or
-    /// this change makes it so — then one `flapping` event goes to the channels that get its incidents.
-    async fn flap_check(
-        tx: &mut sqlx::Transaction<'static, Db>,
-        endpoint_pk: i64,
-        typed: &Payload,
-        now: Millis,
-    ) -> Result<bool> {
-        let rule = FlapRule::default();
-        // Whether it flaps already, and its state changes within the window (this one included): one statement.
-        let row = sqlx::query(
-            "SELECT flapping_since, (SELECT COUNT(*) FROM events WHERE endpoint_pk = $1 \
-             AND kind IN ('incident_start', 'incident_resolved') AND created_at > $2) FROM endpoints WHERE pk = $1",
-        )
-        .bind(endpoint_pk)
-        .bind(now - rule.window_ms)
-        .fetch_one(&mut **tx)
-        .await?;
-        let (since, changes): (Option<i64>, i64) = (row.try_get(0)?, row.try_get(1)?);
-        if since.is_some() {
-            return Ok(true);
-        }
-        let changes = u32::try_from(changes).unwrap_or(u32::MAX);
-        if !rule.flapping(changes) {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE endpoints SET flapping_since = $2 WHERE pk = $1")
-            .bind(endpoint_pk)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        let (monitor, state) = match typed {
-            Payload::IncidentStart(e) => (e.monitor.clone(), "down"),
-            Payload::IncidentResolved(e) => (e.monitor.clone(), "up"),
-            _ => return Ok(false),
-        };
-        let notice = Payload::Flapping(Flapping {
-            monitor,
-            started: true,
-            state: state.to_owned(),
-            changes,
-            window_ms: rule.window_ms,
-        });
-        Self::write_flapping(tx, endpoint_pk, &notice, now).await?;
-        Ok(true)
-    }
-
-    /// A `flapping` event of an endpoint, to the channels that get its incidents' starts (in order with them).
-    pub(crate) async fn write_flapping(
-        tx: &mut sqlx::Transaction<'static, Db>,
-        endpoint_pk: i64,
-        notice: &Payload,
-        now: Millis,
-    ) -> Result<()> {
-        log_event(notice);
-        let (kind, payload) = events::to_columns(notice)?;
-        let row = sqlx::query(
-            "INSERT INTO events (id, kind, payload, created_at, endpoint_pk, service_pk) \
-             VALUES ($1, $2, $3, $4, $5, (SELECT service_pk FROM endpoints WHERE pk = $5)) RETURNING pk, service_pk",
-        )
-        .bind(Uuid::new_v4())
-        .bind(kind)
-        .bind(payload)
-        .bind(now)
-        .bind(endpoint_pk)
-        .fetch_one(&mut **tx)
-        .await?;
-        let (event_pk, service_pk): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-        sqlx::query(sql::FAN_OUT)
-            .bind(event_pk)
-            .bind(now)
-            .bind(service_pk)
-            .bind(EventKind::IncidentStart.as_str())
-            .bind(endpoint_pk)
-            .bind(false)
-            .bind(endpoint_pk)
-            .bind(None::<i64>)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
     }
 
     /// An opening incident's follow-ups: its reminders, if its service sets a cadence (one `reminder` event per
@@ -381,7 +302,7 @@ pub(crate) fn follow_up_of(p: &Payload) -> Option<FollowUp> {
 
 /// Incidents opening and closing are logged at info level as they are recorded (the transaction that records
 /// them commits right after; a failed one is logged as a warning by its caller).
-fn log_event(payload: &Payload) {
+pub(crate) fn log_event(payload: &Payload) {
     match payload {
         Payload::IncidentStart(e) => tracing::info!(
             incident = %e.incident_id,
@@ -416,7 +337,7 @@ fn log_event(payload: &Payload) {
             "incident acknowledged"
         ),
         Payload::Flapping(f) => tracing::info!(
-            endpoint = %f.monitor.endpoint_id,
+            monitor = %f.monitor.name(),
             state = %f.state,
             "{}",
             if f.started { "monitor is flapping: notifications held back" } else { "monitor is stable again" }

@@ -256,31 +256,8 @@ impl This {
                 .collect::<std::result::Result<_, _>>()?;
         if !flapping.is_empty() {
             let now = results.iter().map(|(_, r)| r.started_at).max().unwrap_or(0);
-            let rule = beacon_core::flapping::FlapRule::default();
             for pk in flapping.iter().filter(|pk| states.contains_key(pk)) {
-                let last: Option<i64> = sqlx::query(
-                    "SELECT MAX(created_at) FROM events WHERE endpoint_pk = $1 \
-                     AND kind IN ('incident_start', 'incident_resolved')",
-                )
-                .bind(pk)
-                .fetch_one(&mut **tx)
-                .await?
-                .try_get(0)?;
-                if !rule.stable(last.unwrap_or(0), now) {
-                    continue;
-                }
-                sqlx::query("UPDATE endpoints SET flapping_since = NULL WHERE pk = $1")
-                    .bind(pk)
-                    .execute(&mut **tx)
-                    .await?;
-                let notice = Payload::Flapping(beacon_core::event::Flapping {
-                    monitor: Self::monitor(tx, *pk).await?,
-                    started: false,
-                    state: if states[pk].open { "down" } else { "up" }.to_owned(),
-                    changes: 0,
-                    window_ms: rule.window_ms,
-                });
-                Self::write_flapping(tx, *pk, &notice, now).await?;
+                Self::settle_flapping(tx, Owner::Endpoint(*pk), states[pk].open, now).await?;
             }
         }
         // Degraded starts with a result that passed with a warning and ends with one that did not (or with an

@@ -21,19 +21,21 @@ pub const FAN_OUT: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, sta
 /// A page of rows as one JSON array of arrays: sqlx hands SQLite rows over one at a time from a worker thread,
 /// which costs more than the rows themselves; one value per page avoids that.
 /// The resolution of incident $4 (event $1) to every channel one of its escalation steps reached that does not
-/// have it yet.
+/// have it yet. The incident's events lead (`events_by_incident`, then `deliveries_by_event`); `+d.status` keeps
+/// SQLite from scanning every delivered delivery through `deliveries_due` instead.
 pub const FAN_OUT_ESCALATED: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
      SELECT randomblob(16), x.webhook_pk, $1, 'pending', $2, $2, $3 FROM (SELECT DISTINCT d.webhook_pk FROM deliveries d \
-       JOIN events e ON e.pk = d.event_pk WHERE e.incident_pk = $4 AND e.kind = 'escalation' AND d.status = 'delivered') x \
+       WHERE d.event_pk IN (SELECT e.pk FROM events e WHERE e.incident_pk = $4 AND e.kind = 'escalation') \
+       AND +d.status = 'delivered') x \
      WHERE NOT EXISTS (SELECT 1 FROM deliveries y WHERE y.event_pk = $1 AND y.webhook_pk = x.webhook_pk) ORDER BY x.webhook_pk";
 /// The acknowledgement of incident $4 (event $1) to every channel for people that was sent one of the incident's
 /// events (its start, a reminder, an escalation step: delivered, or still on its way) and does not have it yet.
 /// Webhooks (machines) and an endpoint's own alert webhook get it only by subscribing.
 pub const FAN_OUT_TOLD: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \
      SELECT randomblob(16), x.webhook_pk, $1, 'pending', $2, $2, $3 FROM (SELECT DISTINCT d.webhook_pk FROM deliveries d \
-       JOIN events e ON e.pk = d.event_pk JOIN webhooks w ON w.pk = d.webhook_pk \
-       WHERE e.incident_pk = $4 AND e.pk <> $1 AND d.status IN ('delivered', 'pending') \
-       AND w.kind <> 'webhook' AND w.endpoint_pk IS NULL) x \
+       JOIN webhooks w ON w.pk = d.webhook_pk \
+       WHERE d.event_pk IN (SELECT e.pk FROM events e WHERE e.incident_pk = $4 AND e.pk <> $1) \
+       AND +d.status IN ('delivered', 'pending') AND w.kind <> 'webhook' AND w.endpoint_pk IS NULL) x \
      WHERE NOT EXISTS (SELECT 1 FROM deliveries y WHERE y.event_pk = $1 AND y.webhook_pk = x.webhook_pk) ORDER BY x.webhook_pk";
 /// One delivery of event $2 to channel $1, due at $3, without an order key (a follow-up).
 pub const DELIVERY_TO: &str = "INSERT INTO deliveries (id, webhook_pk, event_pk, status, next_attempt_at, created_at, order_key) \

@@ -63,6 +63,7 @@ both_backends!(
     reminders_are_delayed_rows_that_ack_and_resolution_cancel,
     escalation_steps_reach_their_channels_unless_acknowledged,
     a_flapping_endpoint_notifies_once_then_once_when_stable,
+    a_flapping_heartbeat_notifies_once_then_once_when_stable,
     a_monitor_adds_and_mutes_channels_and_has_its_own_follow_ups,
     degraded_results_start_and_end_degradation_once,
     pings_keep_what_the_check_saw,

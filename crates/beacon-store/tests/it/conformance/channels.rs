@@ -706,3 +706,122 @@ pub async fn a_flapping_endpoint_notifies_once_then_once_when_stable(store: Arc<
     want.push("incident_start");
     assert_eq!(kinds().await, want);
 }
+
+/// A heartbeat flaps as an endpoint does: the seventh change within half an hour is one `flapping` notice instead
+/// of a `heartbeat_down`, changes while it flaps are recorded but not sent, and the heartbeat evaluator says so
+/// once more when it has been stable for half an hour.
+pub async fn a_flapping_heartbeat_notifies_once_then_once_when_stable(store: Arc<dyn Store>) {
+    use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec, PingKind};
+    use beacon_core::token::{generate_ping_key, hash_ping_key};
+    let svc = store.create_service("jobs", "", T0).await.expect("service");
+    let spec = HeartbeatSpec::create(HeartbeatInput {
+        name: Some("backup".into()),
+        period_seconds: Some(60),
+        grace_seconds: Some(30),
+        ..Default::default()
+    })
+    .expect("spec");
+    let (key, key_hash) = generate_ping_key([5; 24]);
+    let hb = store
+        .create_heartbeat(svc.id, "backup", &spec, &key_hash, T0)
+        .await
+        .expect("heartbeat");
+    let hook = webhook_for(&store, svc.id, &["heartbeat_down", "heartbeat_up"]).await;
+    let kinds = || {
+        let store = store.clone();
+        async move {
+            let mut d = store
+                .list_deliveries(Some(hook.id), None)
+                .await
+                .expect("deliveries");
+            d.sort_by_key(|d| d.created_at);
+            d.iter()
+                .map(|d| d.event_kind.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut t = T0;
+    let mut ping = |kind: PingKind| {
+        t += 60_000;
+        let at = t;
+        let store = store.clone();
+        let key = key.clone();
+        async move {
+            store
+                .record_heartbeat_pings(&[IncomingPing {
+                    target: HeartbeatRef::Id(hb.id),
+                    key_hash: Some(hash_ping_key(&key)),
+                    kind,
+                    rid: None,
+                    client_status: None,
+                    body: None,
+                    metadata: None,
+                    received_at: at,
+                    url_authenticated: false,
+                }])
+                .await
+                .expect("ping");
+            store
+                .evaluate_heartbeats(at, 100, T0)
+                .await
+                .expect("evaluate");
+        }
+    };
+    // The job fails and succeeds by turns: seven changes within seven minutes.
+    for i in 0..7 {
+        ping(if i % 2 == 0 {
+            PingKind::Fail
+        } else {
+            PingKind::Success
+        })
+        .await;
+    }
+    let mut want: Vec<&str> = [["heartbeat_down", "heartbeat_up"]; 3].concat();
+    want.push("flapping");
+    assert_eq!(
+        kinds().await,
+        want,
+        "the seventh change is a flapping notice"
+    );
+    // Still flapping: its recovery is recorded, not sent.
+    ping(PingKind::Success).await;
+    assert_eq!(kinds().await, want);
+    let incidents = store
+        .list_incidents(
+            IncidentFilter {
+                heartbeat_id: Some(hb.id),
+                ..IncidentFilter::default()
+            },
+            Page::default(),
+        )
+        .await
+        .expect("incidents")
+        .items;
+    assert_eq!(incidents.len(), 4, "every incident is recorded");
+    // Half an hour of pings on time: stable again, said once, up.
+    for _ in 0..31 {
+        ping(PingKind::Success).await;
+    }
+    want.push("flapping");
+    assert_eq!(kinds().await, want);
+    let events = store.list_events(0, 1000).await.expect("events");
+    let notices: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            beacon_core::event::Payload::Flapping(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(notices[0].started && !notices[1].started);
+    assert_eq!(
+        (notices[0].state.as_str(), notices[1].state.as_str()),
+        ("down", "up")
+    );
+    assert_eq!(notices[1].monitor.path(), format!("/heartbeats/{}", hb.id));
+    assert_eq!(notices[1].monitor.name(), "backup");
+    // Notifications resume: the next failure is sent as usual.
+    ping(PingKind::Fail).await;
+    want.push("heartbeat_down");
+    assert_eq!(kinds().await, want);
+}
