@@ -25,6 +25,8 @@ pub struct Service {
     pub reminders: Option<Reminders>,
     /// Its escalation policy: later steps reach more channels while an incident stays unacknowledged.
     pub escalation_policy_id: Option<Uuid>,
+    /// Its own flap rule for its monitors (`None`: the default).
+    pub flap_rule: Option<beacon_core::flapping::FlapRule>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }

@@ -61,6 +61,13 @@ pub trait Catalog: Send + Sync + 'static {
         reminders: Option<Reminders>,
         now: Millis,
     ) -> Result<Service>;
+    /// The flap rule of the service's endpoints and heartbeats from their next change on (`None`: the default).
+    async fn set_service_flap_rule(
+        &self,
+        id: Uuid,
+        rule: Option<beacon_core::flapping::FlapRule>,
+        now: Millis,
+    ) -> Result<Service>;
     /// Refuses with `Conflict` while the service has endpoints, unless `cascade`.
     async fn delete_service(&self, id: Uuid, cascade: bool) -> Result<()>;
     /// Creates the endpoint and its schedule (first slot at or after `now`) in one transaction.

@@ -186,6 +186,12 @@ pub enum ServicesCmd {
         /// The escalation policy its incidents follow (name or UUID), or 'none'
         #[arg(long)]
         escalation_policy: Option<String>,
+        /// Its monitors flap after more than N state changes within the flap window (2..100; 0: never) [default: 6]
+        #[arg(long)]
+        flap_changes: Option<u32>,
+        /// The flap window (1m..1d) [default: 30m]
+        #[arg(long)]
+        flap_window: Option<String>,
     },
     /// Refuses while the service has endpoints, unless --cascade.
     Delete {

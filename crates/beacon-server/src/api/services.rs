@@ -65,6 +65,26 @@ impl ServiceOps for App {
             Setting::Own(r) => r,
             Setting::Inherit => None,
         });
+        let flap_rule = match (body.flap_changes, body.flap_window.as_deref()) {
+            (None, None) => None,
+            (changes, window) => {
+                let current = self
+                    .store
+                    .get_service(id)
+                    .await?
+                    .flap_rule
+                    .unwrap_or_default();
+                let window_ms = match window {
+                    None => current.window_ms,
+                    Some(w) => beacon_core::rollup::parse_span(w)
+                        .map_err(|e| ValidationError::new("flap_window", e.message))?,
+                };
+                Some(beacon_core::flapping::FlapRule::new(
+                    changes.unwrap_or(current.changes),
+                    window_ms,
+                )?)
+            }
+        };
         let policy = match body.escalation_policy.as_deref().map(str::trim) {
             None => None,
             Some("none") => Some(None),
@@ -75,6 +95,11 @@ impl ServiceOps for App {
         }
         if let Some(r) = reminders {
             self.store.set_service_reminders(id, r, self.now()).await?;
+        }
+        if let Some(rule) = flap_rule {
+            self.store
+                .set_service_flap_rule(id, Some(rule), self.now())
+                .await?;
         }
         if body.name.is_none() && body.description.is_none() {
             return Ok((&self.store.get_service(id).await?).into());

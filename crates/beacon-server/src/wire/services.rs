@@ -17,6 +17,9 @@ pub struct ServiceView {
     pub remind_max: Option<u32>,
     /// The escalation policy its incidents follow.
     pub escalation_policy_id: Option<Uuid>,
+    /// Its monitors flap after more than this many state changes (0: never) within `flap_window` (`30m`).
+    pub flap_changes: u32,
+    pub flap_window: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -31,6 +34,8 @@ impl From<&Service> for ServiceView {
             remind_every: s.reminders.map(|r| span(r.every_ms)),
             remind_max: s.reminders.map(|r| r.max),
             escalation_policy_id: s.escalation_policy_id,
+            flap_changes: s.flap_rule.unwrap_or_default().changes,
+            flap_window: span(s.flap_rule.unwrap_or_default().window_ms),
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
         }
@@ -63,6 +68,14 @@ pub struct ServicePatch {
     /// The escalation policy its incidents follow, by id or name, or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation_policy: Option<String>,
+    /// Its monitors flap after more than this many state changes within `flap_window`: 2..100, or 0 for never
+    /// (default 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 100)]
+    pub flap_changes: Option<u32>,
+    /// The flap window, 1m..1d (default `30m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flap_window: Option<String>,
 }
 
 /// A span as people write it: `0m`, `90s`, `30m`, `2h`, `1d`.

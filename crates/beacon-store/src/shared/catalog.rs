@@ -105,6 +105,16 @@ impl This {
                 _ => None,
             },
             escalation_policy_id: row.try_get("escalation_policy_id")?,
+            flap_rule: match (
+                row.try_get::<Option<i32>, _>("flap_changes")?,
+                row.try_get::<Option<i64>, _>("flap_window_ms")?,
+            ) {
+                (Some(changes), Some(window_ms)) => Some(beacon_core::flapping::FlapRule {
+                    changes: to_u32(changes, "flap_changes")?,
+                    window_ms,
+                }),
+                _ => None,
+            },
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -169,6 +179,7 @@ impl Catalog for This {
             description: description.trim().to_owned(),
             reminders: None,
             escalation_policy_id: None,
+            flap_rule: None,
             created_at: now,
             updated_at: now,
         };
@@ -188,7 +199,7 @@ impl Catalog for This {
 
     async fn list_services(&self, page: Page) -> Result<Paged<Service>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT pk, id, name, description, remind_every_ms, remind_max, created_at, updated_at, \
+            "SELECT pk, id, name, description, remind_every_ms, remind_max, flap_changes, flap_window_ms, created_at, updated_at, \
              (SELECT p.id FROM escalation_policies p WHERE p.pk = services.escalation_policy_pk) AS escalation_policy_id \
              FROM services WHERE pk > ",
         );
@@ -206,7 +217,7 @@ impl Catalog for This {
 
     async fn get_service(&self, id: Uuid) -> Result<Service> {
         let row = sqlx::query(
-            "SELECT id, name, description, remind_every_ms, remind_max, created_at, updated_at, \
+            "SELECT id, name, description, remind_every_ms, remind_max, flap_changes, flap_window_ms, created_at, updated_at, \
              (SELECT p.id FROM escalation_policies p WHERE p.pk = services.escalation_policy_pk) AS escalation_policy_id \
              FROM services WHERE id = $1",
         )
@@ -259,6 +270,30 @@ impl Catalog for This {
         .bind(id)
         .bind(reminders.map(|r| r.every_ms))
         .bind(reminders.map(|r| i32::try_from(r.max).unwrap_or(i32::MAX)))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                kind: "service",
+                id,
+            });
+        }
+        self.get_service(id).await
+    }
+
+    async fn set_service_flap_rule(
+        &self,
+        id: Uuid,
+        rule: Option<beacon_core::flapping::FlapRule>,
+        now: Millis,
+    ) -> Result<Service> {
+        let updated = sqlx::query(
+            "UPDATE services SET flap_changes = $2, flap_window_ms = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(rule.map(|r| i32::try_from(r.changes).unwrap_or(i32::MAX)))
+        .bind(rule.map(|r| r.window_ms))
         .bind(now)
         .execute(&self.pool)
         .await?;

@@ -1,7 +1,8 @@
 //! Flapping monitors (`beacon_core::flapping`), endpoints and heartbeats alike: an incident event that makes its
 //! monitor flap is held back and one `flapping` event goes out instead, and so is every incident event while it
 //! flaps; a flapping monitor that has not changed state for a window is stable again (`settle_flapping`), with
-//! one more `flapping` event saying the state it settled in.
+//! one more `flapping` event saying the state it settled in. The rule is the monitor's service's own, if it set
+//! one (`services.flap_changes`, `flap_window_ms`), else the default.
 
 use super::*;
 use beacon_core::event::{EventKind, Flapper, Flapping, FlappingHeartbeat};
@@ -45,6 +46,34 @@ fn flaps(owner: Owner) -> Option<(i64, Flaps)> {
 }
 
 impl This {
+    /// The flap rule of the monitor's service (its own, or the default).
+    async fn flap_rule(
+        tx: &mut sqlx::Transaction<'static, Db>,
+        f: &Flaps,
+        pk: i64,
+    ) -> Result<FlapRule> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT s.flap_changes, s.flap_window_ms FROM {} m JOIN services s ON s.pk = m.service_pk \
+             WHERE m.pk = $1",
+            f.table
+        )))
+        .bind(pk)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(
+            match (
+                row.try_get::<Option<i32>, _>(0)?,
+                row.try_get::<Option<i64>, _>(1)?,
+            ) {
+                (Some(changes), Some(window_ms)) => FlapRule {
+                    changes: to_u32(changes, "flap_changes")?,
+                    window_ms,
+                },
+                _ => FlapRule::default(),
+            },
+        )
+    }
+
     /// Whether a monitor's incident event (already written) is held back because the monitor flaps: it is
     /// already flapping, or this change makes it so — then one `flapping` event goes to the channels that get
     /// its incidents.
@@ -73,7 +102,7 @@ impl This {
         let Some((pk, f)) = flaps(owner) else {
             return Ok(false);
         };
-        let rule = FlapRule::default();
+        let rule = Self::flap_rule(tx, &f, pk).await?;
         // Whether it flaps already, and its state changes within the window (this one included): one statement.
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT flapping_since, (SELECT COUNT(*) FROM events WHERE {column} = $1 \
@@ -124,7 +153,7 @@ impl This {
         let Some((pk, f)) = flaps(owner) else {
             return Ok(());
         };
-        let rule = FlapRule::default();
+        let rule = Self::flap_rule(tx, &f, pk).await?;
         let last: Option<i64> = sqlx::query(AssertSqlSafe(format!(
             "SELECT MAX(created_at) FROM events WHERE {} = $1 AND kind IN ({})",
             f.column, f.changes

@@ -64,6 +64,7 @@ both_backends!(
     escalation_steps_reach_their_channels_unless_acknowledged,
     a_flapping_endpoint_notifies_once_then_once_when_stable,
     a_flapping_heartbeat_notifies_once_then_once_when_stable,
+    a_services_own_flap_rule_decides_and_zero_switches_it_off,
     a_monitor_adds_and_mutes_channels_and_has_its_own_follow_ups,
     degraded_results_start_and_end_degradation_once,
     pings_keep_what_the_check_saw,

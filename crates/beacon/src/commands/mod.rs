@@ -159,6 +159,8 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
             remind_every,
             remind_max,
             escalation_policy,
+            flap_changes,
+            flap_window,
         } => {
             let id = names::service(ops, &id).await?;
             let body = ServicePatch {
@@ -167,6 +169,8 @@ pub async fn services(ops: &dyn Operations, out: Output, cmd: ServicesCmd) -> Re
                 remind_every,
                 remind_max,
                 escalation_policy,
+                flap_changes,
+                flap_window,
             };
             output::service(out, &ops.update_service(id, body).await?)
         }

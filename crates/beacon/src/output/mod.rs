@@ -103,6 +103,17 @@ pub fn service(out: Output, s: &ServiceView) -> Result<()> {
             if let Some(key) = &s.ping_key {
                 rows.push(("ping_key", key.clone()));
             }
+            rows.push((
+                "flapping",
+                if s.flap_changes == 0 {
+                    "off".to_owned()
+                } else {
+                    format!(
+                        "after more than {} changes in {}",
+                        s.flap_changes, s.flap_window
+                    )
+                },
+            ));
             rows.push(("created_at", short(&s.created_at)));
             rows.push(("updated_at", short(&s.updated_at)));
             println!("{}", details(rows));

@@ -566,3 +566,60 @@ fn a_monitor_adds_its_own_channel_mutes_its_services_and_sets_its_own_reminders(
         "the service has none: {back}"
     );
 }
+
+#[test]
+fn a_service_sets_its_own_flap_rule_and_bad_ones_are_named() {
+    let home = Home::sqlite();
+    let sid = home.service();
+    let shown = home.json(&["services", "get", &sid]);
+    assert_eq!(
+        (
+            shown["flap_changes"].as_u64(),
+            shown["flap_window"].as_str()
+        ),
+        (Some(6), Some("30m")),
+        "the default rule: {shown}"
+    );
+    for (args, field) in [
+        (vec!["--flap-changes", "1"], "flap_changes"),
+        (vec!["--flap-changes", "101"], "flap_changes"),
+        (vec!["--flap-window", "10s"], "flap_window"),
+        (vec!["--flap-window", "2d"], "flap_window"),
+        (vec!["--flap-window", "soon"], "flap_window"),
+    ] {
+        let mut all = vec!["services", "update", &sid];
+        all.extend(args.iter().copied());
+        let out = home.run(&all);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(field), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(
+        home.json(&["services", "get", &sid])["flap_changes"],
+        6,
+        "nothing stored"
+    );
+    let set = home.json(&[
+        "services",
+        "update",
+        &sid,
+        "--flap-changes",
+        "2",
+        "--flap-window",
+        "10m",
+    ]);
+    assert_eq!(
+        (set["flap_changes"].as_u64(), set["flap_window"].as_str()),
+        (Some(2), Some("10m"))
+    );
+    // One part alone keeps the other; 0 switches flapping off.
+    let off = home.json(&["services", "update", &sid, "--flap-changes", "0"]);
+    assert_eq!(
+        (off["flap_changes"].as_u64(), off["flap_window"].as_str()),
+        (Some(0), Some("10m"))
+    );
+    let table = home.run(&["services", "get", &sid]).stdout;
+    assert!(
+        table.contains("flapping") && table.contains("off"),
+        "{table}"
+    );
+}

@@ -825,3 +825,75 @@ pub async fn a_flapping_heartbeat_notifies_once_then_once_when_stable(store: Arc
     want.push("heartbeat_down");
     assert_eq!(kinds().await, want);
 }
+
+/// A service's own flap rule decides for its monitors: two changes in ten minutes make the third a flapping
+/// notice; switched off, a monitor never flaps.
+pub async fn a_services_own_flap_rule_decides_and_zero_switches_it_off(store: Arc<dyn Store>) {
+    use beacon_core::flapping::FlapRule;
+    let (svc, _) = setup(&store, 60).await;
+    let hook = webhook_for(&store, svc.id, &["incident_start", "incident_resolved"]).await;
+    let set = store
+        .set_service_flap_rule(svc.id, Some(FlapRule::new(2, 600_000).expect("rule")), T0)
+        .await
+        .expect("rule");
+    assert_eq!(
+        set.flap_rule,
+        Some(FlapRule {
+            changes: 2,
+            window_ms: 600_000
+        })
+    );
+    let kinds = || {
+        let store = store.clone();
+        async move {
+            let mut d = store
+                .list_deliveries(Some(hook.id), None)
+                .await
+                .expect("deliveries");
+            d.sort_by_key(|d| d.created_at);
+            d.iter()
+                .map(|d| d.event_kind.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Thresholds 2/2: fail-fail opens, ok-ok resolves.
+    let mut t = T0;
+    let mut slot = |ok: bool| {
+        t += 60_000;
+        run_slot(&store, t, ok)
+    };
+    for ok in [false, false, true, true, false, false] {
+        slot(ok).await;
+    }
+    assert_eq!(
+        kinds().await,
+        ["incident_start", "incident_resolved", "flapping"],
+        "the third change within ten minutes"
+    );
+    // Ten quiet minutes settle it under the service's window.
+    for _ in 0..10 {
+        slot(false).await;
+    }
+    assert_eq!(
+        kinds().await,
+        [
+            "incident_start",
+            "incident_resolved",
+            "flapping",
+            "flapping"
+        ]
+    );
+    // Off: changes go out however many there are.
+    store
+        .set_service_flap_rule(svc.id, Some(FlapRule::new(0, 600_000).expect("off")), T0)
+        .await
+        .expect("off");
+    for _ in 0..3 {
+        for ok in [true, true, false, false] {
+            slot(ok).await;
+        }
+    }
+    let all = kinds().await;
+    assert_eq!(all.len(), 4 + 6, "{all:?}");
+    assert!(all[4..].iter().all(|k| k != "flapping"), "{all:?}");
+}
