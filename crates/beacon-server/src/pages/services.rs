@@ -127,6 +127,51 @@ fn form(nav: Nav, title: &str, action: String, cancel: String) -> FormPage {
     page
 }
 
+/// The edit form: the create form's fields, then how the service's incidents are followed up and when its
+/// monitors flap, filled in with `s`'s settings (or with what was posted).
+fn edit_page(nav: Nav, id: Uuid, s: Option<&crate::wire::ServiceView>) -> FormPage {
+    let mut page = form(
+        nav,
+        &s.map_or_else(|| "Edit service".to_owned(), |s| format!("Edit {}", s.name)),
+        format!("/services/{id}/edit"),
+        format!("/services/{id}"),
+    );
+    page.fields.extend([
+        Field::new("remind_every", "Remind every", Input::Text)
+            .help("While an incident stays open and unacknowledged: a span from 10s to 7d (30m, 2h), or off."),
+        Field::new("remind_max", "At most this many reminders", Input::Number).help("1..100 (default 10)."),
+        Field::new("flap_changes", "Flapping after more than", Input::Number)
+            .help("State changes within the flap window (2..100); 0 switches flapping off."),
+        Field::new("flap_window", "Flap window", Input::Text).help("1m..1d, e.g. 30m."),
+    ]);
+    if let Some(s) = s {
+        for f in &mut page.fields {
+            f.value = match f.name {
+                "name" => s.name.clone(),
+                "description" => s.description.clone(),
+                "remind_every" => s.remind_every.clone().unwrap_or_else(|| "off".to_owned()),
+                "remind_max" => s.remind_max.map(|m| m.to_string()).unwrap_or_default(),
+                "flap_changes" => s.flap_changes.to_string(),
+                "flap_window" => s.flap_window.clone(),
+                _ => continue,
+            };
+        }
+    }
+    page
+}
+
+/// A whole number field that must fit a `u32`, named when it does not.
+fn count(posted: &Posted, name: &'static str) -> Result<Option<u32>, crate::error::ApiError> {
+    posted
+        .int(name)?
+        .map(|n| {
+            u32::try_from(n).map_err(|_| {
+                crate::error::ApiError::unprocessable("must not be negative").with_field(name)
+            })
+        })
+        .transpose()
+}
+
 pub async fn new_form(Me(me): Me) -> Response {
     render(&form(
         Nav::new(&me, "services"),
@@ -168,17 +213,7 @@ pub async fn edit_form(
     Path(id): Path<Uuid>,
 ) -> Response {
     match state.app.get_service(id).await {
-        Ok(s) => {
-            let mut page = form(
-                Nav::new(&me, "services"),
-                &format!("Edit {}", s.name),
-                format!("/services/{id}/edit"),
-                format!("/services/{id}"),
-            );
-            page.fields[0].value = s.name;
-            page.fields[1].value = s.description;
-            render(&page)
-        }
+        Ok(s) => render(&edit_page(Nav::new(&me, "services"), id, Some(&s))),
         Err(e) => error_page(&e),
     }
 }
@@ -193,21 +228,26 @@ pub async fn update(
         Ok(me) => me,
         Err(answer) => return answer,
     };
-    let body = ServicePatch {
-        name: Some(posted.text("name").unwrap_or_default()),
-        description: Some(posted.text("description").unwrap_or_default()),
-        ..Default::default()
+    let done = match (count(&posted, "remind_max"), count(&posted, "flap_changes")) {
+        (Ok(remind_max), Ok(flap_changes)) => {
+            let body = ServicePatch {
+                name: Some(posted.text("name").unwrap_or_default()),
+                description: Some(posted.text("description").unwrap_or_default()),
+                remind_every: posted.text("remind_every"),
+                remind_max,
+                escalation_policy: None,
+                flap_changes,
+                flap_window: posted.text("flap_window"),
+            };
+            state.app.update_service(id, body).await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    match state.app.update_service(id, body).await {
+    match done {
         Ok(_) => Redirect::to(&format!("/services/{id}")).into_response(),
-        Err(e) => form(
-            Nav::new(&me, "services"),
-            "Edit service",
-            format!("/services/{id}/edit"),
-            format!("/services/{id}"),
-        )
-        .fill(&posted)
-        .failed(&e),
+        Err(e) => edit_page(Nav::new(&me, "services"), id, None)
+            .fill(&posted)
+            .failed(&e),
     }
 }
 

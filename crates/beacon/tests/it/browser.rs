@@ -615,9 +615,12 @@ async fn the_kubernetes_page_shows_objects_events_and_the_watcher() {
         .click()
         .await
         .expect("click");
-    // The filtered page, not the blank one between the two (which holds no llama-70b either).
+    // The filtered page: its objects (the part above Events) hold the deleted object and not the active one —
+    // neither the page before the click nor the blank one between the two matches that.
     let text = until(&c, 10, "the filtered list", |t| {
-        t.contains("api-gateway") && !t.contains("llama-70b models")
+        t.split("Events").next().is_some_and(|objects| {
+            objects.contains("api-gateway") && !objects.contains("llama-70b")
+        })
     })
     .await;
     let objects = text.split("Events").next().unwrap_or("");

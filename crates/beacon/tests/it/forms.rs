@@ -76,6 +76,49 @@ fn services_endpoints_heartbeats_and_webhooks_through_the_forms() {
     let page = ed.get(&format!("/services/{shop}"));
     assert_eq!(page.status, 200);
     assert!(page.body.contains("The web shop") && page.body.contains("New endpoint"));
+    // Its edit form sets reminders and the flap rule: shown as stored, a bad one named, nothing half-written.
+    let edit = format!("/services/{shop}/edit");
+    let shown = ed.get(&edit);
+    assert!(
+        shown.body.contains("value=\"off\"") && shown.body.contains("value=\"30m\""),
+        "{}",
+        shown.body
+    );
+    let settings = |every: &'static str, window: &'static str| {
+        vec![
+            ("name", "Shop"),
+            ("description", "The web shop"),
+            ("remind_every", every),
+            ("remind_max", "3"),
+            ("flap_changes", "2"),
+            ("flap_window", window),
+        ]
+    };
+    let bad = post_form(&mut ed, &edit, &settings("15m", "10s"));
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"flap_window-error\""),
+        "{}",
+        bad.body
+    );
+    let s = home.json(&["services", "get", &shop]);
+    assert_eq!(
+        (s["remind_every"].clone(), s["flap_changes"].as_u64()),
+        (serde_json::Value::Null, Some(6)),
+        "nothing half-written: {s}"
+    );
+    redirected(&post_form(&mut ed, &edit, &settings("15m", "10m")));
+    let s = home.json(&["services", "get", &shop]);
+    assert_eq!(
+        (
+            s["remind_every"].as_str(),
+            s["remind_max"].as_u64(),
+            s["flap_changes"].as_u64(),
+            s["flap_window"].as_str()
+        ),
+        (Some("15m"), Some(3), Some(2), Some("10m")),
+        "{s}"
+    );
 
     // An endpoint: each bad field is named with the CLI's message, the typed values stay, nothing is stored.
     let new = format!("/services/{shop}/endpoints/new");
