@@ -4,7 +4,7 @@
 use super::form::{Field, FormPage, Input, Posted};
 use super::*;
 use crate::api::MonitorRow;
-use crate::api::{IncidentOps, IncidentParams, ServiceOps, WebhookOps};
+use crate::api::{EscalationOps, IncidentOps, IncidentParams, ServiceOps, WebhookOps};
 use crate::wire::{IncidentView, ServiceCreate, ServicePatch, ServiceView, WebhookView};
 use axum::Form;
 use axum::extract::{Path, State};
@@ -129,7 +129,12 @@ fn form(nav: Nav, title: &str, action: String, cancel: String) -> FormPage {
 
 /// The edit form: the create form's fields, then how the service's incidents are followed up and when its
 /// monitors flap, filled in with `s`'s settings (or with what was posted).
-fn edit_page(nav: Nav, id: Uuid, s: Option<&crate::wire::ServiceView>) -> FormPage {
+fn edit_page(
+    nav: Nav,
+    id: Uuid,
+    s: Option<&crate::wire::ServiceView>,
+    policies: &[(Uuid, String)],
+) -> FormPage {
     let mut page = form(
         nav,
         &s.map_or_else(|| "Edit service".to_owned(), |s| format!("Edit {}", s.name)),
@@ -143,6 +148,16 @@ fn edit_page(nav: Nav, id: Uuid, s: Option<&crate::wire::ServiceView>) -> FormPa
         Field::new("flap_changes", "Flapping after more than", Input::Number)
             .help("State changes within the flap window (2..100); 0 switches flapping off."),
         Field::new("flap_window", "Flap window", Input::Text).help("1m..1d, e.g. 30m."),
+        Field::new(
+            "escalation_policy",
+            "Escalation policy",
+            Input::Select(
+                std::iter::once(("none".to_owned(), "None".to_owned()))
+                    .chain(policies.iter().map(|(id, name)| (id.to_string(), name.clone())))
+                    .collect(),
+            ),
+        )
+        .help("Later steps reach more channels while an incident stays unacknowledged."),
     ]);
     if let Some(s) = s {
         for f in &mut page.fields {
@@ -153,11 +168,24 @@ fn edit_page(nav: Nav, id: Uuid, s: Option<&crate::wire::ServiceView>) -> FormPa
                 "remind_max" => s.remind_max.map(|m| m.to_string()).unwrap_or_default(),
                 "flap_changes" => s.flap_changes.to_string(),
                 "flap_window" => s.flap_window.clone(),
+                "escalation_policy" => s
+                    .escalation_policy_id
+                    .map_or_else(|| "none".to_owned(), |p| p.to_string()),
                 _ => continue,
             };
         }
     }
     page
+}
+
+/// Escalation policies to choose from, by id and name.
+async fn policy_list(state: &AppState) -> Vec<(Uuid, String)> {
+    state
+        .app
+        .list_policies()
+        .await
+        .map(|l| l.data.into_iter().map(|p| (p.id, p.name)).collect())
+        .unwrap_or_default()
 }
 
 /// A whole number field that must fit a `u32`, named when it does not.
@@ -213,7 +241,12 @@ pub async fn edit_form(
     Path(id): Path<Uuid>,
 ) -> Response {
     match state.app.get_service(id).await {
-        Ok(s) => render(&edit_page(Nav::new(&me, "services"), id, Some(&s))),
+        Ok(s) => render(&edit_page(
+            Nav::new(&me, "services"),
+            id,
+            Some(&s),
+            &policy_list(&state).await,
+        )),
         Err(e) => error_page(&e),
     }
 }
@@ -235,7 +268,7 @@ pub async fn update(
                 description: Some(posted.text("description").unwrap_or_default()),
                 remind_every: posted.text("remind_every"),
                 remind_max,
-                escalation_policy: None,
+                escalation_policy: posted.text("escalation_policy"),
                 flap_changes,
                 flap_window: posted.text("flap_window"),
             };
@@ -245,9 +278,14 @@ pub async fn update(
     };
     match done {
         Ok(_) => Redirect::to(&format!("/services/{id}")).into_response(),
-        Err(e) => edit_page(Nav::new(&me, "services"), id, None)
-            .fill(&posted)
-            .failed(&e),
+        Err(e) => edit_page(
+            Nav::new(&me, "services"),
+            id,
+            None,
+            &policy_list(&state).await,
+        )
+        .fill(&posted)
+        .failed(&e),
     }
 }
 

@@ -92,6 +92,7 @@ fn services_endpoints_heartbeats_and_webhooks_through_the_forms() {
             ("remind_max", "3"),
             ("flap_changes", "2"),
             ("flap_window", window),
+            ("escalation_policy", "none"),
         ]
     };
     let bad = post_form(&mut ed, &edit, &settings("15m", "10s"));
