@@ -998,3 +998,106 @@ async fn the_endpoint_page_shows_what_the_last_check_saw() {
     screenshot(&c, "endpoint-seen").await;
     assert_eq!(server.terminate(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_is_given_reminders_a_flap_rule_and_a_policy_in_a_browser() {
+    let home = Home::sqlite();
+    let sid = home.service();
+    home.json(&[
+        "channels",
+        "create",
+        "--kind",
+        "slack",
+        "--name",
+        "first",
+        "--url",
+        "http://127.0.0.1:9/slack/services/T0/B0/x",
+    ]);
+    let policy = home.json(&[
+        "escalations",
+        "create",
+        "--name",
+        "oncall",
+        "--step",
+        "0s:first",
+    ]);
+    let pid = policy["id"].as_str().expect("id").to_owned();
+    let server = home.server(&[]);
+    let base = format!("http://{}", server.addr);
+    let driver = Driver::start();
+    let c = driver.browser(1280, 900).await;
+    c.goto(&format!("{base}/")).await.expect("open");
+    until(&c, 10, "the first-run form", |t| t.contains("Create")).await;
+    set_up_first_admin(&c).await;
+    until(&c, 10, "the overview", |t| t.contains("Overview")).await;
+    c.goto(&format!("{base}/services/{sid}/edit"))
+        .await
+        .expect("open");
+    until(&c, 10, "the edit form", |t| t.contains("Flap window")).await;
+    let value = |id: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Id(id))
+                .await
+                .expect(id)
+                .prop("value")
+                .await
+                .expect("value")
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(
+        (value("f-remind_every").await, value("f-flap_window").await),
+        ("off".to_owned(), "30m".to_owned()),
+        "what is stored"
+    );
+    fill(&c, "f-remind_every", "15m").await;
+    fill(&c, "f-flap_changes", "3").await;
+    fill(&c, "f-flap_window", "10s").await;
+    c.find(Locator::Css(&format!(
+        "select[name=escalation_policy] option[value='{pid}']"
+    )))
+    .await
+    .expect("the policy")
+    .click()
+    .await
+    .expect("choose");
+    submit(&c).await;
+    let error = until_in(&c, "#flap_window-error", 10, "the window named", |t| {
+        t.contains("1m..1d")
+    })
+    .await;
+    assert!(error.contains("flap_window"), "{error}");
+    assert_eq!(
+        value("f-remind_every").await,
+        "15m",
+        "what was typed is kept"
+    );
+    c.execute(
+        "document.querySelector('[aria-invalid=true]').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await
+    .expect("scroll to the field at fault");
+    screenshot(&c, "service-edit-error").await;
+    assert_eq!(
+        home.json(&["services", "get", &sid])["escalation_policy_id"],
+        serde_json::Value::Null,
+        "nothing half-written"
+    );
+    fill(&c, "f-flap_window", "10m").await;
+    submit(&c).await;
+    until(&c, 10, "the service's page", |t| t.contains("New endpoint")).await;
+    let s = home.json(&["services", "get", &sid]);
+    assert_eq!(
+        (
+            s["remind_every"].as_str(),
+            s["flap_changes"].as_u64(),
+            s["flap_window"].as_str(),
+            s["escalation_policy_id"].as_str()
+        ),
+        (Some("15m"), Some(3), Some("10m"), Some(pid.as_str())),
+        "{s}"
+    );
+    assert_eq!(server.terminate(), 0);
+}
