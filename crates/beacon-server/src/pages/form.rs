@@ -176,6 +176,15 @@ impl Posted {
             })
             .transpose()
     }
+    /// A count (a whole number not below 0), None when empty, an error naming the field otherwise.
+    pub fn count(&self, name: &'static str) -> Result<Option<u32>, ApiError> {
+        self.int(name)?
+            .map(|n| {
+                u32::try_from(n)
+                    .map_err(|_| ApiError::unprocessable("must not be negative").with_field(name))
+            })
+            .transpose()
+    }
     /// A number with decimals, None when empty.
     pub fn number(&self, name: &'static str) -> Result<Option<f64>, ApiError> {
         self.text(name)

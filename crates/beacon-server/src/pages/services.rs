@@ -188,18 +188,6 @@ async fn policy_list(state: &AppState) -> Vec<(Uuid, String)> {
         .unwrap_or_default()
 }
 
-/// A whole number field that must fit a `u32`, named when it does not.
-fn count(posted: &Posted, name: &'static str) -> Result<Option<u32>, crate::error::ApiError> {
-    posted
-        .int(name)?
-        .map(|n| {
-            u32::try_from(n).map_err(|_| {
-                crate::error::ApiError::unprocessable("must not be negative").with_field(name)
-            })
-        })
-        .transpose()
-}
-
 pub async fn new_form(Me(me): Me) -> Response {
     render(&form(
         Nav::new(&me, "services"),
@@ -261,7 +249,7 @@ pub async fn update(
         Ok(me) => me,
         Err(answer) => return answer,
     };
-    let done = match (count(&posted, "remind_max"), count(&posted, "flap_changes")) {
+    let done = match (posted.count("remind_max"), posted.count("flap_changes")) {
         (Ok(remind_max), Ok(flap_changes)) => {
             let body = ServicePatch {
                 name: Some(posted.text("name").unwrap_or_default()),

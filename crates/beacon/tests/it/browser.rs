@@ -122,6 +122,17 @@ async fn fill(c: &Client, id: &str, text: &str) {
     field.send_keys(text).await.expect("type");
 }
 
+/// What the field with this id holds now.
+async fn value_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id))
+        .await
+        .expect(id)
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
 /// Fill in the first-run form (the page must show it) as the first admin, Ada, and send it.
 async fn set_up_first_admin(c: &Client) {
     fill(c, "name", "Ada").await;
@@ -195,15 +206,11 @@ async fn first_run_overview_live_and_sign_out_in_a_browser() {
     })
     .await;
     assert!(error.contains("soon"), "{error}");
-    let kept: String = c
-        .find(Locator::Id("f-name"))
-        .await
-        .expect("name field")
-        .prop("value")
-        .await
-        .expect("value")
-        .unwrap_or_default();
-    assert_eq!(kept, "Health", "what was typed stays");
+    assert_eq!(
+        value_of(&c, "f-name").await,
+        "Health",
+        "what was typed stays"
+    );
     fill(&c, "f-interval", "1").await;
     submit(&c).await;
     until(&c, 10, "the new endpoint's page", |t| {
@@ -683,14 +690,7 @@ async fn a_channel_is_made_tested_and_shown_with_its_secrets_masked_in_a_browser
     submit(&c).await;
     let text = until(&c, 10, "the error", |t| t.contains("chat_id")).await;
     assert!(text.contains("a ntfy channel has no chat_id"), "{text}");
-    let kept = c
-        .find(Locator::Id("f-topic"))
-        .await
-        .expect("topic")
-        .prop("value")
-        .await
-        .expect("value");
-    assert_eq!(kept.as_deref(), Some("alerts"));
+    assert_eq!(value_of(&c, "f-topic").await, "alerts");
     c.execute(
         "document.querySelector('[aria-invalid=true]').scrollIntoView({block: 'center'});",
         vec![],
@@ -747,21 +747,9 @@ async fn a_channel_is_made_tested_and_shown_with_its_secrets_masked_in_a_browser
         t.contains("Edit channel phones")
     })
     .await;
-    let value = |id: &'static str| {
-        let c = c.clone();
-        async move {
-            c.find(Locator::Id(id))
-                .await
-                .expect(id)
-                .prop("value")
-                .await
-                .expect("value")
-                .unwrap_or_default()
-        }
-    };
-    assert_eq!(value("f-topic").await, "alerts");
+    assert_eq!(value_of(&c, "f-topic").await, "alerts");
     assert_eq!(
-        value("f-token").await,
+        value_of(&c, "f-token").await,
         "",
         "a secret is never sent to the browser"
     );
@@ -774,7 +762,11 @@ async fn a_channel_is_made_tested_and_shown_with_its_secrets_masked_in_a_browser
     submit(&c).await;
     let error = until_in(&c, "#url-error", 10, "the URL named", |t| !t.is_empty()).await;
     assert!(error.contains("http"), "{error}");
-    assert_eq!(value("f-topic").await, "oncall", "what was typed is kept");
+    assert_eq!(
+        value_of(&c, "f-topic").await,
+        "oncall",
+        "what was typed is kept"
+    );
     screenshot(&c, "channel-edit-error").await;
     fill(&c, "f-url", &format!("http://127.0.0.1:{port}/ntfy/")).await;
     submit(&c).await;
@@ -1034,20 +1026,11 @@ async fn a_service_is_given_reminders_a_flap_rule_and_a_policy_in_a_browser() {
         .await
         .expect("open");
     until(&c, 10, "the edit form", |t| t.contains("Flap window")).await;
-    let value = |id: &'static str| {
-        let c = c.clone();
-        async move {
-            c.find(Locator::Id(id))
-                .await
-                .expect(id)
-                .prop("value")
-                .await
-                .expect("value")
-                .unwrap_or_default()
-        }
-    };
     assert_eq!(
-        (value("f-remind_every").await, value("f-flap_window").await),
+        (
+            value_of(&c, "f-remind_every").await,
+            value_of(&c, "f-flap_window").await
+        ),
         ("off".to_owned(), "30m".to_owned()),
         "what is stored"
     );
@@ -1069,7 +1052,7 @@ async fn a_service_is_given_reminders_a_flap_rule_and_a_policy_in_a_browser() {
     .await;
     assert!(error.contains("flap_window"), "{error}");
     assert_eq!(
-        value("f-remind_every").await,
+        value_of(&c, "f-remind_every").await,
         "15m",
         "what was typed is kept"
     );

@@ -102,6 +102,16 @@ fn services_endpoints_heartbeats_and_webhooks_through_the_forms() {
         "{}",
         bad.body
     );
+    let mut negative = settings("15m", "10m");
+    negative.retain(|(k, _)| *k != "flap_changes");
+    negative.push(("flap_changes", "-1"));
+    let bad = post_form(&mut ed, &edit, &negative);
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"flap_changes-error\""),
+        "{}",
+        bad.body
+    );
     let s = home.json(&["services", "get", &shop]);
     assert_eq!(
         (s["remind_every"].clone(), s["flap_changes"].as_u64()),

@@ -631,19 +631,7 @@ pub async fn a_flapping_endpoint_notifies_once_then_once_when_stable(store: Arc<
         )
         .await
         .expect("channel");
-    let kinds = || {
-        let store = store.clone();
-        async move {
-            let mut d = store
-                .list_deliveries(Some(ch.id), None)
-                .await
-                .expect("deliveries");
-            d.sort_by_key(|d| d.created_at);
-            d.iter()
-                .map(|d| d.event_kind.as_str().to_owned())
-                .collect::<Vec<_>>()
-        }
-    };
+    let kinds = || delivered_kinds(&store, Some(ch.id));
     // Thresholds 2/2: each fail-fail-ok-ok is two changes. Three outages, then a fourth start: seven changes in
     // a quarter of an hour.
     let mut t = T0;
@@ -711,56 +699,18 @@ pub async fn a_flapping_endpoint_notifies_once_then_once_when_stable(store: Arc<
 /// of a `heartbeat_down`, changes while it flaps are recorded but not sent, and the heartbeat evaluator says so
 /// once more when it has been stable for half an hour.
 pub async fn a_flapping_heartbeat_notifies_once_then_once_when_stable(store: Arc<dyn Store>) {
-    use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec, PingKind};
-    use beacon_core::token::{generate_ping_key, hash_ping_key};
-    let svc = store.create_service("jobs", "", T0).await.expect("service");
-    let spec = HeartbeatSpec::create(HeartbeatInput {
-        name: Some("backup".into()),
-        period_seconds: Some(60),
-        grace_seconds: Some(30),
-        ..Default::default()
-    })
-    .expect("spec");
-    let (key, key_hash) = generate_ping_key([5; 24]);
-    let hb = store
-        .create_heartbeat(svc.id, "backup", &spec, &key_hash, T0)
-        .await
-        .expect("heartbeat");
+    use beacon_core::heartbeat::PingKind;
+    let (svc, hb, key) = backup_heartbeat(&store).await;
     let hook = webhook_for(&store, svc.id, &["heartbeat_down", "heartbeat_up"]).await;
-    let kinds = || {
-        let store = store.clone();
-        async move {
-            let mut d = store
-                .list_deliveries(Some(hook.id), None)
-                .await
-                .expect("deliveries");
-            d.sort_by_key(|d| d.created_at);
-            d.iter()
-                .map(|d| d.event_kind.as_str().to_owned())
-                .collect::<Vec<_>>()
-        }
-    };
+    let kinds = || delivered_kinds(&store, Some(hook.id));
     let mut t = T0;
     let mut ping = |kind: PingKind| {
         t += 60_000;
         let at = t;
         let store = store.clone();
-        let key = key.clone();
+        let ping = keyed_ping(hb.id, &key, kind, at);
         async move {
-            store
-                .record_heartbeat_pings(&[IncomingPing {
-                    target: HeartbeatRef::Id(hb.id),
-                    key_hash: Some(hash_ping_key(&key)),
-                    kind,
-                    rid: None,
-                    client_status: None,
-                    body: None,
-                    metadata: None,
-                    received_at: at,
-                    url_authenticated: false,
-                }])
-                .await
-                .expect("ping");
+            store.record_heartbeat_pings(&[ping]).await.expect("ping");
             store
                 .evaluate_heartbeats(at, 100, T0)
                 .await
@@ -843,19 +793,7 @@ pub async fn a_services_own_flap_rule_decides_and_zero_switches_it_off(store: Ar
             window_ms: 600_000
         })
     );
-    let kinds = || {
-        let store = store.clone();
-        async move {
-            let mut d = store
-                .list_deliveries(Some(hook.id), None)
-                .await
-                .expect("deliveries");
-            d.sort_by_key(|d| d.created_at);
-            d.iter()
-                .map(|d| d.event_kind.as_str().to_owned())
-                .collect::<Vec<_>>()
-        }
-    };
+    let kinds = || delivered_kinds(&store, Some(hook.id));
     // Thresholds 2/2: fail-fail opens, ok-ok resolves.
     let mut t = T0;
     let mut slot = |ok: bool| {

@@ -70,15 +70,7 @@ pub async fn degraded_results_start_and_end_degradation_once(store: Arc<dyn Stor
     let e = store.get_endpoint(ep.id).await.expect("endpoint");
     assert_eq!(e.status, Status::Degraded);
     assert_eq!(e.consecutive_failures, 0, "a degraded check passed");
-    let kinds = |store: Arc<dyn Store>| async move {
-        store
-            .list_deliveries(None, None)
-            .await
-            .expect("deliveries")
-            .into_iter()
-            .map(|d| d.event_kind.as_str().to_owned())
-            .collect::<Vec<_>>()
-    };
+    let kinds = |store: Arc<dyn Store>| async move { delivered_kinds(&store, None).await };
     assert_eq!(
         kinds(store.clone()).await,
         ["degraded_start"],
@@ -184,13 +176,7 @@ pub async fn maintenance_holds_incidents_back_until_its_window_ends(store: Arc<d
     };
     let pings = store.list_pings(ep.id, all).await.expect("pings");
     assert_eq!(pings.len(), 2);
-    let open = |store: Arc<dyn Store>| async move {
-        store
-            .list_incidents(IncidentFilter::default(), Page::default())
-            .await
-            .expect("incidents")
-            .items
-    };
+    let open = |store: Arc<dyn Store>| async move { all_incidents(&store).await };
     assert!(open(store.clone()).await.is_empty(), "held back");
     assert!(
         store
@@ -217,20 +203,7 @@ pub async fn maintenance_holds_incidents_back_until_its_window_ends(store: Arc<d
     );
 
     // A monitor's own window, ended by hand.
-    let mine = store
-        .create_window(
-            &NewWindow {
-                target: WindowTarget::Monitor(ep.id),
-                reason: None,
-                schedule: WindowSchedule::Once {
-                    start: T0,
-                    end: T0 + 86_400_000,
-                },
-            },
-            T0,
-        )
-        .await
-        .expect("monitor window");
+    let mine = day_window(&store, WindowTarget::Monitor(ep.id)).await;
     assert_eq!(
         (mine.monitor_id, mine.monitor_kind),
         (Some(ep.id), Some("endpoint"))
@@ -269,49 +242,12 @@ pub async fn maintenance_holds_incidents_back_until_its_window_ends(store: Arc<d
 }
 
 pub async fn maintenance_holds_a_heartbeats_incident_until_its_window_ends(store: Arc<dyn Store>) {
-    use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec, PingKind};
-    use beacon_core::maintenance::WindowSchedule;
-    use beacon_core::token::{generate_ping_key, hash_ping_key};
-    let svc = store.create_service("jobs", "", T0).await.expect("service");
-    let spec = HeartbeatSpec::create(HeartbeatInput {
-        name: Some("backup".into()),
-        period_seconds: Some(60),
-        grace_seconds: Some(30),
-        ..Default::default()
-    })
-    .expect("spec");
-    let (key, key_hash) = generate_ping_key([5; 24]);
-    let hb = store
-        .create_heartbeat(svc.id, "backup", &spec, &key_hash, T0)
-        .await
-        .expect("heartbeat");
+    use beacon_core::heartbeat::PingKind;
+    let (svc, hb, key) = backup_heartbeat(&store).await;
     webhook_for(&store, svc.id, &["heartbeat_down"]).await;
-    let w = store
-        .create_window(
-            &NewWindow {
-                target: WindowTarget::Service(svc.id),
-                reason: None,
-                schedule: WindowSchedule::Once {
-                    start: T0,
-                    end: T0 + 86_400_000,
-                },
-            },
-            T0,
-        )
-        .await
-        .expect("window");
+    let w = day_window(&store, WindowTarget::Service(svc.id)).await;
     store
-        .record_heartbeat_pings(&[IncomingPing {
-            target: HeartbeatRef::Id(hb.id),
-            key_hash: Some(hash_ping_key(&key)),
-            kind: PingKind::Success,
-            rid: None,
-            client_status: None,
-            body: None,
-            metadata: None,
-            received_at: T0 + 1_000,
-            url_authenticated: false,
-        }])
+        .record_heartbeat_pings(&[keyed_ping(hb.id, &key, PingKind::Success, T0 + 1_000)])
         .await
         .expect("ping");
     // Its deadline passes inside the window: down, but no incident.
@@ -319,13 +255,7 @@ pub async fn maintenance_holds_a_heartbeats_incident_until_its_window_ends(store
         .evaluate_heartbeats(T0 + 91_001, 100, T0)
         .await
         .expect("evaluate");
-    let incidents = |store: Arc<dyn Store>| async move {
-        store
-            .list_incidents(IncidentFilter::default(), Page::default())
-            .await
-            .expect("incidents")
-            .items
-    };
+    let incidents = |store: Arc<dyn Store>| async move { all_incidents(&store).await };
     assert!(incidents(store.clone()).await.is_empty(), "held back");
     assert!(
         store
@@ -351,14 +281,7 @@ pub async fn maintenance_holds_a_heartbeats_incident_until_its_window_ends(store
     let open = incidents(store.clone()).await;
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0].heartbeat_id, Some(hb.id));
-    let sent: Vec<String> = store
-        .list_deliveries(None, None)
-        .await
-        .expect("deliveries")
-        .into_iter()
-        .map(|d| d.event_kind.as_str().to_owned())
-        .collect();
-    assert_eq!(sent, ["heartbeat_down"]);
+    assert_eq!(delivered_kinds(&store, None).await, ["heartbeat_down"]);
     // Once: later evaluations open nothing more.
     store
         .evaluate_heartbeats(T0 + 101_000, 100, T0)

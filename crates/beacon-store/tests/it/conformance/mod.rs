@@ -88,6 +88,82 @@ async fn run_slot_with(
         .expect("complete")
 }
 
+/// A service `jobs` with the heartbeat `backup` (every 60 s, 30 s grace), and the heartbeat's ping key.
+async fn backup_heartbeat(store: &Arc<dyn Store>) -> (Service, Heartbeat, String) {
+    use beacon_core::heartbeat::{HeartbeatInput, HeartbeatSpec};
+    let svc = store.create_service("jobs", "", T0).await.expect("service");
+    let spec = HeartbeatSpec::create(HeartbeatInput {
+        name: Some("backup".into()),
+        period_seconds: Some(60),
+        grace_seconds: Some(30),
+        ..Default::default()
+    })
+    .expect("spec");
+    let (key, key_hash) = beacon_core::token::generate_ping_key([5; 24]);
+    let hb = store
+        .create_heartbeat(svc.id, "backup", &spec, &key_hash, T0)
+        .await
+        .expect("heartbeat");
+    (svc, hb, key)
+}
+
+/// A ping of heartbeat `id` with its `key`, of `kind`, received at `at`.
+fn keyed_ping(
+    id: Uuid,
+    key: &str,
+    kind: beacon_core::heartbeat::PingKind,
+    at: i64,
+) -> IncomingPing {
+    IncomingPing {
+        target: HeartbeatRef::Id(id),
+        key_hash: Some(beacon_core::token::hash_ping_key(key)),
+        kind,
+        rid: None,
+        client_status: None,
+        body: None,
+        metadata: None,
+        received_at: at,
+        url_authenticated: false,
+    }
+}
+
+/// A maintenance window for `target` in force for the day from T0.
+async fn day_window(store: &Arc<dyn Store>, target: WindowTarget) -> MaintenanceWindow {
+    store
+        .create_window(
+            &NewWindow {
+                target,
+                reason: None,
+                schedule: beacon_core::maintenance::WindowSchedule::Once {
+                    start: T0,
+                    end: T0 + 86_400_000,
+                },
+            },
+            T0,
+        )
+        .await
+        .expect("window")
+}
+
+/// Every incident, as the store lists them.
+async fn all_incidents(store: &Arc<dyn Store>) -> Vec<Incident> {
+    store
+        .list_incidents(IncidentFilter::default(), Page::default())
+        .await
+        .expect("incidents")
+        .items
+}
+
+/// The event kinds of a channel's deliveries (every channel's with `None`), oldest first.
+async fn delivered_kinds(store: &Arc<dyn Store>, channel: Option<Uuid>) -> Vec<String> {
+    let mut d = store
+        .list_deliveries(channel, None)
+        .await
+        .expect("deliveries");
+    d.sort_by_key(|d| (d.created_at, d.id));
+    d.iter().map(|d| d.event_kind.as_str().to_owned()).collect()
+}
+
 async fn setup(store: &Arc<dyn Store>, interval: i64) -> (Service, Endpoint) {
     let svc = store
         .create_service("Production API", "Main", T0)
